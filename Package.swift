@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers of the package, each depending only on those before it:
+//   TerrainTensor  tensors, the back-end seam, CPU kernels (OpenBLAS)
+//   TerrainNN      modules with forward and backward passes, losses, optimizers, schedules
+//   TerrainData    datasets: IDX, CIFAR binary, NPY/NPZ, CSV, synthetic sets
+//   TerrainIO      file formats: safetensors
+//   TerrainModels  the model zoo, rebuilt from an architecture description
+//   TerrainTraining  the training loop, checkpoints, metrics
+//   terrain        the command-line program
+let package = Package(
+    name: "Terrain",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining"]),
+        .executable(name: "terrain", targets: ["terrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        .target(name: "TerrainTensor", dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
+        .target(name: "TerrainNN", dependencies: ["TerrainTensor"]),
+        .target(name: "TerrainData", dependencies: ["TerrainTensor", "CZlib"]),
+        .target(name: "TerrainIO", dependencies: ["TerrainTensor"]),
+        .target(name: "TerrainModels", dependencies: ["TerrainNN"]),
+        .target(name: "TerrainTraining", dependencies: ["TerrainNN", "TerrainData", "TerrainIO", "TerrainModels"]),
+        .executableTarget(name: "terrain", dependencies: [
+            "TerrainTraining",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining"], path: "Benchmarks/terrain-bench"),
+        .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
+        .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
+        .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData"]),
+        .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO"]),
+        .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
+    ]
+)

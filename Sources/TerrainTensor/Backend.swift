@@ -1,0 +1,140 @@
+/// The seam between layers and the hardware.
+///
+/// Layers express their forward and backward passes only through these tensor-level operations;
+/// they never touch memory themselves. The CPU back end implements them with OpenBLAS and Swift
+/// kernels; a CUDA back end, loaded at run time, will implement the same protocol (with its own
+/// device storage) without changes to any layer.
+public protocol Backend: Sendable {
+    var name: String { get }
+
+    // MARK: Linear algebra
+    /// op(A) · op(B) for matrices (rank-2 tensors).
+    func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
+
+    // MARK: Elementwise
+    func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
+    func multiply<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
+    /// y += alpha · x (BLAS axpy).
+    func axpy<T: TensorScalar>(_ alpha: T, _ x: Tensor<T>, into y: inout Tensor<T>)
+    /// x *= alpha.
+    func scale<T: TensorScalar>(_ x: inout Tensor<T>, by alpha: T)
+    func dot<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Double
+    func sum<T: TensorScalar>(_ a: Tensor<T>) -> Double
+    func activation<T: TensorScalar>(_ kind: Activation, _ x: Tensor<T>) -> Tensor<T>
+    /// dL/dx from dL/dy, given the forward input x and output y.
+    func activationBackward<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
+                                             gradient gy: Tensor<T>) -> Tensor<T>
+
+    // MARK: Bias and per-feature reductions
+    /// Adds `bias[c]` to every element of feature c, for x shaped [N, C, spatial…] or [N, C].
+    func addFeatureBias<T: TensorScalar>(_ x: inout Tensor<T>, _ bias: Tensor<T>)
+    /// Sums x over every axis except axis 1: the gradient of a per-feature bias.
+    func sumPerFeature<T: TensorScalar>(_ x: Tensor<T>) -> Tensor<T>
+    /// y = x · scale[c] + shift[c] per feature c (batch normalization in evaluation mode).
+    func featureAffine<T: TensorScalar>(_ x: Tensor<T>, scale: Tensor<T>, shift: Tensor<T>) -> Tensor<T>
+
+    // MARK: Convolution and pooling (NCHW)
+    func conv2d<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?, geometry: Conv2dGeometry) -> Tensor<T>
+    func conv2dBackward<T: TensorScalar>(input x: Tensor<T>, weight: Tensor<T>, gradient gy: Tensor<T>,
+                                         geometry: Conv2dGeometry, needsInputGradient: Bool) -> Conv2dGradients<T>
+    func maxPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry: Pool2dGeometry) -> (output: Tensor<T>, argmax: [Int32])
+    func maxPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, argmax: [Int32], inputShape: [Int]) -> Tensor<T>
+    func avgPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry: Pool2dGeometry) -> Tensor<T>
+    func avgPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, inputShape: [Int], geometry: Pool2dGeometry) -> Tensor<T>
+
+    // MARK: Normalization
+    /// Batch statistics per feature (axis 1): mean and biased variance, accumulated in Double.
+    func featureMoments<T: TensorScalar>(_ x: Tensor<T>) -> (mean: [Double], variance: [Double])
+    /// Backward of y = γ·(x−μ)/σ + β with batch statistics: dL/dx, dL/dγ, dL/dβ.
+    func batchNormBackward<T: TensorScalar>(input x: Tensor<T>, gradient gy: Tensor<T>, mean: [Double],
+                                            invStd: [Double], gamma: Tensor<T>) -> BatchNormGradients<T>
+
+    // MARK: Shape
+    /// Concatenates along axis 1.
+    func concatFeatures<T: TensorScalar>(_ parts: [Tensor<T>]) -> Tensor<T>
+    /// Splits along axis 1 into pieces of the given sizes.
+    func splitFeatures<T: TensorScalar>(_ x: Tensor<T>, sizes: [Int]) -> [Tensor<T>]
+
+    // MARK: Losses
+    /// Mean softmax cross-entropy of logits [N, K] against class labels, its gradient, and the
+    /// number of correct arg-max predictions.
+    func softmaxCrossEntropy<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> LossResult<T>
+    /// Mean over all elements of (prediction − target)², its gradient.
+    func meanSquaredError<T: TensorScalar>(prediction: Tensor<T>, target: Tensor<T>) -> LossResult<T>
+}
+
+/// Pointwise nonlinearities.
+public enum Activation: Sendable, Equatable, Hashable {
+    case relu
+    case leakyRelu(slope: Double)
+    case tanh
+    case sigmoid
+    /// The exact GELU, x·Φ(x).
+    case gelu
+}
+
+/// Geometry of a 2D convolution: kernel, stride, padding (symmetric), dilation.
+public struct Conv2dGeometry: Sendable, Equatable, Hashable {
+    public var kernel: (height: Int, width: Int)
+    public var stride: (height: Int, width: Int)
+    public var padding: (height: Int, width: Int)
+
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0) {
+        self.kernel = (kernel, kernel); self.stride = (stride, stride); self.padding = (padding, padding)
+    }
+
+    public init(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+    }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding.height - kernel.height) / stride.height + 1,
+         (width + 2 * padding.width - kernel.width) / stride.width + 1)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding
+    }
+
+    public func hash(into h: inout Hasher) {
+        for v in [kernel.height, kernel.width, stride.height, stride.width, padding.height, padding.width] { h.combine(v) }
+    }
+}
+
+/// Pooling windows share the convolution's geometry.
+public typealias Pool2dGeometry = Conv2dGeometry
+
+public struct Conv2dGradients<T: TensorScalar> {
+    public var input: Tensor<T>?
+    public var weight: Tensor<T>
+    public var bias: Tensor<T>
+    public init(input: Tensor<T>?, weight: Tensor<T>, bias: Tensor<T>) {
+        self.input = input; self.weight = weight; self.bias = bias
+    }
+}
+
+public struct BatchNormGradients<T: TensorScalar> {
+    public var input: Tensor<T>
+    public var gamma: Tensor<T>
+    public var beta: Tensor<T>
+    public init(input: Tensor<T>, gamma: Tensor<T>, beta: Tensor<T>) {
+        self.input = input; self.gamma = gamma; self.beta = beta
+    }
+}
+
+public struct LossResult<T: TensorScalar> {
+    /// The mean loss, accumulated in Double.
+    public var loss: Double
+    /// dLoss/dPrediction of the mean loss.
+    public var gradient: Tensor<T>
+    /// Correct arg-max predictions (classification), or 0.
+    public var correct: Int
+    public init(loss: Double, gradient: Tensor<T>, correct: Int) {
+        self.loss = loss; self.gradient = gradient; self.correct = correct
+    }
+}
+
+/// The back end used by layers. Set it once at start-up.
+public enum Backends {
+    nonisolated(unsafe) public static var current: any Backend = CPUBackend()
+}

@@ -1,0 +1,371 @@
+import Numerics
+
+/// The CPU back end: OpenBLAS for matrix products, Swift kernels for the rest, threads from
+/// `Parallel` with size-determined chunks (bit-identical results for any thread count).
+///
+/// Every method is pre-specialized for `Float` and `Double`: calls through `any Backend` land in
+/// concrete code, so the per-element loops run at native speed.
+public struct CPUBackend: Backend {
+    public init() {}
+    public var name: String { "cpu" }
+
+    /// Elements per parallel chunk of an elementwise kernel.
+    static let elementwiseGrain = 1 << 16
+
+    // MARK: Linear algebra
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T> {
+        precondition(a.rank == 2 && b.rank == 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
+        var c = Tensor<T>(uninitializedShape: [m, n])
+        let cp = c.mutablePointer(), ap = a.pointer, bp = b.pointer
+        let lda = a.shape[1], ldb = b.shape[1]
+        if k == 0 { cp.update(repeating: 0, count: m * n); return c }
+        // Rows of C in fixed-size blocks: each block is an independent single-threaded GEMM.
+        let rowsPerChunk = max(16, (1 << 22) / max(1, n * k))
+        Parallel.forEach(range: m, grain: rowsPerChunk) { rows in
+            let aStart = transposeA ? ap + rows.lowerBound : ap + rows.lowerBound * lda
+            T.gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
+                   alpha: 1, a: aStart, lda: lda, b: bp, ldb: ldb,
+                   beta: 0, c: cp + rows.lowerBound * n, ldc: n)
+        }
+        return c
+    }
+
+    // MARK: Elementwise
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
+        precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
+        var c = Tensor<T>(uninitializedShape: a.shape)
+        let ap = a.pointer, bp = b.pointer, cp = c.mutablePointer()
+        Parallel.forEach(range: a.count, grain: Self.elementwiseGrain) { r in
+            for i in r { cp[i] = ap[i] + bp[i] }
+        }
+        return c
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func multiply<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
+        precondition(a.shape == b.shape, "multiply: shapes \(a.shape) and \(b.shape) differ")
+        var c = Tensor<T>(uninitializedShape: a.shape)
+        let ap = a.pointer, bp = b.pointer, cp = c.mutablePointer()
+        Parallel.forEach(range: a.count, grain: Self.elementwiseGrain) { r in
+            for i in r { cp[i] = ap[i] * bp[i] }
+        }
+        return c
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func axpy<T: TensorScalar>(_ alpha: T, _ x: Tensor<T>, into y: inout Tensor<T>) {
+        precondition(x.count == y.count, "axpy: sizes \(x.shape) and \(y.shape) differ")
+        let xp = x.pointer, yp = y.mutablePointer()
+        Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
+            for i in r { yp[i] += alpha * xp[i] }
+        }
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func scale<T: TensorScalar>(_ x: inout Tensor<T>, by alpha: T) {
+        let p = x.mutablePointer()
+        Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
+            for i in r { p[i] *= alpha }
+        }
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func dot<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Double {
+        precondition(a.count == b.count, "dot: sizes \(a.shape) and \(b.shape) differ")
+        let ap = a.pointer, bp = b.pointer
+        return chunkedSum(count: a.count) { r in
+            var s = 0.0
+            for i in r { s += Double(ap[i]) * Double(bp[i]) }
+            return s
+        }
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func sum<T: TensorScalar>(_ a: Tensor<T>) -> Double {
+        let ap = a.pointer
+        return chunkedSum(count: a.count) { r in
+            var s = 0.0
+            for i in r { s += Double(ap[i]) }
+            return s
+        }
+    }
+
+    /// A sum over fixed-size chunks, the partial sums added in chunk order: deterministic.
+    func chunkedSum(count: Int, _ partial: (Range<Int>) -> Double) -> Double {
+        let grain = Self.elementwiseGrain
+        let chunks = max(1, (count + grain - 1) / grain)
+        var partials = [Double](repeating: 0, count: chunks)
+        partials.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            Parallel.forEach(chunks: chunks) { c in
+                let lo = c * grain, hi = min(count, lo + grain)
+                o[c] = lo < hi ? partial(lo..<hi) : 0
+            }
+        }
+        return partials.reduce(0, +)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func activation<T: TensorScalar>(_ kind: Activation, _ x: Tensor<T>) -> Tensor<T> {
+        var y = Tensor<T>(uninitializedShape: x.shape)
+        let xp = x.pointer, yp = y.mutablePointer()
+        Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
+            switch kind {
+            case .relu:
+                for i in r { let v = xp[i]; yp[i] = v > 0 ? v : 0 }
+            case .leakyRelu(let slope):
+                let s = T(slope)
+                for i in r { let v = xp[i]; yp[i] = v > 0 ? v : s * v }
+            case .tanh:
+                for i in r { yp[i] = T.tanh(xp[i]) }
+            case .sigmoid:
+                for i in r { yp[i] = 1 / (1 + T.exp(-xp[i])) }
+            case .gelu:
+                let invSqrt2 = 1 / T.sqrt(2)
+                for i in r { let v = xp[i]; yp[i] = v * (1 + T.erf(v * invSqrt2)) / 2 }
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func activationBackward<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
+                                                    gradient gy: Tensor<T>) -> Tensor<T> {
+        precondition(x.count == gy.count && y.count == gy.count, "activation backward: size mismatch")
+        var gx = Tensor<T>(uninitializedShape: x.shape)
+        let xp = x.pointer, yp = y.pointer, gp = gy.pointer, op = gx.mutablePointer()
+        Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
+            switch kind {
+            case .relu:
+                for i in r { op[i] = xp[i] > 0 ? gp[i] : 0 }
+            case .leakyRelu(let slope):
+                let s = T(slope)
+                for i in r { op[i] = xp[i] > 0 ? gp[i] : s * gp[i] }
+            case .tanh:
+                for i in r { op[i] = gp[i] * (1 - yp[i] * yp[i]) }
+            case .sigmoid:
+                for i in r { op[i] = gp[i] * yp[i] * (1 - yp[i]) }
+            case .gelu:
+                // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+                let invSqrt2 = 1 / T.sqrt(2), invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
+                for i in r {
+                    let v = xp[i]
+                    op[i] = gp[i] * ((1 + T.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
+                }
+            }
+        }
+        return gx
+    }
+
+    // MARK: Per-feature operations
+
+    /// (batch, features, spatial size) of a [N, C, …] tensor.
+    @inline(__always)
+    func featureLayout(_ shape: [Int]) -> (n: Int, c: Int, spatial: Int) {
+        precondition(shape.count >= 2, "expected [N, C, …], got \(shape)")
+        return (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func addFeatureBias<T: TensorScalar>(_ x: inout Tensor<T>, _ bias: Tensor<T>) {
+        let (n, c, s) = featureLayout(x.shape)
+        precondition(bias.count == c, "bias of \(bias.count) for \(c) features")
+        let xp = x.mutablePointer(), bp = bias.pointer
+        Parallel.forEach(range: n, grain: max(1, Self.elementwiseGrain / max(1, c * s))) { rows in
+            for i in rows {
+                for f in 0..<c {
+                    let b = bp[f], base = xp + (i * c + f) * s
+                    for j in 0..<s { base[j] += b }
+                }
+            }
+        }
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func sumPerFeature<T: TensorScalar>(_ x: Tensor<T>) -> Tensor<T> {
+        let (n, c, s) = featureLayout(x.shape)
+        var out = Tensor<T>(uninitializedShape: [c])
+        let xp = x.pointer, op = out.mutablePointer()
+        Parallel.forEach(range: c, grain: max(1, Self.elementwiseGrain / max(1, n * s))) { features in
+            for f in features {
+                var acc = 0.0
+                for i in 0..<n {
+                    let base = xp + (i * c + f) * s
+                    for j in 0..<s { acc += Double(base[j]) }
+                }
+                op[f] = T(acc)
+            }
+        }
+        return out
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func featureAffine<T: TensorScalar>(_ x: Tensor<T>, scale: Tensor<T>, shift: Tensor<T>) -> Tensor<T> {
+        let (n, c, s) = featureLayout(x.shape)
+        precondition(scale.count == c && shift.count == c, "affine parameters must have \(c) entries")
+        var y = Tensor<T>(uninitializedShape: x.shape)
+        let xp = x.pointer, yp = y.mutablePointer(), ap = scale.pointer, bp = shift.pointer
+        Parallel.forEach(range: n, grain: max(1, Self.elementwiseGrain / max(1, c * s))) { rows in
+            for i in rows {
+                for f in 0..<c {
+                    let a = ap[f], b = bp[f], off = (i * c + f) * s
+                    for j in 0..<s { yp[off + j] = xp[off + j] * a + b }
+                }
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func featureMoments<T: TensorScalar>(_ x: Tensor<T>) -> (mean: [Double], variance: [Double]) {
+        let (n, c, s) = featureLayout(x.shape)
+        var mean = [Double](repeating: 0, count: c), variance = [Double](repeating: 0, count: c)
+        let xp = x.pointer
+        let m = Double(n * s)
+        mean.withUnsafeMutableBufferPointer { mb in
+            variance.withUnsafeMutableBufferPointer { vb in
+                let mp = mb.baseAddress!, vp = vb.baseAddress!
+                Parallel.forEach(chunks: c) { f in
+                    var acc = 0.0
+                    for i in 0..<n { let b = xp + (i * c + f) * s; for j in 0..<s { acc += Double(b[j]) } }
+                    let mu = acc / m
+                    // Two passes: the centred sum of squares is exact where E[x²]−μ² cancels.
+                    var sq = 0.0
+                    for i in 0..<n { let b = xp + (i * c + f) * s; for j in 0..<s { let d = Double(b[j]) - mu; sq += d * d } }
+                    mp[f] = mu; vp[f] = sq / m
+                }
+            }
+        }
+        return (mean, variance)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func batchNormBackward<T: TensorScalar>(input x: Tensor<T>, gradient gy: Tensor<T>, mean: [Double],
+                                                   invStd: [Double], gamma: Tensor<T>) -> BatchNormGradients<T> {
+        let (n, c, s) = featureLayout(x.shape)
+        var gx = Tensor<T>(uninitializedShape: x.shape)
+        var gGamma = Tensor<T>(uninitializedShape: [c]), gBeta = Tensor<T>(uninitializedShape: [c])
+        let xp = x.pointer, gp = gy.pointer, op = gx.mutablePointer(), gam = gamma.pointer
+        let ggp = gGamma.mutablePointer(), gbp = gBeta.mutablePointer()
+        let m = Double(n * s)
+        mean.withUnsafeBufferPointer { mb in
+            invStd.withUnsafeBufferPointer { ib in
+                Parallel.forEach(chunks: c) { f in
+                    let mu = mb[f], inv = ib[f]
+                    var sumG = 0.0, sumGX = 0.0
+                    for i in 0..<n {
+                        let off = (i * c + f) * s
+                        for j in 0..<s {
+                            let g = Double(gp[off + j])
+                            sumG += g; sumGX += g * (Double(xp[off + j]) - mu) * inv
+                        }
+                    }
+                    ggp[f] = T(sumGX); gbp[f] = T(sumG)
+                    // dx = γ·σ⁻¹/m · (m·g − Σg − x̂·Σ(g·x̂))
+                    let k = Double(gam[f]) * inv / m
+                    for i in 0..<n {
+                        let off = (i * c + f) * s
+                        for j in 0..<s {
+                            let xhat = (Double(xp[off + j]) - mu) * inv
+                            op[off + j] = T(k * (m * Double(gp[off + j]) - sumG - xhat * sumGX))
+                        }
+                    }
+                }
+            }
+        }
+        return BatchNormGradients(input: gx, gamma: gGamma, beta: gBeta)
+    }
+
+    // MARK: Shape
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func concatFeatures<T: TensorScalar>(_ parts: [Tensor<T>]) -> Tensor<T> {
+        precondition(!parts.isEmpty)
+        let n = parts[0].shape[0], s = featureLayout(parts[0].shape).spatial
+        for p in parts {
+            precondition(p.shape[0] == n && featureLayout(p.shape).spatial == s && Array(p.shape.dropFirst(2)) == Array(parts[0].shape.dropFirst(2)),
+                         "concat: incompatible shapes \(parts.map(\.shape))")
+        }
+        let total = parts.reduce(0) { $0 + $1.shape[1] }
+        var shape = parts[0].shape; shape[1] = total
+        var y = Tensor<T>(uninitializedShape: shape)
+        let yp = y.mutablePointer()
+        for i in 0..<n {
+            var offset = 0
+            for p in parts {
+                let block = p.shape[1] * s
+                (yp + (i * total * s) + offset).update(from: p.pointer + i * block, count: block)
+                offset += block
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func splitFeatures<T: TensorScalar>(_ x: Tensor<T>, sizes: [Int]) -> [Tensor<T>] {
+        let (n, c, s) = featureLayout(x.shape)
+        precondition(sizes.reduce(0, +) == c, "split sizes \(sizes) do not add up to \(c)")
+        var offset = 0
+        return sizes.map { size in
+            var shape = x.shape; shape[1] = size
+            var part = Tensor<T>(uninitializedShape: shape)
+            let pp = part.mutablePointer()
+            for i in 0..<n { (pp + i * size * s).update(from: x.pointer + (i * c + offset) * s, count: size * s) }
+            offset += size
+            return part
+        }
+    }
+
+    // MARK: Losses
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func softmaxCrossEntropy<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> LossResult<T> {
+        precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+                     "cross-entropy: logits \(logits.shape) for \(labels.count) labels")
+        let n = logits.shape[0], k = logits.shape[1]
+        var grad = Tensor<T>(uninitializedShape: logits.shape)
+        let lp = logits.pointer, gp = grad.mutablePointer()
+        var total = 0.0, correct = 0
+        let invN = 1 / Double(n)
+        for i in 0..<n {
+            let row = lp + i * k, g = gp + i * k
+            let label = Int(labels[i])
+            precondition(label >= 0 && label < k, "label \(label) outside 0..<\(k)")
+            var maxV = Double(row[0]), arg = 0
+            for j in 1..<max(k, 1) where Double(row[j]) > maxV { maxV = Double(row[j]); arg = j }
+            var sumExp = 0.0
+            for j in 0..<k { sumExp += Double.exp(Double(row[j]) - maxV) }
+            let logZ = maxV + Double.log(sumExp)
+            total += logZ - Double(row[label])
+            if arg == label { correct += 1 }
+            for j in 0..<k {
+                let p = Double.exp(Double(row[j]) - logZ)
+                g[j] = T((p - (j == label ? 1 : 0)) * invN)
+            }
+        }
+        return LossResult(loss: total * invN, gradient: grad, correct: correct)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func meanSquaredError<T: TensorScalar>(prediction: Tensor<T>, target: Tensor<T>) -> LossResult<T> {
+        precondition(prediction.count == target.count, "MSE: prediction \(prediction.shape) vs target \(target.shape)")
+        var grad = Tensor<T>(uninitializedShape: prediction.shape)
+        let pp = prediction.pointer, tp = target.pointer, gp = grad.mutablePointer()
+        let count = prediction.count
+        var total = 0.0
+        let scale = 2 / Double(max(count, 1))
+        for i in 0..<count {
+            let d = Double(pp[i]) - Double(tp[i])
+            total += d * d
+            gp[i] = T(scale * d)
+        }
+        return LossResult(loss: total / Double(max(count, 1)), gradient: grad, correct: 0)
+    }
+}

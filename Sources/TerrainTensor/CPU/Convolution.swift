@@ -1,0 +1,175 @@
+/// 2D convolution as im2col + GEMM, one image per parallel chunk.
+///
+/// For image n with input [C, H, W] and weights [F, C, kh, kw], the column matrix is
+/// col[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j] (zero outside), and
+/// y[n] = W[F, C·kh·kw] · col. A 1x1 stride-1 unpadded convolution uses x itself as col.
+extension CPUBackend {
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func conv2d<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?, geometry g: Conv2dGeometry) -> Tensor<T> {
+        let dims = ConvDims(input: x.shape, weight: weight.shape, geometry: g)
+        var y = Tensor<T>(uninitializedShape: [dims.n, dims.f, dims.oh, dims.ow])
+        let xp = x.pointer, wp = weight.pointer, yp = y.mutablePointer()
+        let bp = bias?.pointer
+        Parallel.forEach(chunks: dims.n) { n in
+            let image = xp + n * dims.imageSize
+            let out = yp + n * dims.f * dims.outSpatial
+            withColumns(of: image, dims) { col in
+                T.gemm(transposeA: false, transposeB: false, m: dims.f, n: dims.outSpatial, k: dims.k,
+                       alpha: 1, a: wp, lda: dims.k, b: col, ldb: dims.outSpatial,
+                       beta: 0, c: out, ldc: dims.outSpatial)
+            }
+            if let bp {
+                for f in 0..<dims.f {
+                    let b = bp[f], row = out + f * dims.outSpatial
+                    for j in 0..<dims.outSpatial { row[j] += b }
+                }
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func conv2dBackward<T: TensorScalar>(input x: Tensor<T>, weight: Tensor<T>, gradient gy: Tensor<T>,
+                                                geometry g: Conv2dGeometry, needsInputGradient: Bool) -> Conv2dGradients<T> {
+        let dims = ConvDims(input: x.shape, weight: weight.shape, geometry: g)
+        precondition(gy.shape == [dims.n, dims.f, dims.oh, dims.ow], "conv2d backward: gradient \(gy.shape) for output [\(dims.n), \(dims.f), \(dims.oh), \(dims.ow)]")
+        var gx: Tensor<T>? = needsInputGradient ? Tensor<T>(uninitializedShape: x.shape) : nil
+        let gxp = gx?.mutablePointer()
+        // Weight gradients are summed per fixed group of images, then the groups in order:
+        // the same additions whatever the thread count.
+        let group = 8
+        let groups = (dims.n + group - 1) / group
+        var partials = Tensor<T>(zeros: [groups, dims.f * dims.k])
+        let pp = partials.mutablePointer()
+        let xp = x.pointer, wp = weight.pointer, gp = gy.pointer
+        Parallel.forEach(chunks: groups) { gi in
+            let partial = pp + gi * dims.f * dims.k
+            let colGrad = gxp == nil ? nil : TensorStorage<T>(uninitializedCount: dims.k * dims.outSpatial)
+            for n in (gi * group)..<min(dims.n, (gi + 1) * group) {
+                let image = xp + n * dims.imageSize
+                let gOut = gp + n * dims.f * dims.outSpatial
+                withColumns(of: image, dims) { col in
+                    // dW += gy[n] · colᵀ
+                    T.gemm(transposeA: false, transposeB: true, m: dims.f, n: dims.k, k: dims.outSpatial,
+                           alpha: 1, a: gOut, lda: dims.outSpatial, b: col, ldb: dims.outSpatial,
+                           beta: 1, c: partial, ldc: dims.k)
+                }
+                if let gxp, let colGrad {
+                    let gImage = gxp + n * dims.imageSize
+                    if dims.isPointwise {
+                        T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
+                               alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
+                               beta: 0, c: gImage, ldc: dims.outSpatial)
+                    } else {
+                        T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
+                               alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
+                               beta: 0, c: colGrad.pointer, ldc: dims.outSpatial)
+                        col2im(colGrad.pointer, into: gImage, dims)
+                    }
+                }
+            }
+        }
+        var gw = Tensor<T>(zeros: weight.shape)
+        let gwp = gw.mutablePointer()
+        for gi in 0..<groups {
+            let partial = pp + gi * dims.f * dims.k
+            for i in 0..<(dims.f * dims.k) { gwp[i] += partial[i] }
+        }
+        return Conv2dGradients(input: gx, weight: gw, bias: sumPerFeature(gy))
+    }
+
+    /// Calls `body` with the column matrix of one image (the image itself for 1x1 convolutions).
+    @inline(__always)
+    func withColumns<T: TensorScalar>(of image: UnsafePointer<T>, _ d: ConvDims, _ body: (UnsafePointer<T>) -> Void) {
+        if d.isPointwise { body(image); return }
+        let col = TensorStorage<T>(uninitializedCount: d.k * d.outSpatial)
+        im2col(image, into: col.pointer, d)
+        body(col.pointer)
+    }
+
+    @inline(__always)
+    func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, into col: UnsafeMutablePointer<T>, _ d: ConvDims) {
+        var row = col
+        for c in 0..<d.c {
+            let plane = image + c * d.h * d.w
+            for i in 0..<d.kh {
+                for j in 0..<d.kw {
+                    for oh in 0..<d.oh {
+                        let ih = oh * d.sh - d.ph + i
+                        let out = row + oh * d.ow
+                        if ih < 0 || ih >= d.h {
+                            out.update(repeating: 0, count: d.ow)
+                            continue
+                        }
+                        let src = plane + ih * d.w
+                        if d.sw == 1 {
+                            // Valid ow range: 0 <= ow - pw + j < w.
+                            let lo = max(0, d.pw - j), hi = min(d.ow, d.w + d.pw - j)
+                            if lo > 0 { out.update(repeating: 0, count: lo) }
+                            if hi > lo { (out + lo).update(from: src + (lo - d.pw + j), count: hi - lo) }
+                            if hi < d.ow { (out + max(hi, lo)).update(repeating: 0, count: d.ow - max(hi, lo)) }
+                        } else {
+                            for ow in 0..<d.ow {
+                                let iw = ow * d.sw - d.pw + j
+                                out[ow] = (iw >= 0 && iw < d.w) ? src[iw] : 0
+                            }
+                        }
+                    }
+                    row += d.outSpatial
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: overwrites `image` with the sum of every column entry mapped to it.
+    @inline(__always)
+    func col2im<T: TensorScalar>(_ col: UnsafePointer<T>, into image: UnsafeMutablePointer<T>, _ d: ConvDims) {
+        image.update(repeating: 0, count: d.imageSize)
+        var row = col
+        for c in 0..<d.c {
+            let plane = image + c * d.h * d.w
+            for i in 0..<d.kh {
+                for j in 0..<d.kw {
+                    for oh in 0..<d.oh {
+                        let ih = oh * d.sh - d.ph + i
+                        if ih < 0 || ih >= d.h { continue }
+                        let dst = plane + ih * d.w, src = row + oh * d.ow
+                        if d.sw == 1 {
+                            let lo = max(0, d.pw - j), hi = min(d.ow, d.w + d.pw - j)
+                            if hi > lo {
+                                let base = dst + (lo - d.pw + j)
+                                for ow in 0..<(hi - lo) { base[ow] += src[lo + ow] }
+                            }
+                        } else {
+                            for ow in 0..<d.ow {
+                                let iw = ow * d.sw - d.pw + j
+                                if iw >= 0 && iw < d.w { dst[iw] += src[ow] }
+                            }
+                        }
+                    }
+                    row += d.outSpatial
+                }
+            }
+        }
+    }
+}
+
+/// The sizes of one convolution, derived and checked once.
+struct ConvDims {
+    let n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow: Int
+    var k: Int { c * kh * kw }
+    var outSpatial: Int { oh * ow }
+    var imageSize: Int { c * h * w }
+    var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
+
+    init(input: [Int], weight: [Int], geometry g: Conv2dGeometry) {
+        precondition(input.count == 4, "conv2d input must be [N, C, H, W], got \(input)")
+        precondition(weight.count == 4 && weight[1] == input[1] && weight[2] == g.kernel.height && weight[3] == g.kernel.width,
+                     "conv2d weight \(weight) does not fit input \(input) and kernel \(g.kernel)")
+        (n, c, h, w) = (input[0], input[1], input[2], input[3])
+        (f, kh, kw) = (weight[0], weight[2], weight[3])
+        (sh, sw, ph, pw) = (g.stride.height, g.stride.width, g.padding.height, g.padding.width)
+        (oh, ow) = g.outputSize(height: h, width: w)
+        precondition(oh > 0 && ow > 0, "conv2d: input \(h)x\(w) too small for kernel \(kh)x\(kw) with padding \(ph)")
+    }
+}

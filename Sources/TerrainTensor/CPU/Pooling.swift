@@ -1,0 +1,121 @@
+/// Max and average pooling over NCHW tensors, one (image, channel) plane per work item.
+/// Average pooling counts padded positions in the divisor (PyTorch's default).
+extension CPUBackend {
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func maxPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry g: Pool2dGeometry) -> (output: Tensor<T>, argmax: [Int32]) {
+        let d = PoolDims(x.shape, g)
+        var y = Tensor<T>(uninitializedShape: [d.n, d.c, d.oh, d.ow])
+        var argmax = [Int32](repeating: 0, count: y.count)
+        let xp = x.pointer, yp = y.mutablePointer()
+        argmax.withUnsafeMutableBufferPointer { ab in
+            let ap = ab.baseAddress!
+            Parallel.forEach(range: d.n * d.c, grain: 64) { planes in
+                for plane in planes {
+                    let src = xp + plane * d.h * d.w
+                    for oh in 0..<d.oh {
+                        for ow in 0..<d.ow {
+                            var best = -T.infinity, bestIndex = -1
+                            for i in 0..<d.kh {
+                                let ih = oh * d.sh - d.ph + i
+                                if ih < 0 || ih >= d.h { continue }
+                                for j in 0..<d.kw {
+                                    let iw = ow * d.sw - d.pw + j
+                                    if iw < 0 || iw >= d.w { continue }
+                                    let v = src[ih * d.w + iw]
+                                    if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = ih * d.w + iw }
+                                }
+                            }
+                            let o = (plane * d.oh + oh) * d.ow + ow
+                            yp[o] = best
+                            ap[o] = Int32(plane * d.h * d.w + bestIndex)
+                        }
+                    }
+                }
+            }
+        }
+        return (y, argmax)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func maxPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, argmax: [Int32], inputShape: [Int]) -> Tensor<T> {
+        precondition(argmax.count == gy.count, "max-pool backward: \(argmax.count) indices for \(gy.count) gradients")
+        var gx = Tensor<T>(zeros: inputShape)
+        let gxp = gx.mutablePointer(), gp = gy.pointer
+        // Windows may overlap, so scatter serially per plane group (planes never share inputs).
+        let planes = inputShape[0] * inputShape[1], outPerPlane = gy.count / max(planes, 1)
+        argmax.withUnsafeBufferPointer { ab in
+            Parallel.forEach(range: planes, grain: 64) { range in
+                for o in (range.lowerBound * outPerPlane)..<(range.upperBound * outPerPlane) {
+                    gxp[Int(ab[o])] += gp[o]
+                }
+            }
+        }
+        return gx
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func avgPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry g: Pool2dGeometry) -> Tensor<T> {
+        let d = PoolDims(x.shape, g)
+        var y = Tensor<T>(uninitializedShape: [d.n, d.c, d.oh, d.ow])
+        let xp = x.pointer, yp = y.mutablePointer()
+        let inv = 1 / T(d.kh * d.kw)
+        Parallel.forEach(range: d.n * d.c, grain: 64) { planes in
+            for plane in planes {
+                let src = xp + plane * d.h * d.w
+                for oh in 0..<d.oh {
+                    for ow in 0..<d.ow {
+                        var acc: T = 0
+                        for i in 0..<d.kh {
+                            let ih = oh * d.sh - d.ph + i
+                            if ih < 0 || ih >= d.h { continue }
+                            for j in 0..<d.kw {
+                                let iw = ow * d.sw - d.pw + j
+                                if iw >= 0 && iw < d.w { acc += src[ih * d.w + iw] }
+                            }
+                        }
+                        yp[(plane * d.oh + oh) * d.ow + ow] = acc * inv
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func avgPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, inputShape: [Int], geometry g: Pool2dGeometry) -> Tensor<T> {
+        let d = PoolDims(inputShape, g)
+        var gx = Tensor<T>(zeros: inputShape)
+        let gxp = gx.mutablePointer(), gp = gy.pointer
+        let inv = 1 / T(d.kh * d.kw)
+        Parallel.forEach(range: d.n * d.c, grain: 64) { planes in
+            for plane in planes {
+                let dst = gxp + plane * d.h * d.w
+                for oh in 0..<d.oh {
+                    for ow in 0..<d.ow {
+                        let v = gp[(plane * d.oh + oh) * d.ow + ow] * inv
+                        for i in 0..<d.kh {
+                            let ih = oh * d.sh - d.ph + i
+                            if ih < 0 || ih >= d.h { continue }
+                            for j in 0..<d.kw {
+                                let iw = ow * d.sw - d.pw + j
+                                if iw >= 0 && iw < d.w { dst[ih * d.w + iw] += v }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gx
+    }
+}
+
+struct PoolDims {
+    let n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow: Int
+    init(_ shape: [Int], _ g: Pool2dGeometry) {
+        precondition(shape.count == 4, "pooling input must be [N, C, H, W], got \(shape)")
+        (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        (kh, kw, sh, sw, ph, pw) = (g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width)
+        (oh, ow) = g.outputSize(height: h, width: w)
+        precondition(oh > 0 && ow > 0, "pooling: input \(h)x\(w) too small for window \(kh)x\(kw)")
+    }
+}
