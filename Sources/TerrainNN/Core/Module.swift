@@ -1,0 +1,74 @@
+import TerrainTensor
+
+/// A network piece with an explicit forward and backward pass.
+///
+/// `forward` maps an input batch to an output batch and remembers what `backward` needs;
+/// `backward` takes dLoss/dOutput, adds dLoss/dParameter to each parameter's `gradient`, and
+/// returns dLoss/dInput. Calls pair up last-in first-out: a container calls its children's
+/// backward passes in reverse order of their forward passes.
+///
+/// Modules form a tree; a parameter's full name joins the path of child names with dots
+/// (`layer1.0.conv1.weight`), as PyTorch's `state_dict` does.
+open class Module<Scalar: TensorScalar> {
+    /// Training mode: batch statistics in batch normalization, active dropout.
+    public private(set) var isTraining = true
+    /// Whether forward passes keep what backward passes need. Evaluation-only work (a loss
+    /// surface) turns this off to save memory.
+    public private(set) var isRecording = true
+
+    public init() {}
+
+    /// Named sub-modules in forward order.
+    open var children: [(name: String, module: Module<Scalar>)] { [] }
+
+    /// This module's own parameters and buffers (not its children's), in declaration order.
+    open var localParameters: [Parameter<Scalar>] { [] }
+
+    open func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        fatalError("\(type(of: self)) does not implement forward")
+    }
+
+    open func backward(_ gradient: Tensor<Scalar>) -> Tensor<Scalar> {
+        fatalError("\(type(of: self)) does not implement backward")
+    }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { forward(input) }
+
+    /// Switches this module and all below it to training (true) or evaluation (false) mode.
+    public func setTraining(_ training: Bool) {
+        isTraining = training
+        for child in children { child.module.setTraining(training) }
+    }
+
+    /// Switches recording of backward-pass state on or off for the whole tree.
+    public func setRecording(_ recording: Bool) {
+        isRecording = recording
+        if !recording { forgetRecordedState() }
+        for child in children { child.module.setRecording(recording) }
+    }
+
+    /// Drops tensors kept for the backward pass. Subclasses that keep state override this.
+    open func forgetRecordedState() {}
+
+    /// Every parameter and buffer with its full dotted name, in module order.
+    public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter<Scalar>)] {
+        var result = localParameters.map { (prefix + $0.name, $0) }
+        for child in children {
+            result += child.module.namedParameters(prefix: prefix + child.name + ".")
+        }
+        return result
+    }
+
+    /// Trainable parameters in module order.
+    public var trainableParameters: [Parameter<Scalar>] {
+        namedParameters().map(\.parameter).filter(\.isTrainable)
+    }
+
+    /// Clears every accumulated gradient.
+    public func zeroGradients() {
+        for (_, p) in namedParameters() { p.gradient = nil }
+    }
+
+    /// Number of trainable scalars.
+    public var trainableScalarCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
+}

@@ -1,0 +1,55 @@
+import TerrainTensor
+
+/// What a parameter is for. The landscape code uses roles to slice filters (weights), to skip
+/// biases and batch-normalization parameters, and to tell trainable values from buffers.
+public enum ParameterRole: String, Sendable, Codable, CaseIterable {
+    /// A linear or convolution weight: dim 0 indexes output filters (rows).
+    case weight
+    case bias
+    /// Batch normalization's scale γ.
+    case normWeight
+    /// Batch normalization's shift β.
+    case normBias
+    /// Running statistics, updated in training mode but never by gradients.
+    case runningMean
+    case runningVariance
+
+    /// Whether gradients and optimizers touch this parameter.
+    public var isTrainable: Bool {
+        switch self {
+        case .weight, .bias, .normWeight, .normBias: true
+        case .runningMean, .runningVariance: false
+        }
+    }
+}
+
+/// One named tensor of a module: a trainable parameter or a buffer (running statistics).
+///
+/// A reference type: layers, optimizers and the flat-vector views all see the same storage.
+public final class Parameter<Scalar: TensorScalar> {
+    /// The name inside its module ("weight", "running_mean"), as PyTorch spells it.
+    public let name: String
+    public let role: ParameterRole
+    public var value: Tensor<Scalar>
+    /// dLoss/dValue, accumulated by backward passes; nil for buffers and before any backward.
+    public var gradient: Tensor<Scalar>?
+
+    public init(_ name: String, role: ParameterRole, value: Tensor<Scalar>) {
+        self.name = name
+        self.role = role
+        self.value = value
+    }
+
+    public var shape: [Int] { value.shape }
+    public var isTrainable: Bool { role.isTrainable }
+
+    /// Adds `g` to the gradient (the first contribution is stored as is).
+    public func accumulateGradient(_ g: Tensor<Scalar>) {
+        precondition(g.shape == value.shape, "gradient \(g.shape) for parameter \(name) of shape \(value.shape)")
+        if gradient == nil {
+            gradient = g
+        } else {
+            Backends.current.axpy(1, g, into: &gradient!)
+        }
+    }
+}

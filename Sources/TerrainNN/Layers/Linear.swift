@@ -1,0 +1,43 @@
+import TerrainTensor
+
+/// A fully connected layer: y = x·Wᵀ + b for x of shape [N, in], W of shape [out, in].
+///
+/// Backward: dW = dyᵀ·x, db = Σₙ dy, dx = dy·W.
+public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
+    public let weight: Parameter<Scalar>
+    public let bias: Parameter<Scalar>?
+    private var input: Tensor<Scalar>?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias hasBias: Bool = true,
+                initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
+        weight = Parameter("weight", role: .weight,
+                           value: initializer.sample(shape: [outFeatures, inFeatures], fanIn: inFeatures,
+                                                     fanOut: outFeatures, generator: &generator))
+        bias = hasBias ? Parameter("bias", role: .bias,
+                                   value: Initializer.pytorchDefault.sample(shape: [outFeatures], fanIn: inFeatures,
+                                                                            fanOut: outFeatures, generator: &generator)) : nil
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    override public var localParameters: [Parameter<Scalar>] { [weight] + (bias.map { [$0] } ?? []) }
+
+    override public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        precondition(x.rank == 2 && x.shape[1] == inFeatures, "Linear(\(inFeatures)→\(outFeatures)) got input \(x.shape)")
+        if isRecording { input = x }
+        var y = Backends.current.matmul(x, weight.value, transposeA: false, transposeB: true)
+        if let bias { Backends.current.addFeatureBias(&y, bias.value) }
+        return y
+    }
+
+    override public func backward(_ gy: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard let x = input else { fatalError("Linear.backward without a recorded forward pass") }
+        let backend = Backends.current
+        weight.accumulateGradient(backend.matmul(gy, x, transposeA: true, transposeB: false))
+        if let bias { bias.accumulateGradient(backend.sumPerFeature(gy)) }
+        return backend.matmul(gy, weight.value, transposeA: false, transposeB: false)
+    }
+
+    override public func forgetRecordedState() { input = nil }
+}
