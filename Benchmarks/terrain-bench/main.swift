@@ -1,1 +1,70 @@
-print("todo")
+import Foundation
+import TerrainTensor
+import TerrainNN
+import TerrainModels
+
+// Terrain's side of `make bench`: each line is one JSON object {"name", "value", "unit"} so that
+// bench/report.py can set it against PyTorch's figures measured in the same run.
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Median of `repeats` timings after one warm-up.
+func median(repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    let times = (0..<repeats).map { _ in seconds(body) }.sorted()
+    return times[times.count / 2]
+}
+
+func report(_ name: String, _ value: Double, _ unit: String) {
+    print("{\"name\": \"\(name)\", \"value\": \(value), \"unit\": \"\(unit)\"}")
+    fflush(nil)
+}
+
+let arguments = Set(CommandLine.arguments.dropFirst())
+let quick = arguments.contains("--quick")
+let repeats = quick ? 3 : 7
+
+// GEMM: a 2048³ SGEMM through the back end (2·n³ flops).
+do {
+    let n = 2048
+    var g = SeededGenerator(seed: 1)
+    let a = Tensor<Float>.randomNormal(shape: [n, n], generator: &g)
+    let b = Tensor<Float>.randomNormal(shape: [n, n], generator: &g)
+    let t = median(repeats: repeats) { _ = Backends.current.matmul(a, b, transposeA: false, transposeB: false) }
+    report("sgemm_2048_gflops", 2 * pow(Double(n), 3) / t / 1e9, "GFLOP/s")
+}
+
+let spec = ModelSpec(architecture: "resnet20", inputShape: [3, 32, 32], outputs: 10, seed: 0)
+let model: Module<Float> = try spec.build()
+
+// ResNet-20 evaluation forward, batch 256, CIFAR-shaped input.
+do {
+    var g = SeededGenerator(seed: 2)
+    let x = Tensor<Float>.randomNormal(shape: [256, 3, 32, 32], generator: &g)
+    model.setTraining(false)
+    model.setRecording(false)
+    let t = median(repeats: repeats) { _ = model.forward(x) }
+    report("resnet20_eval_forward_b256_images_per_s", 256 / t, "images/s")
+}
+
+// ResNet-20 training step, batch 128: forward, cross-entropy, backward, SGD update.
+do {
+    var g = SeededGenerator(seed: 3)
+    let x = Tensor<Float>.randomNormal(shape: [128, 3, 32, 32], generator: &g)
+    let labels = (0..<128).map { Int32($0 % 10) }
+    model.setTraining(true)
+    model.setRecording(true)
+    let params = model.trainableParameters
+    let t = median(repeats: repeats) {
+        model.zeroGradients()
+        let logits = model.forward(x)
+        let loss = Loss.crossEntropy(logits: logits, labels: labels)
+        _ = model.backward(loss.gradient)
+        for p in params { Backends.current.axpy(-0.01, p.gradient!, into: &p.value) }
+    }
+    report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
+}

@@ -11,6 +11,8 @@ public struct CPUBackend: Backend {
 
     /// Elements per parallel chunk of an elementwise kernel.
     static let elementwiseGrain = 1 << 16
+    /// Upper bound on the row blocks of one matrix product.
+    static let maxGemmChunks = 8
 
     // MARK: Linear algebra
 
@@ -24,8 +26,10 @@ public struct CPUBackend: Backend {
         let cp = c.mutablePointer(), ap = a.pointer, bp = b.pointer
         let lda = a.shape[1], ldb = b.shape[1]
         if k == 0 { cp.update(repeating: 0, count: m * n); return c }
-        // Rows of C in fixed-size blocks: each block is an independent single-threaded GEMM.
-        let rowsPerChunk = max(16, (1 << 22) / max(1, n * k))
+        // Rows of C in at most `maxGemmChunks` blocks of at least 64 rows, each an independent
+        // single-threaded GEMM. The split depends on the sizes only, so results do not depend
+        // on the thread count; few large blocks keep OpenBLAS's packing of B amortized.
+        let rowsPerChunk = max(64, (m + Self.maxGemmChunks - 1) / Self.maxGemmChunks)
         Parallel.forEach(range: m, grain: rowsPerChunk) { rows in
             let aStart = transposeA ? ap + rows.lowerBound : ap + rows.lowerBound * lda
             T.gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,

@@ -1,0 +1,53 @@
+# Terrain: the two commands are `make demo` and `make test`; each installs what it needs.
+SHELL := /bin/bash
+SWIFT ?= swift
+RELEASE := .build/release
+TERRAIN := $(RELEASE)/terrain
+
+# Debian packages the build, the tests and the demo need.
+DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev dataset-fashion-mnist python3 python3-venv
+# PyTorch for the side-by-side benchmark (CPU wheel).
+TORCH := torch==2.13.0+cpu
+BENCH_VENV := .venv-bench
+
+.PHONY: all deps build demo test bench accuracy clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Swift 6.1 or newer is needed: https://swift.org/install)"; exit 1; }
+
+build: deps
+	$(SWIFT) build -c release --product terrain
+
+demo: build
+	$(TERRAIN) demo --out demo-output
+
+test: deps
+	$(SWIFT) build -c release --product terrain
+	$(SWIFT) test -c release
+	bash tests/cli.sh $(TERRAIN)
+
+$(BENCH_VENV)/.ok:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q $(TORCH) numpy
+	touch $@
+
+bench: deps $(BENCH_VENV)/.ok
+	$(SWIFT) build -c release --product terrain-bench
+	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(BENCH_VENV)/bin/python
+
+# The accuracy figures quoted in the README (tens of minutes on 2 cores).
+accuracy: build
+	bash bench/accuracy.sh $(TERRAIN)
+
+clean:
+	rm -rf .build demo-output runs

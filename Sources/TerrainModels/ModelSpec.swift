@@ -1,0 +1,79 @@
+import Foundation
+import TerrainTensor
+import TerrainNN
+
+/// Everything needed to rebuild a zoo model: the architecture, its options, and the shapes
+/// that the dataset imposes. Stored as JSON in checkpoint metadata, so a checkpoint alone is
+/// enough to reconstruct the model.
+public struct ModelSpec: Codable, Sendable, Equatable {
+    /// An architecture name: see `ModelSpec.architectures`.
+    public var architecture: String
+    /// Multiplies every channel and hidden width (wide ResNets are ResNets with width k).
+    public var width: Double
+    /// Hidden layer sizes of an MLP (before the width multiplier).
+    public var hiddenSizes: [Int]?
+    /// The MLP's nonlinearity: relu, tanh, sigmoid, gelu, leaky-relu.
+    public var activation: String?
+    /// One sample's shape: [C, H, W] for images, [F] for vectors.
+    public var inputShape: [Int]
+    /// Classes, or regression outputs.
+    public var outputs: Int
+    /// Seed of the initial weights.
+    public var seed: UInt64
+
+    public init(architecture: String, width: Double = 1, hiddenSizes: [Int]? = nil, activation: String? = nil,
+                inputShape: [Int], outputs: Int, seed: UInt64 = 0) {
+        self.architecture = architecture
+        self.width = width
+        self.hiddenSizes = hiddenSizes
+        self.activation = activation
+        self.inputShape = inputShape
+        self.outputs = outputs
+        self.seed = seed
+    }
+
+    /// Names accepted by `architecture`, with a one-line description each.
+    public static let architectures: [(name: String, summary: String)] = [
+        ("linear", "a single linear layer; one input and one output make the neuron y = w·x + b"),
+        ("mlp", "fully connected layers (--hidden sizes, default 64,64,64)"),
+        ("cnn", "small CNN: two conv-BN-ReLU-maxpool stages, a hidden FC layer"),
+        ("vgg9", "VGG-9 of Li et al.: 64-64-M-128-128-M-256-256-256-M, FC with BN"),
+        ("resnet20|32|44|56|110", "CIFAR ResNets (16/32/64 channels), projection shortcuts"),
+        ("resnetN-noshort", "the same without shortcut connections"),
+        ("wrnN-k[-noshort]", "wide ResNet-N: ResNet-N with k times the channels"),
+        ("densenet", "small DenseNet-BC: growth 12, three blocks of 4 bottleneck layers"),
+    ]
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public init(json: String) throws {
+        do {
+            self = try JSONDecoder().decode(ModelSpec.self, from: Data(json.utf8))
+        } catch {
+            throw ModelError.invalidDescription("model description is not valid JSON of a model spec: \(error)")
+        }
+    }
+
+    /// Channels after the width multiplier (at least 1).
+    func scaled(_ channels: Int) -> Int { max(1, Int((Double(channels) * width).rounded())) }
+}
+
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case unknownArchitecture(String)
+    case invalidDescription(String)
+    case incompatibleInput(String)
+
+    public var description: String {
+        switch self {
+        case .unknownArchitecture(let name):
+            let names = ModelSpec.architectures.map(\.name).joined(separator: ", ")
+            return "unknown model '\(name)'; known: \(names)"
+        case .invalidDescription(let text), .incompatibleInput(let text):
+            return text
+        }
+    }
+}

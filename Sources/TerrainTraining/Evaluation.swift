@@ -1,0 +1,51 @@
+import TerrainTensor
+import TerrainNN
+import TerrainData
+
+/// Loss (and accuracy, for classification) of a model on a dataset.
+public struct EvaluationResult: Sendable, Equatable {
+    /// Mean loss per sample.
+    public var loss: Double
+    /// Percentage of correct arg-max predictions; nil for regression.
+    public var accuracy: Double?
+    public var count: Int
+}
+
+/// The loss that fits a dataset's targets: cross-entropy for classes, MSE for values.
+public enum TaskLoss {
+    public static func compute<T: TensorScalar>(output: Tensor<T>, targets: Targets) -> LossResult<T> {
+        switch targets {
+        case .classes(let labels, _):
+            return Loss.crossEntropy(logits: output, labels: labels)
+        case .values(let values):
+            return Loss.meanSquaredError(prediction: output, target: Tensor<T>(converting: values).reshaped(output.shape))
+        }
+    }
+}
+
+public enum Evaluation {
+    /// Evaluates in evaluation mode (running BN statistics, no dropout) without recording
+    /// backward state, batch by batch; the loss is the per-sample mean over the whole set.
+    /// The model's previous modes are restored afterwards.
+    public static func evaluate<T: TensorScalar>(_ model: Module<T>, on data: Dataset, batchSize: Int = 256) -> EvaluationResult {
+        let wasTraining = model.isTraining, wasRecording = model.isRecording
+        model.setTraining(false)
+        model.setRecording(false)
+        defer { model.setTraining(wasTraining); model.setRecording(wasRecording) }
+        var lossSum = 0.0, correct = 0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + batchSize)
+            let (inputs, targets) = data.batch(start..<end)
+            let output = model.forward(T.self == Float.self ? inputs as! Tensor<T> : Tensor<T>(converting: inputs))
+            let result = TaskLoss.compute(output: output, targets: targets)
+            lossSum += result.loss * Double(end - start)
+            correct += result.correct
+            start = end
+        }
+        let n = max(data.count, 1)
+        return EvaluationResult(loss: lossSum / Double(n),
+                                accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(n),
+                                count: data.count)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import TerrainTensor
+
+@main
+struct Terrain: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "terrain",
+        abstract: "Loss landscapes of neural networks: train, record, measure and draw.",
+        version: version,
+        subcommands: [Train.self, Evaluate.self, Info.self, Models.self, Demo.self]
+    )
+}
+
+/// Options every command that computes shares.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: the number of cores, or $TERRAIN_THREADS).")
+    var threads: Int?
+
+    func apply() throws {
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+            Parallel.threadCount = threads
+        }
+    }
+}
+
+/// Turns any error into a clean message and a failing exit status (never a trap).
+func failing<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ValidationError {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        throw ValidationError("\(error)")
+    }
+}

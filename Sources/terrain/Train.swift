@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import TerrainData
+import TerrainModels
+import TerrainTraining
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a zoo model, writing checkpoints (safetensors) and metrics into a run folder.",
+        discussion: """
+        Example (the paper's recipe, shortened):
+          terrain train --model resnet20 --dataset fashion-mnist --epochs 1 --batch-size 128 \\
+            --optimizer sgd --lr 0.1 --momentum 0.9 --nesterov --weight-decay 5e-4 --out runs/resnet20
+
+        Schedules: constant | multistep:150,225,275[:0.1] | cosine[:min] | warmup:EPOCHS,<schedule>
+        """)
+
+    @Option(help: "Architecture (see `terrain models`).") var model: String = "cnn"
+    @Option(help: "Width multiplier for channels and hidden sizes.") var width: Double = 1
+    @Option(help: "MLP hidden sizes, comma-separated (e.g. 64,64,64).") var hidden: String?
+    @Option(help: "MLP activation: relu, tanh, sigmoid, gelu, leaky-relu.") var activation: String?
+    @Option(help: "Dataset name (fashion-mnist, mnist, digits, parabola, spirals, blobs) or path (IDX folder, CIFAR folder, CSV, NPZ).")
+    var dataset: String = "fashion-mnist"
+    @Option(help: "Epochs to train.") var epochs: Int = 10
+    @Option(help: "Mini-batch size.") var batchSize: Int = 128
+    @Option(help: "Optimizer: sgd, adam, adamw.") var optimizer: String = "sgd"
+    @Option(help: "Base learning rate.") var lr: Double = 0.1
+    @Option(help: "SGD momentum.") var momentum: Double = 0.9
+    @Flag(help: "Nesterov momentum.") var nesterov = false
+    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Double = 5e-4
+    @Option(help: "Learning-rate schedule.") var schedule: String = "constant"
+    @Option(help: "Train with SAM (sharpness-aware minimization) of this radius ρ.") var sam: Double?
+    @Option(help: "Average weights (SWA) from this epoch (1-based) to the end; writes swa.safetensors.") var swaStart: Int?
+    @Option(help: "Checkpoint every N epochs (0: only the last).") var saveEvery: Int = 1
+    @Option(help: "Also checkpoint every N iterations (0: never): the trajectory.") var saveEveryIterations: Int = 0
+    @Option(help: "Seed of the data order.") var seed: UInt64 = 0
+    @Option(help: "Seed of the initial weights.") var modelSeed: UInt64 = 0
+    @Option(help: "Train on a fixed random subset of this many samples.") var trainSubset: Int?
+    @Option(help: "Evaluate on a fixed random subset of this many test samples.") var testSubset: Int?
+    @Flag(help: "Do not standardize inputs per channel.") var noNormalize = false
+    @Flag(help: "No progress bar.") var quiet = false
+    @Option(help: "Run folder (created).") var out: String = "runs/run"
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        try failing {
+            guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
+                throw ValidationError("unknown optimizer '\(optimizer)' (sgd, adam, adamw)")
+            }
+            let hiddenSizes = try hidden.map { text in
+                try text.split(separator: ",").map { part -> Int in
+                    guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v > 0 else {
+                        throw ValidationError("--hidden takes positive integers separated by commas, got '\(text)'")
+                    }
+                    return v
+                }
+            }
+            var config = TrainingConfig(
+                model: ModelSpec(architecture: model, width: width, hiddenSizes: hiddenSizes, activation: activation,
+                                 inputShape: [], outputs: 0, seed: modelSeed),
+                dataset: dataset)
+            config.epochs = epochs
+            config.batchSize = batchSize
+            config.optimizer = kind
+            config.learningRate = lr
+            config.momentum = momentum
+            config.nesterov = nesterov
+            config.weightDecay = weightDecay
+            config.schedule = schedule
+            config.samRadius = sam
+            config.swaStart = swaStart.map { $0 - 1 }
+            config.saveEveryEpochs = saveEvery
+            config.saveEveryIterations = saveEveryIterations
+            config.seed = seed
+            config.trainSubset = trainSubset
+            config.testSubset = testSubset
+            config.normalize = !noNormalize
+            try runTraining(config, folder: URL(fileURLWithPath: out), quiet: quiet)
+        }
+    }
+}
+
+/// Loads the data, trains, and prints one summary line per epoch and where the files went.
+func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool) throws {
+    var options = DatasetOptions()
+    options.normalize = config.normalize
+    options.trainSubset = config.trainSubset
+    options.testSubset = config.testSubset
+    options.seed = config.seed
+    let start = Date()
+    let data = try DatasetCatalog.load(config.dataset, options: options)
+    print("data: \(config.dataset): \(data.train.count) training and \(data.test.count) test samples shaped \(data.train.sampleShape), loaded in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    let trainer = try Trainer(config: config, folder: folder)
+    trainer.showProgress = !quiet
+    trainer.onEpoch = { s in
+        var line = String(format: "epoch %d  lr %.4g  train loss %.4f", s.epoch, s.learningRate, s.train.loss)
+        if let a = s.train.accuracy { line += String(format: " acc %.2f%%", a) }
+        line += String(format: "  test loss %.4f", s.test.loss)
+        if let a = s.test.accuracy { line += String(format: " acc %.2f%%", a) }
+        line += String(format: "  |θ| %.2f  %.0f s  %.0f img/s", s.weightNorm, s.seconds, s.imagesPerSecond)
+        print(line)
+    }
+    try trainer.run(data: data)
+    print("run written to \(folder.path)/ (final.safetensors, checkpoints/, metrics.csv, iterations.csv, run.json)")
+}

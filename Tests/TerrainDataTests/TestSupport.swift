@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import TerrainData
+
+/// Paths and helpers shared by the dataset tests.
+enum Fixtures {
+    /// The package root: three levels up from this file (`Tests/TerrainDataTests/TestSupport.swift`).
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The shared real datasets of developer machines, next to the package root.
+    static let sharedDatasets = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets")
+    static let mnistFolder = sharedDatasets.appendingPathComponent("mnist").path
+    static let digitsFile = sharedDatasets.appendingPathComponent("digits/digits.csv.gz").path
+    static let fashionMNISTFolder = "/usr/share/datasets/fashion-mnist"
+
+    static var hasMNIST: Bool { FileManager.default.fileExists(atPath: mnistFolder + "/train-images-idx3-ubyte.gz") }
+    static var hasDigits: Bool { FileManager.default.fileExists(atPath: digitsFile) }
+    static var hasFashionMNIST: Bool { FileManager.default.fileExists(atPath: fashionMNISTFolder) }
+
+    /// Whether `python3 -c "import numpy"` succeeds.
+    static let hasNumpy: Bool = (try? runPython("import numpy")) != nil
+
+    /// Runs a Python script; throws with its output if it fails.
+    @discardableResult
+    static func runPython(_ script: String, in folder: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw PythonFailure(output: output) }
+        return output
+    }
+
+    struct PythonFailure: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "python3 failed: \(output)" }
+    }
+
+    /// The bytes of an IDX image file: `count` images of `rows`×`columns` with `pixel(image, offset)`.
+    static func idxImages(count: Int, rows: Int, columns: Int,
+                          pixel: (Int, Int) -> UInt8 = { image, offset in UInt8((image * 7 + offset) % 256) }) -> Data {
+        var data = Data()
+        data.appendBigEndian(IDX.imagesMagic)
+        for dimension in [count, rows, columns] { data.appendBigEndian(UInt32(dimension)) }
+        for image in 0..<count {
+            data.append(contentsOf: (0..<(rows * columns)).map { pixel(image, $0) })
+        }
+        return data
+    }
+
+    /// The bytes of an IDX label file.
+    static func idxLabels(_ labels: [UInt8]) -> Data {
+        var data = Data()
+        data.appendBigEndian(IDX.labelsMagic)
+        data.appendBigEndian(UInt32(labels.count))
+        data.append(contentsOf: labels)
+        return data
+    }
+}
+
+/// A fresh folder under the system's temporary directory, removed when the value goes away.
+final class TemporaryFolder {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "terrain-data-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Writes `data` to `name` inside the folder (creating subfolders) and returns the full path.
+    @discardableResult
+    func write(_ data: Data, to name: String) throws -> String {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url)
+        return url.path
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Expects `body` to throw a `DatasetError` whose description contains every fragment.
+func expectDatasetError(_ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
+                        _ body: () throws -> Void) {
+    let error = #expect(throws: DatasetError.self, sourceLocation: sourceLocation) { try body() }
+    guard let error else { return }
+    for fragment in fragments {
+        #expect(error.description.contains(fragment), "“\(error.description)” lacks “\(fragment)”",
+                sourceLocation: sourceLocation)
+    }
+}

@@ -1,0 +1,100 @@
+"""PyTorch's side of `make bench`: the same measurements as Benchmarks/terrain-bench, printed as
+one JSON object per line. Runs on the CPU with as many threads as Terrain uses."""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+threads = int(os.environ.get("TERRAIN_THREADS", os.cpu_count()))
+torch.set_num_threads(threads)
+quick = "--quick" in sys.argv
+repeats = 3 if quick else 7
+
+
+def median_seconds(fn):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(name, value, unit):
+    print(json.dumps({"name": name, "value": value, "unit": unit}), flush=True)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, inp, out, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inp, out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out)
+        self.conv2 = nn.Conv2d(out, out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or inp != out:
+            self.shortcut = nn.Sequential(nn.Conv2d(inp, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """The CIFAR ResNet Terrain builds for `resnet20`: same layers, same names."""
+
+    def __init__(self, depth=20, classes=10):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        inp, stages = 16, []
+        for i, out in enumerate([16, 32, 64]):
+            blocks = []
+            for b in range(n):
+                blocks.append(BasicBlock(inp, out, 2 if (i > 0 and b == 0) else 1))
+                inp = out
+            stages.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = stages
+        self.linear = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+torch.manual_seed(0)
+n = 2048
+a, b = torch.randn(n, n), torch.randn(n, n)
+t = median_seconds(lambda: torch.mm(a, b))
+report("sgemm_2048_gflops", 2 * n**3 / t / 1e9, "GFLOP/s")
+
+model = ResNet(20)
+x = torch.randn(256, 3, 32, 32)
+model.eval()
+with torch.no_grad():
+    t = median_seconds(lambda: model(x))
+report("resnet20_eval_forward_b256_images_per_s", 256 / t, "images/s")
+
+model.train()
+x = torch.randn(128, 3, 32, 32)
+labels = torch.arange(128) % 10
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+
+def train_step():
+    opt.zero_grad()
+    F.cross_entropy(model(x), labels).backward()
+    opt.step()
+
+
+t = median_seconds(train_step)
+report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")

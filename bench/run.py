@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""`make bench`: runs Terrain's and PyTorch's benchmarks in turn on the same threads and prints
+each figure side by side with the ratio Terrain/PyTorch, plus GEMM throughput against the cores'
+FMA peak. Both programs print one JSON object per line: {"name", "value", "unit"}."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+PEAK_GFLOPS = 195.0  # fp32 FMA peak of the 2 AVX2 cores of the reference machine
+
+
+def measure(command, env):
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return {row["name"]: row for row in map(json.loads, filter(None, out.splitlines()))}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--terrain", required=True)
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    env = dict(os.environ)
+    env.setdefault("TERRAIN_THREADS", str(os.cpu_count()))
+    extra = ["--quick"] if args.quick else []
+    here = os.path.dirname(os.path.abspath(__file__))
+    print(f"threads: {env['TERRAIN_THREADS']} (Terrain and PyTorch alike)", flush=True)
+    terrain = measure([args.terrain] + extra, env)
+    torch = measure([args.python, os.path.join(here, "pytorch_bench.py")] + extra, env)
+    print(f"{'benchmark':44} {'Terrain':>12} {'PyTorch':>12} {'ratio':>7}  unit")
+    for name, row in terrain.items():
+        ref = torch.get(name)
+        ratio = f"{row['value'] / ref['value']:.2f}x" if ref else "-"
+        ref_text = f"{ref['value']:.1f}" if ref else "-"
+        print(f"{name:44} {row['value']:12.1f} {ref_text:>12} {ratio:>7}  {row['unit']}")
+    gemm = terrain.get("sgemm_2048_gflops")
+    if gemm:
+        print(f"GEMM reached {gemm['value']:.0f} GFLOP/s = {100 * gemm['value'] / PEAK_GFLOPS:.0f}% of the {PEAK_GFLOPS:.0f} GFLOP/s fp32 peak")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `terrain` program: real runs, real files, bad input.
+# Usage: tests/cli.sh path/to/terrain
+set -uo pipefail
+terrain=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+pass() { echo "  ok    $1"; passed=$((passed + 1)); }
+fail() { echo "  FAIL  $1"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@" >"$work/out" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/        /' "$work/out" | tail -20; fi; }
+# A command that must fail cleanly: exit status 1..125 (not a signal), message matching a pattern.
+rejects() {
+  local name=$1 pattern=$2; shift 2
+  "$@" >"$work/out" 2>&1; local rc=$?
+  if [ $rc -ge 1 ] && [ $rc -le 125 ] && grep -qiE "$pattern" "$work/out"; then pass "$name"
+  else fail "$name (exit $rc)"; sed 's/^/        /' "$work/out" | tail -10; fi
+}
+
+echo "terrain CLI checks"
+train() { "$terrain" train --quiet "$@"; }
+check "train an MLP on the digits CSV" train --model mlp --hidden 32 --dataset ../shared/datasets/digits/digits.csv.gz \
+  --epochs 2 --batch-size 64 --lr 0.05 --save-every-iterations 10 --out "$work/digits"
+for f in final.safetensors run.json metrics.csv metrics.jsonl iterations.csv checkpoints/epoch-0000.safetensors \
+         checkpoints/epoch-0002.safetensors checkpoints/iter-00000010.safetensors; do
+  check "run folder has $f" test -s "$work/digits/$f"
+done
+check "metrics.csv has a header and two epochs" bash -c "[ \$(wc -l < '$work/digits/metrics.csv') -eq 3 ]"
+check "info describes the checkpoint" bash -c "'$terrain' info '$work/digits/final.safetensors' | grep -q 'model: mlp'"
+check "evaluate reproduces the final test accuracy" bash -c "
+  acc=\$('$terrain' evaluate '$work/digits/final.safetensors' | sed -n 's/^test: .*accuracy \([0-9.]*\)%.*/\1/p')
+  want=\$(python3 -c \"import json;print('%.2f' % json.load(open('$work/digits/run.json'))['final_test']['accuracy'])\")
+  [ \"\$acc\" = \"\$want\" ]"
+
+check "same seed, same checkpoint bytes" bash -c "
+  '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/a' >/dev/null &&
+  '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/b' >/dev/null &&
+  cmp '$work/a/final.safetensors' '$work/b/final.safetensors'"
+check "one thread and two threads give the same checkpoint bytes" bash -c "
+  TERRAIN_THREADS=1 '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/t1' >/dev/null &&
+  TERRAIN_THREADS=2 '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/t2' >/dev/null &&
+  cmp '$work/t1/final.safetensors' '$work/t2/final.safetensors'"
+check "regression on the noisy parabola with the classic 1-64-64-64-1 net" train --model mlp --hidden 64,64,64 --activation tanh \
+  --dataset parabola --epochs 2 --optimizer adam --lr 0.01 --weight-decay 0 --out "$work/parabola"
+
+rejects "unknown model is named" "unknown model" train --model resnet7 --dataset parabola --out "$work/x"
+rejects "missing dataset path is named" "no-such" train --dataset "$work/no-such-folder" --out "$work/x"
+rejects "unknown optimizer" "optimizer" train --optimizer lbfgs --dataset parabola --out "$work/x"
+rejects "bad schedule text" "schedule" train --schedule "multistep:abc" --dataset parabola --out "$work/x"
+printf 'not a checkpoint' > "$work/bad.safetensors"
+rejects "malformed checkpoint" "cannot read checkpoint" "$terrain" info "$work/bad.safetensors"
+head -c 300 "$work/digits/final.safetensors" > "$work/truncated.safetensors"
+rejects "truncated checkpoint" "cannot read checkpoint" "$terrain" evaluate "$work/truncated.safetensors"
+rejects "missing checkpoint" "cannot read checkpoint" "$terrain" info "$work/nothing.safetensors"
+rejects "diverging training stops with a clear message" "diverged" train --model mlp --dataset parabola --optimizer sgd --lr 1e6 --epochs 3 --out "$work/diverge"
+
+echo "cli: $passed passed, $failed failed"
+[ $failed -eq 0 ]
