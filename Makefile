@@ -31,9 +31,12 @@ build: deps
 demo: build
 	$(TERRAIN) demo --out demo-output
 
+# Release mode with testability, so that the test binaries and the program share one build.
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
 test: deps
-	$(SWIFT) build -c release --product terrain
-	$(SWIFT) test -c release
+	$(SWIFT) build $(TEST_FLAGS) --product terrain
+	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
 
 $(BENCH_VENV)/.ok:

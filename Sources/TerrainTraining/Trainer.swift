@@ -78,7 +78,7 @@ public final class Trainer {
         let iterationLog = try MetricsLog(folder: folder, name: "iterations",
                                           columns: ["iteration", "epoch", "lr", "loss", "acc", "weight_norm"], jsonLines: false)
         var record = RunRecord(config: config, model: spec, normalization: data.normalization)
-        let normalizationJSON = data.normalization.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
+        let normalizationJSON = data.normalization.map(canonicalJSON)
 
         func save(_ name: String, epoch: Int, iteration: Int, extra: [String: String] = [:]) throws {
             var meta = ["terrain.training": config.json, "terrain.epoch": "\(epoch)", "terrain.iteration": "\(iteration)",

@@ -40,11 +40,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         self.dataset = dataset
     }
 
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
+    public var json: String { canonicalJSON(self) }
 
     public init(json: String) throws {
         self = try JSONDecoder().decode(TrainingConfig.self, from: Data(json.utf8))

@@ -1,0 +1,171 @@
+import Testing
+import Foundation
+import TerrainTensor
+import TerrainNN
+import TerrainData
+import TerrainIO
+import TerrainModels
+import TerrainTraining
+
+func temporaryFolder() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Blobs: three Gaussian clusters in 2D, easy to fit in a few epochs.
+func blobs() throws -> DatasetPair {
+    var options = DatasetOptions()
+    options.syntheticCount = 600
+    return try DatasetCatalog.load("blobs", options: options)
+}
+
+@Suite("Checkpoints")
+struct CheckpointTests {
+    @Test func roundTripRebuildsTheSameModel() throws {
+        let spec = ModelSpec(architecture: "resnet8", width: 0.5, inputShape: [1, 12, 12], outputs: 4, seed: 2)
+        let model: Module<Float> = try spec.build()
+        // Make running statistics non-trivial so that buffers are checked too.
+        var g = SeededGenerator(seed: 1)
+        _ = model.forward(.randomNormal(shape: [8, 1, 12, 12], generator: &g))
+        let folder = temporaryFolder()
+        let url = folder.appendingPathComponent("m.safetensors")
+        try Checkpoint(model: model, spec: spec, metadata: ["note": "hello"]).write(to: url)
+        let loaded = try Checkpoint.read(from: url)
+        #expect(loaded.spec == spec)
+        #expect(loaded.metadata["note"] == "hello")
+        let rebuilt: Module<Float> = try loaded.makeModel()
+        #expect(rebuilt.flatParameters(.all) == model.flatParameters(.all))
+        #expect(loaded.tensorOrder == model.namedParameters().map(\.name))
+        // And in Double, for curvature work.
+        let asDouble: Module<Double> = try loaded.makeModel()
+        #expect(asDouble.flatParameters(.all) == Tensor<Double>(converting: model.flatParameters(.all)))
+    }
+
+    @Test func mismatchedFilesGiveClearErrors() throws {
+        let spec = ModelSpec(architecture: "mlp", hiddenSizes: [5], inputShape: [3], outputs: 2)
+        let model: Module<Float> = try spec.build()
+        let folder = temporaryFolder()
+        let good = folder.appendingPathComponent("good.safetensors")
+        try Checkpoint(model: model, spec: spec).write(to: good)
+
+        // A tensor of the wrong shape.
+        var file = try SafetensorsFile.read(from: good)
+        file.entries[0] = SafetensorsEntry(name: file.entries[0].name, tensor: Tensor<Float>(zeros: [5, 4]))
+        let wrongShape = folder.appendingPathComponent("shape.safetensors")
+        try file.write(to: wrongShape)
+        #expect { try Checkpoint.read(from: wrongShape).makeModel(Float.self) } throws: { "\($0)".contains("shape [5, 4]") }
+
+        // A tensor missing.
+        var missing = try SafetensorsFile.read(from: good)
+        missing.entries.removeLast()
+        let missingURL = folder.appendingPathComponent("missing.safetensors")
+        try missing.write(to: missingURL)
+        #expect { try Checkpoint.read(from: missingURL).makeModel(Float.self) } throws: { "\($0)".contains("missing") }
+
+        // Not written by terrain: no model description.
+        let plain = folder.appendingPathComponent("plain.safetensors")
+        try SafetensorsFile(entries: [SafetensorsEntry(name: "w", tensor: Tensor<Float>(zeros: [2]))]).write(to: plain)
+        #expect { try Checkpoint.read(from: plain) } throws: { "\($0)".contains("no model description") }
+
+        // Garbage and truncation.
+        let garbage = folder.appendingPathComponent("garbage.safetensors")
+        try Data("definitely not a checkpoint".utf8).write(to: garbage)
+        #expect(throws: CheckpointError.self) { try Checkpoint.read(from: garbage) }
+        let bytes = try Data(contentsOf: good)
+        for cut in [0, 7, 8, 40, bytes.count / 2, bytes.count - 1] {
+            let truncated = folder.appendingPathComponent("cut\(cut).safetensors")
+            try bytes.prefix(cut).write(to: truncated)
+            #expect(throws: CheckpointError.self) { try Checkpoint.read(from: truncated) }
+        }
+    }
+}
+
+@Suite("Training")
+struct TrainerTests {
+    func config(_ optimizer: OptimizerKind = .sgd, epochs: Int = 4) -> TrainingConfig {
+        var c = TrainingConfig(model: ModelSpec(architecture: "mlp", hiddenSizes: [16, 16], inputShape: [], outputs: 0, seed: 1),
+                               dataset: "blobs")
+        c.epochs = epochs
+        c.batchSize = 32
+        c.optimizer = optimizer
+        c.learningRate = optimizer == .sgd ? 0.1 : 0.01
+        c.saveEveryIterations = 10
+        return c
+    }
+
+    @Test(arguments: [OptimizerKind.sgd, .adam, .adamw])
+    func learnsBlobsAndRecordsTheRun(optimizer: OptimizerKind) throws {
+        let folder = temporaryFolder()
+        let trainer = try Trainer(config: config(optimizer), folder: folder)
+        trainer.showProgress = false
+        let summaries = try trainer.run(data: blobs())
+        #expect(summaries.count == 4)
+        #expect(summaries.last!.train.loss < summaries.first!.train.loss)
+        #expect(summaries.last!.test.accuracy! > 80)
+        let fm = FileManager.default
+        for file in ["run.json", "metrics.csv", "metrics.jsonl", "iterations.csv", "final.safetensors",
+                     "checkpoints/epoch-0000.safetensors", "checkpoints/epoch-0004.safetensors", "checkpoints/iter-00000010.safetensors"] {
+            #expect(fm.fileExists(atPath: folder.appendingPathComponent(file).path), "\(file)")
+        }
+        // The final checkpoint reproduces the final test metrics.
+        let model: Module<Float> = try Checkpoint.read(from: folder.appendingPathComponent("final.safetensors")).makeModel()
+        let data = try blobs()
+        #expect(Evaluation.evaluate(model, on: data.test) == summaries.last!.test)
+    }
+
+    @Test func samAndSWA() throws {
+        var c = config()
+        c.samRadius = 0.05
+        c.swaStart = 1
+        let folder = temporaryFolder()
+        let trainer = try Trainer(config: c, folder: folder)
+        trainer.showProgress = false
+        let summaries = try trainer.run(data: blobs())
+        #expect(summaries.last!.test.accuracy! > 80)
+        let swa = try Checkpoint.read(from: folder.appendingPathComponent("swa.safetensors"))
+        let final = try Checkpoint.read(from: folder.appendingPathComponent("final.safetensors"))
+        #expect(swa.tensors["fc1.weight"] != final.tensors["fc1.weight"])
+    }
+
+    @Test func multiStepDropsAreRecorded() throws {
+        var c = config(epochs: 3)
+        c.schedule = "multistep:1,2"
+        let folder = temporaryFolder()
+        let trainer = try Trainer(config: c, folder: folder)
+        trainer.showProgress = false
+        let summaries = try trainer.run(data: blobs())
+        #expect(summaries.map(\.learningRate).map { ($0 * 1e6).rounded() / 1e6 } == [0.1, 0.01, 0.001])
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run.json"))) as! [String: Any]
+        let drops = run["learning_rate_changes"] as! [[String: Any]]
+        #expect(drops.map { $0["epoch"] as! Int } == [1, 2])
+    }
+
+    @Test func sameSeedIsBitIdentical() throws {
+        func train() throws -> Tensor<Float> {
+            let folder = temporaryFolder()
+            let trainer = try Trainer(config: config(epochs: 2), folder: folder)
+            trainer.showProgress = false
+            try trainer.run(data: blobs())
+            return try Checkpoint.read(from: folder.appendingPathComponent("final.safetensors")).tensors["fc1.weight"]!
+        }
+        #expect(try train() == train())
+    }
+
+    @Test func divergenceStopsWithAClearError() throws {
+        var c = config()
+        c.learningRate = 1e8
+        let trainer = try Trainer(config: c, folder: temporaryFolder())
+        trainer.showProgress = false
+        #expect { try trainer.run(data: blobs()) } throws: { "\($0)".contains("diverged") }
+    }
+
+    @Test func invalidConfigurations() {
+        var c = config()
+        c.epochs = 0
+        #expect(throws: TrainingError.self) { try Trainer(config: c, folder: temporaryFolder()) }
+        c = config()
+        c.learningRate = -1
+        #expect(throws: TrainingError.self) { try Trainer(config: c, folder: temporaryFolder()) }
+    }
+}
