@@ -10,13 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-threads = int(os.environ.get("TERRAIN_THREADS", os.cpu_count()))
-torch.set_num_threads(threads)
-quick = "--quick" in sys.argv
-repeats = 3 if quick else 7
-
-
-def median_seconds(fn):
+def median_seconds(fn, repeats):
     fn()
     times = []
     for _ in range(repeats):
@@ -71,30 +65,35 @@ class ResNet(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-torch.manual_seed(0)
-n = 2048
-a, b = torch.randn(n, n), torch.randn(n, n)
-t = median_seconds(lambda: torch.mm(a, b))
-report("sgemm_2048_gflops", 2 * n**3 / t / 1e9, "GFLOP/s")
+def main():
+    torch.set_num_threads(int(os.environ.get("TERRAIN_THREADS", os.cpu_count())))
+    repeats = 3 if "--quick" in sys.argv else 7
+    torch.manual_seed(0)
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    t = median_seconds(lambda: torch.mm(a, b), repeats)
+    report("sgemm_2048_gflops", 2 * n**3 / t / 1e9, "GFLOP/s")
 
-model = ResNet(20)
-x = torch.randn(256, 3, 32, 32)
-model.eval()
-with torch.no_grad():
-    t = median_seconds(lambda: model(x))
-report("resnet20_eval_forward_b256_images_per_s", 256 / t, "images/s")
+    model = ResNet(20)
+    x = torch.randn(256, 3, 32, 32)
+    model.eval()
+    with torch.no_grad():
+        t = median_seconds(lambda: model(x), repeats)
+    report("resnet20_eval_forward_b256_images_per_s", 256 / t, "images/s")
 
-model.train()
-x = torch.randn(128, 3, 32, 32)
-labels = torch.arange(128) % 10
-opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.train()
+    x = torch.randn(128, 3, 32, 32)
+    labels = torch.arange(128) % 10
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def train_step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), labels).backward()
+        opt.step()
+
+    t = median_seconds(train_step, repeats)
+    report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
 
 
-def train_step():
-    opt.zero_grad()
-    F.cross_entropy(model(x), labels).backward()
-    opt.step()
-
-
-t = median_seconds(train_step)
-report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
+if __name__ == "__main__":
+    main()

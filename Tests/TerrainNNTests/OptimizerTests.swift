@@ -318,7 +318,12 @@ struct OptimizerTests {
 
     // MARK: PyTorch
 
-    static let torchPython = "/tmp/torchvenv/bin/python"
+    /// A Python with torch: `$TERRAIN_TORCH_PYTHON`, else the venv `make bench` creates.
+    static let torchPython: String = {
+        if let path = ProcessInfo.processInfo.environment["TERRAIN_TORCH_PYTHON"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".venv-bench/bin/python").path
+    }()
 
     /// Same initial values and gradients through `torch.optim` (single-tensor CPU path) in
     /// float64 and float32: Double must agree bit for bit on the small case, Float to 1e-6.

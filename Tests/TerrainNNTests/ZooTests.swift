@@ -113,3 +113,32 @@ struct ZooTests {
         #expect(report.input > 1e-3)
     }
 }
+
+/// Terrain's ResNets against the same networks built in PyTorch (bench/pytorch_bench.py): every
+/// state-dict entry has the same name and shape (PyTorch's BN batch counters aside).
+@Suite("PyTorch parity of the zoo")
+struct PyTorchParityTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: OptimizerTests.torchPython)), arguments: [20, 56])
+    func resNetStateDictMatches(depth: Int) throws {
+        let script = """
+        import sys; sys.path.insert(0, '\(Self.root.appendingPathComponent("bench").path)')
+        from pytorch_bench import ResNet
+        for k, v in ResNet(\(depth)).state_dict().items():
+            if not k.endswith('num_batches_tracked'): print(k, list(v.shape))
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: OptimizerTests.torchPython)
+        process.arguments = ["-c", script]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let model: Module<Float> = try ModelSpec(architecture: "resnet\(depth)", inputShape: [3, 32, 32], outputs: 10).build()
+        let ours = model.namedParameters().map { "\($0.name) \($0.parameter.shape)" }
+        #expect(ours == output.split(separator: "\n").map(String.init))
+    }
+}
