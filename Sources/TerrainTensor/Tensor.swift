@@ -113,7 +113,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     public func slice(rows range: Range<Int>) -> Tensor {
         precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0])
         let rowSize = count / max(shape[0], 1)
-        var result = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
+        let result = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
         result.storage.pointer.update(from: storage.pointer + range.lowerBound * rowSize, count: range.count * rowSize)
         return result
     }
