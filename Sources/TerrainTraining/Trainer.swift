@@ -58,16 +58,16 @@ public final class Trainer {
     /// Runs the whole training on data already loaded; returns the per-epoch summaries.
     @discardableResult
     public func run(data: DatasetPair) throws -> [EpochSummary] {
-        let fm = FileManager.default
-        let checkpoints = folder.appendingPathComponent("checkpoints")
-        do { try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true) } catch {
-            throw TrainingError.cannotWrite(checkpoints.path)
-        }
+        // Everything that can be wrong with the request is found before anything is written.
         let schedule = try LearningRateSchedule.parse(config.schedule, totalEpochs: config.epochs)
         var spec = config.model
         spec.inputShape = data.train.sampleShape
         spec.outputs = data.train.outputCount
         let model: Module<Float> = try spec.build()
+        let checkpoints = folder.appendingPathComponent("checkpoints")
+        do { try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true) } catch {
+            throw TrainingError.cannotWrite(checkpoints.path)
+        }
         let optimizer = makeOptimizer()
         let sam = config.samRadius.map { samStepper(optimizer, rho: $0) }
         let averager = config.swaStart.map { _ in StochasticWeightAverage<Float>() }

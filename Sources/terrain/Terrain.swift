@@ -27,13 +27,18 @@ struct ComputeOptions: ParsableArguments {
     }
 }
 
-/// Turns any error into a clean message and a failing exit status (never a trap).
+/// Runs a command's work: a usage mistake (`ValidationError`) keeps argument-parser's usage
+/// hint; any other error (a bad file, a diverged run) is printed as `error: …` on standard
+/// error and exits with status 1. Never a trap.
 func failing<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ValidationError {
         throw error
     } catch let error as CleanExit {
         throw error
+    } catch let error as ExitCode {
+        throw error
     } catch {
-        throw ValidationError("\(error)")
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
     }
 }
