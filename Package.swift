@@ -8,12 +8,13 @@ import PackageDescription
 //   TerrainIO      file formats: safetensors
 //   TerrainModels  the model zoo, rebuilt from an architecture description
 //   TerrainTraining  the training loop, checkpoints, metrics
+//   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
 //   terrain        the command-line program
 let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining"]),
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape"]),
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     dependencies: [
@@ -29,8 +30,9 @@ let package = Package(
         .target(name: "TerrainIO", dependencies: ["TerrainTensor"]),
         .target(name: "TerrainModels", dependencies: ["TerrainNN"]),
         .target(name: "TerrainTraining", dependencies: ["TerrainNN", "TerrainData", "TerrainIO", "TerrainModels"]),
+        .target(name: "TerrainLandscape", dependencies: ["TerrainTraining"]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining",
+            "TerrainTraining", "TerrainLandscape",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining"], path: "Benchmarks/terrain-bench"),
@@ -39,5 +41,6 @@ let package = Package(
         .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData"]),
         .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO"]),
         .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
+        .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
     ]
 )

@@ -1,0 +1,52 @@
+import TerrainTensor
+
+/// A direction in parameter space, laid out like its objective's flat vector. Entries of groups
+/// the direction does not cover (buffers, for a `weights` direction) are zero, so that
+/// θ + α·d never moves them.
+public struct Direction: Sendable, Equatable {
+    public var values: [Double]
+
+    public init(values: [Double]) { self.values = values }
+    public init(zeros count: Int) { values = [Double](repeating: 0, count: count) }
+
+    public var norm: Double { dot(self, self).squareRoot() }
+
+    /// Cosine of the angle between two directions (0 when either is zero).
+    public static func cosine(_ a: Direction, _ b: Direction) -> Double {
+        let n = a.norm * b.norm
+        return n == 0 ? 0 : dot(a, b) / n
+    }
+
+    /// Removes from `self` its component along `other` (one Gram–Schmidt step).
+    public mutating func orthogonalize(against other: Direction) {
+        let oo = dot(other, other)
+        guard oo > 0 else { return }
+        let k = dot(self, other) / oo
+        for i in values.indices { values[i] -= k * other.values[i] }
+    }
+}
+
+/// Σ aᵢbᵢ, summed in fixed-size blocks in order (the same bits on every machine).
+func dot(_ a: Direction, _ b: Direction) -> Double {
+    precondition(a.values.count == b.values.count, "directions of different lengths")
+    var total = 0.0
+    let block = 4096
+    var start = 0
+    while start < a.values.count {
+        var s = 0.0
+        for i in start..<min(start + block, a.values.count) { s += a.values[i] * b.values[i] }
+        total += s
+        start += block
+    }
+    return total
+}
+
+/// Which parameters a direction moves, as in Li et al.'s code.
+public enum DirectionType: String, Sendable, Codable, CaseIterable {
+    /// Trainable parameters only.
+    case weights
+    /// Trainable parameters and buffers (batch-norm running statistics): the whole state dict.
+    case states
+
+    public func covers(_ group: ParameterGroup) -> Bool { self == .states || group.isTrainable }
+}

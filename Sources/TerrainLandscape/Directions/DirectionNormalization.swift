@@ -1,0 +1,72 @@
+/// How a random direction is rescaled against the weights θ it perturbs (Li et al. 2018, §4).
+///
+/// Applied tensor by tensor to tensors with two or more dimensions (d: direction, w: weights):
+///
+/// | case | rule |
+/// |---|---|
+/// | `filter` | each slice along dim 0 (a conv filter, a matrix row): d ← d / (‖d‖ + 1e-10) · ‖w‖ |
+/// | `layer` | the same over the whole tensor |
+/// | `weight` | d ← d ⊙ w |
+/// | `dfilter` | each dim-0 slice scaled to unit norm: d ← d / (‖d‖ + 1e-10) |
+/// | `dlayer` | the whole tensor scaled to unit norm |
+/// | `none` | unchanged |
+///
+/// Tensors with at most one dimension (biases, batch-norm parameters and statistics) get a zero
+/// direction when biases and BN are ignored (`ignoreBiasAndNorm`), and otherwise a copy of w
+/// itself (they then scale by 1 + α), exactly as the reference code does.
+public enum DirectionNormalization: String, Sendable, Codable, CaseIterable {
+    case filter, layer, weight, dfilter, dlayer, none
+}
+
+extension Direction {
+    /// Normalizes in place against the weights `theta` (laid out like the objective's vector).
+    public mutating func normalize(against theta: [Double], groups: [ParameterGroup], type: DirectionType,
+                                   normalization: DirectionNormalization, ignoreBiasAndNorm: Bool) {
+        precondition(theta.count == values.count, "weights and direction differ in length")
+        for group in groups where type.covers(group) {
+            if group.shape.count <= 1 {
+                for i in group.range { values[i] = ignoreBiasAndNorm ? 0 : theta[i] }
+                continue
+            }
+            switch normalization {
+            case .none:
+                break
+            case .weight:
+                for i in group.range { values[i] *= theta[i] }
+            case .layer, .dlayer:
+                rescale(group.range, theta: theta, toWeightNorm: normalization == .layer)
+            case .filter, .dfilter:
+                let size = group.filterSize
+                for f in 0..<group.shape[0] {
+                    let start = group.offset + f * size
+                    rescale(start..<(start + size), theta: theta, toWeightNorm: normalization == .filter)
+                }
+            }
+        }
+    }
+
+    /// d ← d / (‖d‖ + 1e-10) · (‖w‖ or 1) over one slice.
+    private mutating func rescale(_ range: Range<Int>, theta: [Double], toWeightNorm: Bool) {
+        var dd = 0.0, ww = 0.0
+        for i in range {
+            dd += values[i] * values[i]
+            ww += theta[i] * theta[i]
+        }
+        let factor = (toWeightNorm ? ww.squareRoot() : 1) / (dd.squareRoot() + 1e-10)
+        for i in range { values[i] *= factor }
+    }
+
+    /// The norm of each dim-0 slice of each covered tensor with two or more dimensions:
+    /// what filter normalization makes equal to θ's.
+    public func filterNorms(groups: [ParameterGroup], type: DirectionType) -> [Double] {
+        var norms: [Double] = []
+        for group in groups where type.covers(group) && group.shape.count >= 2 {
+            let size = group.filterSize
+            for f in 0..<group.shape[0] {
+                let start = group.offset + f * size
+                norms.append(values[start..<(start + size)].reduce(0) { $0 + $1 * $1 }.squareRoot())
+            }
+        }
+        return norms
+    }
+}

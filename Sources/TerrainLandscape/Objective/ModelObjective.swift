@@ -1,0 +1,49 @@
+import TerrainTensor
+import TerrainNN
+import TerrainData
+import TerrainTraining
+
+/// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
+/// loss averaged per sample over the whole set, accuracy in percent.
+public final class ModelObjective<Scalar: TensorScalar>: Objective {
+    public let model: Module<Scalar>
+    public let data: DatasetPair
+    public let batchSize: Int
+    public let groups: [ParameterGroup]
+    private let parameterList: [Parameter<Scalar>]
+
+    public init(model: Module<Scalar>, data: DatasetPair, batchSize: Int = 500) {
+        self.model = model
+        self.data = data
+        self.batchSize = batchSize
+        let named = model.namedParameters()
+        parameterList = named.map(\.parameter)
+        groups = .tiling(named.map { ($0.name, $0.parameter.shape, $0.parameter.role) })
+        model.setTraining(false)
+        model.setRecording(false)
+    }
+
+    public func parameters() -> [Double] {
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) {
+            let src = p.value.pointer
+            for i in 0..<group.count { flat[group.offset + i] = Double(src[i]) }
+        }
+        return flat
+    }
+
+    public func setParameters(_ values: [Double]) {
+        precondition(values.count == groups.scalarCount, "\(values.count) values for \(groups.scalarCount) parameters")
+        values.withUnsafeBufferPointer { v in
+            for (group, p) in zip(groups, parameterList) {
+                let dst = p.value.mutablePointer()
+                for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
+            }
+        }
+    }
+
+    public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
+        let result = Evaluation.evaluate(model, on: set == .train ? data.train : data.test, batchSize: batchSize)
+        return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+}

@@ -1,0 +1,63 @@
+import TerrainNN
+
+/// What the landscape algorithms see of a model: named parameter tensors laid end to end in one
+/// flat vector, a way to set that vector, and the loss (and accuracy) it gives.
+///
+/// Terrain's own models implement it (`ModelObjective`), so does a Swift closure
+/// (`ClosureObjective`), and later an imported ONNX graph. Nothing in the landscape code knows
+/// about layers.
+public protocol Objective: AnyObject {
+    /// Every parameter tensor, trainable or buffer, in order; together they tile the flat vector.
+    var groups: [ParameterGroup] { get }
+    /// The current values of all groups, concatenated in order.
+    func parameters() -> [Double]
+    /// Sets all groups from a vector laid out as `parameters()`.
+    func setParameters(_ values: [Double])
+    /// Mean loss (and accuracy in percent, for classification) on one evaluation set.
+    func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue
+}
+
+/// One named tensor of an objective's flat parameter vector.
+public struct ParameterGroup: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    public var role: ParameterRole
+    /// Position of the first value in the flat vector.
+    public var offset: Int
+
+    public init(name: String, shape: [Int], role: ParameterRole, offset: Int) {
+        self.name = name; self.shape = shape; self.role = role; self.offset = offset
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+    public var range: Range<Int> { offset..<(offset + count) }
+    public var isTrainable: Bool { role.isTrainable }
+    /// Size of one slice along dim 0 (one output filter or one matrix row).
+    public var filterSize: Int { shape.count >= 1 && shape[0] > 0 ? count / shape[0] : count }
+}
+
+/// Which data a surface point is evaluated on.
+public enum EvaluationSet: String, Sendable, Codable, CaseIterable {
+    case train, test
+}
+
+public struct ObjectiveValue: Sendable, Equatable {
+    public var loss: Double
+    /// Percent correct; nil for regression and for objectives without a notion of accuracy.
+    public var accuracy: Double?
+    public init(loss: Double, accuracy: Double? = nil) { self.loss = loss; self.accuracy = accuracy }
+}
+
+extension Array where Element == ParameterGroup {
+    /// Groups laid end to end from offset 0, from (name, shape, role) triples.
+    public static func tiling(_ items: [(String, [Int], ParameterRole)]) -> [ParameterGroup] {
+        var offset = 0
+        return items.map { name, shape, role in
+            defer { offset += shape.reduce(1, *) }
+            return ParameterGroup(name: name, shape: shape, role: role, offset: offset)
+        }
+    }
+
+    /// Length of the flat vector.
+    public var scalarCount: Int { last.map { $0.offset + $0.count } ?? 0 }
+}
