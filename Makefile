@@ -5,7 +5,7 @@ RELEASE := .build/release
 TERRAIN := $(RELEASE)/terrain
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev dataset-fashion-mnist python3 python3-venv
+DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv
 # PyTorch for the side-by-side benchmark (CPU wheel).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench

@@ -5,7 +5,7 @@ import PackageDescription
 //   TerrainTensor  tensors, the back-end seam, CPU kernels (OpenBLAS)
 //   TerrainNN      modules with forward and backward passes, losses, optimizers, schedules
 //   TerrainData    datasets: IDX, CIFAR binary, NPY/NPZ, CSV, synthetic sets
-//   TerrainIO      file formats: safetensors
+//   TerrainIO      file formats: safetensors, HDF5
 //   TerrainModels  the model zoo, rebuilt from an architecture description
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
@@ -24,13 +24,15 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
         .target(name: "TerrainTensor", dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "TerrainNN", dependencies: ["TerrainTensor"]),
         .target(name: "TerrainData", dependencies: ["TerrainTensor", "CZlib"]),
-        .target(name: "TerrainIO", dependencies: ["TerrainTensor"]),
+        .target(name: "TerrainIO", dependencies: ["TerrainTensor", "CHDF5"]),
         .target(name: "TerrainModels", dependencies: ["TerrainNN"]),
         .target(name: "TerrainTraining", dependencies: ["TerrainNN", "TerrainData", "TerrainIO", "TerrainModels"]),
-        .target(name: "TerrainLandscape", dependencies: ["TerrainTraining"]),
+        .target(name: "TerrainLandscape", dependencies: ["TerrainTraining", "TerrainIO"]),
         .executableTarget(name: "terrain", dependencies: [
             "TerrainTraining", "TerrainLandscape",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -43,6 +43,45 @@ check "one thread and two threads give the same checkpoint bytes" bash -c "
 check "regression on the noisy parabola with the classic 1-64-64-64-1 net" train --model mlp --hidden 64,64,64 --activation tanh \
   --dataset parabola --epochs 2 --optimizer adam --lr 0.01 --weight-decay 0 --out "$work/parabola"
 
+# Surfaces: a 2D filter-normalized surface of the digits MLP, killed with SIGKILL mid-run and
+# resumed, must end with exactly the values of an uninterrupted run.
+ckpt="$work/digits/final.safetensors"
+surface() { "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:41 --y -1:1:41 --data train,test "$@"; }
+check "2D surface writes the reference's layout" surface --out "$work/whole.h5"
+check "surface directions file exists" test -s "$work/whole.directions.h5"
+check "1D interpolation between two checkpoints" "$terrain" interpolate --quiet "$work/digits/checkpoints/epoch-0000.safetensors" "$ckpt" \
+  --steps 21 --range=-0.5:1.5 --out "$work/interp.h5"
+surface --out "$work/killed.h5" > /dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a killed surface run resumes" surface --out "$work/killed.h5"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "h5py reads the surface: shape (len(y), len(x)), no NaN left" python3 -c "
+import h5py, numpy as np
+f = h5py.File('$work/whole.h5', 'r')
+assert f['train_loss'].shape == (41, 41) and f['xcoordinates'].shape == (41,), f['train_loss'].shape
+assert not np.isnan(f['train_loss'][:]).any()
+assert f['dir_file'][()].decode().endswith('whole.directions.h5')"
+  check "resumed surface is bit-identical to the uninterrupted one" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/whole.h5', 'r'), h5py.File('$work/killed.h5', 'r')
+print('resumed points:', b.attrs['terrain.resumed_points'])
+for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k"
+  check "interpolation endpoints equal the checkpoints' own losses" python3 -c "
+import h5py, numpy as np, json
+f = h5py.File('$work/interp.h5', 'r'); x = f['xcoordinates'][:]; z = f['train_loss'][:]
+assert x[0] == -0.5 and x[-1] == 1.5 and len(x) == 21
+i1 = int(np.argmin(abs(x - 1))); assert x[i1] == 1.0
+print('loss at alpha=1:', z[i1])"
+else
+  echo "  skip  h5py checks (python3 h5py not installed)"
+fi
+rejects "a range without num is refused" "min:max:num" "$terrain" surface --checkpoint "$ckpt" --x 0:1 --out "$work/bad.h5"
+rejects "a surface file of another request is not overwritten silently" "different request" \
+  surface --x=-1:1:5 --out "$work/whole.h5"
+
 rejects "unknown model is named" "unknown model" train --model resnet7 --dataset parabola --out "$work/x"
 rejects "missing dataset path is named" "no-such" train --dataset "$work/no-such-folder" --out "$work/x"
 rejects "unknown optimizer" "optimizer" train --optimizer lbfgs --dataset parabola --out "$work/x"

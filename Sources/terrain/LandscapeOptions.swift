@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import TerrainData
+import TerrainTraining
+import TerrainLandscape
+
+/// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
+struct EvaluationOptions: ParsableArguments {
+    @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
+    @Option(help: "Sets to evaluate at each point: train, test or train,test.") var data: String = "train"
+    @Option(help: "Evaluate on a fixed random subset of this many samples of each set.") var subset: Int?
+    @Option(help: "Seed of the subset.") var subsetSeed: UInt64 = 0
+    @Option(help: "Evaluation batch size.") var batchSize: Int = 500
+
+    func sets() throws -> [EvaluationSet] {
+        let sets = try data.split(separator: ",").map { part -> EvaluationSet in
+            guard let s = EvaluationSet(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("--data takes train, test or train,test; got '\(data)'")
+            }
+            return s
+        }
+        guard !sets.isEmpty, Set(sets).count == sets.count else { throw ValidationError("--data takes train, test or train,test") }
+        return sets
+    }
+
+    /// Loads the checkpoint's model and the data it is evaluated on, prepared as in training.
+    func objective(checkpoint path: String) throws -> (ModelObjective<Float>, Checkpoint, String) {
+        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path))
+        let model = try checkpoint.makeModel(Float.self, source: path)
+        guard let name = dataset ?? checkpoint.metadata["terrain.dataset"] else {
+            throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
+        }
+        var options = DatasetOptions()
+        if let text = checkpoint.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
+            options.normalize = config.normalize
+            options.seed = config.seed
+        }
+        let data = try DatasetCatalog.load(name, options: options)
+        var pair = data
+        if let subset {
+            guard subset > 0 else { throw ValidationError("--subset must be positive") }
+            pair = DatasetPair(train: data.train.randomSubset(size: subset, seed: subsetSeed),
+                               test: data.test.randomSubset(size: subset, seed: subsetSeed &+ 1),
+                               normalization: data.normalization)
+        }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        let description = "\(name) train \(pair.train.count) test \(pair.test.count)" + (subset.map { " subset \($0) seed \(subsetSeed)" } ?? "")
+        return (ModelObjective(model: model, data: pair, batchSize: batchSize), checkpoint, description)
+    }
+}
+
+extension DirectionNormalization: ExpressibleByArgument {}
+extension DirectionType: ExpressibleByArgument {}

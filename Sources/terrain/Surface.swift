@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import TerrainLandscape
+
+struct Surface: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Loss (and accuracy) on a 1D or 2D grid around a checkpoint, along random filter-normalized directions.",
+        discussion: """
+        Computes L(θ + α·δ + β·η) for α on --x and β on --y (ranges min:max:num, as -1:1:51),
+        with Gaussian directions normalized per filter by default (Li et al. 2018). Writes the
+        surface (HDF5, the reference's layout) and its directions (S.directions.h5). A run
+        killed at any moment resumes where it stopped when started again with the same options.
+        """)
+
+    @Option(help: "The checkpoint at the centre.") var checkpoint: String
+    @Option(parsing: .unconditional, help: "x range min:max:num.") var x: String = "-1:1:51"
+    @Option(parsing: .unconditional, help: "y range min:max:num (omit for a 1D curve).") var y: String?
+    @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
+    @Option(help: "Normalization of the x direction: filter, layer, weight, dfilter, dlayer, none.") var xnorm: DirectionNormalization = .filter
+    @Option(help: "Normalization of the y direction.") var ynorm: DirectionNormalization = .filter
+    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: String = "biasbn"
+    @Option(help: "The same for the y direction.") var yignore: String = "biasbn"
+    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: DirectionType = .weights
+    @Option(help: "Seed of the random directions.") var seed: UInt64 = 123
+    @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
+    @Option(help: "Read the directions from this HDF5 file instead of drawing them.") var directions: String?
+    @OptionGroup var evaluation: EvaluationOptions
+    @Option(help: "Output surface file (HDF5).") var out: String = "surface.h5"
+    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
+    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        try failing {
+            let spacing: Axis.Spacing = cubic ? .cubic : .linear
+            let xAxis = try Axis.parse(x, spacing: spacing), yAxis = try y.map { try Axis.parse($0, spacing: spacing) }
+            let ignores = try [xignore, yignore].map { text -> Bool in
+                switch text.lowercased() {
+                case "biasbn": return true
+                case "none", "": return false
+                default: throw ValidationError("--xignore/--yignore take biasbn or none; got '\(text)'")
+                }
+            }
+            let sets = try evaluation.sets()
+            let (objective, _, dataDescription) = try evaluation.objective(checkpoint: checkpoint)
+            let theta = objective.parameters()
+            let groups = objective.groups
+            let directionPath = directions ?? Self.directionPath(for: out)
+            var dirs: [Direction]
+            if let directions {
+                dirs = try DirectionFile.read(from: directions, groups: groups, type: dirType)
+                guard dirs.count >= (yAxis == nil ? 1 : 2) else { throw ValidationError("\(directions) has no ydirection for a 2D surface") }
+                dirs = Array(dirs.prefix(yAxis == nil ? 1 : 2))
+            } else {
+                dirs = []
+                for (k, norm) in [xnorm, ynorm].prefix(yAxis == nil ? 1 : 2).enumerated() {
+                    var d = Direction.random(groups: groups, type: dirType, seed: seed &+ UInt64(k))
+                    d.normalize(against: theta, groups: groups, type: dirType, normalization: norm, ignoreBiasAndNorm: ignores[k])
+                    dirs.append(d)
+                }
+                if orthogonalize && dirs.count == 2 { dirs[1].orthogonalize(against: dirs[0]) }
+                try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: [
+                    "terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.ynorm": ynorm.rawValue,
+                    "terrain.xignore": xignore, "terrain.yignore": yignore, "terrain.checkpoint": checkpoint,
+                ], to: directionPath)
+            }
+            let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis?.coordinates ?? [])
+            let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: dirs[0],
+                                                     yDirection: dirs.count > 1 ? dirs[1] : nil, grid: grid, sets: sets)
+            let runner = SurfaceRunner(computation: computation, path: out,
+                                       fingerprint: SurfaceRunner.fingerprint(center: theta, directions: dirs, grid: grid, sets: sets, data: dataDescription))
+            runner.directionFile = directionPath
+            runner.showProgress = !quiet
+            var text = ["terrain.checkpoint": checkpoint, "terrain.data": dataDescription, "terrain.dir_type": dirType.rawValue,
+                        "terrain.version": Terrain.version, "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore,
+                        "terrain.spacing": spacing.rawValue, "terrain.seed": "\(seed)"]
+            if dirs.count > 1 { text["terrain.ynorm"] = ynorm.rawValue; text["terrain.yignore"] = yignore }
+            runner.textAttributes = text
+            let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
+            runner.numberAttributes = ["terrain.direction_cosine": cosine]
+            print("surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); \(objective.groups.filter(dirType.covers).count) tensors move" +
+                  (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : ""))
+            let result = try runner.run(overwrite: overwrite)
+            if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
+            Self.summarize(result, path: out)
+        }
+    }
+
+    static func directionPath(for out: String) -> String {
+        (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".directions.h5"
+    }
+
+    static func summarize(_ file: SurfaceFile, path: String) {
+        for q in SurfaceQuantity.allCases {
+            guard let v = file.values[q]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
+            print(String(format: "%@: min %.5g  max %.5g", q.rawValue, v.min()!, v.max()!))
+        }
+        print("written to \(path) (directions: \(file.directionFile))")
+    }
+}
+
+struct Interpolate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Loss along the line θ(α) = (1 − α)·θA + α·θB between two checkpoints (α = 0: A, α = 1: B).")
+
+    @Argument(help: "Checkpoint A (α = 0).") var a: String
+    @Argument(help: "Checkpoint B (α = 1).") var b: String
+    @Option(help: "Number of points.") var steps: Int = 101
+    @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
+    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: DirectionType = .states
+    @OptionGroup var evaluation: EvaluationOptions
+    @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
+    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
+    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        try failing {
+            let axis = try Axis.parse("\(range):\(steps)")
+            let sets = try evaluation.sets()
+            let (objective, ckptA, dataDescription) = try evaluation.objective(checkpoint: a)
+            let (objectiveB, ckptB, _) = try evaluation.objective(checkpoint: b)
+            guard ckptA.spec.architecture == ckptB.spec.architecture, objective.groups == objectiveB.groups else {
+                throw ValidationError("\(a) and \(b) are different models (\(ckptA.spec.architecture) and \(ckptB.spec.architecture)); interpolation needs the same architecture")
+            }
+            let thetaA = objective.parameters(), thetaB = objectiveB.parameters()
+            let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)
+            let grid = SurfaceGrid(x: axis.coordinates)
+            let computation = try SurfaceComputation(objective: objective, center: thetaA, xDirection: direction,
+                                                     yDirection: nil, grid: grid, sets: sets)
+            let runner = SurfaceRunner(computation: computation, path: out,
+                                       fingerprint: SurfaceRunner.fingerprint(center: thetaA, directions: [direction], grid: grid, sets: sets, data: dataDescription))
+            let directionPath = Surface.directionPath(for: out)
+            try DirectionFile.write([direction], groups: objective.groups, type: dirType,
+                                    attributes: ["terrain.from": a, "terrain.to": b], to: directionPath)
+            runner.directionFile = directionPath
+            runner.showProgress = !quiet
+            runner.textAttributes = ["terrain.from": a, "terrain.to": b, "terrain.data": dataDescription,
+                                     "terrain.dir_type": dirType.rawValue, "terrain.version": Terrain.version]
+            runner.numberAttributes = ["terrain.distance": direction.norm]
+            print(String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription))
+            Surface.summarize(try runner.run(overwrite: overwrite), path: out)
+        }
+    }
+}

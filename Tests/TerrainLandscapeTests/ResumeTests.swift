@@ -1,0 +1,96 @@
+import Testing
+import Foundation
+import TerrainLandscape
+
+@Suite("Resumable surfaces")
+struct ResumeTests {
+    struct Interrupted: Error {}
+
+    /// A bumpy 2-parameter function; `failAfter` makes the run stop like a killed process.
+    final class Bumpy {
+        var calls = 0
+        var failAfter: Int?
+        func objective() -> ClosureObjective {
+            ClosureObjective(groups: .tiling([("w", [2], .weight)]), initial: [0.3, -0.2]) { [self] w, _ in
+                calls += 1
+                if let limit = failAfter, calls > limit { throw Interrupted() }
+                return ObjectiveValue(loss: sin(3 * w[0]) * cos(2 * w[1]) + w[0] * w[0], accuracy: 50 + 10 * w[1])
+            }
+        }
+    }
+
+    func runner(_ bumpy: Bumpy, path: String) throws -> SurfaceRunner {
+        let objective = bumpy.objective()
+        let grid = SurfaceGrid(x: try Axis.parse("-1:1:9").coordinates, y: try Axis.parse("-1:1:7").coordinates)
+        let dx = Direction(values: [1, 0.2]), dy = Direction(values: [-0.3, 1])
+        let computation = try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: dx,
+                                                 yDirection: dy, grid: grid, sets: [.train])
+        let r = SurfaceRunner(computation: computation, path: path,
+                              fingerprint: SurfaceRunner.fingerprint(center: objective.parameters(), directions: [dx, dy], grid: grid, sets: [.train], data: "bumpy"))
+        r.showProgress = false
+        r.consolidationInterval = 0   // rewrite the file after every point
+        return r
+    }
+
+    func temporary(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-resume-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    @Test(arguments: [0.0, 1000.0])
+    func interruptedRunsResumeToTheSameBits(consolidation: Double) throws {
+        let whole = try runner(Bumpy(), path: temporary("whole.h5")).run()
+
+        let path = temporary("resumed.h5")
+        let first = Bumpy()
+        first.failAfter = 23
+        let r1 = try runner(first, path: path)
+        r1.consolidationInterval = consolidation   // 1000: only the journal holds the points
+        #expect(throws: Interrupted.self) { try r1.run() }
+        let partial = try SurfaceFile.read(from: path)
+        #expect(partial.values[.trainLoss]!.contains { $0.isNaN })
+
+        let second = Bumpy()
+        let r2 = try runner(second, path: path)
+        let resumed = try r2.run()
+        #expect(r2.resumedPoints == 23)
+        #expect(second.calls == 63 - 23)
+        for q in [SurfaceQuantity.trainLoss, .trainAccuracy] {
+            #expect(resumed.values[q]!.map(\.bitPattern) == whole.values[q]!.map(\.bitPattern))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + ".journal"))
+    }
+
+    @Test func aDifferentRequestIsNotMixedIn() throws {
+        let path = temporary("s.h5")
+        try runner(Bumpy(), path: path).run()
+        let objective = Bumpy().objective()
+        let grid = SurfaceGrid(x: [0, 1])
+        let computation = try SurfaceComputation(objective: objective, center: objective.parameters(),
+                                                 xDirection: Direction(values: [1, 0]), yDirection: nil, grid: grid, sets: [.train])
+        let other = SurfaceRunner(computation: computation, path: path, fingerprint: "another")
+        other.showProgress = false
+        #expect { try other.run() } throws: { "\($0)".contains("different request") }
+        try other.run(overwrite: true)
+        #expect(try SurfaceFile.read(from: path).grid.x == [0, 1])
+    }
+
+    @Test func aCorruptJournalTailIsIgnored() throws {
+        let path = temporary("j.journal")
+        let journal = PointJournal(path: path, fields: 2, fingerprint: "abc")
+        try journal.reset()
+        try journal.append(point: 3, values: [1.5, 2.5])
+        try journal.append(point: 4, values: [3.5, .nan])
+        journal.close()
+        // A record cut short by a kill.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([1, 2, 3, 4, 5]))
+        try handle.close()
+        let records = PointJournal(path: path, fields: 2, fingerprint: "abc").replay()
+        #expect(records.map(\.point) == [3, 4])
+        #expect(records[0].values == [1.5, 2.5] && records[1].values[1].isNaN)
+        #expect(PointJournal(path: path, fields: 2, fingerprint: "other").replay().isEmpty)
+    }
+}
