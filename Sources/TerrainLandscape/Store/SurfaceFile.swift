@@ -16,6 +16,8 @@ public struct SurfaceFile {
     public var directionFile: String
     public var textAttributes: [String: String]
     public var numberAttributes: [String: Double]
+    /// Further 1-D datasets stored beside the surface (a trajectory's projected path).
+    public var extraDatasets: [String: [Double]] = [:]
 
     public init(grid: SurfaceGrid, values: [SurfaceQuantity: [Double]], directionFile: String,
                 textAttributes: [String: String] = [:], numberAttributes: [String: Double] = [:]) {
@@ -37,6 +39,7 @@ public struct SurfaceFile {
                 if let v = values[q] { try file.write(v, shape: grid.shape, to: q.rawValue) }
             }
             try file.writeString(directionFile, to: "dir_file")
+            for (name, v) in extraDatasets { try file.write(v, shape: [v.count], to: name) }
             for (k, v) in textAttributes { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
             try file.flush()

@@ -17,6 +17,7 @@ public final class SurfaceRunner {
     public var directionFile = ""
     public var textAttributes: [String: String] = [:]
     public var numberAttributes: [String: Double] = [:]
+    public var extraDatasets: [String: [Double]] = [:]
     public var consolidationInterval: TimeInterval = 20
     public var showProgress = true
 
@@ -83,8 +84,10 @@ public final class SurfaceRunner {
         var numbers = numberAttributes
         numbers["terrain.seconds"] = elapsed
         numbers["terrain.resumed_points"] = Double(resumedPoints)
-        return SurfaceFile(grid: computation.grid, values: computation.values, directionFile: directionFile,
-                           textAttributes: text, numberAttributes: numbers)
+        var file = SurfaceFile(grid: computation.grid, values: computation.values, directionFile: directionFile,
+                               textAttributes: text, numberAttributes: numbers)
+        file.extraDatasets = extraDatasets
+        return file
     }
 
     /// A fingerprint of the exact numbers a surface depends on.

@@ -1,0 +1,55 @@
+import Foundation
+import TerrainTraining
+
+/// The checkpoints of a training run folder (`run.json`), in training order, with the
+/// iterations at which the learning rate dropped.
+public struct RunHistory {
+    public struct Entry: Sendable {
+        public var path: String
+        public var epoch: Int
+        public var iteration: Int
+    }
+
+    public var folder: String
+    /// Every saved checkpoint but `final`/`swa`, by iteration (one per iteration).
+    public var entries: [Entry]
+    public var finalPath: String
+    public var learningRateDrops: [Int]
+
+    public init(folder: String) throws {
+        self.folder = folder
+        let runURL = URL(fileURLWithPath: folder).appendingPathComponent("run.json")
+        guard let data = FileManager.default.contents(atPath: runURL.path),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let list = json["checkpoints"] as? [[String: Any]] else {
+            throw LandscapeError.incompatibleFile(runURL.path, "no readable run.json: is \(folder) a run folder written by `terrain train`?")
+        }
+        var byIteration: [Int: Entry] = [:]
+        for item in list {
+            guard let file = item["file"] as? String, let epoch = item["epoch"] as? Int, let iteration = item["iteration"] as? Int,
+                  file.hasPrefix("checkpoints/") else { continue }
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(file).path
+            if FileManager.default.fileExists(atPath: path) { byIteration[iteration] = Entry(path: path, epoch: epoch, iteration: iteration) }
+        }
+        entries = byIteration.values.sorted { $0.iteration < $1.iteration }
+        finalPath = URL(fileURLWithPath: folder).appendingPathComponent("final.safetensors").path
+        guard FileManager.default.fileExists(atPath: finalPath) else {
+            throw LandscapeError.incompatibleFile(folder, "no final.safetensors: the run did not finish")
+        }
+        learningRateDrops = ((json["learning_rate_changes"] as? [[String: Any]]) ?? []).compactMap { $0["iteration"] as? Int }
+    }
+
+    /// A checkpoint's values in the objective's layout, read straight from the file.
+    public static func parameters(of path: String, groups: [ParameterGroup]) throws -> [Double] {
+        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path))
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for g in groups {
+            guard let t = checkpoint.tensors[g.name], t.shape == g.shape else {
+                throw LandscapeError.incompatibleFile(path, "tensor \(g.name) is missing or shaped differently from the final model's")
+            }
+            let p = t.pointer
+            for i in 0..<g.count { flat[g.offset + i] = Double(p[i]) }
+        }
+        return flat
+    }
+}
