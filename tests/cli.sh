@@ -78,6 +78,25 @@ print('loss at alpha=1:', z[i1])"
 else
   echo "  skip  h5py checks (python3 h5py not installed)"
 fi
+check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$terrain" trajectory --quiet --run "$work/digits" \
+  --steps 5 --out "$work/traj.h5"
+check "trajectory writes the projection file" test -s "$work/traj.projection.h5"
+check "plane through three checkpoints" "$terrain" plane --quiet "$work/digits/checkpoints/epoch-0000.safetensors" \
+  "$work/digits/checkpoints/iter-00000010.safetensors" "$ckpt" --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out "$work/plane.h5"
+TERRAIN_THREADS=1 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --out "$work/t1.h5" > /dev/null
+TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --out "$work/t2.h5" > /dev/null
+if python3 -c "import h5py" 2>/dev/null; then
+  check "surfaces with 1 and 2 threads are bit-identical" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/t1.h5', 'r'), h5py.File('$work/t2.h5', 'r')
+for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k"
+  check "trajectory path ends at the final weights, PCA ratios stored" python3 -c "
+import h5py, numpy as np
+t = h5py.File('$work/traj.h5', 'r'); d = h5py.File('$work/traj.directions.h5', 'r')
+assert t['path_x'][-1] == 0 and t['path_y'][-1] == 0
+r = d['explained_variance_ratio_'][:]; assert 0 < r[1] <= r[0] <= 1 and r.sum() <= 1 + 1e-12, r"
+fi
 rejects "a range without num is refused" "min:max:num" "$terrain" surface --checkpoint "$ckpt" --x 0:1 --out "$work/bad.h5"
 rejects "a surface file of another request is not overwritten silently" "different request" \
   surface --x=-1:1:5 --out "$work/whole.h5"

@@ -94,6 +94,7 @@ public final class Trainer {
         var summaries: [EpochSummary] = []
         var iteration = 0
         var learningRate = config.learningRate
+        var previousPosition = 0.0
         let labelWidth = String(config.epochs).count
         for epoch in 0..<config.epochs {
             let batches = BatchSchedule(count: data.train.count, batchSize: config.batchSize, shuffle: true,
@@ -110,11 +111,13 @@ public final class Trainer {
                 // zero first step, and epoch-based milestones still fall between epochs.
                 let rate = schedule.learningRate(base: config.learningRate,
                                                  epoch: Double(epoch) + (Double(b) + 0.5) / Double(batches.count))
-                // Jumps of more than 5% in one iteration are the schedule's drops (the paper marks
-                // them on trajectories); smooth schedules are in iterations.csv.
-                if iteration > 0 && abs(rate / learningRate - 1) > 0.05 {
+                // The schedule's jumps (multi-step drops) are recorded: trajectory plots mark
+                // them. Every iteration's rate is in iterations.csv.
+                let position = Double(epoch) + Double(b) / Double(batches.count)
+                if iteration > 0 && schedule.discontinuities.contains(where: { $0 > previousPosition && $0 <= position }) {
                     record.learningRateChanges.append(.init(epoch: epoch, iteration: iteration, from: learningRate, to: rate))
                 }
+                previousPosition = position
                 learningRate = rate
                 optimizer.learningRate = rate
                 let (inputs, targets) = data.train.batch(indices)

@@ -123,3 +123,13 @@ struct ScheduleTests {
         }
     }
 }
+
+@Suite("Schedule discontinuities")
+struct ScheduleDiscontinuityTests {
+    @Test func onlyStepSchedulesJump() throws {
+        #expect(try LearningRateSchedule.parse("multistep:150,225,275", totalEpochs: 300).discontinuities == [150, 225, 275])
+        #expect(try LearningRateSchedule.parse("cosine", totalEpochs: 10).discontinuities.isEmpty)
+        #expect(try LearningRateSchedule.parse("constant", totalEpochs: 10).discontinuities.isEmpty)
+        #expect(try LearningRateSchedule.parse("warmup:2,multistep:1,5", totalEpochs: 10).discontinuities == [5])
+    }
+}

@@ -47,6 +47,16 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
         }
     }
 
+    /// The epochs at which the rate jumps (a multi-step drop), in increasing order. Smooth
+    /// schedules have none; these are the points that trajectory plots mark.
+    public var discontinuities: [Double] {
+        switch self {
+        case .constant, .cosine: return []
+        case let .multiStep(milestones, _): return milestones.map(Double.init)
+        case let .warmup(epochs, inner): return inner.discontinuities.filter { $0 > epochs }
+        }
+    }
+
     /// The learning rate during the given epoch (0-based) and iteration within it.
     public func learningRate(base: Double, epoch: Int, iteration: Int, iterationsPerEpoch: Int) -> Double {
         precondition(iterationsPerEpoch > 0, "iterationsPerEpoch must be positive")
