@@ -97,6 +97,13 @@ t = h5py.File('$work/traj.h5', 'r'); d = h5py.File('$work/traj.directions.h5', '
 assert t['path_x'][-1] == 0 and t['path_y'][-1] == 0
 r = d['explained_variance_ratio_'][:]; assert 0 < r[1] <= r[0] <= 1 and r.sum() <= 1 + 1e-12, r"
 fi
+check "export a surface to NPZ and CSV" "$terrain" export "$work/traj.h5" "$work/traj.npz" "$work/traj.csv"
+check "the CSV has a header and one row per point" bash -c "[ \$(wc -l < '$work/traj.csv') -eq 26 ] && head -1 '$work/traj.csv' | grep -q '^x,y,train_loss'"
+if python3 -c "import numpy" 2>/dev/null; then
+  check "numpy reads the NPZ export" python3 -c "
+import numpy as np
+z = np.load('$work/traj.npz'); assert z['train_loss'].shape == (5, 5) and 'path_x' in z.files, z.files"
+fi
 rejects "a range without num is refused" "min:max:num" "$terrain" surface --checkpoint "$ckpt" --x 0:1 --out "$work/bad.h5"
 rejects "a surface file of another request is not overwritten silently" "different request" \
   surface --x=-1:1:5 --out "$work/whole.h5"

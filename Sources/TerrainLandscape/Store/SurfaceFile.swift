@@ -79,7 +79,11 @@ public struct SurfaceFile {
                 }
             }
             let dirFile = file.exists("dir_file") ? try file.readString("dir_file") : ""
-            return SurfaceFile(grid: grid, values: values, directionFile: dirFile, textAttributes: text, numberAttributes: numbers)
+            var surface = SurfaceFile(grid: grid, values: values, directionFile: dirFile, textAttributes: text, numberAttributes: numbers)
+            for name in try file.datasetNames() where name.hasPrefix("path_") {
+                surface.extraDatasets[name] = try file.readDoubles(name).values
+            }
+            return surface
         } catch let error as LandscapeError {
             throw error
         } catch {
