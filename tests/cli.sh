@@ -104,6 +104,33 @@ if python3 -c "import numpy" 2>/dev/null; then
 import numpy as np
 z = np.load('$work/traj.npz'); assert z['train_loss'].shape == (5, 5) and 'path_x' in z.files, z.files"
 fi
+# The neuron y = w·x + b on data made by numpy: its exact landscape in (w, b), with the SGD path,
+# must equal numpy's own mean squared error at every grid point.
+if python3 -c "import numpy, h5py" 2>/dev/null; then
+  python3 -c "
+import numpy as np
+g = np.random.default_rng(0); x = g.uniform(-1, 1, (200, 1)); y = x**2 + g.normal(0, 0.5, (200, 1))
+np.savez('$work/neuron.npz', x_train=x[:150], y_train=y[:150], x_test=x[150:], y_test=y[150:])"
+  check "train the two-parameter neuron, a checkpoint every iteration" "$terrain" train --quiet --model linear --dataset "$work/neuron.npz" \
+    --no-normalize --optimizer sgd --momentum 0 --weight-decay 0 --lr 0.1 --epochs 3 --batch-size 50 --save-every-iterations 1 --out "$work/neuron"
+  check "exact (w, b) landscape with the path on it" "$terrain" surface --quiet --checkpoint "$work/neuron/final.safetensors" \
+    --x-axis fc.weight --y-axis fc.bias --x=-2:2:21 --y=-2:2:21 --path "$work/neuron" --data train,test --out "$work/neuron.h5"
+  check "the neuron's surface equals numpy's mean squared error" python3 -c "
+import h5py, numpy as np, json, struct
+b = open('$work/neuron/final.safetensors', 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])
+def tensor(name):
+    s, e = h[name]['data_offsets']; return np.frombuffer(b[8 + n + s:8 + n + e], dtype='<f4').astype(np.float64)
+w0, b0 = tensor('fc.weight')[0], tensor('fc.bias')[0]
+d = np.load('$work/neuron.npz'); x, y = d['x_train'][:, 0], d['y_train'][:, 0]
+f = h5py.File('$work/neuron.h5', 'r'); X, Y, Z = f['xcoordinates'][:], f['ycoordinates'][:], f['train_loss'][:]
+for j in range(len(Y)):
+    for i in range(len(X)):
+        w = np.float64(np.float32(w0 + X[i])); c = np.float64(np.float32(b0 + Y[j]))
+        expected = np.mean((np.float32(w) * x.astype(np.float32) + np.float32(c) - y.astype(np.float32)).astype(np.float64) ** 2)
+        assert abs(Z[j, i] - expected) <= 1e-5 * expected, (i, j, Z[j, i], expected)
+px, py = f['path_x'][:], f['path_y'][:]
+assert len(px) == 10 and abs(px[-1]) < 1e-12 and abs(py[-1]) < 1e-12, (len(px), px[-1], py[-1])"
+fi
 rejects "a range without num is refused" "min:max:num" "$terrain" surface --checkpoint "$ckpt" --x 0:1 --out "$work/bad.h5"
 rejects "a surface file of another request is not overwritten silently" "different request" \
   surface --x=-1:1:5 --out "$work/whole.h5"

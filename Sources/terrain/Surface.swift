@@ -24,6 +24,9 @@ struct Surface: ParsableCommand {
     @Option(help: "Seed of the random directions.") var seed: UInt64 = 123
     @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
     @Option(help: "Read the directions from this HDF5 file instead of drawing them.") var directions: String?
+    @Option(help: "x along one named parameter instead (NAME or NAME:ELEMENT, e.g. fc.weight), unnormalized.") var xAxis: String?
+    @Option(help: "y along one named parameter (e.g. fc.bias).") var yAxis: String?
+    @Option(help: "A run folder whose checkpoints are projected onto the surface's plane (path_x, path_y).") var path: String?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output surface file (HDF5).") var out: String = "surface.h5"
     @Flag(help: "Replace an existing output of a different request.") var overwrite = false
@@ -34,7 +37,7 @@ struct Surface: ParsableCommand {
         try compute.apply()
         try failing {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
-            let xAxis = try Axis.parse(x, spacing: spacing), yAxis = try y.map { try Axis.parse($0, spacing: spacing) }
+            let xRange = try Axis.parse(x, spacing: spacing), yAxisRange = try y.map { try Axis.parse($0, spacing: spacing) }
             let ignores = try [xignore, yignore].map { text -> Bool in
                 switch text.lowercased() {
                 case "biasbn": return true
@@ -48,13 +51,24 @@ struct Surface: ParsableCommand {
             let groups = objective.groups
             let directionPath = directions ?? Self.directionPath(for: out)
             var dirs: [Direction]
-            if let directions {
+            if let xAxis {
+                // Exact coordinates along named parameters: for models small enough to draw as they are.
+                dirs = try [xAxis, yAxis].prefix(yAxisRange == nil ? 1 : 2).map { spec in
+                    guard let spec else { throw ValidationError("--x-axis needs --y-axis for a 2D surface") }
+                    let parts = spec.split(separator: ":")
+                    guard parts.count <= 2, let element = parts.count == 2 ? Int(parts[1]) : 0 else {
+                        throw ValidationError("an axis is NAME or NAME:ELEMENT, got '\(spec)'")
+                    }
+                    return try Direction.axis(String(parts[0]), element: element, groups: groups)
+                }
+                try DirectionFile.write(dirs, groups: groups, type: .states, attributes: ["terrain.axes": [xAxis, yAxis ?? ""].joined(separator: ",")], to: directionPath)
+            } else if let directions {
                 dirs = try DirectionFile.read(from: directions, groups: groups, type: dirType)
-                guard dirs.count >= (yAxis == nil ? 1 : 2) else { throw ValidationError("\(directions) has no ydirection for a 2D surface") }
-                dirs = Array(dirs.prefix(yAxis == nil ? 1 : 2))
+                guard dirs.count >= (yAxisRange == nil ? 1 : 2) else { throw ValidationError("\(directions) has no ydirection for a 2D surface") }
+                dirs = Array(dirs.prefix(yAxisRange == nil ? 1 : 2))
             } else {
                 dirs = []
-                for (k, norm) in [xnorm, ynorm].prefix(yAxis == nil ? 1 : 2).enumerated() {
+                for (k, norm) in [xnorm, ynorm].prefix(yAxisRange == nil ? 1 : 2).enumerated() {
                     var d = Direction.random(groups: groups, type: dirType, seed: seed &+ UInt64(k))
                     d.normalize(against: theta, groups: groups, type: dirType, normalization: norm, ignoreBiasAndNorm: ignores[k])
                     dirs.append(d)
@@ -65,7 +79,7 @@ struct Surface: ParsableCommand {
                     "terrain.xignore": xignore, "terrain.yignore": yignore, "terrain.checkpoint": checkpoint,
                 ], to: directionPath)
             }
-            let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis?.coordinates ?? [])
+            let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
             let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: dirs[0],
                                                      yDirection: dirs.count > 1 ? dirs[1] : nil, grid: grid, sets: sets)
             let runner = SurfaceRunner(computation: computation, path: out,
@@ -77,6 +91,16 @@ struct Surface: ParsableCommand {
                         "terrain.spacing": spacing.rawValue, "terrain.seed": "\(seed)"]
             if dirs.count > 1 { text["terrain.ynorm"] = ynorm.rawValue; text["terrain.yignore"] = yignore }
             runner.textAttributes = text
+            if let path {
+                let history = try RunHistory(folder: path)
+                let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
+                let projected = try PathProjection.project(thetas, center: theta, x: dirs[0], y: dirs.count > 1 ? dirs[1] : nil)
+                let drops = Set(history.learningRateDrops.compactMap { drop in history.entries.firstIndex { $0.iteration >= drop } })
+                runner.extraDatasets = ["path_x": projected.map(\.x), "path_y": projected.map(\.y),
+                                        "path_iteration": history.entries.map { Double($0.iteration) },
+                                        "path_epoch": history.entries.map { Double($0.epoch) },
+                                        "path_lr_drop": history.entries.indices.map { drops.contains($0) ? 1 : 0 }]
+            }
             let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
             runner.numberAttributes = ["terrain.direction_cosine": cosine]
             print("surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); \(objective.groups.filter(dirType.covers).count) tensors move" +

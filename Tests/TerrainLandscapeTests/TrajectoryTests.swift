@@ -58,3 +58,16 @@ struct TrajectoryTests {
         }
     }
 }
+
+@Suite("Path projection")
+struct PathProjectionTests {
+    @Test func recoversCoordinatesAlongNonOrthogonalDirections() throws {
+        let center: [Double] = [1, 2, 3]
+        let dx = Direction(values: [1, 1, 0]), dy = Direction(values: [0, 1, 2])
+        let planted: [(Double, Double)] = [(0.5, -1), (2, 3), (0, 0)]
+        let points = planted.map { a, b in (0..<3).map { center[$0] + a * dx.values[$0] + b * dy.values[$0] } }
+        let found = try PathProjection.project(points, center: center, x: dx, y: dy)
+        for (p, f) in zip(planted, found) { #expect(abs(p.0 - f.x) < 1e-12 && abs(p.1 - f.y) < 1e-12) }
+        #expect(throws: LandscapeError.self) { try PathProjection.project(points, center: center, x: dx, y: dx) }
+    }
+}
