@@ -95,11 +95,7 @@ struct Surface: ParsableCommand {
                 let history = try RunHistory(folder: path)
                 let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
                 let projected = try PathProjection.project(thetas, center: theta, x: dirs[0], y: dirs.count > 1 ? dirs[1] : nil)
-                let drops = Set(history.learningRateDrops.compactMap { drop in history.entries.firstIndex { $0.iteration >= drop } })
-                runner.extraDatasets = ["path_x": projected.map(\.x), "path_y": projected.map(\.y),
-                                        "path_iteration": history.entries.map { Double($0.iteration) },
-                                        "path_epoch": history.entries.map { Double($0.epoch) },
-                                        "path_lr_drop": history.entries.indices.map { drops.contains($0) ? 1 : 0 }]
+                runner.extraDatasets = history.pathDatasets(projected)
             }
             let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
             runner.numberAttributes = ["terrain.direction_cosine": cosine]

@@ -50,14 +50,7 @@ struct Trajectory: ParsableCommand {
             try dirFile.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
             dirFile.close()
 
-            // The first checkpoint at or after each learning-rate drop is where the path turns red.
-            let drops = Set(history.learningRateDrops.compactMap { drop in history.entries.firstIndex { $0.iteration >= drop } })
-            let path: [String: [Double]] = [
-                "path_x": pca.path.map(\.x), "path_y": pca.path.map(\.y),
-                "path_iteration": history.entries.map { Double($0.iteration) },
-                "path_epoch": history.entries.map { Double($0.epoch) },
-                "path_lr_drop": history.entries.indices.map { drops.contains($0) ? 1 : 0 },
-            ]
+            let path = history.pathDatasets(pca.path)
             let projection = try HDF5File(path: stem + ".projection.h5", mode: .create)
             try projection.write(path["path_x"]!, shape: [thetas.count], to: "proj_xcoord")
             try projection.write(path["path_y"]!, shape: [thetas.count], to: "proj_ycoord")

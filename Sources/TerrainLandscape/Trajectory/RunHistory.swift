@@ -53,3 +53,16 @@ public struct RunHistory {
         return flat
     }
 }
+
+extension RunHistory {
+    /// The path datasets stored beside a surface: each checkpoint's (x, y) on the plane, its
+    /// iteration and epoch, and 1 at the first checkpoint after each learning-rate drop.
+    public func pathDatasets(_ coordinates: [(x: Double, y: Double)]) -> [String: [Double]] {
+        precondition(coordinates.count == entries.count)
+        let drops = Set(learningRateDrops.compactMap { drop in entries.firstIndex { $0.iteration >= drop } })
+        return ["path_x": coordinates.map(\.x), "path_y": coordinates.map(\.y),
+                "path_iteration": entries.map { Double($0.iteration) },
+                "path_epoch": entries.map { Double($0.epoch) },
+                "path_lr_drop": entries.indices.map { drops.contains($0) ? 1 : 0 }]
+    }
+}
