@@ -3,14 +3,19 @@ SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE := .build/release
 TERRAIN := $(RELEASE)/terrain
+# The distributed build (package trait MPI) lives in its own scratch path.
+MPI_BUILD := .build-mpi
+TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv
+# OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test.
+DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
+                openmpi-bin libopenmpi-dev
 # PyTorch for the side-by-side benchmark (CPU wheel).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench
 
-.PHONY: all deps build demo test bench accuracy clean
+.PHONY: all deps build mpi demo test test-mpi bench accuracy clean
 
 all: build
 
@@ -28,6 +33,10 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product terrain
 
+# `mpirun -n N $(TERRAIN_MPI) surface …` splits a surface's grid over N ranks.
+mpi: deps
+	$(SWIFT) build -c release --traits MPI --scratch-path $(MPI_BUILD) --product terrain
+
 demo: build
 	$(TERRAIN) demo --out demo-output
 
@@ -38,6 +47,11 @@ test: deps
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
+	@if command -v mpirun >/dev/null; then bash tests/mpi.sh; else echo "mpi: skipped (no mpirun)"; fi
+
+# Distributed surfaces under `mpirun -n 2`, against one process.
+test-mpi: mpi
+	bash tests/mpi.sh $(TERRAIN_MPI)
 
 $(BENCH_VENV)/.ok:
 	python3 -m venv $(BENCH_VENV)
@@ -53,4 +67,4 @@ accuracy: build
 	bash bench/accuracy.sh $(TERRAIN)
 
 clean:
-	rm -rf .build demo-output runs
+	rm -rf .build $(MPI_BUILD) demo-output runs

@@ -10,12 +10,19 @@ import PackageDescription
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
 //   terrain        the command-line program
+//
+// The trait `MPI` (off by default: `swift build --traits MPI`) adds OpenMPI through the
+// system-library target CMPI, so that `mpirun -n N terrain surface …` splits a grid over N
+// ranks. Without it nothing needs MPI's headers or libraries.
 let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape"]),
         .executable(name: "terrain", targets: ["terrain"]),
+    ],
+    traits: [
+        .trait(name: "MPI", description: "Distributed surfaces under mpirun (OpenMPI: libopenmpi-dev, pkg-config ompi-c)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,13 +33,18 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
         .target(name: "TerrainTensor", dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "TerrainNN", dependencies: ["TerrainTensor"]),
         .target(name: "TerrainData", dependencies: ["TerrainTensor", "CZlib"]),
         .target(name: "TerrainIO", dependencies: ["TerrainTensor", "CHDF5"]),
         .target(name: "TerrainModels", dependencies: ["TerrainNN"]),
         .target(name: "TerrainTraining", dependencies: ["TerrainNN", "TerrainData", "TerrainIO", "TerrainModels"]),
-        .target(name: "TerrainLandscape", dependencies: ["TerrainTraining", "TerrainIO"]),
+        .target(name: "TerrainLandscape", dependencies: [
+            "TerrainTraining", "TerrainIO",
+            .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+        ]),
         .executableTarget(name: "terrain", dependencies: [
             "TerrainTraining", "TerrainLandscape",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

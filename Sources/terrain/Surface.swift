@@ -10,6 +10,8 @@ struct Surface: ParsableCommand {
         with Gaussian directions normalized per filter by default (Li et al. 2018). Writes the
         surface (HDF5, the reference's layout) and its directions (S.directions.h5). A run
         killed at any moment resumes where it stopped when started again with the same options.
+        Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks
+        (rank 0 alone writes the files); with N ranks on few cores pass --threads 1.
         """)
 
     @Option(help: "The checkpoint at the centre.") var checkpoint: String
@@ -35,6 +37,7 @@ struct Surface: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        let world = Distributed.world
         try failing {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             let xRange = try Axis.parse(x, spacing: spacing), yAxisRange = try y.map { try Axis.parse($0, spacing: spacing) }
@@ -74,10 +77,11 @@ struct Surface: ParsableCommand {
                     dirs.append(d)
                 }
                 if orthogonalize && dirs.count == 2 { dirs[1].orthogonalize(against: dirs[0]) }
-                try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: [
+                // Every rank draws the same directions from the seed; only rank 0 writes them.
+                if world.isWriter { try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: [
                     "terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.ynorm": ynorm.rawValue,
                     "terrain.xignore": xignore, "terrain.yignore": yignore, "terrain.checkpoint": checkpoint,
-                ], to: directionPath)
+                ], to: directionPath) }
             }
             let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
             let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: dirs[0],
@@ -85,7 +89,8 @@ struct Surface: ParsableCommand {
             let runner = SurfaceRunner(computation: computation, path: out,
                                        fingerprint: SurfaceRunner.fingerprint(center: theta, directions: dirs, grid: grid, sets: sets, data: dataDescription))
             runner.directionFile = directionPath
-            runner.showProgress = !quiet
+            runner.showProgress = !quiet && world.isWriter
+            runner.communicator = world
             var text = ["terrain.checkpoint": checkpoint, "terrain.data": dataDescription, "terrain.dir_type": dirType.rawValue,
                         "terrain.version": Terrain.version, "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore,
                         "terrain.spacing": spacing.rawValue, "terrain.seed": "\(seed)"]
@@ -99,9 +104,13 @@ struct Surface: ParsableCommand {
             }
             let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
             runner.numberAttributes = ["terrain.direction_cosine": cosine]
-            print("surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); \(objective.groups.filter(dirType.covers).count) tensors move" +
-                  (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : ""))
+            if world.isWriter {
+                print("surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); \(objective.groups.filter(dirType.covers).count) tensors move" +
+                      (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "") +
+                      (world.size > 1 ? "; \(world.size) ranks" : ""))
+            }
             let result = try runner.run(overwrite: overwrite)
+            guard world.isWriter else { return }
             if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
             Self.summarize(result, path: out)
         }
@@ -137,6 +146,7 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        let world = Distributed.world
         try failing {
             let axis = try Axis.parse("\(range):\(steps)")
             let sets = try evaluation.sets()
@@ -153,15 +163,21 @@ struct Interpolate: ParsableCommand {
             let runner = SurfaceRunner(computation: computation, path: out,
                                        fingerprint: SurfaceRunner.fingerprint(center: thetaA, directions: [direction], grid: grid, sets: sets, data: dataDescription))
             let directionPath = Surface.directionPath(for: out)
-            try DirectionFile.write([direction], groups: objective.groups, type: dirType,
-                                    attributes: ["terrain.from": a, "terrain.to": b], to: directionPath)
+            if world.isWriter {
+                try DirectionFile.write([direction], groups: objective.groups, type: dirType,
+                                        attributes: ["terrain.from": a, "terrain.to": b], to: directionPath)
+            }
             runner.directionFile = directionPath
-            runner.showProgress = !quiet
+            runner.showProgress = !quiet && world.isWriter
+            runner.communicator = world
             runner.textAttributes = ["terrain.from": a, "terrain.to": b, "terrain.data": dataDescription,
                                      "terrain.dir_type": dirType.rawValue, "terrain.version": Terrain.version]
             runner.numberAttributes = ["terrain.distance": direction.norm]
-            print(String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription))
-            Surface.summarize(try runner.run(overwrite: overwrite), path: out)
+            if world.isWriter {
+                print(String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription))
+            }
+            let result = try runner.run(overwrite: overwrite)
+            if world.isWriter { Surface.summarize(result, path: out) }
         }
     }
 }

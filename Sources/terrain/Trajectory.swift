@@ -27,6 +27,9 @@ struct Trajectory: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
+            guard Distributed.world.size == 1 else {
+                throw ValidationError("trajectory runs in one process; under mpirun, compute its plane with `terrain surface --directions OUT.directions.h5` after a `--steps 0` run")
+            }
             guard ["biasbn", "none"].contains(ignore) else { throw ValidationError("--ignore takes biasbn or none") }
             guard steps == 0 || steps >= 2 else { throw ValidationError("--steps must be 0 or at least 2") }
             let history = try RunHistory(folder: runFolder)
@@ -95,6 +98,7 @@ struct Plane: ParsableCommand {
 
     func run() throws {
         try compute.apply()
+        let world = Distributed.world
         try failing {
             let xAxis = try Axis.parse(x), yAxis = try Axis.parse(y)
             let sets = try evaluation.sets()
@@ -110,13 +114,17 @@ struct Plane: ParsableCommand {
             let runner = SurfaceRunner(computation: computation, path: out,
                                        fingerprint: SurfaceRunner.fingerprint(center: thetaA, directions: dirs, grid: grid, sets: sets, data: dataDescription))
             let directionPath = Surface.directionPath(for: out)
-            try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: ["terrain.a": a, "terrain.b": b, "terrain.c": c], to: directionPath)
+            if world.isWriter {
+                try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: ["terrain.a": a, "terrain.b": b, "terrain.c": c], to: directionPath)
+            }
             runner.directionFile = directionPath
-            runner.showProgress = !quiet
+            runner.showProgress = !quiet && world.isWriter
+            runner.communicator = world
             runner.textAttributes = ["terrain.a": a, "terrain.b": b, "terrain.c": c, "terrain.data": dataDescription,
                                      "terrain.dir_type": dirType.rawValue, "terrain.version": Terrain.version]
             runner.numberAttributes = ["terrain.direction_cosine": Direction.cosine(dirs[0], dirs[1])]
-            Surface.summarize(try runner.run(overwrite: overwrite), path: out)
+            let result = try runner.run(overwrite: overwrite)
+            if world.isWriter { Surface.summarize(result, path: out) }
         }
     }
 }

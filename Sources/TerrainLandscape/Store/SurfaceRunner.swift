@@ -32,50 +32,128 @@ public final class SurfaceRunner {
     /// Points adopted from an earlier run of the same request.
     public private(set) var resumedPoints = 0
 
+    /// The processes sharing this run (`Distributed.world` under `mpirun`). Rank 0 is the one
+    /// writer: it alone reads and writes the surface file and the journal; the other ranks
+    /// compute their share of the pending points and send each finished row to rank 0.
+    public var communicator: any Communicator = SingleProcess()
+
+    /// Computes every point not computed yet and writes the file. On ranks other than 0 of a
+    /// distributed run, the result holds only the points this rank computed.
     @discardableResult
     public func run(overwrite: Bool = false) throws -> SurfaceFile {
+        let comm = communicator
+        guard comm.size > 1 else { return try runAsWriter(overwrite: overwrite) }
+        do {
+            return comm.isWriter ? try runAsWriter(overwrite: overwrite) : try runAsWorker()
+        } catch let error as DistributedStartFailure {
+            throw error.underlying
+        } catch {
+            // A failure in the middle: the other ranks would wait for ever.
+            FileHandle.standardError.write(Data("error (rank \(comm.rank) of \(comm.size)): \(error)\n".utf8))
+            comm.abort(1)
+        }
+    }
+
+    /// A failure before any point is computed, which every rank has learnt of: no abort needed.
+    struct DistributedStartFailure: Error { let underlying: Error }
+
+    /// Rank 0 (or the only process): adopts earlier points, computes its share, records every
+    /// row (its own and the other ranks') in the journal and consolidates the file.
+    func runAsWriter(overwrite: Bool) throws -> SurfaceFile {
+        let comm = communicator
         let journal = PointJournal(path: path + ".journal", fields: computation.quantities.count, fingerprint: fingerprint)
-        if !overwrite && FileManager.default.fileExists(atPath: path) {
-            let existing = try SurfaceFile.read(from: path)
-            guard existing.textAttributes[Self.fingerprintKey] == fingerprint else {
-                throw LandscapeError.incompatibleFile(path, "holds a surface of a different request (model, directions, grid or data); pass --overwrite to replace it, or choose another --out")
+        let pending: [Int]
+        do {
+            if !overwrite && FileManager.default.fileExists(atPath: path) {
+                let existing = try SurfaceFile.read(from: path)
+                guard existing.textAttributes[Self.fingerprintKey] == fingerprint else {
+                    throw LandscapeError.incompatibleFile(path, "holds a surface of a different request (model, directions, grid or data); pass --overwrite to replace it, or choose another --out")
+                }
+                for q in computation.quantities {
+                    if let v = existing.values[q] { computation.restore(q, v) }
+                }
             }
-            for q in computation.quantities {
-                if let v = existing.values[q] { computation.restore(q, v) }
+            if !overwrite {
+                for record in journal.replay() where record.point >= 0 && record.point < computation.grid.pointCount {
+                    computation.record(point: record.point, record.values)
+                }
             }
+            pending = computation.pendingPoints
+            resumedPoints = computation.grid.pointCount - pending.count
+            try file(elapsed: 0).write(to: path)
+            try journal.reset()
+        } catch {
+            guard comm.size > 1 else { throw error }
+            _ = comm.broadcastList(nil)
+            throw DistributedStartFailure(underlying: error)
         }
-        if !overwrite {
-            for record in journal.replay() where record.point >= 0 && record.point < computation.grid.pointCount {
-                computation.record(point: record.point, record.values)
-            }
-        }
-        let pending = computation.pendingPoints
-        resumedPoints = computation.grid.pointCount - pending.count
-        try file(elapsed: 0).write(to: path)
-        try journal.reset()
+        if comm.size > 1 { _ = comm.broadcastList(pending) }
+        let mine = pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)]
+        var awaited = pending.count - mine.count
+        let fields = computation.quantities.count
 
         let start = Date()
         var lastConsolidation = start
+        var done = 0
         let progress = ProgressBar(total: computation.grid.pointCount, label: "surface")
         progress.enabled = showProgress
-        for (n, point) in pending.enumerated() {
-            let row = try computation.compute(point: point)
+        /// A row is in `computation`: journal it, consolidate now and then, show progress.
+        func finished(point: Int, row: [Double]) throws {
             try journal.append(point: point, values: row)
+            done += 1
             let now = Date()
             if now.timeIntervalSince(lastConsolidation) > consolidationInterval {
                 try file(elapsed: now.timeIntervalSince(start)).write(to: path)
                 try journal.reset()
                 lastConsolidation = now
             }
-            let rate = Double(n + 1) / max(now.timeIntervalSince(start), 1e-9)
-            progress.update(resumedPoints + n + 1, String(format: "%.2f points/s", rate))
+            let rate = Double(done) / max(now.timeIntervalSince(start), 1e-9)
+            progress.update(resumedPoints + done, String(format: "%.2f points/s", rate))
         }
+        /// Takes in the rows other ranks sent (waiting for one if `wait`).
+        func absorb(wait: Bool) throws {
+            while awaited > 0, let message = comm.receive(count: fields + 1, wait: wait) {
+                let point = Int(message[0]), row = Array(message[1...])
+                guard point >= 0 && point < computation.grid.pointCount else {
+                    throw LandscapeError.invalidRequest("received a row for point \(point), outside the grid")
+                }
+                computation.record(point: point, row)
+                awaited -= 1
+                try finished(point: point, row: row)
+                if wait { return }
+            }
+        }
+        for point in mine {
+            let row = try computation.compute(point: point)
+            try finished(point: point, row: row)
+            if awaited > 0 { try absorb(wait: false) }
+        }
+        while awaited > 0 { try absorb(wait: true) }
         progress.finish()
         computation.restoreCenter()
         let final = file(elapsed: Date().timeIntervalSince(start))
         try final.write(to: path)
         journal.remove()
+        if comm.size > 1 { comm.barrier() }
         return final
+    }
+
+    /// Ranks other than 0: no file, no journal; learn the pending points from rank 0, compute
+    /// this rank's contiguous share and send each row as (point, values…) to rank 0.
+    func runAsWorker() throws -> SurfaceFile {
+        let comm = communicator
+        guard let pending = comm.broadcastList(nil) else {
+            throw DistributedStartFailure(underlying: LandscapeError.invalidRequest("rank 0 could not start the surface (its message says why)"))
+        }
+        resumedPoints = computation.grid.pointCount - pending.count
+        let start = Date()
+        for point in pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)] {
+            let row = try computation.compute(point: point)
+            comm.send([Double(point)] + row, to: 0)
+        }
+        computation.restoreCenter()
+        comm.barrier()
+        return file(elapsed: Date().timeIntervalSince(start))
     }
 
     func file(elapsed: Double) -> SurfaceFile {

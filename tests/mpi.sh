@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Distributed surfaces for real: `terrain` built with the package trait MPI, run under
+# `mpirun -n 2`, must write exactly the bits one process writes, with one writer (no HDF5 lock
+# errors) and resumably.
+# Usage: tests/mpi.sh [path/to/terrain built with --traits MPI]   (default: builds .build-mpi)
+set -uo pipefail
+if ! command -v mpirun >/dev/null; then
+  echo "mpi: skipped (no mpirun on PATH; install openmpi-bin and libopenmpi-dev, or run make deps)"
+  exit 0
+fi
+cd "$(dirname "$0")/.."
+if [ $# -ge 1 ]; then
+  terrain=$(realpath "$1")
+else
+  echo "building terrain with --traits MPI into .build-mpi"
+  swift build -c release --traits MPI --scratch-path .build-mpi --product terrain 2>&1 | tail -3
+  terrain=$(realpath .build-mpi/release/terrain) || exit 1
+fi
+[ -x "$terrain" ] || { echo "mpi: no terrain binary at $terrain"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+pass() { echo "  ok    $1"; passed=$((passed + 1)); }
+fail() { echo "  FAIL  $1"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@" >"$work/out" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/        /' "$work/out" | tail -20; fi; }
+mpi() { mpirun --allow-run-as-root --oversubscribe -n 2 "$@"; }
+hdf5_errors='HDF5-DIAG|unable to lock|H5F|H5D|HDF5 error|resource temporarily unavailable'
+
+echo "terrain MPI checks ($(mpirun --version 2>/dev/null | head -1))"
+check "train a tiny MLP" "$terrain" train --quiet --model mlp --hidden 16 --dataset ../shared/datasets/digits/digits.csv.gz \
+  --epochs 1 --out "$work/run"
+ckpt="$work/run/final.safetensors"
+surface() { "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:11 --y=-1:1:11 --data train,test "$@"; }
+
+check "one process writes the surface" surface --out "$work/one.h5"
+mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:11 --y=-1:1:11 --data train,test --threads 1 \
+  --out "$work/two.h5" >"$work/two.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then pass "mpirun -n 2 writes the surface"; else fail "mpirun -n 2 writes the surface (exit $rc)"; tail -20 "$work/two.log" | sed 's/^/        /'; fi
+check "no HDF5 error text under mpirun" bash -c "! grep -qiE '$hdf5_errors' '$work/two.log'"
+check "only rank 0 prints the summary" bash -c "[ \$(grep -c '^written to' '$work/two.log') -eq 1 ] && grep -q '2 ranks' '$work/two.log'"
+check "no journal or partial file left" bash -c "! ls -a '$work' | grep -qE 'journal|partial'"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "two ranks and one process: bit-identical datasets, no NaN" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/one.h5', 'r'), h5py.File('$work/two.h5', 'r')
+for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
+    assert b[k].shape == (11, 11), (k, b[k].shape)
+    assert not np.isnan(b[k][:]).any(), k
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k
+assert np.array_equal(a['xcoordinates'][:], b['xcoordinates'][:]) and np.array_equal(a['ycoordinates'][:], b['ycoordinates'][:])"
+  check "the directions rank 0 wrote equal one process's" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/one.directions.h5', 'r'), h5py.File('$work/two.directions.h5', 'r')
+for g in ['xdirection', 'ydirection']:
+    assert list(a[g]) == list(b[g])
+    for k in a[g]: assert np.array_equal(a[g][k][:], b[g][k][:]), (g, k)"
+else
+  echo "  skip  h5py checks (python3 h5py not installed)"
+fi
+
+# A distributed run killed mid-way (kill -9 of its ranks) and started again resumes from rank 0's
+# file and journal and ends with the uninterrupted single-process bits.
+big() { "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:41 --y=-1:1:41 --data train "$@"; }
+check "one process writes a 41x41 surface" big --out "$work/big1.h5"
+# mpirun itself in the background (not through a function, whose $! would be a subshell's).
+mpirun --allow-run-as-root --oversubscribe -n 2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:41 --y=-1:1:41 \
+  --data train --threads 1 --out "$work/big2.h5" >"$work/killed.log" 2>&1 &
+pid=$!
+# Kill once rank 0's journal holds a few points (polling, so the test does not race).
+for _ in $(seq 300); do
+  [ "$(stat -c %s "$work/big2.h5.journal" 2>/dev/null || echo 0)" -gt 200 ] && break
+  sleep 0.05
+done
+ranks=$(pgrep -P $pid)
+kill -9 $ranks 2>/dev/null; wait $pid 2>/dev/null
+# Gone: no such process, or a zombie nobody reaped (a container's init may not).
+alive() { local p; for p in "$@"; do case "$(ps -o stat= -p "$p" 2>/dev/null)" in ""|Z*) ;; *) return 0;; esac; done; return 1; }
+if [ -n "$ranks" ] && ! alive $ranks; then pass "the killed run's ranks ($(echo $ranks)) are gone"
+else fail "the killed run's ranks ($(echo $ranks)) are gone"; fi
+mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:41 --y=-1:1:41 --data train --threads 1 \
+  --out "$work/big2.h5" >"$work/resumed.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then pass "a killed distributed run resumes under mpirun"; else fail "a killed distributed run resumes (exit $rc)"; tail -20 "$work/resumed.log" | sed 's/^/        /'; fi
+grep -h '^resumed' "$work/resumed.log" | sed 's/^/        /'
+check "no HDF5 error text in the killed or resumed run" bash -c "! grep -qiE '$hdf5_errors' '$work/killed.log' '$work/resumed.log'"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "the resumed distributed surface is bit-identical to one process's" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/big1.h5', 'r'), h5py.File('$work/big2.h5', 'r')
+print('resumed points:', b.attrs['terrain.resumed_points'])
+r = b.attrs['terrain.resumed_points']
+assert 0 < r < 41 * 41, 'the first run was not killed mid-way: %d points resumed' % r
+for k in ['train_loss', 'train_acc']:
+    assert not np.isnan(b[k][:]).any(), k
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k"
+fi
+
+# A refused start (a different request in the output) stops every rank cleanly, without abort.
+mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:5 --data train --threads 1 --out "$work/two.h5" >"$work/refused.log" 2>&1
+rc=$?
+check "a refused start exits non-zero on every rank with rank 0's message" bash -c "
+  [ $rc -ne 0 ] && grep -q 'different request' '$work/refused.log' && ! grep -q 'MPI_ABORT' '$work/refused.log'"
+
+echo "mpi: $passed passed, $failed failed"
+[ $failed -eq 0 ]
