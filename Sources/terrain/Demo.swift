@@ -37,10 +37,10 @@ struct Demo: ParsableCommand {
             let surfacePath = URL(fileURLWithPath: out).appendingPathComponent("surface.h5").path
             let trajectoryPath = URL(fileURLWithPath: out).appendingPathComponent("trajectory.h5").path
             print("\nterrain demo: a \(steps)x\(steps) surface around the final weights along two filter-normalized random directions")
-            var surface = try Surface.parse(["--checkpoint", final, "--x=-1:1:\(steps)", "--y=-1:1:\(steps)", "--out", surfacePath] + common)
+            let surface = try Surface.parse(["--checkpoint", final, "--x=-1:1:\(steps)", "--y=-1:1:\(steps)", "--out", surfacePath] + common)
             try surface.run()
             print("\nterrain demo: the training path on the plane of its two principal components, and the surface there")
-            var trajectory = try Trajectory.parse(["--run", folder.path, "--steps", "\(steps)", "--out", trajectoryPath] + common)
+            let trajectory = try Trajectory.parse(["--run", folder.path, "--steps", "\(steps)", "--out", trajectoryPath] + common)
             try trajectory.run()
             print(String(format: "\ndemo finished in %.0f s. Results in %@/: run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5 (+ directions and projection files).",
                          Date().timeIntervalSince(start), out))

@@ -51,3 +51,48 @@ struct EvaluationOptions: ParsableArguments {
 
 extension DirectionNormalization: ExpressibleByArgument {}
 extension DirectionType: ExpressibleByArgument {}
+
+/// What every landscape command does once its directions are known: rank 0 writes the
+/// direction file, all ranks compute the grid resumably into `out`, rank 0 prints the summary.
+struct LandscapeJob {
+    var objective: ModelObjective<Float>
+    var center: [Double]
+    var directions: [Direction]
+    var directionType: DirectionType
+    var grid: SurfaceGrid
+    var sets: [EvaluationSet]
+    var dataDescription: String
+    var out: String
+    var directionPath: String
+    /// nil: the direction file exists already (given by the user, or written by the caller).
+    var directionAttributes: [String: String]?
+    var textAttributes: [String: String] = [:]
+    var numberAttributes: [String: Double] = [:]
+    var extraDatasets: [String: [Double]] = [:]
+    /// The line printed before the computation starts.
+    var announcement: String
+
+    func run(quiet: Bool, overwrite: Bool) throws {
+        let world = Distributed.world
+        if let attributes = directionAttributes, world.isWriter {
+            try DirectionFile.write(directions, groups: objective.groups, type: directionType, attributes: attributes, to: directionPath)
+        }
+        let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
+                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
+        let runner = SurfaceRunner(computation: computation, path: out,
+                                   fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
+                                                                          sets: sets, data: dataDescription))
+        runner.directionFile = directionPath
+        runner.showProgress = !quiet && world.isWriter
+        runner.communicator = world
+        runner.textAttributes = textAttributes.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
+                                                        "terrain.dir_type": directionType.rawValue]) { $1 }
+        runner.numberAttributes = numberAttributes
+        runner.extraDatasets = extraDatasets
+        if world.isWriter { print(announcement + (world.size > 1 ? "; \(world.size) ranks" : "")) }
+        let result = try runner.run(overwrite: overwrite)
+        guard world.isWriter else { return }
+        if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
+        Surface.summarize(result, path: out)
+    }
+}

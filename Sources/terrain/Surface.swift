@@ -37,7 +37,6 @@ struct Surface: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let world = Distributed.world
         try failing {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             let xRange = try Axis.parse(x, spacing: spacing), yAxisRange = try y.map { try Axis.parse($0, spacing: spacing) }
@@ -64,7 +63,6 @@ struct Surface: ParsableCommand {
                     }
                     return try Direction.axis(String(parts[0]), element: element, groups: groups)
                 }
-                try DirectionFile.write(dirs, groups: groups, type: .states, attributes: ["terrain.axes": [xAxis, yAxis ?? ""].joined(separator: ",")], to: directionPath)
             } else if let directions {
                 dirs = try DirectionFile.read(from: directions, groups: groups, type: dirType)
                 guard dirs.count >= (yAxisRange == nil ? 1 : 2) else { throw ValidationError("\(directions) has no ydirection for a 2D surface") }
@@ -76,43 +74,36 @@ struct Surface: ParsableCommand {
                     d.normalize(against: theta, groups: groups, type: dirType, normalization: norm, ignoreBiasAndNorm: ignores[k])
                     dirs.append(d)
                 }
-                if orthogonalize && dirs.count == 2 { dirs[1].orthogonalize(against: dirs[0]) }
                 // Every rank draws the same directions from the seed; only rank 0 writes them.
-                if world.isWriter { try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: [
-                    "terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.ynorm": ynorm.rawValue,
-                    "terrain.xignore": xignore, "terrain.yignore": yignore, "terrain.checkpoint": checkpoint,
-                ], to: directionPath) }
+                if orthogonalize && dirs.count == 2 { dirs[1].orthogonalize(against: dirs[0]) }
             }
             let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
-            let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: dirs[0],
-                                                     yDirection: dirs.count > 1 ? dirs[1] : nil, grid: grid, sets: sets)
-            let runner = SurfaceRunner(computation: computation, path: out,
-                                       fingerprint: SurfaceRunner.fingerprint(center: theta, directions: dirs, grid: grid, sets: sets, data: dataDescription))
-            runner.directionFile = directionPath
-            runner.showProgress = !quiet && world.isWriter
-            runner.communicator = world
-            var text = ["terrain.checkpoint": checkpoint, "terrain.data": dataDescription, "terrain.dir_type": dirType.rawValue,
-                        "terrain.version": Terrain.version, "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore,
-                        "terrain.spacing": spacing.rawValue, "terrain.seed": "\(seed)"]
-            if dirs.count > 1 { text["terrain.ynorm"] = ynorm.rawValue; text["terrain.yignore"] = yignore }
-            runner.textAttributes = text
+            var text = ["terrain.checkpoint": checkpoint, "terrain.spacing": spacing.rawValue]
+            var directionAttributes: [String: String]? = nil
+            if let xAxis {
+                text["terrain.axes"] = [xAxis, yAxis ?? ""].joined(separator: ",")
+                directionAttributes = ["terrain.axes": text["terrain.axes"]!]
+            } else if directions == nil {
+                text.merge(["terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore]) { $1 }
+                if dirs.count > 1 { text.merge(["terrain.ynorm": ynorm.rawValue, "terrain.yignore": yignore]) { $1 } }
+                directionAttributes = text
+            }
+            var extra: [String: [Double]] = [:]
             if let path {
                 let history = try RunHistory(folder: path)
                 let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
-                let projected = try PathProjection.project(thetas, center: theta, x: dirs[0], y: dirs.count > 1 ? dirs[1] : nil)
-                runner.extraDatasets = history.pathDatasets(projected)
+                extra = history.pathDatasets(try PathProjection.project(thetas, center: theta, x: dirs[0], y: dirs.count > 1 ? dirs[1] : nil))
             }
             let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
-            runner.numberAttributes = ["terrain.direction_cosine": cosine]
-            if world.isWriter {
-                print("surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); \(objective.groups.filter(dirType.covers).count) tensors move" +
-                      (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "") +
-                      (world.size > 1 ? "; \(world.size) ranks" : ""))
-            }
-            let result = try runner.run(overwrite: overwrite)
-            guard world.isWriter else { return }
-            if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
-            Self.summarize(result, path: out)
+            try LandscapeJob(
+                objective: objective, center: theta, directions: dirs, directionType: xAxis == nil ? dirType : .states,
+                grid: grid, sets: sets, dataDescription: dataDescription, out: out, directionPath: directionPath,
+                directionAttributes: directionAttributes, textAttributes: text,
+                numberAttributes: ["terrain.direction_cosine": cosine], extraDatasets: extra,
+                announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
+                    + "\(objective.groups.filter(dirType.covers).count) tensors move"
+                    + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "")
+            ).run(quiet: quiet, overwrite: overwrite)
         }
     }
 
@@ -146,7 +137,6 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let world = Distributed.world
         try failing {
             let axis = try Axis.parse("\(range):\(steps)")
             let sets = try evaluation.sets()
@@ -158,26 +148,13 @@ struct Interpolate: ParsableCommand {
             let thetaA = objective.parameters(), thetaB = objectiveB.parameters()
             let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)
             let grid = SurfaceGrid(x: axis.coordinates)
-            let computation = try SurfaceComputation(objective: objective, center: thetaA, xDirection: direction,
-                                                     yDirection: nil, grid: grid, sets: sets)
-            let runner = SurfaceRunner(computation: computation, path: out,
-                                       fingerprint: SurfaceRunner.fingerprint(center: thetaA, directions: [direction], grid: grid, sets: sets, data: dataDescription))
-            let directionPath = Surface.directionPath(for: out)
-            if world.isWriter {
-                try DirectionFile.write([direction], groups: objective.groups, type: dirType,
-                                        attributes: ["terrain.from": a, "terrain.to": b], to: directionPath)
-            }
-            runner.directionFile = directionPath
-            runner.showProgress = !quiet && world.isWriter
-            runner.communicator = world
-            runner.textAttributes = ["terrain.from": a, "terrain.to": b, "terrain.data": dataDescription,
-                                     "terrain.dir_type": dirType.rawValue, "terrain.version": Terrain.version]
-            runner.numberAttributes = ["terrain.distance": direction.norm]
-            if world.isWriter {
-                print(String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription))
-            }
-            let result = try runner.run(overwrite: overwrite)
-            if world.isWriter { Surface.summarize(result, path: out) }
+            try LandscapeJob(
+                objective: objective, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,
+                dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
+                directionAttributes: ["terrain.from": a, "terrain.to": b],
+                textAttributes: ["terrain.from": a, "terrain.to": b], numberAttributes: ["terrain.distance": direction.norm],
+                announcement: String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription)
+            ).run(quiet: quiet, overwrite: overwrite)
         }
     }
 }

@@ -63,19 +63,14 @@ struct Trajectory: ParsableCommand {
 
             let (xAxis, yAxis) = pca.coveringAxes(points: steps, margin: margin)
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
-            let sets = try evaluation.sets()
-            let computation = try SurfaceComputation(objective: objective, center: final, xDirection: pca.axes[0],
-                                                     yDirection: pca.axes[1], grid: grid, sets: sets)
-            let runner = SurfaceRunner(computation: computation, path: out,
-                                       fingerprint: SurfaceRunner.fingerprint(center: final, directions: pca.axes, grid: grid, sets: sets, data: dataDescription))
-            runner.directionFile = directionPath
-            runner.showProgress = !quiet
-            runner.extraDatasets = path
-            runner.textAttributes = ["terrain.run": runFolder, "terrain.data": dataDescription, "terrain.dir_type": dirType.rawValue,
-                                     "terrain.version": Terrain.version, "terrain.kind": "pca-trajectory"]
-            runner.numberAttributes = ["terrain.pc1_explained": ratios[0], "terrain.pc2_explained": ratios[1]]
-            print("surface on the PCA plane: \(grid.pointCount) points, x \(xAxis.text), y \(yAxis.text)")
-            Surface.summarize(try runner.run(overwrite: overwrite), path: out)
+            try LandscapeJob(
+                objective: objective, center: final, directions: pca.axes, directionType: dirType, grid: grid,
+                sets: try evaluation.sets(), dataDescription: dataDescription, out: out, directionPath: directionPath,
+                directionAttributes: nil,
+                textAttributes: ["terrain.run": runFolder, "terrain.kind": "pca-trajectory"],
+                numberAttributes: ["terrain.pc1_explained": ratios[0], "terrain.pc2_explained": ratios[1]], extraDatasets: path,
+                announcement: "surface on the PCA plane: \(grid.pointCount) points, x \(xAxis.text), y \(yAxis.text)"
+            ).run(quiet: quiet, overwrite: overwrite)
         }
     }
 }
@@ -98,7 +93,6 @@ struct Plane: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let world = Distributed.world
         try failing {
             let xAxis = try Axis.parse(x), yAxis = try Axis.parse(y)
             let sets = try evaluation.sets()
@@ -109,22 +103,14 @@ struct Plane: ParsableCommand {
             let dirs = [Direction.between(thetaA, thetaB, groups: groups, type: dirType),
                         Direction.between(thetaA, thetaC, groups: groups, type: dirType)]
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
-            let computation = try SurfaceComputation(objective: objective, center: thetaA, xDirection: dirs[0],
-                                                     yDirection: dirs[1], grid: grid, sets: sets)
-            let runner = SurfaceRunner(computation: computation, path: out,
-                                       fingerprint: SurfaceRunner.fingerprint(center: thetaA, directions: dirs, grid: grid, sets: sets, data: dataDescription))
-            let directionPath = Surface.directionPath(for: out)
-            if world.isWriter {
-                try DirectionFile.write(dirs, groups: groups, type: dirType, attributes: ["terrain.a": a, "terrain.b": b, "terrain.c": c], to: directionPath)
-            }
-            runner.directionFile = directionPath
-            runner.showProgress = !quiet && world.isWriter
-            runner.communicator = world
-            runner.textAttributes = ["terrain.a": a, "terrain.b": b, "terrain.c": c, "terrain.data": dataDescription,
-                                     "terrain.dir_type": dirType.rawValue, "terrain.version": Terrain.version]
-            runner.numberAttributes = ["terrain.direction_cosine": Direction.cosine(dirs[0], dirs[1])]
-            let result = try runner.run(overwrite: overwrite)
-            if world.isWriter { Surface.summarize(result, path: out) }
+            let names = ["terrain.a": a, "terrain.b": b, "terrain.c": c]
+            try LandscapeJob(
+                objective: objective, center: thetaA, directions: dirs, directionType: dirType, grid: grid, sets: sets,
+                dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
+                directionAttributes: names, textAttributes: names,
+                numberAttributes: ["terrain.direction_cosine": Direction.cosine(dirs[0], dirs[1])],
+                announcement: "plane: \(grid.pointCount) points through \(a), \(b), \(c) on \(dataDescription)"
+            ).run(quiet: quiet, overwrite: overwrite)
         }
     }
 }
