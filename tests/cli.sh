@@ -3,19 +3,7 @@
 # Usage: tests/cli.sh path/to/terrain
 set -uo pipefail
 terrain=$(realpath "$1")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0; failed=0
-pass() { echo "  ok    $1"; passed=$((passed + 1)); }
-fail() { echo "  FAIL  $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@" >"$work/out" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/        /' "$work/out" | tail -20; fi; }
-# A command that must fail cleanly: exit status 1..125 (not a signal), message matching a pattern.
-rejects() {
-  local name=$1 pattern=$2; shift 2
-  "$@" >"$work/out" 2>&1; local rc=$?
-  if [ $rc -ge 1 ] && [ $rc -le 125 ] && grep -qiE "$pattern" "$work/out"; then pass "$name"
-  else fail "$name (exit $rc)"; sed 's/^/        /' "$work/out" | tail -10; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 echo "terrain CLI checks"
 train() { "$terrain" train --quiet "$@"; }
@@ -146,5 +134,4 @@ rejects "truncated checkpoint" "cannot read checkpoint" "$terrain" evaluate "$wo
 rejects "missing checkpoint" "cannot read checkpoint" "$terrain" info "$work/nothing.safetensors"
 rejects "diverging training stops with a clear message" "diverged" train --model mlp --dataset parabola --optimizer sgd --lr 1e6 --epochs 3 --out "$work/diverge"
 
-echo "cli: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish cli

@@ -17,12 +17,7 @@ else
   terrain=$(realpath .build-mpi/release/terrain) || exit 1
 fi
 [ -x "$terrain" ] || { echo "mpi: no terrain binary at $terrain"; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0; failed=0
-pass() { echo "  ok    $1"; passed=$((passed + 1)); }
-fail() { echo "  FAIL  $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@" >"$work/out" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/        /' "$work/out" | tail -20; fi; }
+source tests/lib.sh
 mpi() { mpirun --allow-run-as-root --oversubscribe -n 2 "$@"; }
 hdf5_errors='HDF5-DIAG|unable to lock|H5F|H5D|HDF5 error|resource temporarily unavailable'
 
@@ -102,5 +97,4 @@ rc=$?
 check "a refused start exits non-zero on every rank with rank 0's message" bash -c "
   [ $rc -ne 0 ] && grep -q 'different request' '$work/refused.log' && ! grep -q 'MPI_ABORT' '$work/refused.log'"
 
-echo "mpi: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish mpi

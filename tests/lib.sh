@@ -1,0 +1,19 @@
+# Shared by the shell test scripts: a scratch folder, counters and the check helpers.
+# Source it after setting -uo pipefail; call `finish NAME` at the end.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+pass() { echo "  ok    $1"; passed=$((passed + 1)); }
+fail() { echo "  FAIL  $1"; failed=$((failed + 1)); }
+# check NAME COMMAND...: passes when the command succeeds; shows its output's tail otherwise.
+check() { local name=$1; shift; if "$@" >"$work/out" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/        /' "$work/out" | tail -20; fi; }
+# rejects NAME PATTERN COMMAND...: the command must fail cleanly (exit 1..125, not a signal)
+# with a message matching PATTERN.
+rejects() {
+  local name=$1 pattern=$2; shift 2
+  "$@" >"$work/out" 2>&1; local rc=$?
+  if [ $rc -ge 1 ] && [ $rc -le 125 ] && grep -qiE "$pattern" "$work/out"; then pass "$name"
+  else fail "$name (exit $rc)"; sed 's/^/        /' "$work/out" | tail -10; fi
+}
+# finish NAME: the closing line CI reads, and the exit status.
+finish() { echo "$1: $passed passed, $failed failed"; [ $failed -eq 0 ]; }
