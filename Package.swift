@@ -49,7 +49,7 @@ let package = Package(
             "TerrainTraining", "TerrainLandscape",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining"], path: "Benchmarks/terrain-bench"),
+        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape"], path: "Benchmarks/terrain-bench"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
         .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
         .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData"]),

@@ -65,6 +65,66 @@ class ResNet(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+def filter_normalized_direction(weights):
+    """A random direction for `weights` (the trainable parameters), filter-normalized with biases
+    and BN ignored, as the reference's net_plotter.create_random_direction(dir_type='weights',
+    ignore='biasbn', norm='filter') makes it."""
+    direction = [torch.randn(w.size()) for w in weights]
+    for d, w in zip(direction, weights):
+        if d.dim() <= 1:
+            d.fill_(0)
+        else:
+            for di, wi in zip(d, w):
+                di.mul_(wi.norm() / (di.norm() + 1e-10))
+    return direction
+
+
+def eval_loss(net, batches, total):
+    """The reference's evaluation.eval_loss: cross-entropy averaged per sample, accuracy in %."""
+    net.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.no_grad():
+        for inputs, targets in batches:
+            outputs = net(inputs)
+            loss_sum += F.cross_entropy(outputs, targets).item() * inputs.size(0)
+            correct += outputs.argmax(1).eq(targets).sum().item()
+    return loss_sum / total, 100.0 * correct / total
+
+
+def surface_benchmark(side):
+    """Grid points/s of a 2D surface of a fresh ResNet-20 on 1,000 CIFAR-shaped images: per point,
+    set the weights from the centre along two directions (net_plotter.set_weights) and evaluate
+    the whole set in batches of 500 (plot_surface.py's crunch). Same grid as Terrain's:
+    side x side over [-1, 1]^2, centre first as the warm-up."""
+    torch.manual_seed(0)
+    images = 1000
+    net = ResNet(20)
+    net.eval()
+    x = torch.randn(images, 3, 32, 32)
+    y = torch.arange(images) % 10
+    batches = [(x[i:i + 500], y[i:i + 500]) for i in range(0, images, 500)]
+    weights = [p.data.clone() for p in net.parameters()]
+    dx = filter_normalized_direction(weights)
+    dy = filter_normalized_direction(weights)
+
+    def set_weights(alpha, beta):
+        changes = [d0 * alpha + d1 * beta for d0, d1 in zip(dx, dy)]
+        for p, w, d in zip(net.parameters(), weights, changes):
+            p.data = w + d
+
+    coords = torch.linspace(-1, 1, side).tolist()
+    set_weights(0.0, 0.0)
+    eval_loss(net, batches, images)
+    start = time.perf_counter()
+    for beta in coords:
+        for alpha in coords:
+            set_weights(alpha, beta)
+            eval_loss(net, batches, images)
+    points_per_s = side * side / (time.perf_counter() - start)
+    report("resnet20_surface_points_per_s", points_per_s, "points/s")
+    report("resnet20_surface_images_per_s", points_per_s * images, "images/s")
+
+
 def main():
     torch.set_num_threads(int(os.environ.get("TERRAIN_THREADS", os.cpu_count())))
     repeats = 3 if "--quick" in sys.argv else 7
@@ -93,6 +153,8 @@ def main():
 
     t = median_seconds(train_step, repeats)
     report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
+
+    surface_benchmark(3 if "--quick" in sys.argv else 5)
 
 
 if __name__ == "__main__":

@@ -73,12 +73,16 @@ check "plane through three checkpoints" "$terrain" plane --quiet "$work/digits/c
   "$work/digits/checkpoints/iter-00000010.safetensors" "$ckpt" --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out "$work/plane.h5"
 TERRAIN_THREADS=1 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --out "$work/t1.h5" > /dev/null
 TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --out "$work/t2.h5" > /dev/null
+TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --spread layers --out "$work/t3.h5" > /dev/null
+TERRAIN_THREADS=4 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --spread points --out "$work/t4.h5" > /dev/null
 if python3 -c "import h5py" 2>/dev/null; then
-  check "surfaces with 1 and 2 threads are bit-identical" python3 -c "
+  check "surfaces with 1, 2 and 4 threads, points or layers spread, are bit-identical" python3 -c "
 import h5py, numpy as np
-a, b = h5py.File('$work/t1.h5', 'r'), h5py.File('$work/t2.h5', 'r')
-for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
-    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k"
+a = h5py.File('$work/t1.h5', 'r')
+for other in ['t2', 't3', 't4']:
+    b = h5py.File('$work/' + other + '.h5', 'r')
+    for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
+        assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), (other, k)"
   check "trajectory path ends at the final weights, PCA ratios stored" python3 -c "
 import h5py, numpy as np
 t = h5py.File('$work/traj.h5', 'r'); d = h5py.File('$work/traj.directions.h5', 'r')

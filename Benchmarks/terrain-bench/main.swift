@@ -4,25 +4,7 @@ import TerrainNN
 import TerrainModels
 
 // Terrain's side of `make bench`: each line is one JSON object {"name", "value", "unit"} so that
-// bench/report.py can set it against PyTorch's figures measured in the same run.
-
-func seconds(_ body: () -> Void) -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
-/// Median of `repeats` timings after one warm-up.
-func median(repeats: Int, _ body: () -> Void) -> Double {
-    body()
-    let times = (0..<repeats).map { _ in seconds(body) }.sorted()
-    return times[times.count / 2]
-}
-
-func report(_ name: String, _ value: Double, _ unit: String) {
-    print("{\"name\": \"\(name)\", \"value\": \(value), \"unit\": \"\(unit)\"}")
-    fflush(nil)
-}
+// bench/run.py can set it against PyTorch's figures measured in the same run (Measurement.swift).
 
 let arguments = Set(CommandLine.arguments.dropFirst())
 let quick = arguments.contains("--quick")
@@ -68,3 +50,6 @@ do {
     }
     report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
 }
+
+// A 2D loss surface of ResNet-20 on 1,000 CIFAR-shaped images (SurfaceBenchmark.swift).
+try surfaceBenchmark(side: quick ? 3 : 5)

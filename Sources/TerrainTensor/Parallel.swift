@@ -27,8 +27,12 @@ public enum Parallel {
 
     /// Runs `body(chunk)` for `chunk` in `0..<chunks`, spread over the threads.
     /// Chunks must write disjoint memory.
+    ///
+    /// Calls made from inside a chunk (nested parallelism: grid points spread over threads,
+    /// each running a network's kernels) run their chunks in order on the calling thread.
+    /// The chunk boundaries are the same either way, so are the results.
     public static func forEach(chunks: Int, _ body: (Int) -> Void) {
-        let threads = min(threadCount, chunks)
+        let threads = isInsideChunk ? 1 : min(threadCount, chunks)
         if threads <= 1 {
             for c in 0..<chunks { body(c) }
             return
@@ -36,11 +40,30 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             let box = UnsafeSendableBox(body)
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                // Static assignment: thread t takes chunks t, t + threads, …
-                var c = t
-                while c < chunks { box.value(c); c += threads }
+                insideChunk {
+                    // Static assignment: thread t takes chunks t, t + threads, …
+                    var c = t
+                    while c < chunks { box.value(c); c += threads }
+                }
             }
         }
+    }
+
+    /// A per-thread mark, set while a thread runs chunks of a parallel `forEach`.
+    private static let chunkKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Whether the current thread is running a chunk of a parallel `forEach`.
+    public static var isInsideChunk: Bool { pthread_getspecific(chunkKey) != nil }
+
+    private static func insideChunk(_ body: () -> Void) {
+        let previous = pthread_getspecific(chunkKey)
+        pthread_setspecific(chunkKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(chunkKey, previous) }
+        body()
     }
 
     /// Splits `0..<count` into contiguous ranges of about `grain` items (at least one range) and

@@ -6,11 +6,15 @@ struct Surface: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss (and accuracy) on a 1D or 2D grid around a checkpoint, along random filter-normalized directions.",
         discussion: """
-        Computes L(θ + α·δ + β·η) for α on --x and β on --y (ranges min:max:num, as -1:1:51),
-        with Gaussian directions normalized per filter by default (Li et al. 2018). Writes the
-        surface (HDF5, the reference's layout) and its directions (S.directions.h5). A run
-        killed at any moment resumes where it stopped when started again with the same options.
-        Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks
+        Computes L(θ + α·δ + β·η) for α on --x and β on --y (ranges min:max:num, as -1:1:51), \
+        with Gaussian directions normalized per filter by default (Li et al. 2018). Writes the \
+        surface (HDF5, the reference's layout) and its directions (S.directions.h5).
+
+        A run killed at any moment resumes where it stopped when started again with the same \
+        options. Grid points are spread over the threads (--spread); any thread count gives the \
+        same numbers.
+
+        Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks \
         (rank 0 alone writes the files); with N ranks on few cores pass --threads 1.
         """)
 
@@ -96,7 +100,7 @@ struct Surface: ParsableCommand {
             }
             let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
             try LandscapeJob(
-                objective: objective, center: theta, directions: dirs, directionType: xAxis == nil ? dirType : .states,
+                objective: objective, threadUse: evaluation.spread, center: theta, directions: dirs, directionType: xAxis == nil ? dirType : .states,
                 grid: grid, sets: sets, dataDescription: dataDescription, out: out, directionPath: directionPath,
                 directionAttributes: directionAttributes, textAttributes: text,
                 numberAttributes: ["terrain.direction_cosine": cosine], extraDatasets: extra,
@@ -149,7 +153,7 @@ struct Interpolate: ParsableCommand {
             let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)
             let grid = SurfaceGrid(x: axis.coordinates)
             try LandscapeJob(
-                objective: objective, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,
+                objective: objective, threadUse: evaluation.spread, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,
                 dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
                 directionAttributes: ["terrain.from": a, "terrain.to": b],
                 textAttributes: ["terrain.from": a, "terrain.to": b], numberAttributes: ["terrain.distance": direction.norm],

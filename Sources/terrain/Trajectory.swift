@@ -7,9 +7,9 @@ struct Trajectory: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "PCA of a run's checkpoints: the optimizer's path on the plane of its top two principal components, and the loss surface on that plane.",
         discussion: """
-        Rows are θᵢ − θ_final; the plane is spanned by the top two principal components. Writes
-        OUT (the surface on the plane, with the projected path as path_x, path_y, path_iteration,
-        path_lr_drop), OUT.directions.h5 (the components and explained variance) and
+        Rows are θᵢ − θ_final; the plane is spanned by the top two principal components. Writes \
+        OUT (the surface on the plane, with the projected path as path_x, path_y, path_iteration, \
+        path_lr_drop), OUT.directions.h5 (the components and explained variance) and \
         OUT.projection.h5 (proj_xcoord, proj_ycoord as the reference's plot_trajectory writes).
         """)
 
@@ -64,7 +64,7 @@ struct Trajectory: ParsableCommand {
             let (xAxis, yAxis) = pca.coveringAxes(points: steps, margin: margin)
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             try LandscapeJob(
-                objective: objective, center: final, directions: pca.axes, directionType: dirType, grid: grid,
+                objective: objective, threadUse: evaluation.spread, center: final, directions: pca.axes, directionType: dirType, grid: grid,
                 sets: try evaluation.sets(), dataDescription: dataDescription, out: out, directionPath: directionPath,
                 directionAttributes: nil,
                 textAttributes: ["terrain.run": runFolder, "terrain.kind": "pca-trajectory"],
@@ -105,7 +105,7 @@ struct Plane: ParsableCommand {
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             let names = ["terrain.a": a, "terrain.b": b, "terrain.c": c]
             try LandscapeJob(
-                objective: objective, center: thetaA, directions: dirs, directionType: dirType, grid: grid, sets: sets,
+                objective: objective, threadUse: evaluation.spread, center: thetaA, directions: dirs, directionType: dirType, grid: grid, sets: sets,
                 dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
                 directionAttributes: names, textAttributes: names,
                 numberAttributes: ["terrain.direction_cosine": Direction.cosine(dirs[0], dirs[1])],

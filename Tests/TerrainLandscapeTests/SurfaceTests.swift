@@ -84,4 +84,58 @@ struct SurfaceTests {
         try s2.compute(point: 0)
         #expect(s2.values[.trainLoss]![0] != expected2.0.loss)
     }
+
+    /// Grid points spread over threads (one network copy per thread) and one point at a time
+    /// (each layer split over the threads) give the same bits, for 1, 2 and 3 threads.
+    @Test func spreadingPointsOverThreadsChangesNoBit() throws {
+        var g = SeededGenerator(seed: 9)
+        let images = Tensor<Float>.randomNormal(shape: [96, 2, 8, 8], generator: &g)
+        let set = Dataset(name: "images", inputs: images, targets: .classes((0..<96).map { Int32($0 % 4) }, count: 4))
+        func build() -> Module<Float> {
+            var g = SeededGenerator(seed: 3)
+            return Sequential<Float>(Conv2d(2, 6, kernel: 3, padding: 1, generator: &g), BatchNorm(6), ReLU(),
+                                     GlobalAvgPool(), Linear(6, 4, generator: &g))
+        }
+        let objective = ModelObjective(model: build(), data: DatasetPair(train: set, test: set), batchSize: 40, makeModel: build)
+        let theta = objective.parameters()
+        let directions = (0..<2).map { k -> Direction in
+            var d = Direction.random(groups: objective.groups, type: .weights, seed: 20 + UInt64(k))
+            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+            return d
+        }
+        let grid = SurfaceGrid(x: try Axis.parse("-1:1:5").coordinates, y: try Axis.parse("-1:1:3").coordinates)
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var surfaces: [[UInt64]] = []
+        for (threads, spread) in [(1, false), (2, false), (2, true), (3, true)] {
+            Parallel.threadCount = threads
+            let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
+                                                     yDirection: directions[1], grid: grid, sets: [.train])
+            if spread {
+                #expect(try computation.spreadPointsOverThreads(threads))
+                #expect(computation.concurrentPoints == threads)
+            }
+            let pending = computation.pendingPoints
+            for start in stride(from: 0, to: pending.count, by: computation.concurrentPoints) {
+                let group = Array(pending[start..<min(pending.count, start + computation.concurrentPoints)])
+                let rows = try computation.compute(points: group)
+                #expect(rows.count == group.count)
+            }
+            #expect(computation.pendingPoints.isEmpty)
+            computation.restoreCenter()
+            surfaces.append(computation.values[.trainLoss]!.map(\.bitPattern) + computation.values[.trainAccuracy]!.map(\.bitPattern))
+        }
+        #expect(objective.parameters() == theta)
+        for s in surfaces.dropFirst() { #expect(s == surfaces[0]) }
+        // The centre of the grid is the unmoved model.
+        #expect(Double(bitPattern: surfaces[0][7]) == Evaluation.evaluate(objective.model, on: set, batchSize: 40).loss)
+    }
+
+    @Test func objectivesThatCannotBeCopiedEvaluateOnePointAtATime() throws {
+        let objective = ClosureObjective(groups: .tiling([("w", [1], .weight)]), initial: [0]) { t, _ in ObjectiveValue(loss: t[0]) }
+        let computation = try SurfaceComputation(objective: objective, center: [0], xDirection: Direction(values: [1]),
+                                                 yDirection: nil, grid: SurfaceGrid(x: [0, 1]), sets: [.train])
+        #expect(try computation.spreadPointsOverThreads(2) == false)
+        #expect(computation.concurrentPoints == 1)
+    }
 }

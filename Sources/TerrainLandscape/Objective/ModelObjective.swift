@@ -11,11 +11,18 @@ public final class ModelObjective<Scalar: TensorScalar>: Objective {
     public let batchSize: Int
     public let groups: [ParameterGroup]
     private let parameterList: [Parameter<Scalar>]
+    /// Builds another model of the same architecture (its values do not matter: a replica's
+    /// parameters are always set before it is evaluated).
+    private let makeModel: (() throws -> Module<Scalar>)?
 
-    public init(model: Module<Scalar>, data: DatasetPair, batchSize: Int = 500) {
+    /// - Parameter makeModel: builds a fresh model of the same architecture, so that grid points
+    ///   can be evaluated on several threads at once (`replica()`); without it, one at a time.
+    public init(model: Module<Scalar>, data: DatasetPair, batchSize: Int = 500,
+                makeModel: (() throws -> Module<Scalar>)? = nil) {
         self.model = model
         self.data = data
         self.batchSize = batchSize
+        self.makeModel = makeModel
         let named = model.namedParameters()
         parameterList = named.map(\.parameter)
         groups = .tiling(named.map { ($0.name, $0.parameter.shape, $0.parameter.role) })
@@ -40,6 +47,16 @@ public final class ModelObjective<Scalar: TensorScalar>: Objective {
                 for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
             }
         }
+    }
+
+    public func replica() throws -> Objective? {
+        guard let makeModel else { return nil }
+        let copy = ModelObjective(model: try makeModel(), data: data, batchSize: batchSize, makeModel: makeModel)
+        guard copy.groups == groups else {
+            throw LandscapeError.invalidRequest("the model built for another thread does not have this model's parameters")
+        }
+        copy.setParameters(parameters())
+        return copy
     }
 
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {

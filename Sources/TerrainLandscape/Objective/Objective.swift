@@ -15,6 +15,14 @@ public protocol Objective: AnyObject {
     func setParameters(_ values: [Double])
     /// Mean loss (and accuracy in percent, for classification) on one evaluation set.
     func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue
+    /// An independent copy (same groups, same data, its own parameter storage) that another
+    /// thread may set and evaluate while this one is in use; nil when the objective cannot be
+    /// copied. Grid points are spread over threads only for objectives that can.
+    func replica() throws -> Objective?
+}
+
+extension Objective {
+    public func replica() throws -> Objective? { nil }
 }
 
 /// One named tensor of an objective's flat parameter vector.

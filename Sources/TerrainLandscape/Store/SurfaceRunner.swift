@@ -123,9 +123,10 @@ public final class SurfaceRunner {
                 if wait { return }
             }
         }
-        for point in mine {
-            let row = try computation.compute(point: point)
-            try finished(point: point, row: row)
+        for group in mine.groups(of: computation.concurrentPoints) {
+            for (point, row) in zip(group, try computation.compute(points: group)) {
+                try finished(point: point, row: row)
+            }
             if awaited > 0 { try absorb(wait: false) }
         }
         while awaited > 0 { try absorb(wait: true) }
@@ -147,9 +148,11 @@ public final class SurfaceRunner {
         }
         resumedPoints = computation.grid.pointCount - pending.count
         let start = Date()
-        for point in pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)] {
-            let row = try computation.compute(point: point)
-            comm.send([Double(point)] + row, to: 0)
+        let mine = pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)]
+        for group in mine.groups(of: computation.concurrentPoints) {
+            for (point, row) in zip(group, try computation.compute(points: group)) {
+                comm.send([Double(point)] + row, to: 0)
+            }
         }
         computation.restoreCenter()
         comm.barrier()
@@ -179,5 +182,18 @@ public final class SurfaceRunner {
         for s in sets { mix(s == .train ? 1 : 2) }
         for b in data.utf8 { mix(UInt64(b)) }
         return String(h, radix: 16)
+    }
+}
+
+extension Collection {
+    /// Consecutive runs of `size` elements (the last may be shorter).
+    func groups(of size: Int) -> [[Element]] {
+        var result: [[Element]] = [], current: [Element] = []
+        for element in self {
+            current.append(element)
+            if current.count == size { result.append(current); current = [] }
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
     }
 }

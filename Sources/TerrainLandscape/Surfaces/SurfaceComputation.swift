@@ -1,4 +1,5 @@
 import Foundation
+import TerrainTensor
 
 /// Evaluates an objective at θ + α·dx + β·dy for every point of a grid.
 ///
@@ -6,6 +7,12 @@ import Foundation
 /// does not depend on which points came before it: a resumed or re-ordered run gives the same
 /// bits. Unfinished points are NaN; a point whose loss is not finite (divergence far from the
 /// minimum) is stored as +∞ with NaN accuracy and does not stop the run.
+///
+/// Threads work in one of two ways. By default one point is evaluated at a time and each
+/// layer's work is split over the threads. After `spreadPointsOverThreads()`, up to
+/// `Parallel.threadCount` points are evaluated side by side, each on its own replica of the
+/// objective with single-threaded kernels. Both give the same bits (`Parallel` cuts kernels into
+/// chunks that do not depend on the thread count), and so does any thread count.
 public final class SurfaceComputation {
     public let objective: Objective
     public let center: [Double]
@@ -16,6 +23,8 @@ public final class SurfaceComputation {
 
     /// Per quantity, one value per grid point (NaN: not computed yet).
     public private(set) var values: [SurfaceQuantity: [Double]]
+    /// The objective and its replicas: `compute(points:)` evaluates one point on each at once.
+    private var workers: [Objective]
 
     public init(objective: Objective, center: [Double], xDirection: Direction, yDirection: Direction?,
                 grid: SurfaceGrid, sets: [EvaluationSet]) throws {
@@ -33,6 +42,7 @@ public final class SurfaceComputation {
         self.yDirection = yDirection
         self.grid = grid
         self.sets = sets
+        workers = [objective]
         values = Dictionary(uniqueKeysWithValues: SurfaceQuantity.quantities(for: sets).map {
             ($0, [Double](repeating: .nan, count: grid.pointCount))
         })
@@ -65,18 +75,60 @@ public final class SurfaceComputation {
         return theta
     }
 
+    /// How many points `compute(points:)` evaluates at once.
+    public var concurrentPoints: Int { workers.count }
+
+    /// Evaluates up to `threads` points at once from now on, one per thread, on replicas of the
+    /// objective. Returns false (and changes nothing) when the objective cannot be replicated or
+    /// there is one thread.
+    @discardableResult
+    public func spreadPointsOverThreads(_ threads: Int = Parallel.threadCount) throws -> Bool {
+        guard threads > 1, workers.count < threads else { return workers.count > 1 }
+        guard let first = try objective.replica() else { return false }
+        var copies = [first]
+        while copies.count < threads - 1 {
+            guard let next = try objective.replica() else { break }
+            copies.append(next)
+        }
+        workers = [objective] + copies
+        return true
+    }
+
     /// Computes one point and stores its values; returns them in `quantities` order.
     @discardableResult
     public func compute(point: Int) throws -> [Double] {
-        objective.setParameters(parameters(at: point))
+        let row = try evaluate(point: point, on: objective)
+        record(point: point, row)
+        return row
+    }
+
+    /// Computes up to `concurrentPoints` points side by side and stores their values; returns
+    /// their rows in the order of `points`.
+    public func compute(points: [Int]) throws -> [[Double]] {
+        precondition(points.count <= workers.count, "\(points.count) points for \(workers.count) workers")
+        if points.count == 1 { return [try compute(point: points[0])] }
+        var results = [Result<[Double], Error>](repeating: .success([]), count: points.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            // Each chunk writes its own slot and uses its own worker.
+            Parallel.forEach(chunks: points.count) { c in
+                slots[c] = Result { try evaluate(point: points[c], on: workers[c]) }
+            }
+        }
+        let rows = try results.map { try $0.get() }
+        for (point, row) in zip(points, rows) { record(point: point, row) }
+        return rows
+    }
+
+    /// One point's row on one worker.
+    private func evaluate(point: Int, on worker: Objective) throws -> [Double] {
+        worker.setParameters(parameters(at: point))
         var row: [Double] = []
         for set in sets {
-            let value = try objective.evaluate(set)
+            let value = try worker.evaluate(set)
             let diverged = !value.loss.isFinite
             row.append(diverged ? .infinity : value.loss)
             row.append(diverged ? .nan : (value.accuracy ?? .nan))
         }
-        record(point: point, row)
         return row
     }
 
