@@ -5,15 +5,18 @@ import Foundation
 public final class ProgressBar {
     private let total: Int
     private let label: String
+    /// Work finished before this process started (a resumed run): not counted in the rate.
+    private let initial: Int
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var lastDecile = -1
     public var enabled = true
 
-    public init(total: Int, label: String) {
+    public init(total: Int, label: String, alreadyDone: Int = 0) {
         self.total = max(total, 1)
         self.label = label
+        initial = alreadyDone
     }
 
     /// Shows `done` of `total` with extra fields ("loss 0.412  acc 87.1%  1520 img/s").
@@ -22,7 +25,7 @@ public final class ProgressBar {
         let now = Date()
         let fraction = Double(done) / Double(total)
         let elapsed = now.timeIntervalSince(start)
-        let eta = done > 0 ? elapsed / fraction - elapsed : 0
+        let eta = done > initial ? elapsed * Double(total - done) / Double(done - initial) : 0
         if isTerminal {
             guard now.timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
             lastDraw = now

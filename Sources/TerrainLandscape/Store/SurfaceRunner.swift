@@ -95,7 +95,7 @@ public final class SurfaceRunner {
         let start = Date()
         var lastConsolidation = start
         var done = 0
-        let progress = ProgressBar(total: computation.grid.pointCount, label: "surface")
+        let progress = ProgressBar(total: computation.grid.pointCount, label: "surface", alreadyDone: resumedPoints)
         progress.enabled = showProgress
         /// A row is in `computation`: journal it, consolidate now and then, show progress.
         func finished(point: Int, row: [Double]) throws {
