@@ -5,7 +5,7 @@ import TerrainTraining
 
 /// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
 /// loss averaged per sample over the whole set, accuracy in percent.
-public final class ModelObjective<Scalar: TensorScalar>: Objective {
+public final class ModelObjective<Scalar: TensorScalar>: DifferentiableObjective {
     public let model: Module<Scalar>
     public let data: DatasetPair
     public let batchSize: Int
@@ -62,5 +62,39 @@ public final class ModelObjective<Scalar: TensorScalar>: Objective {
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
         let result = Evaluation.evaluate(model, on: set == .train ? data.train : data.test, batchSize: batchSize)
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+
+    /// The loss over the whole set and its gradient, in evaluation mode (running BN statistics,
+    /// no dropout) like `evaluate`: each batch's mean-loss gradient is weighted by its share of
+    /// the set, so the result is the gradient of the per-sample mean.
+    public func gradient(_ set: EvaluationSet) throws -> (value: ObjectiveValue, gradient: [Double]) {
+        let data = set == .train ? self.data.train : self.data.test
+        guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
+        model.setRecording(true)
+        defer { model.setRecording(false); model.zeroGradients() }
+        model.zeroGradients()
+        var lossSum = 0.0, correct = 0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + batchSize)
+            let (inputs, targets) = data.batch(start..<end)
+            let output = model.forward(Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs))
+            let result = TaskLoss.compute(output: output, targets: targets)
+            var g = result.gradient
+            Backends.current.scale(&g, by: Scalar(Double(end - start) / Double(data.count)))
+            _ = model.backward(g)
+            lossSum += result.loss * Double(end - start)
+            correct += result.correct
+            start = end
+        }
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) where p.isTrainable {
+            guard let g = p.gradient else { continue }
+            let src = g.pointer
+            for i in 0..<group.count { flat[group.offset + i] = Double(src[i]) }
+        }
+        let value = ObjectiveValue(loss: lossSum / Double(data.count),
+                                   accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
+        return (value, flat)
     }
 }

@@ -25,6 +25,14 @@ extension Objective {
     public func replica() throws -> Objective? { nil }
 }
 
+/// An objective that also gives the gradient of its loss, for the curvature methods
+/// (Hessian-vector products, gradient norms along a path).
+public protocol DifferentiableObjective: Objective {
+    /// The loss (as `evaluate`) and ∂loss/∂θ at the current parameters, laid out as
+    /// `parameters()`; entries of buffers (BN running statistics) are zero.
+    func gradient(_ set: EvaluationSet) throws -> (value: ObjectiveValue, gradient: [Double])
+}
+
 /// One named tensor of an objective's flat parameter vector.
 public struct ParameterGroup: Sendable, Equatable {
     public var name: String

@@ -1,0 +1,55 @@
+import Testing
+import Foundation
+import TerrainTensor
+import TerrainNN
+import TerrainData
+import TerrainLandscape
+
+@Suite("Objectives")
+struct ObjectiveTests {
+    /// A model's gradient over the whole set (batches of unequal size, evaluation-mode BN) equals
+    /// central finite differences of its loss, in Double; buffers get zero.
+    @Test func modelGradientMatchesFiniteDifferences() throws {
+        var options = DatasetOptions()
+        options.syntheticCount = 150
+        let data = try DatasetCatalog.load("blobs", options: options)
+        var g = SeededGenerator(seed: 5)
+        let model = Sequential<Double>(Linear(2, 5, generator: &g), BatchNorm(5), Tanh(), Linear(5, 3, generator: &g))
+        _ = model.forward(Tensor<Double>(converting: data.train.batch(0..<50).inputs))   // move the running statistics
+        let objective = ModelObjective(model: model, data: data, batchSize: 64)
+        let theta = objective.parameters()
+        let (value, gradient) = try objective.gradient(.train)
+        #expect(value == (try objective.evaluate(.train)))
+        #expect(objective.parameters() == theta)
+        var worst = 0.0
+        for group in objective.groups {
+            for i in group.range {
+                if !group.isTrainable { #expect(gradient[i] == 0); continue }
+                let h = 1e-6
+                var plus = theta, minus = theta
+                plus[i] += h; minus[i] -= h
+                objective.setParameters(plus)
+                let lp = try objective.evaluate(.train).loss
+                objective.setParameters(minus)
+                let lm = try objective.evaluate(.train).loss
+                let numeric = (lp - lm) / (2 * h)
+                worst = max(worst, abs(numeric - gradient[i]) / max(1e-3, abs(numeric) + abs(gradient[i])))
+            }
+        }
+        objective.setParameters(theta)
+        #expect(worst < 1e-6, "worst relative error \(worst)")
+    }
+
+    @Test func closureGradientIsCheckedAndOptional() throws {
+        let groups: [ParameterGroup] = .tiling([("w", [2], .weight)])
+        let bowl = ClosureObjective(groups: groups, initial: [1, 2], gradient: { w, _ in [2 * w[0], 6 * w[1]] }) { w, _ in
+            ObjectiveValue(loss: w[0] * w[0] + 3 * w[1] * w[1])
+        }
+        let (value, gradient) = try bowl.gradient(.train)
+        #expect(value.loss == 13 && gradient == [2, 12])
+        let plain = ClosureObjective(groups: groups, initial: [1, 2]) { w, _ in ObjectiveValue(loss: w[0]) }
+        #expect(throws: LandscapeError.self) { try plain.gradient(.train) }
+        let wrong = ClosureObjective(groups: groups, initial: [1, 2], gradient: { _, _ in [1] }) { w, _ in ObjectiveValue(loss: w[0]) }
+        #expect(throws: LandscapeError.self) { try wrong.gradient(.train) }
+    }
+}
