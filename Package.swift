@@ -9,6 +9,7 @@ import PackageDescription
 //   TerrainModels  the model zoo, rebuilt from an architecture description
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
+//   TerrainPlot    figures drawn with Cairo (PNG, SVG, PDF) from plain arrays: no landscape types
 //   terrain        the command-line program
 //
 // The trait `MPI` (off by default: `swift build --traits MPI`) adds OpenMPI through the
@@ -18,7 +19,7 @@ let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape"]),
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainPlot"]),
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     traits: [
@@ -33,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
         .target(name: "TerrainTensor", dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
@@ -45,16 +48,18 @@ let package = Package(
             "TerrainTraining", "TerrainIO",
             .target(name: "CMPI", condition: .when(traits: ["MPI"])),
         ]),
+        .target(name: "TerrainPlot", dependencies: ["CCairo"]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape",
+            "TerrainTraining", "TerrainLandscape", "TerrainPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape"], path: "Benchmarks/terrain-bench"),
+        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot"], path: "Benchmarks/terrain-bench"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
         .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
         .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData"]),
         .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO"]),
         .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
         .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
+        .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
     ]
 )
