@@ -16,7 +16,8 @@ public struct SurfaceFile {
     public var directionFile: String
     public var textAttributes: [String: String]
     public var numberAttributes: [String: Double]
-    /// Further 1-D datasets stored beside the surface (a trajectory's projected path).
+    /// Further datasets stored beside the surface: a trajectory's projected path (`path_*`, 1-D)
+    /// and grid-shaped ones such as the curvature maps `max_eig` and `min_eig`.
     public var extraDatasets: [String: [Double]] = [:]
 
     public init(grid: SurfaceGrid, values: [SurfaceQuantity: [Double]], directionFile: String,
@@ -39,7 +40,10 @@ public struct SurfaceFile {
                 if let v = values[q] { try file.write(v, shape: grid.shape, to: q.rawValue) }
             }
             try file.writeString(directionFile, to: "dir_file")
-            for (name, v) in extraDatasets { try file.write(v, shape: [v.count], to: name) }
+            for (name, v) in extraDatasets {
+                let gridShaped = !name.hasPrefix("path_") && v.count == grid.pointCount
+                try file.write(v, shape: gridShaped ? grid.shape : [v.count], to: name)
+            }
             for (k, v) in textAttributes { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
             try file.flush()
@@ -80,8 +84,11 @@ public struct SurfaceFile {
             }
             let dirFile = file.exists("dir_file") ? try file.readString("dir_file") : ""
             var surface = SurfaceFile(grid: grid, values: values, directionFile: dirFile, textAttributes: text, numberAttributes: numbers)
-            for name in try file.datasetNames() where name.hasPrefix("path_") {
-                surface.extraDatasets[name] = try file.readDoubles(name).values
+            // A trajectory's path (path_*) and grid-shaped extras such as curvature (max_eig, min_eig).
+            let known = Set(SurfaceQuantity.allCases.map(\.rawValue) + ["xcoordinates", "ycoordinates", "dir_file"])
+            for name in try file.datasetNames() where !known.contains(name) {
+                guard let (_, v) = try? file.readDoubles(name) else { continue }
+                if name.hasPrefix("path_") || v.count == grid.pointCount { surface.extraDatasets[name] = v }
             }
             return surface
         } catch let error as LandscapeError {

@@ -70,6 +70,14 @@ public final class Canvas {
         cairo_clip(context)
     }
 
+    /// Runs `body` with anti-aliasing off: adjacent cells of a heat map then meet without seams.
+    public func withoutAntialiasing(_ body: () -> Void) {
+        withSavedState {
+            cairo_set_antialias(context, CAIRO_ANTIALIAS_NONE)
+            body()
+        }
+    }
+
     // MARK: Paths
 
     public func setColor(_ c: Color) { cairo_set_source_rgba(context, c.red, c.green, c.blue, c.alpha) }

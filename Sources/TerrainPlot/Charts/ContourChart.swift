@@ -1,0 +1,210 @@
+import Foundation
+
+/// A 2D surface seen from above: contour lines with inline labels, filled contours, or a heat
+/// map, each with a colour bar, optionally with a trajectory drawn over it.
+///
+/// Levels default to the reference's choice when given (`ContourLevels.stepped`, its
+/// vmin/vmax/vlevel) and otherwise to automatic ones, log-spaced when `logarithmic` (dense near
+/// the minimum, where a loss surface's structure is). Cells with a missing corner (NaN: not
+/// computed) are painted grey and cells with a diverged one (+∞) pale red; contours stop at
+/// their edges.
+public struct ContourChart: Chart {
+    public enum Style: String, Sendable, CaseIterable {
+        case lines, filled, heatMap = "heatmap"
+    }
+
+    public var grid: ScalarGrid
+    public var style: Style
+    public var levels: [Double]?
+    public var logarithmic: Bool
+    public var colorMap: ColorMap
+    /// The value range of the colours; nil: the finite values of the grid. Side-by-side figures
+    /// pass one scale to every panel.
+    public var colorScale: AxisScale?
+    public var title: String?
+    public var xLabel: String?
+    public var yLabel: String?
+    public var colorbarLabel: String?
+    public var showsColorbar = true
+    public var labelsLines = true
+    public var paths: [PathOverlay] = []
+
+    public init(grid: ScalarGrid, style: Style = .lines, levels: [Double]? = nil, logarithmic: Bool = false,
+                colorMap: ColorMap = .viridis, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil,
+                colorbarLabel: String? = nil) {
+        self.grid = grid; self.style = style; self.levels = levels; self.logarithmic = logarithmic
+        self.colorMap = colorMap; self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+        self.colorbarLabel = colorbarLabel
+    }
+
+    /// The colour scale used: the given one, or one that covers the grid's finite values.
+    public var effectiveColorScale: AxisScale {
+        if let colorScale { return colorScale }
+        var scale = AxisScale.covering(grid.values, logarithmic: logarithmic)
+        if style != .heatMap, let levels = effectiveLevels, let first = levels.first, let last = levels.last, last > first {
+            scale.minimum = min(scale.minimum, first)
+            scale.maximum = max(scale.maximum, last)
+        }
+        return scale
+    }
+
+    /// The contour levels drawn (nil for a heat map).
+    public var effectiveLevels: [Double]? {
+        guard style != .heatMap else { return nil }
+        return levels ?? ContourLevels.automatic(for: grid, count: style == .filled ? 14 : 10, logarithmic: logarithmic)
+    }
+
+    public func draw(on canvas: Canvas, in frame: PlotRect) throws {
+        guard grid.x.count >= 2, grid.y.count >= 2 else { throw PlotError.invalidData("a 2D chart needs at least 2 points per axis") }
+        guard !grid.finiteValues.isEmpty else { throw PlotError.invalidData("the surface has no finite value to draw") }
+        let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: showsColorbar ? Colorbar.width + 14 : 18, bottom: 46)
+        let xs = grid.x, ys = grid.y
+        let axes = Axes2D(area: area, x: AxisScale(minimum: xs.min()!, maximum: xs.max()!),
+                          y: AxisScale(minimum: ys.min()!, maximum: ys.max()!))
+        let scale = effectiveColorScale
+        let levels = effectiveLevels ?? []
+        func color(_ v: Double) -> Color { colorMap.color(at: scale.fraction(of: v)) }
+
+        canvas.fill(rectangle: area, with: style == .lines ? .white : Color.missing)
+        canvas.withSavedState {
+            canvas.clip(to: area)
+            switch style {
+            case .heatMap:
+                drawHeatMap(on: canvas, axes: axes, color: color)
+            case .filled:
+                drawUnusableCells(on: canvas, axes: axes)
+                for band in FilledContours.bands(in: grid, levels: levels) {
+                    // Colour a band by its middle (open end bands by their finite edge).
+                    let lo = band.lower.isFinite ? band.lower : band.upper, hi = band.upper.isFinite ? band.upper : band.lower
+                    let mid = scale.logarithmic ? sqrt(max(lo, 1e-300) * max(hi, 1e-300)) : (lo + hi) / 2
+                    let fill = color(mid)
+                    for polygon in band.polygons {
+                        canvas.fill(rings: [polygon.map { axes.point($0) }], with: fill, outline: 0.6)
+                    }
+                }
+                drawLines(on: canvas, axes: axes, levels: levels, color: { _ in Color.black.withAlpha(0.45) }, width: 0.5, labels: false)
+            case .lines:
+                drawUnusableCells(on: canvas, axes: axes)
+                drawLines(on: canvas, axes: axes, levels: levels, color: color, width: 1.1, labels: labelsLines)
+            }
+            for path in paths { path.draw(on: canvas, axes: axes) }
+        }
+        axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: yLabel, title: title)
+        if showsColorbar {
+            let bar = PlotRect(area.maxX + 14, area.minY, 14, area.height)
+            Colorbar(colorMap: colorMap, scale: scale, label: colorbarLabel,
+                     levels: style == .filled ? levels : nil).draw(on: canvas, in: bar)
+        }
+    }
+
+    /// Node rectangles between the midpoints of neighbouring coordinates, one colour per value.
+    private func drawHeatMap(on canvas: Canvas, axes: Axes2D, color: (Double) -> Color) {
+        let xEdges = Self.edges(grid.x), yEdges = Self.edges(grid.y)
+        canvas.withoutAntialiasing {
+            for j in grid.y.indices {
+                for i in grid.x.indices {
+                    let v = grid[i, j]
+                    let c = v.isNaN ? Color.missing : v == .infinity || v == -.infinity ? Self.divergedColor : color(v)
+                    let p0 = axes.point(xEdges[i], yEdges[j + 1]), p1 = axes.point(xEdges[i + 1], yEdges[j])
+                    canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6), with: c)
+                }
+            }
+        }
+    }
+
+    static let divergedColor = Color(hex: 0xf6c9c4)
+
+    /// Cell boundaries: midpoints between coordinates, the ends half a step out.
+    static func edges(_ c: [Double]) -> [Double] {
+        guard c.count >= 2 else { return [c[0] - 0.5, c[0] + 0.5] }
+        var e = [c[0] - (c[1] - c[0]) / 2]
+        for k in 0..<(c.count - 1) { e.append((c[k] + c[k + 1]) / 2) }
+        e.append(c[c.count - 1] + (c[c.count - 1] - c[c.count - 2]) / 2)
+        return e
+    }
+
+    /// Paints cells with a missing corner grey and those with a diverged one pale red; the rest
+    /// white (lines) or left for the bands (filled).
+    private func drawUnusableCells(on canvas: Canvas, axes: Axes2D) {
+        canvas.withoutAntialiasing {
+            for j in 0..<(grid.y.count - 1) {
+                for i in 0..<(grid.x.count - 1) {
+                    let corners = [grid[i, j], grid[i + 1, j], grid[i, j + 1], grid[i + 1, j + 1]]
+                    let c: Color
+                    if corners.contains(where: \.isNaN) { c = .missing }
+                    else if corners.contains(where: \.isInfinite) { c = Self.divergedColor }
+                    else if style == .lines { continue }
+                    else { c = .white }
+                    let p0 = axes.point(grid.x[i], grid.y[j + 1]), p1 = axes.point(grid.x[i + 1], grid.y[j])
+                    canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6), with: c)
+                }
+            }
+        }
+    }
+
+    /// Contour lines, each level in its colour, with inline labels cut into the lines.
+    private func drawLines(on canvas: Canvas, axes: Axes2D, levels: [Double], color: (Double) -> Color, width: Double, labels: Bool) {
+        var placed: [PlotRect] = []
+        let step = levels.count >= 2 ? abs(levels[1] - levels[0]) : 1
+        for line in MarchingSquares.lines(in: grid, levels: levels) {
+            var page = line.points.map { axes.point($0) }
+            if line.isClosed, let first = page.first, page.last != first { page.append(first) }
+            let c = color(line.level)
+            guard labels else { canvas.stroke(page, color: c, width: width); continue }
+            let text = logarithmic ? AxisScale.logLabel(line.level) : NiceScale.label(line.level, step: step)
+            let size = 8.0
+            let textWidth = canvas.measure(text, size: size).width
+            if let cut = ContourLabel.place(on: page, width: textWidth + 6, avoiding: placed, within: axes.area) {
+                for piece in cut.pieces { canvas.stroke(piece, color: c, width: width) }
+                canvas.text(text, at: cut.center, size: size, color: Color(hex: 0x333333), anchor: .center, baseline: .middle, angle: cut.angle)
+                placed.append(PlotRect(cut.center.x - textWidth / 2 - 4, cut.center.y - size, textWidth + 8, 2 * size))
+            } else {
+                canvas.stroke(page, color: c, width: width)
+            }
+        }
+    }
+}
+
+/// Where an inline contour label goes: the middle of a long enough stretch of the line, with the
+/// line cut open under the text.
+enum ContourLabel {
+    struct Placement {
+        var center: PlotPoint
+        /// Reading angle (radians, counter-clockwise), kept within ±90° so text is never upside down.
+        var angle: Double
+        /// The line without the stretch under the label.
+        var pieces: [[PlotPoint]]
+    }
+
+    static func place(on line: [PlotPoint], width: Double, avoiding placed: [PlotRect], within area: PlotRect) -> Placement? {
+        guard line.count >= 2 else { return nil }
+        var arc = [0.0]
+        for k in 1..<line.count { arc.append(arc[k - 1] + hypot(line[k].x - line[k - 1].x, line[k].y - line[k - 1].y)) }
+        let total = arc[arc.count - 1]
+        guard total > 3 * width else { return nil }
+        // Try the middle first, then points towards the ends.
+        for fraction in [0.5, 0.3, 0.7, 0.15, 0.85] {
+            let s = total * fraction
+            let a = point(at: s - width / 2, line, arc), b = point(at: s + width / 2, line, arc), m = point(at: s, line, arc)
+            let inner = PlotRect(area.minX + width / 2, area.minY + 8, area.width - width, area.height - 16)
+            guard inner.width > 0, inner.height > 0, inner.contains(m) else { continue }
+            if placed.contains(where: { r in m.x > r.minX - width / 2 && m.x < r.maxX + width / 2 && m.y > r.minY - 8 && m.y < r.maxY + 8 }) { continue }
+            var angle = atan2(-(b.y - a.y), b.x - a.x)
+            if angle > .pi / 2 { angle -= .pi } else if angle < -.pi / 2 { angle += .pi }
+            let before = line.indices.filter { arc[$0] < s - width / 2 }.map { line[$0] } + [a]
+            let after = [b] + line.indices.filter { arc[$0] > s + width / 2 }.map { line[$0] }
+            return Placement(center: m, angle: angle, pieces: [before, after].filter { $0.count >= 2 })
+        }
+        return nil
+    }
+
+    /// The point at arc length `s` along the polyline.
+    static func point(at s: Double, _ line: [PlotPoint], _ arc: [Double]) -> PlotPoint {
+        let s = min(max(s, 0), arc[arc.count - 1])
+        var k = 1
+        while k < arc.count - 1 && arc[k] < s { k += 1 }
+        let span = arc[k] - arc[k - 1]
+        let t = span > 0 ? (s - arc[k - 1]) / span : 0
+        return PlotPoint(line[k - 1].x + t * (line[k].x - line[k - 1].x), line[k - 1].y + t * (line[k].y - line[k - 1].y))
+    }
+}

@@ -1,0 +1,107 @@
+/// One curve of a `LineChart`.
+public struct LineSeries: Sendable {
+    public enum Axis: Sendable { case left, right }
+    public var label: String
+    public var x: [Double]
+    public var y: [Double]
+    public var color: Color
+    public var dashed: Bool
+    public var axis: Axis
+
+    public init(label: String, x: [Double], y: [Double], color: Color, dashed: Bool = false, axis: Axis = .left) {
+        precondition(x.count == y.count, "\(x.count) x values for \(y.count) y values")
+        self.label = label; self.x = x; self.y = y; self.color = color; self.dashed = dashed; self.axis = axis
+    }
+}
+
+/// 1D curves: loss on the left axis (optionally logarithmic), accuracy on the right (0–100 %),
+/// as the reference draws a 1D surface or an interpolation; any number of curves overlaid.
+///
+/// Missing values (NaN) break a curve; diverged ones (+∞) break it too and are marked by a red
+/// tick on the top edge, so a blow-up is visible instead of silently cut off.
+public struct LineChart: Chart {
+    public var series: [LineSeries]
+    public var title: String?
+    public var xLabel: String?
+    public var leftLabel: String?
+    public var rightLabel: String?
+    public var logarithmic = false
+    /// Vertical reference lines (e.g. α = 0 and α = 1 of an interpolation).
+    public var markers: [Double] = []
+
+    public init(series: [LineSeries], title: String? = nil, xLabel: String? = nil, leftLabel: String? = "loss",
+                rightLabel: String? = "accuracy (%)", logarithmic: Bool = false) {
+        self.series = series; self.title = title; self.xLabel = xLabel
+        self.leftLabel = leftLabel; self.rightLabel = rightLabel; self.logarithmic = logarithmic
+    }
+
+    public func draw(on canvas: Canvas, in frame: PlotRect) throws {
+        let left = series.filter { $0.axis == .left }, right = series.filter { $0.axis == .right }
+        let allX = series.flatMap(\.x).filter(\.isFinite)
+        guard !allX.isEmpty, series.contains(where: { $0.y.contains { $0.isFinite && (!logarithmic || $0 > 0 || $0.isNaN) } }) else {
+            throw PlotError.invalidData("nothing to draw: no finite values")
+        }
+        let hasRight = !right.isEmpty
+        let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: hasRight ? 62 : 18, bottom: 46)
+        let xScale = AxisScale(minimum: allX.min()!, maximum: allX.max()! > allX.min()! ? allX.max()! : allX.min()! + 1)
+        let leftScale = AxisScale.covering(left.flatMap(\.y), logarithmic: logarithmic, padding: 0.05)
+        let rightScale = AxisScale(minimum: 0, maximum: 100)
+        let axes = Axes2D(area: area, x: xScale, y: leftScale)
+        axes.drawGrid(on: canvas)
+        canvas.withSavedState {
+            canvas.clip(to: area)
+            for m in markers where m >= xScale.minimum && m <= xScale.maximum {
+                let px = axes.point(m, leftScale.minimum).x
+                canvas.stroke([PlotPoint(px, area.minY), PlotPoint(px, area.maxY)], color: Color(hex: 0x888888), width: 0.8, dash: [2, 3])
+            }
+            for s in series {
+                let scale = s.axis == .left ? leftScale : rightScale
+                let view = Axes2D(area: area, x: xScale, y: scale)
+                for run in Self.finiteRuns(s, logarithmic: s.axis == .left && logarithmic) {
+                    let points = run.map { view.point(s.x[$0], s.y[$0]) }
+                    if points.count == 1 {
+                        canvas.fillCircle(center: points[0], radius: 1.8, color: s.color)
+                    } else {
+                        canvas.stroke(points, color: s.color, width: 1.6, dash: s.dashed ? [6, 3] : [])
+                    }
+                }
+                for (i, v) in s.y.enumerated() where v == .infinity && s.x[i].isFinite {
+                    let px = view.point(s.x[i], scale.minimum).x
+                    canvas.stroke([PlotPoint(px, area.minY), PlotPoint(px, area.minY + 7)], color: Color(hex: 0xd62728), width: 1.5)
+                }
+            }
+        }
+        axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: leftLabel, title: title)
+        if hasRight { axes.drawVerticalTicks(on: canvas, scale: rightScale, side: .right, label: rightLabel) }
+        drawLegend(on: canvas, area: area)
+    }
+
+    /// Index runs of consecutive drawable values.
+    static func finiteRuns(_ s: LineSeries, logarithmic: Bool) -> [[Int]] {
+        var runs: [[Int]] = [], current: [Int] = []
+        for i in s.x.indices {
+            if s.x[i].isFinite && s.y[i].isFinite && (!logarithmic || s.y[i] > 0) {
+                current.append(i)
+            } else if !current.isEmpty {
+                runs.append(current); current = []
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+
+    private func drawLegend(on canvas: Canvas, area: PlotRect) {
+        let labelled = series.filter { !$0.label.isEmpty }
+        guard labelled.count > 1 else { return }
+        let size = Axes2D.fontSize, line = size + 5
+        let textWidth = labelled.map { canvas.measure($0.label, size: size).width }.max() ?? 0
+        let box = PlotRect(area.maxX - textWidth - 44, area.minY + 6, textWidth + 38, Double(labelled.count) * line + 6)
+        canvas.fill(rectangle: box, with: Color.white.withAlpha(0.85))
+        canvas.stroke(rectangle: box, color: Color(hex: 0xbbbbbb), width: 0.5)
+        for (k, s) in labelled.enumerated() {
+            let y = box.minY + 3 + (Double(k) + 0.5) * line
+            canvas.stroke([PlotPoint(box.minX + 6, y), PlotPoint(box.minX + 28, y)], color: s.color, width: 1.6, dash: s.dashed ? [6, 3] : [])
+            canvas.text(s.label, at: PlotPoint(box.minX + 33, y), size: size, baseline: .middle)
+        }
+    }
+}

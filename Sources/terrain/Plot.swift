@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import TerrainLandscape
+import TerrainPlot
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a surface file's figures: 1D curves, contours, filled contours, heat maps, 3D views, trajectories, curvature maps.",
+        discussion: """
+        With no --kind, every figure that fits the file is drawn. Names follow the reference's: \\
+        S_train_loss_2dcontour.png, S_train_loss_2dcontourf.png, S_train_loss_2dheat.png, \\
+        S_train_loss_3dsurface.png, S_1d.png, …
+
+        Several files and --compare draw them side by side on one colour scale (with vs without \\
+        shortcuts, small vs large batch).
+        """)
+
+    @Argument(help: "Surface files written by surface, interpolate, plane or trajectory.") var surfaces: [String]
+    @Option(help: ArgumentHelp("Figures to draw, comma-separated: \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")) or all.", valueName: "kinds"))
+    var kind: String = "all"
+    @Option(help: "Output formats, comma-separated: png, svg, pdf.") var format: String = "png"
+    @Option(help: "Folder for the figures (default: beside the first surface file).") var out: String?
+    @Flag(help: "Side by side on one colour scale (needs two or more 2D files).") var compare = false
+    @Option(help: "Quantity compared side by side.") var quantity: String = "train_loss"
+    @Option(help: "Lowest contour level (with --vmax and --vlevel: the reference's levels).") var vmin: Double?
+    @Option(help: "Contour levels stop below this.") var vmax: Double?
+    @Option(help: "Step between contour levels.") var vlevel: Double?
+    @Option(help: ArgumentHelp("Log-spaced levels and log colour scale for losses: on, off or auto (on when every loss is positive).", valueName: "mode"))
+    var log: String = "auto"
+    @Option(help: "Colour map: viridis, cividis, magma, diverging.") var colormap: String = "viridis"
+    @Option(help: "3D view azimuth in degrees.") var azimuth: Double?
+    @Option(help: "3D view elevation in degrees.") var elevation: Double?
+    @Option(help: "3D: clip losses above this value.") var zmax: Double?
+
+    func run() throws {
+        try failing {
+            guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }
+            let kinds = try Self.kinds(kind)
+            let formats = try format.split(separator: ",").map { try FigureFormat(name: String($0).trimmingCharacters(in: .whitespaces)) }
+            guard !formats.isEmpty else { throw ValidationError("--format takes png, svg and/or pdf") }
+            let style = try figureStyle()
+            let folder = out ?? (URL(fileURLWithPath: surfaces[0]).deletingLastPathComponent().path)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let files = try surfaces.map { path in (name: Self.stem(of: path), file: try SurfaceFile.read(from: path)) }
+            var figures: [NamedFigure] = []
+            if compare {
+                guard files.count >= 2 else { throw ValidationError("--compare needs two or more surface files") }
+                guard let q = SurfaceQuantity(rawValue: quantity) else {
+                    throw ValidationError("--quantity takes \(SurfaceQuantity.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                figures = try SurfaceFigures.comparison(files, quantity: q, style: style)
+            } else {
+                for entry in files {
+                    figures += try SurfaceFigures.figures(for: entry.file, name: entry.name, kinds: kinds, style: style)
+                }
+            }
+            guard !figures.isEmpty else {
+                throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
+            }
+            let start = Date()
+            for named in figures {
+                for path in try named.figure.write(to: (folder as NSString).appendingPathComponent(named.name), formats: formats) {
+                    print("written \(path)")
+                }
+            }
+            print(String(format: "%d figures in %.2f s", figures.count * formats.count, Date().timeIntervalSince(start)))
+        }
+    }
+
+    func figureStyle() throws -> FigureStyle {
+        var style = FigureStyle()
+        switch (vmin, vmax, vlevel) {
+        case (nil, nil, nil): break
+        case let (lo?, hi?, step?):
+            guard lo < hi, step > 0 else { throw ValidationError("--vmin must be below --vmax and --vlevel positive") }
+            style.levels = try ContourLevels.stepped(from: lo, to: hi, step: step)
+        default: throw ValidationError("--vmin, --vmax and --vlevel go together")
+        }
+        switch log.lowercased() {
+        case "auto": style.logarithmic = nil
+        case "on", "true", "yes": style.logarithmic = true
+        case "off", "false", "no": style.logarithmic = false
+        default: throw ValidationError("--log takes on, off or auto")
+        }
+        guard let map = ColorMap.named(colormap) else {
+            throw ValidationError("--colormap takes \(ColorMap.all.map(\.name).joined(separator: ", "))")
+        }
+        style.colorMap = map
+        style.azimuth = azimuth
+        style.elevation = elevation
+        if let zmax, !(zmax > 0) { throw ValidationError("--zmax must be positive") }
+        style.zClip = zmax
+        return style
+    }
+
+    static func kinds(_ text: String) throws -> Set<FigureKind> {
+        var kinds = Set<FigureKind>()
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            if part == "all" { kinds.formUnion(FigureKind.allCases); continue }
+            guard let k = FigureKind(rawValue: part) else {
+                throw ValidationError("unknown --kind '\(part)': \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")) or all")
+            }
+            kinds.insert(k)
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--kind names no figure") }
+        return kinds
+    }
+
+    /// "runs/surface.h5" → "surface".
+    static func stem(of path: String) -> String {
+        (URL(fileURLWithPath: path).lastPathComponent as NSString).deletingPathExtension
+    }
+}

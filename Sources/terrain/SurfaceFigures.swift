@@ -1,0 +1,211 @@
+import Foundation
+import TerrainLandscape
+import TerrainPlot
+
+/// The kinds of figure `terrain plot` draws; file suffixes follow the reference's
+/// (`_2dcontour`, `_2dcontourf`, `_2dheat`, `_3dsurface`).
+enum FigureKind: String, CaseIterable {
+    case curve = "1d", contour, filled, heatmap, surface3d = "3d", trajectory, eigen
+
+    var suffix: String {
+        switch self {
+        case .curve: "1d"
+        case .contour: "2dcontour"
+        case .filled: "2dcontourf"
+        case .heatmap: "2dheat"
+        case .surface3d: "3dsurface"
+        case .trajectory: "trajectory"
+        case .eigen: "eig"
+        }
+    }
+}
+
+/// How the figures look: the options of `terrain plot`, shared by the demo.
+struct FigureStyle {
+    /// Contour levels `stepped(vmin, vmax, vlevel)` (the reference's); nil: automatic.
+    var levels: [Double]?
+    /// Log-spaced levels and log colour scale for losses (automatic: when all values are positive).
+    var logarithmic: Bool?
+    var colorMap: ColorMap = .viridis
+    var azimuth: Double?
+    var elevation: Double?
+    var zClip: Double?
+}
+
+/// One figure to write: its file name (without extension) and its content.
+struct NamedFigure {
+    var name: String
+    var figure: Figure
+    var caption: String
+}
+
+/// Every figure that fits a surface file: curves for a 1D file; contours, filled contours, heat
+/// map and 3D view of each loss and a heat map of each accuracy for a 2D one; the path over the
+/// contours when the file holds a trajectory; curvature maps when it holds `max_eig`/`min_eig`.
+enum SurfaceFigures {
+    static func figures(for file: SurfaceFile, name: String, kinds: Set<FigureKind>, style: FigureStyle) throws -> [NamedFigure] {
+        var result: [NamedFigure] = []
+        let grid = file.grid
+        guard grid.isTwoDimensional else {
+            if kinds.contains(.curve) { result += curves(file, name: name, style: style) }
+            return result
+        }
+        let pcLabels = principalComponentLabels(file)
+        let xLabel = pcLabels?.x ?? axisLabel(file, "x"), yLabel = pcLabels?.y ?? axisLabel(file, "y")
+        for q in SurfaceQuantity.allCases {
+            guard let values = file.values[q] else { continue }
+            let g = ScalarGrid(x: grid.x, y: grid.y, values: values)
+            guard !g.finiteValues.isEmpty else { continue }
+            let isLoss = q == .trainLoss || q == .testLoss
+            let log = isLoss && (style.logarithmic ?? g.finiteValues.allSatisfy { $0 > 0 })
+            let what = q.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "acc", with: "accuracy")
+            func chart(_ s: ContourChart.Style) -> ContourChart {
+                var c = ContourChart(grid: g, style: s, levels: isLoss ? style.levels : nil, logarithmic: log,
+                                     colorMap: style.colorMap, title: what, xLabel: xLabel, yLabel: yLabel,
+                                     colorbarLabel: isLoss ? "loss" : "accuracy (%)")
+                if !isLoss { c.colorScale = AxisScale(minimum: 0, maximum: 100) }
+                return c
+            }
+            let base = "\(name)_\(q.rawValue)"
+            if isLoss {
+                if kinds.contains(.contour) {
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.contour.suffix)", figure: Figure(chart(.lines)),
+                                              caption: "\(what): contour lines\(log ? " (log-spaced levels)" : "")"))
+                }
+                if kinds.contains(.filled) {
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.filled.suffix)", figure: Figure(chart(.filled)),
+                                              caption: "\(what): filled contours"))
+                }
+                if kinds.contains(.heatmap) {
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.heatmap.suffix)", figure: Figure(chart(.heatMap)),
+                                              caption: "\(what): heat map"))
+                }
+                if kinds.contains(.surface3d) {
+                    var s3 = SurfaceChart3D(grid: g)
+                    s3.title = what + (log ? " (log scale)" : "")
+                    s3.zLabel = log ? "log10 loss" : "loss"
+                    s3.xLabel = pcLabels == nil ? xLabel : "PC1"
+                    s3.yLabel = pcLabels == nil ? yLabel : "PC2"
+                    s3.logarithmic = log
+                    s3.zClip = style.zClip
+                    s3.colorMap = style.colorMap
+                    if let a = style.azimuth { s3.azimuth = a }
+                    if let e = style.elevation { s3.elevation = e }
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.surface3d.suffix)", figure: Figure(s3, width: 620, height: 500),
+                                              caption: "\(what): 3D surface"))
+                }
+                if kinds.contains(.trajectory), let path = trajectory(file) {
+                    var c = chart(.lines)
+                    c.paths = [path]
+                    c.title = "\(what) with the training path"
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.trajectory.suffix)", figure: Figure(c),
+                                              caption: "the optimizer's path on the plane (red: learning-rate drops; square: start, dot: end)"))
+                }
+            } else if kinds.contains(.heatmap) {
+                result.append(NamedFigure(name: "\(base)_\(FigureKind.heatmap.suffix)", figure: Figure(chart(.heatMap)),
+                                          caption: "\(what): heat map"))
+            }
+        }
+        if kinds.contains(.eigen), let maxEig = file.extraDatasets["max_eig"], let minEig = file.extraDatasets["min_eig"],
+           maxEig.count == grid.pointCount, minEig.count == grid.pointCount {
+            result += eigenMaps(grid: grid, maxEig: maxEig, minEig: minEig, name: name, xLabel: xLabel, yLabel: yLabel)
+        }
+        return result
+    }
+
+    /// Loss (left) and accuracy (right) along a 1D axis, train solid and test dashed, linear and log.
+    static func curves(_ file: SurfaceFile, name: String, style: FigureStyle) -> [NamedFigure] {
+        var series: [LineSeries] = []
+        let x = file.grid.x
+        if let v = file.values[.trainLoss] { series.append(LineSeries(label: "train loss", x: x, y: v, color: Color.series[0])) }
+        if let v = file.values[.testLoss] { series.append(LineSeries(label: "test loss", x: x, y: v, color: Color.series[0], dashed: true)) }
+        if let v = file.values[.trainAccuracy] { series.append(LineSeries(label: "train accuracy", x: x, y: v, color: Color.series[1], axis: .right)) }
+        if let v = file.values[.testAccuracy] { series.append(LineSeries(label: "test accuracy", x: x, y: v, color: Color.series[1], dashed: true, axis: .right)) }
+        guard !series.isEmpty else { return [] }
+        let isInterpolation = file.textAttributes["terrain.from"] != nil
+        var chart = LineChart(series: series, title: isInterpolation ? "interpolation θA → θB" : "1D loss surface",
+                              xLabel: isInterpolation ? "α (0: θA, 1: θB)" : "α")
+        if isInterpolation { chart.markers = [0, 1] }
+        var log = chart
+        log.logarithmic = true
+        log.title = (chart.title ?? "") + " (log loss)"
+        let positive = series.filter { $0.axis == .left }.flatMap(\.y).contains { $0.isFinite && $0 > 0 }
+        return [NamedFigure(name: "\(name)_1d", figure: Figure(chart), caption: "loss and accuracy along the direction")]
+            + (positive ? [NamedFigure(name: "\(name)_1d_log", figure: Figure(log), caption: "the same with a log loss axis")] : [])
+    }
+
+    /// |λmin/λmax| (0 to 0.5 is the interesting range: near 0, locally convex) and the signed ratio.
+    static func eigenMaps(grid: SurfaceGrid, maxEig: [Double], minEig: [Double], name: String, xLabel: String, yLabel: String) -> [NamedFigure] {
+        let ratio = zip(minEig, maxEig).map { mn, mx in mx != 0 && mx.isFinite && mn.isFinite ? mn / mx : .nan }
+        var absolute = ContourChart(grid: ScalarGrid(x: grid.x, y: grid.y, values: ratio.map { abs($0) }), style: .heatMap,
+                                    colorMap: .viridis, title: "|λmin / λmax|", xLabel: xLabel, yLabel: yLabel, colorbarLabel: "|λmin / λmax|")
+        absolute.colorScale = AxisScale(minimum: 0, maximum: 0.5)
+        let bound = max(ratio.filter(\.isFinite).map { abs($0) }.max() ?? 1, 1e-12)
+        var signed = ContourChart(grid: ScalarGrid(x: grid.x, y: grid.y, values: ratio), style: .heatMap,
+                                  colorMap: .diverging, title: "λmin / λmax", xLabel: xLabel, yLabel: yLabel, colorbarLabel: "λmin / λmax")
+        signed.colorScale = AxisScale(minimum: -bound, maximum: bound)
+        return [NamedFigure(name: "\(name)_eig_ratio_abs", figure: Figure(absolute), caption: "convexity map: |λmin/λmax| (dark: locally convex)"),
+                NamedFigure(name: "\(name)_eig_ratio", figure: Figure(signed), caption: "signed eigenvalue ratio (blue: negative curvature present)")]
+    }
+
+    static func trajectory(_ file: SurfaceFile) -> PathOverlay? {
+        guard let px = file.extraDatasets["path_x"], let py = file.extraDatasets["path_y"], px.count == py.count, !px.isEmpty else { return nil }
+        let drops = file.extraDatasets["path_lr_drop"].map { flags in flags.indices.filter { flags[$0] != 0 } } ?? []
+        return PathOverlay(points: zip(px, py).map { PlotPoint($0, $1) }, steps: file.extraDatasets["path_iteration"],
+                           highlighted: drops, label: "path")
+    }
+
+    /// "1st PC: 62.3 %" axis titles when the file is a PCA-trajectory surface.
+    static func principalComponentLabels(_ file: SurfaceFile) -> (x: String, y: String)? {
+        guard let a = file.numberAttributes["terrain.pc1_explained"], let b = file.numberAttributes["terrain.pc2_explained"] else { return nil }
+        return (String(format: "1st PC: %.1f %%", 100 * a), String(format: "2nd PC: %.1f %%", 100 * b))
+    }
+
+    /// The axis title: a named parameter's name when the surface is along parameters, else α / β.
+    static func axisLabel(_ file: SurfaceFile, _ axis: String) -> String {
+        if let axes = file.textAttributes["terrain.axes"]?.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = String(axes[axis == "x" ? 0 : min(1, axes.count - 1)])
+            if !name.isEmpty { return name }
+        }
+        return axis == "x" ? "α" : "β"
+    }
+
+    /// Side-by-side panels of the same kind for several surfaces, on one colour scale.
+    static func comparison(_ files: [(name: String, file: SurfaceFile)], quantity: SurfaceQuantity, style: FigureStyle) throws -> [NamedFigure] {
+        let grids = try files.map { entry -> (String, ScalarGrid) in
+            guard entry.file.grid.isTwoDimensional, let v = entry.file.values[quantity] else {
+                throw PlotError.invalidData("\(entry.name): not a 2D surface with \(quantity.rawValue)")
+            }
+            return (entry.name, ScalarGrid(x: entry.file.grid.x, y: entry.file.grid.y, values: v))
+        }
+        let all = grids.flatMap { $0.1.finiteValues }
+        let log = style.logarithmic ?? all.allSatisfy { $0 > 0 }
+        let scale = AxisScale.covering(all, logarithmic: log)
+        let levels = style.levels ?? ContourLevels.automatic(for: ScalarGrid(x: [0, 1], y: [0, 1], values: [scale.minimum, scale.maximum, scale.minimum, scale.maximum]),
+                                                            count: 12, logarithmic: log)
+        var result: [NamedFigure] = []
+        for s in [ContourChart.Style.lines, .filled] {
+            let panels: [any Chart] = grids.map { name, g in
+                var c = ContourChart(grid: g, style: s, levels: levels, logarithmic: log, colorMap: style.colorMap, title: name,
+                                     xLabel: "α", yLabel: "β", colorbarLabel: quantity.rawValue)
+                c.colorScale = scale
+                return c
+            }
+            result.append(NamedFigure(name: "compare_\(quantity.rawValue)_\(s == .lines ? "2dcontour" : "2dcontourf")",
+                                      figure: Figure(panels, title: "\(quantity.rawValue) on one colour scale"),
+                                      caption: "side by side, shared levels and colours"))
+        }
+        let panels3D: [any Chart] = grids.map { name, g in
+            var s3 = SurfaceChart3D(grid: g)
+            s3.title = name
+            s3.logarithmic = log
+            s3.zLabel = log ? "log10 loss" : "loss"
+            s3.zClip = style.zClip ?? scale.maximum
+            s3.colorMap = style.colorMap
+            return s3
+        }
+        result.append(NamedFigure(name: "compare_\(quantity.rawValue)_3dsurface", figure: Figure(panels3D, title: "\(quantity.rawValue), 3D"),
+                                  caption: "side by side in 3D"))
+        return result
+    }
+}
