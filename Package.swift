@@ -10,6 +10,7 @@ import PackageDescription
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
 //   TerrainPlot    figures drawn with Cairo (PNG, SVG, PDF) from plain arrays: no landscape types
+//   TerrainReport  which figures fit a landscape file, and the pages that show them
 //   terrain        the command-line program
 //
 // The trait `MPI` (off by default: `swift build --traits MPI`) adds OpenMPI through the
@@ -19,7 +20,7 @@ let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainPlot"]),
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"]),
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     traits: [
@@ -49,11 +50,12 @@ let package = Package(
             .target(name: "CMPI", condition: .when(traits: ["MPI"])),
         ]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
+        .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape", "TerrainPlot",
+            "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot"], path: "Benchmarks/terrain-bench"),
+        .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"], path: "Benchmarks/terrain-bench"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
         .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
         .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData"]),
@@ -61,5 +63,6 @@ let package = Package(
         .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
         .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
+        .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport"]),
     ]
 )

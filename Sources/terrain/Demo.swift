@@ -42,7 +42,17 @@ struct Demo: ParsableCommand {
             print("\nterrain demo: the training path on the plane of its two principal components, and the surface there")
             let trajectory = try Trajectory.parse(["--run", folder.path, "--steps", "\(steps)", "--out", trajectoryPath] + common)
             try trajectory.run()
-            print(String(format: "\ndemo finished in %.0f s. Results in %@/: run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5 (+ directions and projection files).",
+            let interpolationPath = URL(fileURLWithPath: out).appendingPathComponent("interpolation.h5").path
+            let initial = folder.appendingPathComponent("checkpoints/epoch-0000.safetensors").path
+            print("\nterrain demo: the straight line from the initial weights to the final ones (and beyond)")
+            let interpolation = try Interpolate.parse([initial, final, "--steps", "41", "--range=-0.25:1.25", "--out", interpolationPath] + common)
+            try interpolation.run()
+            let figures = URL(fileURLWithPath: out).appendingPathComponent("figures").path
+            print("\nterrain demo: figures")
+            let plot = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, "--out", figures, "--format", "png,svg,pdf",
+                                       "--index", "--index-title", "Terrain demo: a small CNN on Fashion-MNIST"])
+            try plot.run()
+            print(String(format: "\ndemo finished in %.0f s. Results in %@/: figures/index.html (open it in a browser), run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5 (+ directions and projection files).",
                          Date().timeIntervalSince(start), out))
         }
     }

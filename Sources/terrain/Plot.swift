@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainLandscape
 import TerrainPlot
+import TerrainReport
 
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +32,8 @@ struct Plot: ParsableCommand {
     @Option(help: "3D view azimuth in degrees.") var azimuth: Double?
     @Option(help: "3D view elevation in degrees.") var elevation: Double?
     @Option(help: "3D: clip losses above this value.") var zmax: Double?
+    @Flag(help: "Also write index.html: every figure with its caption and links to each format.") var index = false
+    @Option(help: "Title of the index page.") var indexTitle: String = "Terrain figures"
 
     func run() throws {
         try failing {
@@ -58,10 +61,17 @@ struct Plot: ParsableCommand {
                 throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
             }
             let start = Date()
+            var entries: [FigureIndex.Entry] = []
             for named in figures {
-                for path in try named.figure.write(to: (folder as NSString).appendingPathComponent(named.name), formats: formats) {
-                    print("written \(path)")
-                }
+                let paths = try named.figure.write(to: (folder as NSString).appendingPathComponent(named.name), formats: formats)
+                for path in paths { print("written \(path)") }
+                entries.append(FigureIndex.Entry(name: named.name, caption: named.caption,
+                                                 files: paths.map { ($0 as NSString).lastPathComponent }))
+            }
+            if index {
+                let page = (folder as NSString).appendingPathComponent("index.html")
+                try FigureIndex.write(entries, title: indexTitle, to: page)
+                print("written \(page)")
             }
             print(String(format: "%d figures in %.2f s", figures.count * formats.count, Date().timeIntervalSince(start)))
         }

@@ -90,6 +90,7 @@ public struct ContourChart: Chart {
             for path in paths { path.draw(on: canvas, axes: axes) }
         }
         axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: yLabel, title: title)
+        drawKeyForUnusablePoints(on: canvas, area: area)
         if showsColorbar {
             let bar = PlotRect(area.maxX + 14, area.minY, 14, area.height)
             Colorbar(colorMap: colorMap, scale: scale, label: colorbarLabel,
@@ -113,6 +114,23 @@ public struct ContourChart: Chart {
     }
 
     static let divergedColor = Color(hex: 0xf6c9c4)
+
+    /// "■ not computed  ■ diverged" above the plot's right corner, for what the grid holds.
+    private func drawKeyForUnusablePoints(on canvas: Canvas, area: PlotRect) {
+        var keys: [(Color, String)] = []
+        if grid.values.contains(where: \.isNaN) { keys.append((.missing, "not computed")) }
+        if grid.values.contains(where: \.isInfinite) { keys.append((Self.divergedColor, "diverged")) }
+        var x = area.maxX
+        for (color, text) in keys.reversed() {
+            let width = canvas.measure(text, size: 8).width
+            x -= width
+            canvas.text(text, at: PlotPoint(x, area.minY - 4), size: 8, color: Color(hex: 0x555555))
+            x -= 11
+            canvas.fill(rectangle: PlotRect(x, area.minY - 11, 8, 8), with: color)
+            canvas.stroke(rectangle: PlotRect(x, area.minY - 11, 8, 8), color: Color(hex: 0x888888), width: 0.5)
+            x -= 10
+        }
+    }
 
     /// Cell boundaries: midpoints between coordinates, the ends half a step out.
     static func edges(_ c: [Double]) -> [Double] {

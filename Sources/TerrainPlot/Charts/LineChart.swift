@@ -73,7 +73,7 @@ public struct LineChart: Chart {
         }
         axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: leftLabel, title: title)
         if hasRight { axes.drawVerticalTicks(on: canvas, scale: rightScale, side: .right, label: rightLabel) }
-        drawLegend(on: canvas, area: area)
+        drawLegend(on: canvas, area: area, xScale: xScale, leftScale: leftScale, rightScale: rightScale)
     }
 
     /// Index runs of consecutive drawable values.
@@ -90,12 +90,26 @@ public struct LineChart: Chart {
         return runs
     }
 
-    private func drawLegend(on canvas: Canvas, area: PlotRect) {
+    /// The legend goes in the corner of the plot area that hides the fewest data points.
+    private func drawLegend(on canvas: Canvas, area: PlotRect, xScale: AxisScale, leftScale: AxisScale, rightScale: AxisScale) {
         let labelled = series.filter { !$0.label.isEmpty }
         guard labelled.count > 1 else { return }
         let size = Axes2D.fontSize, line = size + 5
         let textWidth = labelled.map { canvas.measure($0.label, size: size).width }.max() ?? 0
-        let box = PlotRect(area.maxX - textWidth - 44, area.minY + 6, textWidth + 38, Double(labelled.count) * line + 6)
+        let w = textWidth + 38, h = Double(labelled.count) * line + 6
+        let corners = [PlotRect(area.maxX - w - 6, area.minY + 6, w, h), PlotRect(area.minX + 6, area.minY + 6, w, h),
+                       PlotRect(area.maxX - w - 6, area.maxY - h - 6, w, h), PlotRect(area.minX + 6, area.maxY - h - 6, w, h)]
+        var pagePoints: [PlotPoint] = []
+        for s in series {
+            let view = Axes2D(area: area, x: xScale, y: s.axis == .left ? leftScale : rightScale)
+            for i in s.x.indices where s.x[i].isFinite && s.y[i].isFinite {
+                let p = view.point(s.x[i], s.y[i])
+                if p.x.isFinite && p.y.isFinite { pagePoints.append(p) }
+            }
+        }
+        let box = corners.min { a, b in
+            pagePoints.filter { a.contains($0) }.count < pagePoints.filter { b.contains($0) }.count
+        }!
         canvas.fill(rectangle: box, with: Color.white.withAlpha(0.85))
         canvas.stroke(rectangle: box, color: Color(hex: 0xbbbbbb), width: 0.5)
         for (k, s) in labelled.enumerated() {

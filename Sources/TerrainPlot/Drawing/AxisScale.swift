@@ -52,7 +52,7 @@ public struct AxisScale: Sendable, Equatable {
         // Decades, thinned to fit; with less than two decades, 1-2-5 steps inside them.
         let lo = Int(floor(log10(minimum) + 1e-9)), hi = Int(ceil(log10(maximum) - 1e-9))
         var values: [Double] = []
-        let multiples: [Double] = hi - lo <= 1 ? [1, 2, 5] : hi - lo <= 3 ? [1, 3] : [1]
+        let multiples: [Double] = hi - lo <= 2 ? [1, 2, 5] : hi - lo <= 4 ? [1, 3] : [1]
         let every = multiples.count == 1 ? max(1, (hi - lo + maximumCount - 1) / maximumCount) : 1
         for e in stride(from: lo, through: hi, by: every) {
             for m in multiples { values.append(m * pow(10, Double(e))) }

@@ -4,10 +4,10 @@ import TerrainPlot
 
 /// The kinds of figure `terrain plot` draws; file suffixes follow the reference's
 /// (`_2dcontour`, `_2dcontourf`, `_2dheat`, `_3dsurface`).
-enum FigureKind: String, CaseIterable {
+public enum FigureKind: String, CaseIterable, Sendable {
     case curve = "1d", contour, filled, heatmap, surface3d = "3d", trajectory, eigen
 
-    var suffix: String {
+    public var suffix: String {
         switch self {
         case .curve: "1d"
         case .contour: "2dcontour"
@@ -21,29 +21,30 @@ enum FigureKind: String, CaseIterable {
 }
 
 /// How the figures look: the options of `terrain plot`, shared by the demo.
-struct FigureStyle {
+public struct FigureStyle {
+    public init() {}
     /// Contour levels `stepped(vmin, vmax, vlevel)` (the reference's); nil: automatic.
-    var levels: [Double]?
+    public var levels: [Double]?
     /// Log-spaced levels and log colour scale for losses (automatic: when all values are positive).
-    var logarithmic: Bool?
-    var colorMap: ColorMap = .viridis
-    var azimuth: Double?
-    var elevation: Double?
-    var zClip: Double?
+    public var logarithmic: Bool?
+    public var colorMap: ColorMap = .viridis
+    public var azimuth: Double?
+    public var elevation: Double?
+    public var zClip: Double?
 }
 
 /// One figure to write: its file name (without extension) and its content.
-struct NamedFigure {
-    var name: String
-    var figure: Figure
-    var caption: String
+public struct NamedFigure {
+    public var name: String
+    public var figure: Figure
+    public var caption: String
 }
 
 /// Every figure that fits a surface file: curves for a 1D file; contours, filled contours, heat
 /// map and 3D view of each loss and a heat map of each accuracy for a 2D one; the path over the
 /// contours when the file holds a trajectory; curvature maps when it holds `max_eig`/`min_eig`.
-enum SurfaceFigures {
-    static func figures(for file: SurfaceFile, name: String, kinds: Set<FigureKind>, style: FigureStyle) throws -> [NamedFigure] {
+public enum SurfaceFigures {
+    public static func figures(for file: SurfaceFile, name: String, kinds: Set<FigureKind>, style: FigureStyle) throws -> [NamedFigure] {
         var result: [NamedFigure] = []
         let grid = file.grid
         guard grid.isTwoDimensional else {
@@ -171,7 +172,7 @@ enum SurfaceFigures {
     }
 
     /// Side-by-side panels of the same kind for several surfaces, on one colour scale.
-    static func comparison(_ files: [(name: String, file: SurfaceFile)], quantity: SurfaceQuantity, style: FigureStyle) throws -> [NamedFigure] {
+    public static func comparison(_ files: [(name: String, file: SurfaceFile)], quantity: SurfaceQuantity, style: FigureStyle) throws -> [NamedFigure] {
         let grids = try files.map { entry -> (String, ScalarGrid) in
             guard entry.file.grid.isTwoDimensional, let v = entry.file.values[quantity] else {
                 throw PlotError.invalidData("\(entry.name): not a 2D surface with \(quantity.rawValue)")

@@ -1,0 +1,41 @@
+import Testing
+import Foundation
+import TerrainLandscape
+import TerrainPlot
+import TerrainReport
+
+@Suite("Surface figures")
+struct SurfaceFiguresTests {
+    func surface(nx: Int, ny: Int, _ f: (Double, Double) -> Double) -> SurfaceFile {
+        let x = (0..<nx).map { -1 + 2 * Double($0) / Double(nx - 1) }
+        let y = ny > 0 ? (0..<ny).map { -1 + 2 * Double($0) / Double(ny - 1) } : []
+        let values = ny > 0 ? y.flatMap { b in x.map { a in f(a, b) } } : x.map { f($0, 0) }
+        return SurfaceFile(grid: SurfaceGrid(x: x, y: y), values: [.trainLoss: values, .trainAccuracy: values.map { 100 / (1 + $0) }],
+                           directionFile: "")
+    }
+
+    @Test func everyFigureThatFitsIsDrawn() throws {
+        var file = surface(nx: 31, ny: 21) { 0.1 + $0 * $0 + 2 * $1 * $1 }
+        var names = try SurfaceFigures.figures(for: file, name: "s", kinds: Set(FigureKind.allCases), style: FigureStyle()).map(\.name)
+        #expect(names == ["s_train_loss_2dcontour", "s_train_loss_2dcontourf", "s_train_loss_2dheat", "s_train_loss_3dsurface", "s_train_acc_2dheat"])
+        file.extraDatasets = ["path_x": [0.5, 0.2, 0], "path_y": [0.5, 0.1, 0], "path_iteration": [0, 10, 20], "path_lr_drop": [0, 1, 0],
+                              "max_eig": [Double](repeating: 2, count: 31 * 21), "min_eig": [Double](repeating: -0.5, count: 31 * 21)]
+        names = try SurfaceFigures.figures(for: file, name: "s", kinds: [.trajectory, .eigen], style: FigureStyle()).map(\.name)
+        #expect(names == ["s_train_loss_trajectory", "s_eig_ratio_abs", "s_eig_ratio"])
+        let curves = try SurfaceFigures.figures(for: surface(nx: 11, ny: 0) { a, _ in a * a + 0.5 }, name: "c", kinds: Set(FigureKind.allCases), style: FigureStyle())
+        #expect(curves.map(\.name) == ["c_1d", "c_1d_log"])
+    }
+
+    /// Missing (NaN) and diverged (+∞) points are drawn as such, whatever the figure.
+    @Test func missingAndDivergedPointsDrawWithoutFailing() throws {
+        var file = surface(nx: 21, ny: 21) { a, b in a > 0.5 ? .infinity : (b > 0.5 ? .nan : 0.2 + a * a + b * b) }
+        file.values[.trainAccuracy] = file.values[.trainLoss]!.map { $0.isFinite ? 50 : $0 }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-figures-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for f in try SurfaceFigures.figures(for: file, name: "holes", kinds: Set(FigureKind.allCases), style: FigureStyle()) {
+            let paths = try f.figure.write(to: folder + "/" + f.name, formats: [.png])
+            let png = try DecodedPNG(path: paths[0])
+            #expect(png.width > 500 && png.height > 400)
+        }
+    }
+}
