@@ -96,6 +96,27 @@ if python3 -c "import numpy" 2>/dev/null; then
 import numpy as np
 z = np.load('$work/traj.npz'); assert z['train_loss'].shape == (5, 5) and 'path_x' in z.files, z.files"
 fi
+check "export the trajectory surface to VTK for ParaView (.vtp, .vts)" "$terrain" export "$work/traj.h5" "$work/traj.vtp" "$work/traj.vts" --log
+if python3 -c "import xml.etree.ElementTree" 2>/dev/null; then
+  check "the VTK files parse: 25 points, 16 quads, zvalue = ln(loss + 0.1), a 5x5 structured grid" python3 -c "
+import xml.etree.ElementTree as ET, csv, math
+def numbers(parent, name): return [float(v) for v in parent.find(\"DataArray[@Name='%s']\" % name).text.split()]
+p = ET.parse('$work/traj.vtp').getroot(); piece = p.find('PolyData/Piece')
+assert p.get('type') == 'PolyData' and piece.get('NumberOfPoints') == '25' and piece.get('NumberOfPolys') == '16', piece.attrib
+assert len(numbers(piece.find('Points'), 'Points')) == 75
+conn, offs = numbers(piece.find('Polys'), 'connectivity'), numbers(piece.find('Polys'), 'offsets')
+assert len(conn) == 64 and offs == [4.0 * (i + 1) for i in range(16)] and max(conn) == 24
+assert len(numbers(piece.find('CellData'), 'averaged zvalue')) == 16
+loss = [float(r['train_loss']) for r in csv.DictReader(open('$work/traj.csv'))]
+z = numbers(piece.find('PointData'), 'zvalue')
+assert all(abs(a - math.log(b + 0.1)) <= 1e-12 * (1 + abs(a)) for a, b in zip(z, loss)) and len(z) == 25
+s = ET.parse('$work/traj.vts').getroot(); g = s.find('StructuredGrid')
+assert s.get('type') == 'StructuredGrid' and g.get('WholeExtent') == '0 4 0 4 0 0', g.attrib
+names = [a.get('Name') for a in g.find('Piece/PointData')]
+assert {'zvalue', 'valid', 'train_loss', 'train_acc'} <= set(names), names
+assert numbers(g.find('Piece/PointData'), 'train_loss') == loss and len(numbers(g.find('Piece/Points'), 'Points')) == 75"
+fi
+rejects "VTK export of a 1D surface is refused" "2D surface" "$terrain" export "$work/interp.h5" "$work/interp.vtp"
 # The neuron y = w·x + b on data made by numpy: its exact landscape in (w, b), with the SGD path,
 # must equal numpy's own mean squared error at every grid point.
 if python3 -c "import numpy, h5py" 2>/dev/null; then

@@ -30,13 +30,19 @@ extension SurfaceFile {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Writes `.npz` or `.csv`, chosen by the extension of `path`, atomically.
-    public func export(to path: String) throws {
+    /// The extensions `export(to:)` writes.
+    public static let exportExtensions = ["npz", "csv", "vtp", "vts"]
+
+    /// Writes `.npz`, `.csv`, `.vtp` or `.vts` (see `vtp(_:)`; `vtk` applies to those two only),
+    /// chosen by the extension of `path`, atomically.
+    public func export(to path: String, vtk: VTKExportOptions = VTKExportOptions()) throws {
         let data: Data
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "npz": data = npz()
         case "csv": data = Data(csv().utf8)
-        default: throw LandscapeError.invalidRequest("export writes .npz or .csv files; got '\(path)'")
+        case "vtp": data = Data(try vtp(vtk).utf8)
+        case "vts": data = Data(try vts(vtk).utf8)
+        default: throw LandscapeError.invalidRequest("export writes .npz, .csv, .vtp or .vts files; got '\(path)'")
         }
         do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
             throw LandscapeError.incompatibleFile(path, "\(error)")
