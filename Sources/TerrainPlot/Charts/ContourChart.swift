@@ -57,10 +57,8 @@ public struct ContourChart: Chart {
     public func draw(on canvas: Canvas, in frame: PlotRect) throws {
         guard grid.x.count >= 2, grid.y.count >= 2 else { throw PlotError.invalidData("a 2D chart needs at least 2 points per axis") }
         guard !grid.finiteValues.isEmpty else { throw PlotError.invalidData("the surface has no finite value to draw") }
-        let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: showsColorbar ? Colorbar.width + 14 : 18, bottom: 46)
-        let xs = grid.x, ys = grid.y
-        let axes = Axes2D(area: area, x: AxisScale(minimum: xs.min()!, maximum: xs.max()!),
-                          y: AxisScale(minimum: ys.min()!, maximum: ys.max()!))
+        let axes = self.axes(in: frame)
+        let area = axes.area
         let scale = effectiveColorScale
         let levels = effectiveLevels ?? []
         func color(_ v: Double) -> Color { colorMap.color(at: scale.fraction(of: v)) }
@@ -96,6 +94,13 @@ public struct ContourChart: Chart {
             Colorbar(colorMap: colorMap, scale: scale, label: colorbarLabel,
                      levels: style == .filled ? levels : nil).draw(on: canvas, in: bar)
         }
+    }
+
+    /// The plot area inside `frame` and the data-to-page mapping the chart draws with.
+    public func axes(in frame: PlotRect) -> Axes2D {
+        let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: showsColorbar ? Colorbar.width + 14 : 18, bottom: 46)
+        return Axes2D(area: area, x: AxisScale(minimum: grid.x.min()!, maximum: grid.x.max()!),
+                      y: AxisScale(minimum: grid.y.min()!, maximum: grid.y.max()!))
     }
 
     /// Node rectangles between the midpoints of neighbouring coordinates, one colour per value.

@@ -1,0 +1,109 @@
+import Testing
+import Foundation
+import TerrainPlot
+
+@Suite("Charts")
+struct ChartTests {
+    let folder: String = {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-charts-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: f, withIntermediateDirectories: true)
+        return f
+    }()
+
+    func paraboloid(_ n: Int = 61) -> ScalarGrid {
+        let axis = (0..<n).map { -1 + 2 * Double($0) / Double(n - 1) }
+        return ScalarGrid(x: axis, y: axis, values: axis.flatMap { y in axis.map { x in x * x + y * y } })
+    }
+
+    func isWhite(_ c: Color) -> Bool { c.red > 0.97 && c.green > 0.97 && c.blue > 0.97 }
+
+    /// The contour z = 0.25 of z = x² + y² is the circle of radius 0.5: its pixels are inked,
+    /// pixels on the circles of radius 0.35 and 0.65 (no level there) are white.
+    @Test func paraboloidContourCrossesThePixelsOfItsCircle() throws {
+        var chart = ContourChart(grid: paraboloid(), style: .lines, levels: [0.25])
+        chart.labelsLines = false
+        let frame = PlotRect(0, 0, 500, 420)
+        try Figure(chart, width: frame.width, height: frame.height).render(scale: 1).write(to: folder + "/circle.png")
+        let png = try DecodedPNG(path: folder + "/circle.png")
+        #expect(png.width == 500 && png.height == 420)
+        let axes = chart.axes(in: frame)
+        func inked(radius r: Double, angle: Double) -> Bool {
+            let p = axes.point(r * cos(angle), r * sin(angle))
+            // The darkest pixel of the 3x3 neighbourhood (the line is ~1 px wide, anti-aliased).
+            var darkest = 3.0
+            for dx in -1...1 { for dy in -1...1 {
+                let c = png[Int(p.x) + dx, Int(p.y) + dy]
+                darkest = min(darkest, c.red + c.green + c.blue)
+            } }
+            return darkest < 2.4
+        }
+        let angles = (0..<48).map { Double($0) * .pi / 24 }
+        #expect(angles.filter { inked(radius: 0.5, angle: $0) }.count == angles.count)
+        #expect(angles.filter { inked(radius: 0.35, angle: $0) }.isEmpty)
+        #expect(angles.filter { inked(radius: 0.65, angle: $0) }.isEmpty)
+    }
+
+    /// A heat map paints each grid node's cell in the colour map's colour for its value.
+    @Test func heatMapCellsHaveTheirValuesColours() throws {
+        let grid = ScalarGrid(x: [0, 1, 2], y: [0, 1], values: [0, 1, 2, 3, 4, .nan])
+        var chart = ContourChart(grid: grid, style: .heatMap, colorMap: .viridis)
+        chart.colorScale = AxisScale(minimum: 0, maximum: 4)
+        let frame = PlotRect(0, 0, 400, 300)
+        try Figure(chart, width: 400, height: 300).render(scale: 1).write(to: folder + "/heat.png")
+        let png = try DecodedPNG(path: folder + "/heat.png")
+        let axes = chart.axes(in: frame)
+        for (k, v) in grid.values.enumerated() {
+            let p = axes.point(grid.x[k % 3], grid.y[k / 3])
+            let expected = v.isNaN ? Color.missing : ColorMap.viridis.color(at: v / 4)
+            let got = png[Int(p.x), Int(p.y)]
+            #expect(abs(got.red - expected.red) < 0.01 && abs(got.green - expected.green) < 0.01 && abs(got.blue - expected.blue) < 0.01,
+                    "node \(k): \(got) for \(expected)")
+        }
+    }
+
+    @Test func filledContoursCoverTheFiniteAreaAndLeaveNoWhiteGaps() throws {
+        var chart = ContourChart(grid: paraboloid(41), style: .filled, levels: [0.1, 0.3, 0.6, 1.0, 1.5])
+        chart.showsColorbar = false
+        let frame = PlotRect(0, 0, 400, 360)
+        try Figure(chart, width: 400, height: 360).render(scale: 1).write(to: folder + "/filled.png")
+        let png = try DecodedPNG(path: folder + "/filled.png")
+        let area = chart.axes(in: frame).area
+        var white = 0, total = 0
+        for y in stride(from: Int(area.minY) + 3, to: Int(area.maxY) - 3, by: 3) {
+            for x in stride(from: Int(area.minX) + 3, to: Int(area.maxX) - 3, by: 3) {
+                total += 1
+                if isWhite(png[x, y]) { white += 1 }
+            }
+        }
+        #expect(total > 1000 && white == 0)
+    }
+
+    @Test func lineChartDrawsBothAxesAndSkipsGaps() throws {
+        let x = (0...20).map { Double($0) / 10 - 1 }
+        let loss = x.map { $0 > 0.8 ? Double.infinity : ($0 < -0.8 ? .nan : 0.2 + $0 * $0) }
+        let chart = LineChart(series: [LineSeries(label: "train loss", x: x, y: loss, color: Color.series[0]),
+                                       LineSeries(label: "train accuracy", x: x, y: x.map { 90 - 40 * $0 * $0 }, color: Color.series[1], axis: .right)],
+                              title: "curve", xLabel: "α")
+        for format in FigureFormat.allCases {
+            let path = try Figure(chart).write(to: folder + "/curve", formats: [format])[0]
+            #expect(FileManager.default.fileExists(atPath: path))
+        }
+        let png = try DecodedPNG(path: folder + "/curve.png")
+        #expect(png.width == 1120 && png.height == 860)
+        var log = chart
+        log.logarithmic = true
+        _ = try Figure(log).render()
+        #expect(throws: PlotError.self) {
+            _ = try Figure(LineChart(series: [LineSeries(label: "", x: [0, 1], y: [.nan, .nan], color: .black)])).render()
+        }
+    }
+
+    @Test func axisTicksAndLogScales() {
+        let log = AxisScale(minimum: 0.05, maximum: 20, logarithmic: true)
+        #expect(log.ticks().map(\.label) == ["0.1", "0.3", "1", "3", "10"])
+        #expect(abs(log.fraction(of: 1) - (log10(1 / 0.05) / log10(20 / 0.05))) < 1e-12)
+        #expect(log.fraction(of: 0).isNaN)
+        #expect(Axes2D.typeset("-0.5") == "\u{2212}0.5" && Axes2D.typeset("-0") == "0")
+        #expect(AxisScale.covering([3, 3, .nan, .infinity]).minimum < 3)
+    }
+}
