@@ -117,6 +117,25 @@ assert {'zvalue', 'valid', 'train_loss', 'train_acc'} <= set(names), names
 assert numbers(g.find('Piece/PointData'), 'train_loss') == loss and len(numbers(g.find('Piece/Points'), 'Points')) == 75"
 fi
 rejects "VTK export of a 1D surface is refused" "2D surface" "$terrain" export "$work/interp.h5" "$work/interp.vtp"
+# Figures: every kind that fits the files, in the three formats, with an index page.
+check "plot a 2D trajectory surface and a 1D interpolation as PNG, SVG and PDF" "$terrain" plot "$work/traj.h5" "$work/interp.h5" \
+  --format png,svg,pdf --out "$work/figs" --index
+check "the figures are real PNG (size in the header), SVG and PDF files, listed by the index" python3 -c "
+import struct, os
+d = '$work/figs'
+for name in ['traj_train_loss_2dcontour', 'traj_train_loss_2dcontourf', 'traj_train_loss_2dheat', 'traj_train_loss_3dsurface',
+             'traj_train_loss_trajectory', 'interp_1d', 'interp_1d_log']:
+    png = open(os.path.join(d, name + '.png'), 'rb').read()
+    assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n' and png[12:16] == b'IHDR', name
+    w, h = struct.unpack('>II', png[16:24]); assert w >= 1000 and h >= 800, (name, w, h)
+    assert b'<svg' in open(os.path.join(d, name + '.svg'), 'rb').read(400), name
+    assert open(os.path.join(d, name + '.pdf'), 'rb').read(4) == b'%PDF', name
+    assert name + '.png' in open(os.path.join(d, 'index.html')).read(), name"
+check "side by side on one colour scale" "$terrain" plot "$work/traj.h5" "$work/plane.h5" --compare --out "$work/figs"
+rejects "plot: an unknown kind is named" "unknown --kind" "$terrain" plot "$work/traj.h5" --kind pie
+rejects "plot: a missing file" "no such file|cannot|not exist" "$terrain" plot "$work/nothing.h5"
+rejects "plot: --compare needs two files" "two or more" "$terrain" plot "$work/traj.h5" --compare
+rejects "plot: levels need all three options" "go together" "$terrain" plot "$work/traj.h5" --vmin 0.1
 # The neuron y = w·x + b on data made by numpy: its exact landscape in (w, b), with the SGD path,
 # must equal numpy's own mean squared error at every grid point.
 if python3 -c "import numpy, h5py" 2>/dev/null; then

@@ -167,7 +167,24 @@ public struct ContourChart: Chart {
 
     /// Contour lines, each level in its colour, with inline labels cut into the lines.
     private func drawLines(on canvas: Canvas, axes: Axes2D, levels: [Double], color: (Double) -> Color, width: Double, labels: Bool) {
-        var placed: [PlotRect] = []
+        // Labels keep clear of each other and of the paths drawn on top.
+        var placed: [PlotRect] = paths.flatMap { path in
+            path.points.filter { $0.x.isFinite && $0.y.isFinite }.map { p -> PlotRect in
+                let q = axes.point(p)
+                return PlotRect(q.x - 4, q.y - 4, 8, 8)
+            }
+        }
+        // Segments between path points: a few samples along each.
+        for path in paths where path.points.count >= 2 {
+            for (a, b) in zip(path.points, path.points.dropFirst()) where a.x.isFinite && a.y.isFinite && b.x.isFinite && b.y.isFinite {
+                let pa = axes.point(a), pb = axes.point(b)
+                let n = Int(hypot(pb.x - pa.x, pb.y - pa.y) / 6)
+                for k in 0...max(n, 1) {
+                    let t = Double(k) / Double(max(n, 1))
+                    placed.append(PlotRect(pa.x + t * (pb.x - pa.x) - 3, pa.y + t * (pb.y - pa.y) - 3, 6, 6))
+                }
+            }
+        }
         let step = levels.count >= 2 ? abs(levels[1] - levels[0]) : 1
         for line in MarchingSquares.lines(in: grid, levels: levels) {
             var page = line.points.map { axes.point($0) }
