@@ -179,6 +179,7 @@ public enum SurfaceFigures {
             }
             return (entry.name, ScalarGrid(x: entry.file.grid.x, y: entry.file.grid.y, values: v))
         }
+        let what = quantity.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "acc", with: "accuracy")
         let all = grids.flatMap { $0.1.finiteValues }
         let log = style.logarithmic ?? all.allSatisfy { $0 > 0 }
         let scale = AxisScale.covering(all, logarithmic: log)
@@ -188,12 +189,12 @@ public enum SurfaceFigures {
         for s in [ContourChart.Style.lines, .filled] {
             let panels: [any Chart] = grids.map { name, g in
                 var c = ContourChart(grid: g, style: s, levels: levels, logarithmic: log, colorMap: style.colorMap, title: name,
-                                     xLabel: "α", yLabel: "β", colorbarLabel: quantity.rawValue)
+                                     xLabel: "α", yLabel: "β", colorbarLabel: what)
                 c.colorScale = scale
                 return c
             }
             result.append(NamedFigure(name: "compare_\(quantity.rawValue)_\(s == .lines ? "2dcontour" : "2dcontourf")",
-                                      figure: Figure(panels, title: "\(quantity.rawValue) on one colour scale"),
+                                      figure: Figure(panels, title: "\(what) on one colour scale"),
                                       caption: "side by side, shared levels and colours"))
         }
         let panels3D: [any Chart] = grids.map { name, g in
@@ -205,7 +206,7 @@ public enum SurfaceFigures {
             s3.colorMap = style.colorMap
             return s3
         }
-        result.append(NamedFigure(name: "compare_\(quantity.rawValue)_3dsurface", figure: Figure(panels3D, title: "\(quantity.rawValue), 3D"),
+        result.append(NamedFigure(name: "compare_\(quantity.rawValue)_3dsurface", figure: Figure(panels3D, title: "\(what), 3D"),
                                   caption: "side by side in 3D"))
         return result
     }
