@@ -84,7 +84,7 @@ public enum SurfaceFigures {
                 if kinds.contains(.surface3d) {
                     var s3 = SurfaceChart3D(grid: g)
                     s3.title = what + (log ? " (log scale)" : "")
-                    s3.zLabel = log ? "log10 loss" : "loss"
+                    s3.zLabel = log ? "loss (log scale)" : "loss"
                     s3.xLabel = pcLabels == nil ? xLabel : "PC1"
                     s3.yLabel = pcLabels == nil ? yLabel : "PC2"
                     s3.logarithmic = log
@@ -200,8 +200,10 @@ public enum SurfaceFigures {
         let panels3D: [any Chart] = grids.map { name, g in
             var s3 = SurfaceChart3D(grid: g)
             s3.title = name
+            s3.xLabel = "α"
+            s3.yLabel = "β"
             s3.logarithmic = log
-            s3.zLabel = log ? "log10 loss" : "loss"
+            s3.zLabel = log ? "loss (log scale)" : "loss"
             s3.zClip = style.zClip ?? scale.maximum
             s3.colorMap = style.colorMap
             return s3
