@@ -32,7 +32,10 @@ func plotBenchmark() throws {
     var count = 0
     let t = try seconds {
         let figures = try SurfaceFigures.figures(for: file, name: "bench", kinds: Set(FigureKind.allCases), style: FigureStyle())
-        for f in figures { try f.figure.write(to: folder + "/" + f.name, formats: [.png]) }
+        for f in figures {
+            let t = try seconds { try f.figure.write(to: folder + "/" + f.name, formats: [.png]) }
+            if ProcessInfo.processInfo.environment["TERRAIN_BENCH_DETAIL"] != nil { warn("\(f.name): \(t) s") }
+        }
         count = figures.count
     }
     report("plot_251x251_all_figures_seconds", t, "s (\(count) PNG figures)")

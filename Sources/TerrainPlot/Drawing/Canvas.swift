@@ -102,11 +102,14 @@ public final class Canvas {
         cairo_fill(context)
     }
 
-    /// Fills several rings as one path (a polygon with holes).
-    public func fill(rings: [[PlotPoint]], with color: Color, outline: Double = 0) {
+    /// Fills several rings as one path: a polygon with holes (`evenOdd`), or many polygons of one
+    /// orientation that tile a region (`evenOdd: false`, the non-zero rule, so a sliver where two
+    /// of them overlap by rounding is not punched out).
+    public func fill(rings: [[PlotPoint]], with color: Color, outline: Double = 0, evenOdd: Bool = true) {
+        cairo_new_path(context)
         for ring in rings where ring.count >= 3 { path(ring, closed: true, newPath: false) }
         setColor(color)
-        cairo_set_fill_rule(context, CAIRO_FILL_RULE_EVEN_ODD)
+        cairo_set_fill_rule(context, evenOdd ? CAIRO_FILL_RULE_EVEN_ODD : CAIRO_FILL_RULE_WINDING)
         if outline > 0 {
             // A hairline of the same colour closes the anti-aliasing seams between adjacent polygons.
             cairo_fill_preserve(context)
