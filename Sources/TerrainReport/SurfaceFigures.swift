@@ -135,6 +135,31 @@ public enum SurfaceFigures {
             + (positive ? [NamedFigure(name: "\(name)_1d_log", figure: Figure(log), caption: "the same with a log loss axis")] : [])
     }
 
+    /// Each file's loss (left axis; train solid, test dashed) and accuracy (right axis, lighter) in
+    /// its own colour, linear and log.
+    static func overlaidCurves(_ files: [(name: String, file: SurfaceFile)], style: FigureStyle) -> [NamedFigure] {
+        var series: [LineSeries] = []
+        for (k, entry) in files.enumerated() {
+            let color = Color.series[k % Color.series.count], x = entry.file.grid.x
+            let v = entry.file.values
+            if let y = v[.trainLoss] { series.append(LineSeries(label: "\(entry.name) train loss", x: x, y: y, color: color)) }
+            if let y = v[.testLoss] { series.append(LineSeries(label: "\(entry.name) test loss", x: x, y: y, color: color, dashed: true)) }
+            if let y = v[.trainAccuracy] {
+                series.append(LineSeries(label: "", x: x, y: y, color: color.mixed(with: .white, 0.45), axis: .right))
+            }
+            if let y = v[.testAccuracy] {
+                series.append(LineSeries(label: "", x: x, y: y, color: color.mixed(with: .white, 0.45), dashed: true, axis: .right))
+            }
+        }
+        var chart = LineChart(series: series, title: "loss (dark) and accuracy (light) along α", xLabel: "α")
+        var log = chart
+        log.logarithmic = true
+        log.title = "the same with a log loss axis"
+        chart.logarithmic = false
+        return [NamedFigure(name: "compare_1d", figure: Figure(chart), caption: "the curves overlaid"),
+                NamedFigure(name: "compare_1d_log", figure: Figure(log), caption: "the curves overlaid, log loss")]
+    }
+
     /// |λmin/λmax| (0 to 0.5 is the interesting range: near 0, locally convex) and the signed ratio.
     static func eigenMaps(grid: SurfaceGrid, maxEig: [Double], minEig: [Double], name: String, xLabel: String, yLabel: String) -> [NamedFigure] {
         let ratio = zip(minEig, maxEig).map { mn, mx in mx != 0 && mx.isFinite && mn.isFinite ? mn / mx : .nan }
@@ -171,8 +196,10 @@ public enum SurfaceFigures {
         return axis == "x" ? "α" : "β"
     }
 
-    /// Side-by-side panels of the same kind for several surfaces, on one colour scale.
+    /// Side-by-side panels of the same kind for several 2D surfaces, on one colour scale; several
+    /// 1D surfaces (small vs large batch, repeated directions) overlaid on one pair of axes.
     public static func comparison(_ files: [(name: String, file: SurfaceFile)], quantity: SurfaceQuantity, style: FigureStyle) throws -> [NamedFigure] {
+        if files.allSatisfy({ !$0.file.grid.isTwoDimensional }) { return overlaidCurves(files, style: style) }
         let grids = try files.map { entry -> (String, ScalarGrid) in
             guard entry.file.grid.isTwoDimensional, let v = entry.file.values[quantity] else {
                 throw PlotError.invalidData("\(entry.name): not a 2D surface with \(quantity.rawValue)")

@@ -21,7 +21,7 @@ struct Plot: ParsableCommand {
     var kind: String = "all"
     @Option(help: "Output formats, comma-separated: png, svg, pdf.") var format: String = "png"
     @Option(help: "Folder for the figures (default: beside the first surface file).") var out: String?
-    @Flag(help: "Side by side on one colour scale (needs two or more 2D files).") var compare = false
+    @Flag(help: "Compare two or more files: 2D side by side on one colour scale, 1D curves overlaid.") var compare = false
     @Option(help: "Quantity compared side by side.") var quantity: String = "train_loss"
     @Option(help: "Lowest contour level (with --vmax and --vlevel: the reference's levels).") var vmin: Double?
     @Option(help: "Contour levels stop below this.") var vmax: Double?
