@@ -26,19 +26,10 @@ public struct Direction: Sendable, Equatable {
     }
 }
 
-/// Σ aᵢbᵢ, summed in fixed-size blocks in order (the same bits on every machine).
+/// Σ aᵢbᵢ, summed in fixed-size blocks in order (the same bits on every machine): `VectorMath.dot`.
 func dot(_ a: Direction, _ b: Direction) -> Double {
     precondition(a.values.count == b.values.count, "directions of different lengths")
-    var total = 0.0
-    let block = 4096
-    var start = 0
-    while start < a.values.count {
-        var s = 0.0
-        for i in start..<min(start + block, a.values.count) { s += a.values[i] * b.values[i] }
-        total += s
-        start += block
-    }
-    return total
+    return VectorMath.dot(a.values, b.values)
 }
 
 /// Which parameters a direction moves, as in Li et al.'s code.
