@@ -34,7 +34,9 @@ public struct Colorbar {
         let axes = Axes2D(area: area, x: AxisScale(minimum: 0, maximum: 1), y: scale)
         axes.drawVerticalTicks(on: canvas, scale: scale, side: .right)
         if let label {
-            canvas.text(label, at: PlotPoint(area.maxX + 44, area.center.y), size: Axes2D.fontSize + 1, anchor: .center,
+            // Beyond the widest tick label.
+            let widest = scale.ticks().map { canvas.measure(Axes2D.typeset($0.label), size: Axes2D.fontSize).width }.max() ?? 0
+            canvas.text(label, at: PlotPoint(area.maxX + 12 + widest, area.center.y), size: Axes2D.fontSize + 1, anchor: .center,
                         baseline: .top, angle: .pi / 2)
         }
     }
