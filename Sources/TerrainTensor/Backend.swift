@@ -24,6 +24,11 @@ public protocol Backend: Sendable {
     /// dL/dx from dL/dy, given the forward input x and output y.
     func activationBackward<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
                                              gradient gy: Tensor<T>) -> Tensor<T>
+    /// σ″(x) ⊙ t, given the forward input x and output y of y = σ(x): the second-order term
+    /// σ″(x)·ẋ·g of a Hessian-vector product through the activation (t = ẋ ⊙ g). Zero for the
+    /// piecewise-linear activations (ReLU, leaky ReLU) away from their kink.
+    func activationSecondDerivative<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
+                                                     times t: Tensor<T>) -> Tensor<T>
 
     // MARK: Bias and per-feature reductions
     /// Adds `bias[c]` to every element of feature c, for x shaped [N, C, spatial…] or [N, C].
@@ -39,6 +44,9 @@ public protocol Backend: Sendable {
                                          geometry: Conv2dGeometry, needsInputGradient: Bool) -> Conv2dGradients<T>
     func maxPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry: Pool2dGeometry) -> (output: Tensor<T>, argmax: [Int32])
     func maxPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, argmax: [Int32], inputShape: [Int]) -> Tensor<T>
+    /// y[o] = x[argmax[o]]: max pooling linearized at a recorded arg-max (the transpose of
+    /// `maxPool2dBackward`), which carries a tangent ẋ through the pooling.
+    func maxPool2dTangent<T: TensorScalar>(_ x: Tensor<T>, argmax: [Int32], outputShape: [Int]) -> Tensor<T>
     func avgPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry: Pool2dGeometry) -> Tensor<T>
     func avgPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, inputShape: [Int], geometry: Pool2dGeometry) -> Tensor<T>
 
@@ -59,6 +67,9 @@ public protocol Backend: Sendable {
     /// Mean softmax cross-entropy of logits [N, K] against class labels, its gradient, and the
     /// number of correct arg-max predictions.
     func softmaxCrossEntropy<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> LossResult<T>
+    /// The directional derivative of the mean cross-entropy's gradient along a logit tangent ż:
+    /// R{∂L/∂z} = (p ⊙ ż − p·(pᵀż)) / N per row, p = softmax(z) (it does not depend on the labels).
+    func softmaxCrossEntropyTangent<T: TensorScalar>(logits: Tensor<T>, tangent: Tensor<T>) -> Tensor<T>
     /// Mean over all elements of (prediction − target)², its gradient.
     func meanSquaredError<T: TensorScalar>(prediction: Tensor<T>, target: Tensor<T>) -> LossResult<T>
 }

@@ -5,7 +5,7 @@ import TerrainTraining
 
 /// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
 /// loss averaged per sample over the whole set, accuracy in percent.
-public final class ModelObjective<Scalar: TensorScalar>: DifferentiableObjective {
+public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObjective {
     public let model: Module<Scalar>
     public let data: DatasetPair
     public let batchSize: Int
@@ -96,5 +96,92 @@ public final class ModelObjective<Scalar: TensorScalar>: DifferentiableObjective
         let value = ObjectiveValue(loss: lossSum / Double(data.count),
                                    accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
         return (value, flat)
+    }
+
+    /// The loss, its gradient and the exact Hessian-vector product H·v over the whole set, in
+    /// evaluation mode like `gradient`: one forward and one backward pass per batch, each carrying
+    /// its R-operator tangent (`Module.forwardTangent`/`backwardTangent`), with v's trainable
+    /// slices as the parameters' tangents.
+    ///
+    /// Each batch's mean-loss gradient and its tangent are weighted by the batch's share of the
+    /// set, so H is the Hessian of the per-sample mean loss over the whole set, whatever the batch
+    /// size. (The reference, Li et al.'s `eval_hess_vec_prod`, instead sums the products of each
+    /// batch's mean loss: its H is the batch count times this one when all batches are equal, and
+    /// a short last batch weighs as much as a full one.) Buffers have zero tangent (v's entries
+    /// there are ignored) and get zero in the gradient and the product. The model stays in
+    /// evaluation mode; its recording and training modes are restored afterwards, and parameter
+    /// tangents, gradients and curvatures are cleared.
+    public func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double]) throws
+        -> (value: ObjectiveValue, gradient: [Double], product: [Double]) {
+        guard v.count == groups.scalarCount else {
+            throw LandscapeError.invalidRequest("a direction of \(v.count) values for \(groups.scalarCount) parameters")
+        }
+        let data = set == .train ? self.data.train : self.data.test
+        guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
+        let wasTraining = model.isTraining, wasRecording = model.isRecording
+        model.setTraining(false)
+        model.setRecording(true)
+        defer {
+            model.clearTangents()
+            model.zeroGradients()
+            model.setRecording(wasRecording)
+            model.setTraining(wasTraining)
+        }
+        model.zeroGradients()
+        v.withUnsafeBufferPointer { v in
+            for (group, p) in zip(groups, parameterList) {
+                // An all-zero slice stays nil: its terms are never computed.
+                guard p.isTrainable, v[group.range].contains(where: { $0 != 0 }) else { p.tangent = nil; continue }
+                var t = Tensor<Scalar>(uninitializedShape: p.shape)
+                let dst = t.mutablePointer()
+                for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
+                p.tangent = t
+            }
+        }
+        var lossSum = 0.0, correct = 0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + batchSize)
+            let (inputs, targets) = data.batch(start..<end)
+            let x = Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs)
+            let (output, outputTangent) = model.forwardTangent(x, nil)
+            let (result, gradientTangent) = Self.lossWithTangent(output: output, tangent: outputTangent, targets: targets)
+            let share = Scalar(Double(end - start) / Double(data.count))
+            var g = result.gradient
+            Backends.current.scale(&g, by: share)
+            var gDot = gradientTangent
+            if gDot != nil { Backends.current.scale(&gDot!, by: share) }
+            _ = model.backwardTangent(g, gDot)
+            lossSum += result.loss * Double(end - start)
+            correct += result.correct
+            start = end
+        }
+        var gradient = [Double](repeating: 0, count: groups.scalarCount)
+        var product = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) where p.isTrainable {
+            if let g = p.gradient {
+                let src = g.pointer
+                for i in 0..<group.count { gradient[group.offset + i] = Double(src[i]) }
+            }
+            if let c = p.curvature {
+                let src = c.pointer
+                for i in 0..<group.count { product[group.offset + i] = Double(src[i]) }
+            }
+        }
+        let value = ObjectiveValue(loss: lossSum / Double(data.count),
+                                   accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
+        return (value, gradient, product)
+    }
+
+    /// `TaskLoss.compute` with the gradient's tangent: cross-entropy for classes, MSE for values.
+    private static func lossWithTangent(output: Tensor<Scalar>, tangent: Tensor<Scalar>?, targets: Targets)
+        -> (result: LossResult<Scalar>, gradientTangent: Tensor<Scalar>?) {
+        switch targets {
+        case .classes(let labels, _):
+            return Loss.crossEntropyTangent(logits: output, labels: labels, tangent: tangent)
+        case .values(let values):
+            return Loss.meanSquaredErrorTangent(prediction: output, target: Tensor<Scalar>(converting: values).reshaped(output.shape),
+                                                tangent: tangent)
+        }
     }
 }

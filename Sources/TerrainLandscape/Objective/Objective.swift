@@ -33,6 +33,17 @@ public protocol DifferentiableObjective: Objective {
     func gradient(_ set: EvaluationSet) throws -> (value: ObjectiveValue, gradient: [Double])
 }
 
+/// An objective that also applies the Hessian of its loss to a vector, exactly (Pearlmutter's
+/// R-operator, no finite differences): what `HessianOperator` hands to the curvature algorithms.
+public protocol TwiceDifferentiableObjective: DifferentiableObjective {
+    /// The loss and gradient (as `gradient`) and H·v, H the Hessian of the same per-sample mean
+    /// loss with respect to the trainable values, at the current parameters. v and the results
+    /// are laid out as `parameters()`; v's entries on buffers are ignored (buffers do not move),
+    /// and the gradient's and product's entries there are zero.
+    func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double]) throws
+        -> (value: ObjectiveValue, gradient: [Double], product: [Double])
+}
+
 /// One named tensor of an objective's flat parameter vector.
 public struct ParameterGroup: Sendable, Equatable {
     public var name: String

@@ -32,6 +32,26 @@ open class Module<Scalar: TensorScalar> {
         fatalError("\(type(of: self)) does not implement backward")
     }
 
+    /// The forward pass and its directional derivative (Pearlmutter's R-operator): given x and
+    /// ẋ = R{x}, returns y and ẏ = R{y} = ∂y/∂x·ẋ + Σ_p ∂y/∂p·ṗ along the parameters' `tangent`s
+    /// (nil tangents are zero; a nil ẏ means zero). It records what `backwardTangent` needs, so
+    /// recording must be on. Every layer of Terrain overrides it; the default traps.
+    open func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        fatalError("\(type(of: self)) does not support Hessian-vector products (no forwardTangent)")
+    }
+
+    /// The backward pass and its directional derivative: given g = ∂L/∂y and ġ = R{∂L/∂y},
+    /// accumulates ∂L/∂p into each parameter's `gradient` and R{∂L/∂p} (its slice of H·v) into
+    /// its `curvature`, and returns ∂L/∂x and R{∂L/∂x}. Pairs with the last `forwardTangent`.
+    open func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        fatalError("\(type(of: self)) does not support Hessian-vector products (no backwardTangent)")
+    }
+
+    /// Traps unless recording is on: tangent passes keep what their backward passes need.
+    func requireRecordingForTangents() {
+        precondition(isRecording, "\(type(of: self)).forwardTangent needs recording on (setRecording(true))")
+    }
+
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { forward(input) }
 
     /// Switches this module and all below it to training (true) or evaluation (false) mode.
@@ -64,11 +84,23 @@ open class Module<Scalar: TensorScalar> {
         namedParameters().map(\.parameter).filter(\.isTrainable)
     }
 
-    /// Clears every accumulated gradient.
+    /// Clears every accumulated gradient and curvature (R{∂L/∂p}).
     public func zeroGradients() {
-        for (_, p) in namedParameters() { p.gradient = nil }
+        for (_, p) in namedParameters() { p.gradient = nil; p.curvature = nil }
+    }
+
+    /// Clears every parameter's tangent (the direction of a Hessian-vector product).
+    public func clearTangents() {
+        for (_, p) in namedParameters() { p.tangent = nil }
     }
 
     /// Number of trainable scalars.
     public var trainableScalarCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
+}
+
+/// a + b where nil stands for zero: tangents that vanish are never materialized.
+func addTangents<Scalar: TensorScalar>(_ a: Tensor<Scalar>?, _ b: Tensor<Scalar>?) -> Tensor<Scalar>? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return Backends.current.add(a, b)
 }

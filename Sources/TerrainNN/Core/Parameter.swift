@@ -33,6 +33,12 @@ public final class Parameter<Scalar: TensorScalar> {
     public var value: Tensor<Scalar>
     /// dLoss/dValue, accumulated by backward passes; nil for buffers and before any backward.
     public var gradient: Tensor<Scalar>?
+    /// This parameter's slice of the direction v of a Hessian-vector product (θ̇ = v); nil means
+    /// zero. Buffers never carry one: a Hessian is taken with respect to trainable values only.
+    public var tangent: Tensor<Scalar>?
+    /// R{∂L/∂θ} = the directional derivative of the gradient along v, i.e. this parameter's slice
+    /// of H·v, accumulated by `backwardTangent` passes; nil before any (and for buffers).
+    public var curvature: Tensor<Scalar>?
 
     public init(_ name: String, role: ParameterRole, value: Tensor<Scalar>) {
         self.name = name
@@ -50,6 +56,16 @@ public final class Parameter<Scalar: TensorScalar> {
             gradient = g
         } else {
             Backends.current.axpy(1, g, into: &gradient!)
+        }
+    }
+
+    /// Adds `c` to the curvature R{∂L/∂θ} (the first contribution is stored as is).
+    public func accumulateCurvature(_ c: Tensor<Scalar>) {
+        precondition(c.shape == value.shape, "curvature \(c.shape) for parameter \(name) of shape \(value.shape)")
+        if curvature == nil {
+            curvature = c
+        } else {
+            Backends.current.axpy(1, c, into: &curvature!)
         }
     }
 }

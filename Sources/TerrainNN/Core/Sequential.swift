@@ -28,4 +28,16 @@ public final class Sequential<Scalar: TensorScalar>: Module<Scalar> {
         for layer in layers.reversed() { g = layer.module.backward(g) }
         return g
     }
+
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        var state = (y: x, yDot: xDot)
+        for layer in layers { state = layer.module.forwardTangent(state.y, state.yDot) }
+        return state
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        var state = (gx: g, gxDot: gDot)
+        for layer in layers.reversed() { state = layer.module.backwardTangent(state.gx, state.gxDot) }
+        return state
+    }
 }

@@ -1,10 +1,15 @@
 import TerrainTensor
 
 /// A pointwise nonlinearity y = f(x); backward multiplies by f′ (from the stored input or output).
+///
+/// Tangents: ẏ = f′(x)·ẋ; dx = f′(x)·g, R{dx} = f″(x)·ẋ·g + f′(x)·ġ (f″ = 0 for ReLU and leaky
+/// ReLU; tanh: f′ = 1 − y², f″ = −2y·f′; sigmoid: f′ = y(1 − y), f″ = f′·(1 − 2y);
+/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²)).
 public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
     public let kind: Activation
     private var input: Tensor<Scalar>?
     private var output: Tensor<Scalar>?
+    private var inputTangent: Tensor<Scalar>?
 
     public init(_ kind: Activation) { self.kind = kind }
 
@@ -19,7 +24,31 @@ public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
         return Backends.current.activationBackward(kind, input: x, output: y, gradient: gy)
     }
 
-    override public func forgetRecordedState() { input = nil; output = nil }
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        requireRecordingForTangents()
+        let y = forward(x)
+        inputTangent = xDot
+        return (y, xDot.map { Backends.current.activationBackward(kind, input: x, output: y, gradient: $0) })
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        guard let x = input, let y = output else { fatalError("\(kind) backwardTangent without a recorded forwardTangent") }
+        let backend = Backends.current
+        let gx = backward(g)
+        var gxDot = gDot.map { backend.activationBackward(kind, input: x, output: y, gradient: $0) }
+        switch kind {
+        case .relu, .leakyRelu:
+            break   // f″ = 0
+        case .tanh, .sigmoid, .gelu:
+            if let xDot = inputTangent {
+                gxDot = addTangents(gxDot, backend.activationSecondDerivative(kind, input: x, output: y,
+                                                                              times: backend.multiply(xDot, g)))
+            }
+        }
+        return (gx, gxDot)
+    }
+
+    override public func forgetRecordedState() { input = nil; output = nil; inputTangent = nil }
 }
 
 /// max(x, 0)

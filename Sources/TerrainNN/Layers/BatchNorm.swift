@@ -6,6 +6,11 @@ import TerrainTensor
 /// Training mode uses the batch's mean and biased variance and updates the running statistics
 /// with `momentum` (the running variance takes the unbiased estimate, as PyTorch does);
 /// evaluation mode uses the running statistics, which makes the layer affine per channel.
+///
+/// Tangents (Hessian-vector products) are defined in evaluation mode only: with s = √(v + ε)
+/// and x̂ = (x − μ)/s fixed by the running statistics, y = γ·x̂ + β gives
+/// ẏ = γ̇·x̂ + γ·ẋ/s + β̇; dx = γ·g/s, R{dx} = (γ̇·g + γ·ġ)/s; R{dγ} = Σ (ġ·x̂ + g·ẋ/s),
+/// R{dβ} = Σ ġ (sums over every axis but the feature axis).
 public final class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>
@@ -23,6 +28,7 @@ public final class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
     private var batchInvStd: [Double] = []
     private var usedBatchStatistics = false
     private var evalScale: Tensor<Scalar>?
+    private var inputTangent: Tensor<Scalar>?
 
     public init(_ features: Int, epsilon: Double = 1e-5, momentum: Double? = 0.1) {
         weight = Parameter("weight", role: .normWeight, value: Tensor(repeating: 1, shape: [features]))
@@ -100,5 +106,59 @@ public final class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
         return backend.featureAffine(gy, scale: evalScale!, shift: Tensor(zeros: [features]))
     }
 
-    override public func forgetRecordedState() { input = nil; evalScale = nil }
+    /// 1/s per feature, and x̂ = (x − μ)/s from the running statistics.
+    private func runningNormalization(_ x: Tensor<Scalar>) -> (invStd: [Double], xhat: Tensor<Scalar>) {
+        let mean = runningMean.value.scalars, variance = runningVariance.value.scalars
+        let invStd = (0..<features).map { 1 / (Double(variance[$0]) + epsilon).squareRoot() }
+        let xhat = Backends.current.featureAffine(
+            x, scale: Tensor(shape: [features], scalars: invStd.map { Scalar($0) }),
+            shift: Tensor(shape: [features], scalars: (0..<features).map { Scalar(-Double(mean[$0]) * invStd[$0]) }))
+        return (invStd, xhat)
+    }
+
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        precondition(!isTraining, "BatchNorm supports Hessian-vector products in evaluation mode only (running "
+                     + "statistics); the Hessian is defined in evaluation mode here: call setTraining(false)")
+        requireRecordingForTangents()
+        let backend = Backends.current
+        let y = forward(x)
+        inputTangent = xDot
+        // γ·ẋ/s: the forward pass's own scale.
+        var yDot = xDot.map { backend.featureAffine($0, scale: evalScale!, shift: Tensor(zeros: [features])) }
+        if weight.tangent != nil || bias.tangent != nil {
+            // γ̇·x̂ + β̇
+            let affine = backend.featureAffine(runningNormalization(x).xhat, scale: weight.tangent ?? Tensor(zeros: [features]),
+                                               shift: bias.tangent ?? Tensor(zeros: [features]))
+            yDot = addTangents(yDot, affine)
+        }
+        return (y, yDot)
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        guard let x = input, !usedBatchStatistics else {
+            fatalError("BatchNorm.backwardTangent without an evaluation-mode forwardTangent")
+        }
+        let backend = Backends.current
+        let gx = backward(g)
+        let (invStd, xhat) = runningNormalization(x)
+        let zero = Tensor<Scalar>(zeros: [features])
+        // R{dx} = γ·ġ/s + γ̇·g/s
+        var gxDot = gDot.map { backend.featureAffine($0, scale: evalScale!, shift: zero) }
+        if let gammaDot = weight.tangent {
+            let scale = Tensor<Scalar>(shape: [features], scalars: (0..<features).map { Scalar(Double(gammaDot[flat: $0]) * invStd[$0]) })
+            gxDot = addTangents(gxDot, backend.featureAffine(g, scale: scale, shift: zero))
+        }
+        // R{dγ} = Σ ġ·x̂ + (Σ g·ẋ)/s, R{dβ} = Σ ġ
+        var gammaCurvature = gDot.map { backend.sumPerFeature(backend.multiply($0, xhat)) }
+        if let xDot = inputTangent {
+            let sums = backend.sumPerFeature(backend.multiply(g, xDot)).reshaped([1, features])
+            let scaled = backend.featureAffine(sums, scale: Tensor(shape: [features], scalars: invStd.map { Scalar($0) }), shift: zero)
+            gammaCurvature = addTangents(gammaCurvature, scaled.reshaped([features]))
+        }
+        if let gammaCurvature { weight.accumulateCurvature(gammaCurvature) }
+        if let gDot { bias.accumulateCurvature(backend.sumPerFeature(gDot)) }
+        return (gx, gxDot)
+    }
+
+    override public func forgetRecordedState() { input = nil; evalScale = nil; inputTangent = nil }
 }

@@ -2,11 +2,16 @@ import TerrainTensor
 
 /// A 2D convolution over NCHW batches with weights [out, in, kh, kw] (PyTorch's layout):
 /// y[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f], with stride and zero padding.
+///
+/// The convolution is bilinear in (x, W), so its tangents (V = Ẇ, ḃ) are those of `Linear` with
+/// the convolution's operators: ẏ = conv(ẋ, W) + conv(x, V) + ḃ; R{dx} = convᵀ(ġ, W) + convᵀ(g, V);
+/// R{dW} = ∂W(ġ, x) + ∂W(g, ẋ); R{db} = Σ ġ (convᵀ: backward-data, ∂W: backward-weight).
 public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>?
     public let geometry: Conv2dGeometry
     private var input: Tensor<Scalar>?
+    private var inputTangent: Tensor<Scalar>?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 bias hasBias: Bool = true, initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
@@ -41,5 +46,43 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
         return g.input!
     }
 
-    override public func forgetRecordedState() { input = nil }
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        requireRecordingForTangents()
+        let backend = Backends.current
+        let y = forward(x)
+        inputTangent = xDot
+        var yDot = addTangents(xDot.map { backend.conv2d($0, weight: weight.value, bias: nil, geometry: geometry) },
+                               weight.tangent.map { backend.conv2d(x, weight: $0, bias: nil, geometry: geometry) })
+        if let bDot = bias?.tangent {
+            if yDot == nil { yDot = Tensor(zeros: y.shape) }
+            backend.addFeatureBias(&yDot!, bDot)
+        }
+        return (y, yDot)
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        guard let x = input else { fatalError("Conv2d.backwardTangent without a recorded forwardTangent") }
+        let backend = Backends.current
+        let gx = backward(g)
+        var gxDot: Tensor<Scalar>?
+        if let gDot {
+            // convᵀ(ġ, W), ∂W(ġ, x) and Σ ġ in one backward pass.
+            let r = backend.conv2dBackward(input: x, weight: weight.value, gradient: gDot, geometry: geometry,
+                                           needsInputGradient: true)
+            gxDot = r.input
+            weight.accumulateCurvature(r.weight)
+            bias?.accumulateCurvature(r.bias)
+        }
+        let v = weight.tangent
+        if v != nil || inputTangent != nil {
+            // convᵀ(g, V) and ∂W(g, ẋ) in one backward pass (a nil side stands in as zeros).
+            let r = backend.conv2dBackward(input: inputTangent ?? Tensor(zeros: x.shape), weight: v ?? Tensor(zeros: weight.shape),
+                                           gradient: g, geometry: geometry, needsInputGradient: v != nil)
+            if v != nil { gxDot = addTangents(gxDot, r.input) }
+            if inputTangent != nil { weight.accumulateCurvature(r.weight) }
+        }
+        return (gx, gxDot)
+    }
+
+    override public func forgetRecordedState() { input = nil; inputTangent = nil }
 }

@@ -3,10 +3,14 @@ import TerrainTensor
 /// A fully connected layer: y = x·Wᵀ + b for x of shape [N, in], W of shape [out, in].
 ///
 /// Backward: dW = dyᵀ·x, db = Σₙ dy, dx = dy·W.
+///
+/// Tangents (R-operator, V = Ẇ, ḃ): ẏ = ẋ·Wᵀ + x·Vᵀ + ḃ; R{dx} = ġ·W + g·V,
+/// R{dW} = ġᵀ·x + gᵀ·ẋ, R{db} = Σₙ ġ.
 public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>?
     private var input: Tensor<Scalar>?
+    private var inputTangent: Tensor<Scalar>?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias hasBias: Bool = true,
                 initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
@@ -39,5 +43,33 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
         return backend.matmul(gy, weight.value, transposeA: false, transposeB: false)
     }
 
-    override public func forgetRecordedState() { input = nil }
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        requireRecordingForTangents()
+        let backend = Backends.current
+        let y = forward(x)
+        inputTangent = xDot
+        var yDot = addTangents(xDot.map { backend.matmul($0, weight.value, transposeA: false, transposeB: true) },
+                               weight.tangent.map { backend.matmul(x, $0, transposeA: false, transposeB: true) })
+        if let bDot = bias?.tangent {
+            if yDot == nil { yDot = Tensor(zeros: y.shape) }
+            backend.addFeatureBias(&yDot!, bDot)
+        }
+        return (y, yDot)
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        guard let x = input else { fatalError("Linear.backwardTangent without a recorded forwardTangent") }
+        let backend = Backends.current
+        let gx = backward(g)
+        if let curvature = addTangents(gDot.map { backend.matmul($0, x, transposeA: true, transposeB: false) },
+                                       inputTangent.map { backend.matmul(g, $0, transposeA: true, transposeB: false) }) {
+            weight.accumulateCurvature(curvature)
+        }
+        if let bias, let gDot { bias.accumulateCurvature(backend.sumPerFeature(gDot)) }
+        let gxDot = addTangents(gDot.map { backend.matmul($0, weight.value, transposeA: false, transposeB: false) },
+                                weight.tangent.map { backend.matmul(g, $0, transposeA: false, transposeB: false) })
+        return (gx, gxDot)
+    }
+
+    override public func forgetRecordedState() { input = nil; inputTangent = nil }
 }

@@ -1,6 +1,9 @@
 import TerrainTensor
 
 /// Maximum over k×k windows; backward routes each gradient to its window's arg-max.
+///
+/// Linear at a fixed arg-max: the tangent ẏ takes ẋ at each window's recorded arg-max, and
+/// R{dx} routes ġ like dx.
 public final class MaxPool2d<Scalar: TensorScalar>: Module<Scalar> {
     public let geometry: Pool2dGeometry
     private var inputShape: [Int] = []
@@ -18,6 +21,16 @@ public final class MaxPool2d<Scalar: TensorScalar>: Module<Scalar> {
 
     override public func backward(_ gy: Tensor<Scalar>) -> Tensor<Scalar> {
         Backends.current.maxPool2dBackward(gradient: gy, argmax: argmax, inputShape: inputShape)
+    }
+
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        requireRecordingForTangents()
+        let y = forward(x)
+        return (y, xDot.map { Backends.current.maxPool2dTangent($0, argmax: argmax, outputShape: y.shape) })
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        (backward(g), gDot.map { backward($0) })
     }
 
     override public func forgetRecordedState() { argmax = [] }
@@ -40,6 +53,15 @@ public final class AvgPool2d<Scalar: TensorScalar>: Module<Scalar> {
     override public func backward(_ gy: Tensor<Scalar>) -> Tensor<Scalar> {
         Backends.current.avgPool2dBackward(gradient: gy, inputShape: inputShape, geometry: geometry)
     }
+
+    /// Linear: the tangent goes through the same operation.
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        (forward(x), xDot.map { forward($0) })
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        (backward(g), gDot.map { backward($0) })
+    }
 }
 
 /// Mean over all spatial positions: [N, C, H, W] → [N, C].
@@ -59,5 +81,14 @@ public final class GlobalAvgPool<Scalar: TensorScalar>: Module<Scalar> {
         let g = Pool2dGeometry(kernel: (inputShape[2], inputShape[3]), stride: (1, 1), padding: (0, 0))
         return Backends.current.avgPool2dBackward(gradient: gy.reshaped([inputShape[0], inputShape[1], 1, 1]),
                                                   inputShape: inputShape, geometry: g)
+    }
+
+    /// Linear: the tangent goes through the same operation.
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        (forward(x), xDot.map { forward($0) })
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        (backward(g), gDot.map { backward($0) })
     }
 }

@@ -12,6 +12,15 @@ public final class Flatten<Scalar: TensorScalar>: Module<Scalar> {
     }
 
     override public func backward(_ gy: Tensor<Scalar>) -> Tensor<Scalar> { gy.reshaped(inputShape) }
+
+    /// Linear: the tangent goes through the same operation.
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        (forward(x), xDot.map { forward($0) })
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        (backward(g), gDot.map { backward($0) })
+    }
 }
 
 /// Inverted dropout: in training, each element is zeroed with probability p and the survivors
@@ -40,6 +49,17 @@ public final class Dropout<Scalar: TensorScalar>: Module<Scalar> {
     override public func backward(_ gy: Tensor<Scalar>) -> Tensor<Scalar> {
         guard let mask else { return gy }
         return Backends.current.multiply(gy, mask)
+    }
+
+    /// Linear for a given mask (the identity in evaluation mode): the tangent is masked like x.
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        let y = forward(x)
+        guard let xDot else { return (y, nil) }
+        return (y, mask.map { Backends.current.multiply(xDot, $0) } ?? xDot)
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        (backward(g), gDot.map { backward($0) })
     }
 
     override public func forgetRecordedState() { mask = nil }

@@ -43,6 +43,26 @@ public final class Residual<Scalar: TensorScalar>: Module<Scalar> {
         }
         return gx
     }
+
+    /// Tangents compose: ẏ = post′·(body′·ẋ + shortcut′·ẋ), and backward likewise.
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        var state = body.forwardTangent(x, xDot)
+        if hasShortcut {
+            let side = shortcut?.forwardTangent(x, xDot) ?? (y: x, yDot: xDot)
+            state = (Backends.current.add(state.y, side.y), addTangents(state.yDot, side.yDot))
+        }
+        return post?.forwardTangent(state.y, state.yDot) ?? state
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        let gy = post?.backwardTangent(g, gDot) ?? (gx: g, gxDot: gDot)
+        var state = body.backwardTangent(gy.gx, gy.gxDot)
+        if hasShortcut {
+            let side = shortcut?.backwardTangent(gy.gx, gy.gxDot) ?? gy
+            state = (Backends.current.add(state.gx, side.gx), addTangents(state.gxDot, side.gxDot))
+        }
+        return state
+    }
 }
 
 /// y = concat(x, body(x)) along channels: DenseNet's layer.
@@ -63,5 +83,23 @@ public final class DenseConcat<Scalar: TensorScalar>: Module<Scalar> {
     override public func backward(_ gradient: Tensor<Scalar>) -> Tensor<Scalar> {
         let parts = Backends.current.splitFeatures(gradient, sizes: sizes)
         return Backends.current.add(parts[0], body.backward(parts[1]))
+    }
+
+    /// Tangents are concatenated like values (a zero tangent on one side is materialized).
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        let inner = body.forwardTangent(x, xDot)
+        sizes = [x.shape[1], inner.y.shape[1]]
+        let backend = Backends.current
+        let y = backend.concatFeatures([x, inner.y])
+        guard xDot != nil || inner.yDot != nil else { return (y, nil) }
+        return (y, backend.concatFeatures([xDot ?? Tensor(zeros: x.shape), inner.yDot ?? Tensor(zeros: inner.y.shape)]))
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        let backend = Backends.current
+        let parts = backend.splitFeatures(g, sizes: sizes)
+        let dotParts = gDot.map { backend.splitFeatures($0, sizes: sizes) }
+        let inner = body.backwardTangent(parts[1], dotParts?[1])
+        return (backend.add(parts[0], inner.gx), addTangents(dotParts?[0], inner.gxDot))
     }
 }

@@ -168,6 +168,34 @@ public struct CPUBackend: Backend {
         return gx
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func activationSecondDerivative<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
+                                                            times t: Tensor<T>) -> Tensor<T> {
+        precondition(x.count == t.count && y.count == t.count, "activation second derivative: size mismatch")
+        var out = Tensor<T>(uninitializedShape: x.shape)
+        let xp = x.pointer, yp = y.pointer, tp = t.pointer, op = out.mutablePointer()
+        Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
+            switch kind {
+            case .relu, .leakyRelu:
+                for i in r { op[i] = 0 }
+            case .tanh:
+                // σ′ = 1 − y², σ″ = −2y·σ′
+                for i in r { let v = yp[i]; op[i] = tp[i] * (-2 * v * (1 - v * v)) }
+            case .sigmoid:
+                // σ′ = y(1 − y), σ″ = σ′·(1 − 2y)
+                for i in r { let v = yp[i]; op[i] = tp[i] * (v * (1 - v) * (1 - 2 * v)) }
+            case .gelu:
+                // σ = x·Φ(x), σ′ = Φ + x·φ, σ″ = 2φ + x·φ′ = φ(x)·(2 − x²)
+                let invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
+                for i in r {
+                    let v = xp[i]
+                    op[i] = tp[i] * (invSqrt2Pi * T.exp(-v * v / 2) * (2 - v * v))
+                }
+            }
+        }
+        return out
+    }
+
     // MARK: Per-feature operations
 
     /// (batch, features, spatial size) of a [N, C, …] tensor.
@@ -355,6 +383,28 @@ public struct CPUBackend: Backend {
             }
         }
         return LossResult(loss: total * invN, gradient: grad, correct: correct)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func softmaxCrossEntropyTangent<T: TensorScalar>(logits: Tensor<T>, tangent: Tensor<T>) -> Tensor<T> {
+        precondition(logits.rank == 2 && tangent.shape == logits.shape,
+                     "cross-entropy tangent: logits \(logits.shape), tangent \(tangent.shape)")
+        let n = logits.shape[0], k = logits.shape[1]
+        var out = Tensor<T>(uninitializedShape: logits.shape)
+        let lp = logits.pointer, tp = tangent.pointer, op = out.mutablePointer()
+        let invN = 1 / Double(n)
+        var p = [Double](repeating: 0, count: k)
+        for i in 0..<n {
+            let row = lp + i * k, dz = tp + i * k, o = op + i * k
+            var maxV = -Double.infinity
+            for j in 0..<k { maxV = max(maxV, Double(row[j])) }
+            var sumExp = 0.0
+            for j in 0..<k { p[j] = Double.exp(Double(row[j]) - maxV); sumExp += p[j] }
+            var pDotDz = 0.0
+            for j in 0..<k { p[j] /= sumExp; pDotDz += p[j] * Double(dz[j]) }
+            for j in 0..<k { o[j] = T(p[j] * (Double(dz[j]) - pDotDz) * invN) }
+        }
+        return out
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)

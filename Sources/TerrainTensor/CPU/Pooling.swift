@@ -54,6 +54,23 @@ extension CPUBackend {
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
+    public func maxPool2dTangent<T: TensorScalar>(_ x: Tensor<T>, argmax: [Int32], outputShape: [Int]) -> Tensor<T> {
+        var y = Tensor<T>(uninitializedShape: outputShape)
+        precondition(argmax.count == y.count, "max-pool tangent: \(argmax.count) indices for an output of shape \(outputShape)")
+        let xp = x.pointer, yp = y.mutablePointer(), n = x.count
+        argmax.withUnsafeBufferPointer { ab in
+            Parallel.forEach(range: ab.count, grain: Self.elementwiseGrain) { r in
+                for o in r {
+                    let i = Int(ab[o])
+                    precondition(i < n, "max-pool tangent: index \(i) outside an input of \(n) values")
+                    yp[o] = xp[i]
+                }
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func avgPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry g: Pool2dGeometry) -> Tensor<T> {
         let d = PoolDims(x.shape, g)
         var y = Tensor<T>(uninitializedShape: [d.n, d.c, d.oh, d.ow])
