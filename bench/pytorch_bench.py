@@ -125,6 +125,37 @@ def surface_benchmark(side):
     report("resnet20_surface_images_per_s", points_per_s * images, "images/s")
 
 
+def hvp_benchmark(repeats):
+    """Hessian-vector products per second of the mean loss of a fresh ResNet-20 (eval mode) on
+    1,000 CIFAR-shaped images in batches of 500, over all parameters, by double backward
+    (torch.autograd.grad with create_graph=True), as PyHessian computes them; each batch's mean
+    loss is weighted by its share so that the product is that of the mean over all images."""
+    torch.manual_seed(0)
+    images = 1000
+    net = ResNet(20)
+    net.eval()
+    x = torch.randn(images, 3, 32, 32)
+    y = torch.arange(images) % 10
+    params = [p for p in net.parameters() if p.requires_grad]
+    v = [torch.randn_like(p) for p in params]
+    norm = torch.sqrt(sum((t * t).sum() for t in v))
+    v = [t / norm for t in v]
+
+    def hvp():
+        total = [torch.zeros_like(p) for p in params]
+        for i in range(0, images, 500):
+            xb, yb = x[i:i + 500], y[i:i + 500]
+            loss = F.cross_entropy(net(xb), yb) * (xb.size(0) / images)
+            grads = torch.autograd.grad(loss, params, create_graph=True)
+            dot = sum((g * t).sum() for g, t in zip(grads, v))
+            for acc, h in zip(total, torch.autograd.grad(dot, params)):
+                acc += h
+        return total
+
+    t = median_seconds(hvp, repeats)
+    report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
+
+
 def main():
     torch.set_num_threads(int(os.environ.get("TERRAIN_THREADS", os.cpu_count())))
     repeats = 3 if "--quick" in sys.argv else 7
@@ -155,6 +186,7 @@ def main():
     report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
 
     surface_benchmark(3 if "--quick" in sys.argv else 5)
+    hvp_benchmark(1 if "--quick" in sys.argv else 3)
 
 
 if __name__ == "__main__":

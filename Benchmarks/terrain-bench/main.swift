@@ -54,5 +54,8 @@ do {
 // A 2D loss surface of ResNet-20 on 1,000 CIFAR-shaped images (SurfaceBenchmark.swift).
 try surfaceBenchmark(side: quick ? 3 : 5)
 
+// Hessian-vector products of ResNet-20 on 1,000 CIFAR-shaped images (HessianBenchmark.swift).
+try hessianBenchmark(repeats: quick ? 1 : 3)
+
 // Every figure of a 251x251 surface (PlotBenchmark.swift).
 try plotBenchmark()

@@ -1,0 +1,29 @@
+import Foundation
+import TerrainTensor
+import TerrainNN
+import TerrainData
+import TerrainModels
+import TerrainLandscape
+
+/// Hessian-vector products per second: ResNet-20 (fresh, evaluation mode) on 1,000 CIFAR-shaped
+/// images in batches of 500, H·v of the mean loss over all trainable parameters by the
+/// R-operator. bench/pytorch_bench.py does the same with double backward
+/// (torch.autograd.grad with create_graph=True), PyHessian's way.
+func hessianBenchmark(repeats: Int) throws {
+    let images = 1000
+    let spec = ModelSpec(architecture: "resnet20", inputShape: [3, 32, 32], outputs: 10, seed: 0)
+    let model: Module<Float> = try spec.build()
+    var g = SeededGenerator(seed: 5)
+    let inputs = Tensor<Float>.randomNormal(shape: [images, 3, 32, 32], generator: &g)
+    let set = Dataset(name: "synthetic-cifar", inputs: inputs, targets: .classes((0..<images).map { Int32($0 % 10) }, count: 10))
+    let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: 500)
+    let hessian = HessianOperator(objective: objective)
+    var v = (0..<hessian.dimension).map { _ in g.nextNormal() }
+    let norm = VectorMath.norm(v)
+    v = v.map { $0 / norm }
+    _ = try hessian.apply(v)   // warm-up
+    var times: [Double] = []
+    for _ in 0..<repeats { times.append(try seconds { _ = try hessian.apply(v) }) }
+    let t = times.sorted()[times.count / 2]
+    report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
+}
