@@ -163,6 +163,37 @@ for j in range(len(Y)):
 px, py = f['path_x'][:], f['path_y'][:]
 assert len(px) == 10 and abs(px[-1]) < 1e-12 and abs(py[-1]) < 1e-12, (len(px), px[-1], py[-1])"
 fi
+# Hessian of the digits MLP: extreme eigenvalues, trace, density, and a surface along the top
+# two eigenvectors.
+hessian() { "$terrain" hessian --quiet --checkpoint "$ckpt" --subset 200 "$@"; }
+check "hessian: top/bottom eigenvalues, trace, density" hessian --top 2 --bottom 1 --trace --density \
+  --out "$work/h.h5" --eigenvectors "$work/heig.h5"
+check "hessian prints the eigenvalue table and the mean-loss note" bash -c "
+  '$terrain' hessian --quiet --checkpoint '$ckpt' --subset 200 --top 2 --bottom 1 > '$work/hessian.txt' &&
+  grep -q 'Hessian of the mean loss over 200 samples' '$work/hessian.txt' && grep -q 'λ1' '$work/hessian.txt' &&
+  grep -q 'λmin/λmax' '$work/hessian.txt'"
+check "hessian writes the density figure beside --out" test -s "$work/h_density.png"
+check "a surface along the top Hessian eigenvectors" "$terrain" surface --quiet --checkpoint "$ckpt" --directions "$work/heig.h5" \
+  --x=-0.5:0.5:3 --y=-0.5:0.5:3 --subset 200 --out "$work/hsurf.h5"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "h5py reads the spectrum: descending eigenvalues, λ1 > 0, finite trace, density" python3 -c "
+import h5py, numpy as np
+f = h5py.File('$work/h.h5', 'r'); e = f['eigenvalues'][:]; r = f['residuals'][:]
+assert len(e) == 3 and len(r) == 3 and np.all(np.diff(e) <= 0) and e[0] > 0, e
+assert np.isfinite(f['trace'][()]) and f['trace_standard_error'][()] >= 0
+assert len(f['density_x']) == len(f['density']) > 1 and np.all(f['density'][:] >= 0)
+assert f.attrs['samples'] == 200 and f.attrs['parameters'] == 'all'
+d = h5py.File('$work/heig.h5', 'r'); x = np.concatenate([d['xdirection'][k][:].ravel() for k in sorted(d['xdirection'], key=int)])
+y = np.concatenate([d['ydirection'][k][:].ravel() for k in sorted(d['ydirection'], key=int)])
+assert abs(np.linalg.norm(x) - 1) < 1e-6 and abs(np.linalg.norm(y) - 1) < 1e-6 and abs(x @ y) < 1e-4, (np.linalg.norm(x), x @ y)"
+else
+  echo "  skip  h5py checks of the Hessian spectrum (python3 h5py not installed)"
+fi
+rejects "hessian: nothing requested" "nothing to compute" "$terrain" hessian --checkpoint "$ckpt" --top 0 --bottom 0
+rejects "hessian: a negative count" "bottom must be" "$terrain" hessian --checkpoint "$ckpt" --bottom=-1
+rejects "hessian: a missing checkpoint" "cannot read checkpoint" "$terrain" hessian --checkpoint "$work/nothing.safetensors"
+rejects "hessian: two sets at once" "one set" "$terrain" hessian --checkpoint "$ckpt" --data train,test
+
 rejects "a range without num is refused" "min:max:num" "$terrain" surface --checkpoint "$ckpt" --x 0:1 --out "$work/bad.h5"
 rejects "a surface file of another request is not overwritten silently" "different request" \
   surface --x=-1:1:5 --out "$work/whole.h5"
