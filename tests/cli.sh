@@ -82,7 +82,7 @@ check "sharpness prints a row per checkpoint" bash -c "
 check "sharpness CSV: a header and two rows" bash -c "
   [ \$(wc -l < '$work/sharpness.csv') -eq 3 ] && head -1 '$work/sharpness.csv' | grep -q '^checkpoint,set,loss,' &&
   [ \$(tail -n +2 '$work/sharpness.csv' | awk -F, '\$14 != \"\" && \$8 >= 0' | wc -l) -eq 2 ]"
-rejects "sharpness: a negative epsilon is refused" "epsilon" "$terrain" sharpness "${sharp[0]}" --epsilon -1
+rejects "sharpness: a negative epsilon is refused" "epsilon" "$terrain" sharpness "${sharp[0]}" --epsilon=-1
 rejects "sharpness: zero directions are refused" "directions" "$terrain" sharpness "${sharp[0]}" --directions 0
 rejects "sharpness: two sets at once are refused" "one set" "$terrain" sharpness "${sharp[0]}" --data train,test
 rejects "sharpness: a missing checkpoint is named" "cannot read checkpoint" "$terrain" sharpness "$work/nothing.safetensors"

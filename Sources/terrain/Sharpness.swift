@@ -60,12 +60,14 @@ struct SharpnessCommand: ParsableCommand {
                 let name = URL(fileURLWithPath: path).lastPathComponent
                 let (objective, _, description) = try evaluation.objective(checkpoint: path)
                 note("[\(index + 1)/\(checkpoints.count)] \(name): \(description)")
-                var last = ""
+                // Step counts on one rewritten line, only when standard error is a terminal.
+                let live = !quiet && isatty(2) == 1
                 let report = try Sharpness.report(of: objective, settings: settings) { phase, done, total in
+                    guard live else { return }
                     let text = "\(phase.rawValue) \(done)" + (phase == .lanczos ? "" : "/\(total)")
-                    if !quiet, text != last { FileHandle.standardError.write(Data("\r  \(text)   ".utf8)); last = text }
+                    FileHandle.standardError.write(Data("\r  \(text)   ".utf8))
                 }
-                if !quiet { FileHandle.standardError.write(Data("\r".utf8) + Data(repeating: 0x20, count: 40) + Data("\r".utf8)) }
+                if live { FileHandle.standardError.write(Data("\r".utf8) + Data(repeating: 0x20, count: 40) + Data("\r".utf8)) }
                 rows.append((name, path, report))
             }
             printTable(rows.map { ($0.name, $0.report) }, set: settings.set)
