@@ -71,6 +71,22 @@ check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$t
 check "trajectory writes the projection file" test -s "$work/traj.projection.h5"
 check "plane through three checkpoints" "$terrain" plane --quiet "$work/digits/checkpoints/epoch-0000.safetensors" \
   "$work/digits/checkpoints/iter-00000010.safetensors" "$ckpt" --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out "$work/plane.h5"
+# Sharpness: the initial and the final digits MLP side by side, a table row and a CSV row each.
+sharp=("$work/digits/checkpoints/epoch-0000.safetensors" "$work/digits/checkpoints/epoch-0002.safetensors")
+check "sharpness of two checkpoints" "$terrain" sharpness --quiet "${sharp[@]}" --subset 200 --directions 3 --ascent-steps 5 \
+  --eigenvalue --lanczos-iterations 10 --csv "$work/sharpness.csv"
+check "sharpness prints a row per checkpoint" bash -c "
+  out=\$('$terrain' sharpness --quiet '${sharp[0]}' '${sharp[1]}' --subset 200 --directions 3 --ascent-steps 5) &&
+  echo \"\$out\" | grep -q '^checkpoint .*ε-sharpness' && echo \"\$out\" | grep -q '^epoch-0000.safetensors ' &&
+  echo \"\$out\" | grep -q '^epoch-0002.safetensors '"
+check "sharpness CSV: a header and two rows" bash -c "
+  [ \$(wc -l < '$work/sharpness.csv') -eq 3 ] && head -1 '$work/sharpness.csv' | grep -q '^checkpoint,set,loss,' &&
+  [ \$(tail -n +2 '$work/sharpness.csv' | awk -F, '\$14 != \"\" && \$8 >= 0' | wc -l) -eq 2 ]"
+rejects "sharpness: a negative epsilon is refused" "epsilon" "$terrain" sharpness "${sharp[0]}" --epsilon=-1
+rejects "sharpness: zero directions are refused" "directions" "$terrain" sharpness "${sharp[0]}" --directions 0
+rejects "sharpness: two sets at once are refused" "one set" "$terrain" sharpness "${sharp[0]}" --data train,test
+rejects "sharpness: a missing checkpoint is named" "cannot read checkpoint" "$terrain" sharpness "$work/nothing.safetensors"
+rejects "sharpness: no checkpoint at all" "checkpoint" "$terrain" sharpness
 TERRAIN_THREADS=1 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --out "$work/t1.h5" > /dev/null
 TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --out "$work/t2.h5" > /dev/null
 TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --spread layers --out "$work/t3.h5" > /dev/null
