@@ -1,3 +1,4 @@
+import Foundation
 import TerrainPlot
 import TerrainLandscape
 
@@ -28,6 +29,20 @@ public enum SpectrumFigures {
         let figure = try density(x: x, density: d, markers: file.eigenvalues,
                                  title: "Hessian eigenvalue density (\(file.parameters.rawValue), \(file.samples) samples)")
         return NamedFigure(name: "\(name)_density", figure: figure,
-                           caption: "spectral density of the Hessian by stochastic Lanczos quadrature (log scale); lines: Lanczos eigenvalues")
+                           caption: "spectral density of the Hessian by stochastic Lanczos quadrature (log scale); lines: Lanczos eigenvalues. "
+                               + summary(of: file))
+    }
+
+    /// "λmax = 6.107, λmin = −0.2672, |λmin/λmax| = 0.0438, trace = 37.98 ± 3.07": the numbers a
+    /// report shows beside the figure.
+    public static func summary(of file: HessianSpectrumFile) -> String {
+        var parts: [String] = []
+        if let v = file.largest { parts.append(String(format: "λmax = %.4g", v)) }
+        if let v = file.smallest { parts.append(String(format: "λmin = %.4g", v)) }
+        if let r = file.ratio { parts.append(String(format: "|λmin/λmax| = %.3g", abs(r))) }
+        if let t = file.trace {
+            parts.append(String(format: "trace = %.4g", t) + (file.traceStandardError.map { String(format: " ± %.2g", $0) } ?? ""))
+        }
+        return parts.joined(separator: ", ") + " (Hessian of the mean loss over \(file.samples) samples)"
     }
 }

@@ -5,7 +5,7 @@ import TerrainPlot
 /// The kinds of figure `terrain plot` draws; file suffixes follow the reference's
 /// (`_2dcontour`, `_2dcontourf`, `_2dheat`, `_3dsurface`).
 public enum FigureKind: String, CaseIterable, Sendable {
-    case curve = "1d", contour, filled, heatmap, surface3d = "3d", trajectory, eigen
+    case curve = "1d", contour, filled, heatmap, surface3d = "3d", trajectory, eigen, spectrum
 
     public var suffix: String {
         switch self {
@@ -16,6 +16,7 @@ public enum FigureKind: String, CaseIterable, Sendable {
         case .surface3d: "3dsurface"
         case .trajectory: "trajectory"
         case .eigen: "eig"
+        case .spectrum: "density"
         }
     }
 }

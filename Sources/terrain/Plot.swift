@@ -16,7 +16,7 @@ struct Plot: ParsableCommand {
         shortcuts, small vs large batch).
         """)
 
-    @Argument(help: "Surface files written by surface, interpolate, plane or trajectory.") var surfaces: [String]
+    @Argument(help: "Surface files written by surface, interpolate, plane or trajectory; spectrum files written by hessian --out.") var surfaces: [String]
     @Option(help: ArgumentHelp("Figures to draw, comma-separated: \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")) or all.", valueName: "kinds"))
     var kind: String = "all"
     @Option(help: "Output formats, comma-separated: png, svg, pdf.") var format: String = "png"
@@ -44,8 +44,24 @@ struct Plot: ParsableCommand {
             let style = try figureStyle()
             let folder = out ?? (URL(fileURLWithPath: surfaces[0]).deletingLastPathComponent().path)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let files = try surfaces.map { path in (name: Self.stem(of: path), file: try SurfaceFile.read(from: path)) }
+            // Surface files, and Hessian spectrum files (written by `terrain hessian --out`).
+            var files: [(name: String, file: SurfaceFile)] = []
+            var spectra: [(name: String, file: HessianSpectrumFile)] = []
+            for path in surfaces {
+                do {
+                    files.append((Self.stem(of: path), try SurfaceFile.read(from: path)))
+                } catch {
+                    guard let spectrum = try? HessianSpectrumFile.read(from: path) else { throw error }
+                    spectra.append((Self.stem(of: path), spectrum))
+                }
+            }
             var figures: [NamedFigure] = []
+            if kinds.contains(.spectrum) {
+                for entry in spectra {
+                    if let figure = try SpectrumFigures.density(of: entry.file, name: entry.name) { figures.append(figure) }
+                    print("\(entry.name): \(SpectrumFigures.summary(of: entry.file))")
+                }
+            }
             if compare {
                 guard files.count >= 2 else { throw ValidationError("--compare needs two or more surface files") }
                 guard let q = SurfaceQuantity(rawValue: quantity) else {
