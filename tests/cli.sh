@@ -108,6 +108,8 @@ for other in ['hm1', 'hm2']:
 fi
 check "plot draws the convexity maps" "$terrain" plot "$work/hm.h5" --out "$work/hmfigs"
 check "the |λmin/λmax| map is drawn" test -s "$work/hmfigs/hm_eig_ratio_abs.png"
+rejects "a map of other Lanczos settings is not mixed in" "different request" \
+  "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 11
 check "export a surface to NPZ and CSV" "$terrain" export "$work/traj.h5" "$work/traj.npz" "$work/traj.csv"
 check "the CSV has a header and one row per point" bash -c "[ \$(wc -l < '$work/traj.csv') -eq 26 ] && head -1 '$work/traj.csv' | grep -q '^x,y,train_loss'"
 if python3 -c "import numpy" 2>/dev/null; then

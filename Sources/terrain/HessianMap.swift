@@ -62,6 +62,7 @@ struct HessianMap: ParsableCommand {
             runner.acceptsUnmarkedFile = out == nil
             runner.attributePrefix = "terrain.hessian."
             runner.progressLabel = "hessian map"
+            runner.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
             runner.showProgress = !quiet && world.isWriter
             runner.communicator = world
             runner.textAttributes = ["terrain.hessian.checkpoint": checkpoint, "terrain.hessian.data": dataDescription,

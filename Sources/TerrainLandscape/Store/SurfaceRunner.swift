@@ -38,6 +38,8 @@ public final class SurfaceRunner {
     public var attributePrefix = "terrain."
     /// The attribute holding the fingerprint: `terrain.request` for surfaces.
     public var fingerprintAttribute: String { attributePrefix + "request" }
+    /// What a file of another request holds, for the refusal: "a surface of a different request (…)".
+    public var otherRequest = "a surface of a different request (model, directions, grid or data)"
 
     public static let fingerprintKey = "terrain.request"
 
@@ -88,7 +90,7 @@ public final class SurfaceRunner {
                 if mark == fingerprint {
                     computation.restore(from: existing)
                 } else if !(mark == nil && acceptsUnmarkedFile) {
-                    throw LandscapeError.incompatibleFile(path, "holds a surface of a different request (model, directions, grid or data); pass --overwrite to replace it, or choose another --out")
+                    throw LandscapeError.incompatibleFile(path, "holds \(otherRequest); pass --overwrite to replace it, or choose another --out")
                 }
             }
             if !overwrite {
