@@ -105,6 +105,27 @@ t = h5py.File('$work/traj.h5', 'r'); d = h5py.File('$work/traj.directions.h5', '
 assert t['path_x'][-1] == 0 and t['path_y'][-1] == 0
 r = d['explained_variance_ratio_'][:]; assert 0 < r[1] <= r[0] <= 1 and r.sum() <= 1 + 1e-12, r"
 fi
+# Convexity map: λmax and λmin of the Hessian at every point of a small surface, written into it.
+"$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:3 --y=-1:1:3 --subset 100 --out "$work/hm.h5" > /dev/null
+check "hessian-map on a 3x3 surface of the digits MLP" "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 10
+TERRAIN_THREADS=1 "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 10 --out "$work/hm1.h5" > /dev/null
+TERRAIN_THREADS=2 "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 10 --spread layers --out "$work/hm2.h5" > /dev/null
+if python3 -c "import h5py" 2>/dev/null; then
+  check "h5py reads max_eig >= min_eig, finite, beside the kept loss; same bits for 1 and 2 threads, points or layers" python3 -c "
+import h5py, numpy as np
+f = h5py.File('$work/hm.h5', 'r'); a, b = f['max_eig'][:], f['min_eig'][:]
+assert a.shape == (3, 3) and b.shape == (3, 3) and f['train_loss'].shape == (3, 3), a.shape
+assert np.isfinite(a).all() and np.isfinite(b).all() and (a >= b).all(), (a, b)
+assert 'terrain.request' in f.attrs and 'terrain.hessian.request' in f.attrs
+for other in ['hm1', 'hm2']:
+    g = h5py.File('$work/' + other + '.h5', 'r')
+    for k in ['max_eig', 'min_eig']:
+        assert np.array_equal(f[k][:].view(np.uint64), g[k][:].view(np.uint64)), (other, k)"
+fi
+check "plot draws the convexity maps" "$terrain" plot "$work/hm.h5" --out "$work/hmfigs"
+check "the |λmin/λmax| map is drawn" test -s "$work/hmfigs/hm_eig_ratio_abs.png"
+rejects "a map of other Lanczos settings is not mixed in" "different request" \
+  "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 11
 check "export a surface to NPZ and CSV" "$terrain" export "$work/traj.h5" "$work/traj.npz" "$work/traj.csv"
 check "the CSV has a header and one row per point" bash -c "[ \$(wc -l < '$work/traj.csv') -eq 26 ] && head -1 '$work/traj.csv' | grep -q '^x,y,train_loss'"
 if python3 -c "import numpy" 2>/dev/null; then

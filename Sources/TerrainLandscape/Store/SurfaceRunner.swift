@@ -1,15 +1,20 @@
 import Foundation
 import TerrainTraining
 
-/// Runs a `SurfaceComputation` into a surface file, resumably.
+/// Runs a `GridComputation` (a loss surface, a curvature map) into a surface file, resumably.
 ///
 /// The file exists from the start (all NaN), every finished point goes to the journal at once,
 /// and the file is rewritten atomically every `consolidationInterval` seconds and at the end.
 /// A run killed at any moment and started again with the same request adopts every point the
 /// file and the journal hold and computes only the rest; since each point is computed from the
 /// centre independently, the final file is bit-identical to an uninterrupted run's.
+///
+/// The file holds what `baseFile` holds (nothing by default) with the computation's values
+/// stored over it, so a curvature map can be added to an existing loss surface. The run's own
+/// attributes are named with `attributePrefix`: `<prefix>request` (the fingerprint),
+/// `<prefix>seconds` and `<prefix>resumed_points`.
 public final class SurfaceRunner {
-    public let computation: SurfaceComputation
+    public let computation: any GridComputation
     public let path: String
     /// Identifies the request (weights, directions, grid, data): a file or journal written for
     /// another request is never mixed in.
@@ -20,10 +25,25 @@ public final class SurfaceRunner {
     public var extraDatasets: [String: [Double]] = [:]
     public var consolidationInterval: TimeInterval = 20
     public var showProgress = true
+    /// The progress bar's label.
+    public var progressLabel = "surface"
+    /// The file whose datasets and attributes the run's file keeps (the computation's values,
+    /// the run's attributes and `extraDatasets` are stored over them); nil: a new file.
+    public var baseFile: SurfaceFile?
+    /// Whether a file at `path` that holds no fingerprint of this kind (`fingerprintAttribute`)
+    /// may be written over without `overwrite`: the run adopts nothing from it and keeps its
+    /// content through `baseFile` (a curvature map written into the loss surface it belongs to).
+    public var acceptsUnmarkedFile = false
+    /// The prefix of the run's attributes: "terrain." for surfaces.
+    public var attributePrefix = "terrain."
+    /// The attribute holding the fingerprint: `terrain.request` for surfaces.
+    public var fingerprintAttribute: String { attributePrefix + "request" }
+    /// What a file of another request holds, for the refusal: "a surface of a different request (…)".
+    public var otherRequest = "a surface of a different request (model, directions, grid or data)"
 
     public static let fingerprintKey = "terrain.request"
 
-    public init(computation: SurfaceComputation, path: String, fingerprint: String) {
+    public init(computation: any GridComputation, path: String, fingerprint: String) {
         self.computation = computation
         self.path = path
         self.fingerprint = fingerprint
@@ -61,16 +81,16 @@ public final class SurfaceRunner {
     /// row (its own and the other ranks') in the journal and consolidates the file.
     func runAsWriter(overwrite: Bool) throws -> SurfaceFile {
         let comm = communicator
-        let journal = PointJournal(path: path + ".journal", fields: computation.quantities.count, fingerprint: fingerprint)
+        let journal = PointJournal(path: path + ".journal", fields: computation.fieldCount, fingerprint: fingerprint)
         let pending: [Int]
         do {
             if !overwrite && FileManager.default.fileExists(atPath: path) {
                 let existing = try SurfaceFile.read(from: path)
-                guard existing.textAttributes[Self.fingerprintKey] == fingerprint else {
-                    throw LandscapeError.incompatibleFile(path, "holds a surface of a different request (model, directions, grid or data); pass --overwrite to replace it, or choose another --out")
-                }
-                for q in computation.quantities {
-                    if let v = existing.values[q] { computation.restore(q, v) }
+                let mark = existing.textAttributes[fingerprintAttribute]
+                if mark == fingerprint {
+                    computation.restore(from: existing)
+                } else if !(mark == nil && acceptsUnmarkedFile) {
+                    throw LandscapeError.incompatibleFile(path, "holds \(otherRequest); pass --overwrite to replace it, or choose another --out")
                 }
             }
             if !overwrite {
@@ -90,12 +110,12 @@ public final class SurfaceRunner {
         if comm.size > 1 { _ = comm.broadcastList(pending) }
         let mine = pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)]
         var awaited = pending.count - mine.count
-        let fields = computation.quantities.count
+        let fields = computation.fieldCount
 
         let start = Date()
         var lastConsolidation = start
         var done = 0
-        let progress = ProgressBar(total: computation.grid.pointCount, label: "surface", alreadyDone: resumedPoints)
+        let progress = ProgressBar(total: computation.grid.pointCount, label: progressLabel, alreadyDone: resumedPoints)
         progress.enabled = showProgress
         /// A row is in `computation`: journal it, consolidate now and then, show progress.
         func finished(point: Int, row: [Double]) throws {
@@ -160,14 +180,16 @@ public final class SurfaceRunner {
     }
 
     func file(elapsed: Double) -> SurfaceFile {
-        var text = textAttributes
-        text[Self.fingerprintKey] = fingerprint
-        var numbers = numberAttributes
-        numbers["terrain.seconds"] = elapsed
-        numbers["terrain.resumed_points"] = Double(resumedPoints)
-        var file = SurfaceFile(grid: computation.grid, values: computation.values, directionFile: directionFile,
-                               textAttributes: text, numberAttributes: numbers)
-        file.extraDatasets = extraDatasets
+        var file = baseFile ?? SurfaceFile(grid: computation.grid, values: [:], directionFile: directionFile)
+        file.grid = computation.grid
+        if !directionFile.isEmpty { file.directionFile = directionFile }
+        file.textAttributes.merge(textAttributes) { $1 }
+        file.textAttributes[fingerprintAttribute] = fingerprint
+        file.numberAttributes.merge(numberAttributes) { $1 }
+        file.numberAttributes[attributePrefix + "seconds"] = elapsed
+        file.numberAttributes[attributePrefix + "resumed_points"] = Double(resumedPoints)
+        file.extraDatasets.merge(extraDatasets) { $1 }
+        computation.store(into: &file)
         return file
     }
 

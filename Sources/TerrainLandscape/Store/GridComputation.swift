@@ -1,0 +1,59 @@
+/// Work that `SurfaceRunner` runs resumably: a fixed row of numbers per point of a grid, each
+/// point computed independently of the others (so order, interruptions and the number of
+/// threads or ranks change no bit).
+///
+/// `SurfaceComputation` (loss and accuracy at θ + αδ + βη) and `CurvatureMapComputation`
+/// (λmax and λmin of the Hessian there) implement it. The runner sees rows of `fieldCount`
+/// numbers: it journals them, sends them between ranks, and hands them back through `record`;
+/// only the computation knows what they mean and how they go into a `SurfaceFile`.
+public protocol GridComputation: AnyObject {
+    var grid: SurfaceGrid { get }
+    /// The length of one point's row: the number of quantities stored per point.
+    var fieldCount: Int { get }
+    /// Points not computed yet, in order.
+    var pendingPoints: [Int] { get }
+    /// How many points `compute(points:)` takes at once.
+    var concurrentPoints: Int { get }
+    /// Computes up to `concurrentPoints` points, stores their rows and returns them in the order
+    /// of `points`.
+    func compute(points: [Int]) throws -> [[Double]]
+    /// Stores a row computed earlier (by another rank, or read back from a journal).
+    func record(point: Int, _ row: [Double])
+    /// Adopts the points a file of the same request holds.
+    func restore(from file: SurfaceFile)
+    /// Puts the values (NaN where not computed yet) into a file.
+    func store(into file: inout SurfaceFile)
+    /// Puts the objective back at the centre after the run.
+    func restoreCenter()
+}
+
+extension SurfaceComputation: GridComputation {
+    public var fieldCount: Int { quantities.count }
+
+    public func restore(from file: SurfaceFile) {
+        for q in quantities {
+            if let v = file.values[q], v.count == grid.pointCount { restore(q, v) }
+        }
+    }
+
+    public func store(into file: inout SurfaceFile) {
+        for (q, v) in values { file.values[q] = v }
+    }
+}
+
+/// FNV-1a over 64-bit words and bytes: the fingerprints of runs' requests.
+struct FingerprintHasher {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func mix(_ word: UInt64) {
+        var v = word
+        for _ in 0..<8 { value = (value ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 }
+    }
+
+    mutating func mix(_ text: String) {
+        mix(UInt64(text.utf8.count))
+        for b in text.utf8 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }
+    }
+
+    var hex: String { String(value, radix: 16) }
+}

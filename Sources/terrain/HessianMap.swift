@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import TerrainLandscape
+
+struct HessianMap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hessian-map",
+        abstract: "The convexity map of a surface: λmax and λmin of the Hessian at every grid point (max_eig, min_eig).",
+        discussion: """
+        At each point θ + α·δ + β·η of an existing surface (same grid, same directions, read from \
+        its direction file), runs Lanczos on exact Hessian-vector products for the largest and the \
+        smallest eigenvalue, and stores them as max_eig and min_eig in the surface file (its loss \
+        datasets are kept), or in --out. `terrain plot` then draws |λmin/λmax| and λmin/λmax.
+
+        Resumable like `terrain surface`: a killed run started again with the same options computes \
+        only the missing points. Each point's Lanczos start is seeded from --seed and the point, so \
+        any thread count and --spread give the same numbers.
+        """)
+
+    @Option(help: "The surface file (HDF5) whose grid and directions are used.") var surface: String
+    @Option(help: "The checkpoint at the centre (default: the surface's terrain.checkpoint attribute).") var checkpoint: String?
+    @Option(help: "Hessian over all trainable parameters (all) or the weight matrices only (matrices, as the reference).")
+    var parameters: HessianMapParameters = .all
+    @Option(help: "Lanczos iterations (Hessian-vector products) per point, at most.") var iterations: Int = 20
+    @Option(help: "Lanczos tolerance: residuals relative to the largest |Ritz value|.") var tolerance: Double = 1e-3
+    @Option(help: "Seed of the Lanczos start vectors (each point's is derived from it).") var seed: UInt64 = 1
+    @OptionGroup var evaluation: EvaluationOptions
+    @Option(help: "Write into this file (a copy of the surface with the map) instead of the surface file.") var out: String?
+    @Flag(help: "Replace a map of a different request.") var overwrite = false
+    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        try failing {
+            guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+            guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a finite number ≥ 0") }
+            let sets = try evaluation.sets()
+            guard sets.count == 1 else { throw ValidationError("hessian-map takes the Hessian of one set: --data train or --data test") }
+            let base = try SurfaceFile.read(from: surface)
+            guard let checkpoint = checkpoint ?? base.textAttributes["terrain.checkpoint"] else {
+                throw ValidationError("\(surface) does not name its checkpoint (terrain.checkpoint): pass --checkpoint")
+            }
+            let (objective, _, dataDescription) = try evaluation.objective(checkpoint: checkpoint)
+            let type = base.textAttributes["terrain.dir_type"].flatMap(DirectionType.init(rawValue:)) ?? .weights
+            let directionPath = try Self.directionPath(of: base, surface: surface)
+            let directions = try DirectionFile.read(from: directionPath, groups: objective.groups, type: type)
+            let grid = base.grid
+            guard directions.count >= (grid.isTwoDimensional ? 2 : 1) else {
+                throw ValidationError("\(directionPath) has no ydirection for the 2D surface \(surface)")
+            }
+            let center = objective.parameters()
+            let map = try CurvatureMapComputation(
+                objective: objective, center: center, xDirection: directions[0],
+                yDirection: grid.isTwoDimensional ? directions[1] : nil, grid: grid, set: sets[0],
+                selection: parameters.selection, iterations: iterations, tolerance: tolerance, seed: seed)
+            if evaluation.spread != .layers { try map.spreadPointsOverThreads() }
+            let world = Distributed.world
+            let path = out ?? surface
+            let runner = SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: dataDescription))
+            runner.baseFile = base
+            runner.acceptsUnmarkedFile = out == nil
+            runner.attributePrefix = "terrain.hessian."
+            runner.progressLabel = "hessian map"
+            runner.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
+            runner.showProgress = !quiet && world.isWriter
+            runner.communicator = world
+            runner.textAttributes = ["terrain.hessian.checkpoint": checkpoint, "terrain.hessian.data": dataDescription,
+                                     "terrain.hessian.set": sets[0].rawValue, "terrain.hessian.parameters": map.selection.rawValue,
+                                     "terrain.hessian.seed": "\(seed)", "terrain.version": Terrain.version]
+            runner.numberAttributes = ["terrain.hessian.iterations": Double(iterations), "terrain.hessian.tolerance": tolerance]
+            let hessian = HessianOperator(objective: objective, set: sets[0], selection: map.selection)
+            if world.isWriter {
+                print("hessian map: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
+                      + "Hessian of dimension \(hessian.dimension) (\(map.selection.rawValue)), ≤ \(iterations) Lanczos steps per point"
+                      + (map.concurrentPoints > 1 ? "; \(map.concurrentPoints) points at once" : "")
+                      + (world.size > 1 ? "; \(world.size) ranks" : ""))
+            }
+            let result = try runner.run(overwrite: overwrite)
+            guard world.isWriter else { return }
+            if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
+            Self.summarize(result, path: path)
+        }
+    }
+
+    /// The surface's direction file: its `dir_file` as written, else beside the surface
+    /// (`S.directions.h5`, or dir_file's name in the surface's folder).
+    static func directionPath(of file: SurfaceFile, surface: String) throws -> String {
+        let folder = URL(fileURLWithPath: surface).deletingLastPathComponent()
+        var candidates: [String] = []
+        if !file.directionFile.isEmpty {
+            candidates.append(file.directionFile)
+            candidates.append(folder.appendingPathComponent(URL(fileURLWithPath: file.directionFile).lastPathComponent).path)
+        }
+        candidates.append(Surface.directionPath(for: surface))
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ValidationError("cannot find the direction file of \(surface) (tried \(candidates.joined(separator: ", ")))")
+        }
+        return found
+    }
+
+    static func summarize(_ file: SurfaceFile, path: String) {
+        guard let maxEig = file.extraDatasets["max_eig"], let minEig = file.extraDatasets["min_eig"] else { return }
+        let ratio = zip(minEig, maxEig).map { mn, mx in mx != 0 && mx.isFinite && mn.isFinite ? abs(mn / mx) : .nan }
+        for (name, values) in [("max_eig", maxEig), ("min_eig", minEig), ("|min_eig/max_eig|", ratio)] {
+            let finite = values.filter(\.isFinite)
+            guard !finite.isEmpty else { print("\(name): no finite value"); continue }
+            print(String(format: "%@: min %.5g  max %.5g", name, finite.min()!, finite.max()!))
+        }
+        let diverged = maxEig.filter { $0 == .infinity }.count
+        if diverged > 0 { print("\(diverged) points diverged (stored as +∞, −∞)") }
+        print("written to \(path)")
+    }
+}
+
+/// `--parameters`: which trainable tensors the Hessian covers.
+enum HessianMapParameters: String, ExpressibleByArgument, CaseIterable {
+    case all, matrices
+    case matricesOnly = "matrices-only"
+
+    var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
+}
