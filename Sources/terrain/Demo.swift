@@ -5,7 +5,7 @@ import TerrainTraining
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface and its path on the PCA plane.")
+        abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, and draw every figure.")
 
     @Option(help: "Output folder.") var out: String = "demo-output"
     @Option(help: "Epochs.") var epochs: Int = 3
@@ -47,12 +47,26 @@ struct Demo: ParsableCommand {
             print("\nterrain demo: the straight line from the initial weights to the final ones (and beyond)")
             let interpolation = try Interpolate.parse([initial, final, "--steps", "41", "--range=-0.25:1.25", "--out", interpolationPath] + common)
             try interpolation.run()
-            let figures = URL(fileURLWithPath: out).appendingPathComponent("figures").path
+            let folderURL = URL(fileURLWithPath: out)
+            let hessianPath = folderURL.appendingPathComponent("hessian.h5").path
+            print("\nterrain demo: the Hessian at the final weights: extreme eigenvalues, trace, spectral density")
+            let hessian = try Hessian.parse(["--checkpoint", final, "--top", "3", "--bottom", "1", "--trace", "--density",
+                                             "--subset", "500", "--max-iterations", "40", "--probes", "30", "--out", hessianPath]
+                                            + (quiet ? ["--quiet"] : []))
+            try hessian.run()
+            let convexityPath = folderURL.appendingPathComponent("convexity.h5").path
+            print("\nterrain demo: a convexity map: λmax and λmin at each point of a 5x5 surface")
+            let small = try Surface.parse(["--checkpoint", final, "--x=-1:1:5", "--y=-1:1:5", "--subset", "200", "--out", convexityPath]
+                                          + (quiet ? ["--quiet"] : []))
+            try small.run()
+            let map = try HessianMap.parse(["--surface", convexityPath, "--subset", "200", "--iterations", "12"] + (quiet ? ["--quiet"] : []))
+            try map.run()
+            let figures = folderURL.appendingPathComponent("figures").path
             print("\nterrain demo: figures")
-            let plot = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, "--out", figures, "--format", "png,svg,pdf",
-                                       "--index", "--index-title", "Terrain demo: a small CNN on Fashion-MNIST"])
+            let plot = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, hessianPath, convexityPath, "--out", figures,
+                                       "--format", "png,svg,pdf", "--index", "--index-title", "Terrain demo: a small CNN on Fashion-MNIST"])
             try plot.run()
-            print(String(format: "\ndemo finished in %.0f s. Results in %@/: figures/index.html (open it in a browser), run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5 (+ directions and projection files).",
+            print(String(format: "\ndemo finished in %.0f s. Results in %@/: figures/index.html (open it in a browser), run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5 (+ directions and projection files).",
                          Date().timeIntervalSince(start), out))
         }
     }

@@ -63,6 +63,18 @@ struct Hessian: ParsableCommand {
             let sets = try evaluation.sets()
             guard sets.count == 1 else { throw ValidationError("--data takes one set for a Hessian (train or test), not '\(evaluation.data)'") }
             let set = sets[0]
+            // Folders for the outputs exist before minutes of products are spent.
+            for path in [out, eigenvectors].compactMap({ $0 }) {
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw LandscapeError.invalidRequest("cannot create the folder \(folder) for \(path): \(error.localizedDescription)")
+                }
+                guard FileManager.default.isWritableFile(atPath: folder) else {
+                    throw LandscapeError.invalidRequest("cannot write into \(folder) (for \(path))")
+                }
+            }
             let (objective, _, dataDescription) = try evaluation.objective(checkpoint: checkpoint)
             let unsupported = Self.layersWithoutProducts(objective.model, name: "")
             guard unsupported.isEmpty else {

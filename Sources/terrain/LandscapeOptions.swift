@@ -93,6 +93,13 @@ struct LandscapeJob {
 
     func run(quiet: Bool, overwrite: Bool) throws {
         let world = Distributed.world
+        if world.isWriter {
+            // The output's folder is made here, not discovered missing after the computation.
+            for path in [out, directionPath] {
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                        withIntermediateDirectories: true)
+            }
+        }
         if let attributes = directionAttributes, world.isWriter {
             try DirectionFile.write(directions, groups: objective.groups, type: directionType, attributes: attributes, to: directionPath)
         }
