@@ -124,6 +124,10 @@ for other in ['hm1', 'hm2']:
 fi
 check "plot draws the convexity maps" "$terrain" plot "$work/hm.h5" --out "$work/hmfigs"
 check "the |λmin/λmax| map is drawn" test -s "$work/hmfigs/hm_eig_ratio_abs.png"
+"$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:3 --y=-1:1:3 --subset 100 --out "$work/hm3.h5" > /dev/null
+check "hessian --map: the spectrum and the convexity map in one command" bash -c "
+  '$terrain' hessian --quiet --checkpoint '$ckpt' --top 1 --subset 100 --map '$work/hm3.h5' --map-iterations 10 &&
+  '$terrain' plot '$work/hm3.h5' --kind eigen --out '$work/hm3figs' | grep -q eig_ratio_abs"
 rejects "a map of other Lanczos settings is not mixed in" "different request" \
   "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 11
 check "export a surface to NPZ and CSV" "$terrain" export "$work/traj.h5" "$work/traj.npz" "$work/traj.csv"

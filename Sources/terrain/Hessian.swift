@@ -42,14 +42,17 @@ struct Hessian: ParsableCommand {
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Write the results to this HDF5 file.") var out: String?
     @Option(help: "Write the top two eigenvectors as a direction file (HDF5, the reference's layout).") var eigenvectors: String?
+    @Option(help: "Also compute the convexity map (λmax, λmin at every point) of this surface file, as `terrain hessian-map --surface`.")
+    var map: String?
+    @Option(help: "Lanczos steps per point of the --map.") var mapIterations: Int = 20
     @Flag(help: "No progress on standard error.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         guard top >= 0 else { throw ValidationError("--top must be 0 or more, not \(top)") }
         guard bottom >= 0 else { throw ValidationError("--bottom must be 0 or more, not \(bottom)") }
-        guard top + bottom > 0 || trace || density || eigenvectors != nil else {
-            throw ValidationError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density or --eigenvectors")
+        guard top + bottom > 0 || trace || density || eigenvectors != nil || map != nil else {
+            throw ValidationError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density, --eigenvectors or --map")
         }
         guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1, not \(maxIterations)") }
         guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a number ≥ 0, not \(tolerance)") }
@@ -197,6 +200,18 @@ struct Hessian: ParsableCommand {
             if let out {
                 try file.write(to: out)
                 print("written to \(out)")
+            }
+            if let map {
+                // The same Hessian at every point of a surface: `terrain hessian-map` with these options.
+                print("\nconvexity map of \(map)")
+                var arguments = ["--surface", map, "--checkpoint", checkpoint, "--parameters", parameters.rawValue,
+                                 "--iterations", "\(mapIterations)", "--tolerance", "\(tolerance)", "--seed", "\(seed)",
+                                 "--data", evaluation.data, "--batch-size", "\(evaluation.batchSize)",
+                                 "--subset-seed", "\(evaluation.subsetSeed)", "--spread", evaluation.spread.rawValue]
+                if let dataset = evaluation.dataset { arguments += ["--dataset", dataset] }
+                if let subset = evaluation.subset { arguments += ["--subset", "\(subset)"] }
+                if quiet { arguments.append("--quiet") }
+                try HessianMap.parse(arguments).run()
             }
         }
     }
