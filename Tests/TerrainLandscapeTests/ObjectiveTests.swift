@@ -52,4 +52,24 @@ struct ObjectiveTests {
         let wrong = ClosureObjective(groups: groups, initial: [1, 2], gradient: { _, _ in [1] }) { w, _ in ObjectiveValue(loss: w[0]) }
         #expect(throws: LandscapeError.self) { try wrong.gradient(.train) }
     }
+
+    /// A linear model under mean squared error is a quadratic ½θᵀAθ + bᵀθ + c in θ = (w, b):
+    /// its Hessian is exactly A = 2·mean([[x², x], [x, 1]]), whatever θ and v.
+    @Test func quadraticObjectiveHasItsExactHessian() throws {
+        let data = SyntheticData.parabola(count: 37, seed: 3)
+        var g = SeededGenerator(seed: 8)
+        let objective = ModelObjective(model: Sequential<Double>(Linear(1, 1, generator: &g)),
+                                       data: DatasetPair(train: data, test: data), batchSize: 10)
+        let x = data.inputs.scalars.map(Double.init)
+        let n = Double(x.count)
+        let a = [[2 * x.map { $0 * $0 }.reduce(0, +) / n, 2 * x.reduce(0, +) / n],
+                 [2 * x.reduce(0, +) / n, 2.0]]
+        for v in [[1.0, 0.0], [0.0, 1.0], [0.3, -2.5]] {
+            let product = try objective.hessianVectorProduct(.train, v).product
+            for r in 0..<2 {
+                let expected = a[r][0] * v[0] + a[r][1] * v[1]
+                #expect(abs(product[r] - expected) <= 1e-12 * max(1, abs(expected)), "row \(r) for v = \(v)")
+            }
+        }
+    }
 }
