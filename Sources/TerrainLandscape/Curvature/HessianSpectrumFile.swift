@@ -70,11 +70,7 @@ public struct HessianSpectrumFile: Sendable, Equatable {
         guard (densityX == nil) == (density == nil), densityX?.count ?? 0 == density?.count ?? 0 else {
             throw LandscapeError.invalidRequest("the density needs as many values as grid points")
         }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial").path
-        do {
-            let file = try HDF5File(path: temporary, mode: .create)
+        try HDF5File.writeAtomically(to: path, what: "the Hessian spectrum") { file in
             // HDF5 keeps no empty dataset here: an empty list is simply absent.
             if !eigenvalues.isEmpty {
                 try file.write(eigenvalues, shape: [eigenvalues.count], to: "eigenvalues")
@@ -102,15 +98,6 @@ public struct HessianSpectrumFile: Sendable, Equatable {
             if let densitySteps { try file.setAttribute("density_steps", densitySteps) }
             try file.setAttribute("scale", "mean")
             try file.setAttribute("version", version)
-            try file.flush()
-            file.close()
-            guard rename(temporary, path) == 0 else {
-                throw LandscapeError.incompatibleFile(path, "cannot replace the file: \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            if error is LandscapeError { throw error }
-            throw LandscapeError.incompatibleFile(path, "cannot write the Hessian spectrum: \(error)")
         }
     }
 

@@ -9,9 +9,7 @@ public enum DirectionFile {
                              attributes: [String: String] = [:], to path: String) throws {
         let names = ["xdirection", "ydirection"]
         precondition(directions.count <= 2)
-        let temporary = path + ".partial"
-        do {
-            let file = try HDF5File(path: temporary, mode: .create)
+        try HDF5File.writeAtomically(to: path, what: "directions") { file in
             for (d, name) in zip(directions, names) {
                 for (k, group) in groups.filter(type.covers).enumerated() {
                     try file.write(Array(d.values[group.range]), shape: group.shape, to: "\(name)/\(k)")
@@ -19,15 +17,6 @@ public enum DirectionFile {
             }
             for (k, v) in attributes { try file.setAttribute(k, v) }
             try file.setAttribute("terrain.direction_type", type.rawValue)
-            file.close()
-            guard rename(temporary, path) == 0 else {
-                throw LandscapeError.incompatibleFile(path, "cannot replace the file: \(String(cString: strerror(errno)))")
-            }
-        } catch let error as LandscapeError {
-            throw error
-        } catch {
-            unlink(temporary)
-            throw LandscapeError.incompatibleFile(path, "cannot write directions: \(error)")
         }
     }
 

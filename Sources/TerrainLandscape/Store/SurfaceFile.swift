@@ -29,11 +29,7 @@ public struct SurfaceFile {
     /// Writes to a temporary file beside `path` and renames it over `path`: a kill at any moment
     /// leaves either the previous complete file or the new one.
     public func write(to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial").path
-        do {
-            let file = try HDF5File(path: temporary, mode: .create)
+        try HDF5File.writeAtomically(to: path, what: "the surface") { file in
             try file.write(grid.x, shape: [grid.x.count], to: "xcoordinates")
             if grid.isTwoDimensional { try file.write(grid.y, shape: [grid.y.count], to: "ycoordinates") }
             for q in SurfaceQuantity.allCases {
@@ -46,15 +42,6 @@ public struct SurfaceFile {
             }
             for (k, v) in textAttributes { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
-            try file.flush()
-            file.close()
-            guard rename(temporary, path) == 0 else {
-                throw LandscapeError.incompatibleFile(path, "cannot replace the file: \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            if error is LandscapeError { throw error }
-            throw LandscapeError.incompatibleFile(path, "cannot write the surface: \(error)")
         }
     }
 
