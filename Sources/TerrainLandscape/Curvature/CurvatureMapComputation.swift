@@ -86,15 +86,7 @@ public final class CurvatureMapComputation: GridComputation {
 
     /// The parameters at one grid point: θ + α·dx + β·dy.
     public func parameters(at point: Int) -> [Double] {
-        let (alpha, beta) = grid.coordinates(of: point)
-        var theta = center
-        let dx = xDirection.values
-        if let dy = yDirection?.values {
-            for i in theta.indices { theta[i] += alpha * dx[i] + beta * dy[i] }
-        } else {
-            for i in theta.indices { theta[i] += alpha * dx[i] }
-        }
-        return theta
+        grid.parameters(at: point, center: center, x: xDirection, y: yDirection)
     }
 
     /// Works on up to `threads` points at once from now on, one per thread, on replicas of the

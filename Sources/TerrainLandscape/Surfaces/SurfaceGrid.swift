@@ -27,3 +27,19 @@ public enum SurfaceQuantity: String, Sendable, CaseIterable, Codable {
         sets.flatMap { $0 == .train ? [trainLoss, trainAccuracy] : [testLoss, testAccuracy] }
     }
 }
+
+extension SurfaceGrid {
+    /// θ + α·dx + β·dy at one grid point, always from the centre (never by accumulating steps,
+    /// so a point's value does not depend on which points came before it).
+    public func parameters(at point: Int, center: [Double], x: Direction, y: Direction?) -> [Double] {
+        let (alpha, beta) = coordinates(of: point)
+        var theta = center
+        let dx = x.values
+        if let dy = y?.values {
+            for i in theta.indices { theta[i] += alpha * dx[i] + beta * dy[i] }
+        } else {
+            for i in theta.indices { theta[i] += alpha * dx[i] }
+        }
+        return theta
+    }
+}
