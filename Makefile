@@ -9,7 +9,7 @@ TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 
 # Debian packages the build, the tests and the demo need.
 # OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test.
-DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
+DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
                 openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core
 # PyTorch for the side-by-side benchmark (CPU wheel).
 TORCH := torch==2.13.0+cpu

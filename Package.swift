@@ -32,6 +32,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+        // oneDNN has no pkg-config file in Debian: the modulemap links libdnnl (and libgomp).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
@@ -39,7 +41,7 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
-        .target(name: "TerrainTensor", dependencies: ["CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
+        .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "TerrainNN", dependencies: ["TerrainTensor"]),
         .target(name: "TerrainData", dependencies: ["TerrainTensor", "CZlib"]),
         .target(name: "TerrainIO", dependencies: ["TerrainTensor", "CHDF5"]),

@@ -9,9 +9,14 @@ import TerrainModels
 let arguments = Set(CommandLine.arguments.dropFirst())
 let quick = arguments.contains("--quick")
 let repeats = quick ? 3 : 7
+/// `--only gemm,forward,train,surface,hessian,plot` runs a subset (all by default).
+let only: Set<String>? = CommandLine.arguments.firstIndex(of: "--only").flatMap { i in
+    i + 1 < CommandLine.arguments.count ? Set(CommandLine.arguments[i + 1].split(separator: ",").map(String.init)) : nil
+}
+func runs(_ part: String) -> Bool { only?.contains(part) ?? true }
 
 // GEMM: a 2048³ SGEMM through the back end (2·n³ flops).
-do {
+if runs("gemm") {
     let n = 2048
     var g = SeededGenerator(seed: 1)
     let a = Tensor<Float>.randomNormal(shape: [n, n], generator: &g)
@@ -24,7 +29,7 @@ let spec = ModelSpec(architecture: "resnet20", inputShape: [3, 32, 32], outputs:
 let model: Module<Float> = try spec.build()
 
 // ResNet-20 evaluation forward, batch 256, CIFAR-shaped input.
-do {
+if runs("forward") {
     var g = SeededGenerator(seed: 2)
     let x = Tensor<Float>.randomNormal(shape: [256, 3, 32, 32], generator: &g)
     model.setTraining(false)
@@ -34,7 +39,7 @@ do {
 }
 
 // ResNet-20 training step, batch 128: forward, cross-entropy, backward, SGD update.
-do {
+if runs("train") {
     var g = SeededGenerator(seed: 3)
     let x = Tensor<Float>.randomNormal(shape: [128, 3, 32, 32], generator: &g)
     let labels = (0..<128).map { Int32($0 % 10) }
@@ -52,10 +57,10 @@ do {
 }
 
 // A 2D loss surface of ResNet-20 on 1,000 CIFAR-shaped images (SurfaceBenchmark.swift).
-try surfaceBenchmark(side: quick ? 3 : 5)
+if runs("surface") { try surfaceBenchmark(side: quick ? 3 : 5) }
 
 // Hessian-vector products of ResNet-20 on 1,000 CIFAR-shaped images (HessianBenchmark.swift).
-try hessianBenchmark(repeats: quick ? 1 : 3)
+if runs("hessian") { try hessianBenchmark(repeats: quick ? 1 : 3) }
 
 // Every figure of a 251x251 surface (PlotBenchmark.swift).
-try plotBenchmark()
+if runs("plot") { try plotBenchmark() }

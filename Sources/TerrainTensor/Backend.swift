@@ -42,6 +42,9 @@ public protocol Backend: Sendable {
     func conv2d<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?, geometry: Conv2dGeometry) -> Tensor<T>
     func conv2dBackward<T: TensorScalar>(input x: Tensor<T>, weight: Tensor<T>, gradient gy: Tensor<T>,
                                          geometry: Conv2dGeometry, needsInputGradient: Bool) -> Conv2dGradients<T>
+    /// dL/dx alone (convᵀ(dL/dy, W)) for an input of shape `inputShape`.
+    func conv2dBackwardData<T: TensorScalar>(gradient gy: Tensor<T>, weight: Tensor<T>, inputShape: [Int],
+                                             geometry: Conv2dGeometry) -> Tensor<T>
     func maxPool2d<T: TensorScalar>(_ x: Tensor<T>, geometry: Pool2dGeometry) -> (output: Tensor<T>, argmax: [Int32])
     func maxPool2dBackward<T: TensorScalar>(gradient gy: Tensor<T>, argmax: [Int32], inputShape: [Int]) -> Tensor<T>
     /// y[o] = x[argmax[o]]: max pooling linearized at a recorded arg-max (the transpose of

@@ -292,6 +292,28 @@ struct HessianVectorProductTests {
         #expect(Self.norm(b.product) > 0)
     }
 
+    /// The product alone (the curvature algorithms' call, which skips the weight-gradient
+    /// products) is the full call's product, bit for bit, in Float as in Double; the model's
+    /// gradient accumulation is back on afterwards.
+    @Test func productWithoutGradientIsTheSame() throws {
+        func check<S: TensorScalar>(_: S.Type) throws {
+            var g = SeededGenerator(seed: 18)
+            let model = Sequential<S>(Conv2d(2, 4, kernel: 3, padding: 1, generator: &g), BatchNorm(4), ReLU(),
+                                      Conv2d(4, 4, kernel: 3, stride: 2, padding: 1, generator: &g), Tanh(),
+                                      Flatten(), Linear(4 * 4 * 4, 3, generator: &g))
+            let objective = ModelObjective(model: model, data: Self.dataset(sampleShape: [2, 8, 8], count: 11), batchSize: 4)
+            let v = Self.randomDirection(objective, seed: 19)
+            let full = try objective.hessianVectorProduct(.train, v)
+            let alone = try objective.hessianVectorProduct(.train, applyingTo: v)
+            #expect(alone.product == full.product)
+            #expect(alone.value.loss == full.value.loss)
+            #expect(model.computesParameterGradients)
+            #expect(try objective.hessianVectorProduct(.train, v).gradient == full.gradient)
+        }
+        try check(Double.self)
+        try check(Float.self)
+    }
+
     /// `.matricesOnly` covers the tensors of 2 or more dimensions: its products are the full
     /// products restricted to them, with v zero on biases and batch-norm parameters.
     @Test func matricesOnlySelection() throws {

@@ -67,6 +67,6 @@ public final class HessianOperator: SymmetricOperator {
         guard v.count == dimension else {
             throw LandscapeError.invalidRequest("a vector of length \(v.count) for a Hessian operator of dimension \(dimension)")
         }
-        return restrict(try objective.hessianVectorProduct(set, expand(v)).product)
+        return restrict(try objective.hessianVectorProduct(set, applyingTo: expand(v)).product)
     }
 }

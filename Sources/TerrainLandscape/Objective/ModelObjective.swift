@@ -113,6 +113,19 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// tangents, gradients and curvatures are cleared.
     public func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double]) throws
         -> (value: ObjectiveValue, gradient: [Double], product: [Double]) {
+        let result = try hessianVectorProduct(set, v, needsGradient: true)
+        return (result.value, result.gradient ?? [], result.product)
+    }
+
+    public func hessianVectorProduct(_ set: EvaluationSet, applyingTo v: [Double]) throws
+        -> (value: ObjectiveValue, product: [Double]) {
+        let result = try hessianVectorProduct(set, v, needsGradient: false)
+        return (result.value, result.product)
+    }
+
+    /// Without `needsGradient` the model skips its weight-gradient products (only R{∂L/∂p} is kept).
+    private func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double], needsGradient: Bool) throws
+        -> (value: ObjectiveValue, gradient: [Double]?, product: [Double]) {
         guard v.count == groups.scalarCount else {
             throw LandscapeError.invalidRequest("a direction of \(v.count) values for \(groups.scalarCount) parameters")
         }
@@ -121,9 +134,11 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         let wasTraining = model.isTraining, wasRecording = model.isRecording
         model.setTraining(false)
         model.setRecording(true)
+        model.setParameterGradients(needsGradient)
         defer {
             model.clearTangents()
             model.zeroGradients()
+            model.setParameterGradients(true)
             model.setRecording(wasRecording)
             model.setTraining(wasTraining)
         }
@@ -170,7 +185,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         }
         let value = ObjectiveValue(loss: lossSum / Double(data.count),
                                    accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
-        return (value, gradient, product)
+        return (value, needsGradient ? gradient : nil, product)
     }
 
     /// `TaskLoss.compute` with the gradient's tangent: cross-entropy for classes, MSE for values.

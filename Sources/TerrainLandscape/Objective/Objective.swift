@@ -42,6 +42,19 @@ public protocol TwiceDifferentiableObjective: DifferentiableObjective {
     /// and the gradient's and product's entries there are zero.
     func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double]) throws
         -> (value: ObjectiveValue, gradient: [Double], product: [Double])
+
+    /// H·v and the loss without the gradient, for the curvature algorithms: an implementation
+    /// may skip the gradient's own work. By default, `hessianVectorProduct` without its gradient.
+    func hessianVectorProduct(_ set: EvaluationSet, applyingTo v: [Double]) throws
+        -> (value: ObjectiveValue, product: [Double])
+}
+
+extension TwiceDifferentiableObjective {
+    public func hessianVectorProduct(_ set: EvaluationSet, applyingTo v: [Double]) throws
+        -> (value: ObjectiveValue, product: [Double]) {
+        let result = try hessianVectorProduct(set, v)
+        return (result.value, result.product)
+    }
 }
 
 /// One named tensor of an objective's flat parameter vector.

@@ -15,6 +15,10 @@ open class Module<Scalar: TensorScalar> {
     /// Whether forward passes keep what backward passes need. Evaluation-only work (a loss
     /// surface) turns this off to save memory.
     public private(set) var isRecording = true
+    /// Whether backward passes add ∂L/∂p to the parameters' `gradient`s. A Hessian-vector product
+    /// that needs only R{∂L/∂p} turns this off: the large layers then skip their weight-gradient
+    /// products in the ordinary backward pass (a ninth of a convolution's HVP work).
+    public private(set) var computesParameterGradients = true
 
     public init() {}
 
@@ -65,6 +69,12 @@ open class Module<Scalar: TensorScalar> {
         isRecording = recording
         if !recording { forgetRecordedState() }
         for child in children { child.module.setRecording(recording) }
+    }
+
+    /// Switches the accumulation of parameter gradients on or off for the whole tree.
+    public func setParameterGradients(_ on: Bool) {
+        computesParameterGradients = on
+        for child in children { child.module.setParameterGradients(on) }
     }
 
     /// Drops tensors kept for the backward pass. Subclasses that keep state override this.

@@ -63,7 +63,9 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
         guard let x = input else { fatalError("Conv2d.backwardTangent without a recorded forwardTangent") }
         let backend = Backends.current
-        let gx = backward(g)
+        let gx = computesParameterGradients
+            ? backward(g)
+            : backend.conv2dBackwardData(gradient: g, weight: weight.value, inputShape: x.shape, geometry: geometry)
         var gxDot: Tensor<Scalar>?
         if let gDot {
             // convᵀ(ġ, W), ∂W(ġ, x) and Σ ġ in one backward pass.

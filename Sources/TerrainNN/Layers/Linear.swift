@@ -60,7 +60,7 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
         guard let x = input else { fatalError("Linear.backwardTangent without a recorded forwardTangent") }
         let backend = Backends.current
-        let gx = backward(g)
+        let gx = computesParameterGradients ? backward(g) : backend.matmul(g, weight.value, transposeA: false, transposeB: false)
         if let curvature = addTangents(gDot.map { backend.matmul($0, x, transposeA: true, transposeB: false) },
                                        inputTangent.map { backend.matmul(g, $0, transposeA: true, transposeB: false) }) {
             weight.accumulateCurvature(curvature)

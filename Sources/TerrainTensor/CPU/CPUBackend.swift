@@ -1,3 +1,4 @@
+import Foundation
 import Numerics
 
 /// The CPU back end: OpenBLAS for matrix products, Swift kernels for the rest, threads from
@@ -6,8 +7,24 @@ import Numerics
 /// Every method is pre-specialized for `Float` and `Double`: calls through `any Backend` land in
 /// concrete code, so the per-element loops run at native speed.
 public struct CPUBackend: Backend {
-    public init() {}
-    public var name: String { "cpu" }
+    /// How Float convolutions are computed (Double ones always use im2col + GEMM).
+    public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+        /// oneDNN's direct kernels in its blocked layout: the fastest on x86 (the default).
+        case oneDNN = "onednn"
+        /// Column matrices and OpenBLAS GEMMs: the portable reference.
+        case im2col
+    }
+
+    public var convolution: ConvolutionAlgorithm
+
+    /// `TERRAIN_CONV=im2col` in the environment selects the reference convolutions.
+    public init(convolution: ConvolutionAlgorithm? = nil) {
+        self.convolution = convolution
+            ?? getenv("TERRAIN_CONV").flatMap { ConvolutionAlgorithm(rawValue: String(cString: $0).lowercased()) }
+            ?? .oneDNN
+    }
+
+    public var name: String { convolution == .oneDNN ? "cpu" : "cpu (im2col convolutions)" }
 
     /// Elements per parallel chunk of an elementwise kernel.
     static let elementwiseGrain = 1 << 16

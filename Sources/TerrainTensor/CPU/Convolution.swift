@@ -1,4 +1,6 @@
-/// 2D convolution as im2col + GEMM, one image per parallel chunk.
+/// 2D convolution. Float convolutions run oneDNN's direct kernels (`OneDNNConvolution.swift`)
+/// unless `CPUBackend.convolution` is `.im2col`; Double ones, and any shape oneDNN declines, run
+/// im2col + GEMM, one image per parallel chunk:
 ///
 /// For image n with input [C, H, W] and weights [F, C, kh, kw], the column matrix is
 /// col[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j] (zero outside), and
@@ -10,6 +12,10 @@ extension CPUBackend {
         var y = Tensor<T>(uninitializedShape: [dims.n, dims.f, dims.oh, dims.ow])
         let xp = x.pointer, wp = weight.pointer, yp = y.mutablePointer()
         let bp = bias?.pointer
+        if convolution == .oneDNN, T.self == Float.self,
+           OneDNN.forward(xp, weight: wp, bias: bp.map { UnsafeRawPointer($0) }, into: yp, dims) {
+            return y
+        }
         Parallel.forEach(chunks: dims.n) { n in
             let image = xp + n * dims.imageSize
             let out = yp + n * dims.f * dims.outSpatial
@@ -35,6 +41,15 @@ extension CPUBackend {
         precondition(gy.shape == [dims.n, dims.f, dims.oh, dims.ow], "conv2d backward: gradient \(gy.shape) for output [\(dims.n), \(dims.f), \(dims.oh), \(dims.ow)]")
         var gx: Tensor<T>? = needsInputGradient ? Tensor<T>(uninitializedShape: x.shape) : nil
         let gxp = gx?.mutablePointer()
+        if convolution == .oneDNN, T.self == Float.self {
+            var partials = Tensor<T>(uninitializedShape: [OneDNN.chunkCount(dims), dims.f * dims.k])
+            let pp = partials.mutablePointer()
+            if OneDNN.backwardWeights(x.pointer, gradient: gy.pointer, partials: pp, dims),
+               gxp.map({ OneDNN.backwardData(gy.pointer, weight: weight.pointer, into: $0, dims) }) ?? true {
+                return Conv2dGradients(input: gx, weight: Self.sumOfRows(partials).reshaped(weight.shape),
+                                       bias: sumPerFeature(gy))
+            }
+        }
         // Weight gradients are summed per fixed group of images, then the groups in order:
         // the same additions whatever the thread count.
         let group = 8
@@ -69,13 +84,47 @@ extension CPUBackend {
                 }
             }
         }
-        var gw = Tensor<T>(zeros: weight.shape)
-        let gwp = gw.mutablePointer()
-        for gi in 0..<groups {
-            let partial = pp + gi * dims.f * dims.k
-            for i in 0..<(dims.f * dims.k) { gwp[i] += partial[i] }
+        return Conv2dGradients(input: gx, weight: Self.sumOfRows(partials).reshaped(weight.shape), bias: sumPerFeature(gy))
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func conv2dBackwardData<T: TensorScalar>(gradient gy: Tensor<T>, weight: Tensor<T>, inputShape: [Int],
+                                                    geometry g: Conv2dGeometry) -> Tensor<T> {
+        let dims = ConvDims(input: inputShape, weight: weight.shape, geometry: g)
+        precondition(gy.shape == [dims.n, dims.f, dims.oh, dims.ow], "conv2d backward: gradient \(gy.shape) for output [\(dims.n), \(dims.f), \(dims.oh), \(dims.ow)]")
+        var gx = Tensor<T>(uninitializedShape: inputShape)
+        let gxp = gx.mutablePointer(), wp = weight.pointer, gp = gy.pointer
+        if convolution == .oneDNN, T.self == Float.self, OneDNN.backwardData(gp, weight: wp, into: gxp, dims) {
+            return gx
         }
-        return Conv2dGradients(input: gx, weight: gw, bias: sumPerFeature(gy))
+        Parallel.forEach(chunks: dims.n) { n in
+            let gOut = gp + n * dims.f * dims.outSpatial, gImage = gxp + n * dims.imageSize
+            if dims.isPointwise {
+                T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
+                       alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
+                       beta: 0, c: gImage, ldc: dims.outSpatial)
+            } else {
+                let colGrad = TensorStorage<T>(uninitializedCount: dims.k * dims.outSpatial)
+                T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
+                       alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
+                       beta: 0, c: colGrad.pointer, ldc: dims.outSpatial)
+                col2im(colGrad.pointer, into: gImage, dims)
+            }
+        }
+        return gx
+    }
+
+    /// Σᵢ rows[i] as a vector, adding the rows in order (a deterministic reduction).
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func sumOfRows<T: TensorScalar>(_ rows: Tensor<T>) -> Tensor<T> {
+        let (count, width) = (rows.shape[0], rows.shape[1])
+        var sum = Tensor<T>(zeros: [width])
+        let sp = sum.mutablePointer(), rp = rows.pointer
+        for r in 0..<count {
+            let row = rp + r * width
+            for i in 0..<width { sp[i] += row[i] }
+        }
+        return sum
     }
 
     /// Calls `body` with the column matrix of one image (the image itself for 1x1 convolutions).
