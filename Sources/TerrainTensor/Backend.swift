@@ -42,6 +42,19 @@ public protocol Backend: Sendable {
     func conv2d<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?, geometry: Conv2dGeometry) -> Tensor<T>
     func conv2dBackward<T: TensorScalar>(input x: Tensor<T>, weight: Tensor<T>, gradient gy: Tensor<T>,
                                          geometry: Conv2dGeometry, needsInputGradient: Bool) -> Conv2dGradients<T>
+    /// Evaluation-mode batch normalization's R-operator forward, in one sweep:
+    /// ẏ = a·ẋ + γ̇·(x − μ)·r + β̇ per feature (r = 1/√(v+ε), a = γ·r); nil tangents are zero.
+    func batchNormEvaluationTangent<T: TensorScalar>(input x: Tensor<T>, inputTangent xDot: Tensor<T>?,
+                                                     statistics: BatchNormEvaluationStatistics<T>,
+                                                     gammaTangent: Tensor<T>?, betaTangent: Tensor<T>?) -> Tensor<T>
+    /// Evaluation-mode batch normalization's backward pass and its R-operator, in one sweep:
+    /// dx = a·g, dγ = Σ g·x̂, dβ = Σ g (when `parameterGradients`), R{dx} = a·ġ + γ̇·r·g,
+    /// R{dγ} = Σ (ġ·x̂ + r·g·ẋ), R{dβ} = Σ ġ, with x̂ = (x − μ)·r and sums over all axes but 1.
+    func batchNormEvaluationTangentBackward<T: TensorScalar>(input x: Tensor<T>, inputTangent xDot: Tensor<T>?,
+                                                             gradient g: Tensor<T>, gradientTangent gDot: Tensor<T>?,
+                                                             statistics: BatchNormEvaluationStatistics<T>,
+                                                             gammaTangent: Tensor<T>?, parameterGradients: Bool)
+        -> BatchNormTangentGradients<T>
     /// dL/dx alone (convᵀ(dL/dy, W)) for an input of shape `inputShape`.
     func conv2dBackwardData<T: TensorScalar>(gradient gy: Tensor<T>, weight: Tensor<T>, inputShape: [Int],
                                              geometry: Conv2dGeometry) -> Tensor<T>
@@ -134,6 +147,27 @@ public struct BatchNormGradients<T: TensorScalar> {
     public init(input: Tensor<T>, gamma: Tensor<T>, beta: Tensor<T>) {
         self.input = input; self.gamma = gamma; self.beta = beta
     }
+}
+
+/// The per-feature constants of an evaluation-mode batch normalization: μ, r = 1/√(v+ε), a = γ·r.
+public struct BatchNormEvaluationStatistics<T: TensorScalar> {
+    public var mean: Tensor<T>
+    public var invStd: Tensor<T>
+    public var scale: Tensor<T>
+    public init(mean: Tensor<T>, invStd: Tensor<T>, scale: Tensor<T>) {
+        self.mean = mean; self.invStd = invStd; self.scale = scale
+    }
+}
+
+/// What `batchNormEvaluationTangentBackward` returns (gradients nil when not asked for,
+/// R{dx} nil when ġ and γ̇ are both zero).
+public struct BatchNormTangentGradients<T: TensorScalar> {
+    public var input: Tensor<T>
+    public var inputTangent: Tensor<T>?
+    public var gamma: Tensor<T>?
+    public var beta: Tensor<T>?
+    public var gammaCurvature: Tensor<T>?
+    public var betaCurvature: Tensor<T>?
 }
 
 public struct LossResult<T: TensorScalar> {

@@ -106,31 +106,15 @@ public final class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
         return backend.featureAffine(gy, scale: evalScale!, shift: Tensor(zeros: [features]))
     }
 
-    /// 1/s per feature, and x̂ = (x − μ)/s from the running statistics.
-    private func runningNormalization(_ x: Tensor<Scalar>) -> (invStd: [Double], xhat: Tensor<Scalar>) {
-        let mean = runningMean.value.scalars, variance = runningVariance.value.scalars
-        let invStd = (0..<features).map { 1 / (Double(variance[$0]) + epsilon).squareRoot() }
-        let xhat = Backends.current.featureAffine(
-            x, scale: Tensor(shape: [features], scalars: invStd.map { Scalar($0) }),
-            shift: Tensor(shape: [features], scalars: (0..<features).map { Scalar(-Double(mean[$0]) * invStd[$0]) }))
-        return (invStd, xhat)
-    }
-
     override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
         precondition(!isTraining, "BatchNorm supports Hessian-vector products in evaluation mode only (running "
                      + "statistics); the Hessian is defined in evaluation mode here: call setTraining(false)")
         requireRecordingForTangents()
-        let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        // γ·ẋ/s: the forward pass's own scale.
-        var yDot = xDot.map { backend.featureAffine($0, scale: evalScale!, shift: Tensor(zeros: [features])) }
-        if weight.tangent != nil || bias.tangent != nil {
-            // γ̇·x̂ + β̇
-            let affine = backend.featureAffine(runningNormalization(x).xhat, scale: weight.tangent ?? Tensor(zeros: [features]),
-                                               shift: bias.tangent ?? Tensor(zeros: [features]))
-            yDot = addTangents(yDot, affine)
-        }
+        guard xDot != nil || weight.tangent != nil || bias.tangent != nil else { return (y, nil) }
+        let yDot = Backends.current.batchNormEvaluationTangent(input: x, inputTangent: xDot, statistics: evaluationStatistics(),
+                                                               gammaTangent: weight.tangent, betaTangent: bias.tangent)
         return (y, yDot)
     }
 
@@ -138,26 +122,22 @@ public final class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
         guard let x = input, !usedBatchStatistics else {
             fatalError("BatchNorm.backwardTangent without an evaluation-mode forwardTangent")
         }
-        let backend = Backends.current
-        let gx = backward(g)
-        let (invStd, xhat) = runningNormalization(x)
-        let zero = Tensor<Scalar>(zeros: [features])
-        // R{dx} = γ·ġ/s + γ̇·g/s
-        var gxDot = gDot.map { backend.featureAffine($0, scale: evalScale!, shift: zero) }
-        if let gammaDot = weight.tangent {
-            let scale = Tensor<Scalar>(shape: [features], scalars: (0..<features).map { Scalar(Double(gammaDot[flat: $0]) * invStd[$0]) })
-            gxDot = addTangents(gxDot, backend.featureAffine(g, scale: scale, shift: zero))
-        }
-        // R{dγ} = Σ ġ·x̂ + (Σ g·ẋ)/s, R{dβ} = Σ ġ
-        var gammaCurvature = gDot.map { backend.sumPerFeature(backend.multiply($0, xhat)) }
-        if let xDot = inputTangent {
-            let sums = backend.sumPerFeature(backend.multiply(g, xDot)).reshaped([1, features])
-            let scaled = backend.featureAffine(sums, scale: Tensor(shape: [features], scalars: invStd.map { Scalar($0) }), shift: zero)
-            gammaCurvature = addTangents(gammaCurvature, scaled.reshaped([features]))
-        }
-        if let gammaCurvature { weight.accumulateCurvature(gammaCurvature) }
-        if let gDot { bias.accumulateCurvature(backend.sumPerFeature(gDot)) }
-        return (gx, gxDot)
+        let r = Backends.current.batchNormEvaluationTangentBackward(
+            input: x, inputTangent: inputTangent, gradient: g, gradientTangent: gDot, statistics: evaluationStatistics(),
+            gammaTangent: weight.tangent, parameterGradients: computesParameterGradients)
+        if let gamma = r.gamma { weight.accumulateGradient(gamma) }
+        if let beta = r.beta { bias.accumulateGradient(beta) }
+        if let c = r.gammaCurvature { weight.accumulateCurvature(c) }
+        if let c = r.betaCurvature { bias.accumulateCurvature(c) }
+        return (r.input, r.inputTangent)
+    }
+
+    /// μ, 1/√(v+ε) from the running statistics, and the forward pass's own γ/√(v+ε).
+    private func evaluationStatistics() -> BatchNormEvaluationStatistics<Scalar> {
+        let variance = runningVariance.value.scalars
+        let invStd = (0..<features).map { Scalar(1 / (Double(variance[$0]) + epsilon).squareRoot()) }
+        return BatchNormEvaluationStatistics(mean: runningMean.value, invStd: Tensor(shape: [features], scalars: invStd),
+                                             scale: evalScale!)
     }
 
     override public func forgetRecordedState() { input = nil; evalScale = nil; inputTangent = nil }
