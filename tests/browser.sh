@@ -33,13 +33,13 @@ print(html.unescape(m.group(1)) if m else '{}')"
 }
 # expect_page NAME JSON PYTHON: runs PYTHON with `c` = the self-check; passes when it returns.
 expect_page() {
-  local name=$1 json=$2 code=$3
+  local name=$1 json=$2 code=$3; shift 3
   check "$name" python3 -c "
 import json, sys
 c = json.loads(sys.argv[1])
 if not c.get('ready'): sys.exit('the page did not report ready: %r' % c)
 assert c['errors'] == [], c['errors']
-$code" "$json"
+$code" "$json" "$@"
 }
 # No 'Uncaught' error in what Chromium printed from the page's console.
 console_clean() { ! grep -E "CONSOLE.*(Uncaught|Error)" "$work/chrome.err"; }
@@ -85,10 +85,15 @@ assert c['frameCount'] == 3 and a['frame'] == 0 and b['frame'] == 2, t
 assert a['labels'] == ['epoch 0'] and b['labels'] == ['epoch 2'], t
 assert a['hashes'][0].split('/')[0] != b['hashes'][0].split('/')[0], 'same 3D pixels'
 assert a['hashes'][0].split('/')[1] != b['hashes'][0].split('/')[1], 'same map pixels'"
-expect_page "frames: play steps on, the colour map recolours" "$json" "
+expect_page "frames: play steps on; colour map, z max and log z redraw" "$json" "
 t = c['selftest']
 assert t['afterPlay']['frame'] != t['afterSlider']['frame'], t
-assert t['afterColorMap']['hashes'] != t['afterPlay']['hashes'], t"
+assert t['afterColorMap']['hashes'] != t['afterPlay']['hashes'], t
+assert t['afterClip']['hashes'] != t['afterColorMap']['hashes'], t
+assert t['afterLog']['hashes'] != t['afterClip']['hashes'] and c['logarithmic'] is False, t"
+expect_page "frames: hovering the map reads out the point and its values" "$json" "
+h = c['selftest']['hover']
+assert h.startswith('α = ') and ', β = ' in h and 'train loss' in h and 'test accuracy' in h and '%' in h, h"
 check "frames: Chromium's console shows no error" console_clean
 
 json=$(selfcheck "file://$pages/compare.html#selftest")
@@ -99,9 +104,28 @@ for p in c['panels']:
 json=$(selfcheck "file://$pages/traj.html#frame=0")
 expect_page "trajectory: drawn with the magma map" "$json" "
 assert c['colorMap'] == 'magma' and c['panels'][0]['surface3d']['colours'] > 100, c"
-json=$(selfcheck "file://$pages/interp.html")
-expect_page "1D: the curve is drawn, no 3D view" "$json" "
-p = c['panels'][0]; assert p['surface3d'] is None and p['curve']['drawn'] > 1000, p"
+json=$(selfcheck "file://$pages/interp.html#selftest")
+expect_page "1D: the curve is drawn, no 3D view, values on hover" "$json" "
+p = c['panels'][0]; assert p['surface3d'] is None and p['curve']['drawn'] > 1000, p
+assert c['selftest']['hover'].startswith('α = ') and 'train loss' in c['selftest']['hover'], c['selftest']"
+# Points not computed (NaN) and diverged (+inf) are holes in 3D, not a failure (h5py writes them).
+if python3 -c "import h5py, numpy" 2>/dev/null; then
+  check "a surface with holes" python3 -c "
+import h5py, numpy as np, shutil
+shutil.copy('$data/e2.h5', '$data/holes.h5')
+with h5py.File('$data/holes.h5', 'r+') as f:
+    for k in ['train_loss', 'test_loss']:
+        z = f[k][:]; z[2:5, 3:7] = np.nan; z[9:, 10:] = np.inf; f[k][...] = z"
+  "$terrain" view "$data/e2.h5" --out "$pages/full.html" >/dev/null
+  "$terrain" view "$data/holes.h5" --out "$pages/holes.html" >/dev/null
+  full=$(selfcheck "file://$pages/full.html")
+  json=$(selfcheck "file://$pages/holes.html")
+  expect_page "holes: drawn, with fewer 3D pixels than the whole surface" "$json" "
+full = json.loads(sys.argv[2])['panels'][0]['surface3d']['drawn']
+s = c['panels'][0]['surface3d']; assert 1000 < s['drawn'] < full, (s, full)" "$full"
+else
+  echo "  skip  holes (python3 h5py not installed)"
+fi
 
 # Screenshots: what a person sees. The 3D view's area must hold a real picture.
 check "screenshot of the frames page" chrome --virtual-time-budget=6000 --screenshot="$work/frames.png" "file://$pages/frames.html#frame=1"

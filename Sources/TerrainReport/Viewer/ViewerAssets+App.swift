@@ -251,7 +251,8 @@ extension ViewerAssets {
       }
 
       // #selftest: move the frame slider to the last frame, press play for a while, change the
-      // colour map, recording the frame, labels and pixel hashes at each step; then hover.
+      // colour map, lower z max, flip log z, recording the frame, labels and pixel hashes at
+      // each step; then hover the map and record the readout.
       selfTest() {
         const snap = () => {
           const c = this.selfCheck();
@@ -264,6 +265,12 @@ extension ViewerAssets {
           const other = this.data.colorMapOrder.find((m) => m !== this.state.map);
           this.mapSelect.value = other; this.mapSelect.dispatchEvent(new Event("change", { bubbles: true }));
           result.afterColorMap = snap();
+          this.clipSlider.value = "0.5"; this.clipSlider.dispatchEvent(new Event("input", { bubbles: true }));
+          result.afterClip = snap();
+          if (!this.logBox.disabled) {
+            this.logBox.checked = !this.logBox.checked; this.logBox.dispatchEvent(new Event("change", { bubbles: true }));
+            result.afterLog = snap();
+          }
           // The mouse over the middle of the first map (or curve): the readout names the point.
           const view = this.panels[0].contour || this.panels[0].curve, box = view.canvas.getBoundingClientRect();
           view.canvas.dispatchEvent(new MouseEvent("mousemove", { clientX: box.left + box.width / 2, clientY: box.top + box.height / 2, bubbles: true }));
