@@ -10,8 +10,9 @@ import TerrainLandscape
 ///
 /// The page reports on itself for tests: after drawing it fills `<pre id="terrain-selfcheck">`
 /// with JSON (WebGL available, pixels drawn per canvas and their hash, the frame and its label,
-/// every console error); `#frame=N` opens at frame N; `#selftest` moves the frame slider and
-/// presses play, and records the same facts before and after.
+/// every console error). The URL's fragment sets the start: `#frame=N`, `#quantity=test_loss`,
+/// `#colormap=magma` (joined with `&`); `#selftest` then drives the controls (frame slider, play,
+/// colour map, z max, log z, a mouse move over the map) and records the same facts after each.
 public enum ViewerPage {
     public static func html(for document: ViewerDocument) throws -> String {
         guard !document.surfaces.isEmpty, document.surfaces.allSatisfy({ !$0.frames.isEmpty }) else {
