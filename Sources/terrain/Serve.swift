@@ -6,9 +6,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a folder of runs in the browser: runs, surfaces (in the viewer), figures, metrics and reports.",
         discussion: """
-        Only files under FOLDER are served (no '..', no symbolic link out of it, no hidden \\
-        files), and only these types: .h5, .png, .svg, .pdf, .html, .csv, .json, .jsonl, .txt, \\
-        .npz, .vtp, .vts. It listens on 127.0.0.1 unless --host says otherwise; --port 0 takes \\
+        Only files under FOLDER are served (no '..', no symbolic link out of it, no hidden \
+        files), and only these types: .h5, .png, .svg, .pdf, .html, .csv, .json, .jsonl, .txt, .log, .md, \
+        .npz, .vtp, .vts. It listens on 127.0.0.1 unless --host says otherwise; --port 0 takes \
         any free port. Stop it with Ctrl-C.
         """)
 

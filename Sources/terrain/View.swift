@@ -8,10 +8,10 @@ struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an interactive viewer: one self-contained HTML page with 3D and contour views of surface files.",
         discussion: """
-        The page needs no network and no other file: open it in any browser with WebGL. The 3D \\
-        view rotates (drag), zooms (wheel), takes a log z axis, a colour map and a z max (clip); \\
-        the contour view shows the training path when the file holds one and the values under \\
-        the mouse. Several files are shown side by side on one colour scale; with --frames they \\
+        The page needs no network and no other file: open it in any browser with WebGL. The 3D \
+        view rotates (drag), zooms (wheel), takes a log z axis, a colour map and a z max (clip); \
+        the contour view shows the training path when the file holds one and the values under \
+        the mouse. Several files are shown side by side on one colour scale; with --frames they \
         become the frames of one panel, stepped through with a slider or the play button.
         """)
 
