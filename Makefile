@@ -8,9 +8,10 @@ MPI_BUILD := .build-mpi
 TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 
 # Debian packages the build, the tests and the demo need.
-# OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test.
+# OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test; Chromium
+# and curl for the viewer's and the server's tests in a real browser (tests/browser.sh).
 DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
-                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core
+                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core chromium curl
 # PyTorch for the side-by-side benchmark (CPU wheel).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench
@@ -47,6 +48,7 @@ test: deps
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
+	bash tests/browser.sh $(TERRAIN)
 	@if command -v mpirun >/dev/null; then bash tests/mpi.sh; else echo "mpi: skipped (no mpirun)"; fi
 
 # Distributed surfaces under `mpirun -n 2`, against one process.

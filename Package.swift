@@ -10,7 +10,9 @@ import PackageDescription
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
 //   TerrainPlot    figures drawn with Cairo (PNG, SVG, PDF) from plain arrays: no landscape types
-//   TerrainReport  which figures fit a landscape file, and the pages that show them
+//   TerrainReport  which figures fit a landscape file, and the pages that show them (the viewer)
+//   TerrainServe   `terrain serve`: a local web server over a folder of runs (Hummingbird);
+//                  kept out of the library product so that only the program links SwiftNIO
 //   terrain        the command-line program
 //
 // The trait `MPI` (off by default: `swift build --traits MPI`) adds OpenMPI through the
@@ -29,6 +31,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // No default traits: neither swift-configuration nor full Foundation is needed here.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
@@ -53,8 +57,9 @@ let package = Package(
         ]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
+        .target(name: "TerrainServe", dependencies: ["TerrainReport", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport",
+            "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport", "TerrainServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"], path: "Benchmarks/terrain-bench"),
@@ -66,5 +71,6 @@ let package = Package(
         .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport"]),
+        .testTarget(name: "TerrainServeTests", dependencies: ["TerrainServe"]),
     ]
 )

@@ -3,14 +3,14 @@ import Foundation
 import TerrainTensor
 
 @main
-struct Terrain: ParsableCommand {
+struct Terrain: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "terrain",
         abstract: "Loss landscapes of neural networks: train, record, measure and draw.",
         version: version,
-        subcommands: [Train.self, Evaluate.self, Surface.self, Interpolate.self, Plane.self, Trajectory.self, Hessian.self, HessianMap.self, SharpnessCommand.self, Plot.self, Export.self, Info.self, Models.self, Demo.self]
+        subcommands: [Train.self, Evaluate.self, Surface.self, Interpolate.self, Plane.self, Trajectory.self, Hessian.self, HessianMap.self, SharpnessCommand.self, Plot.self, View.self, Serve.self, Export.self, Info.self, Models.self, Demo.self]
     )
 }
 

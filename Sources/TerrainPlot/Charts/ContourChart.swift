@@ -118,7 +118,7 @@ public struct ContourChart: Chart {
         }
     }
 
-    static let divergedColor = Color(hex: 0xf6c9c4)
+    public static let divergedColor = Color(hex: 0xf6c9c4)
 
     /// "■ not computed  ■ diverged" above the plot's right corner, for what the grid holds.
     private func drawKeyForUnusablePoints(on canvas: Canvas, area: PlotRect) {

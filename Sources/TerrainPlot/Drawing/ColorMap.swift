@@ -5,7 +5,8 @@
 /// map for signed data such as an eigenvalue ratio).
 public struct ColorMap: Sendable {
     public let name: String
-    private let anchors: [Color]
+    /// Evenly spaced colours from t = 0 to t = 1 (the viewer page interpolates the same ones).
+    public let anchors: [Color]
 
     public init(name: String, anchors: [Color]) {
         precondition(anchors.count >= 2)

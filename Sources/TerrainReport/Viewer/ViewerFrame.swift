@@ -1,0 +1,93 @@
+import Foundation
+import TerrainLandscape
+
+/// One grid of values the viewer draws: a whole surface file, or one checkpoint of an evolve
+/// stack. Values are laid out like the surface file's, values[j·nx + i] at (x[i], y[j]); a 1D
+/// frame has an empty `y`. NaN (not computed) and ±∞ (diverged) are kept as they are: the page
+/// draws them as holes in 3D and grey / pale-red cells in the contour view.
+public struct ViewerFrame: Sendable {
+    /// What the slider shows for this frame, e.g. "epoch 3 · loss 0.41 · accuracy 87 %".
+    public var label: String
+    public var x: [Double]
+    public var y: [Double]
+    /// Named grids in display order: the surface quantities (`train_loss`, `train_acc`,
+    /// `test_loss`, `test_acc`), then curvature (`max_eig`, `min_eig`, `eig_ratio`).
+    public var quantities: [(name: String, values: [Double])]
+    /// The optimizer's path on the plane, when the surface is a trajectory's.
+    public var path: ViewerPath?
+
+    public init(label: String, x: [Double], y: [Double], quantities: [(name: String, values: [Double])], path: ViewerPath? = nil) {
+        self.label = label; self.x = x; self.y = y; self.quantities = quantities; self.path = path
+    }
+
+    /// Everything a surface file holds that the viewer can draw. `label` defaults to
+    /// `ViewerFrame.describe(file, name:)`.
+    public init(file: SurfaceFile, name: String, label: String? = nil) {
+        var quantities: [(name: String, values: [Double])] = []
+        for q in SurfaceQuantity.allCases {
+            if let v = file.values[q] { quantities.append((q.rawValue, v)) }
+        }
+        let count = file.grid.pointCount
+        let maxEig = file.extraDatasets["max_eig"].flatMap { $0.count == count ? $0 : nil }
+        let minEig = file.extraDatasets["min_eig"].flatMap { $0.count == count ? $0 : nil }
+        if let maxEig { quantities.append(("max_eig", maxEig)) }
+        if let minEig { quantities.append(("min_eig", minEig)) }
+        if let maxEig, let minEig {
+            // λmin/λmax, the convexity ratio of the curvature maps (undefined where λmax = 0).
+            quantities.append(("eig_ratio", zip(minEig, maxEig).map { mn, mx in mx != 0 && mx.isFinite && mn.isFinite ? mn / mx : .nan }))
+        }
+        self.init(label: label ?? Self.describe(file, name: name), x: file.grid.x, y: file.grid.y,
+                  quantities: quantities, path: ViewerPath(file: file))
+    }
+
+    public var isTwoDimensional: Bool { !y.isEmpty }
+
+    /// "name · epoch 3 · loss 0.412 · accuracy 87.1 %": the epoch when the file records one
+    /// (`terrain.epoch`), then the train (else test) loss and accuracy at the grid point nearest
+    /// the centre (0, 0), which is the checkpoint itself for a surface around it. Without a
+    /// name (a panel's only frame, under the panel's title), the name is left out.
+    public static func describe(_ file: SurfaceFile, name: String?) -> String {
+        var parts = name.map { [$0] } ?? []
+        if let epoch = file.numberAttributes["terrain.epoch"] ?? file.textAttributes["terrain.epoch"].flatMap(Double.init) {
+            parts.append("epoch \(Int(epoch))")
+        }
+        let grid = file.grid
+        func nearestZero(_ values: [Double]) -> Int {
+            values.indices.min { abs(values[$0]) < abs(values[$1]) } ?? 0
+        }
+        if !grid.x.isEmpty {
+            let point = nearestZero(grid.x) + (grid.isTwoDimensional ? nearestZero(grid.y) * grid.x.count : 0)
+            let loss = file.values[.trainLoss] ?? file.values[.testLoss]
+            let accuracy = file.values[.trainAccuracy] ?? file.values[.testAccuracy]
+            if let loss, point < loss.count, loss[point].isFinite { parts.append(String(format: "loss %.4g", loss[point])) }
+            if let accuracy, point < accuracy.count, accuracy[point].isFinite { parts.append(String(format: "accuracy %.1f %%", accuracy[point])) }
+        }
+        return parts.isEmpty ? "" : parts.joined(separator: " · ")
+    }
+}
+
+/// A training path projected on a surface's plane (`path_x`, `path_y`, optional
+/// `path_iteration` and `path_lr_drop` in a trajectory's surface file).
+public struct ViewerPath: Sendable {
+    public var x: [Double]
+    public var y: [Double]
+    public var iterations: [Double]?
+    /// Indices of the points where the learning rate dropped.
+    public var drops: [Int]
+
+    public init(x: [Double], y: [Double], iterations: [Double]? = nil, drops: [Int] = []) {
+        self.x = x; self.y = y; self.iterations = iterations; self.drops = drops
+    }
+
+    /// The path a file holds, or nil. Non-finite points are left out (JSON has no NaN).
+    public init?(file: SurfaceFile) {
+        guard let px = file.extraDatasets["path_x"], let py = file.extraDatasets["path_y"], px.count == py.count, !px.isEmpty else { return nil }
+        let keep = px.indices.filter { px[$0].isFinite && py[$0].isFinite }
+        guard !keep.isEmpty else { return nil }
+        let flags = file.extraDatasets["path_lr_drop"]
+        let steps = file.extraDatasets["path_iteration"].flatMap { $0.count == px.count ? $0 : nil }
+        self.init(x: keep.map { px[$0] }, y: keep.map { py[$0] },
+                  iterations: steps.map { s in keep.map { s[$0].isFinite ? s[$0] : 0 } },
+                  drops: keep.indices.filter { k in flags.map { keep[k] < $0.count && $0[keep[k]] != 0 } ?? false })
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import TerrainLandscape
+
+/// One panel of the viewer: a surface, or a stack of frames (an evolve stack: one surface per
+/// checkpoint) that the frame slider and the play button step through.
+public struct ViewerSurface: Sendable {
+    public var name: String
+    public var xLabel: String
+    public var yLabel: String
+    /// At least one.
+    public var frames: [ViewerFrame]
+
+    public init(name: String, xLabel: String = "α", yLabel: String = "β", frames: [ViewerFrame]) {
+        self.name = name; self.xLabel = xLabel; self.yLabel = yLabel; self.frames = frames
+    }
+
+    /// A single surface file: one frame, axis titles as the static figures have them (PC
+    /// percentages for a trajectory's plane, parameter names for a parameter plane).
+    public init(file: SurfaceFile, name: String) {
+        let labels = SurfaceFigures.principalComponentLabels(file)
+        self.init(name: name, xLabel: labels?.x ?? SurfaceFigures.axisLabel(file, "x"),
+                  yLabel: labels?.y ?? SurfaceFigures.axisLabel(file, "y"),
+                  frames: [ViewerFrame(file: file, name: name, label: ViewerFrame.describe(file, name: nil))])
+    }
+
+    /// A stack: one frame per file, in the order given, with the axis titles of the first.
+    /// `labels` (one per file) replace `ViewerFrame.describe`'s.
+    public static func stack(name: String, files: [(name: String, file: SurfaceFile)], labels: [String]? = nil) throws -> ViewerSurface {
+        guard let first = files.first else { throw LandscapeError.invalidRequest("a stack needs at least one surface") }
+        guard files.allSatisfy({ $0.file.grid.isTwoDimensional == first.file.grid.isTwoDimensional }) else {
+            throw LandscapeError.invalidRequest("the frames of a stack are all 1D or all 2D: \(files.map(\.name).joined(separator: ", ")) mix them")
+        }
+        if let labels, labels.count != files.count {
+            throw LandscapeError.invalidRequest("\(labels.count) frame labels for \(files.count) frames")
+        }
+        var surface = ViewerSurface(file: first.file, name: name)
+        surface.frames = files.enumerated().map { k, entry in ViewerFrame(file: entry.file, name: entry.name, label: labels?[k]) }
+        return surface
+    }
+}

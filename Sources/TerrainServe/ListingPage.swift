@@ -1,0 +1,101 @@
+import Foundation
+
+/// The server's front page: every folder that holds something, runs with their summaries, each
+/// surface with a link to the viewer and a box to compare several, figures as thumbnails,
+/// reports and tables as links.
+public enum ListingPage {
+    public static func html(_ listing: FolderListing, title: String) -> String {
+        var html = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <link rel="icon" href="data:,">
+        <style>
+        body { font: 14px "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; margin: 0; padding: 18px 26px 40px; background: #f4f5f7; color: #222; }
+        h1 { font-size: 21px; margin: 0 0 2px; font-weight: 600; }
+        .sub { color: #666; margin: 0 0 14px; }
+        .bar { position: sticky; top: 0; background: #f4f5f7; padding: 8px 0; display: flex; gap: 10px; align-items: center; z-index: 1; }
+        button { font: inherit; padding: 4px 10px; border: 1px solid #b9bcc6; border-radius: 5px; background: #fff; cursor: pointer; }
+        section { background: #fff; border: 1px solid #d8d8de; border-radius: 8px; padding: 10px 14px; margin-bottom: 12px; }
+        h2 { font-size: 15px; margin: 0 0 4px; font-family: "DejaVu Sans Mono", monospace; }
+        .run { margin: 0 0 8px; color: #2f6db5; }
+        table { border-collapse: collapse; width: 100%; }
+        td { padding: 3px 8px 3px 0; vertical-align: middle; border-top: 1px solid #eee; }
+        td.size { color: #777; text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+        td.note { color: #555; }
+        a { color: #2f6db5; text-decoration: none; } a:hover { text-decoration: underline; }
+        a.view { font-weight: 600; }
+        .thumbs { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 8px; }
+        .thumbs figure { margin: 0; width: 210px; font-size: 12px; }
+        .thumbs img { width: 210px; height: 160px; object-fit: contain; border: 1px solid #e2e2e8; background: #fff; }
+        .thumbs figcaption { overflow-wrap: anywhere; }
+        .empty { color: #666; }
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+        <p class="sub">\(listing.folders.count) folder\(listing.folders.count == 1 ? "" : "s") with runs, surfaces, figures or reports\(listing.truncated ? " (the listing stops early: too deep or too many files)" : "")</p>
+        <form action="/compare" method="get">
+        <div class="bar"><span>tick surfaces, then</span>
+        <button type="submit" name="mode" value="side">compare side by side</button>
+        <button type="submit" name="mode" value="frames">play as frames</button></div>
+
+        """
+        if listing.folders.isEmpty { html += "<p class=\"empty\">Nothing to show yet: no run, surface, figure or report here.</p>\n" }
+        for folder in listing.folders {
+            html += "<section><h2>\(escape(folder.path.isEmpty ? "./" : folder.path + "/"))</h2>\n"
+            if let run = folder.run { html += "<p class=\"run\">run: \(escape(run.summary))</p>\n" }
+            let rows = folder.items.filter { !($0.kind == .figure && $0.name.lowercased().hasSuffix(".png")) }
+            if !rows.isEmpty {
+                html += "<table>\n"
+                for item in rows {
+                    let file = "/files/" + URLPath.encode(item.path)
+                    html += "<tr><td>"
+                    if item.isSurface {
+                        html += "<input type=\"checkbox\" name=\"f\" value=\"\(escape(item.path))\" aria-label=\"select \(escape(item.name))\"> "
+                        html += "<a class=\"view\" href=\"/view/\(URLPath.encode(item.path))\">\(escape(item.name))</a>"
+                    } else {
+                        html += "<a href=\"\(file)\">\(escape(item.name))</a>"
+                    }
+                    html += "</td><td class=\"note\">\(escape(item.note.isEmpty ? describe(item.kind) : item.note))</td>"
+                    html += "<td>\(item.isSurface ? "<a href=\"\(file)\">download</a>" : "")</td>"
+                    html += "<td class=\"size\">\(formatSize(item.size))</td></tr>\n"
+                }
+                html += "</table>\n"
+            }
+            let pictures = folder.items.filter { $0.kind == .figure && $0.name.lowercased().hasSuffix(".png") }
+            if !pictures.isEmpty {
+                html += "<div class=\"thumbs\">\n"
+                for item in pictures {
+                    let file = "/files/" + URLPath.encode(item.path)
+                    html += "<figure><a href=\"\(file)\"><img src=\"\(file)\" alt=\"\(escape(item.name))\" loading=\"lazy\"></a><figcaption>\(escape(item.name))</figcaption></figure>\n"
+                }
+                html += "</div>\n"
+            }
+            html += "</section>\n"
+        }
+        html += "</form></body></html>\n"
+        return html
+    }
+
+    static func describe(_ kind: FileKind) -> String {
+        switch kind {
+        case .hdf5: "HDF5"
+        case .figure: "figure"
+        case .report: "report (HTML)"
+        case .table: "table"
+        case .text: "text"
+        case .export: "export"
+        }
+    }
+
+    static func formatSize(_ bytes: Int) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        if bytes < 1 << 20 { return String(format: "%.1f kB", Double(bytes) / 1024) }
+        return String(format: "%.1f MB", Double(bytes) / Double(1 << 20))
+    }
+}
+
+/// Text for HTML content and attribute values.
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        .replacingOccurrences(of: "'", with: "&#39;")
+}
