@@ -45,8 +45,12 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
+	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
+	bash tests/onnx.sh $(TERRAIN)
+	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
+	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
 	@if command -v mpirun >/dev/null; then bash tests/mpi.sh; else echo "mpi: skipped (no mpirun)"; fi
 
 # Distributed surfaces under `mpirun -n 2`, against one process.

@@ -9,6 +9,7 @@ import PackageDescription
 //   TerrainModels  the model zoo, rebuilt from an architecture description
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
+//   TerrainONNX    ONNX models (swift-protobuf's generated messages) as Terrain modules
 //   TerrainPlot    figures drawn with Cairo (PNG, SVG, PDF) from plain arrays: no landscape types
 //   TerrainReport  which figures fit a landscape file, and the pages that show them
 //   terrain        the command-line program
@@ -20,7 +21,7 @@ let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"]),
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport"]),
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     traits: [
@@ -29,6 +30,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
@@ -49,12 +51,18 @@ let package = Package(
             "TerrainTraining", "TerrainIO",
             .target(name: "CMPI", condition: .when(traits: ["MPI"])),
         ]),
+        // The generated ONNX messages (Generated/onnx.pb.swift) are committed; scripts/generate-onnx-swift.sh
+        // says how they were made. The build never runs protoc.
+        .target(name: "TerrainONNX", dependencies: ["TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport",
+            "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // A runnable example of the library: the landscape of an objective written as a Swift closure.
+        .executableTarget(name: "terrain-example-closure", dependencies: ["TerrainLandscape", "TerrainReport"],
+                          path: "Examples/terrain-example-closure"),
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"], path: "Benchmarks/terrain-bench"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
         .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
@@ -62,6 +70,7 @@ let package = Package(
         .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO"]),
         .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
         .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
+        .testTarget(name: "TerrainONNXTests", dependencies: ["TerrainONNX", "TerrainData", "TerrainLandscape"], exclude: ["Fixtures"]),
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport"]),
     ]

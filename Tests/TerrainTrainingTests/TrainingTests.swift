@@ -36,7 +36,12 @@ struct CheckpointTests {
         #expect(loaded.metadata["note"] == "hello")
         let rebuilt: Module<Float> = try loaded.makeModel()
         #expect(rebuilt.flatParameters(.all) == model.flatParameters(.all))
-        #expect(loaded.tensorOrder == model.namedParameters().map(\.name))
+        // PyTorch's state_dict: the parameters in module order, each batch-norm layer's
+        // num_batches_tracked (one training batch seen) after its running variance.
+        #expect(loaded.tensorOrder.filter { !$0.hasSuffix(Checkpoint.counterSuffix) } == model.namedParameters().map(\.name))
+        #expect(loaded.tensorOrder[0..<6] == ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+                                              "bn1.num_batches_tracked"])
+        #expect(loaded.counters.count == 9 && loaded.counters.values.allSatisfy { $0 == 1 })
         // And in Double, for curvature work.
         let asDouble: Module<Double> = try loaded.makeModel()
         #expect(asDouble.flatParameters(.all) == Tensor<Double>(converting: model.flatParameters(.all)))
