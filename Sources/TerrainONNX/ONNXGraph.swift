@@ -30,23 +30,36 @@ public final class ONNXGraph<Scalar: TensorScalar>: Module<Scalar> {
     override public var localParameters: [Parameter<Scalar>] { parameters }
 
     /// The output's shape for a batch of one sample of `sampleShape`, found by running the graph
-    /// on zeros: throws an `ONNXError` naming the node where the shapes do not fit.
+    /// on zeros: throws an `ONNXError` naming the node where the shapes do not fit. Batches of one
+    /// and of two samples are run, and each must give as many output rows as samples: a graph
+    /// exported with its batch size frozen into a Reshape target is refused here, not half-way
+    /// through a surface.
     public func outputShape(sampleShape: [Int]) throws -> [Int] {
         let wasRecording = isRecording
         setRecording(false)
         defer { setRecording(wasRecording) }
-        guard let count = try? elementCount([1] + sampleShape) else {
+        guard let count = try? elementCount([2] + sampleShape) else {
             throw ONNXError.dataMismatch(file: model.file, detail: "samples of shape \(sampleShape) are too large")
         }
-        var shape = [1] + sampleShape
+        var shape = sampleShape
         if let declared = model.declaredSampleShape {
-            guard declared.reduce(1, *) == count else {
+            guard 2 * declared.reduce(1, *) == count else {
                 throw ONNXError.dataMismatch(file: model.file, detail: "the model's input '\(model.inputName)' takes samples of shape \(declared), "
                                              + "the data's samples have shape \(sampleShape)")
             }
-            shape = [1] + declared
+            shape = declared
         }
-        return try run(Tensor(zeros: shape), nil, recording: false).y.shape
+        var outputs: [[Int]] = []
+        for batch in [1, 2] {
+            let y = try run(Tensor(zeros: [batch] + shape), nil, recording: false).y.shape
+            guard y.first == batch else {
+                throw ONNXError.evaluation(file: model.file, node: model.outputName, op: "output",
+                                           detail: "a batch of \(batch) gives an output of shape \(y); the output's first axis must be the batch "
+                                               + "(was the model exported with a fixed batch size? export it with dynamic_axes for the batch)")
+            }
+            outputs.append(y)
+        }
+        return outputs[0]
     }
 
     /// Runs the graph on x (and its tangent).
