@@ -47,6 +47,9 @@ check "hessian of an imported CNN" bash -c "'$terrain' hessian --onnx '$fixtures
   --max-iterations 12 --quiet | grep -q 'λ1'"
 check "hessian-map finds the ONNX model in the surface's attributes" "$terrain" hessian-map --surface "$work/block.h5" \
   --data "$fixtures/resnet_block.npz" --iterations 4 --quiet
+check "info describes an ONNX model" bash -c "'$terrain' info '$fixtures/cnn.onnx' | grep -q 'bn1.running_var  *runningVariance'"
+check "plane through .onnx models" "$terrain" plane "$fixtures/mixer.onnx" "$fixtures/mixer.onnx" "$fixtures/mixer.onnx" \
+  --data "$fixtures/mixer.npz" --x=0:1:2 --y=0:1:2 --quiet --out "$work/plane.h5"
 check "interpolate between two .onnx files" "$terrain" interpolate "$fixtures/cnn.onnx" "$fixtures/cnn.onnx" --data "$fixtures/cnn.npz" \
   --steps 3 --quiet --out "$work/line.h5"
 

@@ -38,7 +38,7 @@ public final class ONNXGraph<Scalar: TensorScalar>: Module<Scalar> {
         let wasRecording = isRecording
         setRecording(false)
         defer { setRecording(wasRecording) }
-        guard let count = try? elementCount([2] + sampleShape) else {
+        guard let count = try? elementCount([2] + sampleShape), count <= 1 << 26 else {
             throw ONNXError.dataMismatch(file: model.file, detail: "samples of shape \(sampleShape) are too large")
         }
         var shape = sampleShape
@@ -115,7 +115,8 @@ public final class ONNXGraph<Scalar: TensorScalar>: Module<Scalar> {
                 gradients[id] = sumOf(gradients[id], share.gradient)
                 gradientTangents[id] = sumOf(gradientTangents[id], share.tangent)
             }
-            if node.output != plan.input { gradients[node.output] = nil; gradientTangents[node.output] = nil }
+            gradients[node.output] = nil
+            gradientTangents[node.output] = nil
         }
         for (p, id) in zip(parameters, plan.parameterValues) where p.isTrainable {
             if let g = gradients[id] { p.accumulateGradient(g) }

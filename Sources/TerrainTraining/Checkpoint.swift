@@ -98,23 +98,41 @@ public struct Checkpoint {
                 throw CheckpointError.unreadable(url.path, "\(error)")
             }
         }
+        let (tensors, counters) = try values(of: file, source: url.path)
+        var metadata = file.metadata
+        metadata[modelKey] = spec.json
+        return Checkpoint(spec: spec, metadata: metadata, tensors: tensors, counters: counters, tensorOrder: file.entries.map(\.name))
+    }
+
+    /// The tensors and batch-norm counters of a safetensors file, whatever its metadata says.
+    public static func readTensors(from url: URL) throws -> (tensors: [String: Tensor<Float>], counters: [String: Int64]) {
+        let file: SafetensorsFile
+        do {
+            file = try SafetensorsFile.read(from: url)
+        } catch {
+            throw CheckpointError.unreadable(url.path, "\(error)")
+        }
+        return try values(of: file, source: url.path)
+    }
+
+    private static func values(of file: SafetensorsFile, source: String) throws -> (tensors: [String: Tensor<Float>], counters: [String: Int64]) {
         var tensors: [String: Tensor<Float>] = [:]
         var counters: [String: Int64] = [:]
         for entry in file.entries {
             do {
                 let values = try entry.tensor(as: Double.self)
                 if entry.name.hasSuffix(counterSuffix), !entry.dtype.isFloatingPoint, values.count == 1 {
-                    counters[entry.name] = Int64(values[flat: 0])
+                    // Clamped: a counter beyond Int64's range (a damaged file) must not trap.
+                    let v = values[flat: 0]
+                    counters[entry.name] = Int64(exactly: v.rounded()) ?? (v > 0 ? .max : 0)
                 } else {
                     tensors[entry.name] = Tensor<Float>(converting: values)
                 }
             } catch {
-                throw CheckpointError.unreadable(url.path, "tensor \(entry.name): \(error)")
+                throw CheckpointError.unreadable(source, "tensor \(entry.name): \(error)")
             }
         }
-        var metadata = file.metadata
-        metadata[modelKey] = spec.json
-        return Checkpoint(spec: spec, metadata: metadata, tensors: tensors, counters: counters, tensorOrder: file.entries.map(\.name))
+        return (tensors, counters)
     }
 
     init(spec: ModelSpec, metadata: [String: String], tensors: [String: Tensor<Float>], counters: [String: Int64],

@@ -4,6 +4,7 @@ import TerrainData
 import TerrainNN
 import TerrainTraining
 import TerrainLandscape
+import TerrainONNX
 
 /// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
 struct EvaluationOptions: ParsableArguments {
@@ -48,6 +49,22 @@ struct EvaluationOptions: ParsableArguments {
         }
         guard !sets.isEmpty, Set(sets).count == sets.count else { throw ValidationError("--data takes train, test or train,test") }
         return sets
+    }
+
+    /// Another model's values laid out as `groups` (a plane's B and C): from a checkpoint's
+    /// tensors or an ONNX model's initializers, by name.
+    func parameters(of path: String, groups: [ParameterGroup]) throws -> [Double] {
+        guard case .onnx = ModelSource(path: path) else { return try RunHistory.parameters(of: path, groups: groups) }
+        let model = try ONNXModel.read(from: URL(fileURLWithPath: path))
+        let byName = Dictionary(model.parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for g in groups {
+            guard let p = byName[g.name], p.shape == g.shape else {
+                throw LandscapeError.incompatibleFile(path, "initializer \(g.name) is missing or shaped differently from the first model's")
+            }
+            for i in 0..<g.count { flat[g.offset + i] = p.values[i] }
+        }
+        return flat
     }
 
     /// A checkpoint or ONNX model given as a path (`.onnx` files are ONNX models).

@@ -18,6 +18,9 @@ struct ConvolutionOperator: GraphOperator {
         }
         let out = g.outputSize(height: x.shape[2], width: x.shape[3])
         guard out.height > 0, out.width > 0 else { throw OperatorFailure("input \(x.shape) is too small for the kernel \(g.kernel)") }
+        // The output and one image's column matrix must stay of a sane size.
+        _ = try elementCount([x.shape[0], w.shape[0], out.height, out.width])
+        _ = try elementCount([w.shape[1], g.kernel.height, g.kernel.width, out.height, out.width])
         var bias: Tensor<S>?
         if inputs.has(2) {
             let b = try inputs.real(2)

@@ -68,8 +68,9 @@ struct BinaryOperator: GraphOperator {
             case .subtract: values.append(x &- y)
             case .multiply: values.append(x &* y)
             case .divide:
-                guard y != 0 else { throw OperatorFailure("integer division by zero") }
-                values.append(x / y)
+                let (q, overflow) = x.dividedReportingOverflow(by: y)
+                guard y != 0, !overflow else { throw OperatorFailure("integer division \(x) / \(y) has no result") }
+                values.append(q)
             }
         }
         return IntegerTensor(shape: shape, values: values)

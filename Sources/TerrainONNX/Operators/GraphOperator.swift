@@ -52,13 +52,17 @@ func normalizedAxis(_ axis: Int, rank: Int, allowingEnd: Bool = false) throws ->
     return a
 }
 
+/// The most elements a computed value may have (2²⁸, 1 GiB of floats): a bound that keeps a
+/// corrupted shape from asking for absurd memory, far above what Terrain's models need.
+let maximumComputedCount = 1 << 28
+
 /// Product of a shape, refusing overflow and absurd sizes.
 func elementCount(_ shape: [Int]) throws -> Int {
     var count = 1
     for d in shape {
         guard d >= 0 else { throw OperatorFailure("negative dimension in shape \(shape)") }
         let (p, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow, p <= DecodedTensor.maximumCount else { throw OperatorFailure("shape \(shape) has too many elements") }
+        guard !overflow, p <= maximumComputedCount else { throw OperatorFailure("shape \(shape) has too many elements") }
         count = p
     }
     return count
