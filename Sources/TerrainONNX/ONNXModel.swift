@@ -168,8 +168,20 @@ struct GraphPlanBuilder {
         }
         // Nodes, in the order given (ONNX requires a topological order).
         var nodes: [GraphPlan.Node] = []
+        var initializerIndex = Dictionary(initializers.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
         for (k, node) in graph.node.enumerated() {
             let name = node.name.isEmpty ? "\(node.opType)_\(k)" : node.name
+            // PyTorch's exporter stores tensors of equal values once and passes the copies on
+            // through Identity nodes named after the other state_dict entries (a fresh model's BN
+            // running variance equals its scale). Each copy becomes a parameter of its own again,
+            // so that moving one tensor does not move the others.
+            if node.opType == "Identity", node.input.count == 1, let source = ids[node.input[0]],
+               let index = initializerIndex[source], let outputName = node.output.first, !outputName.isEmpty {
+                let id = try define(outputName)
+                initializerIndex[id] = initializers.count
+                initializers.append((id, outputName, initializers[index].tensor))
+                continue
+            }
             let op: any GraphOperator
             do { op = try ONNXOperatorSet.make(node, opset: opset) } catch let f as OperatorFailure {
                 throw ONNXError.unsupportedNode(file: file, node: name, op: node.opType, detail: f.detail)

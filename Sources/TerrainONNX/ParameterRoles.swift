@@ -1,7 +1,6 @@
 import TerrainNN
 
-/// The role of each parameter, inferred from the first node that uses it (looking through
-/// Identity nodes, which exporters insert for shared initializers):
+/// The role of each parameter, inferred from the first node that uses it:
 ///
 /// | node | input | role |
 /// |---|---|---|
@@ -15,13 +14,11 @@ import TerrainNN
 /// along dim 0, `biasbn` leaves biases and BN tensors out, buffers never move with `weights`.
 enum ParameterRoles {
     static func infer(nodes: [GraphPlan.Node], initializers: Set<Int>) -> [Int: ParameterRole] {
-        var alias: [Int: Int] = [:]   // Identity output → the initializer it passes on
         var roles: [Int: ParameterRole] = [:]
         for node in nodes {
             for (position, id) in node.inputs.enumerated() {
-                guard let id, let root = initializers.contains(id) ? id : alias[id] else { continue }
-                if node.opType == "Identity" { alias[node.output] = root; continue }
-                if roles[root] == nil, let role = role(op: node.opType, position: position) { roles[root] = role }
+                guard let id, initializers.contains(id) else { continue }
+                if roles[id] == nil, let role = role(op: node.opType, position: position) { roles[id] = role }
             }
         }
         return roles

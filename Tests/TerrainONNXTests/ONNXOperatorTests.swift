@@ -228,6 +228,25 @@ struct ONNXOperatorTests {
         }
     }
 
+    @Test func initializersSharedThroughIdentityBecomeParametersOfTheirOwn() throws {
+        // What torch.onnx.export writes for a fresh BatchNorm: running_var equal to weight (all
+        // ones) is stored once and passed on by an Identity named after it.
+        var b = GraphBuilder(input: [0, 3, 2, 2])
+        b.parameter("bn.weight", [3], scale: 0, offset: 1); b.parameter("bn.bias", [3], scale: 0)
+        b.node("Identity", ["bn.weight"], "bn.running_var")
+        b.node("Identity", ["bn.bias"], "bn.running_mean")
+        b.node("BatchNormalization", ["x", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"], "y")
+        b.node("Flatten", ["y"], "out")
+        let model = try b.model(output: "out")
+        #expect(model.parameters.map(\.name) == ["bn.weight", "bn.bias", "bn.running_var", "bn.running_mean"])
+        #expect(model.parameters.map(\.role) == [.normWeight, .normBias, .runningVariance, .runningMean])
+        // Moving the scale leaves the running variance where it was.
+        let graph: ONNXGraph<Double> = model.makeGraph()
+        graph.parameters[0].value = Tensor(repeating: 2, shape: [3])
+        let x = Tensor<Double>(repeating: 1, shape: [1, 3, 2, 2])
+        #expect(graph.forward(x).scalars.allSatisfy { abs($0 - 2 / (1 + 1e-5).squareRoot()) < 1e-12 })
+    }
+
     @Test func anOutputWithoutTheBatchAxisIsRefused() throws {
         // Reshape to a fixed [2, -1], as a graph exported with its batch size frozen: refused at
         // import, since its output rows do not follow the batch.
