@@ -11,7 +11,7 @@ TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 # OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test.
 DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
                 openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core
-# PyTorch for the side-by-side benchmark (CPU wheel).
+# PyTorch for the side-by-side benchmark (CPU wheel); tests/onnx.sh uses it too (onnx: for torch.onnx.export).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench
 
@@ -59,7 +59,7 @@ test-mpi: mpi
 
 $(BENCH_VENV)/.ok:
 	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q $(TORCH) numpy
+	$(BENCH_VENV)/bin/pip install -q $(TORCH) numpy onnx
 	touch $@
 
 bench: deps $(BENCH_VENV)/.ok

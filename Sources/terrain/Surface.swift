@@ -16,6 +16,9 @@ struct Surface: ParsableCommand {
 
         Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks \
         (rank 0 alone writes the files); with N ranks on few cores pass --threads 1.
+
+        The model is a checkpoint (--checkpoint; a PyTorch state_dict with --model ARCH) or an \
+        ONNX model exported by PyTorch (--onnx M.onnx --data D.npz, arrays x and y).
         """)
 
     @Option(help: "The checkpoint at the centre.") var checkpoint: String?
