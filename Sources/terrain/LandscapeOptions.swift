@@ -24,10 +24,14 @@ struct EvaluationOptions: ParsableArguments {
                                valueName: "mode"))
     var spread: ThreadUse = .auto
 
-    /// The data file `--data` names, when it names one instead of sets.
+    /// The data file `--data` names, when it names one instead of sets: an existing path, or
+    /// anything that looks like one (a typo in a set name still gets the sets' message).
     var dataFile: String? {
         let sets = data.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return sets.allSatisfy({ EvaluationSet(rawValue: $0) != nil }) ? nil : data
+        if !sets.isEmpty, sets.allSatisfy({ EvaluationSet(rawValue: $0) != nil }) { return nil }
+        let looksLikePath = data.contains("/") || data.contains(".")
+            || FileManager.default.fileExists(atPath: NSString(string: data).expandingTildeInPath)
+        return looksLikePath ? data : nil
     }
 
     /// `--dataset`, or the data file given as `--data FILE`.
@@ -43,7 +47,7 @@ struct EvaluationOptions: ParsableArguments {
         if dataFile != nil { return [.train] }
         let sets = try data.split(separator: ",").map { part -> EvaluationSet in
             guard let s = EvaluationSet(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("--data takes train, test or train,test; got '\(data)'")
+                throw ValidationError("--data takes train, test or train,test, or a data file; got '\(data)'")
             }
             return s
         }
