@@ -99,6 +99,8 @@ else
 mlp|{"architecture":"mlp","width":1,"hiddenSizes":[16,12],"inputShape":[10],"outputs":4,"seed":0}|vectors|--hidden 16,12
 cnn|{"architecture":"cnn","width":0.5,"inputShape":[1,8,8],"outputs":4,"seed":0}|images|--width 0.5
 resnet8|{"architecture":"resnet8","width":0.5,"inputShape":[1,8,8],"outputs":4,"seed":0}|images|--width 0.5
+vgg9|{"architecture":"vgg9","width":0.125,"inputShape":[1,8,8],"outputs":4,"seed":0}|images|--width 0.125
+densenet|{"architecture":"densenet","width":0.5,"inputShape":[1,8,8],"outputs":4,"seed":0}|images|--width 0.5
 MODELS
   rejects "a state_dict without --model" "pass --model" "$terrain" evaluate "$work/torch-mlp.safetensors" --dataset "$work/vectors.npz"
 fi

@@ -1,6 +1,7 @@
 """PyTorch's side of the weights check: Terrain checkpoints are PyTorch state_dicts.
 
-The zoo models rebuilt as PyTorch modules with the same tensor names (mlp, cnn, resnetN), and a
+The zoo models rebuilt as PyTorch modules with the same tensor names (mlp, cnn, vgg9, resnetN,
+densenet), and a
 safetensors reader and writer of a few lines (the format: an 8-byte little-endian header length,
 a JSON header of names, dtypes, shapes and byte offsets, then the raw bytes), so that the check
 needs torch and numpy only.
@@ -124,12 +125,71 @@ def resnet(spec):
     return nn.Sequential(OrderedDict(layers))
 
 
+def vgg9(spec):
+    channels, h, w = spec["inputShape"]
+    features = []
+    for item in (64, 64, 0, 128, 128, 0, 256, 256, 256, 0):
+        if item == 0:
+            features.append(nn.MaxPool2d(2))
+            h, w = h // 2, w // 2
+        else:
+            out = scaled(item, spec["width"])
+            features += [nn.Conv2d(channels, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU()]
+            channels = out
+    hidden = scaled(512, spec["width"])
+    return nn.Sequential(OrderedDict([
+        ("features", nn.Sequential(*features)), ("flatten", nn.Flatten()),
+        ("classifier", nn.Sequential(nn.Linear(channels * h * w, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+                                     nn.Linear(hidden, spec["outputs"]))),
+    ]))
+
+
+class DenseLayer(nn.Module):
+    """Terrain's DenseConcat: the bottleneck's layers sit directly under the layer's index."""
+
+    def __init__(self, channels, growth):
+        super().__init__()
+        self.bn1, self.relu1 = nn.BatchNorm2d(channels), nn.ReLU()
+        self.conv1 = nn.Conv2d(channels, 4 * growth, 1, bias=False)
+        self.bn2, self.relu2 = nn.BatchNorm2d(4 * growth), nn.ReLU()
+        self.conv2 = nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        y = self.conv2(self.relu2(self.bn2(self.conv1(self.relu1(self.bn1(x))))))
+        return torch.cat([x, y], 1)
+
+
+def densenet(spec):
+    growth = scaled(12, spec["width"])
+    channels = 2 * growth
+    layers = [("conv1", nn.Conv2d(spec["inputShape"][0], channels, 3, padding=1, bias=False))]
+    for block in (1, 2, 3):
+        dense = []
+        for _ in range(4):
+            dense.append(DenseLayer(channels, growth))
+            channels += growth
+        layers.append((f"dense{block}", nn.Sequential(*dense)))
+        if block < 3:
+            out = channels // 2
+            layers.append((f"trans{block}", nn.Sequential(OrderedDict([
+                ("bn", nn.BatchNorm2d(channels)), ("relu", nn.ReLU()), ("conv", nn.Conv2d(channels, out, 1, bias=False)),
+                ("pool", nn.AvgPool2d(2))]))))
+            channels = out
+    layers += [("bn", nn.BatchNorm2d(channels)), ("relu", nn.ReLU()), ("pool", nn.AdaptiveAvgPool2d(1)),
+               ("flatten", nn.Flatten()), ("linear", nn.Linear(channels, spec["outputs"]))]
+    return nn.Sequential(OrderedDict(layers))
+
+
 def build(spec):
     arch = spec["architecture"]
     if arch == "mlp":
         return mlp(spec)
     if arch == "cnn":
         return cnn(spec)
+    if arch == "vgg9":
+        return vgg9(spec)
+    if arch == "densenet":
+        return densenet(spec)
     if arch.startswith("resnet"):
         return resnet(spec)
     raise SystemExit(f"no PyTorch twin for {arch}")
@@ -163,7 +223,7 @@ def main():
         model = build(spec)
         g = torch.Generator().manual_seed(12)
         for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 with torch.no_grad():
                     m.running_mean.copy_(0.2 * torch.randn(m.num_features, generator=g))
                     m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=g))
