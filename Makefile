@@ -12,7 +12,7 @@ TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 # and curl for the viewer's and the server's tests in a real browser (tests/browser.sh).
 DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
                 openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core chromium curl
-# PyTorch for the side-by-side benchmark (CPU wheel).
+# PyTorch for the side-by-side benchmark (CPU wheel); tests/onnx.sh uses it too (onnx: for torch.onnx.export).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench
 
@@ -46,9 +46,13 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
+	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
 	bash tests/browser.sh $(TERRAIN)
+	bash tests/onnx.sh $(TERRAIN)
+	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
+	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
 	@if command -v mpirun >/dev/null; then bash tests/mpi.sh; else echo "mpi: skipped (no mpirun)"; fi
 
 # Distributed surfaces under `mpirun -n 2`, against one process.
@@ -57,7 +61,7 @@ test-mpi: mpi
 
 $(BENCH_VENV)/.ok:
 	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q $(TORCH) numpy
+	$(BENCH_VENV)/bin/pip install -q $(TORCH) numpy onnx
 	touch $@
 
 bench: deps $(BENCH_VENV)/.ok

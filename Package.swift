@@ -9,6 +9,7 @@ import PackageDescription
 //   TerrainModels  the model zoo, rebuilt from an architecture description
 //   TerrainTraining  the training loop, checkpoints, metrics
 //   TerrainLandscape directions, grids, surfaces, trajectories: written against `Objective`
+//   TerrainONNX    ONNX models (swift-protobuf's generated messages) as Terrain modules
 //   TerrainPlot    figures drawn with Cairo (PNG, SVG, PDF) from plain arrays: no landscape types
 //   TerrainReport  which figures fit a landscape file, and the pages that show them (the viewer)
 //   TerrainServe   `terrain serve`: a local web server over a folder of runs (Hummingbird);
@@ -22,7 +23,7 @@ let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"]),
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport"]),
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     traits: [
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // No default traits: neither swift-configuration nor full Foundation is needed here.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
@@ -55,13 +57,19 @@ let package = Package(
             "TerrainTraining", "TerrainIO",
             .target(name: "CMPI", condition: .when(traits: ["MPI"])),
         ]),
+        // The generated ONNX messages (Generated/onnx.pb.swift) are committed; scripts/generate-onnx-swift.sh
+        // says how they were made. The build never runs protoc.
+        .target(name: "TerrainONNX", dependencies: ["TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
         .target(name: "TerrainServe", dependencies: ["TerrainReport", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport", "TerrainServe",
+            "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport", "TerrainServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // A runnable example of the library: the landscape of an objective written as a Swift closure.
+        .executableTarget(name: "terrain-example-closure", dependencies: ["TerrainLandscape", "TerrainReport"],
+                          path: "Examples/terrain-example-closure"),
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport"], path: "Benchmarks/terrain-bench"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
         .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
@@ -69,6 +77,7 @@ let package = Package(
         .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO"]),
         .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
         .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
+        .testTarget(name: "TerrainONNXTests", dependencies: ["TerrainONNX", "TerrainData", "TerrainLandscape"], exclude: ["Fixtures"]),
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport"]),
         .testTarget(name: "TerrainServeTests", dependencies: ["TerrainServe"]),

@@ -78,6 +78,34 @@ public protocol Backend: Sendable {
     func concatFeatures<T: TensorScalar>(_ parts: [Tensor<T>]) -> Tensor<T>
     /// Splits along axis 1 into pieces of the given sizes.
     func splitFeatures<T: TensorScalar>(_ x: Tensor<T>, sizes: [Int]) -> [Tensor<T>]
+    /// Concatenates along any axis (the parts agree on every other dimension).
+    func concatenate<T: TensorScalar>(_ parts: [Tensor<T>], axis: Int) -> Tensor<T>
+    /// Splits along any axis into pieces of the given sizes (the adjoint of `concatenate`).
+    func split<T: TensorScalar>(_ x: Tensor<T>, axis: Int, sizes: [Int]) -> [Tensor<T>]
+    /// y[i₀, …] = x[i_{p⁻¹(0)}, …]: axis k of y is axis permutation[k] of x (NumPy's transpose).
+    func transpose<T: TensorScalar>(_ x: Tensor<T>, permutation: [Int]) -> Tensor<T>
+
+    // MARK: Broadcasting
+    /// a ∘ b elementwise with NumPy broadcasting: shapes are aligned at their last axes and a
+    /// dimension of 1 (or a missing one) repeats; the result has the broadcast shape.
+    func broadcast<T: TensorScalar>(_ operation: BinaryOperation, _ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
+    /// Sums x over the axes that broadcasting from `shape` to x's shape repeated: the adjoint of
+    /// broadcasting (the gradient of an operand that was broadcast). Sums are taken in Double.
+    func sum<T: TensorScalar>(_ x: Tensor<T>, toShape shape: [Int]) -> Tensor<T>
+
+    // MARK: Softmax along an axis
+    /// softmax(x) = eˣ/Σeˣ along `axis`, or its logarithm x − log Σeˣ.
+    func softmax<T: TensorScalar>(_ x: Tensor<T>, axis: Int, logarithm: Bool) -> Tensor<T>
+    /// J·v (or Jᵀ·v when `transposed`) for the Jacobian J of `softmax` at output y, along `axis`:
+    /// softmax J = diag(y) − yyᵀ (symmetric): J·v = y ⊙ (v − ⟨y, v⟩); log-softmax J = I − 1sᵀ with
+    /// s = e^y: J·v = v − ⟨s, v⟩, Jᵀ·v = v − s·Σv. The tangent (J·ẋ) and the backward pass (Jᵀ·g).
+    func softmaxJacobian<T: TensorScalar>(output y: Tensor<T>, _ v: Tensor<T>, axis: Int, logarithm: Bool,
+                                          transposed: Bool) -> Tensor<T>
+    /// R{Jᵀ}·g, the second-order term of a Hessian-vector product through softmax, given the
+    /// output y, its tangent ẏ and the output gradient g: softmax ẏ ⊙ (g − ⟨g, y⟩) − y·⟨g, ẏ⟩;
+    /// log-softmax −(s ⊙ ẏ)·Σg with s = e^y (then ṡ = s ⊙ ẏ).
+    func softmaxSecondOrder<T: TensorScalar>(output y: Tensor<T>, outputTangent yDot: Tensor<T>, gradient g: Tensor<T>,
+                                             axis: Int, logarithm: Bool) -> Tensor<T>
 
     // MARK: Losses
     /// Mean softmax cross-entropy of logits [N, K] against class labels, its gradient, and the
@@ -98,33 +126,55 @@ public enum Activation: Sendable, Equatable, Hashable {
     case sigmoid
     /// The exact GELU, x·Φ(x).
     case gelu
+    /// The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (ONNX's Erf, in exported GELUs).
+    case erf
 }
 
-/// Geometry of a 2D convolution: kernel, stride, padding (symmetric), dilation.
+/// Binary elementwise operations of `Backend.broadcast`.
+public enum BinaryOperation: Sendable, Equatable, Hashable {
+    case add, subtract, multiply, divide
+}
+
+/// Geometry of a 2D convolution: kernel, stride, zero padding, dilation and channel groups.
+///
+/// `padding` is added before the first row/column, `paddingEnd` after the last (equal unless made
+/// asymmetric, as ONNX's `pads` may be). With dilation d the kernel's taps are d apart, so its
+/// extent is d·(k − 1) + 1. With g groups, input and output channels are cut into g equal blocks
+/// and output block i sees input block i only (weights [F, C/g, kh, kw]).
 public struct Conv2dGeometry: Sendable, Equatable, Hashable {
     public var kernel: (height: Int, width: Int)
     public var stride: (height: Int, width: Int)
     public var padding: (height: Int, width: Int)
+    public var paddingEnd: (height: Int, width: Int)
+    public var dilation: (height: Int, width: Int)
+    public var groups: Int
 
     public init(kernel: Int, stride: Int = 1, padding: Int = 0) {
-        self.kernel = (kernel, kernel); self.stride = (stride, stride); self.padding = (padding, padding)
+        self.init(kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding))
     }
 
-    public init(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
+    public init(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), paddingEnd: (Int, Int)? = nil,
+                dilation: (Int, Int) = (1, 1), groups: Int = 1) {
         self.kernel = kernel; self.stride = stride; self.padding = padding
+        self.paddingEnd = paddingEnd ?? padding
+        self.dilation = dilation; self.groups = groups
     }
 
+    /// ⌊(H + padding + paddingEnd − dilation·(k − 1) − 1) / stride⌋ + 1 per axis.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * padding.height - kernel.height) / stride.height + 1,
-         (width + 2 * padding.width - kernel.width) / stride.width + 1)
+        ((height + padding.height + paddingEnd.height - dilation.height * (kernel.height - 1) - 1) / stride.height + 1,
+         (width + padding.width + paddingEnd.width - dilation.width * (kernel.width - 1) - 1) / stride.width + 1)
     }
 
-    public static func == (a: Self, b: Self) -> Bool {
-        a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding
+    private var numbers: [Int] {
+        [kernel.height, kernel.width, stride.height, stride.width, padding.height, padding.width,
+         paddingEnd.height, paddingEnd.width, dilation.height, dilation.width, groups]
     }
+
+    public static func == (a: Self, b: Self) -> Bool { a.numbers == b.numbers }
 
     public func hash(into h: inout Hasher) {
-        for v in [kernel.height, kernel.width, stride.height, stride.width, padding.height, padding.width] { h.combine(v) }
+        for v in numbers { h.combine(v) }
     }
 }
 

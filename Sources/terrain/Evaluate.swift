@@ -2,13 +2,26 @@ import ArgumentParser
 import Foundation
 import TerrainData
 import TerrainTraining
+import TerrainLandscape
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Loss and accuracy of a checkpoint on a dataset (evaluation mode).")
+        abstract: "Loss and accuracy of a checkpoint or an ONNX model on a dataset (evaluation mode).",
+        discussion: """
+        A checkpoint written by terrain names its model and data. A PyTorch state_dict saved as \
+        safetensors needs its zoo architecture (--model) and data; an ONNX model (--onnx, or a \
+        path ending in .onnx) needs its data, as stored: --data FILE.npz with arrays x and y is \
+        evaluated as one set.
+        """)
 
-    @Argument(help: "A checkpoint (.safetensors) written by terrain.") var checkpoint: String
+    @Argument(help: "A checkpoint (.safetensors), or an .onnx model.") var checkpoint: String?
+    @Option(help: "An ONNX model (exported by torch.onnx.export) instead of a checkpoint.") var onnx: String?
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
+    @Option(help: "A data file (NPZ with arrays x and y, or any path --dataset takes), evaluated as one set.") var data: String?
+    @Option(help: ArgumentHelp("The zoo architecture of a checkpoint without Terrain's metadata: ARCH[,width=W][,hidden=64x64][,activation=A].",
+                               valueName: "spec"))
+    var model: String?
+    @Flag(help: "ONNX models and --model: standardize inputs per channel (default: the data as stored).") var normalize = false
     @Option(help: "Use a fixed random subset of this many samples of each split.") var subset: Int?
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
@@ -16,9 +29,12 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
-            let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
-            let model = try ckpt.makeModel(Float.self, source: checkpoint)
-            guard let name = dataset ?? ckpt.metadata["terrain.dataset"] else {
+            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
+            if case .onnx = source { return try evaluateWithOptions(source) }
+            if model != nil { return try evaluateWithOptions(source) }
+            let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: source.path))
+            let model = try ckpt.makeModel(Float.self, source: source.path)
+            guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
             var options = DatasetOptions()
@@ -33,6 +49,27 @@ struct Evaluate: ParsableCommand {
                 let r = Evaluation.evaluate(model, on: split, batchSize: batchSize)
                 print("\(label): loss \(String(format: "%.6f", r.loss))" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
             }
+        }
+    }
+
+    /// ONNX models and checkpoints described by --model load as the landscape commands load them.
+    private func evaluateWithOptions(_ source: ModelSource) throws {
+        var arguments = ["--batch-size", "\(batchSize)"]
+        if let dataset { arguments += ["--dataset", dataset] }
+        if let data {
+            guard dataset == nil else { throw ValidationError("--data \(data) and --dataset \(dataset!) name two datasets: give one") }
+            arguments += ["--data", data]
+        }
+        if let model { arguments += ["--model", model] }
+        if let subset { arguments += ["--subset", "\(subset)"] }
+        if normalize { arguments.append("--normalize") }
+        let options = try EvaluationOptions.parse(arguments)
+        let (objective, _, description) = try options.objective(source)
+        print("\(source.path) on \(description)")
+        for set in EvaluationSet.allCases {
+            let split = set == .train ? objective.data.train : objective.data.test
+            let r = Evaluation.evaluate(objective.model, on: split, batchSize: batchSize)
+            print("\(set.rawValue): loss \(String(format: "%.6f", r.loss))" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
         }
     }
 }

@@ -5,6 +5,7 @@ import TerrainTraining
 import TerrainLandscape
 import TerrainPlot
 import TerrainReport
+import TerrainONNX
 
 struct Hessian: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,7 +28,8 @@ struct Hessian: ParsableCommand {
         var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
     }
 
-    @Option(help: "The checkpoint.") var checkpoint: String
+    @Option(help: "The checkpoint.") var checkpoint: String?
+    @Option(help: "An ONNX model instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
     @Option(help: "How many of the largest eigenvalues.") var top: Int = 5
     @Option(help: "How many of the smallest eigenvalues.") var bottom: Int = 1
     @Flag(help: "Estimate the trace (Hutchinson, Rademacher probes).") var trace = false
@@ -78,7 +80,9 @@ struct Hessian: ParsableCommand {
                     throw LandscapeError.invalidRequest("cannot write into \(folder) (for \(path))")
                 }
             }
-            let (objective, _, dataDescription) = try evaluation.objective(checkpoint: checkpoint)
+            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
+            let checkpoint = source.path
+            let (objective, _, dataDescription) = try evaluation.objective(source)
             let unsupported = Self.layersWithoutProducts(objective.model, name: "")
             guard unsupported.isEmpty else {
                 throw LandscapeError.invalidRequest("the model's layers \(unsupported.joined(separator: ", ")) cannot compute Hessian-vector products")
@@ -190,12 +194,12 @@ struct Hessian: ParsableCommand {
             if let eigenvectors, let lanczos, let vectors = lanczos.eigenvectors {
                 let directions = vectors.prefix(min(2, lanczos.topCount)).map { Direction(values: op.expand($0)) }
                 try DirectionFile.write(Array(directions), groups: objective.groups, type: .weights,
-                                        attributes: ["terrain.checkpoint": checkpoint, "terrain.data": dataDescription,
+                                        attributes: [source.attributeKey: checkpoint, "terrain.data": dataDescription,
                                                      "terrain.hessian_eigenvalues": lanczos.top.map { String($0) }.joined(separator: ","),
                                                      "terrain.parameters": selection.rawValue, "terrain.version": Terrain.version],
                                         to: eigenvectors)
                 print("top \(directions.count) eigenvector\(directions.count == 1 ? "" : "s") (unit length) written to \(eigenvectors) "
-                      + "as xdirection\(directions.count > 1 ? "/ydirection" : ""): terrain surface --checkpoint \(checkpoint) --directions \(eigenvectors)")
+                      + "as xdirection\(directions.count > 1 ? "/ydirection" : ""): terrain surface --\(source == .onnx(checkpoint) ? "onnx" : "checkpoint") \(checkpoint) --directions \(eigenvectors)")
             }
             if let out {
                 try file.write(to: out)
@@ -204,12 +208,14 @@ struct Hessian: ParsableCommand {
             if let map {
                 // The same Hessian at every point of a surface: `terrain hessian-map` with these options.
                 print("\nconvexity map of \(map)")
-                var arguments = ["--surface", map, "--checkpoint", checkpoint, "--parameters", parameters.rawValue,
+                var arguments = ["--surface", map, source == .onnx(checkpoint) ? "--onnx" : "--checkpoint", checkpoint, "--parameters", parameters.rawValue,
                                  "--iterations", "\(mapIterations)", "--tolerance", "\(tolerance)", "--seed", "\(seed)",
                                  "--data", evaluation.data, "--batch-size", "\(evaluation.batchSize)",
                                  "--subset-seed", "\(evaluation.subsetSeed)", "--spread", evaluation.spread.rawValue]
                 if let dataset = evaluation.dataset { arguments += ["--dataset", dataset] }
                 if let subset = evaluation.subset { arguments += ["--subset", "\(subset)"] }
+                if let model = evaluation.model { arguments += ["--model", model] }
+                if evaluation.normalize { arguments.append("--normalize") }
                 if quiet { arguments.append("--quiet") }
                 try HessianMap.parse(arguments).run()
             }
@@ -220,7 +226,8 @@ struct Hessian: ParsableCommand {
     /// checkpoint (C.safetensors → C_hessian_density.png).
     static func figureBase(out: String?, checkpoint: String) -> String {
         if let out { return out.hasSuffix(".h5") ? String(out.dropLast(3)) : out }
-        let c = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) : checkpoint
+        var c = checkpoint
+        for suffix in [".safetensors", ".onnx"] where c.hasSuffix(suffix) { c = String(c.dropLast(suffix.count)) }
         return c + "_hessian"
     }
 
@@ -234,7 +241,7 @@ struct Hessian: ParsableCommand {
         if module is Sequential<Float> || module is Residual<Float> || module is DenseConcat<Float> {
             return module.children.flatMap { layersWithoutProducts($0.module, name: name.isEmpty ? $0.name : name + "." + $0.name) }
         }
-        let supported = module is Linear<Float> || module is Conv2d<Float> || module is BatchNorm<Float>
+        let supported = module is ONNXGraph<Float> || module is Linear<Float> || module is Conv2d<Float> || module is BatchNorm<Float>
             || module is ActivationLayer<Float> || module is MaxPool2d<Float> || module is AvgPool2d<Float>
             || module is GlobalAvgPool<Float> || module is Flatten<Float> || module is Dropout<Float>
         return supported ? [] : ["\(name.isEmpty ? "(model)" : name) (\(type(of: module)))"]

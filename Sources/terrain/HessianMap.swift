@@ -19,6 +19,7 @@ struct HessianMap: ParsableCommand {
 
     @Option(help: "The surface file (HDF5) whose grid and directions are used.") var surface: String
     @Option(help: "The checkpoint at the centre (default: the surface's terrain.checkpoint attribute).") var checkpoint: String?
+    @Option(help: "An ONNX model at the centre instead (default: the surface's terrain.onnx attribute).") var onnx: String?
     @Option(help: "Hessian over all trainable parameters (all) or the weight matrices only (matrices, as the reference).")
     var parameters: HessianMapParameters = .all
     @Option(help: "Lanczos iterations (Hessian-vector products) per point, at most.") var iterations: Int = 20
@@ -38,10 +39,12 @@ struct HessianMap: ParsableCommand {
             let sets = try evaluation.sets()
             guard sets.count == 1 else { throw ValidationError("hessian-map takes the Hessian of one set: --data train or --data test") }
             let base = try SurfaceFile.read(from: surface)
-            guard let checkpoint = checkpoint ?? base.textAttributes["terrain.checkpoint"] else {
-                throw ValidationError("\(surface) does not name its checkpoint (terrain.checkpoint): pass --checkpoint")
+            let named = checkpoint == nil && onnx == nil ? nil : try ModelSource(checkpoint: checkpoint, onnx: onnx)
+            guard let source = named ?? ModelSource.recorded(in: base.textAttributes) else {
+                throw ValidationError("\(surface) does not name its model (terrain.checkpoint or terrain.onnx): pass --checkpoint or --onnx")
             }
-            let (objective, _, dataDescription) = try evaluation.objective(checkpoint: checkpoint)
+            let checkpoint = source.path
+            let (objective, _, dataDescription) = try evaluation.objective(source)
             let type = base.textAttributes["terrain.dir_type"].flatMap(DirectionType.init(rawValue:)) ?? .weights
             let directionPath = try Self.directionPath(of: base, surface: surface)
             let directions = try DirectionFile.read(from: directionPath, groups: objective.groups, type: type)

@@ -2,14 +2,16 @@ import ArgumentParser
 import Foundation
 import TerrainTraining
 import TerrainModels
+import TerrainONNX
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Describe a checkpoint: model, tensors, training metadata.")
+    static let configuration = CommandConfiguration(abstract: "Describe a checkpoint (model, tensors, training metadata) or an ONNX model (operator set, input, output, parameters with their roles).")
 
-    @Argument(help: "A checkpoint (.safetensors).") var checkpoint: String
+    @Argument(help: "A checkpoint (.safetensors) or an ONNX model (.onnx).") var checkpoint: String
 
     func run() throws {
         try failing {
+            if case .onnx(let path) = ModelSource(path: checkpoint) { return try describe(onnx: path) }
             let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
             let model = try ckpt.makeModel(Float.self, source: checkpoint)
             let spec = ckpt.spec
@@ -21,6 +23,18 @@ struct Info: ParsableCommand {
             for (name, p) in model.namedParameters() {
                 print("  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.shape)")
             }
+        }
+    }
+
+    private func describe(onnx path: String) throws {
+        let model = try ONNXModel.read(from: URL(fileURLWithPath: path))
+        let dims = model.inputDimensions.map { $0.map(String.init) ?? "?" }.joined(separator: ", ")
+        print("ONNX model: operator set \(model.opsetVersion)" + (model.producer.isEmpty ? "" : ", written by \(model.producer)"))
+        print("input: \(model.inputName) [\(dims)]; output: \(model.outputName)")
+        let trainable = model.parameters.filter(\.role.isTrainable)
+        print("parameters: \(trainable.reduce(0) { $0 + $1.values.count }) trainable in \(trainable.count) tensors; \(model.parameters.count) tensors")
+        for p in model.parameters {
+            print("  \(p.name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.shape)")
         }
     }
 }

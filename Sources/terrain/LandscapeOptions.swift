@@ -4,11 +4,19 @@ import TerrainData
 import TerrainNN
 import TerrainTraining
 import TerrainLandscape
+import TerrainONNX
 
 /// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
 struct EvaluationOptions: ParsableArguments {
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
-    @Option(help: "Sets to evaluate at each point: train, test or train,test.") var data: String = "train"
+    @Option(help: ArgumentHelp("Sets to evaluate at each point: train, test or train,test; or a data file (NPZ with x and y, or any path --dataset takes), evaluated as the train set.",
+                               valueName: "sets-or-file"))
+    var data: String = "train"
+    @Option(help: ArgumentHelp("The zoo architecture of a checkpoint without Terrain's metadata (a PyTorch state_dict saved as safetensors): ARCH[,width=W][,hidden=64x64][,activation=A], or a model spec as JSON.",
+                               valueName: "spec"))
+    var model: String?
+    @Flag(help: "ONNX models: standardize inputs per channel with the training set's statistics (default: the data as stored).")
+    var normalize = false
     @Option(help: "Evaluate on a fixed random subset of this many samples of each set.") var subset: Int?
     @Option(help: "Seed of the subset.") var subsetSeed: UInt64 = 0
     @Option(help: "Evaluation batch size.") var batchSize: Int = 500
@@ -16,10 +24,30 @@ struct EvaluationOptions: ParsableArguments {
                                valueName: "mode"))
     var spread: ThreadUse = .auto
 
+    /// The data file `--data` names, when it names one instead of sets: an existing path, or
+    /// anything that looks like one (a typo in a set name still gets the sets' message).
+    var dataFile: String? {
+        let sets = data.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if !sets.isEmpty, sets.allSatisfy({ EvaluationSet(rawValue: $0) != nil }) { return nil }
+        let looksLikePath = data.contains("/") || data.contains(".")
+            || FileManager.default.fileExists(atPath: NSString(string: data).expandingTildeInPath)
+        return looksLikePath ? data : nil
+    }
+
+    /// `--dataset`, or the data file given as `--data FILE`.
+    func datasetSpec() throws -> String? {
+        if let file = dataFile {
+            guard dataset == nil else { throw ValidationError("--data \(file) and --dataset \(dataset!) name two datasets: give one") }
+            return file
+        }
+        return dataset
+    }
+
     func sets() throws -> [EvaluationSet] {
+        if dataFile != nil { return [.train] }
         let sets = try data.split(separator: ",").map { part -> EvaluationSet in
             guard let s = EvaluationSet(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("--data takes train, test or train,test; got '\(data)'")
+                throw ValidationError("--data takes train, test or train,test, or a data file; got '\(data)'")
             }
             return s
         }
@@ -27,19 +55,65 @@ struct EvaluationOptions: ParsableArguments {
         return sets
     }
 
-    /// Loads the checkpoint's model and the data it is evaluated on, prepared as in training.
-    func objective(checkpoint path: String) throws -> (ModelObjective<Float>, Checkpoint, String) {
-        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path))
+    /// Another model's values laid out as `groups` (a plane's B and C): from a checkpoint's
+    /// tensors or an ONNX model's initializers, by name.
+    func parameters(of path: String, groups: [ParameterGroup]) throws -> [Double] {
+        guard case .onnx = ModelSource(path: path) else { return try RunHistory.parameters(of: path, groups: groups) }
+        let model = try ONNXModel.read(from: URL(fileURLWithPath: path))
+        let byName = Dictionary(model.parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for g in groups {
+            guard let p = byName[g.name], p.shape == g.shape else {
+                throw LandscapeError.incompatibleFile(path, "initializer \(g.name) is missing or shaped differently from the first model's")
+            }
+            for i in 0..<g.count { flat[g.offset + i] = p.values[i] }
+        }
+        return flat
+    }
+
+    /// A checkpoint or ONNX model given as a path (`.onnx` files are ONNX models).
+    func objective(checkpoint path: String) throws -> (ModelObjective<Float>, String, String) {
+        try objective(ModelSource(path: path))
+    }
+
+    /// Loads the model and the data it is evaluated on: a checkpoint's data prepared as in
+    /// training, an ONNX model's as stored. Returns the objective, the architecture's name and a
+    /// description of the data.
+    func objective(_ source: ModelSource) throws -> (ModelObjective<Float>, String, String) {
+        guard case .checkpoint(let path) = source else {
+            let (objective, description) = try ONNXObjective.make(path: source.path, dataset: try datasetSpec(), normalize: normalize,
+                                                                   subset: subset, subsetSeed: subsetSeed, batchSize: batchSize)
+            return (objective, "onnx", description)
+        }
+        let url = URL(fileURLWithPath: path)
+        let checkpoint: Checkpoint
+        var data: DatasetPair
+        let name: String
+        if let model {
+            // A checkpoint without (or instead of) Terrain's description: the data come first,
+            // since they fix the input shape and the number of outputs.
+            guard let dataName = try datasetSpec() else {
+                throw ValidationError("--model needs the data the model runs on: pass --dataset or --data FILE")
+            }
+            name = dataName
+            data = try DatasetCatalog.load(name, options: DatasetOptions(normalize: normalize, testFraction: 0))
+            if data.test.count == 0 { data.test = data.train }
+            let spec = try ModelDescription(model, sampleShape: data.train.sampleShape, outputs: data.train.outputCount).spec
+            checkpoint = try Checkpoint.read(from: url, spec: spec)
+        } else {
+            checkpoint = try Checkpoint.read(from: url)
+            guard let dataName = try datasetSpec() ?? checkpoint.metadata["terrain.dataset"] else {
+                throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
+            }
+            name = dataName
+            var options = DatasetOptions()
+            if let text = checkpoint.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
+                options.normalize = config.normalize
+                options.seed = config.seed
+            }
+            data = try DatasetCatalog.load(name, options: options)
+        }
         let model = try checkpoint.makeModel(Float.self, source: path)
-        guard let name = dataset ?? checkpoint.metadata["terrain.dataset"] else {
-            throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
-        }
-        var options = DatasetOptions()
-        if let text = checkpoint.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
-            options.normalize = config.normalize
-            options.seed = config.seed
-        }
-        let data = try DatasetCatalog.load(name, options: options)
         var pair = data
         if let subset {
             guard subset > 0 else { throw ValidationError("--subset must be positive") }
@@ -52,7 +126,7 @@ struct EvaluationOptions: ParsableArguments {
         let objective = ModelObjective(model: model, data: pair, batchSize: batchSize) {
             try checkpoint.spec.build() as Module<Float>
         }
-        return (objective, checkpoint, description)
+        return (objective, checkpoint.spec.architecture, description)
     }
 }
 

@@ -17,7 +17,7 @@ struct SharpnessCommand: ParsableCommand {
         by Lanczos (--eigenvalue; one Hessian-vector product per step).
         """)
 
-    @Argument(help: "Checkpoints (.safetensors) written by terrain.") var checkpoints: [String]
+    @Argument(help: "Checkpoints (.safetensors) written by terrain, or .onnx models.") var checkpoints: [String]
     @Option(help: "ε-sharpness: the box's relative size ε.") var epsilon: Double = 1e-3
     @Option(help: "ε-sharpness: projected gradient ascent steps.") var ascentSteps: Int = 20
     @Option(help: "Loss increase: the radius r along filter-normalized directions.") var radius: Double = 0.5

@@ -16,9 +16,13 @@ struct Surface: ParsableCommand {
 
         Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks \
         (rank 0 alone writes the files); with N ranks on few cores pass --threads 1.
+
+        The model is a checkpoint (--checkpoint; a PyTorch state_dict with --model ARCH) or an \
+        ONNX model exported by PyTorch (--onnx M.onnx --data D.npz, arrays x and y).
         """)
 
-    @Option(help: "The checkpoint at the centre.") var checkpoint: String
+    @Option(help: "The checkpoint at the centre.") var checkpoint: String?
+    @Option(help: "An ONNX model at the centre instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
     @Option(parsing: .unconditional, help: "x range min:max:num.") var x: String = "-1:1:51"
     @Option(parsing: .unconditional, help: "y range min:max:num (omit for a 1D curve).") var y: String?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
@@ -52,7 +56,8 @@ struct Surface: ParsableCommand {
                 }
             }
             let sets = try evaluation.sets()
-            let (objective, _, dataDescription) = try evaluation.objective(checkpoint: checkpoint)
+            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
+            let (objective, _, dataDescription) = try evaluation.objective(source)
             let theta = objective.parameters()
             let groups = objective.groups
             let directionPath = directions ?? Self.directionPath(for: out)
@@ -82,7 +87,7 @@ struct Surface: ParsableCommand {
                 if orthogonalize && dirs.count == 2 { dirs[1].orthogonalize(against: dirs[0]) }
             }
             let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
-            var text = ["terrain.checkpoint": checkpoint, "terrain.spacing": spacing.rawValue]
+            var text = [source.attributeKey: source.path, "terrain.spacing": spacing.rawValue]
             var directionAttributes: [String: String]? = nil
             if let xAxis {
                 text["terrain.axes"] = [xAxis, yAxis ?? ""].joined(separator: ",")
@@ -128,8 +133,8 @@ struct Interpolate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss along the line θ(α) = (1 − α)·θA + α·θB between two checkpoints (α = 0: A, α = 1: B).")
 
-    @Argument(help: "Checkpoint A (α = 0).") var a: String
-    @Argument(help: "Checkpoint B (α = 1).") var b: String
+    @Argument(help: "Checkpoint A (α = 0), or an .onnx model.") var a: String
+    @Argument(help: "Checkpoint B (α = 1), or an .onnx model of the same graph.") var b: String
     @Option(help: "Number of points.") var steps: Int = 101
     @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
     @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: DirectionType = .states
@@ -144,10 +149,10 @@ struct Interpolate: ParsableCommand {
         try failing {
             let axis = try Axis.parse("\(range):\(steps)")
             let sets = try evaluation.sets()
-            let (objective, ckptA, dataDescription) = try evaluation.objective(checkpoint: a)
-            let (objectiveB, ckptB, _) = try evaluation.objective(checkpoint: b)
-            guard ckptA.spec.architecture == ckptB.spec.architecture, objective.groups == objectiveB.groups else {
-                throw ValidationError("\(a) and \(b) are different models (\(ckptA.spec.architecture) and \(ckptB.spec.architecture)); interpolation needs the same architecture")
+            let (objective, architectureA, dataDescription) = try evaluation.objective(checkpoint: a)
+            let (objectiveB, architectureB, _) = try evaluation.objective(checkpoint: b)
+            guard architectureA == architectureB, objective.groups == objectiveB.groups else {
+                throw ValidationError("\(a) and \(b) are different models (\(architectureA) and \(architectureB)); interpolation needs the same architecture")
             }
             let thetaA = objective.parameters(), thetaB = objectiveB.parameters()
             let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)

@@ -79,7 +79,7 @@ struct Plane: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss on the plane through three checkpoints: θ = θA + α·(θB − θA) + β·(θC − θA).")
 
-    @Argument(help: "Checkpoint A (the origin).") var a: String
+    @Argument(help: "Checkpoint A (the origin), or an .onnx model (B and C then too).") var a: String
     @Argument(help: "Checkpoint B (α = 1).") var b: String
     @Argument(help: "Checkpoint C (β = 1).") var c: String
     @Option(parsing: .unconditional, help: "α range min:max:num.") var x: String = "-0.5:1.5:21"
@@ -99,7 +99,7 @@ struct Plane: ParsableCommand {
             let (objective, _, dataDescription) = try evaluation.objective(checkpoint: a)
             let groups = objective.groups
             let thetaA = objective.parameters()
-            let thetaB = try RunHistory.parameters(of: b, groups: groups), thetaC = try RunHistory.parameters(of: c, groups: groups)
+            let thetaB = try evaluation.parameters(of: b, groups: groups), thetaC = try evaluation.parameters(of: c, groups: groups)
             let dirs = [Direction.between(thetaA, thetaB, groups: groups, type: dirType),
                         Direction.between(thetaA, thetaC, groups: groups, type: dirType)]
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)

@@ -57,7 +57,7 @@ struct LayerGradientTests {
         #expect(abs(bn.runningVariance.value[flat: 1] - (0.9 + 0.1 * 500 / 3)) < 1e-12)
     }
 
-    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.1), .tanh, .sigmoid, .gelu])
+    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.1), .tanh, .sigmoid, .gelu, .erf])
     func activations(kind: Activation) {
         expectGradientsMatch(ActivationLayer<Double>(kind), input: randomInput([3, 7]))
     }

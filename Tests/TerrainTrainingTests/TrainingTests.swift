@@ -36,10 +36,46 @@ struct CheckpointTests {
         #expect(loaded.metadata["note"] == "hello")
         let rebuilt: Module<Float> = try loaded.makeModel()
         #expect(rebuilt.flatParameters(.all) == model.flatParameters(.all))
-        #expect(loaded.tensorOrder == model.namedParameters().map(\.name))
+        // PyTorch's state_dict: the parameters in module order, each batch-norm layer's
+        // num_batches_tracked (one training batch seen) after its running variance.
+        #expect(loaded.tensorOrder.filter { !$0.hasSuffix(Checkpoint.counterSuffix) } == model.namedParameters().map(\.name))
+        #expect(loaded.tensorOrder[0..<6] == ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+                                              "bn1.num_batches_tracked"])
+        #expect(loaded.counters.count == 9 && loaded.counters.values.allSatisfy { $0 == 1 })
         // And in Double, for curvature work.
         let asDouble: Module<Double> = try loaded.makeModel()
         #expect(asDouble.flatParameters(.all) == Tensor<Double>(converting: model.flatParameters(.all)))
+    }
+
+    @Test func plainStateDictsLoadWithAGivenArchitecture() throws {
+        // A PyTorch state_dict saved as safetensors: no metadata, counters as I64 scalars.
+        let spec = ModelSpec(architecture: "cnn", width: 0.25, inputShape: [1, 8, 8], outputs: 3, seed: 4)
+        let model: Module<Float> = try spec.build()
+        let folder = temporaryFolder()
+        let url = folder.appendingPathComponent("torch.safetensors")
+        let written = Checkpoint(model: model, spec: spec)
+        let entries = written.tensorOrder.map { name -> SafetensorsEntry in
+            if name.hasSuffix(Checkpoint.counterSuffix) {
+                return SafetensorsEntry(name: name, dtype: .i64, shape: [], data: withUnsafeBytes(of: Int64(42).littleEndian) { Data($0) })
+            }
+            return SafetensorsEntry(name: name, tensor: written.tensors[name]!)
+        }
+        try SafetensorsFile(entries: entries, metadata: [:]).write(to: url)
+        #expect { try Checkpoint.read(from: url) } throws: { "\($0)".contains("pass --model") }
+        let loaded = try Checkpoint.read(from: url, spec: spec)
+        let rebuilt: Module<Float> = try loaded.makeModel()
+        #expect(rebuilt.flatParameters(.all) == model.flatParameters(.all))
+        #expect(loaded.counters == ["bn1.num_batches_tracked": 42, "bn2.num_batches_tracked": 42])
+        #expect(Checkpoint(model: rebuilt, spec: spec).counters.values.allSatisfy { $0 == 42 })
+        // A counter the model has no batch-norm layer for is named.
+        let mlp = ModelSpec(architecture: "mlp", hiddenSizes: [4], inputShape: [2], outputs: 2)
+        let mlpModel: Module<Float> = try mlp.build()
+        let mlpURL = folder.appendingPathComponent("mlp.safetensors")
+        let mlpEntries = Checkpoint(model: mlpModel, spec: mlp).tensorOrder.map {
+            SafetensorsEntry(name: $0, tensor: Checkpoint(model: mlpModel, spec: mlp).tensors[$0]!)
+        } + [SafetensorsEntry(name: "fc1.num_batches_tracked", dtype: .i64, shape: [], data: Data(count: 8))]
+        try SafetensorsFile(entries: mlpEntries, metadata: [:]).write(to: mlpURL)
+        #expect { try Checkpoint.read(from: mlpURL, spec: mlp).makeModel(Float.self) } throws: { "\($0)".contains("fc1.num_batches_tracked") }
     }
 
     @Test func mismatchedFilesGiveClearErrors() throws {

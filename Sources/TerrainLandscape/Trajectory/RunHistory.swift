@@ -39,12 +39,13 @@ public struct RunHistory {
         learningRateDrops = ((json["learning_rate_changes"] as? [[String: Any]]) ?? []).compactMap { $0["iteration"] as? Int }
     }
 
-    /// A checkpoint's values in the objective's layout, read straight from the file.
+    /// A checkpoint's values in the objective's layout, read straight from the file (whose
+    /// model description, if any, is not needed: a PyTorch state_dict reads as well).
     public static func parameters(of path: String, groups: [ParameterGroup]) throws -> [Double] {
-        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path))
+        let tensors = try Checkpoint.readTensors(from: URL(fileURLWithPath: path)).tensors
         var flat = [Double](repeating: 0, count: groups.scalarCount)
         for g in groups {
-            guard let t = checkpoint.tensors[g.name], t.shape == g.shape else {
+            guard let t = tensors[g.name], t.shape == g.shape else {
                 throw LandscapeError.incompatibleFile(path, "tensor \(g.name) is missing or shaped differently from the final model's")
             }
             let p = t.pointer

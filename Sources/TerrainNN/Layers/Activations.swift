@@ -4,7 +4,7 @@ import TerrainTensor
 ///
 /// Tangents: ẏ = f′(x)·ẋ; dx = f′(x)·g, R{dx} = f″(x)·ẋ·g + f′(x)·ġ (f″ = 0 for ReLU and leaky
 /// ReLU; tanh: f′ = 1 − y², f″ = −2y·f′; sigmoid: f′ = y(1 − y), f″ = f′·(1 − 2y);
-/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²)).
+/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²); erf: f′ = 2/√π·e^(−x²), f″ = −2x·f′).
 public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
     public let kind: Activation
     private var input: Tensor<Scalar>?
@@ -39,7 +39,7 @@ public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
         switch kind {
         case .relu, .leakyRelu:
             break   // f″ = 0
-        case .tanh, .sigmoid, .gelu:
+        case .tanh, .sigmoid, .gelu, .erf:
             if let xDot = inputTangent {
                 gxDot = addTangents(gxDot, backend.activationSecondDerivative(kind, input: x, output: y,
                                                                               times: backend.multiply(xDot, g)))

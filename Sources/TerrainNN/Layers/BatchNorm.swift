@@ -43,6 +43,9 @@ public final class BatchNorm<Scalar: TensorScalar>: Module<Scalar> {
 
     override public var localParameters: [Parameter<Scalar>] { [weight, bias, runningMean, runningVariance] }
 
+    /// Sets the batch counter, as a checkpoint recorded it (PyTorch's `num_batches_tracked`).
+    public func restoreBatchesTracked(_ count: Int) { batchesTracked = max(0, count) }
+
     public func resetRunningStatistics() {
         runningMean.value.fill(0)
         runningVariance.value.fill(1)

@@ -151,6 +151,8 @@ public struct CPUBackend: Backend {
             case .gelu:
                 let invSqrt2 = 1 / T.sqrt(2)
                 for i in r { let v = xp[i]; yp[i] = v * (1 + T.erf(v * invSqrt2)) / 2 }
+            case .erf:
+                for i in r { yp[i] = T.erf(xp[i]) }
             }
         }
         return y
@@ -180,6 +182,10 @@ public struct CPUBackend: Backend {
                     let v = xp[i]
                     op[i] = gp[i] * ((1 + T.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
                 }
+            case .erf:
+                // erf′(x) = 2/√π·e^(−x²)
+                let twoOverSqrtPi = 2 / T.sqrt(T.pi)
+                for i in r { let v = xp[i]; op[i] = gp[i] * twoOverSqrtPi * T.exp(-v * v) }
             }
         }
         return gx
@@ -208,6 +214,10 @@ public struct CPUBackend: Backend {
                     let v = xp[i]
                     op[i] = tp[i] * (invSqrt2Pi * T.exp(-v * v / 2) * (2 - v * v))
                 }
+            case .erf:
+                // erf″(x) = −2x·erf′(x)
+                let twoOverSqrtPi = 2 / T.sqrt(T.pi)
+                for i in r { let v = xp[i]; op[i] = tp[i] * (-2 * v * twoOverSqrtPi * T.exp(-v * v)) }
             }
         }
         return out

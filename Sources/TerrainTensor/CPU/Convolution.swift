@@ -3,8 +3,9 @@
 /// im2col + GEMM, one image per parallel chunk:
 ///
 /// For image n with input [C, H, W] and weights [F, C, kh, kw], the column matrix is
-/// col[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j] (zero outside), and
-/// y[n] = W[F, C·kh·kw] · col. A 1x1 stride-1 unpadded convolution uses x itself as col.
+/// col[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i·d, ow·s − p + j·d] (zero outside; d the
+/// dilation), and y[n] = W[F, C·kh·kw] · col. With g groups this runs per group on C/g input
+/// channels and F/g filters. A 1x1 stride-1 unpadded convolution uses x itself as col.
 extension CPUBackend {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func conv2d<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?, geometry g: Conv2dGeometry) -> Tensor<T> {
@@ -17,14 +18,17 @@ extension CPUBackend {
             return y
         }
         Parallel.forEach(chunks: dims.n) { n in
-            let image = xp + n * dims.imageSize
-            let out = yp + n * dims.f * dims.outSpatial
-            withColumns(of: image, dims) { col in
-                T.gemm(transposeA: false, transposeB: false, m: dims.f, n: dims.outSpatial, k: dims.k,
-                       alpha: 1, a: wp, lda: dims.k, b: col, ldb: dims.outSpatial,
-                       beta: 0, c: out, ldc: dims.outSpatial)
+            for group in 0..<dims.groups {
+                let image = xp + n * dims.imageSize + group * dims.groupImageSize
+                let out = yp + (n * dims.f + group * dims.fg) * dims.outSpatial
+                withColumns(of: image, dims) { col in
+                    T.gemm(transposeA: false, transposeB: false, m: dims.fg, n: dims.outSpatial, k: dims.k,
+                           alpha: 1, a: wp + group * dims.fg * dims.k, lda: dims.k, b: col, ldb: dims.outSpatial,
+                           beta: 0, c: out, ldc: dims.outSpatial)
+                }
             }
             if let bp {
+                let out = yp + n * dims.f * dims.outSpatial
                 for f in 0..<dims.f {
                     let b = bp[f], row = out + f * dims.outSpatial
                     for j in 0..<dims.outSpatial { row[j] += b }
@@ -53,33 +57,36 @@ extension CPUBackend {
         // Weight gradients are summed per fixed group of images, then the groups in order:
         // the same additions whatever the thread count.
         let group = 8
-        let groups = (dims.n + group - 1) / group
-        var partials = Tensor<T>(zeros: [groups, dims.f * dims.k])
+        let imageGroups = (dims.n + group - 1) / group
+        var partials = Tensor<T>(zeros: [imageGroups, dims.f * dims.k])
         let pp = partials.mutablePointer()
         let xp = x.pointer, wp = weight.pointer, gp = gy.pointer
-        Parallel.forEach(chunks: groups) { gi in
-            let partial = pp + gi * dims.f * dims.k
+        Parallel.forEach(chunks: imageGroups) { gi in
             let colGrad = gxp == nil ? nil : TensorStorage<T>(uninitializedCount: dims.k * dims.outSpatial)
             for n in (gi * group)..<min(dims.n, (gi + 1) * group) {
-                let image = xp + n * dims.imageSize
-                let gOut = gp + n * dims.f * dims.outSpatial
-                withColumns(of: image, dims) { col in
-                    // dW += gy[n] · colᵀ
-                    T.gemm(transposeA: false, transposeB: true, m: dims.f, n: dims.k, k: dims.outSpatial,
-                           alpha: 1, a: gOut, lda: dims.outSpatial, b: col, ldb: dims.outSpatial,
-                           beta: 1, c: partial, ldc: dims.k)
-                }
-                if let gxp, let colGrad {
-                    let gImage = gxp + n * dims.imageSize
-                    if dims.isPointwise {
-                        T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
-                               alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
-                               beta: 0, c: gImage, ldc: dims.outSpatial)
-                    } else {
-                        T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
-                               alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
-                               beta: 0, c: colGrad.pointer, ldc: dims.outSpatial)
-                        col2im(colGrad.pointer, into: gImage, dims)
+                for cg in 0..<dims.groups {
+                    let partial = pp + gi * dims.f * dims.k + cg * dims.fg * dims.k
+                    let image = xp + n * dims.imageSize + cg * dims.groupImageSize
+                    let gOut = gp + (n * dims.f + cg * dims.fg) * dims.outSpatial
+                    let w = wp + cg * dims.fg * dims.k
+                    withColumns(of: image, dims) { col in
+                        // dW += gy[n] · colᵀ
+                        T.gemm(transposeA: false, transposeB: true, m: dims.fg, n: dims.k, k: dims.outSpatial,
+                               alpha: 1, a: gOut, lda: dims.outSpatial, b: col, ldb: dims.outSpatial,
+                               beta: 1, c: partial, ldc: dims.k)
+                    }
+                    if let gxp, let colGrad {
+                        let gImage = gxp + n * dims.imageSize + cg * dims.groupImageSize
+                        if dims.isPointwise {
+                            T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.fg,
+                                   alpha: 1, a: w, lda: dims.k, b: gOut, ldb: dims.outSpatial,
+                                   beta: 0, c: gImage, ldc: dims.outSpatial)
+                        } else {
+                            T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.fg,
+                                   alpha: 1, a: w, lda: dims.k, b: gOut, ldb: dims.outSpatial,
+                                   beta: 0, c: colGrad.pointer, ldc: dims.outSpatial)
+                            col2im(colGrad.pointer, into: gImage, dims)
+                        }
                     }
                 }
             }
@@ -97,21 +104,9 @@ extension CPUBackend {
         if convolution == .oneDNN, T.self == Float.self, OneDNN.backwardData(gp, weight: wp, into: gxp, dims) {
             return gx
         }
-        Parallel.forEach(chunks: dims.n) { n in
-            let gOut = gp + n * dims.f * dims.outSpatial, gImage = gxp + n * dims.imageSize
-            if dims.isPointwise {
-                T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
-                       alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
-                       beta: 0, c: gImage, ldc: dims.outSpatial)
-            } else {
-                let colGrad = TensorStorage<T>(uninitializedCount: dims.k * dims.outSpatial)
-                T.gemm(transposeA: true, transposeB: false, m: dims.k, n: dims.outSpatial, k: dims.f,
-                       alpha: 1, a: wp, lda: dims.k, b: gOut, ldb: dims.outSpatial,
-                       beta: 0, c: colGrad.pointer, ldc: dims.outSpatial)
-                col2im(colGrad.pointer, into: gImage, dims)
-            }
-        }
-        return gx
+        // The reference path (Double, grouped or dilated convolutions) shares the full backward pass.
+        return conv2dBackward(input: Tensor(zeros: inputShape), weight: weight, gradient: gy, geometry: g,
+                              needsInputGradient: true).input!
     }
 
     /// Σᵢ rows[i] as a vector, adding the rows in order (a deterministic reduction).
@@ -127,7 +122,8 @@ extension CPUBackend {
         return sum
     }
 
-    /// Calls `body` with the column matrix of one image (the image itself for 1x1 convolutions).
+    /// Calls `body` with the column matrix of one image's group of channels (the image itself
+    /// for 1x1 convolutions).
     @inline(__always)
     func withColumns<T: TensorScalar>(of image: UnsafePointer<T>, _ d: ConvDims, _ body: (UnsafePointer<T>) -> Void) {
         if d.isPointwise { body(image); return }
@@ -139,12 +135,13 @@ extension CPUBackend {
     @inline(__always)
     func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, into col: UnsafeMutablePointer<T>, _ d: ConvDims) {
         var row = col
-        for c in 0..<d.c {
+        for c in 0..<d.cg {
             let plane = image + c * d.h * d.w
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
+                    let dj = j * d.dw
                     for oh in 0..<d.oh {
-                        let ih = oh * d.sh - d.ph + i
+                        let ih = oh * d.sh - d.ph + i * d.dh
                         let out = row + oh * d.ow
                         if ih < 0 || ih >= d.h {
                             out.update(repeating: 0, count: d.ow)
@@ -152,14 +149,14 @@ extension CPUBackend {
                         }
                         let src = plane + ih * d.w
                         if d.sw == 1 {
-                            // Valid ow range: 0 <= ow - pw + j < w.
-                            let lo = max(0, d.pw - j), hi = min(d.ow, d.w + d.pw - j)
+                            // Valid ow range: 0 <= ow - pw + j·dw < w.
+                            let lo = min(d.ow, max(0, d.pw - dj)), hi = min(d.ow, d.w + d.pw - dj)
                             if lo > 0 { out.update(repeating: 0, count: lo) }
-                            if hi > lo { (out + lo).update(from: src + (lo - d.pw + j), count: hi - lo) }
+                            if hi > lo { (out + lo).update(from: src + (lo - d.pw + dj), count: hi - lo) }
                             if hi < d.ow { (out + max(hi, lo)).update(repeating: 0, count: d.ow - max(hi, lo)) }
                         } else {
                             for ow in 0..<d.ow {
-                                let iw = ow * d.sw - d.pw + j
+                                let iw = ow * d.sw - d.pw + dj
                                 out[ow] = (iw >= 0 && iw < d.w) ? src[iw] : 0
                             }
                         }
@@ -173,25 +170,26 @@ extension CPUBackend {
     /// The adjoint of im2col: overwrites `image` with the sum of every column entry mapped to it.
     @inline(__always)
     func col2im<T: TensorScalar>(_ col: UnsafePointer<T>, into image: UnsafeMutablePointer<T>, _ d: ConvDims) {
-        image.update(repeating: 0, count: d.imageSize)
+        image.update(repeating: 0, count: d.groupImageSize)
         var row = col
-        for c in 0..<d.c {
+        for c in 0..<d.cg {
             let plane = image + c * d.h * d.w
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
+                    let dj = j * d.dw
                     for oh in 0..<d.oh {
-                        let ih = oh * d.sh - d.ph + i
+                        let ih = oh * d.sh - d.ph + i * d.dh
                         if ih < 0 || ih >= d.h { continue }
                         let dst = plane + ih * d.w, src = row + oh * d.ow
                         if d.sw == 1 {
-                            let lo = max(0, d.pw - j), hi = min(d.ow, d.w + d.pw - j)
+                            let lo = min(d.ow, max(0, d.pw - dj)), hi = min(d.ow, d.w + d.pw - dj)
                             if hi > lo {
-                                let base = dst + (lo - d.pw + j)
+                                let base = dst + (lo - d.pw + dj)
                                 for ow in 0..<(hi - lo) { base[ow] += src[lo + ow] }
                             }
                         } else {
                             for ow in 0..<d.ow {
-                                let iw = ow * d.sw - d.pw + j
+                                let iw = ow * d.sw - d.pw + dj
                                 if iw >= 0 && iw < d.w { dst[iw] += src[ow] }
                             }
                         }
@@ -205,20 +203,30 @@ extension CPUBackend {
 
 /// The sizes of one convolution, derived and checked once.
 struct ConvDims {
-    let n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow: Int
-    var k: Int { c * kh * kw }
+    let n, c, h, w, f, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups: Int
+    /// Input channels and filters per group.
+    var cg: Int { c / groups }
+    var fg: Int { f / groups }
+    /// Rows of one group's column matrix (and columns of its weight block).
+    var k: Int { cg * kh * kw }
     var outSpatial: Int { oh * ow }
     var imageSize: Int { c * h * w }
-    var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
+    var groupImageSize: Int { cg * h * w }
+    let isPointwise: Bool
 
     init(input: [Int], weight: [Int], geometry g: Conv2dGeometry) {
         precondition(input.count == 4, "conv2d input must be [N, C, H, W], got \(input)")
-        precondition(weight.count == 4 && weight[1] == input[1] && weight[2] == g.kernel.height && weight[3] == g.kernel.width,
-                     "conv2d weight \(weight) does not fit input \(input) and kernel \(g.kernel)")
+        precondition(g.groups >= 1 && input[1] % g.groups == 0 && weight.first.map({ $0 % g.groups == 0 }) == true,
+                     "conv2d: \(g.groups) groups do not divide input \(input) and weight \(weight)")
+        precondition(weight.count == 4 && weight[1] * g.groups == input[1] && weight[2] == g.kernel.height && weight[3] == g.kernel.width,
+                     "conv2d weight \(weight) does not fit input \(input), kernel \(g.kernel) and \(g.groups) groups")
         (n, c, h, w) = (input[0], input[1], input[2], input[3])
         (f, kh, kw) = (weight[0], weight[2], weight[3])
         (sh, sw, ph, pw) = (g.stride.height, g.stride.width, g.padding.height, g.padding.width)
+        (dh, dw, groups) = (g.dilation.height, g.dilation.width, g.groups)
         (oh, ow) = g.outputSize(height: h, width: w)
         precondition(oh > 0 && ow > 0, "conv2d: input \(h)x\(w) too small for kernel \(kh)x\(kw) with padding \(ph)")
+        isPointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0
+            && g.paddingEnd.height == 0 && g.paddingEnd.width == 0
     }
 }

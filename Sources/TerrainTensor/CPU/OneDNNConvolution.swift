@@ -72,6 +72,8 @@ enum OneDNN {
     /// having run nothing, when oneDNN has no kernel for this convolution.
     private static func forEachChunk(_ d: ConvDims, kind: ConvolutionPlan.Kind, hasBias: Bool,
                                      _ body: (ConvolutionPlan, Int, Int) -> Void) -> Bool {
+        // Grouped and dilated convolutions (imported models) keep the reference kernels.
+        guard d.groups == 1, d.dh == 1, d.dw == 1 else { return false }
         let per = imagesPerChunk(batch: d.n)
         let chunks = (d.n + per - 1) / per
         let sizes = Set([per, d.n - (chunks - 1) * per])

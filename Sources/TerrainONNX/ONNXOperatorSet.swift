@@ -1,0 +1,120 @@
+import TerrainTensor
+
+/// The ONNX operators Terrain evaluates, and how each node's attributes become a `GraphOperator`.
+///
+/// Operator-set differences that matter are honoured: Softmax and LogSoftmax coerce to a matrix
+/// before set 13; Unsqueeze and Squeeze take their axes from an attribute before 13 and from an
+/// input after; Reshape's allowzero (14); Shape's start and end (15).
+public enum ONNXOperatorSet {
+    /// The versions of the default domain (ai.onnx) Terrain reads.
+    public static let versions: ClosedRange<Int64> = 7...23
+
+    /// Operator types Terrain evaluates (forward, backward and tangents).
+    public static let supported: Set<String> = [
+        "Add", "Sub", "Mul", "Div", "Gemm", "MatMul", "Conv", "BatchNormalization",
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "Softmax", "LogSoftmax",
+        "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
+        "Identity", "Dropout", "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
+    ]
+
+    /// The operator of one node, its attributes checked.
+    static func make(_ node: Onnx_NodeProto, opset: Int64) throws -> GraphOperator {
+        let a = NodeAttributes(node.attribute)
+        switch node.opType {
+        case "Add": return BinaryOperator(operation: .add)
+        case "Sub": return BinaryOperator(operation: .subtract)
+        case "Mul": return BinaryOperator(operation: .multiply)
+        case "Div": return BinaryOperator(operation: .divide)
+        case "Gemm":
+            return MatrixProductOperator(transposeA: try a.int("transA", default: 0) != 0, transposeB: try a.int("transB", default: 0) != 0,
+                                         alpha: try a.float("alpha", default: 1), beta: try a.float("beta", default: 1))
+        case "MatMul": return MatrixProductOperator(isMatMul: true)
+        case "Conv": return ConvolutionOperator(geometry: try windowGeometry(a, isConvolution: true))
+        case "BatchNormalization":
+            if try a.int("training_mode", default: 0) != 0 || node.output.filter({ !$0.isEmpty }).count > 1 {
+                throw OperatorFailure("training-mode batch normalization (batch statistics) is not supported: export the model in evaluation mode")
+            }
+            return BatchNormalizationOperator(epsilon: try a.float("epsilon", default: 1e-5))
+        case "Relu": return ActivationOperator(kind: .relu)
+        case "LeakyRelu": return ActivationOperator(kind: .leakyRelu(slope: try a.float("alpha", default: 0.01)))
+        case "Sigmoid": return ActivationOperator(kind: .sigmoid)
+        case "Tanh": return ActivationOperator(kind: .tanh)
+        case "Erf": return ActivationOperator(kind: .erf)
+        case "Gelu":
+            let approximate = try a.string("approximate") ?? "none"
+            guard approximate == "none" else { throw OperatorFailure("the tanh approximation of GELU is not supported (exact GELU only)") }
+            return ActivationOperator(kind: .gelu)
+        case "Softmax", "LogSoftmax":
+            return SoftmaxOperator(axis: try a.int("axis", default: opset >= 13 ? -1 : 1), logarithm: node.opType == "LogSoftmax",
+                                   coercesToMatrix: opset < 13)
+        case "MaxPool", "AveragePool":
+            if try a.int("ceil_mode", default: 0) != 0 { throw OperatorFailure("ceil_mode = 1 is not supported") }
+            if try a.int("storage_order", default: 0) != 0 { throw OperatorFailure("storage_order = 1 is not supported") }
+            if node.output.filter({ !$0.isEmpty }).count > 1 { throw OperatorFailure("the indices output of MaxPool is not supported") }
+            let geometry = try windowGeometry(a, isConvolution: false)
+            let padded = geometry.padding != (0, 0) || geometry.paddingEnd != (0, 0)
+            if node.opType == "AveragePool", padded, try a.int("count_include_pad", default: 0) == 0 {
+                throw OperatorFailure("average pooling that leaves padding out of the divisor (count_include_pad = 0) is not supported")
+            }
+            return PoolingOperator(kind: node.opType == "MaxPool" ? .max : .average, geometry: geometry)
+        case "GlobalAveragePool": return PoolingOperator(kind: .globalAverage)
+        case "Flatten": return ReshapeOperator(kind: .flatten(axis: try a.int("axis", default: 1)))
+        case "Reshape": return ReshapeOperator(kind: .reshape(allowZero: try a.int("allowzero", default: 0) != 0))
+        case "Unsqueeze": return ReshapeOperator(kind: .unsqueeze(axes: opset >= 13 ? nil : try a.ints("axes") ?? []))
+        case "Squeeze": return ReshapeOperator(kind: .squeeze(axes: opset >= 13 ? nil : try a.ints("axes")))
+        case "Transpose": return TransposeOperator(permutation: try a.ints("perm"))
+        case "Concat":
+            guard let axis = try a.int("axis") else { throw OperatorFailure("the axis attribute is missing") }
+            return ConcatOperator(axis: axis)
+        // Dropout evaluates as the identity (inference form); Cast leaves values as they are, so a
+        // cast between integers and reals shows up as a type error where the value is used.
+        case "Identity", "Dropout", "Cast": return IdentityOperator()
+        case "Constant": return ConstantOperator(value: try constantValue(a))
+        case "Shape": return ShapeOperator(start: try a.int("start"), end: try a.int("end"))
+        case "Gather": return GatherOperator(axis: try a.int("axis", default: 0))
+        default:
+            throw OperatorFailure("the operator is not supported")
+        }
+    }
+
+    /// Kernel, strides, pads, dilations and groups of Conv, MaxPool and AveragePool (2-D only).
+    private static func windowGeometry(_ a: NodeAttributes, isConvolution: Bool) throws -> Conv2dGeometry {
+        guard let kernel = try a.ints("kernel_shape") else {
+            throw OperatorFailure("the kernel_shape attribute is missing (Terrain needs it stated)")
+        }
+        guard kernel.count == 2 else { throw OperatorFailure("only 2-D windows are supported, kernel_shape is \(kernel)") }
+        let strides = try a.ints("strides") ?? [1, 1]
+        let dilations = try a.ints("dilations") ?? [1, 1]
+        var pads = try a.ints("pads") ?? [0, 0, 0, 0]
+        switch try a.string("auto_pad") ?? "NOTSET" {
+        case "NOTSET", "": break
+        case "VALID": pads = [0, 0, 0, 0]
+        case let mode: throw OperatorFailure("auto_pad = \(mode) is not supported (state pads explicitly)")
+        }
+        guard strides.count == 2, dilations.count == 2, pads.count == 4 else {
+            throw OperatorFailure("strides \(strides), dilations \(dilations) and pads \(pads) do not describe a 2-D window")
+        }
+        let groups = try a.int("group", default: 1)
+        guard kernel.allSatisfy({ $0 >= 1 && $0 <= 1 << 12 }), strides.allSatisfy({ $0 >= 1 && $0 <= 1 << 12 }),
+              dilations.allSatisfy({ $0 >= 1 && $0 <= 1 << 12 }), pads.allSatisfy({ $0 >= 0 && $0 <= 1 << 12 }),
+              groups >= 1 else {
+            throw OperatorFailure("invalid window: kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads), group \(groups)")
+        }
+        if !isConvolution {
+            guard dilations == [1, 1] else { throw OperatorFailure("dilated pooling is not supported") }
+            guard groups == 1 else { throw OperatorFailure("pooling has no groups") }
+        }
+        return Conv2dGeometry(kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]), padding: (pads[0], pads[1]),
+                              paddingEnd: (pads[2], pads[3]), dilation: (dilations[0], dilations[1]), groups: groups)
+    }
+
+    /// A Constant's value: `value` (a tensor) or one of the scalar and list forms.
+    private static func constantValue(_ a: NodeAttributes) throws -> DecodedTensor {
+        if let t = try a.tensor("value") { return try DecodedTensor(t) }
+        if let f = try a.float("value_float") { return .reals(shape: [], values: [f]) }
+        if let fs = try a.floats("value_floats") { return .reals(shape: [fs.count], values: fs) }
+        if let i = try a.int("value_int") { return .integers(IntegerTensor(shape: [], values: [Int64(i)])) }
+        if let is_ = try a.ints("value_ints") { return .integers(IntegerTensor(is_.map { Int64($0) })) }
+        throw OperatorFailure("no value attribute (value, value_float(s), value_int(s)); sparse and string constants are not supported")
+    }
+}

@@ -1,0 +1,94 @@
+import Numerics
+
+/// Softmax and log-softmax along one axis, their Jacobian products and the second-order term of
+/// Hessian-vector products. Each (outer, inner) position holds one distribution along the axis;
+/// sums are taken in Double.
+extension CPUBackend {
+    /// Runs `body(base, stride)` once per distribution along `axis` of `shape`: the distribution's
+    /// elements are at base + j·stride for j < shape[axis].
+    @inline(__always)
+    func forEachDistribution(_ shape: [Int], axis: Int, _ body: (Int, Int, Int) -> Void) {
+        precondition(axis >= 0 && axis < shape.count, "softmax: axis \(axis) of \(shape)")
+        let (outer, inner) = aroundAxis(shape, axis)
+        let length = shape[axis]
+        for o in 0..<outer {
+            for i in 0..<inner { body(o * length * inner + i, inner, length) }
+        }
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func softmax<T: TensorScalar>(_ x: Tensor<T>, axis: Int, logarithm: Bool) -> Tensor<T> {
+        var y = Tensor<T>(uninitializedShape: x.shape)
+        let xp = x.pointer, yp = y.mutablePointer()
+        forEachDistribution(x.shape, axis: axis) { base, stride, length in
+            var maxV = -Double.infinity
+            for j in 0..<length { maxV = max(maxV, Double(xp[base + j * stride])) }
+            var sumExp = 0.0
+            for j in 0..<length { sumExp += Double.exp(Double(xp[base + j * stride]) - maxV) }
+            let logZ = maxV + Double.log(sumExp)
+            for j in 0..<length {
+                let v = Double(xp[base + j * stride]) - logZ
+                yp[base + j * stride] = T(logarithm ? v : Double.exp(v))
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func softmaxJacobian<T: TensorScalar>(output y: Tensor<T>, _ v: Tensor<T>, axis: Int, logarithm: Bool,
+                                                 transposed: Bool) -> Tensor<T> {
+        precondition(y.shape == v.shape, "softmax Jacobian: output \(y.shape), vector \(v.shape)")
+        var out = Tensor<T>(uninitializedShape: y.shape)
+        let yp = y.pointer, vp = v.pointer, op = out.mutablePointer()
+        forEachDistribution(y.shape, axis: axis) { base, stride, length in
+            if !logarithm {
+                // y ⊙ (v − ⟨y, v⟩), either way (the Jacobian is symmetric).
+                var dot = 0.0
+                for j in 0..<length { let k = base + j * stride; dot += Double(yp[k]) * Double(vp[k]) }
+                for j in 0..<length { let k = base + j * stride; op[k] = T(Double(yp[k]) * (Double(vp[k]) - dot)) }
+            } else if !transposed {
+                // v − ⟨s, v⟩
+                var dot = 0.0
+                for j in 0..<length { let k = base + j * stride; dot += Double.exp(Double(yp[k])) * Double(vp[k]) }
+                for j in 0..<length { let k = base + j * stride; op[k] = T(Double(vp[k]) - dot) }
+            } else {
+                // v − s·Σv
+                var total = 0.0
+                for j in 0..<length { total += Double(vp[base + j * stride]) }
+                for j in 0..<length { let k = base + j * stride; op[k] = T(Double(vp[k]) - Double.exp(Double(yp[k])) * total) }
+            }
+        }
+        return out
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func softmaxSecondOrder<T: TensorScalar>(output y: Tensor<T>, outputTangent yDot: Tensor<T>, gradient g: Tensor<T>,
+                                                    axis: Int, logarithm: Bool) -> Tensor<T> {
+        precondition(y.shape == yDot.shape && y.shape == g.shape, "softmax second order: shapes \(y.shape), \(yDot.shape), \(g.shape)")
+        var out = Tensor<T>(uninitializedShape: y.shape)
+        let yp = y.pointer, tp = yDot.pointer, gp = g.pointer, op = out.mutablePointer()
+        forEachDistribution(y.shape, axis: axis) { base, stride, length in
+            if logarithm {
+                // −(s ⊙ ẏ)·Σg
+                var total = 0.0
+                for j in 0..<length { total += Double(gp[base + j * stride]) }
+                for j in 0..<length {
+                    let k = base + j * stride
+                    op[k] = T(-Double.exp(Double(yp[k])) * Double(tp[k]) * total)
+                }
+            } else {
+                // ẏ ⊙ (g − ⟨g, y⟩) − y·⟨g, ẏ⟩
+                var gy = 0.0, gt = 0.0
+                for j in 0..<length {
+                    let k = base + j * stride
+                    gy += Double(gp[k]) * Double(yp[k]); gt += Double(gp[k]) * Double(tp[k])
+                }
+                for j in 0..<length {
+                    let k = base + j * stride
+                    op[k] = T(Double(tp[k]) * (Double(gp[k]) - gy) - Double(yp[k]) * gt)
+                }
+            }
+        }
+        return out
+    }
+}
