@@ -8,9 +8,10 @@ MPI_BUILD := .build-mpi
 TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 
 # Debian packages the build, the tests and the demo need.
-# OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test.
+# OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test; ffmpeg for
+# `terrain animate` to MP4/WebM (GIF needs nothing).
 DEB_PACKAGES := pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
-                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core
+                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core ffmpeg
 # PyTorch for the side-by-side benchmark (CPU wheel).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench
