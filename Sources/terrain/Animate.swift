@@ -38,10 +38,14 @@ struct Animate: ParsableCommand {
             }
             guard scale.isFinite, scale > 0, scale <= 8 else { throw ValidationError("--scale must be above 0 and at most 8") }
             guard loop >= 0 else { throw ValidationError("--loop must be 0 (for ever) or positive") }
+            guard fps.isFinite, fps > 0, fps <= 100 else { throw ValidationError("--fps must be above 0 and at most 100") }
+            guard hold.isFinite, hold >= 0, hold <= 600 else { throw ValidationError("--hold must be 0 to 600 seconds") }
             var options = AnimationOptions()
             options.framesPerSecond = fps
             options.holdLast = hold
-            options.loopCount = loop == 0 ? 0 : loop - 1   // the NETSCAPE count is of repetitions after the first play
+            // The NETSCAPE count is of repetitions after the first play (0: for ever); playing once
+            // is the absence of the extension.
+            options.loopCount = loop == 0 ? 0 : (loop == 1 ? nil : loop - 1)
             switch dither.lowercased() {
             case "auto": options.dithering = view == .contour ? .none : .ordered
             default:
@@ -54,7 +58,7 @@ struct Animate: ParsableCommand {
             for path in outputs {
                 let format = try AnimationFormat(path: path)
                 if format.needsFFmpeg && FFmpegVideo.executable == nil {
-                    throw ValidationError("\(path): writing .\(format.rawValue) needs ffmpeg, which is not on the PATH (Debian: apt-get install ffmpeg, or `make deps`); .gif needs nothing")
+                    throw PlotError.cannotWrite(path, "writing .\(format.rawValue) needs ffmpeg, which is not on the PATH (Debian: apt-get install ffmpeg, or `make deps`); .gif needs nothing")
                 }
             }
             let surfaces = try SurfaceStack.read(from: stack)

@@ -93,7 +93,9 @@ struct Evolve: ParsableCommand {
                 let xAxis = try x.map { try Axis.parse($0, spacing: spacing) } ?? covering.x
                 let yAxis = try y.map { try Axis.parse($0, spacing: spacing) } ?? covering.y
                 let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
-                let positions = chosen.map { entry in pca.path[history.entries.firstIndex { $0.iteration == entry.iteration }!] }
+                // The frames are some of the run's checkpoints (one per iteration): their points of the path.
+                let row = Dictionary(uniqueKeysWithValues: history.entries.enumerated().map { ($1.iteration, $0) })
+                let positions = chosen.compactMap { row[$0.iteration].map { pca.path[$0] } }
                 computation = try LandscapeEvolution.fixedPlane(objective: objective, center: final, axes: pca.axes, frames: chosen,
                                                                 positions: positions, grid: grid, sets: sets)
                 directionPath = stem + ".directions.h5"

@@ -44,9 +44,11 @@ public enum FFmpegVideo {
         process.standardOutput = FileHandle.nullDevice
         // ffmpeg's messages go to a file: a pipe nobody reads while frames are written could fill and stall it.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-ffmpeg-\(getpid()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil),
+              let logHandle = try? FileHandle(forWritingTo: log) else {
+            throw PlotError.cannotWrite(naming, "cannot create a temporary file for ffmpeg's messages in \(log.deletingLastPathComponent().path)")
+        }
         defer { try? FileManager.default.removeItem(at: log) }
-        let logHandle = try FileHandle(forWritingTo: log)
         process.standardError = logHandle
         // A write to an ffmpeg that has exited must be an error to report, not a fatal SIGPIPE.
         signal(SIGPIPE, SIG_IGN)

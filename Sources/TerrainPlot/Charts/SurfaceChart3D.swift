@@ -614,13 +614,14 @@ private enum TickMaker {
         return values
     }
 
-    /// Ticks for log10 values lo...hi: whole decades when the range spans one, else 1, 2, 5 × 10^k
+    /// Ticks for log10 values lo...hi: whole decades when two or more fall inside, else 1, 2, 5 × 10^k
     /// (or 1...9 × 10^k), labelled with the values themselves.
     static func logarithmic(_ lo: Double, _ hi: Double, target: Int = 5) -> [(value: Double, label: String)] {
         if hi - lo >= 1 - 1e-9 {
             let first = Int((lo - 1e-9).rounded(.up)), last = Int((hi + 1e-9).rounded(.down))
             let stride = max(1, Int((Double(last - first + 1) / Double(target)).rounded(.up)))
-            return Swift.stride(from: first, through: last, by: stride).map { (Double($0), decade($0)) }
+            // A range such as 0.2...5 holds one decade only: 1, 2, 5 × 10^k read better there.
+            if last > first { return Swift.stride(from: first, through: last, by: stride).map { (Double($0), decade($0)) } }
         }
         for mantissas in [[1.0, 2, 5], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
             var values: [(Double, String)] = []
