@@ -20,12 +20,13 @@ struct Evolve: ParsableCommand {
 
         Writes OUT (HDF5; h5py reads it as it is):
           xcoordinates [nx], ycoordinates [ny]
-          train_loss, train_acc, test_loss, test_acc   (frames, ny, nx): frame k is [k]
-          frame_checkpoint (strings), frame_epoch, frame_iteration, frame_x, frame_y   [frames]
-          frame_train_loss, frame_train_acc, …   [frames]: each checkpoint on the same data
-          frame_logged_train_loss, …   [frames]: what training logged (epoch checkpoints; else NaN)
-          path_x, path_y, path_iteration, path_epoch, path_lr_drop   (fixed-pca: the whole run's path)
-          attribute terrain.evolve.mode = riding or fixed-pca
+          train_loss, train_acc, test_loss, test_acc: (frames, ny, nx); frame k is [k]
+          frame_checkpoint (strings), frame_epoch, frame_iteration: [frames]
+          frame_x, frame_y: [frames], the checkpoint on its plane (0 when riding)
+          frame_train_loss, …: [frames], each checkpoint on the same data
+          frame_logged_train_loss, …: [frames], logged in training (else NaN)
+          path_x, path_y, path_iteration, …: the run's path (fixed-pca)
+          attribute terrain.evolve.mode: riding or fixed-pca
         and, for fixed-pca, OUT.directions.h5 (the two components). Like a surface, a run \
         killed at any moment resumes where it stopped when started again with the same options. \
         Draw it with `terrain animate OUT`.
