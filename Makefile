@@ -9,9 +9,10 @@ TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 
 # Debian packages the build, the tests and the demo need.
 # OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test; Chromium
-# and curl for the viewer's and the server's tests in a real browser (tests/browser.sh).
+# and curl for the viewer's and the server's tests in a real browser (tests/browser.sh); ffmpeg
+# for `terrain animate` to MP4/WebM (GIF needs nothing).
 DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv \
-                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core chromium curl
+                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core chromium curl ffmpeg
 # PyTorch for the side-by-side benchmark (CPU wheel); tests/onnx.sh uses it too (onnx: for torch.onnx.export).
 TORCH := torch==2.13.0+cpu
 BENCH_VENV := .venv-bench

@@ -71,6 +71,77 @@ check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$t
 check "trajectory writes the projection file" test -s "$work/traj.projection.h5"
 check "plane through three checkpoints" "$terrain" plane --quiet "$work/digits/checkpoints/epoch-0000.safetensors" \
   "$work/digits/checkpoints/iter-00000010.safetensors" "$ckpt" --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out "$work/plane.h5"
+# Landscapes through training: a surface around each of the digits run's 7 checkpoints, killed
+# with SIGKILL and resumed; frame k must be `terrain surface` around checkpoint k, bit for bit.
+evolve() { "$terrain" evolve --quiet --run "$work/digits" --x=-1:1:9 --y=-1:1:9 --data train,test "$@"; }
+check "evolve: a surface riding on each checkpoint of the digits run" evolve --out "$work/evolve.h5"
+evolve --out "$work/evolve-killed.h5" > /dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a killed evolve run resumes" evolve --out "$work/evolve-killed.h5"
+"$terrain" surface --quiet --checkpoint "$work/digits/checkpoints/iter-00000020.safetensors" --x=-1:1:9 --y=-1:1:9 \
+  --data train,test --out "$work/frame2.h5" > /dev/null
+check "evolve --mode fixed-pca: the run's PCA plane, the epoch checkpoints moving across it" "$terrain" evolve --quiet \
+  --run "$work/digits" --mode fixed-pca --steps 5 --frames epochs --out "$work/fixed.h5"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "h5py reads the stack: (frames, len(y), len(x)) datasets, frame names, metrics; resumed = whole; frame 2 = terrain surface" python3 -c "
+import h5py, numpy as np
+a, b, s = h5py.File('$work/evolve.h5', 'r'), h5py.File('$work/evolve-killed.h5', 'r'), h5py.File('$work/frame2.h5', 'r')
+assert a['train_loss'].shape == (7, 9, 9) and a['xcoordinates'].shape == (9,), a['train_loss'].shape
+assert a.attrs['terrain.evolve.mode'] == 'riding'
+names = list(a['frame_checkpoint'].asstr()[:]); assert names[2].endswith('iter-00000020.safetensors'), names
+assert list(a['frame_iteration'][:]) == [0, 10, 20, 23, 30, 40, 46], a['frame_iteration'][:]
+assert np.array_equal(a['frame_train_loss'][:], a['train_loss'][:, 4, 4])
+assert np.isnan(a['frame_logged_test_acc'][0]) and 0 < a['frame_logged_test_acc'][-1] <= 100
+print('resumed points:', b.attrs['terrain.resumed_points'])
+for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k
+    assert np.array_equal(a[k][2].view(np.uint64), s[k][:].view(np.uint64)), k"
+  check "fixed-pca: every frame is the trajectory's surface; frames at the path's points" python3 -c "
+import h5py, numpy as np
+f, t = h5py.File('$work/fixed.h5', 'r'), h5py.File('$work/traj.h5', 'r')
+assert f['train_loss'].shape == (3, 5, 5) and f.attrs['terrain.evolve.mode'] == 'fixed-pca'
+for k in range(3): assert np.array_equal(f['train_loss'][k].view(np.uint64), t['train_loss'][:].view(np.uint64)), k
+assert np.array_equal(f['path_x'][:], t['path_x'][:]) and f['frame_x'][-1] == 0 and f['frame_x'][0] == t['path_x'][0]
+assert f['dir_file'][()].decode().endswith('fixed.directions.h5')"
+fi
+check "animate the stack to a GIF, its frames as PNG too" "$terrain" animate "$work/evolve.h5" --out "$work/evolve.gif" \
+  --png-frames "$work/evolve-frames" --scale 0.75
+check "animate the fixed plane in 3D" "$terrain" animate "$work/fixed.h5" --view 3d --out "$work/fixed3d.gif" --scale 0.5
+check "the GIF starts GIF89a at the frames' size, and 7 PNG frames were written" python3 -c "
+import struct, glob
+g = open('$work/evolve.gif', 'rb').read(); w, h = struct.unpack('<HH', g[6:10])
+assert g[:6] == b'GIF89a' and g[-1:] == b';', g[:6]
+p = open('$work/evolve-frames/frame-0006.png', 'rb').read(); pw, ph = struct.unpack('>II', p[16:24])
+assert (w, h) == (pw, ph) == (450, 383), (w, h, pw, ph)
+assert len(glob.glob('$work/evolve-frames/frame-*.png')) == 7"
+if command -v ffmpeg >/dev/null; then
+  check "ffmpeg decodes the GIF: 7 frames, each the PNG frame up to the palette" python3 -c "
+import subprocess
+def raw(path):
+    r = subprocess.run(['ffmpeg', '-loglevel', 'error', '-i', path, '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], capture_output=True)
+    assert r.returncode == 0, r.stderr; return r.stdout
+gif = raw('$work/evolve.gif'); size = 450 * 383 * 3
+assert len(gif) == 7 * size, len(gif) / size
+for k in range(7):
+    png = raw('$work/evolve-frames/frame-%04d.png' % k); frame = gif[k * size:(k + 1) * size]
+    diff = sum(abs(a - b) for a, b in zip(png[::97], frame[::97])) / len(png[::97])
+    assert diff < 1.5, (k, diff)"
+  check "animate to MP4 and WebM through ffmpeg" "$terrain" animate "$work/evolve.h5" --out "$work/evolve.mp4" --out "$work/evolve.webm" --scale 0.75
+  check "ffprobe: H.264 and VP9, 7 frames and a 1 s hold at 4 fps, even sizes" bash -c "
+    for f in mp4:h264 webm:vp9; do
+      info=\$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 '$work/evolve.'\${f%%:*})
+      [ \"\$info\" = \"\${f#*:},450,384,11\" ] || { echo \"\$f: \$info\"; exit 1; }
+    done"
+else
+  rejects "animate to MP4 without ffmpeg says so" "ffmpeg" "$terrain" animate "$work/evolve.h5" --out "$work/evolve.mp4"
+fi
+rejects "animate: a plain surface is not a stack" "not a stack" "$terrain" animate "$work/frame2.h5"
+rejects "plot: a stack is refused with a pointer to animate" "terrain animate" "$terrain" plot "$work/evolve.h5"
+rejects "animate: an unknown format is named" "gif, mp4 or webm" "$terrain" animate "$work/evolve.h5" --out "$work/e.avi"
+rejects "evolve: a folder that is not a run" "run.json" "$terrain" evolve --run "$work/nothing" --out "$work/x.h5"
+rejects "evolve: another request is not mixed in" "different request" evolve --seed 5 --out "$work/evolve.h5"
 # Sharpness: the initial and the final digits MLP side by side, a table row and a CSV row each.
 sharp=("$work/digits/checkpoints/epoch-0000.safetensors" "$work/digits/checkpoints/epoch-0002.safetensors")
 check "sharpness of two checkpoints" "$terrain" sharpness --quiet "${sharp[@]}" --subset 200 --directions 3 --ascent-steps 5 \

@@ -130,6 +130,38 @@ struct EvaluationOptions: ParsableArguments {
     }
 }
 
+/// The random directions of `terrain surface` and `terrain evolve`: seeded Gaussian directions,
+/// each normalized against the weights it perturbs (`DirectionRecipe`).
+struct RandomDirectionOptions: ParsableArguments {
+    @Option(help: "Normalization of the x direction: filter, layer, weight, dfilter, dlayer, none.") var xnorm: DirectionNormalization = .filter
+    @Option(help: "Normalization of the y direction.") var ynorm: DirectionNormalization = .filter
+    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: String = "biasbn"
+    @Option(help: "The same for the y direction.") var yignore: String = "biasbn"
+    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: DirectionType = .weights
+    @Option(help: "Seed of the random directions (x: seed, y: seed + 1).") var seed: UInt64 = 123
+    @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
+
+    func recipe() throws -> DirectionRecipe {
+        let ignores = try [xignore, yignore].map { text -> Bool in
+            switch text.lowercased() {
+            case "biasbn": return true
+            case "none", "": return false
+            default: throw ValidationError("--xignore/--yignore take biasbn or none; got '\(text)'")
+            }
+        }
+        return DirectionRecipe(seed: seed, type: dirType, normalizations: [xnorm, ynorm], ignoresBiasAndNorm: ignores,
+                               orthogonalize: orthogonalize)
+    }
+
+    /// The attributes a surface file records about its directions (`count`: 1 or 2 of them).
+    func attributes(count: Int) -> [String: String] {
+        var text = ["terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore]
+        if count > 1 { text.merge(["terrain.ynorm": ynorm.rawValue, "terrain.yignore": yignore]) { $1 } }
+        if orthogonalize { text["terrain.orthogonalize"] = "1" }
+        return text
+    }
+}
+
 /// How a landscape's threads share the work (`--spread`).
 enum ThreadUse: String, ExpressibleByArgument, CaseIterable {
     case auto, points, layers

@@ -23,15 +23,7 @@ struct Plot: ParsableCommand {
     @Option(help: "Folder for the figures (default: beside the first surface file).") var out: String?
     @Flag(help: "Compare two or more files: 2D side by side on one colour scale, 1D curves overlaid.") var compare = false
     @Option(help: "Quantity compared side by side.") var quantity: String = "train_loss"
-    @Option(help: "Lowest contour level (with --vmax and --vlevel: the reference's levels).") var vmin: Double?
-    @Option(help: "Contour levels stop below this.") var vmax: Double?
-    @Option(help: "Step between contour levels.") var vlevel: Double?
-    @Option(help: ArgumentHelp("Log-spaced levels and log colour scale for losses: on, off or auto (on when every loss is positive).", valueName: "mode"))
-    var log: String = "auto"
-    @Option(help: "Colour map: viridis, cividis, magma, diverging.") var colormap: String = "viridis"
-    @Option(help: "3D view azimuth in degrees.") var azimuth: Double?
-    @Option(help: "3D view elevation in degrees.") var elevation: Double?
-    @Option(help: "3D: clip losses above this value.") var zmax: Double?
+    @OptionGroup var look: FigureStyleOptions
     @Flag(help: "Also write index.html: every figure with its caption and links to each format.") var index = false
     @Option(help: "Title of the index page.") var indexTitle: String = "Terrain figures"
 
@@ -41,7 +33,7 @@ struct Plot: ParsableCommand {
             let kinds = try Self.kinds(kind)
             let formats = try format.split(separator: ",").map { try FigureFormat(name: String($0).trimmingCharacters(in: .whitespaces)) }
             guard !formats.isEmpty else { throw ValidationError("--format takes png, svg and/or pdf") }
-            let style = try figureStyle()
+            let style = try look.figureStyle()
             let folder = out ?? (URL(fileURLWithPath: surfaces[0]).deletingLastPathComponent().path)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             // Surface files, and Hessian spectrum files (written by `terrain hessian --out`).
@@ -93,6 +85,37 @@ struct Plot: ParsableCommand {
         }
     }
 
+    static func kinds(_ text: String) throws -> Set<FigureKind> {
+        var kinds = Set<FigureKind>()
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            if part == "all" { kinds.formUnion(FigureKind.allCases); continue }
+            guard let k = FigureKind(rawValue: part) else {
+                throw ValidationError("unknown --kind '\(part)': \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")) or all")
+            }
+            kinds.insert(k)
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--kind names no figure") }
+        return kinds
+    }
+
+    /// "runs/surface.h5" → "surface".
+    static func stem(of path: String) -> String {
+        (URL(fileURLWithPath: path).lastPathComponent as NSString).deletingPathExtension
+    }
+}
+
+/// How figures look: levels, log scale, colour map, 3D view (`terrain plot`, `terrain animate`).
+struct FigureStyleOptions: ParsableArguments {
+    @Option(help: "Lowest contour level (with --vmax and --vlevel: the reference's levels).") var vmin: Double?
+    @Option(help: "Contour levels stop below this.") var vmax: Double?
+    @Option(help: "Step between contour levels.") var vlevel: Double?
+    @Option(help: ArgumentHelp("Log-spaced levels and log colour scale for losses: on, off or auto (on when every loss is positive).", valueName: "mode"))
+    var log: String = "auto"
+    @Option(help: "Colour map: viridis, cividis, magma, diverging.") var colormap: String = "viridis"
+    @Option(help: "3D view azimuth in degrees.") var azimuth: Double?
+    @Option(help: "3D view elevation in degrees.") var elevation: Double?
+    @Option(help: "3D: clip losses above this value.") var zmax: Double?
+
     func figureStyle() throws -> FigureStyle {
         var style = FigureStyle()
         switch (vmin, vmax, vlevel) {
@@ -117,23 +140,5 @@ struct Plot: ParsableCommand {
         if let zmax, !(zmax > 0) { throw ValidationError("--zmax must be positive") }
         style.zClip = zmax
         return style
-    }
-
-    static func kinds(_ text: String) throws -> Set<FigureKind> {
-        var kinds = Set<FigureKind>()
-        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
-            if part == "all" { kinds.formUnion(FigureKind.allCases); continue }
-            guard let k = FigureKind(rawValue: part) else {
-                throw ValidationError("unknown --kind '\(part)': \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")) or all")
-            }
-            kinds.insert(k)
-        }
-        guard !kinds.isEmpty else { throw ValidationError("--kind names no figure") }
-        return kinds
-    }
-
-    /// "runs/surface.h5" → "surface".
-    static func stem(of path: String) -> String {
-        (URL(fileURLWithPath: path).lastPathComponent as NSString).deletingPathExtension
     }
 }

@@ -26,13 +26,7 @@ struct Surface: ParsableCommand {
     @Option(parsing: .unconditional, help: "x range min:max:num.") var x: String = "-1:1:51"
     @Option(parsing: .unconditional, help: "y range min:max:num (omit for a 1D curve).") var y: String?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
-    @Option(help: "Normalization of the x direction: filter, layer, weight, dfilter, dlayer, none.") var xnorm: DirectionNormalization = .filter
-    @Option(help: "Normalization of the y direction.") var ynorm: DirectionNormalization = .filter
-    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: String = "biasbn"
-    @Option(help: "The same for the y direction.") var yignore: String = "biasbn"
-    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: DirectionType = .weights
-    @Option(help: "Seed of the random directions.") var seed: UInt64 = 123
-    @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
+    @OptionGroup var random: RandomDirectionOptions
     @Option(help: "Read the directions from this HDF5 file instead of drawing them.") var directions: String?
     @Option(help: "x along one named parameter instead (NAME or NAME:ELEMENT, e.g. fc.weight), unnormalized.") var xAxis: String?
     @Option(help: "y along one named parameter (e.g. fc.bias).") var yAxis: String?
@@ -48,13 +42,8 @@ struct Surface: ParsableCommand {
         try failing {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             let xRange = try Axis.parse(x, spacing: spacing), yAxisRange = try y.map { try Axis.parse($0, spacing: spacing) }
-            let ignores = try [xignore, yignore].map { text -> Bool in
-                switch text.lowercased() {
-                case "biasbn": return true
-                case "none", "": return false
-                default: throw ValidationError("--xignore/--yignore take biasbn or none; got '\(text)'")
-                }
-            }
+            let recipe = try random.recipe()
+            let dirType = recipe.type
             let sets = try evaluation.sets()
             let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
             let (objective, _, dataDescription) = try evaluation.objective(source)
@@ -77,14 +66,8 @@ struct Surface: ParsableCommand {
                 guard dirs.count >= (yAxisRange == nil ? 1 : 2) else { throw ValidationError("\(directions) has no ydirection for a 2D surface") }
                 dirs = Array(dirs.prefix(yAxisRange == nil ? 1 : 2))
             } else {
-                dirs = []
-                for (k, norm) in [xnorm, ynorm].prefix(yAxisRange == nil ? 1 : 2).enumerated() {
-                    var d = Direction.random(groups: groups, type: dirType, seed: seed &+ UInt64(k))
-                    d.normalize(against: theta, groups: groups, type: dirType, normalization: norm, ignoreBiasAndNorm: ignores[k])
-                    dirs.append(d)
-                }
                 // Every rank draws the same directions from the seed; only rank 0 writes them.
-                if orthogonalize && dirs.count == 2 { dirs[1].orthogonalize(against: dirs[0]) }
+                dirs = recipe.directions(count: yAxisRange == nil ? 1 : 2, for: theta, groups: groups)
             }
             let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
             var text = [source.attributeKey: source.path, "terrain.spacing": spacing.rawValue]
@@ -93,8 +76,7 @@ struct Surface: ParsableCommand {
                 text["terrain.axes"] = [xAxis, yAxis ?? ""].joined(separator: ",")
                 directionAttributes = ["terrain.axes": text["terrain.axes"]!]
             } else if directions == nil {
-                text.merge(["terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore]) { $1 }
-                if dirs.count > 1 { text.merge(["terrain.ynorm": ynorm.rawValue, "terrain.yignore": yignore]) { $1 } }
+                text.merge(random.attributes(count: dirs.count)) { $1 }
                 directionAttributes = text
             }
             var extra: [String: [Double]] = [:]

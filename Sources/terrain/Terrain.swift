@@ -10,7 +10,7 @@ struct Terrain: AsyncParsableCommand {
         commandName: "terrain",
         abstract: "Loss landscapes of neural networks: train, record, measure and draw.",
         version: version,
-        subcommands: [Train.self, Evaluate.self, Surface.self, Interpolate.self, Plane.self, Trajectory.self, Hessian.self, HessianMap.self, SharpnessCommand.self, Plot.self, View.self, Serve.self, Export.self, Info.self, Models.self, Demo.self]
+        subcommands: [Train.self, Evaluate.self, Surface.self, Interpolate.self, Plane.self, Trajectory.self, Evolve.self, Hessian.self, HessianMap.self, SharpnessCommand.self, Plot.self, Animate.self, View.self, Serve.self, Export.self, Info.self, Models.self, Demo.self]
     )
 }
 

@@ -102,6 +102,25 @@ private func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
         }
     }
 
+    @Test func stringListDatasets() throws {
+        try withTemporaryPath { path in
+            let file = try HDF5File(path: path, mode: .create)
+            let names = ["checkpoints/epoch-0000.safetensors", "", "ünïcode ✓", String(repeating: "long ", count: 300)]
+            try file.writeStrings(names, to: "frame_checkpoint")
+            try file.writeStrings([], to: "meta/none")
+            try file.writeString("one", to: "single")
+            try file.write([1, 2], shape: [2], to: "numbers")
+            #expect(try file.readStrings("frame_checkpoint") == names)
+            #expect(try file.readStrings("meta/none") == [])
+            #expect(try file.readStrings("single") == ["one"])
+            #expect(throws: HDF5Error.self) { try file.readStrings("numbers") }
+            #expect(throws: HDF5Error.self) { try file.writeStrings(["a\u{0}b"], to: "bad") }
+            try file.writeStrings(["replaced"], to: "frame_checkpoint")
+            file.close()
+            #expect(try HDF5File(path: path, mode: .readOnly).readStrings("frame_checkpoint") == ["replaced"])
+        }
+    }
+
     @Test func attributesOfEveryType() throws {
         try withTemporaryPath { path in
             do {

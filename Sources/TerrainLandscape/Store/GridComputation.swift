@@ -8,6 +8,9 @@
 /// only the computation knows what they mean and how they go into a `SurfaceFile`.
 public protocol GridComputation: AnyObject {
     var grid: SurfaceGrid { get }
+    /// The number of points the runner numbers 0..<pointCount: the grid's points, or more
+    /// (a stack of surfaces over the same grid, `SurfaceStackComputation`).
+    var pointCount: Int { get }
     /// The length of one point's row: the number of quantities stored per point.
     var fieldCount: Int { get }
     /// Points not computed yet, in order.
@@ -25,6 +28,10 @@ public protocol GridComputation: AnyObject {
     func store(into file: inout SurfaceFile)
     /// Puts the objective back at the centre after the run.
     func restoreCenter()
+}
+
+extension GridComputation {
+    public var pointCount: Int { grid.pointCount }
 }
 
 extension SurfaceComputation: GridComputation {

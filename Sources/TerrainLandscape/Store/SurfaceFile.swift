@@ -10,6 +10,11 @@ import TerrainIO
 /// Z[j, i] is the point (x[i], y[j]), so `contour(meshgrid(x, y), Z)` is right for any grid.
 /// NaN marks a point not computed yet (not the reference's `<= 0`, which a true zero loss would
 /// hit); +∞ a diverged one. Root attributes describe the run.
+///
+/// A *stack* (`frameCount` set; written by `terrain evolve`, read through `SurfaceStack`) holds
+/// several surfaces over the same grid: each quantity is shaped (frames, len(y), len(x)), frame
+/// k's surface being `train_loss[k]`, with 1-D `frame_*` datasets (numbers, and string lists such
+/// as `frame_checkpoint`) describing the frames.
 public struct SurfaceFile {
     public var grid: SurfaceGrid
     public var values: [SurfaceQuantity: [Double]]
@@ -19,6 +24,20 @@ public struct SurfaceFile {
     /// Further datasets stored beside the surface: a trajectory's projected path (`path_*`, 1-D)
     /// and grid-shaped ones such as the curvature maps `max_eig` and `min_eig`.
     public var extraDatasets: [String: [Double]] = [:]
+    /// 1-D string datasets stored beside the surface (a stack's `frame_checkpoint`).
+    public var textDatasets: [String: [String]] = [:]
+    /// nil: one surface. n: a stack of n surfaces over `grid`; each quantity then holds
+    /// n × `grid.pointCount` values, frame after frame.
+    public var frameCount: Int?
+
+    /// The shape of each quantity's dataset: (len(y), len(x)), (len(x)) in 1D, with the number
+    /// of frames in front for a stack.
+    public var valueShape: [Int] { frameCount.map { [$0] + grid.shape } ?? grid.shape }
+    /// The number of values of each quantity.
+    public var valueCount: Int { (frameCount ?? 1) * grid.pointCount }
+
+    /// Whether an extra dataset is a 1-D list (a path, per-frame data) rather than grid-shaped.
+    static func isList(_ name: String) -> Bool { name.hasPrefix("path_") || name.hasPrefix("frame_") }
 
     public init(grid: SurfaceGrid, values: [SurfaceQuantity: [Double]], directionFile: String,
                 textAttributes: [String: String] = [:], numberAttributes: [String: Double] = [:]) {
@@ -33,19 +52,22 @@ public struct SurfaceFile {
             try file.write(grid.x, shape: [grid.x.count], to: "xcoordinates")
             if grid.isTwoDimensional { try file.write(grid.y, shape: [grid.y.count], to: "ycoordinates") }
             for q in SurfaceQuantity.allCases {
-                if let v = values[q] { try file.write(v, shape: grid.shape, to: q.rawValue) }
+                if let v = values[q] { try file.write(v, shape: valueShape, to: q.rawValue) }
             }
             try file.writeString(directionFile, to: "dir_file")
             for (name, v) in extraDatasets {
-                let gridShaped = !name.hasPrefix("path_") && v.count == grid.pointCount
+                let gridShaped = !Self.isList(name) && v.count == grid.pointCount
                 try file.write(v, shape: gridShaped ? grid.shape : [v.count], to: name)
             }
+            for (name, v) in textDatasets { try file.writeStrings(v, to: name) }
             for (k, v) in textAttributes { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
         }
     }
 
-    public static func read(from path: String) throws -> SurfaceFile {
+    /// Reads a surface file. A stack (see the type's comment) is refused unless `allowingStacks`:
+    /// code written for one surface would misread it; `SurfaceStack.read` reads stacks.
+    public static func read(from path: String, allowingStacks: Bool = false) throws -> SurfaceFile {
         do {
             let file = try HDF5File(path: path, mode: .readOnly)
             defer { file.close() }
@@ -53,12 +75,20 @@ public struct SurfaceFile {
             let y = file.exists("ycoordinates") ? try file.readDoubles("ycoordinates").values : []
             let grid = SurfaceGrid(x: x, y: y)
             var values: [SurfaceQuantity: [Double]] = [:]
+            var frameCount: Int?
             for q in SurfaceQuantity.allCases where file.exists(q.rawValue) {
                 let (shape, v) = try file.readDoubles(q.rawValue)
-                guard v.count == grid.pointCount else {
+                // One more dimension than the grid: a stack of surfaces, frames first.
+                let frames = shape.count == grid.shape.count + 1 ? shape[0] : nil
+                guard shape.dropFirst(frames == nil ? 0 : 1).elementsEqual(grid.shape), frames.map({ $0 >= 1 }) ?? true,
+                      values.isEmpty || frames == frameCount else {
                     throw LandscapeError.incompatibleFile(path, "\(q.rawValue) has shape \(shape), the grid is \(grid.shape)")
                 }
+                frameCount = frames
                 values[q] = v
+            }
+            if let frameCount, !allowingStacks {
+                throw LandscapeError.incompatibleFile(path, "holds a stack of \(frameCount) surfaces (written by `terrain evolve`), not one surface: draw it with `terrain animate`")
             }
             var text: [String: String] = [:], numbers: [String: Double] = [:]
             for name in try file.attributeNames() {
@@ -71,11 +101,16 @@ public struct SurfaceFile {
             }
             let dirFile = file.exists("dir_file") ? try file.readString("dir_file") : ""
             var surface = SurfaceFile(grid: grid, values: values, directionFile: dirFile, textAttributes: text, numberAttributes: numbers)
-            // A trajectory's path (path_*) and grid-shaped extras such as curvature (max_eig, min_eig).
+            surface.frameCount = frameCount
+            // A trajectory's path (path_*), a stack's frame data (frame_*) and grid-shaped extras
+            // such as curvature (max_eig, min_eig).
             let known = Set(SurfaceQuantity.allCases.map(\.rawValue) + ["xcoordinates", "ycoordinates", "dir_file"])
             for name in try file.datasetNames() where !known.contains(name) {
-                guard let (_, v) = try? file.readDoubles(name) else { continue }
-                if name.hasPrefix("path_") || v.count == grid.pointCount { surface.extraDatasets[name] = v }
+                if let (_, v) = try? file.readDoubles(name) {
+                    if isList(name) || v.count == grid.pointCount { surface.extraDatasets[name] = v }
+                } else if isList(name), let v = try? file.readStrings(name) {
+                    surface.textDatasets[name] = v
+                }
             }
             return surface
         } catch let error as LandscapeError {

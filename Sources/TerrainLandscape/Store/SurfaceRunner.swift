@@ -85,7 +85,7 @@ public final class SurfaceRunner {
         let pending: [Int]
         do {
             if !overwrite && FileManager.default.fileExists(atPath: path) {
-                let existing = try SurfaceFile.read(from: path)
+                let existing = try SurfaceFile.read(from: path, allowingStacks: true)
                 let mark = existing.textAttributes[fingerprintAttribute]
                 if mark == fingerprint {
                     computation.restore(from: existing)
@@ -94,12 +94,12 @@ public final class SurfaceRunner {
                 }
             }
             if !overwrite {
-                for record in journal.replay() where record.point >= 0 && record.point < computation.grid.pointCount {
+                for record in journal.replay() where record.point >= 0 && record.point < computation.pointCount {
                     computation.record(point: record.point, record.values)
                 }
             }
             pending = computation.pendingPoints
-            resumedPoints = computation.grid.pointCount - pending.count
+            resumedPoints = computation.pointCount - pending.count
             try file(elapsed: 0).write(to: path)
             try journal.reset()
         } catch {
@@ -115,7 +115,7 @@ public final class SurfaceRunner {
         let start = Date()
         var lastConsolidation = start
         var done = 0
-        let progress = ProgressBar(total: computation.grid.pointCount, label: progressLabel, alreadyDone: resumedPoints)
+        let progress = ProgressBar(total: computation.pointCount, label: progressLabel, alreadyDone: resumedPoints)
         progress.enabled = showProgress
         /// A row is in `computation`: journal it, consolidate now and then, show progress.
         func finished(point: Int, row: [Double]) throws {
@@ -134,7 +134,7 @@ public final class SurfaceRunner {
         func absorb(wait: Bool) throws {
             while awaited > 0, let message = comm.receive(count: fields + 1, wait: wait) {
                 let point = Int(message[0]), row = Array(message[1...])
-                guard point >= 0 && point < computation.grid.pointCount else {
+                guard point >= 0 && point < computation.pointCount else {
                     throw LandscapeError.invalidRequest("received a row for point \(point), outside the grid")
                 }
                 computation.record(point: point, row)
@@ -166,7 +166,7 @@ public final class SurfaceRunner {
         guard let pending = comm.broadcastList(nil) else {
             throw DistributedStartFailure(underlying: LandscapeError.invalidRequest("rank 0 could not start the surface (its message says why)"))
         }
-        resumedPoints = computation.grid.pointCount - pending.count
+        resumedPoints = computation.pointCount - pending.count
         let start = Date()
         let mine = pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)]
         for group in mine.groups(of: computation.concurrentPoints) {

@@ -111,9 +111,15 @@ public final class SurfaceComputation {
         return rows
     }
 
-    /// One point's row on one worker.
-    private func evaluate(point: Int, on worker: Objective) throws -> [Double] {
+    /// One point's row on one worker (a stack of surfaces calls it with its own workers).
+    func evaluate(point: Int, on worker: Objective) throws -> [Double] {
         worker.setParameters(parameters(at: point))
+        return try Self.row(of: worker, sets: sets)
+    }
+
+    /// The row of the worker's current parameters: loss and accuracy per set, in `quantities`
+    /// order; a loss that is not finite is stored as +∞ with NaN accuracy.
+    static func row(of worker: Objective, sets: [EvaluationSet]) throws -> [Double] {
         var row: [Double] = []
         for set in sets {
             let value = try worker.evaluate(set)

@@ -8,6 +8,9 @@ public struct RunHistory {
         public var path: String
         public var epoch: Int
         public var iteration: Int
+        /// Written at the end of an epoch (`epoch-NNNN`; epoch 0 is the initialization), not
+        /// every few iterations (`iter-NNNNNNNN`).
+        public var isEpochCheckpoint: Bool { URL(fileURLWithPath: path).lastPathComponent.hasPrefix("epoch-") }
     }
 
     public var folder: String
@@ -42,7 +45,22 @@ public struct RunHistory {
     /// A checkpoint's values in the objective's layout, read straight from the file (whose
     /// model description, if any, is not needed: a PyTorch state_dict reads as well).
     public static func parameters(of path: String, groups: [ParameterGroup]) throws -> [Double] {
-        let tensors = try Checkpoint.readTensors(from: URL(fileURLWithPath: path)).tensors
+        try parameters(of: Checkpoint.readTensors(from: URL(fileURLWithPath: path)).tensors, path: path, groups: groups)
+    }
+
+    /// A checkpoint's values in the objective's layout and the metrics training logged with it
+    /// (`terrain.train_loss`, `terrain.train_acc`, `terrain.test_loss`, `terrain.test_acc` in its
+    /// metadata: epoch checkpoints and the final one carry them).
+    public static func load(_ path: String, groups: [ParameterGroup]) throws -> (parameters: [Double], logged: [SurfaceQuantity: Double]) {
+        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path))
+        var logged: [SurfaceQuantity: Double] = [:]
+        for q in SurfaceQuantity.allCases {
+            if let text = checkpoint.metadata["terrain.\(q.rawValue)"], let v = Double(text) { logged[q] = v }
+        }
+        return (try parameters(of: checkpoint.tensors, path: path, groups: groups), logged)
+    }
+
+    static func parameters(of tensors: [String: Tensor<Float>], path: String, groups: [ParameterGroup]) throws -> [Double] {
         var flat = [Double](repeating: 0, count: groups.scalarCount)
         for g in groups {
             guard let t = tensors[g.name], t.shape == g.shape else {
@@ -65,5 +83,26 @@ extension RunHistory {
                 "path_iteration": entries.map { Double($0.iteration) },
                 "path_epoch": entries.map { Double($0.epoch) },
                 "path_lr_drop": entries.indices.map { drops.contains($0) ? 1 : 0 }]
+    }
+}
+
+/// Which of a run's checkpoints become the frames of a stack.
+public enum FrameSelection: String, Sendable, CaseIterable, Codable {
+    /// The initialization and each epoch's end (`epoch-NNNN`).
+    case epochs
+    /// Every checkpoint, iteration checkpoints included, in training order.
+    case all
+}
+
+extension RunHistory {
+    /// The checkpoints chosen as frames, in training order; at most `limit` of them (when given),
+    /// evenly spread over the chosen ones and always keeping the first and the last.
+    public func frames(_ selection: FrameSelection, limit: Int? = nil) -> [Entry] {
+        let chosen = selection == .all ? entries : entries.filter(\.isEpochCheckpoint)
+        guard let limit, limit > 0, chosen.count > limit else { return chosen }
+        guard limit > 1 else { return [chosen[chosen.count - 1]] }
+        let last = chosen.count - 1
+        // k·last/(limit−1) rounded: strictly increasing because last > limit − 1.
+        return (0..<limit).map { chosen[Int((Double($0 * last) / Double(limit - 1)).rounded())] }
     }
 }

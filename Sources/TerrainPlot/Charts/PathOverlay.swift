@@ -7,6 +7,8 @@ public struct PathOverlay: Sendable {
     /// Indices of points marked in red (learning-rate drops).
     public var highlighted: [Int]
     public var label: String?
+    /// Whether the start gets its square (off for a lone marker at the current position).
+    public var marksStart = true
 
     public init(points: [PlotPoint], steps: [Double]? = nil, highlighted: [Int] = [], label: String? = nil) {
         self.points = points; self.steps = steps; self.highlighted = highlighted; self.label = label
@@ -29,8 +31,10 @@ public struct PathOverlay: Sendable {
         for k in highlighted where k >= 0 && k < page.count {
             canvas.fillCircle(center: page[k], radius: radius + 2.2, color: Color(hex: 0xd62728), outline: .white, outlineWidth: 0.8)
         }
-        let start = page[0]
-        canvas.fill(rectangle: PlotRect(start.x - 3.5, start.y - 3.5, 7, 7), with: Color(hex: 0x1f77b4))
+        if marksStart {
+            let start = page[0]
+            canvas.fill(rectangle: PlotRect(start.x - 3.5, start.y - 3.5, 7, 7), with: Color(hex: 0x1f77b4))
+        }
         canvas.fillCircle(center: page[page.count - 1], radius: 4.5, color: Color(hex: 0xffd700), outline: .black, outlineWidth: 1)
     }
 }

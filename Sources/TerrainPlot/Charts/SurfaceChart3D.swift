@@ -70,6 +70,10 @@ public struct SurfaceChart3D: Chart, Sendable {
     public var logarithmic: Bool
     /// Values above are drawn at this value (and diverged points at this height).
     public var zClip: Double?
+    /// The z range of the box, in the data's units (before log10); nil: the values' own range.
+    /// Frames of an animation pass one range so that heights, colours and ticks mean the same
+    /// in every frame; values outside it are drawn at its ends.
+    public var zLimits: ClosedRange<Double>?
     /// Colours by height: the low end at the lowest value.
     public var colorMap: ColorMap
     /// Thin mesh lines along the grid; nil: automatic, on when neither axis has more than
@@ -155,7 +159,17 @@ public struct SurfaceChart3D: Chart, Sendable {
                 throw PlotError.invalidData("zClip \(zClip) is not a \(logarithmic ? "positive" : "finite") value")
             }
         }
-        let shown = grid.values.map(display)
+        var shown = grid.values.map(display)
+        var limits: (low: Double, high: Double)?
+        if let zLimits {
+            guard zLimits.lowerBound.isFinite, zLimits.upperBound.isFinite, zLimits.lowerBound < zLimits.upperBound,
+                  !(logarithmic && zLimits.lowerBound <= 0) else {
+                throw PlotError.invalidData("z limits \(zLimits) are not an increasing range of \(logarithmic ? "positive" : "finite") values")
+            }
+            let range = logarithmic ? (log10(zLimits.lowerBound), log10(zLimits.upperBound)) : (zLimits.lowerBound, zLimits.upperBound)
+            shown = shown.map { $0.isFinite ? min(max($0, range.0), range.1) : $0 }
+            limits = range
+        }
         var low = Double.infinity, high = -Double.infinity, anyDiverged = false
         for value in shown {
             if value.isFinite {
@@ -169,7 +183,12 @@ public struct SurfaceChart3D: Chart, Sendable {
                 ? "nothing to draw: the surface has no positive finite value for a logarithmic z axis"
                 : "nothing to draw: the surface has no finite value")
         }
-        let ceiling = zClip.map { logarithmic ? log10($0) : $0 } ?? high
+        var ceiling = zClip.map { logarithmic ? log10($0) : $0 } ?? high
+        if let limits {
+            // The box spans exactly the limits; diverged points stand at its top at most.
+            (low, high) = limits
+            ceiling = min(ceiling, high)
+        }
         if anyDiverged { high = max(high, ceiling) }
         if high - low <= 1e-12 * max(abs(low), abs(high), 1e-300) {
             let pad = max(abs(low) * 0.1, 0.5)
@@ -595,13 +614,14 @@ private enum TickMaker {
         return values
     }
 
-    /// Ticks for log10 values lo...hi: whole decades when the range spans one, else 1, 2, 5 × 10^k
+    /// Ticks for log10 values lo...hi: whole decades when two or more fall inside, else 1, 2, 5 × 10^k
     /// (or 1...9 × 10^k), labelled with the values themselves.
     static func logarithmic(_ lo: Double, _ hi: Double, target: Int = 5) -> [(value: Double, label: String)] {
         if hi - lo >= 1 - 1e-9 {
             let first = Int((lo - 1e-9).rounded(.up)), last = Int((hi + 1e-9).rounded(.down))
             let stride = max(1, Int((Double(last - first + 1) / Double(target)).rounded(.up)))
-            return Swift.stride(from: first, through: last, by: stride).map { (Double($0), decade($0)) }
+            // A range such as 0.2...5 holds one decade only: 1, 2, 5 × 10^k read better there.
+            if last > first { return Swift.stride(from: first, through: last, by: stride).map { (Double($0), decade($0)) } }
         }
         for mantissas in [[1.0, 2, 5], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
             var values: [(Double, String)] = []

@@ -32,7 +32,7 @@ public final class Canvas {
     public let height: Double
     /// Pixels per point in PNG output.
     public let scale: Double
-    private let surface: OpaquePointer
+    let surface: OpaquePointer
     let context: OpaquePointer
 
     public static let fontFamily = "DejaVu Sans"
