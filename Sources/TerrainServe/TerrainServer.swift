@@ -59,7 +59,7 @@ public struct TerrainServer: Sendable {
         let real = try folder.resolve(relative)
         guard FileKind(fileName: real) == .hdf5 else { throw ServeError.notFound("\(relative): the viewer opens .h5 surface files") }
         do {
-            let file = try SurfaceFile.read(from: real)
+            let file = try SurfaceFile.read(from: real, allowingStacks: true)
             return (((folder.relative(real) as NSString).lastPathComponent as NSString).deletingPathExtension, file)
         } catch {
             throw ServeError.unprocessable("\(relative) is not a surface file: \(hidingRoot("\(error)"))")

@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import TerrainModels
 import TerrainTraining
+import TerrainPlot
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, and draw every figure.")
+        abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, the landscape through training as an animation, every figure, and the interactive viewer.")
 
     @Option(help: "Output folder.") var out: String = "demo-output"
     @Option(help: "Epochs.") var epochs: Int = 3
@@ -61,13 +62,26 @@ struct Demo: ParsableCommand {
             try small.run()
             let map = try HessianMap.parse(["--surface", convexityPath, "--subset", "200", "--iterations", "12"] + (quiet ? ["--quiet"] : []))
             try map.run()
+            let evolvePath = folderURL.appendingPathComponent("evolve.h5").path
+            print("\nterrain demo: the landscape through training: a surface around each of 6 checkpoints, along directions re-normalized to each")
+            let evolve = try Evolve.parse(["--run", folder.path, "--x=-1:1:11", "--y=-1:1:11", "--max-frames", "6", "--subset", "500",
+                                           "--data", "train,test", "--out", evolvePath] + (quiet ? ["--quiet"] : []))
+            try evolve.run()
             let figures = folderURL.appendingPathComponent("figures").path
             print("\nterrain demo: figures")
             let plot = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, hessianPath, convexityPath, "--out", figures,
                                        "--format", "png,svg,pdf", "--index", "--index-title", "Terrain demo: a small CNN on Fashion-MNIST"])
             try plot.run()
-            print(String(format: "\ndemo finished in %.0f s. Results in %@/: figures/index.html (open it in a browser), run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5 (+ directions and projection files).",
-                         Date().timeIntervalSince(start), out))
+            print("\nterrain demo: the evolve animation")
+            let animation = URL(fileURLWithPath: figures).appendingPathComponent("evolve").path
+            let videos = FFmpegVideo.executable != nil ? ["--out", animation + ".mp4"] : []
+            try Animate.parse([evolvePath, "--out", animation + ".gif"] + videos).run()
+            print("\nterrain demo: the interactive viewer")
+            let report = folderURL.appendingPathComponent("report.html").path
+            try View.parse([surfacePath, trajectoryPath, evolvePath, interpolationPath, "--out", report,
+                            "--title", "Terrain demo: a small CNN on Fashion-MNIST"]).run()
+            print(String(format: "\ndemo finished in %.0f s. Open %@ in a browser: the interactive viewer (3D, contours, the training path, the landscape through training). Also: figures/index.html (every figure, and evolve.gif), run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5, evolve.h5 (+ directions and projection files).",
+                         Date().timeIntervalSince(start), report))
         }
     }
 }

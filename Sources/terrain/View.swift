@@ -32,7 +32,7 @@ struct View: ParsableCommand {
             guard let map = ColorMap.named(colormap) else {
                 throw ValidationError("--colormap takes \(ColorMap.all.map(\.name).joined(separator: ", "))")
             }
-            let files = try surfaces.map { (Plot.stem(of: $0), try SurfaceFile.read(from: $0)) }
+            let files = try surfaces.map { (Plot.stem(of: $0), try SurfaceFile.read(from: $0, allowingStacks: true)) }
             let pageTitle = title ?? (frames ? "\(files[0].0) … \(files[files.count - 1].0)" : files.map(\.0).joined(separator: ", "))
             var document: ViewerDocument
             if frames {

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainTensor
 import TerrainTraining
 
 /// The checkpoints of a training run folder (`run.json`), in training order, with the

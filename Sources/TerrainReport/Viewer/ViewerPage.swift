@@ -61,7 +61,7 @@ public enum ViewerPage {
         if asFrames {
             return ViewerDocument(title: title, surfaces: [try .stack(name: title, files: surfaces)])
         }
-        return ViewerDocument(title: title, surfaces: surfaces.map { ViewerSurface(file: $0.file, name: $0.name) })
+        return ViewerDocument(title: title, surfaces: try surfaces.map { try ViewerSurface.panel(file: $0.file, name: $0.name) })
     }
 }
 

@@ -23,10 +23,25 @@ public struct ViewerSurface: Sendable {
                   frames: [ViewerFrame(file: file, name: name, label: ViewerFrame.describe(file, name: nil))])
     }
 
+    /// A panel for any surface file: an evolve stack (`SurfaceStack`: one frame per checkpoint,
+    /// captioned with its epoch, loss and accuracy) or a single surface.
+    public static func panel(file: SurfaceFile, name: String) throws -> ViewerSurface {
+        guard file.frameCount != nil else { return ViewerSurface(file: file, name: name) }
+        let stack = try SurfaceStack(file: file, path: name)
+        var surface = ViewerSurface(file: stack.surface(at: 0), name: name)
+        surface.frames = stack.frames.indices.map { k in
+            ViewerFrame(file: stack.surface(at: k), name: name, label: stack.frames[k].label)
+        }
+        return surface
+    }
+
     /// A stack: one frame per file, in the order given, with the axis titles of the first.
     /// `labels` (one per file) replace `ViewerFrame.describe`'s.
     public static func stack(name: String, files: [(name: String, file: SurfaceFile)], labels: [String]? = nil) throws -> ViewerSurface {
         guard let first = files.first else { throw LandscapeError.invalidRequest("a stack needs at least one surface") }
+        if let stacked = files.first(where: { $0.file.frameCount != nil }) {
+            throw LandscapeError.invalidRequest("\(stacked.name) is already a stack of frames (terrain evolve): view it without --frames")
+        }
         guard files.allSatisfy({ $0.file.grid.isTwoDimensional == first.file.grid.isTwoDimensional }) else {
             throw LandscapeError.invalidRequest("the frames of a stack are all 1D or all 2D: \(files.map(\.name).joined(separator: ", ")) mix them")
         }
