@@ -117,6 +117,9 @@ final class PlanCache: @unchecked Sendable {
             return plan
         }
         lock.unlock()
+        // oneDNN fixes a primitive's thread count (and with it the order of its sums) when the
+        // primitive is made: make every plan single-threaded, whichever thread makes it.
+        omp_set_num_threads(1)
         if let plan = ConvolutionPlan(key) { return plan }
         lock.lock(); failed.insert(key); lock.unlock()
         return nil
