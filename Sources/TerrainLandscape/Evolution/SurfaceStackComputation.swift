@@ -116,20 +116,7 @@ public final class SurfaceStackComputation: GridComputation {
     }
 
     public func compute(points: [Int]) throws -> [[Double]] {
-        precondition(points.count <= workers.count, "\(points.count) points for \(workers.count) workers")
-        let rows: [[Double]]
-        if points.count == 1 {
-            rows = [try evaluate(point: points[0], on: objective)]
-        } else {
-            var results = [Result<[Double], Error>](repeating: .success([]), count: points.count)
-            results.withUnsafeMutableBufferPointer { slots in
-                // Each chunk writes its own slot and uses its own worker.
-                Parallel.forEach(chunks: points.count) { c in
-                    slots[c] = Result { try evaluate(point: points[c], on: workers[c]) }
-                }
-            }
-            rows = try results.map { try $0.get() }
-        }
+        let rows = try evaluateSideBySide(points, on: workers) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }

@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// Work that `SurfaceRunner` runs resumably: a fixed row of numbers per point of a grid, each
 /// point computed independently of the others (so order, interruptions and the number of
 /// threads or ranks change no bit).
@@ -63,4 +65,21 @@ struct FingerprintHasher {
     }
 
     var hex: String { String(value, radix: 16) }
+}
+
+/// Rows of `points`, point c evaluated on `workers[c]` (a copy of the objective per thread), in
+/// parallel; a single point runs on the calling thread with `workers[0]`. The first error thrown
+/// by any point is rethrown. What every `GridComputation.compute(points:)` shares.
+func evaluateSideBySide<Worker>(_ points: [Int], on workers: [Worker],
+                                _ evaluate: (Int, Worker) throws -> [Double]) throws -> [[Double]] {
+    precondition(points.count <= workers.count, "\(points.count) points for \(workers.count) workers")
+    if points.count == 1 { return [try evaluate(points[0], workers[0])] }
+    var results = [Result<[Double], Error>](repeating: .success([]), count: points.count)
+    results.withUnsafeMutableBufferPointer { slots in
+        // Each chunk writes its own slot and uses its own worker.
+        Parallel.forEach(chunks: points.count) { c in
+            slots[c] = Result { try evaluate(points[c], workers[c]) }
+        }
+    }
+    return try results.map { try $0.get() }
 }

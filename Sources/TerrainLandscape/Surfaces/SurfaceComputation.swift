@@ -97,16 +97,7 @@ public final class SurfaceComputation {
     /// Computes up to `concurrentPoints` points side by side and stores their values; returns
     /// their rows in the order of `points`.
     public func compute(points: [Int]) throws -> [[Double]] {
-        precondition(points.count <= workers.count, "\(points.count) points for \(workers.count) workers")
-        if points.count == 1 { return [try compute(point: points[0])] }
-        var results = [Result<[Double], Error>](repeating: .success([]), count: points.count)
-        results.withUnsafeMutableBufferPointer { slots in
-            // Each chunk writes its own slot and uses its own worker.
-            Parallel.forEach(chunks: points.count) { c in
-                slots[c] = Result { try evaluate(point: points[c], on: workers[c]) }
-            }
-        }
-        let rows = try results.map { try $0.get() }
+        let rows = try evaluateSideBySide(points, on: workers) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }
