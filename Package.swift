@@ -18,7 +18,9 @@ import PackageDescription
 //
 // The trait `MPI` (off by default: `swift build --traits MPI`) adds OpenMPI through the
 // system-library target CMPI, so that `mpirun -n N terrain surface …` splits a grid over N
-// ranks. Without it nothing needs MPI's headers or libraries.
+// ranks. Without it nothing needs MPI's headers or libraries. The trait `Server` (on by default)
+// gives the program `terrain serve` and with it Hummingbird and SwiftNIO; the distributed build
+// (`--traits MPI`) leaves it out, so that build does not compile SwiftNIO.
 let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
@@ -28,6 +30,8 @@ let package = Package(
     ],
     traits: [
         .trait(name: "MPI", description: "Distributed surfaces under mpirun (OpenMPI: libopenmpi-dev, pkg-config ompi-c)."),
+        .trait(name: "Server", description: "`terrain serve`: a local web server over a folder of runs (Hummingbird)."),
+        .default(enabledTraits: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,7 +68,8 @@ let package = Package(
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
         .target(name: "TerrainServe", dependencies: ["TerrainReport", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport", "TerrainServe",
+            "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport",
+            .target(name: "TerrainServe", condition: .when(traits: ["Server"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A runnable example of the library: the landscape of an objective written as a Swift closure.

@@ -1,5 +1,7 @@
 """PyTorch's side of `make bench`: the same measurements as Benchmarks/terrain-bench, printed as
 one JSON object per line. Runs on the CPU with as many threads as Terrain uses."""
+import argparse
+import gzip
 import json
 import os
 import statistics
@@ -65,6 +67,65 @@ class ResNet(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+class VGG9(nn.Module):
+    """Terrain's `vgg9`: 3x3 conv-BN-ReLU 64, 64, pool, 128, 128, pool, 256 x3, pool, then
+    Linear-BN-ReLU 512 and Linear to the classes."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        layers, channels = [], 3
+        for item in [64, 64, 0, 128, 128, 0, 256, 256, 256, 0]:
+            if item == 0:
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(channels, item, 3, 1, 1, bias=False), nn.BatchNorm2d(item), nn.ReLU()]
+                channels = item
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Linear(channels * 4 * 4, 512), nn.BatchNorm1d(512), nn.ReLU(),
+                                        nn.Linear(512, classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+def mlp(hidden=(512, 512), inputs=784, classes=10):
+    """Terrain's `mlp --hidden 512,512`: Flatten, Linear-ReLU per hidden size, Linear."""
+    layers, size = [nn.Flatten()], inputs
+    for h in hidden:
+        layers += [nn.Linear(size, h), nn.ReLU()]
+        size = h
+    return nn.Sequential(*layers, nn.Linear(size, classes))
+
+
+def read_idx(path):
+    """An IDX file (gzipped): images as float32 in [0, 1] with a channel axis, or labels."""
+    with gzip.open(path) as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    values = torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+    return values.long() if dims == 1 else values.float().div(255).unsqueeze(1)
+
+
+def flops_per_image(net, sample):
+    """2 x the multiply-adds of one image through the convolutions and linear layers."""
+    total = []
+
+    def count(module, inputs, output):
+        if isinstance(module, nn.Conv2d):
+            k = module.weight[0].numel()
+            total.append(output[0].numel() * k)
+        elif isinstance(module, nn.Linear):
+            total.append(module.in_features * module.out_features)
+
+    hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        net(sample[:1])
+    for h in hooks:
+        h.remove()
+    return 2 * sum(total)
+
+
 def filter_normalized_direction(weights):
     """A random direction for `weights` (the trainable parameters), filter-normalized with biases
     and BN ignored, as the reference's net_plotter.create_random_direction(dir_type='weights',
@@ -91,17 +152,26 @@ def eval_loss(net, batches, total):
     return loss_sum / total, 100.0 * correct / total
 
 
-def surface_benchmark(side):
-    """Grid points/s of a 2D surface of a fresh ResNet-20 on 1,000 CIFAR-shaped images: per point,
-    set the weights from the centre along two directions (net_plotter.set_weights) and evaluate
-    the whole set in batches of 500 (plot_surface.py's crunch). Same grid as Terrain's:
-    side x side over [-1, 1]^2, centre first as the warm-up."""
+def surface_case(name, mnist):
+    """The model and data of one surface benchmark, as Terrain's SurfaceCase builds them."""
     torch.manual_seed(0)
+    if name == "mlp":
+        x = read_idx(os.path.join(mnist, "t10k-images-idx3-ubyte.gz"))
+        y = read_idx(os.path.join(mnist, "t10k-labels-idx1-ubyte.gz"))
+        return mlp(), x, y
     images = 1000
-    net = ResNet(20)
+    net = ResNet(20) if name == "resnet20" else VGG9()
+    return net, torch.randn(images, 3, 32, 32), torch.arange(images) % 10
+
+
+def surface_benchmark(name, side, mnist=None):
+    """Images/s of a 2D surface (as Terrain's SurfaceBenchmark): per point, set the weights from
+    the centre along two directions (net_plotter.set_weights) and evaluate the whole set in
+    batches of 500 (plot_surface.py's crunch). Same grid as Terrain's: side x side over
+    [-1, 1]^2, centre first as the warm-up."""
+    net, x, y = surface_case(name, mnist)
     net.eval()
-    x = torch.randn(images, 3, 32, 32)
-    y = torch.arange(images) % 10
+    images = x.size(0)
     batches = [(x[i:i + 500], y[i:i + 500]) for i in range(0, images, 500)]
     weights = [p.data.clone() for p in net.parameters()]
     dx = filter_normalized_direction(weights)
@@ -121,8 +191,9 @@ def surface_benchmark(side):
             set_weights(alpha, beta)
             eval_loss(net, batches, images)
     points_per_s = side * side / (time.perf_counter() - start)
-    report("resnet20_surface_points_per_s", points_per_s, "points/s")
-    report("resnet20_surface_images_per_s", points_per_s * images, "images/s")
+    report(f"{name}_surface_points_per_s", points_per_s, "points/s")
+    report(f"{name}_surface_images_per_s", points_per_s * images, "images/s")
+    report(f"{name}_surface_gflops", points_per_s * images * flops_per_image(net, x) / 1e9, "GFLOP/s")
 
 
 def hvp_benchmark(repeats):
@@ -157,36 +228,56 @@ def hvp_benchmark(repeats):
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", help="gemm,forward,train,surface,hessian (surface: mlp,resnet20,vgg9)")
+    ap.add_argument("--mnist", default="../shared/datasets/mnist", help="folder of MNIST's gzipped IDX files")
+    args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+
+    def runs(part):
+        return only is None or part in only
+
     torch.set_num_threads(int(os.environ.get("TERRAIN_THREADS", os.cpu_count())))
-    repeats = 3 if "--quick" in sys.argv else 7
-    torch.manual_seed(0)
-    n = 2048
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    t = median_seconds(lambda: torch.mm(a, b), repeats)
-    report("sgemm_2048_gflops", 2 * n**3 / t / 1e9, "GFLOP/s")
+    repeats = 3 if args.quick else 7
+    if runs("gemm"):
+        torch.manual_seed(0)
+        n = 2048
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        t = median_seconds(lambda: torch.mm(a, b), repeats)
+        report("sgemm_2048_gflops", 2 * n**3 / t / 1e9, "GFLOP/s")
 
     model = ResNet(20)
-    x = torch.randn(256, 3, 32, 32)
-    model.eval()
-    with torch.no_grad():
-        t = median_seconds(lambda: model(x), repeats)
-    report("resnet20_eval_forward_b256_images_per_s", 256 / t, "images/s")
+    if runs("forward"):
+        x = torch.randn(256, 3, 32, 32)
+        model.eval()
+        with torch.no_grad():
+            t = median_seconds(lambda: model(x), repeats)
+        report("resnet20_eval_forward_b256_images_per_s", 256 / t, "images/s")
 
-    model.train()
-    x = torch.randn(128, 3, 32, 32)
-    labels = torch.arange(128) % 10
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    if runs("train"):
+        model.train()
+        x = torch.randn(128, 3, 32, 32)
+        labels = torch.arange(128) % 10
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
-    def train_step():
-        opt.zero_grad()
-        F.cross_entropy(model(x), labels).backward()
-        opt.step()
+        def train_step():
+            opt.zero_grad()
+            F.cross_entropy(model(x), labels).backward()
+            opt.step()
 
-    t = median_seconds(train_step, repeats)
-    report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
+        t = median_seconds(train_step, repeats)
+        report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
 
-    surface_benchmark(3 if "--quick" in sys.argv else 5)
-    hvp_benchmark(1 if "--quick" in sys.argv else 3)
+    side = 3 if args.quick else 5
+    if runs("surface") or runs("mlp"):
+        surface_benchmark("mlp", 5 if args.quick else 11, args.mnist)
+    if runs("surface") or runs("resnet20"):
+        surface_benchmark("resnet20", side)
+    if runs("surface") or runs("vgg9"):
+        surface_benchmark("vgg9", 3)
+    if runs("hessian"):
+        hvp_benchmark(1 if args.quick else 3)
 
 
 if __name__ == "__main__":

@@ -6,29 +6,25 @@ import TerrainModels
 import TerrainTraining
 import TerrainLandscape
 
-/// Grid points per second of a 2D loss surface: ResNet-20 (fresh, evaluation mode) on 1,000
-/// CIFAR-shaped images, two filter-normalized random directions with biases and BN ignored,
-/// every point set from the centre and evaluated on the whole set in batches of 500: the
-/// reference's loop (plot_surface.py's crunch with net_plotter.set_weights), which
+/// Images per second of a 2D loss surface (SurfaceCase.swift says which model on which data):
+/// the model fresh and in evaluation mode, two filter-normalized random directions with biases
+/// and BN ignored, every point set from the centre and evaluated on the whole set in batches of
+/// 500: the reference's loop (plot_surface.py's crunch with net_plotter.set_weights), which
 /// bench/pytorch_bench.py runs the same way.
 ///
 /// The grid is side × side over [-1, 1]² (odd sides hold the centre); the centre is computed
-/// first as the warm-up, and its loss must equal `Evaluation.evaluate` of the unmoved model.
-/// Measured twice: grid points spread over the threads (what `terrain surface` does by default),
-/// then one point at a time with each layer split over the threads; both must give the same bits.
-func surfaceBenchmark(side: Int) throws {
-    let images = 1000
-    let spec = ModelSpec(architecture: "resnet20", inputShape: [3, 32, 32], outputs: 10, seed: 0)
-    let model: Module<Float> = try spec.build()
+/// first as the warm-up, and its loss must equal `Evaluation.evaluate` of the unmoved model to
+/// 1e-5 relative (the plain layer-by-layer evaluation; the surface uses the compiled one).
+/// Measured with grid points spread over the threads (what `terrain surface` does by default)
+/// and, for ResNet-20, also one point at a time with the work of each point split over the
+/// threads; both must give the same bits.
+func surfaceBenchmark(_ surface: SurfaceCase, side: Int) throws {
+    let model = surface.model
     model.setTraining(false)
     model.setRecording(false)
-
-    var g = SeededGenerator(seed: 4)
-    let inputs = Tensor<Float>.randomNormal(shape: [images, 3, 32, 32], generator: &g)
-    let labels = (0..<images).map { Int32($0 % 10) }
-    let set = Dataset(name: "synthetic-cifar", inputs: inputs, targets: .classes(labels, count: 10))
+    let set = surface.data
     let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: 500) {
-        try spec.build() as Module<Float>
+        try surface.spec.build() as Module<Float>
     }
 
     let theta = objective.parameters()
@@ -43,14 +39,14 @@ func surfaceBenchmark(side: Int) throws {
     let unmoved = Evaluation.evaluate(model, on: set, batchSize: 500)
 
     var surfaces: [[Double]] = []
-    for spreadPoints in [true, false] {
+    for spreadPoints in surface.threadSharings {
         let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
                                                  yDirection: directions[1], grid: grid, sets: [.train])
         if spreadPoints { try computation.spreadPointsOverThreads() }
-        // Warm-up: the centre, checked against the unmoved model.
+        // Warm-up: the centre, checked against the unmoved model's plain evaluation.
         let row = try computation.compute(point: (side / 2) * side + side / 2)
-        if row[0] != unmoved.loss {
-            warn("surface centre loss \(row[0]) differs from Evaluation.evaluate's \(unmoved.loss)")
+        if abs(row[0] - unmoved.loss) > 1e-5 * abs(unmoved.loss) {
+            warn("\(surface.name) surface centre loss \(row[0]) differs from Evaluation.evaluate's \(unmoved.loss)")
         }
         let points = Array(0..<grid.pointCount)
         let t = try seconds {
@@ -60,13 +56,18 @@ func surfaceBenchmark(side: Int) throws {
         }
         computation.restoreCenter()
         surfaces.append(computation.values[.trainLoss]!)
-        let pointsPerSecond = Double(grid.pointCount) / t
+        let imagesPerSecond = Double(grid.pointCount * set.count) / t
         let suffix = spreadPoints ? "" : "_layer_threads"
-        report("resnet20_surface\(suffix)_points_per_s", pointsPerSecond, "points/s", against: "resnet20_surface_points_per_s")
-        report("resnet20_surface\(suffix)_images_per_s", pointsPerSecond * Double(images), "images/s", against: "resnet20_surface_images_per_s")
+        let name = "\(surface.name)_surface"
+        report("\(name)\(suffix)_points_per_s", Double(grid.pointCount) / t, "points/s", against: "\(name)_points_per_s")
+        report("\(name)\(suffix)_images_per_s", imagesPerSecond, "images/s", against: "\(name)_images_per_s")
+        if spreadPoints {
+            // Useful work only: 2 flops per multiply-add of the convolutions and linear layers.
+            report("\(name)_gflops", imagesPerSecond * surface.flopsPerImage / 1e9, "GFLOP/s")
+        }
     }
-    if surfaces[0].map(\.bitPattern) != surfaces[1].map(\.bitPattern) {
-        warn("the two ways of sharing threads gave different surfaces")
+    if surfaces.count == 2 && surfaces[0].map(\.bitPattern) != surfaces[1].map(\.bitPattern) {
+        warn("the two ways of sharing threads gave different \(surface.name) surfaces")
     }
 }
 

@@ -9,11 +9,18 @@ import TerrainModels
 let arguments = Set(CommandLine.arguments.dropFirst())
 let quick = arguments.contains("--quick")
 let repeats = quick ? 3 : 7
-/// `--only gemm,forward,train,surface,hessian,plot` runs a subset (all by default).
-let only: Set<String>? = CommandLine.arguments.firstIndex(of: "--only").flatMap { i in
-    i + 1 < CommandLine.arguments.count ? Set(CommandLine.arguments[i + 1].split(separator: ",").map(String.init)) : nil
+/// The value of `--name VALUE`, if given.
+func option(_ name: String) -> String? {
+    CommandLine.arguments.firstIndex(of: name).flatMap { i in
+        i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil
+    }
 }
+/// `--only gemm,forward,train,surface,hessian,plot` runs a subset (all by default); `surface`
+/// is the three surfaces, which `mlp`, `resnet20` and `vgg9` name one by one.
+let only: Set<String>? = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
 func runs(_ part: String) -> Bool { only?.contains(part) ?? true }
+/// The MNIST folder of the MLP's surface (`--mnist DIR`; bench/run.py passes the one PyTorch reads).
+let mnistFolder = option("--mnist") ?? "mnist"
 
 // GEMM: a 2048³ SGEMM through the back end (2·n³ flops).
 if runs("gemm") {
@@ -56,8 +63,14 @@ if runs("train") {
     report("resnet20_train_step_b128_images_per_s", 128 / t, "images/s")
 }
 
-// A 2D loss surface of ResNet-20 on 1,000 CIFAR-shaped images (SurfaceBenchmark.swift).
-if runs("surface") { try surfaceBenchmark(side: quick ? 3 : 5) }
+// 2D loss surfaces: an MLP on MNIST's test images, ResNet-20 and VGG-9 on 1,000 CIFAR-shaped
+// images (SurfaceBenchmark.swift, SurfaceCase.swift).
+let side = quick ? 3 : 5
+if runs("surface") || runs("mlp") { try surfaceBenchmark(try .mlp(mnist: mnistFolder), side: quick ? 5 : 11) }
+if runs("surface") || runs("resnet20") {
+    try surfaceBenchmark(try .cifarShaped("resnet20", threadSharings: [true, false]), side: side)
+}
+if runs("surface") || runs("vgg9") { try surfaceBenchmark(try .cifarShaped("vgg9", threadSharings: [true]), side: 3) }
 
 // Hessian-vector products of ResNet-20 on 1,000 CIFAR-shaped images (HessianBenchmark.swift).
 if runs("hessian") { try hessianBenchmark(repeats: quick ? 1 : 3) }

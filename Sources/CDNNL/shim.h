@@ -29,3 +29,11 @@ static inline dnnl_status_t terrain_dnnl_convolution_desc(dnnl_convolution_desc_
                                                                 dst, strides, left, right);
     }
 }
+
+/* Pooling in evaluation mode; padding as for convolutions. */
+static inline dnnl_status_t terrain_dnnl_pooling_desc(dnnl_pooling_desc_t *pd, dnnl_alg_kind_t alg,
+        const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, int64_t sh, int64_t sw,
+        int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t prh, int64_t prw) {
+    dnnl_dims_t strides = {sh, sw}, kernel = {kh, kw}, left = {ph, pw}, right = {prh, prw};
+    return dnnl_pooling_forward_desc_init(pd, dnnl_forward_inference, alg, src, dst, strides, kernel, left, right);
+}

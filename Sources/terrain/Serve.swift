@@ -1,3 +1,4 @@
+#if Server
 import ArgumentParser
 import Foundation
 import TerrainServe
@@ -35,3 +36,4 @@ struct Serve: AsyncParsableCommand {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+import Foundation
 import TerrainTensor
 import TerrainNN
 import TerrainData
@@ -14,6 +15,12 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// Builds another model of the same architecture (its values do not matter: a replica's
     /// parameters are always set before it is evaluated).
     private let makeModel: (() throws -> Module<Scalar>)?
+    /// How `evaluate` runs the model. `.compiled` (the default) takes the back end's compiled
+    /// graph when the model lowers to one (`CompiledEvaluation`) and the layers otherwise;
+    /// `TERRAIN_EVALUATION=layers` in the environment makes `.layerByLayer` the default.
+    public var evaluationPath: EvaluationPath = EvaluationPath.defaultPath
+    /// Made at the first compiled evaluation (false: the model does not lower).
+    private var compiled: CompiledEvaluation<Scalar>??
 
     /// - Parameter makeModel: builds a fresh model of the same architecture, so that grid points
     ///   can be evaluated on several threads at once (`replica()`); without it, one at a time.
@@ -52,6 +59,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     public func replica() throws -> Objective? {
         guard let makeModel else { return nil }
         let copy = ModelObjective(model: try makeModel(), data: data, batchSize: batchSize, makeModel: makeModel)
+        copy.evaluationPath = evaluationPath
         guard copy.groups == groups else {
             throw LandscapeError.invalidRequest("the model built for another thread does not have this model's parameters")
         }
@@ -60,8 +68,24 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     }
 
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
-        let result = Evaluation.evaluate(model, on: set == .train ? data.train : data.test, batchSize: batchSize)
+        let data = set == .train ? self.data.train : self.data.test
+        let result = compiledEvaluation(sampleShape: data.sampleShape)?.evaluate(on: data)
+            ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+
+    /// Whether `evaluate` runs the back end's compiled graph (the path asks for it and the
+    /// model lowers to one) rather than the layers.
+    public var evaluatesCompiled: Bool { compiledEvaluation(sampleShape: data.train.sampleShape) != nil }
+
+    /// The compiled evaluation, when the path asks for it and the model lowers.
+    private func compiledEvaluation(sampleShape: [Int]) -> CompiledEvaluation<Scalar>? {
+        guard evaluationPath == .compiled else { return nil }
+        if let made = compiled, made?.network.graph.inputShape == sampleShape || made == nil { return made }
+        model.setTraining(false)
+        let made = CompiledEvaluation(model: model, sampleShape: sampleShape)
+        compiled = .some(made)
+        return made
     }
 
     /// The loss over the whole set and its gradient, in evaluation mode (running BN statistics,
@@ -198,5 +222,17 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
             return Loss.meanSquaredErrorTangent(prediction: output, target: Tensor<Scalar>(converting: values).reshaped(output.shape),
                                                 tangent: tangent)
         }
+    }
+}
+
+/// How a `ModelObjective` evaluates its model.
+public enum EvaluationPath: String, Sendable, CaseIterable {
+    /// The back end's compiled graph when the model lowers to one, else layer by layer.
+    case compiled
+    /// Module by module, as in training (the reference the compiled path is tested against).
+    case layerByLayer = "layers"
+
+    static var defaultPath: EvaluationPath {
+        getenv("TERRAIN_EVALUATION").flatMap { EvaluationPath(rawValue: String(cString: $0)) } ?? .compiled
     }
 }
