@@ -110,6 +110,10 @@ public enum SurfaceFigures {
                                           caption: "\(what): heat map"))
             }
         }
+        // An adaptive surface's interpolated points are said in every caption (computed_mask has them).
+        if let saving = AdaptiveSurfaceComputation.summary(of: file) {
+            for k in result.indices { result[k].caption += " (adaptive: \(saving), the rest interpolated)" }
+        }
         if kinds.contains(.eigen), let maxEig = file.extraDatasets["max_eig"], let minEig = file.extraDatasets["min_eig"],
            maxEig.count == grid.pointCount, minEig.count == grid.pointCount {
             result += eigenMaps(grid: grid, maxEig: maxEig, minEig: minEig, name: name, xLabel: xLabel, yLabel: yLabel)
