@@ -66,6 +66,57 @@ print('loss at alpha=1:', z[i1])"
 else
   echo "  skip  h5py checks (python3 h5py not installed)"
 fi
+
+# Adaptive refinement: the same 41x41 surface from a coarse lattice and the cells it leaves
+# unresolved; computed points must be the full grid's bits, the rest marked in computed_mask.
+# A killed adaptive run resumes to the same file.
+check "adaptive surface: fewer points, the saving printed" bash -c "
+  '$terrain' surface --quiet --checkpoint '$ckpt' --x=-1:1:41 --y -1:1:41 --data train,test --adaptive --out '$work/adaptive.h5' > '$work/adaptive.txt' &&
+  grep -E 'computed [0-9]+ of 1681 points \([0-9]+% saved\)' '$work/adaptive.txt'"
+surface --adaptive --out "$work/adaptive-killed.h5" > /dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a killed adaptive run resumes" surface --adaptive --out "$work/adaptive-killed.h5"
+if python3 -c "import numpy" 2>/dev/null; then
+  check "adaptive: computed points equal the full grid's bits, the rest marked 0; the resumed run's file is identical" bash -c "
+  for n in whole adaptive adaptive-killed; do '$terrain' export '$work/'\$n.h5 '$work/'\$n.npz > /dev/null || exit 1; done
+  python3 -c \"
+import numpy as np
+full, a, k = (np.load('$work/' + n + '.npz') for n in ('whole', 'adaptive', 'adaptive-killed'))
+mask = a['computed_mask'].reshape(41, 41)
+assert set(np.unique(mask)) <= {0.0, 1.0}
+computed = int(mask.sum())
+assert 0 < computed < 1681, computed
+for q in ['train_loss', 'train_acc', 'test_loss', 'test_acc']:
+    v, w = a[q], full[q]
+    assert v.shape == (41, 41) and not np.isnan(v).any(), q
+    assert np.array_equal(v[mask == 1].view(np.uint64), w[mask == 1].view(np.uint64)), q
+    assert np.array_equal(v.view(np.uint64), k[q].view(np.uint64)), q
+assert np.array_equal(a['computed_mask'], k['computed_mask'])
+err = np.abs(a['train_loss'] - full['train_loss']).max()
+print('computed', computed, 'of 1681; max |difference| to the full grid %.3g (range %.3g)' % (err, np.ptp(full['train_loss'])))
+\""
+else
+  echo "  skip  numpy checks of the adaptive surface (python3 numpy not installed)"
+fi
+if python3 -c "import h5py" 2>/dev/null; then
+  check "adaptive: the file's attributes and mask dataset" python3 -c "
+import h5py
+a = h5py.File('$work/adaptive.h5', 'r')
+assert a['computed_mask'].shape == (41, 41)
+assert a.attrs['terrain.adaptive.points_computed'] == a['computed_mask'][:].sum() and a.attrs['terrain.adaptive.points_total'] == 1681
+assert a.attrs['terrain.adaptive.levels'] == 3 and a.attrs['terrain.adaptive.tolerance'] == 0.25"
+else
+  echo "  skip  h5py checks of the adaptive surface's attributes (python3 h5py not installed)"
+fi
+rejects "adaptive: a 1D curve is refused" "2D" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --adaptive --out "$work/bad.h5"
+rejects "adaptive options need --adaptive" "go with --adaptive" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 \
+  --adaptive-tolerance 0.1 --out "$work/bad.h5"
+rejects "adaptive: a zero tolerance is refused" "tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 \
+  --adaptive --adaptive-tolerance 0 --out "$work/bad.h5"
+rejects "an adaptive file is not taken for a full grid's" "different request" surface --out "$work/adaptive.h5"
+
 check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$terrain" trajectory --quiet --run "$work/digits" \
   --steps 5 --out "$work/traj.h5"
 check "trajectory writes the projection file" test -s "$work/traj.projection.h5"

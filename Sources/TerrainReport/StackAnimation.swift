@@ -39,12 +39,11 @@ public struct StackAnimation {
         guard !finite.isEmpty else { throw PlotError.invalidData("the stack's \(quantity.rawValue) has no finite value to draw (not computed yet?)") }
         self.stack = stack; self.quantity = quantity; self.view = view; self.style = style
         if Self.isLoss(quantity) {
-            let logarithmic = style.logarithmic ?? finite.allSatisfy { $0 > 0 }
+            let logarithmic = FigureLevels.isLogarithmic(finite, style: style)
             let shown = style.zClip.map { clip in finite.map { min($0, clip) } } ?? finite
             scale = AxisScale.covering(shown, logarithmic: logarithmic)
-            levels = style.levels ?? ContourLevels.automatic(
-                for: ScalarGrid(x: [0, 1], y: [0, 1], values: [scale.minimum, scale.maximum, scale.minimum, scale.maximum]),
-                count: 14, logarithmic: logarithmic)
+            levels = FigureLevels.levels(over: [scale.minimum, scale.maximum], count: FigureLevels.filledCount,
+                                         logarithmic: logarithmic, style: style)
         } else {
             scale = AxisScale(minimum: 0, maximum: 100)
             levels = []

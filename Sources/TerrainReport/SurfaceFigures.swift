@@ -59,10 +59,12 @@ public enum SurfaceFigures {
             let g = ScalarGrid(x: grid.x, y: grid.y, values: values)
             guard !g.finiteValues.isEmpty else { continue }
             let isLoss = q == .trainLoss || q == .testLoss
-            let log = isLoss && (style.logarithmic ?? g.finiteValues.allSatisfy { $0 > 0 })
+            let log = isLoss && FigureLevels.isLogarithmic(g.finiteValues, style: style)
             let what = q.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "acc", with: "accuracy")
             func chart(_ s: ContourChart.Style) -> ContourChart {
-                var c = ContourChart(grid: g, style: s, levels: isLoss ? style.levels : nil, logarithmic: log,
+                let levels = isLoss && s != .heatMap
+                    ? FigureLevels.levels(over: values, count: s.automaticLevelCount, logarithmic: log, style: style) : nil
+                var c = ContourChart(grid: g, style: s, levels: levels, logarithmic: log,
                                      colorMap: style.colorMap, title: what, xLabel: xLabel, yLabel: yLabel,
                                      colorbarLabel: isLoss ? "loss" : "accuracy (%)")
                 if !isLoss { c.colorScale = AxisScale(minimum: 0, maximum: 100) }
@@ -107,6 +109,10 @@ public enum SurfaceFigures {
                 result.append(NamedFigure(name: "\(base)_\(FigureKind.heatmap.suffix)", figure: Figure(chart(.heatMap)),
                                           caption: "\(what): heat map"))
             }
+        }
+        // An adaptive surface's interpolated points are said in every caption (computed_mask has them).
+        if let saving = AdaptiveSurfaceComputation.summary(of: file) {
+            for k in result.indices { result[k].caption += " (adaptive: \(saving), the rest interpolated)" }
         }
         if kinds.contains(.eigen), let maxEig = file.extraDatasets["max_eig"], let minEig = file.extraDatasets["min_eig"],
            maxEig.count == grid.pointCount, minEig.count == grid.pointCount {
@@ -209,10 +215,9 @@ public enum SurfaceFigures {
         }
         let what = quantity.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "acc", with: "accuracy")
         let all = grids.flatMap { $0.1.finiteValues }
-        let log = style.logarithmic ?? all.allSatisfy { $0 > 0 }
+        let log = FigureLevels.isLogarithmic(all, style: style)
         let scale = AxisScale.covering(all, logarithmic: log)
-        let levels = style.levels ?? ContourLevels.automatic(for: ScalarGrid(x: [0, 1], y: [0, 1], values: [scale.minimum, scale.maximum, scale.minimum, scale.maximum]),
-                                                            count: 12, logarithmic: log)
+        let levels = FigureLevels.levels(over: [scale.minimum, scale.maximum], count: 12, logarithmic: log, style: style)
         var result: [NamedFigure] = []
         for s in [ContourChart.Style.lines, .filled] {
             let panels: [any Chart] = grids.map { name, g in

@@ -176,6 +176,13 @@ enum ThreadUse: String, ExpressibleByArgument, CaseIterable {
 extension DirectionNormalization: ExpressibleByArgument {}
 extension DirectionType: ExpressibleByArgument {}
 
+/// `terrain surface --adaptive`: how far to coarsen, how closely to follow the contours, and which.
+struct AdaptiveRequest {
+    var levels: Int
+    var tolerance: Double
+    var contourLevels: RefinementLevels
+}
+
 /// What every landscape command does once its directions are known: rank 0 writes the
 /// direction file, all ranks compute the grid resumably into `out`, rank 0 prints the summary.
 struct LandscapeJob {
@@ -194,6 +201,8 @@ struct LandscapeJob {
     var textAttributes: [String: String] = [:]
     var numberAttributes: [String: Double] = [:]
     var extraDatasets: [String: [Double]] = [:]
+    /// Compute only the points an adaptive refinement asks for (2D surfaces); nil: every point.
+    var adaptive: AdaptiveRequest? = nil
     /// The line printed before the computation starts.
     var announcement: String
 
@@ -212,9 +221,20 @@ struct LandscapeJob {
         let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
                                                  yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
         try threadUse.apply(to: computation)
-        let runner = SurfaceRunner(computation: computation, path: out,
+        var gridComputation: any GridComputation = computation
+        var request = dataDescription
+        var announcement = announcement
+        if let adaptive {
+            let refining = try AdaptiveSurfaceComputation(surface: computation, levels: adaptive.levels, tolerance: adaptive.tolerance,
+                                                          contourLevels: adaptive.contourLevels)
+            gridComputation = refining
+            request += AdaptiveSurfaceComputation.requestTag(levels: refining.plan.levels, tolerance: adaptive.tolerance,
+                                                             contourLevels: adaptive.contourLevels)
+            announcement += "; adaptive: coarse stride \(1 << refining.plan.levels), tolerance \(adaptive.tolerance) of a level spacing"
+        }
+        let runner = SurfaceRunner(computation: gridComputation, path: out,
                                    fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
-                                                                          sets: sets, data: dataDescription))
+                                                                          sets: sets, data: request))
         runner.directionFile = directionPath
         runner.showProgress = !quiet && world.isWriter
         runner.communicator = world
@@ -226,6 +246,7 @@ struct LandscapeJob {
         let result = try runner.run(overwrite: overwrite)
         guard world.isWriter else { return }
         if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
+        if let saving = AdaptiveSurfaceComputation.summary(of: result) { print(saving) }
         Surface.summarize(result, path: out)
     }
 }

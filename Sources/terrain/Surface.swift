@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TerrainLandscape
+import TerrainReport
 
 struct Surface: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,11 @@ struct Surface: ParsableCommand {
 
         Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks \
         (rank 0 alone writes the files); with N ranks on few cores pass --threads 1.
+
+        --adaptive (2D) computes a coarse lattice (stride 2^--adaptive-levels), then, round after \
+        round, only the cells whose contours (the figures' levels) it leaves unresolved; the \
+        other points are interpolated and marked 0 in the dataset computed_mask. Resumable \
+        like any surface; one process only.
 
         The model is a checkpoint (--checkpoint; a PyTorch state_dict with --model ARCH) or an \
         ONNX model exported by PyTorch (--onnx M.onnx --data D.npz, arrays x and y).
@@ -35,13 +41,39 @@ struct Surface: ParsableCommand {
     @Option(help: "Output surface file (HDF5).") var out: String = "surface.h5"
     @Flag(help: "Replace an existing output of a different request.") var overwrite = false
     @Flag(help: "No progress bar.") var quiet = false
+    @Flag(help: "2D: compute a coarse grid, then only the cells whose contours are unresolved; interpolate the rest.") var adaptive = false
+    @Option(help: ArgumentHelp("With --adaptive: refine a cell when interpolation may be off by more than this many contour level spacings (default 0.25).",
+                               valueName: "spacings"))
+    var adaptiveTolerance: Double?
+    @Option(help: ArgumentHelp("With --adaptive: halvings from the coarse grid to the full one, the coarse stride being 2^N (default 3; fewer when the coarse grid would have under 4 cells a side).",
+                               valueName: "N"))
+    var adaptiveLevels: Int?
     @OptionGroup var compute: ComputeOptions
+
+    /// The adaptive refinement asked for, if any: levels, tolerance, and the figures' contour levels.
+    func adaptiveRequest(twoDimensional: Bool) throws -> AdaptiveRequest? {
+        guard adaptive else {
+            guard adaptiveTolerance == nil, adaptiveLevels == nil else {
+                throw ValidationError("--adaptive-tolerance and --adaptive-levels go with --adaptive")
+            }
+            return nil
+        }
+        guard twoDimensional else { throw ValidationError("--adaptive refines 2D surfaces: give --y too (a 1D curve is cheap to compute in full)") }
+        guard Distributed.world.size == 1 else {
+            throw ValidationError("--adaptive runs in one process (each round's points depend on the last round's values): run it without mpirun")
+        }
+        let tolerance = adaptiveTolerance ?? 0.25, levels = adaptiveLevels ?? 3
+        guard tolerance.isFinite, tolerance > 0 else { throw ValidationError("--adaptive-tolerance must be a positive number (got \(tolerance))") }
+        guard (0...20).contains(levels) else { throw ValidationError("--adaptive-levels must be between 0 and 20 (got \(levels))") }
+        return AdaptiveRequest(levels: levels, tolerance: tolerance, contourLevels: FigureLevels.refinement())
+    }
 
     func run() throws {
         try compute.apply()
         try failing {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             let xRange = try Axis.parse(x, spacing: spacing), yAxisRange = try y.map { try Axis.parse($0, spacing: spacing) }
+            let adaptiveRequest = try adaptiveRequest(twoDimensional: yAxisRange != nil)
             let recipe = try random.recipe()
             let dirType = recipe.type
             let sets = try evaluation.sets()
@@ -90,7 +122,7 @@ struct Surface: ParsableCommand {
                 objective: objective, threadUse: evaluation.spread, center: theta, directions: dirs, directionType: xAxis == nil ? dirType : .states,
                 grid: grid, sets: sets, dataDescription: dataDescription, out: out, directionPath: directionPath,
                 directionAttributes: directionAttributes, textAttributes: text,
-                numberAttributes: ["terrain.direction_cosine": cosine], extraDatasets: extra,
+                numberAttributes: ["terrain.direction_cosine": cosine], extraDatasets: extra, adaptive: adaptiveRequest,
                 announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
                     + "\(objective.groups.filter(dirType.covers).count) tensors move"
                     + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "")

@@ -30,10 +30,17 @@ public protocol GridComputation: AnyObject {
     func store(into file: inout SurfaceFile)
     /// Puts the objective back at the centre after the run.
     func restoreCenter()
+    /// Whether the points wanted depend on the values of earlier ones (`AdaptiveSurfaceComputation`):
+    /// the runner then asks for `pendingPoints` again after each round until none are left.
+    var refinesInRounds: Bool { get }
+    /// The points holding values already (adopted from an earlier run, or computed).
+    var computedPointCount: Int { get }
 }
 
 extension GridComputation {
     public var pointCount: Int { grid.pointCount }
+    public var refinesInRounds: Bool { false }
+    public var computedPointCount: Int { pointCount - pendingPoints.count }
 }
 
 extension SurfaceComputation: GridComputation {

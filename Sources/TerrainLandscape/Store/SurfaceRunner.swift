@@ -63,6 +63,10 @@ public final class SurfaceRunner {
     public func run(overwrite: Bool = false) throws -> SurfaceFile {
         let comm = communicator
         guard comm.size > 1 else { return try runAsWriter(overwrite: overwrite) }
+        // Every rank knows this before any message: each refuses alike, none waits for another.
+        guard !computation.refinesInRounds else {
+            throw LandscapeError.invalidRequest("adaptive refinement runs in one process (each round's points depend on the last round's values): run it without mpirun, or drop --adaptive to split the full grid over \(comm.size) ranks")
+        }
         do {
             return comm.isWriter ? try runAsWriter(overwrite: overwrite) : try runAsWorker()
         } catch let error as DistributedStartFailure {
@@ -99,7 +103,7 @@ public final class SurfaceRunner {
                 }
             }
             pending = computation.pendingPoints
-            resumedPoints = computation.pointCount - pending.count
+            resumedPoints = computation.computedPointCount
             try file(elapsed: 0).write(to: path)
             try journal.reset()
         } catch {
@@ -108,14 +112,16 @@ public final class SurfaceRunner {
             throw DistributedStartFailure(underlying: error)
         }
         if comm.size > 1 { _ = comm.broadcastList(pending) }
-        let mine = pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)]
+        var mine = pending[WorkSplit.chunk(count: pending.count, rank: comm.rank, size: comm.size)]
         var awaited = pending.count - mine.count
         let fields = computation.fieldCount
 
         let start = Date()
         var lastConsolidation = start
         var done = 0
-        let progress = ProgressBar(total: computation.pointCount, label: progressLabel, alreadyDone: resumedPoints)
+        // A computation refining in rounds cannot know its total: each round's bar counts to its end.
+        var progress = ProgressBar(total: computation.refinesInRounds ? resumedPoints + pending.count : computation.pointCount,
+                                   label: progressLabel, alreadyDone: resumedPoints)
         progress.enabled = showProgress
         /// A row is in `computation`: journal it, consolidate now and then, show progress.
         func finished(point: Int, row: [Double]) throws {
@@ -143,13 +149,23 @@ public final class SurfaceRunner {
                 if wait { return }
             }
         }
-        for group in mine.groups(of: computation.concurrentPoints) {
-            for (point, row) in zip(group, try computation.compute(points: group)) {
-                try finished(point: point, row: row)
+        while true {
+            for group in mine.groups(of: computation.concurrentPoints) {
+                for (point, row) in zip(group, try computation.compute(points: group)) {
+                    try finished(point: point, row: row)
+                }
+                if awaited > 0 { try absorb(wait: false) }
             }
-            if awaited > 0 { try absorb(wait: false) }
+            while awaited > 0 { try absorb(wait: true) }
+            // One process only (`run` refuses rounds across ranks): the next round, if any.
+            guard computation.refinesInRounds else { break }
+            let next = computation.pendingPoints
+            if next.isEmpty { break }
+            mine = next[...]
+            progress.finish()
+            progress = ProgressBar(total: resumedPoints + done + next.count, label: progressLabel, alreadyDone: resumedPoints + done)
+            progress.enabled = showProgress
         }
-        while awaited > 0 { try absorb(wait: true) }
         progress.finish()
         computation.restoreCenter()
         let final = file(elapsed: Date().timeIntervalSince(start))

@@ -11,6 +11,9 @@ import Foundation
 public struct ContourChart: Chart {
     public enum Style: String, Sendable, CaseIterable {
         case lines, filled, heatMap = "heatmap"
+
+        /// How many automatic levels this style draws: bands need more than lines to read well.
+        public var automaticLevelCount: Int { self == .filled ? 14 : 10 }
     }
 
     public var grid: ScalarGrid
@@ -51,7 +54,7 @@ public struct ContourChart: Chart {
     /// The contour levels drawn (nil for a heat map).
     public var effectiveLevels: [Double]? {
         guard style != .heatMap else { return nil }
-        return levels ?? ContourLevels.automatic(for: grid, count: style == .filled ? 14 : 10, logarithmic: logarithmic)
+        return levels ?? ContourLevels.automatic(for: grid, count: style.automaticLevelCount, logarithmic: logarithmic)
     }
 
     public func draw(on canvas: Canvas, in frame: PlotRect) throws {
