@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-PEAK_GFLOPS = 195.0  # fp32 FMA peak of the 2 AVX2 cores of the reference machine
 # Where the MLP's surface finds MNIST (the first that exists); Fashion-MNIST (Debian's
 # dataset-fashion-mnist, same shapes) stands in on a machine without MNIST.
 MNIST_FOLDERS = ["../shared/datasets/mnist", "/usr/share/datasets/mnist", "/usr/share/datasets/fashion-mnist"]
@@ -25,13 +24,18 @@ def figure(value):
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
 
 
+def percent(value, peak):
+    return f"{100 * value / peak:.0f}%" if value and peak else "-"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--terrain", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", help="a subset: gemm,forward,train,surface,hessian,plot (surface: mlp,resnet20,vgg9)")
+    ap.add_argument("--only", help="a subset: gemm,forward,train,surface,hessian,plot,adaptive (surface: mlp,resnet20,vgg9)")
     ap.add_argument("--mnist", help="folder of MNIST's gzipped IDX files for the MLP's surface")
+    ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
     env = dict(os.environ)
     env.setdefault("TERRAIN_THREADS", str(os.cpu_count()))
@@ -42,28 +46,36 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     print(f"threads: {env['TERRAIN_THREADS']} (Terrain and PyTorch alike); MLP data: {mnist}", flush=True)
     terrain = measure([args.terrain] + extra, env)
+    measured = terrain.pop("fma_peak_gflops", None)
+    peak = args.peak or (measured["value"] if measured else None)
+    if peak:
+        how = "given (--peak)" if args.peak else f"measured: {env['TERRAIN_THREADS']} threads of independent {measured['isa']} FMAs"
+        print(f"fp32 FMA peak: {peak:.0f} GFLOP/s ({how})", flush=True)
     torch = measure([args.python, os.path.join(here, "pytorch_bench.py")] + extra, env)
     print(f"{'benchmark':44} {'Terrain':>12} {'PyTorch':>12} {'ratio':>7}  unit")
     for name, row in terrain.items():
-        if name.endswith("_gflops") and name != "sgemm_2048_gflops":
-            continue  # in the throughput table below
+        if (name.endswith("_gflops") and name != "sgemm_2048_gflops") or "max_difference" in row:
+            continue  # in the tables below
         # A variant of a benchmark (another way to share threads) is set against the same figure.
         ref = torch.get(row.get("against", name))
         ratio = f"{row['value'] / ref['value']:.2f}x" if ref else "-"
         ref_text = figure(ref['value']) if ref else "-"
         print(f"{name:44} {figure(row['value']):>12} {ref_text:>12} {ratio:>7}  {row['unit']}")
-    surfaces = [n for n in terrain if n.endswith("_surface_gflops")]
-    if surfaces:
-        print(f"\nuseful GFLOP/s of the surfaces (2 per multiply-add of convolutions and linear layers), "
-              f"% of the {PEAK_GFLOPS:.0f} GFLOP/s fp32 peak")
-        print(f"{'surface':44} {'Terrain':>12} {'%peak':>6} {'PyTorch':>12} {'%peak':>6}")
-        for name in surfaces:
+    adaptive = [(n, r) for n, r in terrain.items() if "max_difference" in r]
+    if adaptive:
+        print("\nadaptive refinement (points computed of the full grid, largest difference to the full grid)")
+    for name, row in adaptive:
+        print(f"{name}: {row['grid']} grid, levels {row['levels']}, tolerance {row['tolerance']}, computed {row['computed']} "
+              f"of {row['total']} points ({row['value']:.0f}% saved), max |difference| {row['max_difference']:.3g} "
+              f"({row['max_difference_percent_of_range']:.2f}% of the range)")
+    rows = [n for n in terrain if n.endswith("_surface_gflops")] + [n for n in ["sgemm_2048_gflops"] if n in terrain]
+    if rows:
+        print("\nGFLOP/s (surfaces: 2 per multiply-add of the convolutions and linear layers, useful work only)"
+              + (f", % of the {peak:.0f} GFLOP/s fp32 peak" if peak else ""))
+        print(f"{'figure':44} {'Terrain':>12} {'%peak':>6} {'PyTorch':>12} {'%peak':>6}")
+        for name in rows:
             t, p = terrain[name]["value"], torch.get(name, {}).get("value")
-            p_text = f"{p:>12.1f} {100 * p / PEAK_GFLOPS:>5.0f}%" if p else f"{'-':>12} {'-':>6}"
-            print(f"{name:44} {t:>12.1f} {100 * t / PEAK_GFLOPS:>5.0f}% {p_text}")
-    gemm = terrain.get("sgemm_2048_gflops")
-    if gemm:
-        print(f"GEMM reached {gemm['value']:.0f} GFLOP/s = {100 * gemm['value'] / PEAK_GFLOPS:.0f}% of the {PEAK_GFLOPS:.0f} GFLOP/s fp32 peak")
+            print(f"{name:44} {t:>12.1f} {percent(t, peak):>6} {figure(p) if p else '-':>12} {percent(p, peak):>6}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ import Foundation
 import TerrainTensor
 import TerrainNN
 import TerrainModels
+import CFMAPeak
 
 // Terrain's side of `make bench`: each line is one JSON object {"name", "value", "unit"} so that
 // bench/run.py can set it against PyTorch's figures measured in the same run (Measurement.swift).
@@ -15,12 +16,21 @@ func option(_ name: String) -> String? {
         i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil
     }
 }
-/// `--only gemm,forward,train,surface,hessian,plot` runs a subset (all by default); `surface`
+/// `--only gemm,forward,train,surface,hessian,plot,adaptive` runs a subset (all by default); `surface`
 /// is the three surfaces, which `mlp`, `resnet20` and `vgg9` name one by one.
 let only: Set<String>? = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
 func runs(_ part: String) -> Bool { only?.contains(part) ?? true }
 /// The MNIST folder of the MLP's surface (`--mnist DIR`; bench/run.py passes the one PyTorch reads).
 let mnistFolder = option("--mnist") ?? "mnist"
+
+// The cores' fp32 FMA peak, measured (CFMAPeak): what bench/run.py sets GFLOP/s against; the
+// best of three, since a peak is what the cores can reach.
+if only == nil || !(only ?? []).isDisjoint(with: ["peak", "gemm", "surface", "mlp", "resnet20", "vgg9"]) {
+    let gflops = (0..<3).map { _ in terrain_fma_peak_gflops(Int32(Parallel.threadCount)) }.max()!
+    let isa = String(cString: terrain_fma_peak_isa())
+    print("{\"name\": \"fma_peak_gflops\", \"value\": \(gflops), \"unit\": \"GFLOP/s\", \"isa\": \"\(isa)\"}")
+    fflush(nil)
+}
 
 // GEMM: a 2048³ SGEMM through the back end (2·n³ flops).
 if runs("gemm") {
@@ -77,3 +87,7 @@ if runs("hessian") { try hessianBenchmark(repeats: quick ? 1 : 3) }
 
 // Every figure of a 251x251 surface (PlotBenchmark.swift).
 if runs("plot") { try plotBenchmark() }
+
+// Adaptive refinement replayed on the demo's committed surface and a 129x129 bowl
+// (AdaptiveBenchmark.swift): exact points saved and largest difference to the full grid.
+if runs("adaptive") { try adaptiveSummary() }
