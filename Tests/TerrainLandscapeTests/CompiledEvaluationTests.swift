@@ -103,10 +103,43 @@ struct CompiledEvaluationTests {
         }
     }
 
+    /// An MLP's first layer is linear on a plane: the plane evaluation (Y₀ + αYx + βYy, then the
+    /// rest of the network) matches the compiled evaluation at the point's parameters.
+    @Test func firstLayerOnAPlaneMatchesTheWholeNetwork() throws {
+        let (model, data, _) = try Self.subject("mlp", inputShape: [1, 8, 8], hidden: [32, 24], count: 45)
+        let compiled = try #require(CompiledEvaluation(model: model, sampleShape: [1, 8, 8]))
+        let layer = try #require(compiled.planeLayer)
+        var g = SeededGenerator(seed: 3)
+        func random(_ shape: [Int]) -> Tensor<Float> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(0.2 * g.nextNormal()) })
+        }
+        let (w0, b0) = (layer.weight.value, layer.bias!.value)
+        let plane = FirstLayerPlane(weights: [w0, random(w0.shape), random(w0.shape)],
+                                    biases: [b0, random(b0.shape), random(b0.shape)])
+        for (alpha, beta) in [(0.0, 0.0), (0.7, -0.4), (-1.0, 1.0)] {
+            func moved(_ k: Int, _ values: [Tensor<Float>]) -> Tensor<Float> {
+                let (c, x, y) = (values[0].scalars, values[1].scalars, values[2].scalars)
+                return Tensor(shape: values[0].shape, scalars: (0..<c.count).map { c[$0] + Float(alpha) * x[$0] + Float(beta) * y[$0] })
+            }
+            layer.weight.value = moved(0, plane.weights)
+            layer.bias!.value = moved(0, plane.biases)
+            let whole = compiled.evaluate(on: data.train)
+            let onPlane = compiled.evaluate(on: data.train, plane: plane, alpha: alpha, beta: beta)
+            #expect(abs(onPlane.loss - whole.loss) <= 1e-5 * abs(whole.loss), "(\(alpha), \(beta)): \(onPlane.loss) vs \(whole.loss)")
+            #expect(onPlane.accuracy == whole.accuracy)
+        }
+        // A first layer with batch norm folded in is not linear on a plane.
+        let (cnn, _, _) = try Self.subject("cnn", inputShape: [1, 12, 12])
+        #expect(CompiledEvaluation(model: cnn, sampleShape: [1, 12, 12])?.planeLayer == nil)
+    }
+
     /// The compiled path gives the same bits with one thread or two, and a surface computed
-    /// through it matches the layer-by-layer surface point by point.
-    @Test func threadCountDoesNotChangeTheBitsAndSurfacesAgree() throws {
-        let (model, data, spec) = try Self.subject("resnet20", inputShape: [3, 16, 16], count: 40)
+    /// through it (for the MLP: on the plane, first layer once per plane) matches the
+    /// layer-by-layer surface point by point.
+    @Test(arguments: ["resnet20", "mlp"])
+    func threadCountDoesNotChangeTheBitsAndSurfacesAgree(_ architecture: String) throws {
+        let shape = architecture == "mlp" ? [1, 8, 8] : [3, 16, 16]
+        let (model, data, spec) = try Self.subject(architecture, inputShape: shape, hidden: architecture == "mlp" ? [32, 24] : nil, count: 40)
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
         var losses: [UInt64] = []

@@ -86,8 +86,10 @@ struct SurfaceTests {
     }
 
     /// Grid points spread over threads (one network copy per thread) and one point at a time
-    /// (each layer split over the threads) give the same bits, for 1, 2 and 3 threads.
-    @Test func spreadingPointsOverThreadsChangesNoBit() throws {
+    /// (each layer split over the threads) give the same bits, for 1, 2 and 3 threads, on both
+    /// evaluation paths.
+    @Test(arguments: EvaluationPath.allCases)
+    func spreadingPointsOverThreadsChangesNoBit(_ path: EvaluationPath) throws {
         var g = SeededGenerator(seed: 9)
         let images = Tensor<Float>.randomNormal(shape: [96, 2, 8, 8], generator: &g)
         let set = Dataset(name: "images", inputs: images, targets: .classes((0..<96).map { Int32($0 % 4) }, count: 4))
@@ -97,6 +99,8 @@ struct SurfaceTests {
                                      GlobalAvgPool(), Linear(6, 4, generator: &g))
         }
         let objective = ModelObjective(model: build(), data: DatasetPair(train: set, test: set), batchSize: 40, makeModel: build)
+        objective.evaluationPath = path
+        #expect(objective.evaluatesCompiled == (path == .compiled))
         let theta = objective.parameters()
         let directions = (0..<2).map { k -> Direction in
             var d = Direction.random(groups: objective.groups, type: .weights, seed: 20 + UInt64(k))
@@ -127,8 +131,16 @@ struct SurfaceTests {
         }
         #expect(objective.parameters() == theta)
         for s in surfaces.dropFirst() { #expect(s == surfaces[0]) }
-        // The centre of the grid is the unmoved model.
-        #expect(Double(bitPattern: surfaces[0][7]) == Evaluation.evaluate(objective.model, on: set, batchSize: 40).loss)
+        // The centre of the grid is the unmoved model: the same bits as the objective's own
+        // evaluation there, and the plain layer-by-layer evaluation's loss (bit for bit on that
+        // path, to 1e-5 relative on the compiled one).
+        #expect(Double(bitPattern: surfaces[0][7]) == (try objective.evaluate(.train)).loss)
+        let plain = Evaluation.evaluate(objective.model, on: set, batchSize: 40).loss
+        if path == .layerByLayer {
+            #expect(Double(bitPattern: surfaces[0][7]) == plain)
+        } else {
+            #expect(abs(Double(bitPattern: surfaces[0][7]) - plain) <= 1e-5 * abs(plain))
+        }
     }
 
     @Test func objectivesThatCannotBeCopiedEvaluateOnePointAtATime() throws {

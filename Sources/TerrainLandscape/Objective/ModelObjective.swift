@@ -6,7 +6,7 @@ import TerrainTraining
 
 /// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
 /// loss averaged per sample over the whole set, accuracy in percent.
-public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObjective {
+public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObjective, PlaneEvaluating {
     public let model: Module<Scalar>
     public let data: DatasetPair
     public let batchSize: Int
@@ -21,6 +21,11 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     public var evaluationPath: EvaluationPath = EvaluationPath.defaultPath
     /// Made at the first compiled evaluation (false: the model does not lower).
     private var compiled: CompiledEvaluation<Scalar>??
+    /// Where the parameters lie when a surface set them (`PlaneEvaluating`), and the plane's
+    /// first-layer weights.
+    private var planePoint: (plane: ObjectivePlane, alpha: Double, beta: Double)?
+    /// (The plane is held, not only named: a freed plane's address could come back as another's.)
+    private var firstLayerPlane: (plane: ObjectivePlane, layer: FirstLayerPlane)?
 
     /// - Parameter makeModel: builds a fresh model of the same architecture, so that grid points
     ///   can be evaluated on several threads at once (`replica()`); without it, one at a time.
@@ -47,6 +52,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     }
 
     public func setParameters(_ values: [Double]) {
+        planePoint = nil
         precondition(values.count == groups.scalarCount, "\(values.count) values for \(groups.scalarCount) parameters")
         values.withUnsafeBufferPointer { v in
             for (group, p) in zip(groups, parameterList) {
@@ -69,9 +75,39 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
 
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
         let data = set == .train ? self.data.train : self.data.test
-        let result = compiledEvaluation(sampleShape: data.sampleShape)?.evaluate(on: data)
-            ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
+        let compiled = compiledEvaluation(sampleShape: data.sampleShape)
+        let result: EvaluationResult
+        if let compiled, let point = planePoint, let layer = firstLayer(on: point.plane, of: compiled) {
+            result = compiled.evaluate(on: data, plane: layer, alpha: point.alpha, beta: point.beta)
+        } else {
+            result = compiled?.evaluate(on: data) ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
+        }
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+
+    public func setParameters(_ values: [Double], on plane: ObjectivePlane, alpha: Double, beta: Double) {
+        setParameters(values)
+        planePoint = (plane, alpha, beta)
+    }
+
+    /// The compiled evaluation's first layer at the plane's centre and along its directions, or
+    /// nil when the model's first layer is not linear on a plane.
+    private func firstLayer(on plane: ObjectivePlane, of compiled: CompiledEvaluation<Scalar>) -> FirstLayerPlane? {
+        if let made = firstLayerPlane, made.plane === plane { return made.layer }
+        guard let layer = compiled.planeLayer,
+              let weightIndex = parameterList.firstIndex(where: { $0 === layer.weight }) else { return nil }
+        let biasIndex = layer.bias.flatMap { bias in parameterList.firstIndex { $0 === bias } }
+        func slice(_ vector: [Double]?, _ index: Int?, shape: [Int]) -> Tensor<Float> {
+            guard let vector, let index else { return Tensor(zeros: shape) }
+            let group = groups[index]
+            return Tensor(shape: shape, scalars: vector[group.offset..<(group.offset + group.count)].map { Float($0) })
+        }
+        let weightShape = layer.weight.shape, biasShape = [layer.outputs]
+        let vectors = [plane.center, plane.x, plane.y]
+        let made = FirstLayerPlane(weights: vectors.map { slice($0, weightIndex, shape: weightShape) },
+                                   biases: vectors.map { slice($0, biasIndex, shape: biasShape) })
+        firstLayerPlane = (plane, made)
+        return made
     }
 
     /// Whether `evaluate` runs the back end's compiled graph (the path asks for it and the

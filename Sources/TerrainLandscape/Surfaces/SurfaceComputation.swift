@@ -25,6 +25,8 @@ public final class SurfaceComputation {
     public private(set) var values: [SurfaceQuantity: [Double]]
     /// The objective and its replicas: `compute(points:)` evaluates one point on each at once.
     private var workers: [Objective]
+    /// The grid's plane, for objectives that share work between its points (`PlaneEvaluating`).
+    private let plane: ObjectivePlane
 
     public init(objective: Objective, center: [Double], xDirection: Direction, yDirection: Direction?,
                 grid: SurfaceGrid, sets: [EvaluationSet]) throws {
@@ -43,6 +45,7 @@ public final class SurfaceComputation {
         self.grid = grid
         self.sets = sets
         workers = [objective]
+        plane = ObjectivePlane(center: center, x: xDirection.values, y: yDirection?.values)
         values = Dictionary(uniqueKeysWithValues: SurfaceQuantity.quantities(for: sets).map {
             ($0, [Double](repeating: .nan, count: grid.pointCount))
         })
@@ -104,7 +107,12 @@ public final class SurfaceComputation {
 
     /// One point's row on one worker (a stack of surfaces calls it with its own workers).
     func evaluate(point: Int, on worker: Objective) throws -> [Double] {
-        worker.setParameters(parameters(at: point))
+        if let planar = worker as? PlaneEvaluating {
+            let (alpha, beta) = grid.coordinates(of: point)
+            planar.setParameters(parameters(at: point), on: plane, alpha: alpha, beta: beta)
+        } else {
+            worker.setParameters(parameters(at: point))
+        }
         return try Self.row(of: worker, sets: sets)
     }
 

@@ -75,7 +75,6 @@ final class OneDNNInferenceProgram: InferenceProgram {
             guard let made = Self.reorder(from: last, to: plain, engine: engine) else { return nil }
             outputReorder = made
         }
-        guard slots.allSatisfy({ $0 != nil }) else { return nil }
     }
 
     deinit {

@@ -68,6 +68,23 @@ public struct InferenceGraph: Sendable, Equatable {
     /// Number of weight slots the steps read.
     public var weightSlotCount: Int { (steps.compactMap(\.weightSlot).max() ?? -1) + 1 }
 
+    /// The weight slots some step reads.
+    public var weightSlots: Set<Int> { Set(steps.compactMap(\.weightSlot)) }
+
+    /// The graph that starts after its first layer, when that layer is an inner product on the
+    /// input with an activation and nothing else reads the input: its input is the first layer's
+    /// pre-activation output, and the first step becomes an identity step carrying the activation
+    /// (values keep their numbers; the first layer's weight slot is no longer read). For callers
+    /// that compute the first layer some other way (a plane of weights, where it is linear).
+    public var afterFirstLayer: InferenceGraph? {
+        guard let first = steps.first, case .innerProduct = first.operation, first.input == 0, first.addend == nil,
+              let activation = first.activation,
+              !steps.dropFirst().contains(where: { $0.input == 0 || $0.addend == 0 }) else { return nil }
+        var tail = InferenceGraph(inputShape: first.outputShape, steps: steps)
+        tail.steps[0] = Step(operation: .identity, input: 0, activation: activation, outputShape: first.outputShape)
+        return tail
+    }
+
     /// Multiply–adds per sample of the convolutions and inner products (the work that matters).
     public var multiplyAddsPerSample: Int {
         steps.reduce(0) { total, step in
