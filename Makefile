@@ -45,6 +45,11 @@ demo: build
 # Release mode with testability, so that the test binaries and the program share one build.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
+# The python the tests check files with: the first of python3 on the PATH and Debian's own that
+# has numpy and h5py (make deps installs them for Debian's). Expanded when the recipe runs, after deps.
+TEST_PYTHON = $(shell for p in python3 /usr/bin/python3; do $$p -c "import numpy, h5py" 2>/dev/null && { command -v $$p; break; }; done)
+
+test: export TERRAIN_TEST_PYTHON = $(TEST_PYTHON)
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure

@@ -1,6 +1,14 @@
 # Shared by the shell test scripts: a scratch folder, counters and the check helpers.
 # Source it after setting -uo pipefail; call `finish NAME` at the end.
 work=$(mktemp -d)
+# The python that checks files (numpy, h5py): $TERRAIN_TEST_PYTHON when set (make test picks one
+# that has both: Debian's python3-numpy and python3-h5py belong to /usr/bin/python3, and a python3
+# earlier on PATH, such as pyenv's, may lack them), else python3 from the PATH.
+if [ -n "${TERRAIN_TEST_PYTHON:-}" ]; then
+  python3() { "$TERRAIN_TEST_PYTHON" "$@"; }
+  export -f python3
+  export TERRAIN_TEST_PYTHON
+fi
 trap 'rm -rf "$work"' EXIT
 passed=0; failed=0
 pass() { echo "  ok    $1"; passed=$((passed + 1)); }

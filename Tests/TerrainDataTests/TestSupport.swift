@@ -21,12 +21,14 @@ enum Fixtures {
     /// Whether `python3 -c "import numpy"` succeeds.
     static let hasNumpy: Bool = (try? runPython("import numpy")) != nil
 
-    /// Runs a Python script; throws with its output if it fails.
+    /// Runs a Python script with `$TERRAIN_TEST_PYTHON` (make test sets it to a python with numpy
+    /// and h5py) or else `python3` from the PATH; throws with its output if it fails.
     @discardableResult
     static func runPython(_ script: String, in folder: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
+        let python = ProcessInfo.processInfo.environment["TERRAIN_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        process.arguments = [python, "-c", script]
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let pipe = Pipe()
         process.standardOutput = pipe

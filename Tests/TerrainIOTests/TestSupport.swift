@@ -52,7 +52,8 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// Runs `python3` from the PATH, for checking files against an independent implementation.
+/// Runs `$TERRAIN_TEST_PYTHON` (make test sets it to a python with numpy and h5py) or else
+/// `python3` from the PATH, for checking files against an independent implementation.
 enum Python {
     /// Whether `python3` exists and can import `module`.
     static func canImport(_ module: String) -> Bool {
@@ -65,7 +66,8 @@ enum Python {
     static func run(_ script: String, arguments: [String] = []) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
+        let python = ProcessInfo.processInfo.environment["TERRAIN_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        process.arguments = [python, "-c", script] + arguments
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

@@ -77,7 +77,10 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         let data = set == .train ? self.data.train : self.data.test
         let compiled = compiledEvaluation(sampleShape: data.sampleShape)
         let result: EvaluationResult
-        if let compiled, let point = planePoint, let layer = firstLayer(on: point.plane, of: compiled) {
+        // The plane's centre runs the whole graph, so that it gives the bits of the model's own
+        // evaluation (a stack's frame loss is its surface's centre).
+        if let compiled, let point = planePoint, point.alpha != 0 || point.beta != 0,
+           let layer = firstLayer(on: point.plane, of: compiled) {
             result = compiled.evaluate(on: data, plane: layer, alpha: point.alpha, beta: point.beta)
         } else {
             result = compiled?.evaluate(on: data) ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
