@@ -257,7 +257,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// of fresh pages (with 500, 39% of the time went to the kernel clearing new pages). Measured on
     /// ResNet-20, 1,000 images, 2 cores, three times back to back: passes of 500 gave 0.18-0.23
     /// HVPs/s, 125 gave 0.23-0.26 (and 250: 0.21, 64: 0.23, 32: 0.19 once).
-    static let curvaturePassSize = 125
+    static var curvaturePassSize: Int { 125 }
 
     /// `TaskLoss.compute` with the gradient's tangent: cross-entropy for classes, MSE for values.
     private static func lossWithTangent(output: Tensor<Scalar>, tangent: Tensor<Scalar>?, targets: Targets)
