@@ -140,7 +140,11 @@ public struct CPUBackend: Backend {
         Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
             switch kind {
             case .relu:
-                for i in r { let v = xp[i]; yp[i] = v > 0 ? v : 0 }
+                if T.self == Float.self {
+                    selectWherePositive(mask: UnsafeRawPointer(xp), values: UnsafeRawPointer(xp), into: UnsafeMutableRawPointer(yp), r)
+                } else {
+                    for i in r { let v = xp[i]; yp[i] = v > 0 ? v : 0 }
+                }
             case .leakyRelu(let slope):
                 let s = T(slope)
                 for i in r { let v = xp[i]; yp[i] = v > 0 ? v : s * v }
@@ -167,7 +171,11 @@ public struct CPUBackend: Backend {
         Parallel.forEach(range: x.count, grain: Self.elementwiseGrain) { r in
             switch kind {
             case .relu:
-                for i in r { op[i] = xp[i] > 0 ? gp[i] : 0 }
+                if T.self == Float.self {
+                    selectWherePositive(mask: UnsafeRawPointer(xp), values: UnsafeRawPointer(gp), into: UnsafeMutableRawPointer(op), r)
+                } else {
+                    for i in r { op[i] = xp[i] > 0 ? gp[i] : 0 }
+                }
             case .leakyRelu(let slope):
                 let s = T(slope)
                 for i in r { op[i] = xp[i] > 0 ? gp[i] : s * gp[i] }
@@ -448,5 +456,28 @@ public struct CPUBackend: Backend {
             gp[i] = T(scale * d)
         }
         return LossResult(loss: total / Double(max(count, 1)), gradient: grad, correct: 0)
+    }
+}
+
+/// out[i] = mask[i] > 0 ? values[i] : 0 on Float over `range`, eight lanes at a time with a
+/// compare-and-select: ReLU's forward pass (mask = values = x) and its backward and tangent passes
+/// (mask = x, values = the gradient). The scalar loop compiled to a branch per element, which
+/// mispredicts on half of a ReLU's inputs (it was 20% of a ResNet-20 Hessian-vector product, 3.5%
+/// after). NaN in `mask` gives 0, like the scalar comparison.
+private func selectWherePositive(mask: UnsafeRawPointer, values: UnsafeRawPointer, into out: UnsafeMutableRawPointer,
+                                 _ range: Range<Int>) {
+    let stride = MemoryLayout<Float>.stride
+    var i = range.lowerBound
+    let zero = SIMD8<Float>(repeating: 0)
+    while i + 8 <= range.upperBound {
+        let m = mask.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+        let v = values.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+        out.storeBytes(of: zero.replacing(with: v, where: m .> zero), toByteOffset: i * stride, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < range.upperBound {
+        let m = mask.load(fromByteOffset: i * stride, as: Float.self)
+        out.storeBytes(of: m > 0 ? values.load(fromByteOffset: i * stride, as: Float.self) : 0, toByteOffset: i * stride, as: Float.self)
+        i += 1
     }
 }
