@@ -64,6 +64,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
 
     /// Loss and accuracy over `data`, like `Evaluation.evaluate` (evaluation mode).
     public func evaluate(on data: Dataset) -> EvaluationResult {
+        guard data.count > 0 else { return EvaluationResult(lossSum: 0, correct: 0, on: data) }
         let programs = prepare(graph: network.graph, programs: &self.programs, count: data.count)
         return sum(over: data) { first, count, logits in
             programs[count]!.run(input: data.inputs.pointer + first * (data.inputs.count / data.count), output: logits)
@@ -103,9 +104,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         let x = data.inputs.reshaped([n, data.inputs.count / n])
         let outputs = zip(plane.weights, plane.biases).map { weight, bias -> Tensor<Float> in
             var y = backend.matmul(x, weight, transposeA: false, transposeB: true)
-            let (f, b) = (bias.count, bias.pointer)
-            let p = y.mutablePointer()
-            for row in 0..<n { for j in 0..<f { p[row * f + j] += b[j] } }
+            backend.addFeatureBias(&y, bias)
             return y
         }
         planeOutputs = (plane, data.inputs.pointer, outputs)
@@ -138,7 +137,6 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     private func sum(over data: Dataset,
                      _ run: (_ first: Int, _ count: Int, _ logits: UnsafeMutablePointer<Float>) -> Void) -> EvaluationResult {
         let n = data.count
-        guard n > 0 else { return EvaluationResult(loss: 0, accuracy: data.classCount == nil ? nil : 0, count: 0) }
         let per = samplesPerRun
         let chunks = (n + per - 1) / per
         let outputs = outputSize
@@ -156,10 +154,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
                 }
             }
         }
-        let lossSum = lossSums.reduce(0, +), correct = corrects.reduce(0, +)
-        return EvaluationResult(loss: lossSum / Double(n),
-                                accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(n),
-                                count: n)
+        return EvaluationResult(lossSum: lossSums.reduce(0, +), correct: corrects.reduce(0, +), on: data)
     }
 }
 

@@ -9,6 +9,19 @@ public struct EvaluationResult: Sendable, Equatable {
     /// Percentage of correct arg-max predictions; nil for regression.
     public var accuracy: Double?
     public var count: Int
+
+    /// The result of summed per-sample losses and correct predictions over all of `data`
+    /// (an empty set gives loss 0 and, for classes, accuracy 0).
+    public init(lossSum: Double, correct: Int, on data: Dataset) {
+        let n = Double(max(data.count, 1))
+        self.init(loss: lossSum / n, accuracy: data.classCount == nil ? nil : 100 * Double(correct) / n, count: data.count)
+    }
+
+    public init(loss: Double, accuracy: Double?, count: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.count = count
+    }
 }
 
 /// The loss that fits a dataset's targets: cross-entropy for classes, MSE for values.
@@ -43,9 +56,6 @@ public enum Evaluation {
             correct += result.correct
             start = end
         }
-        let n = max(data.count, 1)
-        return EvaluationResult(loss: lossSum / Double(n),
-                                accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(n),
-                                count: data.count)
+        return EvaluationResult(lossSum: lossSum, correct: correct, on: data)
     }
 }

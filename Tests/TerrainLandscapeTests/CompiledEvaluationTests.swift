@@ -69,6 +69,14 @@ struct CompiledEvaluationTests {
     @Test func resnet20AgreesWithTheLayers() throws { try expectPathsAgree("resnet20", inputShape: [3, 16, 16]) }
     @Test func vgg9AgreesWithTheLayers() throws { try expectPathsAgree("vgg9", inputShape: [3, 16, 16]) }
 
+    /// An empty set gives what the plain evaluation gives (loss 0, accuracy 0), not a trap.
+    @Test func emptySetGivesThePlainResult() throws {
+        let (model, _, _) = try Self.subject("mlp", inputShape: [1, 8, 8], hidden: [32, 24])
+        let empty = Dataset(name: "empty", inputs: Tensor<Float>(zeros: [0, 1, 8, 8]), targets: .classes([], count: 10))
+        let compiled = try #require(CompiledEvaluation(model: model, sampleShape: [1, 8, 8]))
+        #expect(compiled.evaluate(on: empty) == Evaluation.evaluate(model, on: empty))
+    }
+
     /// Models the lowering does not cover evaluate layer by layer, with the same numbers.
     @Test func densenetFallsBackToTheLayers() throws {
         let (model, data, _) = try Self.subject("densenet", inputShape: [3, 16, 16], count: 9)

@@ -20,6 +20,15 @@ enum OneDNN {
         return engine
     }()
 
+    /// The padding after the last row (or column) that gives oneDNN the output size `output`.
+    /// A window that stops short of the end (a 1x1 stride-2 convolution of an even size) would
+    /// need a negative amount, which oneDNN refuses; 0 gives the same size, since oneDNN rounds
+    /// (size + padding − kernel) / stride down like Terrain. Shared by the per-call convolutions
+    /// and the compiled inference graph.
+    static func endPadding(size: Int, kernel: Int, stride: Int, padding: Int, output: Int) -> Int {
+        max(0, (output - 1) * stride + kernel - size - padding)
+    }
+
     /// Images per oneDNN call: a function of the batch size alone (see the type's comment).
     static func imagesPerChunk(batch n: Int) -> Int { min(16, max(1, n / 8)) }
 
@@ -173,9 +182,8 @@ final class ConvolutionPlan {
     init?(_ key: Key) {
         guard let engine = OneDNN.engine else { return nil }
         self.key = key
-        let rightH = (key.oh - 1) * key.sh + key.kh - key.h - key.ph
-        let rightW = (key.ow - 1) * key.sw + key.kw - key.w - key.pw
-        guard rightH >= 0, rightW >= 0 else { return nil }
+        let rightH = OneDNN.endPadding(size: key.h, kernel: key.kh, stride: key.sh, padding: key.ph, output: key.oh)
+        let rightW = OneDNN.endPadding(size: key.w, kernel: key.kw, stride: key.sw, padding: key.pw, output: key.ow)
 
         var src = dnnl_memory_desc_t(), weights = dnnl_memory_desc_t(), bias = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
         var anySrc = dnnl_memory_desc_t(), anyWeights = dnnl_memory_desc_t(), anyDst = dnnl_memory_desc_t()

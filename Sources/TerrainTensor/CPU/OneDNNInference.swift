@@ -129,16 +129,6 @@ final class OneDNNInferenceProgram: InferenceProgram {
         return (primitive, pd)
     }
 
-    /// The padding after the last row and column that makes oneDNN's output size the step's.
-    /// A window that stops short of the end (a 1x1 stride-2 convolution of an even size) would
-    /// need a negative amount, which oneDNN refuses; 0 gives the same size, since oneDNN rounds
-    /// (size + padding − kernel) / stride down like Terrain.
-    private static func endPadding(_ g: Conv2dGeometry, height h: Int, width w: Int,
-                                   outputHeight oh: Int, outputWidth ow: Int) -> (Int, Int) {
-        (max(0, (oh - 1) * g.stride.height + g.kernel.height - h - g.padding.height),
-         max(0, (ow - 1) * g.stride.width + g.kernel.width - w - g.padding.width))
-    }
-
     /// oneDNN's eltwise algorithm and α for an activation it computes, nil for one it lacks.
     private static func eltwise(_ activation: Activation) -> (dnnl_alg_kind_t, Float)? {
         switch activation {
@@ -181,7 +171,8 @@ final class OneDNNInferenceProgram: InferenceProgram {
                   let slot = step.weightSlot else { return nil }
             let (c, h, w) = (inShape[0], inShape[1], inShape[2])
             let (oh, ow) = (step.outputShape[1], step.outputShape[2])
-            let (rightH, rightW) = Self.endPadding(g, height: h, width: w, outputHeight: oh, outputWidth: ow)
+            let rightH = OneDNN.endPadding(size: h, kernel: g.kernel.height, stride: g.stride.height, padding: g.padding.height, output: oh)
+            let rightW = OneDNN.endPadding(size: w, kernel: g.kernel.width, stride: g.stride.width, padding: g.padding.width, output: ow)
             guard var anyWeights = Self.desc([f, c, g.kernel.height, g.kernel.width], dnnl_format_tag_any),
                   var bias = Self.desc([f], dnnl_a) else { return nil }
             var cd = dnnl_convolution_desc_t()
@@ -209,7 +200,8 @@ final class OneDNNInferenceProgram: InferenceProgram {
             guard step.activation == nil, g.groups == 1, g.dilation.height == 1, g.dilation.width == 1, inShape.count == 3 else { return nil }
             let (h, w) = (inShape[1], inShape[2])
             let (oh, ow) = (step.outputShape[1], step.outputShape[2])
-            let (rightH, rightW) = Self.endPadding(g, height: h, width: w, outputHeight: oh, outputWidth: ow)
+            let rightH = OneDNN.endPadding(size: h, kernel: g.kernel.height, stride: g.stride.height, padding: g.padding.height, output: oh)
+            let rightW = OneDNN.endPadding(size: w, kernel: g.kernel.width, stride: g.stride.width, padding: g.padding.width, output: ow)
             var poolDesc = dnnl_pooling_desc_t()
             let algorithm: dnnl_alg_kind_t
             if case .maxPool = step.operation { algorithm = dnnl_pooling_max } else { algorithm = dnnl_pooling_avg_include_padding }
