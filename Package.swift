@@ -51,7 +51,9 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
-        .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", .product(name: "Numerics", package: "swift-numerics")]),
+        // Memory sweeps written in C so that they vectorize for the machine they run on.
+        .target(name: "CTerrainKernels"),
+        .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", "CTerrainKernels", .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "TerrainNN", dependencies: ["TerrainTensor"]),
         .target(name: "TerrainData", dependencies: ["TerrainTensor", "CZlib"]),
         .target(name: "TerrainIO", dependencies: ["TerrainTensor", "CHDF5"]),

@@ -121,10 +121,14 @@ public protocol Backend: Sendable {
     /// A compiled evaluation-mode forward pass of `graph` for runs of `batchSize` samples, or nil
     /// when this back end runs graphs only layer by layer (the caller then does).
     func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram?
+    /// `graph` compiled for Hessian-vector products (see `CurvatureProgram`) in runs of
+    /// `batchSize` samples, or nil where this back end has no such program for it.
+    func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram?
 }
 
 extension Backend {
     public func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram? { nil }
+    public func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram? { nil }
 }
 
 /// Pointwise nonlinearities.

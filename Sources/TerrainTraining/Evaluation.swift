@@ -34,6 +34,19 @@ public enum TaskLoss {
             return Loss.meanSquaredError(prediction: output, target: Tensor<T>(converting: values).reshaped(output.shape))
         }
     }
+
+    /// `compute` with the gradient's tangent R{∂L/∂output} along the output's tangent (for
+    /// Hessian-vector products): cross-entropy for classes, MSE for values.
+    public static func computeWithTangent<T: TensorScalar>(output: Tensor<T>, tangent: Tensor<T>?, targets: Targets)
+        -> (result: LossResult<T>, gradientTangent: Tensor<T>?) {
+        switch targets {
+        case .classes(let labels, _):
+            return Loss.crossEntropyTangent(logits: output, labels: labels, tangent: tangent)
+        case .values(let values):
+            return Loss.meanSquaredErrorTangent(prediction: output, target: Tensor<T>(converting: values).reshaped(output.shape),
+                                                tangent: tangent)
+        }
+    }
 }
 
 public enum Evaluation {

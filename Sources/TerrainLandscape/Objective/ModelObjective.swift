@@ -21,6 +21,8 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     public var evaluationPath: EvaluationPath = EvaluationPath.defaultPath
     /// Made at the first compiled evaluation (false: the model does not lower).
     private var compiled: CompiledEvaluation<Scalar>??
+    /// Made at the first Hessian-vector product on the compiled path (false: none for this model).
+    private var compiledCurvature: CompiledCurvature<Scalar>??
     /// Where the parameters lie when a surface set them (`PlaneEvaluating`), and the plane's
     /// first-layer weights.
     private var planePoint: (plane: ObjectivePlane, alpha: Double, beta: Double)?
@@ -127,6 +129,16 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         return made
     }
 
+    /// The compiled Hessian-vector product, when the path asks for compiled evaluation and the
+    /// model has one (`CompiledCurvature`).
+    private func compiledCurvature(sampleShape: [Int]) -> CompiledCurvature<Scalar>? {
+        guard evaluationPath == .compiled else { return nil }
+        if let made = compiledCurvature, made?.network.graph.inputShape == sampleShape || made == nil { return made }
+        let made = CompiledCurvature(model: model, sampleShape: sampleShape)
+        compiledCurvature = .some(made)
+        return made
+    }
+
     /// The loss over the whole set and its gradient, in evaluation mode (running BN statistics,
     /// no dropout) like `evaluate`: each batch's mean-loss gradient is weighted by its share of
     /// the set, so the result is the gradient of the per-sample mean.
@@ -218,12 +230,16 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         }
         var lossSum = 0.0, correct = 0
         var start = 0
+        if !needsGradient, let compiled = compiledCurvature(sampleShape: data.sampleShape) {
+            (lossSum, correct) = compiled.hessianVectorProduct(on: data)
+            start = data.count
+        }
         while start < data.count {
             let end = min(data.count, start + min(batchSize, Self.curvaturePassSize))
             let (inputs, targets) = data.batch(start..<end)
             let x = Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs)
             let (output, outputTangent) = model.forwardTangent(x, nil)
-            let (result, gradientTangent) = Self.lossWithTangent(output: output, tangent: outputTangent, targets: targets)
+            let (result, gradientTangent) = TaskLoss.computeWithTangent(output: output, tangent: outputTangent, targets: targets)
             let share = Scalar(Double(end - start) / Double(data.count))
             var g = result.gradient
             Backends.current.scale(&g, by: share)
@@ -259,17 +275,6 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// HVPs/s, 125 gave 0.23-0.26 (and 250: 0.21, 64: 0.23, 32: 0.19 once).
     static var curvaturePassSize: Int { 125 }
 
-    /// `TaskLoss.compute` with the gradient's tangent: cross-entropy for classes, MSE for values.
-    private static func lossWithTangent(output: Tensor<Scalar>, tangent: Tensor<Scalar>?, targets: Targets)
-        -> (result: LossResult<Scalar>, gradientTangent: Tensor<Scalar>?) {
-        switch targets {
-        case .classes(let labels, _):
-            return Loss.crossEntropyTangent(logits: output, labels: labels, tangent: tangent)
-        case .values(let values):
-            return Loss.meanSquaredErrorTangent(prediction: output, target: Tensor<Scalar>(converting: values).reshaped(output.shape),
-                                                tangent: tangent)
-        }
-    }
 }
 
 /// How a `ModelObjective` evaluates its model.

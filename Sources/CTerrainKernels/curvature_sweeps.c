@@ -1,0 +1,114 @@
+#include "curvature_sweeps.h"
+
+#pragma clang fp contract(off)
+
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* One block of B lanes at offset o (B a constant in the callers below, so the lane loops become
+   whole vectors). */
+static inline __attribute__((always_inline)) void forward_block(
+        const int B, long half, long o, const float *y, const float *a, const float *c, const float *ad,
+        const float *cd, const float *addend, int relu, float *out) {
+    float z[B], t[B];
+    for (int l = 0; l < B; l++) {
+        float yv = y[o + l], yd = y[half + o + l];
+        z[l] = a[l] * yv + c[l];
+        t[l] = a[l] * yd + ad[l] * yv + cd[l];
+    }
+    if (addend)
+        for (int l = 0; l < B; l++) { z[l] += addend[o + l]; t[l] += addend[half + o + l]; }
+    if (relu)
+        for (int l = 0; l < B; l++) { t[l] = z[l] > 0 ? t[l] : 0; z[l] = z[l] > 0 ? z[l] : 0; }
+    for (int l = 0; l < B; l++) { out[o + l] = z[l]; out[half + o + l] = t[l]; }
+}
+
+static inline __attribute__((always_inline)) void forward_all(
+        const int B, long n, long channels, long spatial, long block, const float *y, const float *a, const float *c,
+        const float *ad, const float *cd, const float *addend, int relu, float *out) {
+    long blocks = channels / block, half = n * channels * spatial;
+    for (long i = 0; i < n; i++)
+        for (long cb = 0; cb < blocks; cb++) {
+            long base = (i * blocks + cb) * spatial * block;
+            for (long j = 0; j < block; j += B) {
+                long ch = cb * block + j;
+                for (long s = 0; s < spatial; s++)
+                    forward_block(B, half, base + s * block + j, y, a + ch, c + ch, ad + ch, cd + ch, addend, relu, out);
+            }
+        }
+}
+
+CLONES void terrain_curvature_forward(long n, long channels, long spatial, long block,
+                                      const float *y, const float *a, const float *c, const float *ad, const float *cd,
+                                      const float *addend, int relu, float *out) {
+    if (block % 16 == 0) forward_all(16, n, channels, spatial, block, y, a, c, ad, cd, addend, relu, out);
+    else if (block % 8 == 0) forward_all(8, n, channels, spatial, block, y, a, c, ad, cd, addend, relu, out);
+    else forward_all(1, n, channels, spatial, block, y, a, c, ad, cd, addend, relu, out);
+}
+
+static inline __attribute__((always_inline)) void backward_all(
+        const int B, long n, long channels, long spatial, long block, const float *gradient, const float *output,
+        const float *y, const float *a, const float *ad, double *totals, float *addend_gradient, int addend_accumulate,
+        float *target, int accumulate) {
+    long blocks = channels / block, half = n * channels * spatial;
+    for (long i = 0; i < n; i++)
+        for (long cb = 0; cb < blocks; cb++) {
+            long base = (i * blocks + cb) * spatial * block;
+            for (long j = 0; j < block; j += B) {
+                long ch = cb * block + j;
+                float s1[B], s2[B], s3[B];
+                for (int l = 0; l < B; l++) { s1[l] = 0; s2[l] = 0; s3[l] = 0; }
+                for (long s = 0; s < spatial; s++) {
+                    long o = base + s * block + j;
+                    float gzd[B], gz[B];
+                    for (int l = 0; l < B; l++) { gzd[l] = gradient[o + l]; gz[l] = gradient[half + o + l]; }
+                    if (output)
+                        for (int l = 0; l < B; l++) {
+                            int positive = output[o + l] > 0;
+                            gzd[l] = positive ? gzd[l] : 0;
+                            gz[l] = positive ? gz[l] : 0;
+                        }
+                    if (addend_gradient) {
+                        if (addend_accumulate)
+                            for (int l = 0; l < B; l++) { addend_gradient[o + l] += gzd[l]; addend_gradient[half + o + l] += gz[l]; }
+                        else
+                            for (int l = 0; l < B; l++) { addend_gradient[o + l] = gzd[l]; addend_gradient[half + o + l] = gz[l]; }
+                    }
+                    if (y)
+                        for (int l = 0; l < B; l++) {
+                            s1[l] += gzd[l] * y[o + l] + gz[l] * y[half + o + l];
+                            s2[l] += gzd[l];
+                            s3[l] += gz[l];
+                        }
+                    float td[B], tv[B];
+                    for (int l = 0; l < B; l++) { td[l] = a[ch + l] * gzd[l] + ad[ch + l] * gz[l]; tv[l] = a[ch + l] * gz[l]; }
+                    if (accumulate)
+                        for (int l = 0; l < B; l++) { target[o + l] += td[l]; target[half + o + l] += tv[l]; }
+                    else
+                        for (int l = 0; l < B; l++) { target[o + l] = td[l]; target[half + o + l] = tv[l]; }
+                }
+                if (y && totals)
+                    for (int l = 0; l < B; l++) {
+                        totals[ch + l] += s1[l];
+                        totals[channels + ch + l] += s2[l];
+                        totals[2 * channels + ch + l] += s3[l];
+                    }
+            }
+        }
+}
+
+CLONES void terrain_curvature_backward(long n, long channels, long spatial, long block,
+                                       const float *gradient, const float *output, const float *y,
+                                       const float *a, const float *ad, double *totals,
+                                       float *addend_gradient, int addend_accumulate,
+                                       float *target, int accumulate) {
+    if (block % 16 == 0)
+        backward_all(16, n, channels, spatial, block, gradient, output, y, a, ad, totals, addend_gradient, addend_accumulate, target, accumulate);
+    else if (block % 8 == 0)
+        backward_all(8, n, channels, spatial, block, gradient, output, y, a, ad, totals, addend_gradient, addend_accumulate, target, accumulate);
+    else
+        backward_all(1, n, channels, spatial, block, gradient, output, y, a, ad, totals, addend_gradient, addend_accumulate, target, accumulate);
+}
+
+CLONES void terrain_add(const float *from, float *into, long count) {
+    for (long i = 0; i < count; i++) into[i] += from[i];
+}
