@@ -9,7 +9,7 @@
 static inline __attribute__((always_inline)) void forward_block(
         const int B, long half, long o, const float *y, const float *a, const float *c, const float *ad,
         const float *cd, const float *addend, int relu, float *out) {
-    float z[B], t[B];
+    float z[16], t[16];
     for (int l = 0; l < B; l++) {
         float yv = y[o + l], yd = y[half + o + l];
         z[l] = a[l] * yv + c[l];
@@ -55,11 +55,11 @@ static inline __attribute__((always_inline)) void backward_all(
             long base = (i * blocks + cb) * spatial * block;
             for (long j = 0; j < block; j += B) {
                 long ch = cb * block + j;
-                float s1[B], s2[B], s3[B];
+                float s1[16], s2[16], s3[16];
                 for (int l = 0; l < B; l++) { s1[l] = 0; s2[l] = 0; s3[l] = 0; }
                 for (long s = 0; s < spatial; s++) {
                     long o = base + s * block + j;
-                    float gzd[B], gz[B];
+                    float gzd[16], gz[16];
                     for (int l = 0; l < B; l++) { gzd[l] = gradient[o + l]; gz[l] = gradient[half + o + l]; }
                     if (output)
                         for (int l = 0; l < B; l++) {
@@ -79,7 +79,7 @@ static inline __attribute__((always_inline)) void backward_all(
                             s2[l] += gzd[l];
                             s3[l] += gz[l];
                         }
-                    float td[B], tv[B];
+                    float td[16], tv[16];
                     for (int l = 0; l < B; l++) { td[l] = a[ch + l] * gzd[l] + ad[ch + l] * gz[l]; tv[l] = a[ch + l] * gz[l]; }
                     if (accumulate)
                         for (int l = 0; l < B; l++) { target[o + l] += td[l]; target[half + o + l] += tv[l]; }

@@ -1,4 +1,3 @@
-import Foundation
 import TerrainTensor
 import TerrainNN
 import TerrainData
@@ -23,7 +22,7 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
 
     /// Nil when the model is not Float, does not lower, has trainable parameters outside its
     /// weight slots, or the back end has no curvature program for it.
-    public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = Int(String(cString: getenv("TERRAIN_CHUNK") ?? strdup("16"))) ?? 16, backend: any Backend = Backends.current) {
+    public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current) {
         guard Scalar.self == Float.self, samplesPerRun > 0,
               let network = LoweredNetwork.lower(model, sampleShape: sampleShape) else { return nil }
         var covered = Set<ObjectIdentifier>()
@@ -133,10 +132,17 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
                 }
             }
         }
+        // Each entry sums its chunks in chunk order, whichever thread sums it.
         var total = [Double](repeating: 0, count: width)
-        for c in 0..<chunks {
-            let p = c * width
-            for i in 0..<width { total[i] += Double(partials[p + i]) }
+        total.withUnsafeMutableBufferPointer { total in
+            partials.withUnsafeBufferPointer { partials in
+                Parallel.forEach(range: width, grain: 1 << 14) { r in
+                    for c in 0..<chunks {
+                        let p = partials.baseAddress! + c * width
+                        for i in r { total[i] += Double(p[i]) }
+                    }
+                }
+            }
         }
         let program = programs[per, default: programs.values.first!]
         for (slot, layer) in network.slots.enumerated() {
