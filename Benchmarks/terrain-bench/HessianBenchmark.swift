@@ -7,7 +7,7 @@ import TerrainLandscape
 
 /// Hessian-vector products per second: ResNet-20 (fresh, evaluation mode) on 1,000 CIFAR-shaped
 /// images in batches of 500, H·v of the mean loss over all trainable parameters by the
-/// R-operator. bench/pytorch_bench.py does the same with double backward
+/// R-operator, through the compiled curvature program (`CompiledCurvature`), the default. bench/pytorch_bench.py does the same with double backward
 /// (torch.autograd.grad with create_graph=True), PyHessian's way.
 func hessianBenchmark(repeats: Int) throws {
     let images = 1000

@@ -76,15 +76,7 @@ struct CompiledCurvatureTests {
             GlobalAvgPool(), Flatten(),
             Linear(32, 24, generator: &g), BatchNorm(24), ReLU(),
             Linear(24, 7, generator: &g))
-        for (_, p) in model.namedParameters() {
-            switch p.role {
-            case .runningMean, .normBias, .bias:
-                p.value = Tensor(shape: p.value.shape, scalars: (0..<p.value.count).map { _ in Float(0.3 * g.nextNormal()) })
-            case .runningVariance, .normWeight:
-                p.value = Tensor(shape: p.value.shape, scalars: (0..<p.value.count).map { _ in Float(0.5 + abs(g.nextNormal())) })
-            default: break
-            }
-        }
+        CompiledEvaluationTests.moveNormalization(of: model, generator: &g)
         let count = 21
         let inputs = Tensor<Float>.randomNormal(shape: [count, 3, 8, 8], generator: &g)
         let set = Dataset(name: "random", inputs: inputs, targets: .classes((0..<count).map { Int32($0 % 7) }, count: 7))

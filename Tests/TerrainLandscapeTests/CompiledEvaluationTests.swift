@@ -20,6 +20,15 @@ struct CompiledEvaluationTests {
         let spec = ModelSpec(architecture: architecture, hiddenSizes: hidden, inputShape: inputShape, outputs: 10, seed: 7)
         let model: Module<Float> = try spec.build()
         var g = SeededGenerator(seed: 99)
+        moveNormalization(of: model, generator: &g)
+        let inputs = Tensor<Float>.randomNormal(shape: [count] + inputShape, generator: &g)
+        let labels = (0..<count).map { Int32(($0 * 7) % 10) }
+        let set = Dataset(name: "random", inputs: inputs, targets: .classes(labels, count: 10))
+        return (model, DatasetPair(train: set, test: set), spec)
+    }
+
+    /// Batch-norm statistics, scales and shifts, and biases, drawn far from their initial values.
+    static func moveNormalization(of model: Module<Float>, generator g: inout SeededGenerator) {
         for (_, p) in model.namedParameters() {
             switch p.role {
             case .runningMean, .normBias, .bias:
@@ -29,10 +38,6 @@ struct CompiledEvaluationTests {
             default: break
             }
         }
-        let inputs = Tensor<Float>.randomNormal(shape: [count] + inputShape, generator: &g)
-        let labels = (0..<count).map { Int32(($0 * 7) % 10) }
-        let set = Dataset(name: "random", inputs: inputs, targets: .classes(labels, count: 10))
-        return (model, DatasetPair(train: set, test: set), spec)
     }
 
     /// Loss (1e-5 relative) and accuracy (equal) of both paths at the centre and at points of a

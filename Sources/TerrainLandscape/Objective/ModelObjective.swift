@@ -186,6 +186,10 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// there are ignored) and get zero in the gradient and the product. The model stays in
     /// evaluation mode; its recording and training modes are restored afterwards, and parameter
     /// tangents, gradients and curvatures are cleared.
+    ///
+    /// Products without the gradient (`applyingTo:`) take the compiled program on the
+    /// `.compiled` path when the model has one (`CompiledCurvature`: the same product to Float
+    /// rounding, several times faster); everything else runs the layers.
     public func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double]) throws
         -> (value: ObjectiveValue, gradient: [Double], product: [Double]) {
         let result = try hessianVectorProduct(set, v, needsGradient: true)
