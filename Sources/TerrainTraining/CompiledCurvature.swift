@@ -77,14 +77,14 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
     /// R{∂L/∂p} of the per-sample mean loss over `data` along the parameters' `tangent`s (nil:
     /// zero), written to each trainable parameter's `curvature`; returns the loss sum and the
     /// number of correct predictions. The model's current parameters and tangents are read.
-    public func hessianVectorProduct(on data: Dataset) -> (lossSum: Double, correct: Int) {
+    /// Nil, having done nothing, when the back end cannot compile the graph for the set's last,
+    /// shorter chunk (the caller then runs the layers).
+    public func hessianVectorProduct(on data: Dataset) -> (lossSum: Double, correct: Int)? {
         let n = data.count
         guard n > 0 else { return (0, 0) }
         let per = samplesPerRun
         for size in Set([min(per, n), n - ((n - 1) / per) * per]) where programs[size] == nil {
-            guard let program = backend.makeCurvatureProgram(network.graph, batchSize: size) else {
-                preconditionFailure("the back end compiled this graph for \(per) samples but not for \(size)")
-            }
+            guard let program = backend.makeCurvatureProgram(network.graph, batchSize: size) else { return nil }
             programs[size] = program
         }
         let slotTerms = network.slots.map(terms)

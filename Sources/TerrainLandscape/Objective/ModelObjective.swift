@@ -234,8 +234,9 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         }
         var lossSum = 0.0, correct = 0
         var start = 0
-        if !needsGradient, let compiled = compiledCurvature(sampleShape: data.sampleShape) {
-            (lossSum, correct) = compiled.hessianVectorProduct(on: data)
+        if !needsGradient, let compiled = compiledCurvature(sampleShape: data.sampleShape),
+           let (sum, right) = compiled.hessianVectorProduct(on: data) {
+            (lossSum, correct) = (sum, right)
             start = data.count
         }
         while start < data.count {
