@@ -236,9 +236,9 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
     /// Whether a convolution of this shape runs Winograd's algorithm for `kind` (0 forward, 1
     /// backward data, 2 backward weights): 3x3, stride 1, padding 1, with at least 32 channels in
     /// and out (64 for weight gradients). Measured on ResNet-20's layers (2 AVX-512 cores, chunks
-    /// of 16, each kernel's time per product): with 16 channels the direct kernels are 1.3-1.6x
-    /// faster in every direction; with 32, Winograd's are 1.2x faster forward and backward-data
-    /// and even for weight gradients; with 64, 1.3-1.7x faster in all three. A function of the
+    /// of 16, each kernel's time per HVP): with 16 channels the direct kernels are 1.2-1.6x faster
+    /// in every direction; with 32, Winograd's are up to 1.26x faster forward and backward-data but
+    /// 1.09x slower for weight gradients; with 64, 1.3-1.7x faster in all three. A function of the
     /// shape alone, so a product's bits do not depend on timing. `TERRAIN_WINOGRAD=0` turns it off.
     static func usesWinograd(kind: Int32, _ g: Conv2dGeometry, inputChannels c: Int, outputChannels f: Int) -> Bool {
         if let setting = getenv("TERRAIN_WINOGRAD"), String(cString: setting) == "0" { return false }
