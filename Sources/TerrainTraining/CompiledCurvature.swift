@@ -102,7 +102,7 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
             }
         }
         let chunks = (n + per - 1) / per
-        let width = programs[per, default: programs.values.first!].productCount
+        let width = programs[per]!.productCount
         let outputs = network.graph.shape(of: network.graph.output).reduce(1, *)
         let sampleSize = data.inputs.count / n
         var partials = [Float](repeating: 0, count: chunks * width)
@@ -144,7 +144,7 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
                 }
             }
         }
-        let program = programs[per, default: programs.values.first!]
+        let program = programs[per]!
         for (slot, layer) in network.slots.enumerated() {
             let t = slotTerms[slot]
             let base = program.productOffset(slot)

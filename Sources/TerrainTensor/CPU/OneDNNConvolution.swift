@@ -29,6 +29,14 @@ enum OneDNN {
         max(0, (output - 1) * stride + kernel - size - padding)
     }
 
+    /// A memory descriptor of rank 1, 2 or 4 (other ranks: nil), shared by the compiled programs.
+    static func memoryDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
+        guard [1, 2, 4].contains(dims.count) else { return nil }
+        var md = dnnl_memory_desc_t()
+        let d = dims.map(Int64.init) + [0, 0, 0]
+        return terrain_dnnl_tensor_desc(&md, Int32(dims.count), d[0], d[1], d[2], d[3], tag) == dnnl_success ? md : nil
+    }
+
     /// Images per oneDNN call: a function of the batch size alone (see the type's comment).
     static func imagesPerChunk(batch n: Int) -> Int { min(16, max(1, n / 8)) }
 

@@ -161,14 +161,14 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
                 convolutions.append(made)
                 slotSteps[slot] = i
                 offsets[slot] = offset
-                offset += f * inShape[0] * g.kernel.height * g.kernel.width + 3 * f
+                offset += weightShape(step).reduce(1, *) + 3 * f
             case .innerProduct(let f):
                 guard let slot = step.weightSlot, slotSteps[slot] < 0,
                       step.input == 0 || layouts[step.input]!.spatial == 1 else { return nil }
                 convolutions.append(nil)
                 slotSteps[slot] = i
                 offsets[slot] = offset
-                offset += f * inShape.reduce(1, *) + 3 * f
+                offset += weightShape(step).reduce(1, *) + 3 * f
             case .averagePool(let g):
                 // Global pooling only: one output position per channel, no padding.
                 guard step.input != 0, inShape.count == 3, g.kernel.height == inShape[1], g.kernel.width == inShape[2],
@@ -212,10 +212,9 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
 
     // MARK: Building
 
+    /// Descriptors here are of rank 4 (images and convolution weights), which oneDNN always accepts.
     private static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
-        var md = dnnl_memory_desc_t()
-        let d = dims.map(Int64.init) + [0, 0, 0]
-        precondition(terrain_dnnl_tensor_desc(&md, Int32(dims.count), d[0], d[1], d[2], d[3], tag) == dnnl_success)
+        guard let md = OneDNN.memoryDesc(dims, tag) else { preconditionFailure("no oneDNN descriptor for \(dims)") }
         return md
     }
 
@@ -328,22 +327,6 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
               let wf = copy(forwardPair, dnnl_query_weights_md), let vf = copy(forwardSingle, dnnl_query_weights_md),
               let wb = copy(dataPair, dnnl_query_weights_md), let vb = copy(dataSingle, dnnl_query_weights_md)
         else { return nil }
-        // The kernels must keep the blocked layouts they were given.
-        for (kernel, queries) in [(forwardPair, [dnnl_query_src_md, dnnl_query_dst_md]), (forwardSingle, [dnnl_query_src_md, dnnl_query_dst_md]),
-                                  (dataPair, [dnnl_query_diff_src_md, dnnl_query_diff_dst_md]),
-                                  (dataSingle, [dnnl_query_diff_src_md, dnnl_query_diff_dst_md]),
-                                  (weights, [dnnl_query_src_md, dnnl_query_diff_dst_md])] {
-            for q in queries {
-                var d = kernel.md(q)
-                var dims: [Int] = []
-                withUnsafeBytes(of: &d.dims) { raw in
-                    let p = raw.bindMemory(to: Int64.self)
-                    dims = (0..<Int(d.ndims)).map { Int(p[$0]) }
-                }
-                var expected = blocked(dims[0], Array(dims.dropFirst()))
-                guard dnnl_memory_desc_equal(&d, &expected) != 0 else { return nil }
-            }
-        }
         return Convolution(forwardPair: forwardPair, forwardSingle: forwardSingle, backwardDataPair: dataPair,
                            backwardDataSingle: dataSingle, backwardWeights: weights, inputReorder: nil, weightsOut: weightsOut,
                            weightForward: wf, tangentForward: vf, weightBackward: wb, tangentBackward: vb)
@@ -368,7 +351,7 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
         var stream: dnnl_stream_t?
         check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue))
         defer { dnnl_stream_destroy(stream) }
-        let user = Self.desc([f] + Array(weightShape(step).dropFirst()), dnnl_oihw)
+        let user = Self.desc(weightShape(step), dnnl_oihw)
         func fill(_ copy: WeightCopy?, from source: UnsafeBufferPointer<Float>) {
             guard let copy else { return }
             guard let reorder = copy.reorder else {
@@ -571,14 +554,9 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
                           into target: UnsafeMutablePointer<Float>) {
         let step = graph.steps[i], layout = layouts[i + 1]!
         let addend = step.addend.map { UnsafePointer(w.values[$0]) }
-        if let slot {
-            let k = coefficients[slot]
-            CurvatureSweeps.forward(samples: batchSize, layout, y: y, scale: k.scale, shift: k.shift, scaleTangent: k.scaleTangent,
-                                    shiftTangent: k.shiftTangent, addend: addend, relu: step.activation == .relu, into: target)
-        } else {
-            CurvatureSweeps.forward(samples: batchSize, layout, y: y, scale: nil, shift: nil, scaleTangent: nil,
-                                    shiftTangent: nil, addend: addend, relu: step.activation == .relu, into: target)
-        }
+        let k = slot.map { coefficients[$0] }
+        CurvatureSweeps.forward(samples: batchSize, layout, y: y, scale: k?.scale, shift: k?.shift, scaleTangent: k?.scaleTangent,
+                                shiftTangent: k?.shiftTangent, addend: addend, relu: step.activation == .relu, into: target)
     }
 
     private func backward(_ w: Workspace, input: UnsafePointer<Float>, products: UnsafeMutablePointer<Float>) {
@@ -629,15 +607,11 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
         let c = convolutions[i]!, n = batchSize
         let gyRaw = UnsafeMutableRawPointer(gy)
         let dw = w.diffWeights
-        if u == 0 {
-            let x = UnsafeMutableRawPointer(w.inputs[i] ?? UnsafeMutablePointer(mutating: input))
-            run(c.backwardWeights, w, [(DNNL_ARG_SRC, dnnl_query_src_md, x), (DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, gyRaw),
-                                       (DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, c.weightsOut == nil ? UnsafeMutableRawPointer(weightProduct) : dw)])
-        } else {
-            run(c.backwardWeights, w, [(DNNL_ARG_SRC, dnnl_query_src_md, UnsafeMutableRawPointer(w.values[u])),
-                                       (DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, gyRaw),
-                                       (DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, c.weightsOut == nil ? UnsafeMutableRawPointer(weightProduct) : dw)])
-        }
+        // The first layer reads the (reordered) input alone; the others the pair [x; ẋ].
+        let x = u == 0 ? UnsafeMutableRawPointer(w.inputs[i] ?? UnsafeMutablePointer(mutating: input))
+                       : UnsafeMutableRawPointer(w.values[u])
+        run(c.backwardWeights, w, [(DNNL_ARG_SRC, dnnl_query_src_md, x), (DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, gyRaw),
+                                   (DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, c.weightsOut == nil ? UnsafeMutableRawPointer(weightProduct) : dw)])
         if let out = c.weightsOut {
             run(out, w, [(DNNL_ARG_FROM, dnnl_query_src_md, dw), (DNNL_ARG_TO, dnnl_query_dst_md, UnsafeMutableRawPointer(weightProduct))])
         }

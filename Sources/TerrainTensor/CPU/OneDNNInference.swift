@@ -99,12 +99,8 @@ final class OneDNNInferenceProgram: InferenceProgram {
 
     // MARK: Building
 
-    /// A memory descriptor of rank 1, 2 or 4 (other ranks: nil).
     private static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
-        guard [1, 2, 4].contains(dims.count) else { return nil }
-        var md = dnnl_memory_desc_t()
-        let d = dims.map(Int64.init) + [0, 0, 0]
-        return terrain_dnnl_tensor_desc(&md, Int32(dims.count), d[0], d[1], d[2], d[3], tag) == dnnl_success ? md : nil
+        OneDNN.memoryDesc(dims, tag)
     }
 
     /// `n` samples of `shape` ([F] or [C, H, W]) as Terrain lays them out: NC or NCHW.
