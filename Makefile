@@ -13,11 +13,15 @@ TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 # for `terrain animate` to MP4/WebM (GIF needs nothing).
 DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv python3-numpy python3-h5py \
                 openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core chromium curl ffmpeg
-# PyTorch for the side-by-side benchmark (CPU wheel); tests/onnx.sh uses it too (onnx: for torch.onnx.export).
-TORCH := torch==2.13.0+cpu
-BENCH_VENV := .venv-bench
+# The Python environment the tests compare against and the benchmark runs PyTorch in: PyTorch 2.13
+# (CPU wheel), onnx (for torch.onnx.export), safetensors (the reference reader), numpy and h5py.
+# Where the pinned CPU wheel cannot be had, PyPI's plain `torch` is installed instead, or the one
+# named by `make test TORCH=...`; the recipe says which, and `$(PY_VENV)/torch-used` records it.
+TORCH ?= torch==2.13.0+cpu
+PY_VENV := .venv-torch
+PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps build mpi demo test test-mpi bench accuracy clean
+.PHONY: all deps venv build mpi demo test test-mpi bench accuracy clean
 
 all: build
 
@@ -45,12 +49,13 @@ demo: build
 # Release mode with testability, so that the test binaries and the program share one build.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-# The python the tests check files with: the first of python3 on the PATH and Debian's own that
-# has numpy and h5py (make deps installs them for Debian's). Expanded when the recipe runs, after deps.
-TEST_PYTHON = $(shell for p in python3 /usr/bin/python3; do $$p -c "import numpy, h5py" 2>/dev/null && { command -v $$p; break; }; done)
-
-test: export TERRAIN_TEST_PYTHON = $(TEST_PYTHON)
-test: deps
+# The tests check files and compare numbers with the venv's python, and every such check must run:
+# TERRAIN_REQUIRE_CROSSCHECKS turns a check that would be skipped for want of a tool (torch, h5py,
+# safetensors, Chromium, mpirun) into a failure.
+test: export TERRAIN_TEST_PYTHON = $(PY_VENV_PYTHON)
+test: export TERRAIN_TORCH_PYTHON = $(PY_VENV_PYTHON)
+test: export TERRAIN_REQUIRE_CROSSCHECKS = 1
+test: deps $(PY_VENV)/.ok
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) test $(TEST_FLAGS)
@@ -59,20 +64,31 @@ test: deps
 	bash tests/onnx.sh $(TERRAIN)
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
 	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
-	@if command -v mpirun >/dev/null; then bash tests/mpi.sh; else echo "mpi: skipped (no mpirun)"; fi
+	bash tests/mpi.sh
 
 # Distributed surfaces under `mpirun -n 2`, against one process.
 test-mpi: mpi
 	bash tests/mpi.sh $(TERRAIN_MPI)
 
-$(BENCH_VENV)/.ok:
-	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q $(TORCH) numpy onnx
+venv: $(PY_VENV)/.ok
+
+# pip prints its own reasons when the pinned wheel is not there; they are kept in pip-torch.log.
+$(PY_VENV)/.ok:
+	rm -rf $(PY_VENV)
+	python3 -m venv $(PY_VENV)
+	@if $(PY_VENV)/bin/pip install -q "$(TORCH)" >$(PY_VENV)/pip-torch.log 2>&1; then \
+	  echo "$(TORCH)" > $(PY_VENV)/torch-used; \
+	else \
+	  echo "note: $(TORCH) cannot be installed here (see $(PY_VENV)/pip-torch.log); installing PyPI's torch instead"; \
+	  $(PY_VENV)/bin/pip install -q torch && echo "torch (PyPI)" > $(PY_VENV)/torch-used; \
+	fi
+	$(PY_VENV)/bin/pip install -q numpy h5py safetensors onnx
+	@$(PY_VENV)/bin/python -c "import torch, numpy, h5py, safetensors, onnx; print('PyTorch', torch.__version__, 'in $(PY_VENV), from', open('$(PY_VENV)/torch-used').read().strip())"
 	touch $@
 
-bench: deps $(BENCH_VENV)/.ok
+bench: deps $(PY_VENV)/.ok
 	$(SWIFT) build -c release --product terrain-bench
-	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(BENCH_VENV)/bin/python
+	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(PY_VENV_PYTHON)
 
 # The accuracy figures quoted in the README (tens of minutes on 2 cores).
 accuracy: build

@@ -12,9 +12,8 @@ source "$here/lib.sh"
 echo "terrain viewer and server in a browser"
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$browser" ]; then
-  echo "  skip  no Chromium on this machine (Debian's chromium package; 'make deps' installs it)"
-  echo "browser: 0 passed, 0 failed, 1 skipped"
-  exit 0
+  skip "no Chromium on this machine (Debian's chromium package; 'make deps' installs it)"
+  finish "browser"; exit
 fi
 # Software WebGL (SwiftShader through ANGLE): no GPU is needed. A profile of our own, so that
 # runs never share state or locks with a user's browser.
@@ -47,11 +46,8 @@ console_clean() { ! grep -E "CONSOLE.*(Uncaught|Error)" "$work/chrome.err"; }
 # Small real surfaces: a 2-layer MLP on the digits, a 13x13 surface around each epoch's
 # checkpoint (the frames), a trajectory plane with its path, a 1D interpolation.
 data=$work/runs
-train() { "$terrain" train --quiet --model mlp --hidden 16 --dataset "$here/../../shared/datasets/digits/digits.csv.gz" \
+train() { "$terrain" train --quiet --model mlp --hidden 16 --dataset "$digits" \
   --epochs 2 --batch-size 64 --lr 0.05 --out "$data/digits" >/dev/null; }
-if [ ! -f "$here/../../shared/datasets/digits/digits.csv.gz" ]; then
-  train() { "$terrain" train --quiet --model mlp --hidden 16 --dataset parabola --epochs 2 --out "$data/digits" >/dev/null; }
-fi
 check "train a small MLP" train
 for e in 0 1 2; do
   check "surface around epoch $e" "$terrain" surface --quiet --checkpoint "$data/digits/checkpoints/epoch-000$e.safetensors" \
@@ -122,7 +118,7 @@ with h5py.File('$data/holes.h5', 'r+') as f:
 whole, holes = (p['surface3d']['drawn'] for p in c['panels'])
 assert 1000 < holes < whole, (holes, whole)"
 else
-  echo "  skip  holes (python3 h5py not installed)"
+  skip "holes (python3 h5py not installed)"
 fi
 
 # Screenshots: what a person sees. The 3D view's area must hold a real picture.

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 echo "terrain CLI checks"
 train() { "$terrain" train --quiet "$@"; }
-check "train an MLP on the digits CSV" train --model mlp --hidden 32 --dataset ../shared/datasets/digits/digits.csv.gz \
+check "train an MLP on the digits CSV" train --model mlp --hidden 32 --dataset "$digits" \
   --epochs 2 --batch-size 64 --lr 0.05 --save-every-iterations 10 --out "$work/digits"
 for f in final.safetensors run.json metrics.csv metrics.jsonl iterations.csv checkpoints/epoch-0000.safetensors \
          checkpoints/epoch-0002.safetensors checkpoints/iter-00000010.safetensors; do
@@ -21,12 +21,12 @@ check "evaluate reproduces the final test accuracy" bash -c "
   [ \"\$acc\" = \"\$want\" ]"
 
 check "same seed, same checkpoint bytes" bash -c "
-  '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/a' >/dev/null &&
-  '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/b' >/dev/null &&
+  '$terrain' train --quiet --model cnn --width 0.5 --dataset '$digits' --epochs 1 --out '$work/a' >/dev/null &&
+  '$terrain' train --quiet --model cnn --width 0.5 --dataset '$digits' --epochs 1 --out '$work/b' >/dev/null &&
   cmp '$work/a/final.safetensors' '$work/b/final.safetensors'"
 check "one thread and two threads give the same checkpoint bytes" bash -c "
-  TERRAIN_THREADS=1 '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/t1' >/dev/null &&
-  TERRAIN_THREADS=2 '$terrain' train --quiet --model cnn --width 0.5 --dataset ../shared/datasets/digits/digits.csv.gz --epochs 1 --out '$work/t2' >/dev/null &&
+  TERRAIN_THREADS=1 '$terrain' train --quiet --model cnn --width 0.5 --dataset '$digits' --epochs 1 --out '$work/t1' >/dev/null &&
+  TERRAIN_THREADS=2 '$terrain' train --quiet --model cnn --width 0.5 --dataset '$digits' --epochs 1 --out '$work/t2' >/dev/null &&
   cmp '$work/t1/final.safetensors' '$work/t2/final.safetensors'"
 check "regression on the noisy parabola with the classic 1-64-64-64-1 net" train --model mlp --hidden 64,64,64 --activation tanh \
   --dataset parabola --epochs 2 --optimizer adam --lr 0.01 --weight-decay 0 --out "$work/parabola"
@@ -64,7 +64,7 @@ assert x[0] == -0.5 and x[-1] == 1.5 and len(x) == 21
 i1 = int(np.argmin(abs(x - 1))); assert x[i1] == 1.0
 print('loss at alpha=1:', z[i1])"
 else
-  echo "  skip  h5py checks (python3 h5py not installed)"
+  skip "h5py checks (python3 h5py not installed)"
 fi
 
 # Adaptive refinement: the same 41x41 surface from a coarse lattice and the cells it leaves
@@ -98,7 +98,7 @@ err = np.abs(a['train_loss'] - full['train_loss']).max()
 print('computed', computed, 'of 1681; max |difference| to the full grid %.3g (range %.3g)' % (err, np.ptp(full['train_loss'])))
 \""
 else
-  echo "  skip  numpy checks of the adaptive surface (python3 numpy not installed)"
+  skip "numpy checks of the adaptive surface (python3 numpy not installed)"
 fi
 if python3 -c "import h5py" 2>/dev/null; then
   check "adaptive: the file's attributes and mask dataset" python3 -c "
@@ -108,7 +108,7 @@ assert a['computed_mask'].shape == (41, 41)
 assert a.attrs['terrain.adaptive.points_computed'] == a['computed_mask'][:].sum() and a.attrs['terrain.adaptive.points_total'] == 1681
 assert a.attrs['terrain.adaptive.levels'] == 3 and a.attrs['terrain.adaptive.tolerance'] == 0.25"
 else
-  echo "  skip  h5py checks of the adaptive surface's attributes (python3 h5py not installed)"
+  skip "h5py checks of the adaptive surface's attributes (python3 h5py not installed)"
 fi
 rejects "adaptive: a 1D curve is refused" "2D" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --adaptive --out "$work/bad.h5"
 rejects "adaptive options need --adaptive" "go with --adaptive" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 \
@@ -350,7 +350,7 @@ d = h5py.File('$work/heig.h5', 'r'); x = np.concatenate([d['xdirection'][k][:].r
 y = np.concatenate([d['ydirection'][k][:].ravel() for k in sorted(d['ydirection'], key=int)])
 assert abs(np.linalg.norm(x) - 1) < 1e-6 and abs(np.linalg.norm(y) - 1) < 1e-6 and abs(x @ y) < 1e-4, (np.linalg.norm(x), x @ y)"
 else
-  echo "  skip  h5py checks of the Hessian spectrum (python3 h5py not installed)"
+  skip "h5py checks of the Hessian spectrum (python3 h5py not installed)"
 fi
 rejects "hessian: nothing requested" "nothing to compute" "$terrain" hessian --checkpoint "$ckpt" --top 0 --bottom 0
 rejects "hessian: a negative count" "bottom must be" "$terrain" hessian --checkpoint "$ckpt" --bottom=-1

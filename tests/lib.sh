@@ -23,5 +23,19 @@ rejects() {
   if [ $rc -ge 1 ] && [ $rc -le 125 ] && grep -qiE "$pattern" "$work/out"; then pass "$name"
   else fail "$name (exit $rc)"; sed 's/^/        /' "$work/out" | tail -10; fi
 }
+# skip WHAT: a check that cannot run for want of a tool. Under `make test`
+# (TERRAIN_REQUIRE_CROSSCHECKS=1), whose set-up installs every tool, that is a failure: a
+# comparison that was skipped checked nothing.
+skip() {
+  if [ "${TERRAIN_REQUIRE_CROSSCHECKS:-}" = 1 ]; then fail "$1 (make test installs what this needs)"
+  else echo "  skip  $1"; fi
+}
 # finish NAME: the closing line CI reads, and the exit status.
 finish() { echo "$1: $passed passed, $failed failed"; [ $failed -eq 0 ]; }
+
+# $digits: a small real image set in scikit-learn's digits CSV layout (1797 rows of 8x8 pixels in
+# 0..16, then the label), made from Debian's Fashion-MNIST by tests/data/fashion_digits.py: a
+# user's clone has no copy of the digits beside it. Made once per script, in its scratch folder.
+tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+digits=$work/digits.csv.gz
+check "make the test images (Fashion-MNIST in the digits layout)" python3 "$tests_dir/data/fashion_digits.py" "$digits"

@@ -4,9 +4,9 @@
 # Always: the committed fixtures (Tests/TerrainONNXTests/Fixtures, small PyTorch models exported
 # by tests/onnx/make_fixtures.py) give PyTorch's loss in `terrain evaluate`, and surface, hessian
 # and hessian-map run on an imported model; damaged files and mismatched data are refused.
-# With a PyTorch python (TERRAIN_TORCH_PYTHON, else .venv-bench/bin/python, else
-# /tmp/torchvenv/bin/python): the fixtures are exported afresh and compared again (this needs the
-# onnx package beside torch), and zoo checkpoints cross over both ways: Terrain's load into the
+# With a PyTorch python (TERRAIN_TORCH_PYTHON, else .venv-torch/bin/python, the venv `make test`
+# creates; under make test these checks must run): the fixtures are exported afresh and compared
+# again (this needs the onnx package beside torch), and zoo checkpoints cross over both ways: Terrain's load into the
 # twin PyTorch modules with load_state_dict(strict=True), PyTorch's state_dicts saved as
 # safetensors load into `terrain evaluate --model`, with the same test loss.
 # Usage: tests/onnx.sh path/to/terrain
@@ -60,11 +60,11 @@ rejects "data of another shape" "does not fit the data" "$terrain" evaluate --on
 rejects "checkpoint and ONNX model at once" "two models" "$terrain" surface --checkpoint x.safetensors --onnx "$fixtures/cnn.onnx"
 
 python=""
-for candidate in "${TERRAIN_TORCH_PYTHON:-}" "$root/.venv-bench/bin/python" /tmp/torchvenv/bin/python; do
+for candidate in "${TERRAIN_TORCH_PYTHON:-}" "$root/.venv-torch/bin/python"; do
   if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c "import torch, numpy" 2>/dev/null; then python=$candidate; break; fi
 done
 if [ -z "$python" ]; then
-  echo "  skip  PyTorch comparisons: no python with torch (set TERRAIN_TORCH_PYTHON, or make bench for .venv-bench)"
+  skip "PyTorch comparisons: no python with torch (set TERRAIN_TORCH_PYTHON, or make venv for .venv-torch)"
 else
   echo "  (PyTorch: $python, torch $("$python" -c 'import torch; print(torch.__version__)'))"
   if "$python" -c "import onnx" 2>/dev/null; then
@@ -73,7 +73,7 @@ else
       check "fresh $name.onnx gives PyTorch's loss (1e-5)" compare_onnx "$work/fresh" "$name"
     done
   else
-    echo "  skip  exporting fresh ONNX fixtures: torch.onnx.export needs the onnx package (pip install onnx)"
+    skip "exporting fresh ONNX fixtures: torch.onnx.export needs the onnx package (pip install onnx)"
   fi
 
   weights="$here/onnx/torch_weights.py"

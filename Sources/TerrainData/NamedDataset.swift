@@ -3,9 +3,9 @@ import Foundation
 /// A real dataset known by name, and where to look for it on this machine.
 ///
 /// Locations are tried in order; the first that exists is read. `$TERRAIN_DATA/<name>` comes
-/// first on every machine; then come the system package (`/usr/share/datasets/…`) and the
-/// developer checkout's `../shared/datasets/…` (relative to the current directory), which a
-/// user's machine need not have. When none exists, the error says how to provide the data.
+/// first on every machine; then comes the system package (`/usr/share/datasets/…`). Nothing is
+/// looked for relative to the current directory: what a command reads must not depend on the
+/// folder it was started from. When none exists, the error says how to provide the data.
 struct NamedDataset: Sendable {
     let name: String
     let aliases: [String]
@@ -24,7 +24,7 @@ struct NamedDataset: Sendable {
 
     static let mnist = NamedDataset(
         name: "mnist", aliases: [],
-        locations: { dataRoot($0, "mnist") + ["../shared/datasets/mnist", "/usr/share/datasets/mnist"] },
+        locations: { dataRoot($0, "mnist") + ["/usr/share/datasets/mnist"] },
         help: "pass the path of a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
             + "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (gzipped or not), "
             + "or put that folder at $TERRAIN_DATA/mnist")
@@ -33,7 +33,6 @@ struct NamedDataset: Sendable {
         name: "digits", aliases: [],
         locations: { environment in
             dataRoot(environment, "digits").flatMap { ["\($0)/digits.csv.gz", "\($0)/digits.csv", "\($0).csv.gz", "\($0).csv"] }
-                + ["../shared/datasets/digits/digits.csv.gz", "../shared/datasets/digits/digits.csv"]
         },
         help: "export scikit-learn's digits as CSV (64 pixel columns then the label, no header), e.g. "
             + "`python3 -c \"from sklearn.datasets import load_digits; import numpy as np; d = load_digits(); "
@@ -42,7 +41,7 @@ struct NamedDataset: Sendable {
 
     static let cifar10 = NamedDataset(
         name: "cifar10", aliases: ["cifar-10"],
-        locations: { dataRoot($0, "cifar10") + dataRoot($0, "cifar-10-batches-bin") + ["../shared/datasets/cifar10"] },
+        locations: { dataRoot($0, "cifar10") + dataRoot($0, "cifar-10-batches-bin") },
         help: "download the CIFAR-10 binary version (cifar-10-binary.tar.gz), unpack it, and pass the path "
             + "of its cifar-10-batches-bin folder or put that folder at $TERRAIN_DATA/cifar10")
 

@@ -8,18 +8,53 @@ enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The shared real datasets of developer machines, next to the package root.
-    static let sharedDatasets = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets")
-    static let mnistFolder = sharedDatasets.appendingPathComponent("mnist").path
-    static let digitsFile = sharedDatasets.appendingPathComponent("digits/digits.csv.gz").path
+    /// Debian's `dataset-fashion-mnist` (installed by `make deps`).
     static let fashionMNISTFolder = "/usr/share/datasets/fashion-mnist"
 
-    static var hasMNIST: Bool { FileManager.default.fileExists(atPath: mnistFolder + "/train-images-idx3-ubyte.gz") }
-    static var hasDigits: Bool { FileManager.default.fileExists(atPath: digitsFile) }
-    static var hasFashionMNIST: Bool { FileManager.default.fileExists(atPath: fashionMNISTFolder) }
+    /// Writes a CSV in scikit-learn's digits layout (no header; 64 pixel values in 0...16, then
+    /// the label) made from real images, as `tests/data/fashion_digits.py` does for the shell
+    /// tests: Fashion-MNIST's first `rows` test images, the 2-pixel border cropped and 3x3 blocks
+    /// averaged (8x8), scaled to 0...16 and rounded; gzipped when `name` ends in `.gz`.
+    @discardableResult
+    static func digitsLayoutCSV(in folder: TemporaryFolder, name: String, rows: Int = 1797) throws -> String {
+        func bytes(_ name: String, header: Int) throws -> [UInt8] {
+            let file = fashionMNISTFolder + "/" + name
+            return Array(try Gzip.decompress(Data(contentsOf: URL(fileURLWithPath: file)), file: file).dropFirst(header))
+        }
+        let pixels = try bytes("t10k-images-idx3-ubyte.gz", header: 16)
+        let labels = try bytes("t10k-labels-idx1-ubyte.gz", header: 8)
+        var text = ""
+        for image in 0..<rows {
+            var row: [String] = []
+            for blockRow in 0..<8 {
+                for blockColumn in 0..<8 {
+                    var sum = 0
+                    for dy in 0..<3 {
+                        for dx in 0..<3 {
+                            sum += Int(pixels[image * 784 + (2 + 3 * blockRow + dy) * 28 + 2 + 3 * blockColumn + dx])
+                        }
+                    }
+                    row.append(String(Int((Double(sum) / 9 * 16 / 255).rounded(.toNearestOrEven))))
+                }
+            }
+            row.append(String(labels[image]))
+            text += row.joined(separator: ",") + "\n"
+        }
+        let data = Data(text.utf8)
+        return try folder.write(name.hasSuffix(".gz") ? Gzip.compress(data) : data, to: name)
+    }
 
-    /// Whether `python3 -c "import numpy"` succeeds.
-    static let hasNumpy: Bool = (try? runPython("import numpy")) != nil
+    /// Whether the checks against numpy run: where `import numpy` succeeds, and always under
+    /// `make test` (`TERRAIN_REQUIRE_CROSSCHECKS=1`), so that a missing numpy fails them.
+    static let hasNumpy: Bool = ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1"
+        || (try? runPython("import numpy")) != nil
+
+    /// Whether the checks on Debian's Fashion-MNIST run: where it is installed, and always under
+    /// `make test`, whose `make deps` installs it.
+    static var hasFashionMNIST: Bool {
+        ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1"
+            || FileManager.default.fileExists(atPath: fashionMNISTFolder + "/t10k-images-idx3-ubyte.gz")
+    }
 
     /// Runs a Python script with `$TERRAIN_TEST_PYTHON` (make test sets it to a python with numpy
     /// and h5py) or else `python3` from the PATH; throws with its output if it fails.

@@ -425,7 +425,7 @@ private final class Locked<Value>: @unchecked Sendable {
 
 /// Files agree with h5py (the library the loss-landscape reference code uses), in both directions.
 @Suite struct HDF5PythonCrossCheckTests {
-    static let hasH5py = Python.canImport("h5py, numpy")
+    static let hasH5py = Python.checksRun(importing: "h5py, numpy")
 
     /// Writes a surface file and a direction file in the reference layout.
     static func writeReferenceFiles(surface: String, directions: String) throws {

@@ -6,8 +6,8 @@ import TerrainIO
 /// Files agree with independent readers and writers: the reference `safetensors` Python package
 /// where it is installed, and a from-the-specification NumPy parser where NumPy is.
 @Suite struct PythonCrossCheckTests {
-    static let hasSafetensors = Python.canImport("safetensors.numpy")
-    static let hasNumPy = Python.canImport("numpy")
+    static let hasSafetensors = Python.checksRun(importing: "safetensors.numpy")
+    static let hasNumPy = Python.checksRun(importing: "numpy")
 
     /// A file with float tensors of both precisions, a scalar, an empty tensor, an awkward name
     /// and metadata.

@@ -60,6 +60,13 @@ enum Python {
         (try? run("import \(module)")) != nil
     }
 
+    /// Whether the checks that need `module` run: where it can be imported, and always under
+    /// `make test` (`TERRAIN_REQUIRE_CROSSCHECKS=1`), which installs it, so that a missing
+    /// module fails those checks instead of skipping them.
+    static func checksRun(importing module: String) -> Bool {
+        ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1" || canImport(module)
+    }
+
     /// Runs `script` with `arguments` as `sys.argv[1...]` and returns its standard output;
     /// throws with the standard error when the script fails.
     @discardableResult

@@ -318,16 +318,22 @@ struct OptimizerTests {
 
     // MARK: PyTorch
 
-    /// A Python with torch: `$TERRAIN_TORCH_PYTHON`, else the venv `make bench` creates.
+    /// A Python with torch: `$TERRAIN_TORCH_PYTHON`, else the venv `make test` and `make bench` create.
     static let torchPython: String = {
         if let path = ProcessInfo.processInfo.environment["TERRAIN_TORCH_PYTHON"] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".venv-bench/bin/python").path
+        return root.appendingPathComponent(".venv-torch/bin/python").path
     }()
+
+    /// Whether the comparisons with PyTorch run: where its python exists, and always under
+    /// `make test` (`TERRAIN_REQUIRE_CROSSCHECKS=1`), which creates it, so that a missing
+    /// PyTorch fails them instead of skipping them.
+    static let torchChecksRun: Bool = ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1"
+        || FileManager.default.isExecutableFile(atPath: torchPython)
 
     /// Same initial values and gradients through `torch.optim` (single-tensor CPU path) in
     /// float64 and float32: Double must agree bit for bit on the small case, Float to 1e-6.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: OptimizerTests.torchPython)))
+    @Test(.enabled(if: OptimizerTests.torchChecksRun))
     func matchesTorchOptim() throws {
         // A 5-element case (PyTorch's scalar loops) and a 40-element one (its vector loops).
         var gen = SeededGenerator(seed: 2024)

@@ -120,7 +120,7 @@ struct ZooTests {
 struct PyTorchParityTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: OptimizerTests.torchPython)), arguments: [20, 56])
+    @Test(.enabled(if: OptimizerTests.torchChecksRun), arguments: [20, 56])
     func resNetStateDictMatches(depth: Int) throws {
         let script = """
         import sys; sys.path.insert(0, '\(Self.root.appendingPathComponent("bench").path)')
