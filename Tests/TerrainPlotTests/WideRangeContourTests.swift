@@ -6,16 +6,16 @@ import Foundation
 /// without skip connections gives after two epochs. A smooth, lopsided bowl whose log is
 /// (x − 0.1)² + 1.4 (y + 0.1)² + 0.35 xy plus two ripples, rescaled onto [log 1.7, 8].
 private enum SevenDecades {
-    static let axis = (0...10).map { -1 + Double($0) / 5 }
+    static let axis: [Double] = (0...10).map { -1 + Double($0) / 5 }
+    static func shape(_ x: Double, _ y: Double) -> Double {
+        let bowl: Double = (x - 0.1) * (x - 0.1) + 1.4 * (y + 0.1) * (y + 0.1) + 0.35 * x * y
+        let ripples: Double = 0.12 * sin(3 * x) * cos(2 * y) + 0.05 * sin(7 * x + 3 * y)
+        return bowl + ripples
+    }
     static let grid: ScalarGrid = {
-        let shape = axis.flatMap { y in
-            axis.map { x in
-                (x - 0.1) * (x - 0.1) + 1.4 * (y + 0.1) * (y + 0.1) + 0.35 * x * y
-                    + 0.12 * sin(3 * x) * cos(2 * y) + 0.05 * sin(7 * x + 3 * y)
-            }
-        }
-        let low = shape.min()!, high = shape.max()!
-        let values = shape.map { 1.7 * pow(1e8 / 1.7, ($0 - low) / (high - low)) }
+        let shapes: [Double] = axis.flatMap { y in axis.map { x in shape(x, y) } }
+        let low = shapes.min()!, high = shapes.max()!
+        let values: [Double] = shapes.map { 1.7 * pow(1e8 / 1.7, ($0 - low) / (high - low)) }
         return ScalarGrid(x: axis, y: axis, values: values)
     }()
     /// The levels of the filled figure: automatic, log-spaced.
