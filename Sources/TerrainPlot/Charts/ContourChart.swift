@@ -172,9 +172,10 @@ public struct ContourChart: Chart {
         return colorMap.color(at: scale.fraction(of: mid))
     }
 
-    /// Paints cells with a missing corner grey and those with a diverged one pale red, on a log
-    /// scale those with a zero or negative corner in the colour map's low end; the rest are left
-    /// white (lines) or painted white under the bands (filled).
+    /// Paints cells with a missing corner grey and those with a diverged one pale red, and in a
+    /// filled chart on a log scale those with a zero or negative corner in the colour map's low
+    /// end. The rest are left to the white page (lines) or to the bands, whose lowest cumulative
+    /// fill covers every usable cell (filled): no rectangle per cell in the file.
     private func drawUnusableCells(on canvas: Canvas, axes: Axes2D) {
         canvas.withoutAntialiasing {
             for j in 0..<(grid.y.count - 1) {
@@ -183,10 +184,10 @@ public struct ContourChart: Chart {
                     let c: Color
                     if corners.contains(where: \.isNaN) { c = .missing }
                     else if corners.contains(where: \.isInfinite) { c = Self.divergedColor }
-                    else if style == .lines { continue }
                     // On a log scale zero and negative values lie below every level: the low end.
-                    else if logarithmic && corners.contains(where: { $0 <= 0 }) { c = colorMap.color(at: 0) }
-                    else { c = .white }
+                    else if style == .filled && logarithmic && corners.contains(where: { $0 <= 0 }) { c = colorMap.color(at: 0) }
+                    // Usable: on the white page (lines) or under the lowest band, which covers it (filled).
+                    else { continue }
                     let p0 = axes.point(grid.x[i], grid.y[j + 1]), p1 = axes.point(grid.x[i + 1], grid.y[j])
                     canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6), with: c)
                 }
