@@ -3,7 +3,7 @@ import Foundation
 /// A grid's values in the space where its contours are found: the values themselves, or their
 /// base-10 logarithms when the levels are logarithmic. Contour lines (`MarchingSquares`) and
 /// filled bands (`FilledContours`) both read the grid through this one type, and both place a
-/// crossing with `crossing(on:level:)`, so that every vertex of a line is, bit for bit, a vertex
+/// crossing with `crossing(on:level:edges:)`, so that every vertex of a line is, bit for bit, a vertex
 /// of the boundary between the two bands it separates.
 ///
 /// **Why the space matters.** Along an edge from a = 10² to b = 10⁶, the level 10⁴ lies halfway
