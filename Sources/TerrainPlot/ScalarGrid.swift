@@ -23,7 +23,7 @@ public struct ScalarGrid: Sendable, Equatable {
 }
 
 /// A point in data or page coordinates.
-public struct PlotPoint: Sendable, Equatable {
+public struct PlotPoint: Sendable, Hashable {
     public var x: Double, y: Double
     public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
 }

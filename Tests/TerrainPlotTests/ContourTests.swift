@@ -331,15 +331,23 @@ struct ContourTests {
         #expect(abs(total - 4) < 1e-12)
     }
 
-    /// Every polygon is convex-sized (3 to 5 vertices, or a cell rectangle), counter-clockwise, and
-    /// its values lie in its band (the exact value at the centroid, within interpolation error).
+    /// Every polygon is a cell's piece cut by the contour segments of at most two levels (3 to 8
+    /// vertices: a hexagon where a band cuts off two opposite corners, an octagon in a saddle cut
+    /// at both levels), convex, counter-clockwise, and its values lie in its band (the exact
+    /// value at the centroid, within interpolation error).
     @Test func bandPolygonsHoldTheirValues() {
         let grid = Surfaces.unevenParaboloid
         let levels = try! ContourLevels.stepped(from: 0.05, to: 1.3, step: 0.1)
         for band in FilledContours.bands(in: grid, levels: levels) {
             for polygon in band.polygons {
-                #expect((3...5).contains(polygon.count))
+                #expect((3...8).contains(polygon.count))
                 #expect(signedArea(polygon) > 0)
+                // Convex: every turn is to the left (or straight, within rounding).
+                let n = polygon.count
+                for k in 0..<n {
+                    let a = polygon[k], b = polygon[(k + 1) % n], c = polygon[(k + 2) % n]
+                    #expect((b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x) > -1e-15)
+                }
                 let cx = polygon.reduce(0) { $0 + $1.x } / Double(polygon.count)
                 let cy = polygon.reduce(0) { $0 + $1.y } / Double(polygon.count)
                 let value = cx * cx + cy * cy

@@ -5,7 +5,9 @@ import Foundation
 ///
 /// Levels default to the reference's choice when given (`ContourLevels.stepped`, its
 /// vmin/vmax/vlevel) and otherwise to automatic ones, log-spaced when `logarithmic` (dense near
-/// the minimum, where a loss surface's structure is). Cells with a missing corner (NaN: not
+/// the minimum, where a loss surface's structure is). With `logarithmic`, lines and bands are
+/// also interpolated in log10 space, where the levels and colours are spaced, and the contour
+/// lines of a filled chart lie exactly on its bands' boundaries. Cells with a missing corner (NaN: not
 /// computed) are painted grey and cells with a diverged one (+∞) pale red; contours stop at
 /// their edges.
 public struct ContourChart: Chart {
@@ -74,15 +76,7 @@ public struct ContourChart: Chart {
                 drawHeatMap(on: canvas, axes: axes, color: color)
             case .filled:
                 drawUnusableCells(on: canvas, axes: axes)
-                for band in FilledContours.bands(in: grid, levels: levels) {
-                    // Colour a band by its middle (open end bands by their finite edge).
-                    let lo = band.lower.isFinite ? band.lower : band.upper, hi = band.upper.isFinite ? band.upper : band.lower
-                    let mid = scale.logarithmic ? sqrt(max(lo, 1e-300) * max(hi, 1e-300)) : (lo + hi) / 2
-                    let fill = color(mid)
-                    // One path per band: polygons of a band that share an edge then meet without
-                    // an anti-aliasing seam, and Cairo fills once instead of once per cell piece.
-                    canvas.fill(rings: band.polygons.map { $0.map { axes.point($0) } }, with: fill, evenOdd: false)
-                }
+                drawBands(on: canvas, axes: axes, levels: levels, scale: scale)
                 drawLines(on: canvas, axes: axes, levels: levels, color: { _ in Color.black.withAlpha(0.45) }, width: 0.5, labels: false)
             case .lines:
                 drawUnusableCells(on: canvas, axes: axes)
@@ -149,8 +143,39 @@ public struct ContourChart: Chart {
         return e
     }
 
-    /// Paints cells with a missing corner grey and those with a diverged one pale red; the rest
-    /// white (lines) or left for the bands (filled).
+    /// The bands, cumulatively: for each band from the lowest up, everything at or above its lower
+    /// level (`RegionOutline` of that band and all above it) in the band's colour. Each band is
+    /// then painted over the colour of the band below rather than over the background, so where
+    /// two bands meet the anti-aliased edge blends their two colours and no light seam shows;
+    /// the colours meet exactly on the contour lines drawn over them (the bands' boundaries are
+    /// the lines' own segments, `FilledContours`).
+    private func drawBands(on canvas: Canvas, axes: Axes2D, levels: [Double], scale: AxisScale) {
+        let bands = FilledContours.bands(in: grid, levels: levels, logarithmic: logarithmic)
+        var region = RegionOutline()
+        var atOrAbove: [[[PlotPoint]]] = []
+        for band in bands.reversed() {
+            region.add(band.polygons)
+            atOrAbove.append(band.polygons.isEmpty ? [] : region.rings)
+        }
+        for (band, rings) in zip(bands, atOrAbove.reversed()) where !rings.isEmpty {
+            canvas.fill(rings: rings.map { $0.map { axes.point($0) } }, with: color(of: band, scale: scale), evenOdd: false)
+        }
+    }
+
+    /// The colour a filled chart paints `band` with: the colour of its middle (geometric on a
+    /// log scale; an open end band's finite edge).
+    public func color(of band: ContourBand) -> Color { color(of: band, scale: effectiveColorScale) }
+
+    private func color(of band: ContourBand, scale: AxisScale) -> Color {
+        let lo = band.lower.isFinite ? band.lower : band.upper, hi = band.upper.isFinite ? band.upper : band.lower
+        let mid = scale.logarithmic ? sqrt(max(lo, 1e-300) * max(hi, 1e-300)) : (lo + hi) / 2
+        return colorMap.color(at: scale.fraction(of: mid))
+    }
+
+    /// Paints cells with a missing corner grey and those with a diverged one pale red, and in a
+    /// filled chart on a log scale those with a zero or negative corner in the colour map's low
+    /// end. The rest are left to the white page (lines) or to the bands, whose lowest cumulative
+    /// fill covers every usable cell (filled): no rectangle per cell in the file.
     private func drawUnusableCells(on canvas: Canvas, axes: Axes2D) {
         canvas.withoutAntialiasing {
             for j in 0..<(grid.y.count - 1) {
@@ -159,8 +184,10 @@ public struct ContourChart: Chart {
                     let c: Color
                     if corners.contains(where: \.isNaN) { c = .missing }
                     else if corners.contains(where: \.isInfinite) { c = Self.divergedColor }
-                    else if style == .lines { continue }
-                    else { c = .white }
+                    // On a log scale zero and negative values lie below every level: the low end.
+                    else if style == .filled && logarithmic && corners.contains(where: { $0 <= 0 }) { c = colorMap.color(at: 0) }
+                    // Usable: on the white page (lines) or under the lowest band, which covers it (filled).
+                    else { continue }
                     let p0 = axes.point(grid.x[i], grid.y[j + 1]), p1 = axes.point(grid.x[i + 1], grid.y[j])
                     canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6), with: c)
                 }
@@ -189,7 +216,7 @@ public struct ContourChart: Chart {
             }
         }
         let step = levels.count >= 2 ? abs(levels[1] - levels[0]) : 1
-        for line in MarchingSquares.lines(in: grid, levels: levels) {
+        for line in MarchingSquares.lines(in: grid, levels: levels, logarithmic: logarithmic) {
             var page = line.points.map { axes.point($0) }
             if line.isClosed, let first = page.first, page.last != first { page.append(first) }
             let c = color(line.level)

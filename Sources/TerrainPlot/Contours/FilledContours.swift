@@ -4,9 +4,10 @@ public struct ContourBand: Sendable, Equatable {
     public var lower: Double
     /// The band's highest value, excluded; +∞ for the band above the last level.
     public var upper: Double
-    /// Convex polygons (3 to 5 vertices, a cell's rectangle when it lies wholly in the band),
+    /// Convex polygons (3 to 8 vertices, a cell's rectangle when it lies wholly in the band),
     /// first vertex not repeated, counter-clockwise when x and y increase along the grid. They
-    /// tile the band without overlapping; neighbouring polygons are not merged.
+    /// tile the band without overlapping; neighbouring polygons are not merged here
+    /// (`RegionOutline` merges them for drawing).
     public var polygons: [[PlotPoint]]
 
     public init(lower: Double, upper: Double, polygons: [[PlotPoint]]) {
@@ -18,78 +19,75 @@ public struct ContourBand: Sendable, Equatable {
 ///
 /// **Bands.** For sorted levels l₀ < l₁ < … < lₙ₋₁ there are n + 1 bands, always all of them, in
 /// increasing order: (−∞, l₀), [l₀, l₁), …, [lₙ₋₁, +∞). Band k therefore keeps its index (and its
-/// colour) whether or not any value falls in it, and together the bands cover every cell whose
-/// four corners are finite. A value equal to a level belongs to the band above it, as in
-/// `MarchingSquares` (above means v ≥ level).
+/// colour) whether or not any value falls in it, and together the bands cover every usable cell.
+/// A value equal to a level belongs to the band above it, as in `MarchingSquares` (above means
+/// v ≥ level).
 ///
-/// **Interpolation.** Each cell is split into four triangles around its centre, whose value is
-/// the mean of the four corners (the bilinear interpolant's value there, the same value that
-/// settles saddles in `MarchingSquares`). Over each triangle the value is the linear
-/// interpolant of its three vertices, so the set lower ≤ v < upper within it is the triangle
-/// cut by two parallel lines: a convex polygon of at most five vertices, whose corners are the
-/// triangle's vertices inside the band and the points where the band's bounds cross its edges,
-/// interpolated linearly along those edges. A crossing on an edge depends only on that edge's two values and the level, so the
-/// pieces of neighbouring bands and neighbouring triangles share their boundaries exactly and
-/// the areas add up to the cell's area (to rounding). A cell whose corners and centre all lie
-/// in one band is emitted as one rectangle, not four triangles, which keeps the polygon count
-/// close to the cell count away from the contours.
+/// **The lines are the boundaries.** A band's boundary inside a cell is made of the cell's own
+/// edges and of the very segments `MarchingSquares` draws for the band's two levels: the same
+/// crossing points (`ContourField.crossing`, on the same grid edge, from the same two values and
+/// the same level), joined in the same pairs (`CellCase.segments`, saddles settled by the same
+/// centre value). So every contour line lies exactly on the boundary between the bands of its
+/// level, each of its segments an edge of a polygon on either side. With `logarithmic`, values
+/// and levels are compared and interpolated as log10, like the lines.
 ///
-/// **Missing and diverged values.** Cells with a non-finite corner (NaN or ±∞) belong to no band:
-/// the drawing code paints them itself.
+/// **Polygons.** A cell whose four corners lie in one band is that band's rectangle. Otherwise
+/// each band's part of the cell is traced counter-clockwise: along the cell's border while the
+/// border is in the band, and along a segment of the level being crossed where it leaves the
+/// band, to the segment's other end, where the border enters the band again. The segments cut off
+/// corners (or split the cell between two edges) and never cross one another, so each piece is
+/// convex, with 3 to 8 vertices (8 for a saddle cut at both levels). A crossing on an edge
+/// depends only on that edge, so neighbouring cells and bands share their boundaries bit for bit
+/// and the areas add up to the usable cells' area (to rounding).
 ///
-/// The boundaries between bands follow the triangles, so inside a cell they can bend slightly
-/// away from the straight segments of `MarchingSquares` (both agree on the cell's edges).
+/// **Missing and diverged values.** Cells with a non-finite corner (NaN or ±∞; on a log scale
+/// also zero or negative values) belong to no band: the drawing code paints them itself.
 public enum FilledContours {
     /// The bands of `grid` between `levels` (sorted first; non-finite and repeated levels are
-    /// dropped). See the type's documentation for what the bands are.
-    public static func bands(in grid: ScalarGrid, levels: [Double]) -> [ContourBand] {
-        let cuts = Array(Set(levels.filter(\.isFinite))).sorted()
+    /// dropped, and on a log scale non-positive ones). See the type's documentation for what the
+    /// bands are.
+    public static func bands(in grid: ScalarGrid, levels: [Double], logarithmic: Bool = false) -> [ContourBand] {
+        let field = ContourField(grid, logarithmic: logarithmic)
+        let cuts = Array(Set(levels.filter { field.coordinate(ofLevel: $0) != nil })).sorted()
+        // Non-decreasing (log10 is monotone); equal coordinates leave an empty band between them.
+        let cutCoordinates = cuts.map { field.coordinate(ofLevel: $0)! }
         let lowers = [-Double.infinity] + cuts, uppers = cuts + [Double.infinity]
         var polygons = [[[PlotPoint]]](repeating: [], count: cuts.count + 1)
 
-        let columns = grid.x.count, rows = grid.y.count
-        if columns >= 2, rows >= 2 {
-            let values = grid.values, xs = grid.x, ys = grid.y
-            // The band of a value: the number of levels at or below it (binary search).
-            func band(_ value: Double) -> Int {
-                var low = 0, high = cuts.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if cuts[middle] <= value { low = middle + 1 } else { high = middle }
-                }
-                return low
+        let columns = field.columns, rows = field.rows
+        guard columns >= 2, rows >= 2 else {
+            return (0...cuts.count).map { ContourBand(lower: lowers[$0], upper: uppers[$0], polygons: []) }
+        }
+        let edges = GridEdges(columns: columns, rows: rows)
+        let xs = field.x, ys = field.y
+        // The band of a coordinate: the number of level coordinates at or below it (binary search).
+        func band(_ value: Double) -> Int {
+            var low = 0, high = cutCoordinates.count
+            while low < high {
+                let middle = (low + high) / 2
+                if cutCoordinates[middle] <= value { low = middle + 1 } else { high = middle }
             }
-            for j in 0..<(rows - 1) {
-                for i in 0..<(columns - 1) {
-                    let v0 = values[j * columns + i], v1 = values[j * columns + i + 1]
-                    let v2 = values[(j + 1) * columns + i + 1], v3 = values[(j + 1) * columns + i]
-                    guard v0.isFinite, v1.isFinite, v2.isFinite, v3.isFinite else { continue }
-                    let centre = (v0 + v1 + v2 + v3) / 4
-                    // Counter-clockwise corners, as in MarchingSquares' CellCase.
-                    let corners = [
-                        Vertex(PlotPoint(xs[i], ys[j]), v0), Vertex(PlotPoint(xs[i + 1], ys[j]), v1),
-                        Vertex(PlotPoint(xs[i + 1], ys[j + 1]), v2), Vertex(PlotPoint(xs[i], ys[j + 1]), v3),
-                    ]
-                    let bands = [band(v0), band(v1), band(v2), band(v3), band(centre)]
-                    let lowest = bands.min()!, highest = bands.max()!
-                    if lowest == highest {
-                        polygons[lowest].append(corners.map(\.point))
-                        continue
-                    }
-                    let cellArea = abs((xs[i + 1] - xs[i]) * (ys[j + 1] - ys[j]))
-                    let middle = Vertex(PlotPoint((xs[i] + xs[i + 1]) / 2, (ys[j] + ys[j + 1]) / 2), centre)
-                    for k in 0..<4 {
-                        let triangle = [corners[k], corners[(k + 1) % 4], middle]
-                        let triangleBands = [bands[k], bands[(k + 1) % 4], bands[4]]
-                        let first = triangleBands.min()!, last = triangleBands.max()!
-                        if first == last {
-                            polygons[first].append(triangle.map(\.point))
-                            continue
-                        }
-                        for b in first...last {
-                            let points = piece(of: triangle, lower: lowers[b], upper: uppers[b])
-                            if let polygon = distinctPolygon(points, cellArea: cellArea) { polygons[b].append(polygon) }
-                        }
+            return low
+        }
+        for j in 0..<(rows - 1) {
+            for i in 0..<(columns - 1) {
+                guard let values = field.corners(ofCellAt: i, j) else { continue }
+                let cornerBands = values.map(band)
+                let lowest = cornerBands.min()!, highest = cornerBands.max()!
+                // Counter-clockwise corners, as in MarchingSquares' CellCase.
+                let corners = [PlotPoint(xs[i], ys[j]), PlotPoint(xs[i + 1], ys[j]),
+                               PlotPoint(xs[i + 1], ys[j + 1]), PlotPoint(xs[i], ys[j + 1])]
+                if lowest == highest {
+                    polygons[lowest].append(corners)
+                    continue
+                }
+                let cell = Cell(i: i, j: j, values: values, corners: corners, edges: edges, field: field)
+                let cellArea = abs((xs[i + 1] - xs[i]) * (ys[j + 1] - ys[j]))
+                for b in lowest...highest {
+                    let lower = b > 0 ? cutCoordinates[b - 1] : nil
+                    let upper = b < cutCoordinates.count ? cutCoordinates[b] : nil
+                    for piece in cell.pieces(lower: lower, upper: upper) {
+                        if let polygon = distinctPolygon(piece, cellArea: cellArea) { polygons[b].append(polygon) }
                     }
                 }
             }
@@ -97,48 +95,77 @@ public enum FilledContours {
         return (0...cuts.count).map { ContourBand(lower: lowers[$0], upper: uppers[$0], polygons: polygons[$0]) }
     }
 
-    /// A polygon vertex with its interpolated value.
-    struct Vertex {
-        var point: PlotPoint
-        var value: Double
-        init(_ point: PlotPoint, _ value: Double) { self.point = point; self.value = value }
-    }
+    /// One cell cut between two levels.
+    struct Cell {
+        let i: Int, j: Int
+        /// Corner coordinates and positions, counter-clockwise from (i, j).
+        let values: [Double]
+        let corners: [PlotPoint]
+        let edges: GridEdges
+        let field: ContourField
 
-    /// The part of a triangle where lower ≤ v < upper, as a list of points (possibly with
-    /// repeats, see `distinctPolygon`). The linear interpolant makes that part the triangle cut by
-    /// two parallel lines, so its vertices are the triangle's vertices inside the band and the
-    /// points where the band's bounds cross the triangle's edges, in order around the triangle.
-    /// Every crossing is computed on an original edge of the triangle (never on an edge already
-    /// cut), so that a boundary shared with a neighbouring band or triangle is the same bits.
-    static func piece(of triangle: [Vertex], lower: Double, upper: Double) -> [PlotPoint] {
-        var points: [PlotPoint] = []
-        points.reserveCapacity(5)
-        for k in 0..<3 {
-            let a = triangle[k], b = triangle[(k + 1) % 3]
-            if lower <= a.value && a.value < upper { points.append(a.point) }
-            let crossesLower = (a.value < lower) != (b.value < lower)
-            let crossesUpper = (a.value < upper) != (b.value < upper)
-            // Walking from a to b, the value passes the lower bound first when it increases.
-            if a.value < b.value {
-                if crossesLower { points.append(crossing(a, b, lower)) }
-                if crossesUpper { points.append(crossing(a, b, upper)) }
-            } else {
-                if crossesUpper { points.append(crossing(a, b, upper)) }
-                if crossesLower { points.append(crossing(a, b, lower)) }
-            }
+        /// A point on the cell's border, in counter-clockwise order: a corner, or where one of the
+        /// two levels crosses an edge (`side` 0: the lower level, 1: the upper), entering the band
+        /// (walking on, the border is in the band) or leaving it.
+        struct BorderPoint {
+            var point: PlotPoint
+            var side: Int?          // nil for a corner
+            var edge = 0
+            var leaves = false
         }
-        return points
-    }
 
-    /// The point where the value is `level` on the segment a–b. It is computed from the lower
-    /// end so that the same edge walked either way (by two triangles or two bands) gives the
-    /// same bits: the shared boundaries match exactly.
-    static func crossing(_ a: Vertex, _ b: Vertex, _ level: Double) -> PlotPoint {
-        let (from, to) = a.value <= b.value ? (a, b) : (b, a)
-        let t = min(max((level - from.value) / (to.value - from.value), 0), 1)
-        if t == 0 { return from.point }
-        if t == 1 { return to.point }
-        return PlotPoint(from.point.x + t * (to.point.x - from.point.x), from.point.y + t * (to.point.y - from.point.y))
+        /// The part of the cell where lower ≤ v < upper (nil: unbounded on that side), as
+        /// counter-clockwise point lists (possibly with repeats where a crossing falls on a corner).
+        func pieces(lower: Double?, upper: Double?) -> [[PlotPoint]] {
+            let levels = [lower, upper]
+            var border: [BorderPoint] = []
+            for k in 0..<4 {
+                let a = values[k], b = values[(k + 1) % 4]
+                if (lower.map { a >= $0 } ?? true) && (upper.map { a < $0 } ?? true) {
+                    border.append(BorderPoint(point: corners[k], side: nil))
+                }
+                // Walking up the values the lower level comes first and enters the band; walking
+                // down, the upper level comes first and enters it.
+                let order = a < b ? [0, 1] : [1, 0]
+                for side in order {
+                    guard let level = levels[side], (a >= level) != (b >= level) else { continue }
+                    let global = edges.index(of: k, cellI: i, cellJ: j)
+                    border.append(BorderPoint(point: field.crossing(on: global, level: level, edges: edges),
+                                              side: side, edge: k, leaves: (side == 1) == (a < b)))
+                }
+            }
+            // The segment partner of each crossing: MarchingSquares' pairs of edges at that level.
+            func partner(of index: Int) -> Int? {
+                let crossing = border[index]
+                guard let side = crossing.side, let level = levels[side] else { return nil }
+                for (from, to) in CellCase.segments(corners: values, level: level) {
+                    let other = from == crossing.edge ? to : to == crossing.edge ? from : nil
+                    if let other { return border.firstIndex { $0.side == side && $0.edge == other } }
+                }
+                return nil
+            }
+            var visited = [Bool](repeating: false, count: border.count)
+            var result: [[PlotPoint]] = []
+            for start in border.indices where border[start].side != nil && !border[start].leaves && !visited[start] {
+                var piece: [PlotPoint] = []
+                var index = start
+                // Each border point is taken once; the bound only guards against a malformed walk.
+                for _ in 0...border.count {
+                    visited[index] = true
+                    piece.append(border[index].point)
+                    if border[index].leaves {
+                        guard let across = partner(of: index), across != start else { break }
+                        visited[across] = true
+                        piece.append(border[across].point)
+                        index = across
+                    }
+                    index = (index + 1) % border.count
+                    if index == start || visited[index] { break }
+                }
+                result.append(piece)
+            }
+            return result
+        }
     }
 
     /// The polygon's points with consecutive repeats removed (a band touching a triangle only at a

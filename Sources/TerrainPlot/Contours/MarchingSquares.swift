@@ -24,7 +24,9 @@ public struct ContourLine: Sendable, Equatable {
 ///     t = (level − v(a)) / (v(b) − v(a)),   p = a + t · (b − a),
 ///
 /// in data coordinates, so non-uniform and non-square grids are handled as they are. A cell
-/// joins its crossed edges in pairs (one segment, or two in a saddle).
+/// joins its crossed edges in pairs (one segment, or two in a saddle). With `logarithmic`, v and
+/// the level are their log10 throughout (`ContourField`, which also holds the one crossing
+/// computation that `FilledContours` shares).
 ///
 /// **Saddles.** When diagonally opposite corners are on the same side (above, below, above,
 /// below around the cell) the corners alone cannot say which pairs of edges to join. The value
@@ -32,8 +34,9 @@ public struct ContourLine: Sendable, Equatable {
 /// there), decides: the centre's side is the one that stays connected across the cell, and the
 /// two segments cut off the corners of the other side.
 ///
-/// **Missing and diverged values.** A cell with a non-finite corner (NaN or ±∞) gives no
-/// segment: contours end on the border of such regions and never cross them.
+/// **Missing and diverged values.** A cell with a non-finite corner (NaN or ±∞; on a log scale
+/// also zero or negative) gives no segment: contours end on the border of such regions and
+/// never cross them.
 ///
 /// **Joining.** Every crossing point lies on a grid edge, and an edge is crossed at most once
 /// per level, so the edge's index identifies the point exactly; segments are chained through a
@@ -43,10 +46,22 @@ public struct ContourLine: Sendable, Equatable {
 public enum MarchingSquares {
     /// The contour lines of `grid` at `level`, open lines first, each group in the order of the
     /// cells where it starts. Lines that collapse to a point (a single grid value exactly equal
-    /// to the level with everything around it below) are left out.
-    public static func lines(in grid: ScalarGrid, level: Double) -> [ContourLine] {
-        let columns = grid.x.count, rows = grid.y.count
-        guard columns >= 2, rows >= 2, level.isFinite else { return [] }
+    /// to the level with everything around it below) are left out. With `logarithmic`, values and
+    /// level are compared and interpolated as their log10 (`ContourField`): the crossings of a
+    /// log-spaced level lie where the log scale puts it, and non-positive values are unusable.
+    public static func lines(in grid: ScalarGrid, level: Double, logarithmic: Bool = false) -> [ContourLine] {
+        lines(in: ContourField(grid, logarithmic: logarithmic), level: level)
+    }
+
+    /// The contour lines at each of `levels`, level by level in the given order.
+    public static func lines(in grid: ScalarGrid, levels: [Double], logarithmic: Bool = false) -> [ContourLine] {
+        let field = ContourField(grid, logarithmic: logarithmic)
+        return levels.flatMap { lines(in: field, level: $0) }
+    }
+
+    static func lines(in field: ContourField, level: Double) -> [ContourLine] {
+        let columns = field.columns, rows = field.rows
+        guard columns >= 2, rows >= 2, let coordinate = field.coordinate(ofLevel: level) else { return [] }
         let edges = GridEdges(columns: columns, rows: rows)
 
         // next[from] = to: a segment from one crossed edge to another.
@@ -59,25 +74,16 @@ public enum MarchingSquares {
             arrivals.insert(to)
         }
 
-        let values = grid.values
         for j in 0..<(rows - 1) {
             for i in 0..<(columns - 1) {
-                let corner0 = values[j * columns + i]                 // (i, j)
-                let corner1 = values[j * columns + i + 1]             // (i+1, j)
-                let corner2 = values[(j + 1) * columns + i + 1]       // (i+1, j+1)
-                let corner3 = values[(j + 1) * columns + i]           // (i, j+1)
-                guard corner0.isFinite, corner1.isFinite, corner2.isFinite, corner3.isFinite else { continue }
-                let pattern = (corner0 >= level ? 1 : 0) | (corner1 >= level ? 2 : 0)
-                    | (corner2 >= level ? 4 : 0) | (corner3 >= level ? 8 : 0)
-                if pattern == 0 || pattern == 15 { continue }
-                let centreAbove = (corner0 + corner1 + corner2 + corner3) / 4 >= level
-                for (from, to) in CellCase.segments(pattern: pattern, centreAbove: centreAbove) {
+                guard let corners = field.corners(ofCellAt: i, j) else { continue }
+                for (from, to) in CellCase.segments(corners: corners, level: coordinate) {
                     add(edges.index(of: from, cellI: i, cellJ: j), edges.index(of: to, cellI: i, cellJ: j))
                 }
             }
         }
 
-        func point(_ edge: Int) -> PlotPoint { edges.crossing(edge, in: grid, level: level) }
+        func point(_ edge: Int) -> PlotPoint { field.crossing(on: edge, level: coordinate, edges: edges) }
         var lines: [ContourLine] = []
 
         // Open lines start where no segment arrives.
@@ -105,11 +111,6 @@ public enum MarchingSquares {
         return lines
     }
 
-    /// The contour lines at each of `levels`, level by level in the given order.
-    public static func lines(in grid: ScalarGrid, levels: [Double]) -> [ContourLine] {
-        levels.flatMap { lines(in: grid, level: $0) }
-    }
-
     /// Skips a point equal to the previous one: a corner exactly at the level is where two
     /// crossed edges meet, and the segment between them has length zero.
     private static func appendDistinct(_ point: PlotPoint, to points: inout [PlotPoint]) {
@@ -121,6 +122,15 @@ public enum MarchingSquares {
 /// 1 (i+1, j), 2 (i+1, j+1), 3 (i, j+1); edge k joins corner k to corner k+1 (mod 4): 0 bottom,
 /// 1 right, 2 top, 3 left.
 enum CellCase {
+    /// The segments of the cell with these corner values (counter-clockwise from (i, j)) at
+    /// `level`: the pattern of corners ≥ level, a saddle settled by the mean of the corners. Lines
+    /// and bands both ask here, so they join the same crossings.
+    static func segments(corners c: [Double], level: Double) -> [(Int, Int)] {
+        let pattern = (c[0] >= level ? 1 : 0) | (c[1] >= level ? 2 : 0) | (c[2] >= level ? 4 : 0) | (c[3] >= level ? 8 : 0)
+        if pattern == 0 || pattern == 15 { return [] }
+        return segments(pattern: pattern, centreAbove: (c[0] + c[1] + c[2] + c[3]) / 4 >= level)
+    }
+
     /// The segments (from edge, to edge) of a cell whose above-corners are the bits of
     /// `pattern`, oriented so that the above side is on the left.
     static func segments(pattern: Int, centreAbove: Bool) -> [(Int, Int)] {
@@ -191,19 +201,5 @@ struct GridEdges {
         }
         let v = edge - horizontalCount
         return (v, v + columns)
-    }
-
-    /// Where `level` crosses the edge, by linear interpolation in data coordinates. t = 0 and
-    /// t = 1 return the node itself exactly, so that zero-length segments are recognized.
-    func crossing(_ edge: Int, in grid: ScalarGrid, level: Double) -> PlotPoint {
-        let (a, b) = ends(of: edge)
-        let va = grid.values[a], vb = grid.values[b]
-        // The ends lie on opposite sides, so va != vb and t is in [0, 1] (rounding is monotone).
-        let t = min(max((level - va) / (vb - va), 0), 1)
-        let pa = PlotPoint(grid.x[a % columns], grid.y[a / columns])
-        let pb = PlotPoint(grid.x[b % columns], grid.y[b / columns])
-        if t == 0 { return pa }
-        if t == 1 { return pb }
-        return PlotPoint(pa.x + t * (pb.x - pa.x), pa.y + t * (pb.y - pa.y))
     }
 }
