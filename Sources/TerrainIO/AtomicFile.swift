@@ -30,6 +30,7 @@ public enum AtomicFile {
             throw AtomicFileError(path: path, step: "checking the destination", code: 0,
                                   reason: "the path names a folder, not a file")
         }
+        try OutputPath.checkFile(path)
         let folder = displayPath(ofFolder: url.deletingLastPathComponent())
         let temporary = try createTemporaryFile(besides: url, folder: folder, path: path)
 

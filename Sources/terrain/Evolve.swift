@@ -90,7 +90,7 @@ struct Evolve: ParsableCommand {
                 let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
                 let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: groups, type: recipe.type,
                                             ignoreOneDimensional: ignore == "biasbn")
-                let covering = pca.coveringAxes(points: steps, margin: margin)
+                let covering = try pca.coveringAxes(points: steps, margin: margin)
                 let xAxis = try x.map { try Axis.parse($0, spacing: spacing) } ?? covering.x
                 let yAxis = try y.map { try Axis.parse($0, spacing: spacing) } ?? covering.y
                 let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)

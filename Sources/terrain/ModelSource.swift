@@ -92,6 +92,18 @@ struct ModelDescription {
     }
 }
 
+/// The product of sizes, or nil when one is negative or it overflows.
+func checkedProduct(_ sizes: some Sequence<Int>) -> Int? {
+    var product = 1
+    for size in sizes {
+        guard size >= 0 else { return nil }
+        let (result, overflow) = product.multipliedReportingOverflow(by: size)
+        if overflow { return nil }
+        product = result
+    }
+    return product
+}
+
 /// Loading an ONNX model and its data as an objective: the part shared by every command.
 enum ONNXObjective {
     /// The model, the data (as stored unless `normalize`; an x/y file is one set, used as both
@@ -122,18 +134,14 @@ enum ONNXObjective {
 
     /// The loss needs [N, K] logits with K ≥ the classes, or as many outputs as regression targets.
     static func check(output: [Int], fits data: Dataset, model: ONNXModel) throws {
-        let perSample = output.dropFirst().reduce(1, *)
-        switch data.targets {
-        case .classes(_, let count):
-            guard output.count == 2, perSample >= count else {
-                throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output) for one sample; "
-                                             + "cross-entropy over \(count) classes needs [1, K] with K ≥ \(count)")
-            }
-        case .values:
-            guard perSample == data.outputCount else {
-                throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has \(perSample) values per sample, "
-                                             + "the regression targets \(data.outputCount)")
-            }
+        guard let perSample = checkedProduct(output.dropFirst()) else {
+            throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output), too many values")
         }
+        if case .classes(_, let count) = data.targets, output.count != 2 {
+            throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output) for one sample; "
+                                         + "cross-entropy over \(count) classes needs [1, K] with K ≥ \(count)")
+        }
+        // The input's shape was checked by the graph's own shape inference (outputShape).
+        try DataFit.check(model: model.file, inputShape: nil, outputs: perSample, data: data, dataName: data.name)
     }
 }

@@ -170,6 +170,7 @@ struct Interpolate: ParsableCommand {
             }
             let thetaA = objective.parameters(), thetaB = objectiveB.parameters()
             let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)
+            try Direction.checkSpan([direction], names: ["B − A (\(b) − \(a))"])
             let grid = SurfaceGrid(x: axis.coordinates)
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,

@@ -61,7 +61,7 @@ struct Trajectory: ParsableCommand {
             projection.close()
             guard steps > 0 else { print("path written to \(stem).projection.h5"); return }
 
-            let (xAxis, yAxis) = pca.coveringAxes(points: steps, margin: margin)
+            let (xAxis, yAxis) = try pca.coveringAxes(points: steps, margin: margin)
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: final, directions: pca.axes, directionType: dirType, grid: grid,
@@ -102,6 +102,7 @@ struct Plane: ParsableCommand {
             let thetaB = try evaluation.parameters(of: b, groups: groups), thetaC = try evaluation.parameters(of: c, groups: groups)
             let dirs = [Direction.between(thetaA, thetaB, groups: groups, type: dirType),
                         Direction.between(thetaA, thetaC, groups: groups, type: dirType)]
+            try Direction.checkSpan(dirs, names: ["B − A (\(b) − \(a))", "C − A (\(c) − \(a))"])
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             let names = ["terrain.a": a, "terrain.b": b, "terrain.c": c]
             try LandscapeJob(

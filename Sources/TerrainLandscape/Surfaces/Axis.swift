@@ -8,6 +8,9 @@ public struct Axis: Sendable, Equatable, Codable {
         case cubic
     }
 
+    /// The most points one axis may have (`SurfaceGrid.checkSize` bounds the grid as a whole).
+    public static let maximumCount = 100_000
+
     public var minimum: Double
     public var maximum: Double
     public var count: Int
@@ -29,7 +32,7 @@ public struct Axis: Sendable, Equatable, Codable {
         guard n == 1 || lo < hi else {
             throw LandscapeError.invalidRequest("range '\(text)': min must be below max")
         }
-        guard n <= 100_000 else { throw LandscapeError.invalidRequest("range '\(text)': at most 100000 points per axis") }
+        guard n <= maximumCount else { throw LandscapeError.invalidRequest("range '\(text)': at most \(maximumCount) points per axis") }
         return Axis(minimum: lo, maximum: hi, count: n, spacing: spacing)
     }
 
