@@ -26,6 +26,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationOptions.maximumBatchSize)
+        if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {

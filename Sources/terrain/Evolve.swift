@@ -49,6 +49,12 @@ struct Evolve: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        guard maxFrames >= 0 else { throw ValidationError("--max-frames must be 0 (no limit) or positive, got \(maxFrames)") }
+        try OptionCheck.outputs(files: [out, (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".directions.h5"])
+        do { try TrajectoryPCA.checkCovering(points: steps, margin: margin) } catch { throw ValidationError("\(error)") }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {

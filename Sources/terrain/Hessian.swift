@@ -53,6 +53,7 @@ struct Hessian: ParsableCommand {
     func validate() throws {
         guard top >= 0 else { throw ValidationError("--top must be 0 or more, not \(top)") }
         guard bottom >= 0 else { throw ValidationError("--bottom must be 0 or more, not \(bottom)") }
+        try OptionCheck.outputs(files: [out, eigenvectors].compactMap { $0 })
         try OptionCheck.count(top, "--top", in: 0...OptionCheck.maximumIterations)
         try OptionCheck.count(bottom, "--bottom", in: 0...OptionCheck.maximumIterations)
         try OptionCheck.count(maxIterations, "--max-iterations", in: 1...OptionCheck.maximumIterations)

@@ -33,6 +33,7 @@ struct HessianMap: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.count(iterations, "--iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.outputs(files: [out ?? surface])
         try OptionCheck.number(tolerance, "--tolerance", in: 0...1)
     }
 

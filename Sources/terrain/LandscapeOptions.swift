@@ -25,6 +25,14 @@ struct EvaluationOptions: ParsableArguments {
                                valueName: "mode"))
     var spread: ThreadUse = .auto
 
+    /// The largest evaluation batch.
+    static let maximumBatchSize = 1 << 20
+
+    func validate() throws {
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...Self.maximumBatchSize)
+        if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
+    }
+
     /// The data file `--data` names, when it names one instead of sets: an existing path, or
     /// anything that looks like one (a typo in a set name still gets the sets' message).
     var dataFile: String? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TerrainIO
 
 /// Range checks of numeric options for the commands' `validate()`: every number a user types is
 /// finite and within bounds before any work, so no option reaches a precondition, an
@@ -11,6 +12,17 @@ enum OptionCheck {
     static func count(_ value: Int, _ option: String, in range: ClosedRange<Int>) throws {
         guard range.contains(value) else {
             throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+    }
+
+    /// Output paths as `OutputPath` allows them: existing files must be regular files, existing
+    /// folders folders (never a device node or a FIFO replaced by a regular file).
+    static func outputs(files: [String] = [], folders: [String] = []) throws {
+        do {
+            for file in files { try OutputPath.checkFile(file) }
+            for folder in folders { try OutputPath.checkFolder(folder) }
+        } catch {
+            throw ValidationError("\(error)")
         }
     }
 

@@ -27,6 +27,10 @@ struct Plot: ParsableCommand {
     @Flag(help: "Also write index.html: every figure with its caption and links to each format.") var index = false
     @Option(help: "Title of the index page.") var indexTitle: String = "Terrain figures"
 
+    func validate() throws {
+        if let out { try OptionCheck.outputs(folders: [out]) }
+    }
+
     func run() throws {
         try failing {
             guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }
@@ -116,6 +120,8 @@ struct FigureStyleOptions: ParsableArguments {
     @Option(help: "3D view elevation in degrees.") var elevation: Double?
     @Option(help: "3D: clip losses above this value.") var zmax: Double?
 
+    func validate() throws { _ = try figureStyle() }
+
     func figureStyle() throws -> FigureStyle {
         var style = FigureStyle()
         switch (vmin, vmax, vlevel) {
@@ -135,9 +141,11 @@ struct FigureStyleOptions: ParsableArguments {
             throw ValidationError("--colormap takes \(ColorMap.all.map(\.name).joined(separator: ", "))")
         }
         style.colorMap = map
+        if let azimuth { try OptionCheck.number(azimuth, "--azimuth", in: -360...360) }
+        if let elevation { try OptionCheck.number(elevation, "--elevation", in: -90...90) }
         style.azimuth = azimuth
         style.elevation = elevation
-        if let zmax, !(zmax > 0) { throw ValidationError("--zmax must be positive") }
+        if let zmax, !(zmax > 0 && zmax.isFinite) { throw ValidationError("--zmax must be a positive finite number, got \(zmax)") }
         style.zClip = zmax
         return style
     }

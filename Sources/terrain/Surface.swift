@@ -50,6 +50,10 @@ struct Surface: ParsableCommand {
     var adaptiveLevels: Int?
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        try OptionCheck.outputs(files: [out, directions ?? Self.directionPath(for: out)])
+    }
+
     /// The adaptive refinement asked for, if any: levels, tolerance, and the figures' contour levels.
     func adaptiveRequest(twoDimensional: Bool) throws -> AdaptiveRequest? {
         guard adaptive else {

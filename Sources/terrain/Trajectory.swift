@@ -24,6 +24,15 @@ struct Trajectory: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        guard steps == 0 || steps >= 2 else { throw ValidationError("--steps must be 0 or at least 2") }
+        let stem = out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
+        try OptionCheck.outputs(files: [out, stem + ".directions.h5", stem + ".projection.h5"])
+        if steps > 0 {
+            do { try TrajectoryPCA.checkCovering(points: steps, margin: margin) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {
