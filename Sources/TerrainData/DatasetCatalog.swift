@@ -21,7 +21,7 @@ public enum DatasetCatalog {
         let raw = try read(spec, options: options)
         // A set of no samples would train and evaluate "fine" on nothing (a loss of 0).
         guard raw.train.count > 0 else {
-            throw DatasetError.invalidOption("\(spec) holds no training samples")
+            throw DatasetError.malformed(file: spec, detail: "it holds no training samples")
         }
         return prepare(raw, options: options)
     }

@@ -82,7 +82,7 @@ struct Evaluate: ParsableCommand {
     /// and makes the command fail, so that scripts do not take a diverged model for a result.
     static func report(_ results: [(label: String, result: EvaluationResult)]) throws {
         for (label, r) in results {
-            let loss = r.loss.isFinite ? String(format: "%.6f", r.loss) : "not finite (\(r.loss))"
+            let loss = r.loss.isFinite ? String(format: "%.6f", r.loss) : "not finite (\(r.loss.isNaN ? "NaN" : r.loss > 0 ? "+inf" : "-inf"))"
             print("\(label): loss \(loss)" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
         }
         let diverged = results.filter { !$0.result.loss.isFinite }.map(\.label)
