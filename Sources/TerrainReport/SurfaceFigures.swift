@@ -133,7 +133,7 @@ public enum SurfaceFigures {
 
     /// The values of `quantity` as figures draw them: an accuracy at a point where its set's
     /// loss diverged (+∞, stored with a NaN accuracy) is diverged too, not "not computed".
-    static func markingDiverged(_ values: [Double], of quantity: SurfaceQuantity, in file: SurfaceFile) -> [Double] {
+    public static func markingDiverged(_ values: [Double], of quantity: SurfaceQuantity, in file: SurfaceFile) -> [Double] {
         let loss: SurfaceQuantity
         switch quantity {
         case .trainAccuracy: loss = .trainLoss
