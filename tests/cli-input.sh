@@ -136,6 +136,8 @@ rejects "plane A B B (a line, not a plane)" "parallel" t plane "$blobs" "$in/blo
   "$in/blobs/checkpoints/epoch-0000.safetensors" --out "$in/p.h5"
 rejects "plane A A B" "B − A.*zero" t plane "$blobs" "$blobs" "$in/blobs/checkpoints/epoch-0000.safetensors" --out "$in/p.h5"
 rejects "interpolate A A" "zero" t interpolate "$blobs" "$blobs" --out "$in/i.h5"
+rejects "surface along the same axis twice" "parallel" t surface --checkpoint "$blobs" --x-axis fc1.weight --y-axis fc1.weight \
+  --x=-1:1:3 --y=-1:1:3 --out "$in/p.h5"
 check "no output for degenerate requests" bash -c "! ls '$in'/p.h5 '$in'/i.h5 '$in'/e.h5 '$in'/t.h5 2>/dev/null"
 
 # 6. Labels: decided explicitly, never a silent regression; no empty sets.
@@ -183,6 +185,10 @@ rejects "train --out /dev/null" "not a folder" t train --dataset blobs --epochs 
 rejects "view --out /dev/null" "character device" t view "$in/x.h5" --out /dev/null
 rejects "export to a FIFO" "FIFO" t export "$in/x.h5" "$in/fifo"
 rejects "plot --out a FIFO (a folder expected)" "not a folder" t plot "$in/x.h5" --out "$in/fifo"
+mkdir -p "$in/figures" && mkfifo "$in/figures/small_1d.png"
+check "a small curve to plot" t surface --quiet --checkpoint "$blobs" --x=-1:1:3 --out "$in/small.h5"
+rejects "plot: a figure file that is a FIFO" "FIFO" t plot "$in/small.h5" --out "$in/figures"
+check "the figure FIFO is still a FIFO" test -p "$in/figures/small_1d.png"
 check "/dev/null is still a character device" test -c /dev/null
 check "the FIFO is still a FIFO" test -p "$in/fifo"
 

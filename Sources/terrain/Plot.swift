@@ -72,6 +72,9 @@ struct Plot: ParsableCommand {
             guard !figures.isEmpty else {
                 throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
             }
+            // Every file to be written is checked before the first is (no device or FIFO replaced).
+            let targets = figures.flatMap { named in formats.map { (folder as NSString).appendingPathComponent(named.name) + "." + $0.rawValue } }
+            try OptionCheck.outputs(files: targets + (index ? [(folder as NSString).appendingPathComponent("index.html")] : []))
             let start = Date()
             var entries: [FigureIndex.Entry] = []
             for named in figures {

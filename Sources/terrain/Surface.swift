@@ -105,6 +105,9 @@ struct Surface: ParsableCommand {
                 // Every rank draws the same directions from the seed; only rank 0 writes them.
                 dirs = recipe.directions(count: yAxisRange == nil ? 1 : 2, for: theta, groups: groups)
             }
+            // Zero or parallel directions (the same --x-axis twice, a direction file of zeros)
+            // would give a constant surface, or a plane that is only a line.
+            try Direction.checkSpan(dirs, names: ["x", "y"].map { "of the \($0) axis" })
             let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
             var text = [source.attributeKey: source.path, "terrain.spacing": spacing.rawValue]
             var directionAttributes: [String: String]? = nil

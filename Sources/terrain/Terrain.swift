@@ -29,12 +29,9 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the number of cores, or $TERRAIN_THREADS).")
     var threads: Int?
 
-    /// The most worker threads a run may ask for.
-    static let maximumThreads = 1024
-
     func validate() throws {
-        if let threads, !(1...Self.maximumThreads).contains(threads) {
-            throw ValidationError("--threads must be between 1 and \(Self.maximumThreads), got \(threads)")
+        if let threads, !(1...Parallel.maximumThreadCount).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Parallel.maximumThreadCount), got \(threads)")
         }
     }
 

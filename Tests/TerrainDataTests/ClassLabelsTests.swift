@@ -31,7 +31,7 @@ struct ClassLabelsTests {
         let regression = try DatasetCatalog.load(mixed, options: options)
         #expect(regression.train.classCount == nil && regression.train.outputCount == 1)
         options.targets = .classes
-        expectDatasetError("row 8", "asked to be classes") { _ = try DatasetCatalog.load(real, options: options) }
+        expectDatasetError("row 1 is 0.01", "asked to be classes") { _ = try DatasetCatalog.load(real, options: options) }
         let whole = try csv(folder, (0..<20).map { String($0 % 4) }, name: "whole.csv")
         #expect(try DatasetCatalog.load(whole, options: .init(normalize: false)).train.classCount == 4)
     }

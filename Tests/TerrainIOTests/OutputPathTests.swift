@@ -9,7 +9,7 @@ struct OutputPathTests {
     @Test func devicesAndFIFOsAreRefusedRegularFilesAndNewNamesAccepted() throws {
         #expect(throws: OutputPathError.self) { try OutputPath.checkFile("/dev/null") }
         #expect(throws: OutputPathError.self) { try OutputPath.checkFolder("/dev/null") }
-        #expect(throws: OutputPathError.self) { try AtomicFile.write(Data("x".utf8), to: URL(fileURLWithPath: "/dev/null")) }
+        #expect(throws: AtomicFileError.self) { try AtomicFile.write(Data("x".utf8), to: URL(fileURLWithPath: "/dev/null")) }
         var info = stat()
         #expect(stat("/dev/null", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
 
@@ -20,7 +20,7 @@ struct OutputPathTests {
         #expect(mkfifo(fifo, 0o600) == 0)
         let error = #expect(throws: OutputPathError.self) { try OutputPath.checkFile(fifo) }
         #expect(error.map { "\($0)".contains("FIFO") } == true)
-        #expect(throws: OutputPathError.self) { try AtomicFile.write(Data("x".utf8), to: URL(fileURLWithPath: fifo)) }
+        #expect(throws: AtomicFileError.self) { try AtomicFile.write(Data("x".utf8), to: URL(fileURLWithPath: fifo)) }
         #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
 
         let file = folder.appendingPathComponent("file.txt")

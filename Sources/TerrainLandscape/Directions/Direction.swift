@@ -24,11 +24,11 @@ public struct Direction: Sendable, Equatable {
         for (d, name) in zip(directions, names) {
             let norm = d.norm
             guard norm.isFinite, norm > 0 else {
-                throw LandscapeError.invalidRequest("the direction \(name) is \(norm.isFinite ? "zero (the two models are equal on the tensors that move)" : "not finite"): it spans nothing")
+                throw LandscapeError.invalidRequest("the direction \(name) is \(norm.isFinite ? "zero (nothing moves along it: equal models, or no tensor it covers)" : "not finite"): it spans nothing")
             }
         }
         if directions.count == 2, abs(cosine(directions[0], directions[1])) > 1 - 1e-9 {
-            throw LandscapeError.invalidRequest("the directions \(names[0]) and \(names[1]) are parallel: the three models lie on one line, not a plane")
+            throw LandscapeError.invalidRequest("the directions \(names[0]) and \(names[1]) are parallel: they span a line, not a plane")
         }
     }
 
