@@ -11,8 +11,9 @@ import TerrainTensor
 /// Keras channels-last layout) is transposed to `[N, C, H, W]`; other shapes are kept.
 ///
 /// Targets: integer or boolean arrays of shape `[N]` or `[N, 1]` are class labels (the class
-/// count is the largest label of train and test plus one); floating-point arrays are
-/// regression targets `[N, outputs]`.
+/// count is the largest label of train and test plus one, checked by `ClassLabels`);
+/// floating-point arrays are regression targets `[N, outputs]`. `TargetKind.regression` reads
+/// integer arrays as values too, and `.classes` a floating-point column as labels.
 enum ArrayDataset {
     static func make(from arrays: [String: NumpyArray], name: String, file: String,
                      options: DatasetOptions) throws -> DatasetPair

@@ -52,7 +52,8 @@ public enum ClassLabels {
         return count
     }
 
-    /// The targets of a column of numbers read as text (a CSV's last column), decided by `kind`.
+    /// The targets of a column of numbers (a CSV's last column, a float array asked to be
+    /// classes), decided by `kind`.
     /// With `.automatic` the column is labels when most values are whole numbers, and then
     /// every value must be a valid label: a −1, 1e9 or 9999.5 among labels is an error naming
     /// its row, never a silent switch to regression. Rows are counted from 1.
@@ -70,7 +71,7 @@ public enum ClassLabels {
                 : "\(wholeNumbers) of its \(column.count) values are whole numbers, so it holds class labels"
             throw DatasetError.malformed(
                 file: file,
-                detail: "the last column's value in row \(bad + 1) is \(column[bad]); \(why), which must be whole numbers in "
+                detail: "the targets' row \(bad + 1) is \(column[bad]); \(why), which must be whole numbers in "
                     + "0..<\(maximumClassCount) (for real-valued targets ask for regression: --targets regression)")
         }
         let labels = column.map { Int32($0) }

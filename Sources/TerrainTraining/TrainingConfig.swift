@@ -79,7 +79,7 @@ extension TrainingConfig {
             guard samRadius.isFinite, samRadius > 0 else { throw fail("--sam (the radius ρ) must be a positive number, got \(samRadius)") }
         }
         if let swaStart {
-            guard swaStart >= 0, swaStart < epochs else { throw fail("--swa-start must be an epoch between 1 and --epochs (\(epochs)), got \(swaStart + 1)") }
+            guard swaStart >= 0, swaStart < epochs else { throw fail("--swa-start must be an epoch between 1 and --epochs (\(epochs)), got \(swaStart &+ 1)") }
         }
         guard saveEveryEpochs >= 0 else { throw fail("--save-every must be 0 or more, got \(saveEveryEpochs)") }
         guard saveEveryIterations >= 0 else { throw fail("--save-every-iterations must be 0 or more, got \(saveEveryIterations)") }
