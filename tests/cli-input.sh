@@ -103,8 +103,10 @@ rejects "surface: 100000 x 100000 points" "10000000000 points; the limit is 1677
 rejects "surface: 5000 x 5000 points" "limit" t surface --checkpoint "$blobs" --x=-1:1:5000 --y=-1:1:5000 --out "$in/grid.h5"
 rejects "plane: a grid too large" "limit" t plane "$blobs" "$in/blobs/checkpoints/epoch-0000.safetensors" "$in/blobs/checkpoints/epoch-0001.safetensors" \
   --x=0:1:20000 --y=0:1:20000 --out "$in/grid.h5"
+rejects "a range whose width overflows" "finite" t surface --checkpoint "$blobs" --x=-1e308:1e308:3 --out "$in/grid.h5"
 rejects "interpolate: too many steps" "at most 100000 points" t interpolate "$blobs" "$in/blobs/checkpoints/epoch-0000.safetensors" --steps 100000000 --out "$in/grid.h5"
 rejects "trajectory: too many steps" "steps must be between 2 and 100000" t trajectory --run "$in/blobs" --steps 99999999999 --out "$in/grid.h5"
+rejects "trajectory: a grid too large" "limit" t trajectory --run "$in/blobs" --steps 5000 --out "$in/grid.h5"
 rejects "evolve: a stack too large" "limit" t evolve --run "$in/blobs" --x=-1:1:3000 --y=-1:1:3000 --out "$in/grid.h5"
 check "no file was written for a refused grid" bash -c "! ls '$in'/grid* 2>/dev/null"
 

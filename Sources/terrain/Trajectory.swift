@@ -29,7 +29,13 @@ struct Trajectory: ParsableCommand {
         let stem = out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
         try OptionCheck.outputs(files: [out, stem + ".directions.h5", stem + ".projection.h5"])
         if steps > 0 {
-            do { try TrajectoryPCA.checkCovering(points: steps, margin: margin) } catch { throw ValidationError("\(error)") }
+            do {
+                try TrajectoryPCA.checkCovering(points: steps, margin: margin)
+                // The grid's size depends on --steps alone: refused here, before the direction
+                // and projection files are written.
+                let axis = [Double](repeating: 0, count: steps)
+                try SurfaceGrid(x: axis, y: axis).checkSize(fields: SurfaceQuantity.quantities(for: try evaluation.sets()).count)
+            } catch let error as LandscapeError { throw ValidationError("\(error)") }
         }
     }
 

@@ -26,7 +26,7 @@ public struct Axis: Sendable, Equatable, Codable {
         guard parts.count == 3, let lo = Double(parts[0]), let hi = Double(parts[1]), let n = Int(parts[2]) else {
             throw LandscapeError.invalidRequest("a range is min:max:num, e.g. -1:1:51; got '\(text)'")
         }
-        guard lo.isFinite, hi.isFinite, n >= 1 else {
+        guard lo.isFinite, hi.isFinite, (hi - lo).isFinite, n >= 1 else {
             throw LandscapeError.invalidRequest("range '\(text)': bounds must be finite numbers and num at least 1")
         }
         guard n == 1 || lo < hi else {
