@@ -39,3 +39,21 @@ struct RequestLimitsTests {
         try Direction.checkSpan([a, c], names: ["B − A", "C − A"])
     }
 }
+
+@Suite("Lanczos memory")
+struct LanczosMemoryTests {
+    /// The basis of full reorthogonalization is k·n numbers: bounded before the first vector.
+    @Test func aBasisBeyondTheLimitIsRefused() throws {
+        let error = #expect(throws: LandscapeError.self) {
+            try Lanczos.extremeEigenpairs(of: DiagonalOperator(count: 1 << 17), top: 1, maxIterations: 100_000, seed: 0)
+        }
+        #expect(error.map { "\($0)".contains("limit") } == true)
+    }
+}
+
+/// A diagonal operator of any size, cheap to apply.
+struct DiagonalOperator: SymmetricOperator {
+    var count: Int
+    var dimension: Int { count }
+    func apply(_ v: [Double]) throws -> [Double] { v.indices.map { Double($0) * v[$0] } }
+}
