@@ -184,6 +184,7 @@ mkfifo "$in/fifo"
 rejects "surface --out /dev/null" "character device, not a regular file" t surface --checkpoint "$blobs" --x=-1:1:3 --out /dev/null
 rejects "surface --out a FIFO" "FIFO" t surface --checkpoint "$blobs" --x=-1:1:3 --out "$in/fifo"
 rejects "train --out /dev/null" "not a folder" t train --dataset blobs --epochs 1 --out /dev/null
+rejects "sharpness --csv /dev/null" "character device" t sharpness "$blobs" --csv /dev/null
 rejects "view --out /dev/null" "character device" t view "$in/x.h5" --out /dev/null
 rejects "export to a FIFO" "FIFO" t export "$in/x.h5" "$in/fifo"
 rejects "plot --out a FIFO (a folder expected)" "not a folder" t plot "$in/x.h5" --out "$in/fifo"

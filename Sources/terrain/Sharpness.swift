@@ -46,6 +46,7 @@ struct SharpnessCommand: ParsableCommand {
             throw ValidationError("sharpness is measured on one set: --data train or --data test")
         }
         if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
+        if let csv { try OptionCheck.outputs(files: [csv]) }
     }
 
     func run() throws {
