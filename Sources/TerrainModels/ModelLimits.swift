@@ -79,8 +79,9 @@ extension ModelSpec {
     }
 }
 
-/// The product of `sizes`, or nil when one is negative or the product overflows `Int`.
-func checkedElementCount(_ sizes: [Int]) -> Int? {
+/// The product of `sizes` (a shape's element count), or nil when one is negative or the product
+/// overflows `Int`: sizes from files and options are multiplied only through it.
+public func checkedElementCount(_ sizes: some Sequence<Int>) -> Int? {
     var product = 1
     for size in sizes {
         guard size >= 0 else { return nil }

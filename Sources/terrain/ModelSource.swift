@@ -92,18 +92,6 @@ struct ModelDescription {
     }
 }
 
-/// The product of sizes, or nil when one is negative or it overflows.
-func checkedProduct(_ sizes: some Sequence<Int>) -> Int? {
-    var product = 1
-    for size in sizes {
-        guard size >= 0 else { return nil }
-        let (result, overflow) = product.multipliedReportingOverflow(by: size)
-        if overflow { return nil }
-        product = result
-    }
-    return product
-}
-
 /// Loading an ONNX model and its data as an objective: the part shared by every command.
 enum ONNXObjective {
     /// The model, the data (as stored unless `normalize`; an x/y file is one set, used as both
@@ -134,7 +122,7 @@ enum ONNXObjective {
 
     /// The loss needs [N, K] logits with K ≥ the classes, or as many outputs as regression targets.
     static func check(output: [Int], fits data: Dataset, model: ONNXModel) throws {
-        guard let perSample = checkedProduct(output.dropFirst()) else {
+        guard let perSample = checkedElementCount(output.dropFirst()) else {
             throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output), too many values")
         }
         if case .classes(_, let count) = data.targets, output.count != 2 {
