@@ -372,4 +372,6 @@ rejects "truncated checkpoint" "cannot read checkpoint" "$terrain" evaluate "$wo
 rejects "missing checkpoint" "cannot read checkpoint" "$terrain" info "$work/nothing.safetensors"
 rejects "diverging training stops with a clear message" "diverged" train --model mlp --dataset parabola --optimizer sgd --lr 1e6 --epochs 3 --out "$work/diverge"
 
+source "$(dirname "$0")/cli-input.sh"
+
 finish cli

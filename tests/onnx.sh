@@ -48,10 +48,17 @@ check "hessian of an imported CNN" bash -c "'$terrain' hessian --onnx '$fixtures
 check "hessian-map finds the ONNX model in the surface's attributes" "$terrain" hessian-map --surface "$work/block.h5" \
   --data "$fixtures/resnet_block.npz" --iterations 4 --quiet
 check "info describes an ONNX model" bash -c "'$terrain' info '$fixtures/cnn.onnx' | grep -q 'bn1.running_var  *runningVariance'"
-check "plane through .onnx models" "$terrain" plane "$fixtures/mixer.onnx" "$fixtures/mixer.onnx" "$fixtures/mixer.onnx" \
+# Distinct models of one graph (a plane or a line through equal models is refused as degenerate).
+for phase in 1 2; do
+  python3 "$(dirname "$0")/onnx/perturb_onnx.py" "$fixtures/mixer.onnx" "$work/mixer-$phase.onnx" $phase
+  python3 "$(dirname "$0")/onnx/perturb_onnx.py" "$fixtures/cnn.onnx" "$work/cnn-$phase.onnx" $phase
+done
+check "plane through .onnx models" "$terrain" plane "$fixtures/mixer.onnx" "$work/mixer-1.onnx" "$work/mixer-2.onnx" \
   --data "$fixtures/mixer.npz" --x=0:1:2 --y=0:1:2 --quiet --out "$work/plane.h5"
-check "interpolate between two .onnx files" "$terrain" interpolate "$fixtures/cnn.onnx" "$fixtures/cnn.onnx" --data "$fixtures/cnn.npz" \
+check "interpolate between two .onnx files" "$terrain" interpolate "$fixtures/cnn.onnx" "$work/cnn-1.onnx" --data "$fixtures/cnn.npz" \
   --steps 3 --quiet --out "$work/line.h5"
+rejects "a plane through three equal .onnx models is refused" "zero" "$terrain" plane "$fixtures/mixer.onnx" "$fixtures/mixer.onnx" \
+  "$fixtures/mixer.onnx" --data "$fixtures/mixer.npz" --x=0:1:2 --y=0:1:2 --quiet --out "$work/flat.h5"
 
 head -c 1500 "$fixtures/cnn.onnx" > "$work/cut.onnx"
 rejects "truncated ONNX file" "cannot read ONNX model|malformed" "$terrain" evaluate --onnx "$work/cut.onnx" --data "$fixtures/cnn.npz"

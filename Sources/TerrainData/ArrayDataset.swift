@@ -11,8 +11,9 @@ import TerrainTensor
 /// Keras channels-last layout) is transposed to `[N, C, H, W]`; other shapes are kept.
 ///
 /// Targets: integer or boolean arrays of shape `[N]` or `[N, 1]` are class labels (the class
-/// count is the largest label of train and test plus one); floating-point arrays are
-/// regression targets `[N, outputs]`.
+/// count is the largest label of train and test plus one, checked by `ClassLabels`);
+/// floating-point arrays are regression targets `[N, outputs]`. `TargetKind.regression` reads
+/// integer arrays as values too, and `.classes` a floating-point column as labels.
 enum ArrayDataset {
     static func make(from arrays: [String: NumpyArray], name: String, file: String,
                      options: DatasetOptions) throws -> DatasetPair
@@ -24,19 +25,21 @@ enum ArrayDataset {
            let xTest = byKey["x_test"], let yTest = byKey["y_test"]
         {
             let train = try part(inputs: xTrain, targets: yTrain, keys: ("x_train", "y_train"), name: name,
-                                 file: file, layout: options.featureLayout)
+                                 file: file, options: options)
             let test = try part(inputs: xTest, targets: yTest, keys: ("x_test", "y_test"), name: name,
-                                file: file, layout: options.featureLayout)
+                                file: file, options: options)
             guard train.inputs.shape.dropFirst() == test.inputs.shape.dropFirst() else {
                 throw DatasetError.mismatch(
                     dataset: name,
                     detail: "x_train samples have shape \(train.sampleShape) but x_test samples \(test.sampleShape)")
             }
-            return try sharingClassCount(DatasetPair(train: train, test: test), name: name)
+            return try sharingClassCount(DatasetPair(train: train, test: test), name: name, file: file)
         }
         if let x = byKey["x"], let y = byKey["y"] {
-            let all = try part(inputs: x, targets: y, keys: ("x", "y"), name: name, file: file,
-                               layout: options.featureLayout)
+            var all = try part(inputs: x, targets: y, keys: ("x", "y"), name: name, file: file, options: options)
+            if case .classes(let labels, _) = all.targets {
+                all.targets = .classes(labels, count: try ClassLabels.classCount(of: [(labels, "\(file) (y)")]))
+            }
             return all.randomSplit(testFraction: options.testFraction,
                                    seed: SeedMixing.seed(options.seed, for: .split))
         }
@@ -47,7 +50,7 @@ enum ArrayDataset {
     }
 
     private static func part(inputs x: NumpyArray, targets y: NumpyArray, keys: (x: String, y: String),
-                             name: String, file: String, layout: FeatureLayout) throws -> Dataset
+                             name: String, file: String, options: DatasetOptions) throws -> Dataset
     {
         guard let count = x.shape.first else {
             throw DatasetError.malformed(file: file, detail: "'\(keys.x)' is a scalar, not an array of samples")
@@ -56,8 +59,8 @@ enum ArrayDataset {
             throw DatasetError.mismatch(
                 dataset: name, detail: "'\(keys.x)' has \(count) samples but '\(keys.y)' has \(y.shape.first ?? 0)")
         }
-        let inputs = try shapedInputs(x, key: keys.x, name: name, layout: layout)
-        let targets = try self.targets(from: y, key: keys.y, file: file)
+        let inputs = try shapedInputs(x, key: keys.x, name: name, layout: options.featureLayout)
+        let targets = try self.targets(from: y, key: keys.y, file: file, kind: options.targets)
         return Dataset(name: name, inputs: inputs, targets: targets)
     }
 
@@ -102,9 +105,13 @@ enum ArrayDataset {
         return result
     }
 
-    private static func targets(from array: NumpyArray, key: String, file: String) throws -> Targets {
+    private static func targets(from array: NumpyArray, key: String, file: String, kind: TargetKind) throws -> Targets {
         let count = array.shape[0]
-        guard let integers = array.integers() else {
+        let isColumn = array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1)
+        if kind == .classes, array.integers() == nil, isColumn {
+            return try ClassLabels.targets(fromColumn: array.floats(), kind: .classes, file: "\(file) (\(key))")
+        }
+        guard kind != .regression, let integers = array.integers() else {
             let outputs = array.shape.dropFirst().reduce(1, *)
             return .values(Tensor(shape: [count, outputs], scalars: array.floats()))
         }
@@ -112,10 +119,10 @@ enum ArrayDataset {
             throw DatasetError.malformed(
                 file: file, detail: "integer targets '\(key)' have shape \(array.shape); class labels need [N] or [N, 1]")
         }
-        if let bad = integers.firstIndex(where: { $0 < 0 || $0 >= Int64(CSVDataset.maximumClassCount) }) {
+        if let bad = integers.firstIndex(where: { $0 < 0 || $0 >= Int64(ClassLabels.maximumClassCount) }) {
             throw DatasetError.malformed(
                 file: file,
-                detail: "'\(key)'[\(bad)] is \(integers[bad]); class labels must be in 0..<\(CSVDataset.maximumClassCount)")
+                detail: "'\(key)'[\(bad)] is \(integers[bad]); class labels must be in 0..<\(ClassLabels.maximumClassCount)")
         }
         let labels = integers.map { Int32($0) }
         return .classes(labels, count: Int(labels.max() ?? 0) + 1)
@@ -123,11 +130,11 @@ enum ArrayDataset {
 
     /// The pair with both parts' class counts set to the larger one, so that a test set
     /// missing the highest class still agrees with training on the number of outputs.
-    private static func sharingClassCount(_ pair: DatasetPair, name: String) throws -> DatasetPair {
+    private static func sharingClassCount(_ pair: DatasetPair, name: String, file: String) throws -> DatasetPair {
         switch (pair.train.targets, pair.test.targets) {
-        case let (.classes(trainLabels, trainCount), .classes(testLabels, testCount)):
+        case let (.classes(trainLabels, _), .classes(testLabels, _)):
             var result = pair
-            let count = max(trainCount, testCount)
+            let count = try ClassLabels.classCount(of: [(trainLabels, "\(file) (y_train)"), (testLabels, "\(file) (y_test)")])
             result.train.targets = .classes(trainLabels, count: count)
             result.test.targets = .classes(testLabels, count: count)
             return result

@@ -18,7 +18,12 @@ public enum DatasetCatalog {
     /// Loads, normalizes and subsets the dataset that `spec` names or points to.
     public static func load(_ spec: String, options: DatasetOptions = .init()) throws -> DatasetPair {
         try options.validate()
-        return prepare(try read(spec, options: options), options: options)
+        let raw = try read(spec, options: options)
+        // A set of no samples would train and evaluate "fine" on nothing (a loss of 0).
+        guard raw.train.count > 0 else {
+            throw DatasetError.malformed(file: spec, detail: "it holds no training samples")
+        }
+        return prepare(raw, options: options)
     }
 
     /// The dataset that `spec` names or points to, as stored: no normalization, no subsets.
@@ -79,7 +84,7 @@ public enum DatasetCatalog {
             return try ArrayDataset.make(from: NPZ.read(contents, file: file), name: name, file: file, options: options)
         default:
             let table = try CSV.read(contents, file: file)
-            let all = try CSVDataset.make(from: table, name: name, file: file, layout: options.featureLayout)
+            let all = try CSVDataset.make(from: table, name: name, file: file, layout: options.featureLayout, targets: options.targets)
             return all.randomSplit(testFraction: options.testFraction, seed: SeedMixing.seed(options.seed, for: .split))
         }
     }

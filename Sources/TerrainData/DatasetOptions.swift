@@ -20,6 +20,8 @@ public struct DatasetOptions: Sendable, Equatable {
     public var syntheticNoise: Double?
     /// How rows of feature values (CSV, two-dimensional arrays) are shaped.
     public var featureLayout: FeatureLayout
+    /// Whether the targets are class labels or regression values (see `TargetKind`).
+    public var targets: TargetKind = .automatic
 
     public init(normalize: Bool = true, trainSubset: Int? = nil, testSubset: Int? = nil, seed: UInt64 = 0,
                 testFraction: Double = 0.2, syntheticCount: Int = 1000, blobClasses: Int = 3,
@@ -43,8 +45,8 @@ public struct DatasetOptions: Sendable, Equatable {
         if let size = trainSubset, size < 1 {
             throw DatasetError.invalidOption("trainSubset must be at least 1, got \(size)")
         }
-        if let size = testSubset, size < 0 {
-            throw DatasetError.invalidOption("testSubset must not be negative, got \(size)")
+        if let size = testSubset, size < 1 {
+            throw DatasetError.invalidOption("testSubset must be at least 1, got \(size)")
         }
         guard syntheticCount >= 2 else {
             throw DatasetError.invalidOption("syntheticCount must be at least 2, got \(syntheticCount)")

@@ -76,7 +76,7 @@ public enum IDX {
                 detail: "training images are \(train.images.shape[2])x\(train.images.shape[3]) "
                     + "but test images are \(test.images.shape[2])x\(test.images.shape[3])")
         }
-        let classCount = Int((train.labels + test.labels).max() ?? 0) + 1
+        let classCount = try ClassLabels.classCount(of: [(train.labels, train.labelsFile), (test.labels, test.labelsFile)])
         return DatasetPair(
             train: Dataset(name: name, inputs: train.images, targets: .classes(train.labels, count: classCount)),
             test: Dataset(name: name, inputs: test.images, targets: .classes(test.labels, count: classCount)))
@@ -88,7 +88,7 @@ public enum IDX {
     }
 
     private static func loadPart(in folder: String, prefix: String, name: String)
-        throws -> (images: Tensor<Float>, labels: [Int32])
+        throws -> (images: Tensor<Float>, labels: [Int32], labelsFile: String)
     {
         let imagesPath = try locate("\(prefix)-images-idx3-ubyte", in: folder)
         let labelsPath = try locate("\(prefix)-labels-idx1-ubyte", in: folder)
@@ -100,7 +100,7 @@ public enum IDX {
                 dataset: name,
                 detail: "\(imagesFile) has \(images.shape[0]) images but \(labelsFile) has \(labels.count) labels")
         }
-        return (images, labels)
+        return (images, labels, labelsFile)
     }
 
     private static func candidateNames(_ stem: String) -> [String] {

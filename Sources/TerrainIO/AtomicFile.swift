@@ -30,6 +30,9 @@ public enum AtomicFile {
             throw AtomicFileError(path: path, step: "checking the destination", code: 0,
                                   reason: "the path names a folder, not a file")
         }
+        do { try OutputPath.checkFile(path) } catch let error as OutputPathError {
+            throw AtomicFileError(path: path, step: "checking the destination", code: 0, reason: error.detail)
+        }
         let folder = displayPath(ofFolder: url.deletingLastPathComponent())
         let temporary = try createTemporaryFile(besides: url, folder: folder, path: path)
 

@@ -57,9 +57,6 @@ public struct ModelSpec: Codable, Sendable, Equatable {
             throw ModelError.invalidDescription("model description is not valid JSON of a model spec: \(error)")
         }
     }
-
-    /// Channels after the width multiplier (at least 1).
-    func scaled(_ channels: Int) -> Int { max(1, Int((Double(channels) * width).rounded())) }
 }
 
 public enum ModelError: Error, CustomStringConvertible, Equatable {

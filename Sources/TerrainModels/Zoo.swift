@@ -4,10 +4,9 @@ import TerrainNN
 extension ModelSpec {
     /// Builds the model with fresh weights drawn from `seed`.
     public func build<T: TensorScalar>(_ type: T.Type = T.self) throws -> Module<T> {
-        var generator = SeededGenerator(seed: seed)
+        try validate()
+        var generator = LayerFactory<T>(seed: seed, architecture: architecture)
         let name = architecture.lowercased()
-        guard width > 0 else { throw ModelError.invalidDescription("width multiplier must be positive, got \(width)") }
-        guard outputs > 0 else { throw ModelError.invalidDescription("a model needs at least one output") }
         switch name {
         case "linear": return try buildLinear(&generator)
         case "mlp": return try buildMLP(&generator)
@@ -20,7 +19,8 @@ extension ModelSpec {
         }
     }
 
-    var flatInputSize: Int { inputShape.reduce(1, *) }
+    /// One sample's values (checked by `validate()` before any build).
+    var flatInputSize: Int { checkedElementCount(inputShape) ?? 0 }
 
     func imageShape() throws -> (channels: Int, height: Int, width: Int) {
         guard inputShape.count == 3 else {
@@ -40,43 +40,43 @@ extension ModelSpec {
         }
     }
 
-    func buildLinear<T>(_ g: inout SeededGenerator) throws -> Module<T> {
+    func buildLinear<T>(_ g: inout LayerFactory<T>) throws -> Module<T> {
         var layers: [(String, Module<T>)] = []
         if inputShape.count > 1 { layers.append(("flatten", Flatten())) }
-        layers.append(("fc", Linear(flatInputSize, outputs, generator: &g)))
+        layers.append(("fc", try g.linear(flatInputSize, outputs)))
         return Sequential(named: layers)
     }
 
-    func buildMLP<T>(_ g: inout SeededGenerator) throws -> Module<T> {
+    func buildMLP<T>(_ g: inout LayerFactory<T>) throws -> Module<T> {
         var layers: [(String, Module<T>)] = []
         if inputShape.count > 1 { layers.append(("flatten", Flatten())) }
         var size = flatInputSize
         for (i, hidden) in (hiddenSizes ?? [64, 64, 64]).enumerated() {
-            let out = scaled(hidden)
-            layers.append(("fc\(i + 1)", Linear(size, out, generator: &g)))
+            let out = try scaled(hidden)
+            layers.append(("fc\(i + 1)", try g.linear(size, out)))
             layers.append(("act\(i + 1)", try activationLayer()))
             size = out
         }
-        layers.append(("fc\((hiddenSizes ?? [64, 64, 64]).count + 1)", Linear(size, outputs, generator: &g)))
+        layers.append(("fc\((hiddenSizes ?? [64, 64, 64]).count + 1)", try g.linear(size, outputs)))
         return Sequential(named: layers)
     }
 
-    func buildSmallCNN<T>(_ g: inout SeededGenerator) throws -> Module<T> {
+    func buildSmallCNN<T>(_ g: inout LayerFactory<T>) throws -> Module<T> {
         let (c, h, w) = try imageShape()
         guard h >= 4 && w >= 4 else { throw ModelError.incompatibleInput("cnn needs images of at least 4x4, got \(h)x\(w)") }
-        let c1 = scaled(16), c2 = scaled(32), hidden = scaled(64)
+        let c1 = try scaled(16), c2 = try scaled(32), hidden = try scaled(64)
         return Sequential<T>(named: [
-            ("conv1", Conv2d(c, c1, kernel: 3, padding: 1, bias: false, generator: &g)),
-            ("bn1", BatchNorm(c1)), ("relu1", ReLU()), ("pool1", MaxPool2d(kernel: 2)),
-            ("conv2", Conv2d(c1, c2, kernel: 3, padding: 1, bias: false, generator: &g)),
-            ("bn2", BatchNorm(c2)), ("relu2", ReLU()), ("pool2", MaxPool2d(kernel: 2)),
+            ("conv1", try g.conv(c, c1, kernel: 3, padding: 1)),
+            ("bn1", try g.batchNorm(c1)), ("relu1", ReLU()), ("pool1", MaxPool2d(kernel: 2)),
+            ("conv2", try g.conv(c1, c2, kernel: 3, padding: 1)),
+            ("bn2", try g.batchNorm(c2)), ("relu2", ReLU()), ("pool2", MaxPool2d(kernel: 2)),
             ("flatten", Flatten()),
-            ("fc1", Linear(c2 * (h / 4) * (w / 4), hidden, generator: &g)), ("relu3", ReLU()),
-            ("fc2", Linear(hidden, outputs, generator: &g)),
+            ("fc1", try g.linear(c2 * (h / 4) * (w / 4), hidden)), ("relu3", ReLU()),
+            ("fc2", try g.linear(hidden, outputs)),
         ])
     }
 
-    func buildVGG9<T>(_ g: inout SeededGenerator) throws -> Module<T> {
+    func buildVGG9<T>(_ g: inout LayerFactory<T>) throws -> Module<T> {
         var (channels, h, w) = try imageShape()
         guard h >= 8 && w >= 8 else { throw ModelError.incompatibleInput("vgg9 needs images of at least 8x8, got \(h)x\(w)") }
         var features: [Module<T>] = []
@@ -84,17 +84,17 @@ extension ModelSpec {
             if item == 0 {
                 features.append(MaxPool2d(kernel: 2)); h /= 2; w /= 2
             } else {
-                let out = scaled(item)
-                features += [Conv2d(channels, out, kernel: 3, padding: 1, bias: false, generator: &g), BatchNorm(out), ReLU()]
+                let out = try scaled(item)
+                features += [try g.conv(channels, out, kernel: 3, padding: 1), try g.batchNorm(out), ReLU()]
                 channels = out
             }
         }
-        let hidden = scaled(512)
+        let hidden = try scaled(512)
         return Sequential<T>(named: [
             ("features", Sequential(features)),
             ("flatten", Flatten()),
-            ("classifier", Sequential<T>(Linear(channels * h * w, hidden, generator: &g), BatchNorm(hidden), ReLU(),
-                                         Linear(hidden, outputs, generator: &g))),
+            ("classifier", Sequential<T>(try g.linear(channels * h * w, hidden), try g.batchNorm(hidden), ReLU(),
+                                         try g.linear(hidden, outputs))),
         ])
     }
 }

@@ -56,11 +56,21 @@ public enum SurfaceFigures {
         let xLabel = pcLabels?.x ?? axisLabel(file, "x"), yLabel = pcLabels?.y ?? axisLabel(file, "y")
         for q in SurfaceQuantity.allCases {
             guard let values = file.values[q] else { continue }
-            let g = ScalarGrid(x: grid.x, y: grid.y, values: values)
-            guard !g.finiteValues.isEmpty else { continue }
+            let g = ScalarGrid(x: grid.x, y: grid.y, values: markingDiverged(values, of: q, in: file))
             let isLoss = q == .trainLoss || q == .testLoss
-            let log = isLoss && FigureLevels.isLogarithmic(g.finiteValues, style: style)
             let what = q.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "acc", with: "accuracy")
+            guard !g.finiteValues.isEmpty else {
+                // Nothing to contour or colour: each figure asked for is still drawn, every cell
+                // marked invalid, with a note (an all-diverged surface is a result, not an error).
+                let drawn = isLoss ? [FigureKind.contour, .filled, .heatmap].filter(kinds.contains) : (kinds.contains(.heatmap) ? [.heatmap] : [])
+                for kind in drawn {
+                    let chart = UnusableGridChart(grid: g, title: what, xLabel: xLabel, yLabel: yLabel)
+                    result.append(NamedFigure(name: "\(name)_\(q.rawValue)_\(kind.suffix)", figure: Figure(chart),
+                                              caption: "\(what): \(chart.note)"))
+                }
+                continue
+            }
+            let log = isLoss && FigureLevels.isLogarithmic(g.finiteValues, style: style)
             func chart(_ s: ContourChart.Style) -> ContourChart {
                 let levels = isLoss && s != .heatMap
                     ? FigureLevels.levels(over: values, count: s.automaticLevelCount, logarithmic: log, style: style) : nil
@@ -119,6 +129,19 @@ public enum SurfaceFigures {
             result += eigenMaps(grid: grid, maxEig: maxEig, minEig: minEig, name: name, xLabel: xLabel, yLabel: yLabel)
         }
         return result
+    }
+
+    /// The values of `quantity` as figures draw them: an accuracy at a point where its set's
+    /// loss diverged (+∞, stored with a NaN accuracy) is diverged too, not "not computed".
+    public static func markingDiverged(_ values: [Double], of quantity: SurfaceQuantity, in file: SurfaceFile) -> [Double] {
+        let loss: SurfaceQuantity
+        switch quantity {
+        case .trainAccuracy: loss = .trainLoss
+        case .testAccuracy: loss = .testLoss
+        default: return values
+        }
+        guard let losses = file.values[loss], losses.count == values.count else { return values }
+        return zip(values, losses).map { value, loss in value.isNaN && loss.isInfinite ? .infinity : value }
     }
 
     /// Loss (left) and accuracy (right) along a 1D axis, train solid and test dashed, linear and log.

@@ -11,10 +11,14 @@ import Glibc
 /// machine: results are bit-identical whatever `threadCount` is. BLAS itself runs
 /// single-threaded inside these chunks (two thread pools on two cores only fight).
 public enum Parallel {
+    /// The most threads a run may use (`--threads` is refused above it, `TERRAIN_THREADS` is
+    /// capped at it): each thread may hold a copy of the network, so the count is bounded.
+    public static let maximumThreadCount = 1024
+
     nonisolated(unsafe) private static var configuredThreads: Int = {
         openblas_set_num_threads(1)
         if let text = getenv("TERRAIN_THREADS").map({ String(cString: $0) }), let n = Int(text), n > 0 {
-            return n
+            return min(n, maximumThreadCount)
         }
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }()
@@ -22,7 +26,7 @@ public enum Parallel {
     /// Threads used by kernels; defaults to the online cores or `TERRAIN_THREADS`.
     public static var threadCount: Int {
         get { configuredThreads }
-        set { configuredThreads = max(1, newValue) }
+        set { configuredThreads = min(max(1, newValue), maximumThreadCount) }
     }
 
     /// Runs `body(chunk)` for `chunk` in `0..<chunks`, spread over the threads.

@@ -98,6 +98,10 @@ public struct Checkpoint {
                 throw CheckpointError.unreadable(url.path, "\(error)")
             }
         }
+        // Every size the description implies is checked before any model is built from it.
+        do { try spec.validate() } catch {
+            throw CheckpointError.unreadable(url.path, "its model description (\(modelKey)) is refused: \(error)")
+        }
         let (tensors, counters) = try values(of: file, source: url.path)
         var metadata = file.metadata
         metadata[modelKey] = spec.json

@@ -46,11 +46,7 @@ public final class Trainer {
     public var onEpoch: ((EpochSummary) -> Void)?
 
     public init(config: TrainingConfig, folder: URL) throws {
-        guard config.epochs > 0 else { throw TrainingError.invalidConfig("--epochs must be at least 1") }
-        guard config.batchSize > 0 else { throw TrainingError.invalidConfig("--batch-size must be at least 1") }
-        guard config.learningRate > 0, config.learningRate.isFinite else {
-            throw TrainingError.invalidConfig("--lr must be a positive number")
-        }
+        try config.validate()
         self.config = config
         self.folder = folder
     }
@@ -60,6 +56,9 @@ public final class Trainer {
     public func run(data: DatasetPair) throws -> [EpochSummary] {
         // Everything that can be wrong with the request is found before anything is written.
         let schedule = try LearningRateSchedule.parse(config.schedule, totalEpochs: config.epochs)
+        // An empty set would train or score "fine" on nothing (a loss of 0).
+        guard data.train.count > 0 else { throw TrainingError.invalidConfig("the training set of \(config.dataset) holds no samples") }
+        guard data.test.count > 0 else { throw TrainingError.invalidConfig("the test set of \(config.dataset) holds no samples") }
         var spec = config.model
         spec.inputShape = data.train.sampleShape
         spec.outputs = data.train.outputCount

@@ -1,5 +1,7 @@
 import Foundation
 import TerrainModels
+import TerrainData
+import TerrainNN
 
 /// Everything a training run was asked to do. Stored in every checkpoint's metadata and in
 /// `run.json`, so that a run can be understood, and repeated bit for bit, from its files.
@@ -34,6 +36,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var testSubset: Int?
     /// Per-channel standardization with the training set's statistics.
     public var normalize: Bool = true
+    /// How a CSV's last column is read (nil: `TargetKind.automatic`, and not written, so the
+    /// configurations of earlier runs keep their bytes).
+    public var targets: TargetKind?
 
     public init(model: ModelSpec, dataset: String) {
         self.model = model
@@ -44,6 +49,44 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public init(json: String) throws {
         self = try JSONDecoder().decode(TrainingConfig.self, from: Data(json.utf8))
+    }
+}
+
+extension TrainingConfig {
+    /// The most epochs and the largest batch a run may ask for.
+    public static let maximumEpochs = 1_000_000
+    public static let maximumBatchSize = 1 << 20
+
+    /// Checks every number of the request before any work: finite, in range, consistent (the
+    /// optimizers' own preconditions are never reached from user input). Messages name the
+    /// command-line option, the value and the allowed range.
+    public func validate() throws {
+        func fail(_ text: String) -> TrainingError { .invalidConfig(text) }
+        guard (1...Self.maximumEpochs).contains(epochs) else { throw fail("--epochs must be between 1 and \(Self.maximumEpochs), got \(epochs)") }
+        guard (1...Self.maximumBatchSize).contains(batchSize) else {
+            throw fail("--batch-size must be between 1 and \(Self.maximumBatchSize), got \(batchSize)")
+        }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("--lr must be a positive number, got \(learningRate)") }
+        guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw fail("--momentum must be in [0, 1), got \(momentum)") }
+        if nesterov {
+            guard optimizer == .sgd, momentum > 0 else { throw fail("--nesterov needs sgd with a positive --momentum") }
+        }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("--weight-decay must be a finite number ≥ 0, got \(weightDecay)") }
+        guard betas.count == 2, betas.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1 }) else {
+            throw fail("Adam's betas must be two numbers in [0, 1), got \(betas)")
+        }
+        if let samRadius {
+            guard samRadius.isFinite, samRadius > 0 else { throw fail("--sam (the radius ρ) must be a positive number, got \(samRadius)") }
+        }
+        if let swaStart {
+            guard swaStart >= 0, swaStart < epochs else { throw fail("--swa-start must be an epoch between 1 and --epochs (\(epochs)), got \(swaStart &+ 1)") }
+        }
+        guard saveEveryEpochs >= 0 else { throw fail("--save-every must be 0 or more, got \(saveEveryEpochs)") }
+        guard saveEveryIterations >= 0 else { throw fail("--save-every-iterations must be 0 or more, got \(saveEveryIterations)") }
+        if let trainSubset, trainSubset < 1 { throw fail("--train-subset must be at least 1, got \(trainSubset)") }
+        if let testSubset, testSubset < 1 { throw fail("--test-subset must be at least 1, got \(testSubset)") }
+        do { _ = try LearningRateSchedule.parse(schedule, totalEpochs: epochs) } catch { throw fail("--schedule: \(error)") }
+        do { try model.validateOptions() } catch { throw fail("\(error)") }
     }
 }
 

@@ -31,13 +31,17 @@ struct Animate: ParsableCommand {
     @Option(help: "Also write every frame as a PNG into this folder (frame-0000.png, …).") var pngFrames: String?
     @OptionGroup var look: FigureStyleOptions
 
+    func validate() throws {
+        try OptionCheck.outputs(files: out, folders: [pngFrames].compactMap { $0 })
+    }
+
     func run() throws {
         try failing {
             guard let q = SurfaceQuantity(rawValue: quantity) else {
                 throw ValidationError("--quantity takes \(SurfaceQuantity.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard scale.isFinite, scale > 0, scale <= 8 else { throw ValidationError("--scale must be above 0 and at most 8") }
-            guard loop >= 0 else { throw ValidationError("--loop must be 0 (for ever) or positive") }
+            guard (0...65535).contains(loop) else { throw ValidationError("--loop must be 0 (for ever) to 65535, got \(loop)") }
             guard fps.isFinite, fps > 0, fps <= 100 else { throw ValidationError("--fps must be above 0 and at most 100") }
             guard hold.isFinite, hold >= 0, hold <= 600 else { throw ValidationError("--hold must be 0 to 600 seconds") }
             var options = AnimationOptions()

@@ -15,6 +15,13 @@ struct Demo: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        try OptionCheck.count(epochs, "--epochs", in: 1...TrainingConfig.maximumEpochs)
+        try OptionCheck.outputs(folders: [out])
+        try OptionCheck.count(steps, "--steps", in: 2...4096)
+        try OptionCheck.count(subset, "--subset", in: 1...Int.max)
+    }
+
     func run() throws {
         try compute.apply()
         try failing {

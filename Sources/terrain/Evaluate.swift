@@ -26,6 +26,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationOptions.maximumBatchSize)
+        if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {
@@ -33,7 +38,6 @@ struct Evaluate: ParsableCommand {
             if case .onnx = source { return try evaluateWithOptions(source) }
             if model != nil { return try evaluateWithOptions(source) }
             let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: source.path))
-            let model = try ckpt.makeModel(Float.self, source: source.path)
             guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
@@ -43,12 +47,14 @@ struct Evaluate: ParsableCommand {
             if let text = ckpt.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
                 options.normalize = config.normalize
                 options.seed = config.seed
+                options.targets = config.targets ?? .automatic
             }
             let data = try DatasetCatalog.load(name, options: options)
-            for (label, split) in [("train", data.train), ("test", data.test)] {
-                let r = Evaluation.evaluate(model, on: split, batchSize: batchSize)
-                print("\(label): loss \(String(format: "%.6f", r.loss))" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
-            }
+            try DataFit.check(ckpt.spec, model: "\(source.path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
+            let model = try ckpt.makeModel(Float.self, source: source.path)
+            try Self.report([("train", data.train), ("test", data.test)].map { label, split in
+                (label, Evaluation.evaluate(model, on: split, batchSize: batchSize))
+            })
         }
     }
 
@@ -66,10 +72,27 @@ struct Evaluate: ParsableCommand {
         let options = try EvaluationOptions.parse(arguments)
         let (objective, _, description) = try options.objective(source)
         print("\(source.path) on \(description)")
-        for set in EvaluationSet.allCases {
+        try Self.report(EvaluationSet.allCases.map { set in
             let split = set == .train ? objective.data.train : objective.data.test
-            let r = Evaluation.evaluate(objective.model, on: split, batchSize: batchSize)
-            print("\(set.rawValue): loss \(String(format: "%.6f", r.loss))" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
+            return (set.rawValue, Evaluation.evaluate(objective.model, on: split, batchSize: batchSize))
+        })
+    }
+
+    /// Prints one line per set; a loss that is not finite is said in words (never `loss -nan`)
+    /// and makes the command fail, so that scripts do not take a diverged model for a result.
+    static func report(_ results: [(label: String, result: EvaluationResult)]) throws {
+        for (label, r) in results {
+            let loss = r.loss.isFinite ? String(format: "%.6f", r.loss) : "not finite (\(r.loss.isNaN ? "NaN" : r.loss > 0 ? "+inf" : "-inf"))"
+            print("\(label): loss \(loss)" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
+        }
+        let diverged = results.filter { !$0.result.loss.isFinite }.map(\.label)
+        guard diverged.isEmpty else {
+            throw EvaluationFailure(description: "the loss on the \(diverged.joined(separator: " and ")) set\(diverged.count > 1 ? "s is" : " is") not finite: the model diverged (its outputs overflow)")
         }
     }
+}
+
+/// An evaluation whose result is not a number.
+struct EvaluationFailure: Error, CustomStringConvertible {
+    var description: String
 }

@@ -49,6 +49,12 @@ struct Evolve: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        guard maxFrames >= 0 else { throw ValidationError("--max-frames must be 0 (no limit) or positive, got \(maxFrames)") }
+        try OptionCheck.outputs(files: [out, (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".directions.h5"])
+        do { try TrajectoryPCA.checkCovering(points: steps, margin: margin) } catch { throw ValidationError("\(error)") }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {
@@ -90,7 +96,7 @@ struct Evolve: ParsableCommand {
                 let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
                 let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: groups, type: recipe.type,
                                             ignoreOneDimensional: ignore == "biasbn")
-                let covering = pca.coveringAxes(points: steps, margin: margin)
+                let covering = try pca.coveringAxes(points: steps, margin: margin)
                 let xAxis = try x.map { try Axis.parse($0, spacing: spacing) } ?? covering.x
                 let yAxis = try y.map { try Axis.parse($0, spacing: spacing) } ?? covering.y
                 let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)

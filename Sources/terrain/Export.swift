@@ -18,6 +18,10 @@ struct Export: ParsableCommand {
     @Flag(help: "VTK: draw ln(z + 0.1), as the reference's --log.") var log = false
     @Option(help: "VTK: clip values above this (before the log); 0 or less: no clip.") var zmax: Double = 0
 
+    func validate() throws {
+        try OptionCheck.outputs(files: outputs)
+    }
+
     func run() throws {
         try failing {
             guard !outputs.isEmpty else { throw ValidationError("name at least one output (.npz, .csv, .vtp or .vts)") }
@@ -25,7 +29,7 @@ struct Export: ParsableCommand {
             if let bad = outputs.indices.first(where: { !SurfaceFile.exportExtensions.contains(extensions[$0]) }) {
                 throw ValidationError("'\(outputs[bad])': outputs end in .npz, .csv, .vtp or .vts")
             }
-            guard !zmax.isNaN else { throw ValidationError("--zmax takes a number") }
+            guard !zmax.isNaN, zmax != .infinity else { throw ValidationError("--zmax takes a finite number (0 or less: no clip), got \(zmax)") }
             let vtkOptionsGiven = quantity != .trainLoss || log || zmax != 0
             guard !vtkOptionsGiven || extensions.contains(where: { $0 == "vtp" || $0 == "vts" }) else {
                 throw ValidationError("--quantity, --log and --zmax apply to .vtp and .vts outputs; none is named")

@@ -53,6 +53,13 @@ struct Hessian: ParsableCommand {
     func validate() throws {
         guard top >= 0 else { throw ValidationError("--top must be 0 or more, not \(top)") }
         guard bottom >= 0 else { throw ValidationError("--bottom must be 0 or more, not \(bottom)") }
+        try OptionCheck.outputs(files: [out, eigenvectors].compactMap { $0 })
+        try OptionCheck.count(top, "--top", in: 0...OptionCheck.maximumIterations)
+        try OptionCheck.count(bottom, "--bottom", in: 0...OptionCheck.maximumIterations)
+        try OptionCheck.count(maxIterations, "--max-iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(probes, "--probes", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(densityProbes, "--density-probes", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(mapIterations, "--map-iterations", in: 1...OptionCheck.maximumIterations)
         guard top + bottom > 0 || trace || density || eigenvectors != nil || map != nil else {
             throw ValidationError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density, --eigenvectors or --map")
         }

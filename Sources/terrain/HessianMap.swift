@@ -31,6 +31,12 @@ struct HessianMap: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        try OptionCheck.count(iterations, "--iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.outputs(files: [out ?? surface])
+        try OptionCheck.number(tolerance, "--tolerance", in: 0...1)
+    }
+
     func run() throws {
         try compute.apply()
         try failing {

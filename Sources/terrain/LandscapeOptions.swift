@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainTraining
 import TerrainLandscape
 import TerrainONNX
+import TerrainIO
 
 /// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
 struct EvaluationOptions: ParsableArguments {
@@ -23,6 +24,14 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How the threads share the work: points (grid points side by side, one copy of the network per thread), layers (one point at a time, each layer split over the threads) or auto. Same numbers either way.",
                                valueName: "mode"))
     var spread: ThreadUse = .auto
+
+    /// The largest evaluation batch.
+    static let maximumBatchSize = 1 << 20
+
+    func validate() throws {
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...Self.maximumBatchSize)
+        if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
+    }
 
     /// The data file `--data` names, when it names one instead of sets: an existing path, or
     /// anything that looks like one (a typo in a set name still gets the sets' message).
@@ -110,9 +119,11 @@ struct EvaluationOptions: ParsableArguments {
             if let text = checkpoint.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
                 options.normalize = config.normalize
                 options.seed = config.seed
+                options.targets = config.targets ?? .automatic
             }
             data = try DatasetCatalog.load(name, options: options)
         }
+        try DataFit.check(checkpoint.spec, model: "\(path) (\(checkpoint.spec.architecture))", fits: data, dataName: name)
         let model = try checkpoint.makeModel(Float.self, source: path)
         var pair = data
         if let subset {
@@ -208,7 +219,11 @@ struct LandscapeJob {
 
     func run(quiet: Bool, overwrite: Bool) throws {
         let world = Distributed.world
+        // The request is checked (the grid's size among it) before any file is touched.
+        let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
+                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
         if world.isWriter {
+            for path in [out, directionPath] { try OutputPath.checkFile(path) }
             // The output's folder is made here, not discovered missing after the computation.
             for path in [out, directionPath] {
                 try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
@@ -218,8 +233,6 @@ struct LandscapeJob {
         if let attributes = directionAttributes, world.isWriter {
             try DirectionFile.write(directions, groups: objective.groups, type: directionType, attributes: attributes, to: directionPath)
         }
-        let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
-                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
         try threadUse.apply(to: computation)
         var gridComputation: any GridComputation = computation
         var request = dataDescription

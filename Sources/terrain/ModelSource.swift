@@ -122,18 +122,14 @@ enum ONNXObjective {
 
     /// The loss needs [N, K] logits with K ≥ the classes, or as many outputs as regression targets.
     static func check(output: [Int], fits data: Dataset, model: ONNXModel) throws {
-        let perSample = output.dropFirst().reduce(1, *)
-        switch data.targets {
-        case .classes(_, let count):
-            guard output.count == 2, perSample >= count else {
-                throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output) for one sample; "
-                                             + "cross-entropy over \(count) classes needs [1, K] with K ≥ \(count)")
-            }
-        case .values:
-            guard perSample == data.outputCount else {
-                throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has \(perSample) values per sample, "
-                                             + "the regression targets \(data.outputCount)")
-            }
+        guard let perSample = checkedElementCount(output.dropFirst()) else {
+            throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output), too many values")
         }
+        if case .classes(_, let count) = data.targets, output.count != 2 {
+            throw ONNXError.dataMismatch(file: model.file, detail: "the output '\(model.outputName)' has shape \(output) for one sample; "
+                                         + "cross-entropy over \(count) classes needs [1, K] with K ≥ \(count)")
+        }
+        // The input's shape was checked by the graph's own shape inference (outputShape).
+        try DataFit.check(model: model.file, inputShape: nil, outputs: perSample, data: data, dataName: data.name)
     }
 }

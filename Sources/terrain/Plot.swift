@@ -27,6 +27,10 @@ struct Plot: ParsableCommand {
     @Flag(help: "Also write index.html: every figure with its caption and links to each format.") var index = false
     @Option(help: "Title of the index page.") var indexTitle: String = "Terrain figures"
 
+    func validate() throws {
+        if let out { try OptionCheck.outputs(folders: [out]) }
+    }
+
     func run() throws {
         try failing {
             guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }
@@ -68,6 +72,9 @@ struct Plot: ParsableCommand {
             guard !figures.isEmpty else {
                 throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
             }
+            // Every file to be written is checked before the first is (no device or FIFO replaced).
+            let targets = figures.flatMap { named in formats.map { (folder as NSString).appendingPathComponent(named.name) + "." + $0.rawValue } }
+            try OptionCheck.outputs(files: targets + (index ? [(folder as NSString).appendingPathComponent("index.html")] : []))
             let start = Date()
             var entries: [FigureIndex.Entry] = []
             for named in figures {
@@ -116,6 +123,8 @@ struct FigureStyleOptions: ParsableArguments {
     @Option(help: "3D view elevation in degrees.") var elevation: Double?
     @Option(help: "3D: clip losses above this value.") var zmax: Double?
 
+    func validate() throws { _ = try figureStyle() }
+
     func figureStyle() throws -> FigureStyle {
         var style = FigureStyle()
         switch (vmin, vmax, vlevel) {
@@ -135,9 +144,11 @@ struct FigureStyleOptions: ParsableArguments {
             throw ValidationError("--colormap takes \(ColorMap.all.map(\.name).joined(separator: ", "))")
         }
         style.colorMap = map
+        if let azimuth { try OptionCheck.number(azimuth, "--azimuth", in: -360...360) }
+        if let elevation { try OptionCheck.number(elevation, "--elevation", in: -90...90) }
         style.azimuth = azimuth
         style.elevation = elevation
-        if let zmax, !(zmax > 0) { throw ValidationError("--zmax must be positive") }
+        if let zmax, !(zmax > 0 && zmax.isFinite) { throw ValidationError("--zmax must be a positive finite number, got \(zmax)") }
         style.zClip = zmax
         return style
     }

@@ -37,10 +37,16 @@ struct SharpnessCommand: ParsableCommand {
         guard radius.isFinite, radius > 0 else { throw ValidationError("--radius must be a positive number") }
         guard directions >= 1 else { throw ValidationError("--directions must be at least 1") }
         guard lanczosIterations >= 1 else { throw ValidationError("--lanczos-iterations must be at least 1") }
+        try OptionCheck.count(ascentSteps, "--ascent-steps", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(directions, "--directions", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(lanczosIterations, "--lanczos-iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.number(epsilon, "--epsilon", in: 0...1e6, positive: true)
+        try OptionCheck.number(radius, "--radius", in: 0...1e6, positive: true)
         guard try evaluation.sets().count == 1 else {
             throw ValidationError("sharpness is measured on one set: --data train or --data test")
         }
         if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
+        if let csv { try OptionCheck.outputs(files: [csv]) }
     }
 
     func run() throws {

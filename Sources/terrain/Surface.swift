@@ -50,6 +50,10 @@ struct Surface: ParsableCommand {
     var adaptiveLevels: Int?
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        try OptionCheck.outputs(files: [out, directions ?? Self.directionPath(for: out)])
+    }
+
     /// The adaptive refinement asked for, if any: levels, tolerance, and the figures' contour levels.
     func adaptiveRequest(twoDimensional: Bool) throws -> AdaptiveRequest? {
         guard adaptive else {
@@ -101,6 +105,9 @@ struct Surface: ParsableCommand {
                 // Every rank draws the same directions from the seed; only rank 0 writes them.
                 dirs = recipe.directions(count: yAxisRange == nil ? 1 : 2, for: theta, groups: groups)
             }
+            // Zero or parallel directions (the same --x-axis twice, a direction file of zeros)
+            // would give a constant surface, or a plane that is only a line.
+            try Direction.checkSpan(dirs, names: ["x", "y"].map { "of the \($0) axis" })
             let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
             var text = [source.attributeKey: source.path, "terrain.spacing": spacing.rawValue]
             var directionAttributes: [String: String]? = nil
@@ -170,6 +177,7 @@ struct Interpolate: ParsableCommand {
             }
             let thetaA = objective.parameters(), thetaB = objectiveB.parameters()
             let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)
+            try Direction.checkSpan([direction], names: ["B − A (\(b) − \(a))"])
             let grid = SurfaceGrid(x: axis.coordinates)
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,

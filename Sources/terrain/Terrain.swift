@@ -29,11 +29,15 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the number of cores, or $TERRAIN_THREADS).")
     var threads: Int?
 
-    func apply() throws {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-            Parallel.threadCount = threads
+    func validate() throws {
+        if let threads, !(1...Parallel.maximumThreadCount).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Parallel.maximumThreadCount), got \(threads)")
         }
+    }
+
+    func apply() throws {
+        try validate()
+        if let threads { Parallel.threadCount = threads }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import TerrainData
 import TerrainModels
 import TerrainTraining
+import TerrainIO
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,45 +39,61 @@ struct Train: ParsableCommand {
     @Option(help: "Train on a fixed random subset of this many samples.") var trainSubset: Int?
     @Option(help: "Evaluate on a fixed random subset of this many test samples.") var testSubset: Int?
     @Flag(help: "Do not standardize inputs per channel.") var noNormalize = false
+    @Option(help: ArgumentHelp("What a CSV's last column holds: classes (whole-number labels 0, 1, …), regression (real values) or auto (labels when most values are whole numbers, and then every one must be a valid label).",
+                               valueName: "kind"))
+    var targets: TargetKind = .automatic
     @Flag(help: "No progress bar.") var quiet = false
     @Option(help: "Run folder (created).") var out: String = "runs/run"
     @OptionGroup var compute: ComputeOptions
 
+    /// The request as a training configuration: every option checked (`TrainingConfig.validate`).
+    func configuration() throws -> TrainingConfig {
+        guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
+            throw ValidationError("unknown optimizer '\(optimizer)' (sgd, adam, adamw)")
+        }
+        let hiddenSizes = try hidden.map { text in
+            try text.split(separator: ",").map { part -> Int in
+                guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v > 0 else {
+                    throw ValidationError("--hidden takes positive integers separated by commas, got '\(text)'")
+                }
+                return v
+            }
+        }
+        var config = TrainingConfig(
+            model: ModelSpec(architecture: model, width: width, hiddenSizes: hiddenSizes, activation: activation,
+                             inputShape: [], outputs: 0, seed: modelSeed),
+            dataset: dataset)
+        config.epochs = epochs
+        config.batchSize = batchSize
+        config.optimizer = kind
+        config.learningRate = lr
+        config.momentum = momentum
+        config.nesterov = nesterov
+        config.weightDecay = weightDecay
+        config.schedule = schedule
+        config.samRadius = sam
+        config.swaStart = swaStart.map { $0 &- 1 }
+        config.saveEveryEpochs = saveEvery
+        config.saveEveryIterations = saveEveryIterations
+        config.seed = seed
+        config.trainSubset = trainSubset
+        config.testSubset = testSubset
+        config.normalize = !noNormalize
+        config.targets = targets == .automatic ? nil : targets
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        return config
+    }
+
+    func validate() throws {
+        try compute.validate()
+        _ = try configuration()
+        do { try OutputPath.checkFolder(out) } catch { throw ValidationError("--out: \(error)") }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {
-            guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
-                throw ValidationError("unknown optimizer '\(optimizer)' (sgd, adam, adamw)")
-            }
-            let hiddenSizes = try hidden.map { text in
-                try text.split(separator: ",").map { part -> Int in
-                    guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v > 0 else {
-                        throw ValidationError("--hidden takes positive integers separated by commas, got '\(text)'")
-                    }
-                    return v
-                }
-            }
-            var config = TrainingConfig(
-                model: ModelSpec(architecture: model, width: width, hiddenSizes: hiddenSizes, activation: activation,
-                                 inputShape: [], outputs: 0, seed: modelSeed),
-                dataset: dataset)
-            config.epochs = epochs
-            config.batchSize = batchSize
-            config.optimizer = kind
-            config.learningRate = lr
-            config.momentum = momentum
-            config.nesterov = nesterov
-            config.weightDecay = weightDecay
-            config.schedule = schedule
-            config.samRadius = sam
-            config.swaStart = swaStart.map { $0 - 1 }
-            config.saveEveryEpochs = saveEvery
-            config.saveEveryIterations = saveEveryIterations
-            config.seed = seed
-            config.trainSubset = trainSubset
-            config.testSubset = testSubset
-            config.normalize = !noNormalize
-            try runTraining(config, folder: URL(fileURLWithPath: out), quiet: quiet)
+            try runTraining(try configuration(), folder: URL(fileURLWithPath: out), quiet: quiet)
         }
     }
 }
@@ -88,9 +105,10 @@ func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool) throws {
     options.trainSubset = config.trainSubset
     options.testSubset = config.testSubset
     options.seed = config.seed
+    options.targets = config.targets ?? .automatic
     let start = Date()
     let data = try DatasetCatalog.load(config.dataset, options: options)
-    print("data: \(config.dataset): \(data.train.count) training and \(data.test.count) test samples shaped \(data.train.sampleShape), loaded in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    print("data: \(config.dataset): \(data.train.count) training and \(data.test.count) test samples shaped \(data.train.sampleShape), \(describeTask(data.train)), loaded in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     let trainer = try Trainer(config: config, folder: folder)
     trainer.showProgress = !quiet
     trainer.onEpoch = { s in
@@ -104,3 +122,13 @@ func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool) throws {
     try trainer.run(data: data)
     print("run written to \(folder.path)/ (final.safetensors, checkpoints/, metrics.csv, iterations.csv, run.json)")
 }
+
+/// What the targets make of the task, for the data line: the CSV reader's choice made visible.
+func describeTask(_ data: Dataset) -> String {
+    switch data.targets {
+    case .classes(_, let count): "classification into \(count) classes"
+    case .values: "regression of \(data.outputCount) value\(data.outputCount == 1 ? "" : "s")"
+    }
+}
+
+extension TargetKind: ExpressibleByArgument {}

@@ -24,6 +24,21 @@ struct Trajectory: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        guard steps == 0 || steps >= 2 else { throw ValidationError("--steps must be 0 or at least 2") }
+        let stem = out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
+        try OptionCheck.outputs(files: [out, stem + ".directions.h5", stem + ".projection.h5"])
+        if steps > 0 {
+            do {
+                try TrajectoryPCA.checkCovering(points: steps, margin: margin)
+                // The grid's size depends on --steps alone: refused here, before the direction
+                // and projection files are written.
+                let axis = [Double](repeating: 0, count: steps)
+                try SurfaceGrid(x: axis, y: axis).checkSize(fields: SurfaceQuantity.quantities(for: try evaluation.sets()).count)
+            } catch let error as LandscapeError { throw ValidationError("\(error)") }
+        }
+    }
+
     func run() throws {
         try compute.apply()
         try failing {
@@ -61,7 +76,7 @@ struct Trajectory: ParsableCommand {
             projection.close()
             guard steps > 0 else { print("path written to \(stem).projection.h5"); return }
 
-            let (xAxis, yAxis) = pca.coveringAxes(points: steps, margin: margin)
+            let (xAxis, yAxis) = try pca.coveringAxes(points: steps, margin: margin)
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: final, directions: pca.axes, directionType: dirType, grid: grid,
@@ -102,6 +117,7 @@ struct Plane: ParsableCommand {
             let thetaB = try evaluation.parameters(of: b, groups: groups), thetaC = try evaluation.parameters(of: c, groups: groups)
             let dirs = [Direction.between(thetaA, thetaB, groups: groups, type: dirType),
                         Direction.between(thetaA, thetaC, groups: groups, type: dirType)]
+            try Direction.checkSpan(dirs, names: ["B − A (\(b) − \(a))", "C − A (\(c) − \(a))"])
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             let names = ["terrain.a": a, "terrain.b": b, "terrain.c": c]
             try LandscapeJob(

@@ -26,6 +26,10 @@ struct View: ParsableCommand {
     @Option(help: ArgumentHelp("Log z and log colours at first: on, off or auto (on for losses when every value is positive).", valueName: "mode"))
     var log: String = "auto"
 
+    func validate() throws {
+        if let out { try OptionCheck.outputs(files: [out]) }
+    }
+
     func run() throws {
         try failing {
             guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }

@@ -119,7 +119,7 @@ struct EvolveTests {
         let final = objective.parameters()
         let thetas = try tiny.history.entries.map { try RunHistory.parameters(of: $0.path, groups: objective.groups) }
         let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: objective.groups, type: .weights, ignoreOneDimensional: true)
-        let (xAxis, yAxis) = pca.coveringAxes(points: 4)
+        let (xAxis, yAxis) = try pca.coveringAxes(points: 4)
         let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
         let frames = tiny.history.frames(.epochs)
         #expect(frames.map(\.epoch) == [0, 1, 2, 3] && frames.allSatisfy(\.isEpochCheckpoint))

@@ -47,7 +47,7 @@ struct TrajectoryTests {
             #expect(abs(planted - found) < 1e-10)
         }
         #expect(pca.path.last!.x == 0 || abs(pca.path.last!.x) < 1e-12)
-        let (ax, ay) = pca.coveringAxes(points: 11)
+        let (ax, ay) = try pca.coveringAxes(points: 11)
         #expect(pca.path.allSatisfy { $0.x >= ax.minimum && $0.x <= ax.maximum && $0.y >= ay.minimum && $0.y <= ay.maximum })
     }
 

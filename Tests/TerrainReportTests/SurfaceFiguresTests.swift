@@ -39,3 +39,29 @@ struct SurfaceFiguresTests {
         }
     }
 }
+
+@Suite("All-diverged surfaces")
+struct AllDivergedFiguresTests {
+    /// Every loss diverged: each 2D figure asked for is still drawn (every cell marked invalid,
+    /// a note), the accuracy's points are diverged rather than "not computed", and a 1D curve too.
+    @Test func anAllDivergedSurfaceIsDrawn() throws {
+        let x = [-1.0, 0, 1], y = [-1.0, 1]
+        let file = SurfaceFile(grid: SurfaceGrid(x: x, y: y),
+                               values: [.trainLoss: Array(repeating: .infinity, count: 6), .trainAccuracy: Array(repeating: .nan, count: 6)],
+                               directionFile: "")
+        let figures = try SurfaceFigures.figures(for: file, name: "d", kinds: Set(FigureKind.allCases), style: FigureStyle())
+        #expect(figures.map(\.name) == ["d_train_loss_2dcontour", "d_train_loss_2dcontourf", "d_train_loss_2dheat", "d_train_acc_2dheat"])
+        #expect(figures.allSatisfy { $0.caption.contains("every point diverged") })
+        #expect(SurfaceFigures.markingDiverged(file.values[.trainAccuracy]!, of: .trainAccuracy, in: file).allSatisfy { $0 == .infinity })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-diverged-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for f in figures { _ = try f.figure.write(to: folder + "/" + f.name, formats: [.png]) }
+
+        let curve = SurfaceFile(grid: SurfaceGrid(x: x), values: [.trainLoss: [.infinity, .infinity, .infinity], .trainAccuracy: [.nan, .nan, .nan]],
+                                directionFile: "")
+        let curves = try SurfaceFigures.figures(for: curve, name: "c", kinds: Set(FigureKind.allCases), style: FigureStyle())
+        #expect(curves.map(\.name) == ["c_1d"])
+        for f in curves { _ = try f.figure.write(to: folder + "/" + f.name, formats: [.png]) }
+    }
+}

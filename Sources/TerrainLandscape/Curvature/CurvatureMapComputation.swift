@@ -53,6 +53,7 @@ public final class CurvatureMapComputation: GridComputation {
         guard objective.groups.contains(where: selection.includes) else {
             throw LandscapeError.invalidRequest("no trainable parameter is selected (\(selection.rawValue)): the Hessian is empty")
         }
+        try grid.checkSize(fields: 2)
         self.objective = objective
         self.center = center
         self.xDirection = xDirection

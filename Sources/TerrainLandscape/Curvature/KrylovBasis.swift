@@ -10,6 +10,20 @@
 /// vector being projected stays in cache while the basis streams past it once per pass, and so
 /// that each coefficient is summed in exactly `VectorMath.dot`'s order.
 final class KrylovBasis {
+    /// The most numbers a basis may hold: 2^30 doubles, 8 GiB.
+    static let maximumValues = 1 << 30
+
+    /// Refuses a basis of `vectors` vectors of `dimension` numbers beyond `maximumValues`, before
+    /// the first is allocated (the product is overflow-checked); the message names the sizes.
+    static func checkMemory(vectors: Int, dimension: Int) throws {
+        let (values, overflow) = vectors.multipliedReportingOverflow(by: dimension)
+        guard !overflow, values <= maximumValues else {
+            throw LandscapeError.invalidRequest("\(vectors) Lanczos vectors of \(dimension) parameters would hold "
+                                                + "\(overflow ? "too many" : "\(values)") numbers in memory; the limit is \(maximumValues) "
+                                                + "(8 GiB): ask for fewer iterations or steps")
+        }
+    }
+
     let dimension: Int
     private var storage: [UnsafeMutablePointer<Double>] = []
 

@@ -70,7 +70,7 @@ public enum Lanczos {
                                          wantVectors: Bool = false,
                                          progress: ((Int) -> Void)? = nil) throws -> LanczosResult {
         try matrix.requireNonEmpty()
-        guard top >= 0, bottom >= 0, top + bottom > 0 else {
+        guard top >= 0, bottom >= 0, top > 0 || bottom > 0 else {
             throw LandscapeError.invalidRequest("ask for at least one eigenvalue (top \(top), bottom \(bottom))")
         }
         guard maxIterations >= 1 else {
@@ -83,6 +83,7 @@ public enum Lanczos {
         var generator = SeededGenerator(seed: seed)
         var process = LanczosProcess(matrix: matrix, start: ProbeVectors.gaussianUnit(n, &generator))
         let budget = min(maxIterations, n)
+        try KrylovBasis.checkMemory(vectors: budget, dimension: n)
         var restarted = false
         while process.steps < budget {
             let growing = try process.step()

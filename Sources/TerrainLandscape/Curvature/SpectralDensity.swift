@@ -38,6 +38,7 @@ public struct SpectralDensity: Sendable, Equatable {
         guard probes >= 1 else { throw LandscapeError.invalidRequest("the spectral density needs at least 1 probe, not \(probes)") }
         guard steps >= 1 else { throw LandscapeError.invalidRequest("the spectral density needs at least 1 Lanczos step, not \(steps)") }
         let n = matrix.dimension
+        try KrylovBasis.checkMemory(vectors: min(steps, n), dimension: n)
         var generator = SeededGenerator(seed: seed)
         var nodes: [[Double]] = [], weights: [[Double]] = []
         var products = 0

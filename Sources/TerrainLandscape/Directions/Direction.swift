@@ -17,6 +17,21 @@ public struct Direction: Sendable, Equatable {
         return n == 0 ? 0 : dot(a, b) / n
     }
 
+    /// Refuses directions that span no line or plane: a zero (or non-finite) direction, as
+    /// between two equal checkpoints, would give a constant curve, and two parallel ones a plane
+    /// that is only a line. `names` say what each direction is ("B − A").
+    public static func checkSpan(_ directions: [Direction], names: [String]) throws {
+        for (d, name) in zip(directions, names) {
+            let norm = d.norm
+            guard norm.isFinite, norm > 0 else {
+                throw LandscapeError.invalidRequest("the direction \(name) is \(norm.isFinite ? "zero (nothing moves along it: equal models, or no tensor it covers)" : "not finite"): it spans nothing")
+            }
+        }
+        if directions.count == 2, abs(cosine(directions[0], directions[1])) > 1 - 1e-9 {
+            throw LandscapeError.invalidRequest("the directions \(names[0]) and \(names[1]) are parallel: they span a line, not a plane")
+        }
+    }
+
     /// Removes from `self` its component along `other` (one Gram–Schmidt step).
     public mutating func orthogonalize(against other: Direction) {
         let oo = dot(other, other)

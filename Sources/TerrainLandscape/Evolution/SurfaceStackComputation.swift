@@ -67,6 +67,7 @@ public final class SurfaceStackComputation: GridComputation {
         guard frames.allSatisfy({ $0.weights.count == n }) else {
             throw LandscapeError.invalidRequest("a frame's weights do not have the objective's \(n) parameters")
         }
+        try grid.checkSize(fields: SurfaceQuantity.quantities(for: sets).count, copies: layers.count)
         self.mode = mode
         self.objective = objective
         self.grid = grid

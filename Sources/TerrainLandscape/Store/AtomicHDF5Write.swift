@@ -8,6 +8,7 @@ extension HDF5File {
     ///
     /// - Parameter what: what the file holds, for the error message ("the surface").
     static func writeAtomically(to path: String, what: String, _ body: (HDF5File) throws -> Void) throws {
+        try OutputPath.checkFile(path)
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial").path

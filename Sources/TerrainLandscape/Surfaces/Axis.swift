@@ -8,6 +8,9 @@ public struct Axis: Sendable, Equatable, Codable {
         case cubic
     }
 
+    /// The most points one axis may have (`SurfaceGrid.checkSize` bounds the grid as a whole).
+    public static let maximumCount = 100_000
+
     public var minimum: Double
     public var maximum: Double
     public var count: Int
@@ -23,13 +26,13 @@ public struct Axis: Sendable, Equatable, Codable {
         guard parts.count == 3, let lo = Double(parts[0]), let hi = Double(parts[1]), let n = Int(parts[2]) else {
             throw LandscapeError.invalidRequest("a range is min:max:num, e.g. -1:1:51; got '\(text)'")
         }
-        guard lo.isFinite, hi.isFinite, n >= 1 else {
+        guard lo.isFinite, hi.isFinite, (hi - lo).isFinite, n >= 1 else {
             throw LandscapeError.invalidRequest("range '\(text)': bounds must be finite numbers and num at least 1")
         }
         guard n == 1 || lo < hi else {
             throw LandscapeError.invalidRequest("range '\(text)': min must be below max")
         }
-        guard n <= 100_000 else { throw LandscapeError.invalidRequest("range '\(text)': at most 100000 points per axis") }
+        guard n <= maximumCount else { throw LandscapeError.invalidRequest("range '\(text)': at most \(maximumCount) points per axis") }
         return Axis(minimum: lo, maximum: hi, count: n, spacing: spacing)
     }
 

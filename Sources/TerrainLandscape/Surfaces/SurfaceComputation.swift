@@ -38,6 +38,7 @@ public final class SurfaceComputation {
             throw LandscapeError.invalidRequest("a 2D grid needs two directions, a 1D grid one")
         }
         guard !sets.isEmpty else { throw LandscapeError.invalidRequest("evaluate on at least one of train, test") }
+        try grid.checkSize(fields: SurfaceQuantity.quantities(for: sets).count)
         self.objective = objective
         self.center = center
         self.xDirection = xDirection

@@ -14,6 +14,33 @@ public struct SurfaceGrid: Sendable, Equatable {
     /// (rows, columns) of the stored arrays: (len(y), len(x)), or (len(x)) for 1D.
     public var shape: [Int] { isTwoDimensional ? [y.count, x.count] : [x.count] }
 
+    /// The most points a grid (or a stack of grids) may hold: 2^24, a 4096 × 4096 surface.
+    /// Each axis is bounded on its own (`Axis.parse`); this bounds their product.
+    public static let maximumPointCount = 1 << 24
+    /// The most numbers a computation may keep for its points (points × quantities × layers):
+    /// 2^26 doubles, 512 MiB.
+    public static let maximumStoredValues = 1 << 26
+
+    /// Refuses a computation of `copies` grids (a stack's layers) with `fields` numbers per
+    /// point whose size would pass the limits above, before anything is allocated or written.
+    /// The products are overflow-checked: the message gives the size and the limit.
+    public func checkSize(fields: Int, copies: Int = 1) throws {
+        let axes = shape.reversed().map(String.init).joined(separator: " x ")
+        let (points, pointsOverflow) = x.count.multipliedReportingOverflow(by: max(y.count, 1))
+        let (allPoints, copiesOverflow) = points.multipliedReportingOverflow(by: max(copies, 1))
+        guard !pointsOverflow, !copiesOverflow, allPoints <= Self.maximumPointCount else {
+            let count = pointsOverflow || copiesOverflow ? "too many" : "\(allPoints)"
+            throw LandscapeError.invalidRequest("a grid of \(axes) points" + (copies > 1 ? " in each of \(copies) surfaces" : "")
+                                                + " is \(count) points; the limit is \(Self.maximumPointCount) (4096 x 4096)")
+        }
+        let (stored, storedOverflow) = allPoints.multipliedReportingOverflow(by: max(fields, 1))
+        guard !storedOverflow, stored <= Self.maximumStoredValues else {
+            throw LandscapeError.invalidRequest("a grid of \(axes) points" + (copies > 1 ? " in each of \(copies) surfaces" : "")
+                                                + " with \(fields) quantities per point needs \(storedOverflow ? "too many" : "\(stored)") values; "
+                                                + "the limit is \(Self.maximumStoredValues) (512 MiB)")
+        }
+    }
+
     public func coordinates(of point: Int) -> (alpha: Double, beta: Double) {
         (x[point % x.count], isTwoDimensional ? y[point / x.count] : 0)
     }

@@ -56,13 +56,29 @@ public struct TrajectoryPCA {
         path = rows.map { r in (dot(r, axes[0]), components > 1 ? dot(r, axes[1]) : 0) }
     }
 
-    /// A range per axis that covers the whole path with a margin (and the origin).
-    public func coveringAxes(points: Int, margin: Double = 0.15) -> (x: Axis, y: Axis) {
+    /// The widest margin `coveringAxes` takes: 100 times the path's extent on each side.
+    public static let maximumMargin = 100.0
+
+    /// A range per axis that covers the whole path with a margin (and the origin). The margin is
+    /// a fraction of the path's extent, finite and in [0, `maximumMargin`]; `points` per axis
+    /// as `Axis.parse` allows (2 to `Axis.maximumCount`).
+    public func coveringAxes(points: Int, margin: Double = 0.15) throws -> (x: Axis, y: Axis) {
+        try Self.checkCovering(points: points, margin: margin)
         func axis(_ values: [Double]) -> Axis {
             let lo = min(values.min()!, 0), hi = max(values.max()!, 0)
             let pad = max(hi - lo, 1e-12) * margin
             return Axis(minimum: lo - pad, maximum: hi + pad, count: points)
         }
         return (axis(path.map(\.x)), axis(path.map(\.y)))
+    }
+
+    /// The checks of `coveringAxes`' arguments, for commands that refuse them before any work.
+    public static func checkCovering(points: Int, margin: Double) throws {
+        guard margin.isFinite, margin >= 0, margin <= Self.maximumMargin else {
+            throw LandscapeError.invalidRequest("--margin must be a number in [0, \(Self.maximumMargin)] (a fraction of the path's extent), got \(margin)")
+        }
+        guard points >= 2, points <= Axis.maximumCount else {
+            throw LandscapeError.invalidRequest("--steps must be between 2 and \(Axis.maximumCount), got \(points)")
+        }
     }
 }

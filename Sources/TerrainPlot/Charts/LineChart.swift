@@ -38,7 +38,11 @@ public struct LineChart: Chart {
     public func draw(on canvas: Canvas, in frame: PlotRect) throws {
         let left = series.filter { $0.axis == .left }, right = series.filter { $0.axis == .right }
         let allX = series.flatMap(\.x).filter(\.isFinite)
-        guard !allX.isEmpty, series.contains(where: { $0.y.contains { $0.isFinite && (!logarithmic || $0 > 0 || $0.isNaN) } }) else {
+        let drawable = series.contains(where: { $0.y.contains { $0.isFinite && (!logarithmic || $0 > 0 || $0.isNaN) } })
+        // A curve whose every point diverged (+∞) is still drawn: its axes, the diverged marks
+        // and a note, never refused.
+        let allDiverged = !drawable && left.contains(where: { $0.y.contains(.infinity) })
+        guard !allX.isEmpty, drawable || allDiverged else {
             throw PlotError.invalidData("nothing to draw: no finite values")
         }
         let hasRight = !right.isEmpty
@@ -72,6 +76,14 @@ public struct LineChart: Chart {
             }
         }
         axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: leftLabel, title: title)
+        if allDiverged {
+            let note = "every point diverged (loss not finite)", size = 11.0
+            let width = canvas.measure(note, size: size).width, middle = area.center
+            let box = PlotRect(middle.x - width / 2 - 8, middle.y - size, width + 16, 2 * size)
+            canvas.fill(rectangle: box, with: Color.white.withAlpha(0.85))
+            canvas.stroke(rectangle: box, color: Color(hex: 0x888888), width: 0.5)
+            canvas.text(note, at: middle, size: size, color: Color(hex: 0x333333), anchor: .center, baseline: .middle)
+        }
         if hasRight { axes.drawVerticalTicks(on: canvas, scale: rightScale, side: .right, label: rightLabel) }
         drawLegend(on: canvas, area: area, xScale: xScale, leftScale: leftScale, rightScale: rightScale)
     }

@@ -25,7 +25,8 @@ public struct ViewerFrame: Sendable {
     public init(file: SurfaceFile, name: String, label: String? = nil) {
         var quantities: [(name: String, values: [Double])] = []
         for q in SurfaceQuantity.allCases {
-            if let v = file.values[q] { quantities.append((q.rawValue, v)) }
+            // An accuracy where the loss diverged is diverged (+∞), as in the figures.
+            if let v = file.values[q] { quantities.append((q.rawValue, SurfaceFigures.markingDiverged(v, of: q, in: file))) }
         }
         let count = file.grid.pointCount
         let maxEig = file.extraDatasets["max_eig"].flatMap { $0.count == count ? $0 : nil }
