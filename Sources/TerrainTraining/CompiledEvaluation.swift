@@ -203,3 +203,18 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         values.withUnsafeBufferPointer { b in b.baseAddress.map { containsNonFinite($0, count: b.count) } ?? false }
     }
 }
+
+/// The first layer's weights and biases at a plane's centre and along its two directions, for
+/// `CompiledEvaluation.evaluate(on:plane:alpha:beta:)`; its identity names the plane.
+public final class FirstLayerPlane {
+    /// [F, in] each: centre, x direction, y direction (zero for a line).
+    public let weights: [Tensor<Float>]
+    /// [F] each, in the same order.
+    public let biases: [Tensor<Float>]
+
+    public init(weights: [Tensor<Float>], biases: [Tensor<Float>]) {
+        precondition(weights.count == 3 && biases.count == 3, "a plane has a centre and two directions")
+        self.weights = weights
+        self.biases = biases
+    }
+}

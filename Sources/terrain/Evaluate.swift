@@ -22,6 +22,8 @@ struct Evaluate: ParsableCommand {
                                valueName: "spec"))
     var model: String?
     @Flag(help: "ONNX models and --model: standardize inputs per channel (default: the data as stored).") var normalize = false
+    @Flag(help: "A checkpoint trained on normalized inputs: fit the normalization on this dataset's training set instead of using the statistics the checkpoint stores.")
+    var refitNormalization = false
     @Option(help: "Use a fixed random subset of this many samples of each split.") var subset: Int?
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
@@ -37,14 +39,9 @@ struct Evaluate: ParsableCommand {
             guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
-            var options = DatasetOptions()
-            options.trainSubset = subset
-            options.testSubset = subset
-            if let text = ckpt.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
-                options.normalize = config.normalize
-                options.seed = config.seed
-            }
-            let data = try DatasetCatalog.load(name, options: options)
+            let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: source.path, subset: subset,
+                                                           refitNormalization: refitNormalization)
+            print(line)
             for (label, split) in [("train", data.train), ("test", data.test)] {
                 let r = Evaluation.evaluate(model, on: split, batchSize: batchSize)
                 print("\(label): loss \(String(format: "%.6f", r.loss))" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")

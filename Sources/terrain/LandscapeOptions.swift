@@ -17,6 +17,8 @@ struct EvaluationOptions: ParsableArguments {
     var model: String?
     @Flag(help: "ONNX models: standardize inputs per channel with the training set's statistics (default: the data as stored).")
     var normalize = false
+    @Flag(help: "A checkpoint trained on normalized inputs: fit the normalization on this dataset's training set instead of using the statistics the checkpoint stores.")
+    var refitNormalization = false
     @Option(help: "Evaluate on a fixed random subset of this many samples of each set.") var subset: Int?
     @Option(help: "Seed of the subset.") var subsetSeed: UInt64 = 0
     @Option(help: "Evaluation batch size.") var batchSize: Int = 500
@@ -89,6 +91,7 @@ struct EvaluationOptions: ParsableArguments {
         let checkpoint: Checkpoint
         var data: DatasetPair
         let name: String
+        var refitted = false
         if let model {
             // A checkpoint without (or instead of) Terrain's description: the data come first,
             // since they fix the input shape and the number of outputs.
@@ -106,12 +109,10 @@ struct EvaluationOptions: ParsableArguments {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
             name = dataName
-            var options = DatasetOptions()
-            if let text = checkpoint.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
-                options.normalize = config.normalize
-                options.seed = config.seed
-            }
-            data = try DatasetCatalog.load(name, options: options)
+            let (loaded, line, refit) = try CheckpointData.load(name, for: checkpoint, source: path, refitNormalization: refitNormalization)
+            data = loaded
+            refitted = refit
+            if Distributed.world.isWriter { print(line) }
         }
         let model = try checkpoint.makeModel(Float.self, source: path)
         var pair = data
@@ -122,7 +123,9 @@ struct EvaluationOptions: ParsableArguments {
                                normalization: data.normalization)
         }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        // A refit normalization is other data: a resumed surface must not mix the two.
         let description = "\(name) train \(pair.train.count) test \(pair.test.count)" + (subset.map { " subset \($0) seed \(subsetSeed)" } ?? "")
+            + (refitted ? " refit-normalization" : "")
         let objective = ModelObjective(model: model, data: pair, batchSize: batchSize) {
             try checkpoint.spec.build() as Module<Float>
         }
