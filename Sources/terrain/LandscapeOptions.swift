@@ -73,6 +73,26 @@ struct EvaluationOptions: ParsableArguments {
         return flat
     }
 
+    /// The batch-norm counters (`num_batches_tracked`) of a checkpoint, by state_dict name; none
+    /// for an ONNX model (its initializers leave them out).
+    func batchCounters(of path: String) throws -> [String: Double] {
+        guard case .checkpoint = ModelSource(path: path) else { return [:] }
+        return try Checkpoint.readTensors(from: URL(fileURLWithPath: path)).counters.mapValues(Double.init)
+    }
+
+    /// Two-model directions' counter entries, as the reference's `get_diff_states` makes them:
+    /// each target's counter minus the origin's (`targets`: one checkpoint per direction).
+    func counterDifferences(from origin: String, to targets: [String]) throws -> [String: [Double]] {
+        let base = try batchCounters(of: origin)
+        let ends = try targets.map { try batchCounters(of: $0) }
+        var result: [String: [Double]] = [:]
+        for (name, value) in base {
+            let others = ends.compactMap { $0[name] }
+            if others.count == ends.count { result[name] = others.map { $0 - value } }
+        }
+        return result
+    }
+
     /// A checkpoint or ONNX model given as a path (`.onnx` files are ONNX models).
     func objective(checkpoint path: String) throws -> (ModelObjective<Float>, String, String) {
         try objective(ModelSource(path: path))
@@ -201,6 +221,8 @@ struct LandscapeJob {
     var directionPath: String
     /// nil: the direction file exists already (given by the user, or written by the caller).
     var directionAttributes: [String: String]?
+    /// `states` directions: each batch-norm counter's entry per direction (`DirectionFile`).
+    var directionCounters: [String: [Double]] = [:]
     var textAttributes: [String: String] = [:]
     var numberAttributes: [String: Double] = [:]
     var extraDatasets: [String: [Double]] = [:]
@@ -219,7 +241,8 @@ struct LandscapeJob {
             }
         }
         if let attributes = directionAttributes, world.isWriter {
-            try DirectionFile.write(directions, groups: objective.groups, type: directionType, attributes: attributes, to: directionPath)
+            try DirectionFile.write(directions, groups: objective.groups, type: directionType, counters: directionCounters,
+                                    attributes: attributes, to: directionPath)
         }
         let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
                                                  yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)

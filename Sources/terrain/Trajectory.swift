@@ -107,7 +107,8 @@ struct Plane: ParsableCommand {
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: thetaA, directions: dirs, directionType: dirType, grid: grid, sets: sets,
                 dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
-                directionAttributes: names, textAttributes: names,
+                directionAttributes: names, directionCounters: try evaluation.counterDifferences(from: a, to: [b, c]),
+                textAttributes: names,
                 numberAttributes: ["terrain.direction_cosine": Direction.cosine(dirs[0], dirs[1])],
                 announcement: "plane: \(grid.pointCount) points through \(a), \(b), \(c) on \(dataDescription)"
             ).run(quiet: quiet, overwrite: overwrite)
