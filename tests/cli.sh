@@ -372,4 +372,86 @@ rejects "truncated checkpoint" "cannot read checkpoint" "$terrain" evaluate "$wo
 rejects "missing checkpoint" "cannot read checkpoint" "$terrain" info "$work/nothing.safetensors"
 rejects "diverging training stops with a clear message" "diverged" train --model mlp --dataset parabola --optimizer sgd --lr 1e6 --epochs 3 --out "$work/diverge"
 
+# --- Fidelity with the reference: direction files, stored normalization, NaN (data made here) ---
+mkdir -p "$work/fid"
+check "make small image sets (a, an exact copy, a copy shifted by +5)" python3 -c "
+import numpy as np
+rng = np.random.default_rng(0)
+x = rng.normal(3.0, 2.0, (96, 1, 8, 8)).astype('float32')
+y = (x[:, 0, :4].mean(axis=(1, 2)) > 3.0).astype('int64') + 2 * (x[:, 0, :, :4].mean(axis=(1, 2)) > 3.0).astype('int64')
+np.savez('$work/fid/a.npz', x=x, y=y)
+np.savez('$work/fid/copy.npz', x=x, y=y)
+np.savez('$work/fid/shifted.npz', x=x + 5, y=y)
+"
+check "train a CNN with batch norm on them" train --model cnn --dataset "$work/fid/a.npz" --epochs 1 --batch-size 16 --out "$work/fid/run"
+evaluate_train_loss() { "$terrain" evaluate "$@" | sed -n 's/^train: loss \([0-9.eEnaif+-]*\).*/\1/p'; }
+check "evaluate on another dataset uses the checkpoint's stored normalization and says so" bash -c "
+  '$terrain' evaluate '$work/fid/run/final.safetensors' --dataset '$work/fid/shifted.npz' | grep -q \"normalization: the checkpoint's statistics\""
+check "--refit-normalization refits and says so" bash -c "
+  '$terrain' evaluate '$work/fid/run/final.safetensors' --dataset '$work/fid/shifted.npz' --refit-normalization | grep -q 'normalization: refit on'"
+own=$(evaluate_train_loss "$work/fid/run/final.safetensors")
+copied=$(evaluate_train_loss "$work/fid/run/final.safetensors" --dataset "$work/fid/copy.npz")
+shifted=$(evaluate_train_loss "$work/fid/run/final.safetensors" --dataset "$work/fid/shifted.npz")
+refit=$(evaluate_train_loss "$work/fid/run/final.safetensors" --dataset "$work/fid/shifted.npz" --refit-normalization)
+# Stored statistics on an exact copy give the checkpoint's own loss; on the shifted copy they do
+# not (the inputs really differ); a refit on the shifted copy removes the shift again.
+check "stored normalization: copy = own loss ($own, $copied), shifted differs ($shifted), refit on shifted = own ($refit)" python3 -c "
+own, copied, shifted, refit = map(float, ['$own', '$copied', '$shifted', '$refit'])
+assert copied == own, (own, copied)
+assert abs(shifted - own) > 1e-3 * abs(own), (own, shifted)
+assert abs(refit - own) <= 1e-4 * abs(own), (own, refit)
+"
+check "a landscape command says which normalization it uses" bash -c "
+  '$terrain' surface '$work/fid/run/final.safetensors' --dataset '$work/fid/shifted.npz' --x=-0.5:0.5:3 --quiet --out '$work/fid/norm.h5' | grep -q \"normalization: the checkpoint's statistics\""
+check "a states surface and a states interpolation write their direction files" bash -c "
+  '$terrain' surface '$work/fid/run/final.safetensors' --dir-type states --xignore none --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/states.h5' &&
+  '$terrain' interpolate '$work/fid/run/checkpoints/epoch-0000.safetensors' '$work/fid/run/final.safetensors' --steps 5 --range=-0.25:1.25 --quiet --out '$work/fid/interp.h5'"
+check "states direction files hold the state_dict's entries in its order, num_batches_tracked included (h5py)" python3 -c "
+import h5py, json, struct
+def state_dict(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+    header.pop('__metadata__', None)
+    return list(header.items())
+final = state_dict('$work/fid/run/final.safetensors')
+first = state_dict('$work/fid/run/checkpoints/epoch-0000.safetensors')
+assert any(k.endswith('num_batches_tracked') for k, _ in final)
+def counter(entries, name):
+    return dict(entries)[name]['data_offsets']
+with open('$work/fid/run/final.safetensors', 'rb') as f:
+    blob = f.read()
+n = struct.unpack('<Q', blob[:8])[0]
+def counter_value(name):
+    a, b = dict(final)[name]['data_offsets']
+    return struct.unpack('<q', blob[8 + n + a:8 + n + b])[0]
+for path, groups in [('$work/fid/states.directions.h5', ['xdirection', 'ydirection']), ('$work/fid/interp.directions.h5', ['xdirection'])]:
+    with h5py.File(path, 'r') as f:
+        for g in groups:
+            names = sorted(f[g].keys(), key=int)
+            assert names == [str(i) for i in range(len(final))], (path, g, len(names), len(final))
+            for i, (key, entry) in enumerate(final):
+                d = f[g][str(i)]
+                assert list(d.shape) == entry['shape'], (path, g, i, key, d.shape, entry['shape'])
+                if key.endswith('num_batches_tracked') and path.endswith('states.directions.h5'):
+                    # a random direction with ignore=none: a copy of the counter, as the reference draws it
+                    assert float(d[()]) == counter_value(key), (key, d[()])
+"
+check "a states direction file written before the counters (without them) still loads" bash -c "
+  python3 -c \"
+import h5py
+src = h5py.File('$work/fid/states.directions.h5', 'r')
+dst = h5py.File('$work/fid/old.directions.h5', 'w')
+for g in ('xdirection', 'ydirection'):
+    k = 0
+    for i in range(len(src[g])):
+        d = src[g][str(i)]
+        if d.shape == ():
+            continue
+        dst.create_dataset(g + '/' + str(k), data=d[()])
+        k += 1
+dst.close()
+\" && '$terrain' surface '$work/fid/run/final.safetensors' --directions '$work/fid/old.directions.h5' --dir-type states --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/old.h5' &&
+  '$terrain' surface '$work/fid/run/final.safetensors' --directions '$work/fid/states.directions.h5' --dir-type states --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/new.h5'"
+
 finish cli
