@@ -144,6 +144,8 @@ struct Surface: ParsableCommand {
 
     static func summarize(_ file: SurfaceFile, path: String) {
         for q in SurfaceQuantity.allCases {
+            let invalid = file.values[q]?.filter(SurfaceValue.isInvalid).count ?? 0
+            if invalid > 0 { print("\(q.rawValue): \(invalid) point\(invalid == 1 ? "" : "s") NaN (stored as NaN, drawn as invalid)") }
             guard let v = file.values[q]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
             print(String(format: "%@: min %.5g  max %.5g", q.rawValue, v.min()!, v.max()!))
         }

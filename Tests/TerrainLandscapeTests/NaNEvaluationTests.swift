@@ -99,6 +99,30 @@ struct NaNEvaluationTests {
         }
     }
 
+    /// On a surface the NaN points are stored as NaN (`SurfaceValue.invalid`, with the accuracy
+    /// PyTorch's arg-max gives), not as diverged (+∞), and count as computed: a resume does not
+    /// recompute them.
+    @Test func aSurfaceStoresNaNPointsAsInvalidAndComputed() throws {
+        let (model, data, _) = try CompiledEvaluationTests.subject("resnet20", inputShape: [3, 16, 16], count: 20)
+        let objective = ModelObjective(model: model, data: data, batchSize: 16)
+        let theta1 = objective.parameters()
+        var theta2 = theta1
+        for group in objective.groups where group.role == .runningVariance { theta2[group.offset] = theta1[group.offset] / 10 }
+        let direction = Direction.between(theta1, theta2, groups: objective.groups, type: .states)
+        let grid = SurfaceGrid(x: [-0.25, 0, 0.5, 1, 1.25])
+        let surface = try SurfaceComputation(objective: objective, center: theta1, xDirection: direction, yDirection: nil,
+                                             grid: grid, sets: [.train])
+        #expect(surface.pendingPoints == Array(0..<5))
+        for point in 0..<5 { try surface.compute(point: point) }
+        let losses = surface.values[.trainLoss]!, accuracies = surface.values[.trainAccuracy]!
+        #expect(losses[..<4].allSatisfy(\.isFinite))
+        #expect(SurfaceValue.isInvalid(losses[4]) && !SurfaceValue.isNotComputed(losses[4]))
+        #expect(accuracies[4].isFinite && accuracies[4] >= 0 && accuracies[4] <= 100)
+        #expect(surface.pendingPoints.isEmpty)
+        // A not-computed point is the other NaN.
+        #expect(SurfaceValue.isNotComputed(.nan) && !SurfaceValue.isInvalid(.nan))
+    }
+
     /// The compiled Hessian-vector product (C sweeps with the ReLU, Winograd, batch norm as a
     /// per-channel map) and the layers' R-operator: NaN loss and NaN products with a negative
     /// running variance or NaN in the data.

@@ -113,7 +113,7 @@ public struct ContourChart: Chart {
             for j in grid.y.indices {
                 for i in grid.x.indices {
                     let v = grid[i, j]
-                    let c = v.isNaN ? Color.missing : v == .infinity || v == -.infinity ? Self.divergedColor : color(v)
+                    let c = ScalarGrid.isInvalid(v) ? Color.invalid : v.isNaN ? Color.missing : v == .infinity || v == -.infinity ? Self.divergedColor : color(v)
                     let p0 = axes.point(xEdges[i], yEdges[j + 1]), p1 = axes.point(xEdges[i + 1], yEdges[j])
                     canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6), with: c)
                 }
@@ -123,10 +123,11 @@ public struct ContourChart: Chart {
 
     public static let divergedColor = Color(hex: 0xf6c9c4)
 
-    /// "■ not computed  ■ diverged" above the plot's right corner, for what the grid holds.
+    /// "■ not computed  ■ NaN  ■ diverged" above the plot's right corner, for what the grid holds.
     private func drawKeyForUnusablePoints(on canvas: Canvas, area: PlotRect) {
         var keys: [(Color, String)] = []
-        if grid.values.contains(where: \.isNaN) { keys.append((.missing, "not computed")) }
+        if grid.values.contains(where: { $0.isNaN && !ScalarGrid.isInvalid($0) }) { keys.append((.missing, "not computed")) }
+        if grid.values.contains(where: ScalarGrid.isInvalid) { keys.append((.invalid, "NaN")) }
         if grid.values.contains(where: \.isInfinite) { keys.append((Self.divergedColor, "diverged")) }
         var x = area.maxX
         for (color, text) in keys.reversed() {
@@ -149,7 +150,8 @@ public struct ContourChart: Chart {
         return e
     }
 
-    /// Paints cells with a missing corner grey and those with a diverged one pale red; the rest
+    /// Paints cells with an invalid (NaN) corner dark grey, a missing one grey and those with a
+    /// diverged one pale red; the rest
     /// white (lines) or left for the bands (filled).
     private func drawUnusableCells(on canvas: Canvas, axes: Axes2D) {
         canvas.withoutAntialiasing {
@@ -157,7 +159,8 @@ public struct ContourChart: Chart {
                 for i in 0..<(grid.x.count - 1) {
                     let corners = [grid[i, j], grid[i + 1, j], grid[i, j + 1], grid[i + 1, j + 1]]
                     let c: Color
-                    if corners.contains(where: \.isNaN) { c = .missing }
+                    if corners.contains(where: ScalarGrid.isInvalid) { c = .invalid }
+                    else if corners.contains(where: \.isNaN) { c = .missing }
                     else if corners.contains(where: \.isInfinite) { c = Self.divergedColor }
                     else if style == .lines { continue }
                     else { c = .white }
