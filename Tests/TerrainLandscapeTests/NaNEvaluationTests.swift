@@ -115,7 +115,7 @@ struct NaNEvaluationTests {
         #expect(surface.pendingPoints == Array(0..<5))
         for point in 0..<5 { try surface.compute(point: point) }
         let losses = surface.values[.trainLoss]!, accuracies = surface.values[.trainAccuracy]!
-        #expect(losses[..<4].allSatisfy(\.isFinite))
+        #expect(losses[..<4].allSatisfy { $0.isFinite })
         #expect(SurfaceValue.isInvalid(losses[4]) && !SurfaceValue.isNotComputed(losses[4]))
         #expect(accuracies[4].isFinite && accuracies[4] >= 0 && accuracies[4] <= 100)
         #expect(surface.pendingPoints.isEmpty)
