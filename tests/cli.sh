@@ -458,5 +458,31 @@ for g in ('xdirection', 'ydirection'):
 dst.close()
 \" && '$terrain' surface --checkpoint '$work/fid/run/final.safetensors' --directions '$work/fid/old.directions.h5' --dir-type states --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/old.h5' &&
   '$terrain' surface --checkpoint '$work/fid/run/final.safetensors' --directions '$work/fid/states.directions.h5' --dir-type states --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/new.h5'"
+check "the trace does not stop while its standard error is large, and says so" bash -c "
+  '$terrain' hessian --quiet --checkpoint '$work/fid/run/final.safetensors' --trace --probes 12 --tolerance 1e-3 > '$work/fid/trace.txt' &&
+  python3 -c \"
+import re
+line = [l for l in open('$work/fid/trace.txt') if l.startswith('trace:')][0]
+m = re.match(r'trace: (\\S+) ± (\\S+) \\(Hutchinson, (\\d+) Rademacher probes; relative standard error (\\S+)', line)
+assert m, line
+estimate, error, probes, relative = float(m[1]), float(m[2]), int(m[3]), float(m[4].rstrip(','))
+assert abs(relative - error / abs(estimate)) <= 0.06 * relative, line
+assert probes == 12 and relative > 1e-3 and 'above the tolerance' in line and 'settled' not in line, line
+\""
+check "an extrapolated states interpolation: NaN where a BN variance turns negative, on both paths, stored as NaN" bash -c "
+  '$terrain' interpolate '$work/fid/run/checkpoints/epoch-0000.safetensors' '$work/fid/run/final.safetensors' --range=-4:4 --steps 9 --quiet --out '$work/fid/far.h5' > '$work/fid/far.txt' &&
+  TERRAIN_EVALUATION=layers '$terrain' interpolate '$work/fid/run/checkpoints/epoch-0000.safetensors' '$work/fid/run/final.safetensors' --range=-4:4 --steps 9 --quiet --out '$work/fid/far-layers.h5' > /dev/null &&
+  grep -q 'points NaN (stored as NaN, drawn as invalid)' '$work/fid/far.txt' &&
+  python3 -c \"
+import h5py, numpy as np, struct
+a = h5py.File('$work/fid/far.h5', 'r')['train_loss'][()]
+b = h5py.File('$work/fid/far-layers.h5', 'r')['train_loss'][()]
+nan = np.isnan(a)
+assert nan.any() and not nan.all(), a
+assert (nan == np.isnan(b)).all(), (a, b)
+assert np.isfinite(a[~nan]).all() and (abs(a[~nan] - b[~nan]) <= 1e-5 * abs(b[~nan])).all(), (a, b)
+# computed NaN carries the sign bit (a point not computed would be the plain NaN)
+assert all(struct.pack('<d', v)[7] & 0x80 for v in a[nan]), a
+\""
 
 finish cli
