@@ -42,7 +42,8 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     private var tailPrograms: [Int: InferenceProgram] = [:]
     /// The first layer's outputs Y₀, Yx, Yy ([samples, F]) for one plane and one data set.
     /// (Held, not only named: a freed plane's address could come back as another plane's.)
-    private var planeOutputs: (plane: FirstLayerPlane, inputs: UnsafePointer<Float>, outputs: [Tensor<Float>])?
+    /// `finite`: whether all three are free of NaN and ∞ (checked once, not at every point).
+    private var planeOutputs: (plane: FirstLayerPlane, inputs: UnsafePointer<Float>, outputs: [Tensor<Float>], finite: Bool)?
 
     /// Nil when the model does not lower, is not Float, or the back end has no compiled graphs.
     public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current) {
@@ -96,7 +97,11 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         guard let tailGraph else { preconditionFailure("this model's first layer is not linear on a plane") }
         let n = data.count
         guard n > 0 else { return evaluate(on: data) }
-        let ys = planeOutputs(plane, data: data)
+        let (ys, finite) = planeOutputs(plane, data: data)
+        // A NaN or ∞ in Y₀, Yx, Yy (from the data or the first layer's weights) or in α, β would
+        // reach the tail's first step, the first layer's activation: oneDNN's ReLU would hide it.
+        // (Finite Y and α, β give a finite combination unless it overflows Float.)
+        guard finite, alpha.isFinite, beta.isFinite else { return nil }
         guard let programs = prepare(graph: tailGraph, programs: &tailPrograms, count: n) else { return nil }
         let width = ys[0].count / n
         let (a, b) = (Float(alpha), Float(beta))
@@ -108,18 +113,15 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         return sum(over: data) { first, count, logits in
             let rows = (first * width)..<((first + count) * width)
             for i in rows { out[i] = y0[i] + a * yx[i] + b * yy[i] }
-            // The tail's first step is the first layer's activation: a NaN or ∞ here (from the
-            // data or the first layer's weights) must not reach oneDNN's ReLU.
-            guard !Self.containsNonFinite(out + rows.lowerBound, count: rows.count) else { return false }
             programs[count]!.run(input: out + rows.lowerBound, output: logits)
             return true
         }
     }
 
     /// Y₀, Yx, Yy for `data`: made at the first point of a plane on a data set, then reused.
-    private func planeOutputs(_ plane: FirstLayerPlane, data: Dataset) -> [Tensor<Float>] {
+    private func planeOutputs(_ plane: FirstLayerPlane, data: Dataset) -> (outputs: [Tensor<Float>], finite: Bool) {
         if let made = planeOutputs, made.plane === plane, made.inputs == data.inputs.pointer {
-            return made.outputs
+            return (made.outputs, made.finite)
         }
         let n = data.count
         let x = data.inputs.reshaped([n, data.inputs.count / n])
@@ -128,8 +130,9 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
             backend.addFeatureBias(&y, bias)
             return y
         }
-        planeOutputs = (plane, data.inputs.pointer, outputs)
-        return outputs
+        let finite = outputs.allSatisfy { !Self.containsNonFinite($0.pointer, count: $0.count) }
+        planeOutputs = (plane, data.inputs.pointer, outputs, finite)
+        return (outputs, finite)
     }
 
     /// The programs for runs of `samplesPerRun` and of the last run's size, with the current
