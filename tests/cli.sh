@@ -484,5 +484,23 @@ assert np.isfinite(a[~nan]).all() and (abs(a[~nan] - b[~nan]) <= 1e-5 * abs(b[~n
 # computed NaN carries the sign bit (a point not computed would be the plain NaN)
 assert all(struct.pack('<d', v)[7] & 0x80 for v in a[nan]), a
 \""
+check "a states trajectory's PCA direction file holds the state_dict's entries (counters 0: they are no parameters)" bash -c "
+  '$terrain' train --quiet --model cnn --dataset '$work/fid/a.npz' --epochs 3 --batch-size 16 --out '$work/fid/run3' > /dev/null &&
+  '$terrain' trajectory --run '$work/fid/run3' --dir-type states --steps 3 --quiet --out '$work/fid/t.h5' > /dev/null &&
+  python3 -c \"
+import h5py, json, struct
+with open('$work/fid/run3/final.safetensors', 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    header = json.loads(f.read(n))
+header.pop('__metadata__', None)
+keys = list(header)
+with h5py.File('$work/fid/t.directions.h5', 'r') as f:
+    for g in ('xdirection', 'ydirection'):
+        assert len(f[g]) == len(keys), (len(f[g]), len(keys))
+        for i, k in enumerate(keys):
+            assert list(f[g][str(i)].shape) == header[k]['shape'], (g, i, k)
+            if k.endswith('num_batches_tracked'):
+                assert f[g][str(i)][()] == 0, (g, k)
+\""
 
 finish cli

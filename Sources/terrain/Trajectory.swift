@@ -45,7 +45,10 @@ struct Trajectory: ParsableCommand {
 
             let stem = out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
             let directionPath = stem + ".directions.h5"
+            // The counters are no parameters: they do not enter the PCA, and their entries
+            // (present so that the reference's set_states accepts the file) are 0.
             try DirectionFile.write(pca.axes, groups: groups, type: dirType,
+                                    counters: try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] },
                                     attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
             let dirFile = try HDF5File(path: directionPath, mode: .readWrite)
             try dirFile.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
