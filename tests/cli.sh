@@ -372,6 +372,137 @@ rejects "truncated checkpoint" "cannot read checkpoint" "$terrain" evaluate "$wo
 rejects "missing checkpoint" "cannot read checkpoint" "$terrain" info "$work/nothing.safetensors"
 rejects "diverging training stops with a clear message" "diverged" train --model mlp --dataset parabola --optimizer sgd --lr 1e6 --epochs 3 --out "$work/diverge"
 
+# --- Fidelity with the reference: direction files, stored normalization, NaN (data made here) ---
+mkdir -p "$work/fid"
+check "make small image sets (a, an exact copy, a copy shifted by +5)" python3 -c "
+import numpy as np
+rng = np.random.default_rng(0)
+x = rng.normal(3.0, 2.0, (96, 1, 8, 8)).astype('float32')
+y = (x[:, 0, :4].mean(axis=(1, 2)) > 3.0).astype('int64') + 2 * (x[:, 0, :, :4].mean(axis=(1, 2)) > 3.0).astype('int64')
+np.savez('$work/fid/a.npz', x=x, y=y)
+np.savez('$work/fid/copy.npz', x=x, y=y)
+np.savez('$work/fid/shifted.npz', x=x + 5, y=y)
+"
+check "train a CNN with batch norm on them" train --model cnn --dataset "$work/fid/a.npz" --epochs 1 --batch-size 16 --out "$work/fid/run"
+evaluate_train_loss() { "$terrain" evaluate "$@" | sed -n 's/^train: loss \([0-9.eEnaif+-]*\).*/\1/p'; }
+check "evaluate on another dataset uses the checkpoint's stored normalization and says so" bash -c "
+  '$terrain' evaluate '$work/fid/run/final.safetensors' --dataset '$work/fid/shifted.npz' | grep -q \"normalization: the checkpoint's statistics\""
+check "--refit-normalization refits and says so" bash -c "
+  '$terrain' evaluate '$work/fid/run/final.safetensors' --dataset '$work/fid/shifted.npz' --refit-normalization | grep -q 'normalization: refit on'"
+own=$(evaluate_train_loss "$work/fid/run/final.safetensors")
+copied=$(evaluate_train_loss "$work/fid/run/final.safetensors" --dataset "$work/fid/copy.npz")
+shifted=$(evaluate_train_loss "$work/fid/run/final.safetensors" --dataset "$work/fid/shifted.npz")
+refit=$(evaluate_train_loss "$work/fid/run/final.safetensors" --dataset "$work/fid/shifted.npz" --refit-normalization)
+# Stored statistics on an exact copy give the checkpoint's own loss; on the shifted copy they do
+# not (the inputs really differ); a refit on the shifted copy removes the shift again.
+check "stored normalization: copy = own loss ($own, $copied), shifted differs ($shifted), refit on shifted = own ($refit)" python3 -c "
+own, copied, shifted, refit = map(float, ['$own', '$copied', '$shifted', '$refit'])
+assert copied == own, (own, copied)
+assert abs(shifted - own) > 1e-3 * abs(own), (own, shifted)
+assert abs(refit - own) <= 1e-4 * abs(own), (own, refit)
+"
+check "a landscape command says which normalization it uses" bash -c "
+  '$terrain' surface --checkpoint '$work/fid/run/final.safetensors' --dataset '$work/fid/shifted.npz' --x=-0.5:0.5:3 --quiet --out '$work/fid/norm.h5' | grep -q \"normalization: the checkpoint's statistics\""
+check "a states surface and a states interpolation write their direction files" bash -c "
+  '$terrain' surface --checkpoint '$work/fid/run/final.safetensors' --dir-type states --xignore none --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/states.h5' &&
+  '$terrain' interpolate '$work/fid/run/checkpoints/epoch-0000.safetensors' '$work/fid/run/final.safetensors' --steps 5 --range=-0.25:1.25 --quiet --out '$work/fid/interp.h5'"
+check "states direction files hold the state_dict's entries in its order, num_batches_tracked included (h5py)" python3 -c "
+import h5py, json, struct
+def state_dict(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+    header.pop('__metadata__', None)
+    return list(header.items())
+final = state_dict('$work/fid/run/final.safetensors')
+first = state_dict('$work/fid/run/checkpoints/epoch-0000.safetensors')
+assert any(k.endswith('num_batches_tracked') for k, _ in final)
+def counter(entries, name):
+    return dict(entries)[name]['data_offsets']
+with open('$work/fid/run/final.safetensors', 'rb') as f:
+    blob = f.read()
+n = struct.unpack('<Q', blob[:8])[0]
+def counter_value(name):
+    a, b = dict(final)[name]['data_offsets']
+    return struct.unpack('<q', blob[8 + n + a:8 + n + b])[0]
+for path, groups in [('$work/fid/states.directions.h5', ['xdirection', 'ydirection']), ('$work/fid/interp.directions.h5', ['xdirection'])]:
+    with h5py.File(path, 'r') as f:
+        for g in groups:
+            names = sorted(f[g].keys(), key=int)
+            assert names == [str(i) for i in range(len(final))], (path, g, len(names), len(final))
+            for i, (key, entry) in enumerate(final):
+                d = f[g][str(i)]
+                assert list(d.shape) == entry['shape'], (path, g, i, key, d.shape, entry['shape'])
+                if key.endswith('num_batches_tracked') and path.endswith('states.directions.h5'):
+                    # as the reference draws it: a copy of the counter (x: --xignore none), 0 (y: biasbn)
+                    want = counter_value(key) if g == 'xdirection' else 0
+                    assert want > 0 or g == 'ydirection'
+                    assert float(d[()]) == want, (g, key, d[()], want)
+                if key.endswith('num_batches_tracked') and path.endswith('interp.directions.h5'):
+                    # two models: the counters' difference (epoch 0 has counted no batch)
+                    assert float(d[()]) == counter_value(key) > 0, (key, d[()])
+"
+check "a states direction file written before the counters (without them) still loads" bash -c "
+  python3 -c \"
+import h5py
+src = h5py.File('$work/fid/states.directions.h5', 'r')
+dst = h5py.File('$work/fid/old.directions.h5', 'w')
+for g in ('xdirection', 'ydirection'):
+    k = 0
+    for i in range(len(src[g])):
+        d = src[g][str(i)]
+        if d.shape == ():
+            continue
+        dst.create_dataset(g + '/' + str(k), data=d[()])
+        k += 1
+dst.close()
+\" && '$terrain' surface --checkpoint '$work/fid/run/final.safetensors' --directions '$work/fid/old.directions.h5' --dir-type states --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/old.h5' &&
+  '$terrain' surface --checkpoint '$work/fid/run/final.safetensors' --directions '$work/fid/states.directions.h5' --dir-type states --x=-1:1:3 --y=-1:1:3 --quiet --out '$work/fid/new.h5'"
+check "the trace does not stop while its standard error is large, and says so" bash -c "
+  '$terrain' hessian --quiet --checkpoint '$work/fid/run/final.safetensors' --trace --probes 12 --tolerance 1e-3 > '$work/fid/trace.txt' &&
+  python3 -c \"
+import re
+line = [l for l in open('$work/fid/trace.txt') if l.startswith('trace:')][0]
+m = re.match(r'trace: (\\S+) ± (\\S+) \\(Hutchinson, (\\d+) Rademacher probes; relative standard error (\\S+)', line)
+assert m, line
+estimate, error, probes, relative = float(m[1]), float(m[2]), int(m[3]), float(m[4].rstrip(','))
+assert abs(relative - error / abs(estimate)) <= 0.06 * relative, line
+assert probes == 12 and relative > 1e-3 and 'above the tolerance' in line and 'settled' not in line, line
+\""
+check "an extrapolated states interpolation: NaN where a BN variance turns negative, on both paths, stored as NaN" bash -c "
+  '$terrain' interpolate '$work/fid/run/checkpoints/epoch-0000.safetensors' '$work/fid/run/final.safetensors' --range=-4:4 --steps 9 --quiet --out '$work/fid/far.h5' > '$work/fid/far.txt' &&
+  TERRAIN_EVALUATION=layers '$terrain' interpolate '$work/fid/run/checkpoints/epoch-0000.safetensors' '$work/fid/run/final.safetensors' --range=-4:4 --steps 9 --quiet --out '$work/fid/far-layers.h5' > /dev/null &&
+  grep -q 'points NaN (stored as NaN, drawn as invalid)' '$work/fid/far.txt' &&
+  python3 -c \"
+import h5py, numpy as np, struct
+a = h5py.File('$work/fid/far.h5', 'r')['train_loss'][()]
+b = h5py.File('$work/fid/far-layers.h5', 'r')['train_loss'][()]
+nan = np.isnan(a)
+assert nan.any() and not nan.all(), a
+assert (nan == np.isnan(b)).all(), (a, b)
+assert np.isfinite(a[~nan]).all() and (abs(a[~nan] - b[~nan]) <= 1e-5 * abs(b[~nan])).all(), (a, b)
+# computed NaN carries the sign bit (a point not computed would be the plain NaN)
+assert all(struct.pack('<d', v)[7] & 0x80 for v in a[nan]), a
+\""
+check "a states trajectory's PCA direction file holds the state_dict's entries (counters 0: they are no parameters)" bash -c "
+  '$terrain' train --quiet --model cnn --dataset '$work/fid/a.npz' --epochs 3 --batch-size 16 --out '$work/fid/run3' > /dev/null &&
+  '$terrain' trajectory --run '$work/fid/run3' --dir-type states --steps 3 --quiet --out '$work/fid/t.h5' > /dev/null &&
+  python3 -c \"
+import h5py, json, struct
+with open('$work/fid/run3/final.safetensors', 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    header = json.loads(f.read(n))
+header.pop('__metadata__', None)
+keys = list(header)
+with h5py.File('$work/fid/t.directions.h5', 'r') as f:
+    for g in ('xdirection', 'ydirection'):
+        assert len(f[g]) == len(keys), (len(f[g]), len(keys))
+        for i, k in enumerate(keys):
+            assert list(f[g][str(i)].shape) == header[k]['shape'], (g, i, k)
+            if k.endswith('num_batches_tracked'):
+                assert f[g][str(i)][()] == 0, (g, k)
+\""
+
 source "$(dirname "$0")/cli-input.sh"
 
 finish cli

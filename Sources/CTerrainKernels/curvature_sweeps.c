@@ -17,8 +17,10 @@ static inline __attribute__((always_inline)) void forward_block(
     }
     if (addend)
         for (int l = 0; l < B; l++) { z[l] += addend[o + l]; t[l] += addend[half + o + l]; }
+    /* ReLU as PyTorch computes it: z <= 0 gives 0, anything else (NaN included) passes, so
+       relu(NaN) = NaN and the tangent passes at NaN (the same single comparison as z > 0). */
     if (relu)
-        for (int l = 0; l < B; l++) { t[l] = z[l] > 0 ? t[l] : 0; z[l] = z[l] > 0 ? z[l] : 0; }
+        for (int l = 0; l < B; l++) { t[l] = z[l] <= 0 ? 0 : t[l]; z[l] = z[l] <= 0 ? 0 : z[l]; }
     for (int l = 0; l < B; l++) { out[o + l] = z[l]; out[half + o + l] = t[l]; }
 }
 
@@ -63,7 +65,8 @@ static inline __attribute__((always_inline)) void backward_all(
                     for (int l = 0; l < B; l++) { gzd[l] = gradient[o + l]; gz[l] = gradient[half + o + l]; }
                     if (output)
                         for (int l = 0; l < B; l++) {
-                            int positive = output[o + l] > 0;
+                            /* threshold_backward: output <= 0 ? 0 : g (a NaN output passes g) */
+                            int positive = !(output[o + l] <= 0);
                             gzd[l] = positive ? gzd[l] : 0;
                             gz[l] = positive ? gz[l] : 0;
                         }

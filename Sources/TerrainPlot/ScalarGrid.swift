@@ -1,10 +1,14 @@
 /// Values on a rectilinear grid: `values[j * x.count + i]` is the value at (x[i], y[j]), the
 /// layout of a surface file's (len(y), len(x)) arrays. NaN marks a missing value (not computed),
-/// +∞ a diverged one; both are drawn as such, never interpolated.
+/// a NaN with its sign bit set an invalid one (computed, and NaN: a surface file's
+/// `SurfaceValue.invalid`), +∞ a diverged one; all are drawn as such, never interpolated.
 public struct ScalarGrid: Sendable, Equatable {
     public var x: [Double]
     public var y: [Double]
     public var values: [Double]
+
+    /// A computed value that is NaN (the sign bit set), as opposed to one not computed.
+    public static func isInvalid(_ value: Double) -> Bool { value.isNaN && value.sign == .minus }
 
     public init(x: [Double], y: [Double], values: [Double]) {
         precondition(values.count == x.count * y.count, "\(values.count) values for a \(y.count)x\(x.count) grid")

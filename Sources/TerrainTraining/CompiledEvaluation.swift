@@ -12,6 +12,17 @@ import TerrainData
 /// and chunk sums are added in order, so the result is the same bits for every thread count.
 /// Weights are folded afresh at every call: set the model's parameters, then evaluate.
 ///
+/// **NaN.** oneDNN's ReLU (eltwise and post-op, every kernel tried: `vmaxps` with 0 as the
+/// operand it keeps) and its max pooling turn NaN into numbers, where PyTorch keeps NaN. So a
+/// result is only returned when nothing non-finite went in or came out: the folded weights and
+/// biases and each run's input hold no NaN or ∞, and the loss is finite. Otherwise the
+/// evaluation returns nil and the caller evaluates layer by layer, whose kernels propagate NaN as
+/// PyTorch does (a batch-norm running variance below −ε, an extrapolated `states` direction's
+/// doing, makes its folded scale NaN). The checks read the weights once per fold and each input
+/// once, against convolutions that read them hundreds of times. What they cannot see: a NaN born
+/// inside a fused layer from finite values that overflowed (∞ − ∞) and then zeroed by its ReLU
+/// while every logit stays finite; PyTorch's own result there depends on its summation order.
+///
 /// **Planes.** When the first layer is an inner product on the input (an MLP), its output at
 /// weights W₀ + αWx + βWy (and bias b₀ + αbx + βby) is Y₀ + αYx + βYy with Yk = X·Wkᵀ + bk:
 /// `evaluate(on:plane:alpha:beta:)` computes the three products once per plane and data set and
@@ -31,7 +42,8 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     private var tailPrograms: [Int: InferenceProgram] = [:]
     /// The first layer's outputs Y₀, Yx, Yy ([samples, F]) for one plane and one data set.
     /// (Held, not only named: a freed plane's address could come back as another plane's.)
-    private var planeOutputs: (plane: FirstLayerPlane, inputs: UnsafePointer<Float>, outputs: [Tensor<Float>])?
+    /// `finite`: whether all three are free of NaN and ∞ (checked once, not at every point).
+    private var planeOutputs: (plane: FirstLayerPlane, inputs: UnsafePointer<Float>, outputs: [Tensor<Float>], finite: Bool)?
 
     /// Nil when the model does not lower, is not Float, or the back end has no compiled graphs.
     public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current) {
@@ -62,25 +74,35 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     /// Values per sample of the model's output.
     public var outputSize: Int { network.graph.shape(of: network.graph.output).reduce(1, *) }
 
-    /// Loss and accuracy over `data`, like `Evaluation.evaluate` (evaluation mode).
-    public func evaluate(on data: Dataset) -> EvaluationResult {
+    /// Loss and accuracy over `data`, like `Evaluation.evaluate` (evaluation mode); nil where
+    /// a NaN or ∞ went in or the loss is not finite (see the type's comment: evaluate layer by layer).
+    public func evaluate(on data: Dataset) -> EvaluationResult? {
         guard data.count > 0 else { return EvaluationResult(lossSum: 0, correct: 0, on: data) }
-        let programs = prepare(graph: network.graph, programs: &self.programs, count: data.count)
+        guard let programs = prepare(graph: network.graph, programs: &self.programs, count: data.count) else { return nil }
+        let width = data.inputs.count / data.count
         return sum(over: data) { first, count, logits in
-            programs[count]!.run(input: data.inputs.pointer + first * (data.inputs.count / data.count), output: logits)
+            let input = data.inputs.pointer + first * width
+            guard !Self.containsNonFinite(input, count: count * width) else { return false }
+            programs[count]!.run(input: input, output: logits)
+            return true
         }
     }
 
     /// Loss and accuracy over `data` at the plane's point (α, β), as `evaluate(on:)` would give
     /// them with the model's parameters set there: the layers after the first run from
     /// Y₀ + αYx + βYy (see the type's comment). The model's current parameters must be that
-    /// point's (the other layers read them); `planeLayer` must not be nil.
-    public func evaluate(on data: Dataset, plane: FirstLayerPlane, alpha: Double, beta: Double) -> EvaluationResult {
+    /// point's (the other layers read them); `planeLayer` must not be nil. Nil as for
+    /// `evaluate(on:)`.
+    public func evaluate(on data: Dataset, plane: FirstLayerPlane, alpha: Double, beta: Double) -> EvaluationResult? {
         guard let tailGraph else { preconditionFailure("this model's first layer is not linear on a plane") }
         let n = data.count
         guard n > 0 else { return evaluate(on: data) }
-        let ys = planeOutputs(plane, data: data)
-        let programs = prepare(graph: tailGraph, programs: &tailPrograms, count: n)
+        let (ys, finite) = planeOutputs(plane, data: data)
+        // A NaN or ∞ in Y₀, Yx, Yy (from the data or the first layer's weights) or in α, β would
+        // reach the tail's first step, the first layer's activation: oneDNN's ReLU would hide it.
+        // (Finite Y and α, β give a finite combination unless it overflows Float.)
+        guard finite, alpha.isFinite, beta.isFinite else { return nil }
+        guard let programs = prepare(graph: tailGraph, programs: &tailPrograms, count: n) else { return nil }
         let width = ys[0].count / n
         let (a, b) = (Float(alpha), Float(beta))
         // One buffer for the whole set (pooled), each run writing its rows: small per-run
@@ -92,13 +114,14 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
             let rows = (first * width)..<((first + count) * width)
             for i in rows { out[i] = y0[i] + a * yx[i] + b * yy[i] }
             programs[count]!.run(input: out + rows.lowerBound, output: logits)
+            return true
         }
     }
 
     /// Y₀, Yx, Yy for `data`: made at the first point of a plane on a data set, then reused.
-    private func planeOutputs(_ plane: FirstLayerPlane, data: Dataset) -> [Tensor<Float>] {
+    private func planeOutputs(_ plane: FirstLayerPlane, data: Dataset) -> (outputs: [Tensor<Float>], finite: Bool) {
         if let made = planeOutputs, made.plane === plane, made.inputs == data.inputs.pointer {
-            return made.outputs
+            return (made.outputs, made.finite)
         }
         let n = data.count
         let x = data.inputs.reshaped([n, data.inputs.count / n])
@@ -107,13 +130,15 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
             backend.addFeatureBias(&y, bias)
             return y
         }
-        planeOutputs = (plane, data.inputs.pointer, outputs)
-        return outputs
+        let finite = outputs.allSatisfy { !Self.containsNonFinite($0.pointer, count: $0.count) }
+        planeOutputs = (plane, data.inputs.pointer, outputs, finite)
+        return (outputs, finite)
     }
 
     /// The programs for runs of `samplesPerRun` and of the last run's size, with the current
-    /// parameters folded and set in every slot the graph reads.
-    private func prepare(graph: InferenceGraph, programs: inout [Int: InferenceProgram], count n: Int) -> [Int: InferenceProgram] {
+    /// parameters folded and set in every slot the graph reads; nil when a folded weight or bias
+    /// is NaN or ∞ (oneDNN's ReLU would hide the NaN it makes).
+    private func prepare(graph: InferenceGraph, programs: inout [Int: InferenceProgram], count n: Int) -> [Int: InferenceProgram]? {
         let per = samplesPerRun
         for size in Set([min(per, n), n - ((n - 1) / per) * per]) where programs[size] == nil {
             guard let program = backend.makeInferenceProgram(graph, batchSize: size) else {
@@ -123,6 +148,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         }
         for slot in graph.weightSlots.sorted() {
             network.slots[slot].fold(weight: &foldedWeights[slot], bias: &foldedBiases[slot])
+            if Self.containsNonFinite(foldedWeights[slot]) || Self.containsNonFinite(foldedBiases[slot]) { return nil }
             for program in programs.values {
                 foldedWeights[slot].withUnsafeBufferPointer { w in
                     foldedBiases[slot].withUnsafeBufferPointer { b in program.setWeights(slot, weight: w, bias: b) }
@@ -133,9 +159,10 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     }
 
     /// The mean loss and accuracy over `data`, its runs of `samplesPerRun` samples spread over
-    /// the threads: `run(first, count, logits)` writes the logits of samples first..<first+count.
+    /// the threads: `run(first, count, logits)` writes the logits of samples first..<first+count,
+    /// or returns false when its input holds NaN or ∞. Nil when a run did, or the loss is not finite.
     private func sum(over data: Dataset,
-                     _ run: (_ first: Int, _ count: Int, _ logits: UnsafeMutablePointer<Float>) -> Void) -> EvaluationResult {
+                     _ run: (_ first: Int, _ count: Int, _ logits: UnsafeMutablePointer<Float>) -> Bool) -> EvaluationResult? {
         let n = data.count
         let per = samplesPerRun
         let chunks = (n + per - 1) / per
@@ -147,14 +174,36 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
                 Parallel.forEach(chunks: chunks) { c in
                     let first = c * per, count = min(per, n - first)
                     var logits = Tensor<Float>(zeros: [count, outputs])
-                    run(first, count, logits.mutablePointer())
+                    guard run(first, count, logits.mutablePointer()) else { lossSums[c] = .nan; return }
                     let result = TaskLoss.compute(output: logits, targets: data.targets.gathering(first..<(first + count)))
                     lossSums[c] = result.loss * Double(count)
                     corrects[c] = result.correct
                 }
             }
         }
-        return EvaluationResult(lossSum: lossSums.reduce(0, +), correct: corrects.reduce(0, +), on: data)
+        let lossSum = lossSums.reduce(0, +)
+        guard lossSum.isFinite else { return nil }
+        return EvaluationResult(lossSum: lossSum, correct: corrects.reduce(0, +), on: data)
+    }
+
+    /// Whether any of `count` floats from `values` is NaN or ±∞ (∞ becomes NaN in the next
+    /// product: ∞·0, ∞ − ∞). x·0 is 0 for every finite x and NaN otherwise; eight lanes at a time,
+    /// no early exit, so it runs at memory speed.
+    static func containsNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+        var lanes = SIMD8<Float>(repeating: 0)
+        var i = 0
+        let raw = UnsafeRawPointer(values)
+        while i + 8 <= count {
+            lanes += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < count { tail += values[i] * 0; i += 1 }
+        return !(lanes.sum() + tail).isFinite
+    }
+
+    static func containsNonFinite(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { b in b.baseAddress.map { containsNonFinite($0, count: b.count) } ?? false }
     }
 }
 

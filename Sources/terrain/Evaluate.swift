@@ -22,6 +22,8 @@ struct Evaluate: ParsableCommand {
                                valueName: "spec"))
     var model: String?
     @Flag(help: "ONNX models and --model: standardize inputs per channel (default: the data as stored).") var normalize = false
+    @Flag(help: "A checkpoint trained on normalized inputs: fit the normalization on this dataset's training set instead of using the statistics the checkpoint stores.")
+    var refitNormalization = false
     @Option(help: "Use a fixed random subset of this many samples of each split.") var subset: Int?
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
@@ -41,17 +43,11 @@ struct Evaluate: ParsableCommand {
             guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
-            var options = DatasetOptions()
-            options.trainSubset = subset
-            options.testSubset = subset
-            if let text = ckpt.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
-                options.normalize = config.normalize
-                options.seed = config.seed
-                options.targets = config.targets ?? .automatic
-            }
-            let data = try DatasetCatalog.load(name, options: options)
+            let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: source.path, subset: subset,
+                                                           refitNormalization: refitNormalization)
             try DataFit.check(ckpt.spec, model: "\(source.path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
             let model = try ckpt.makeModel(Float.self, source: source.path)
+            print(line)
             try Self.report([("train", data.train), ("test", data.test)].map { label, split in
                 (label, Evaluation.evaluate(model, on: split, batchSize: batchSize))
             })

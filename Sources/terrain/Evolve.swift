@@ -106,7 +106,9 @@ struct Evolve: ParsableCommand {
                 computation = try LandscapeEvolution.fixedPlane(objective: objective, center: final, axes: pca.axes, frames: chosen,
                                                                 positions: positions, grid: grid, sets: sets)
                 directionPath = stem + ".directions.h5"
+                // The counters do not enter the PCA; their entries (for set_states) are 0.
                 try DirectionFile.write(pca.axes, groups: groups, type: recipe.type,
+                                        counters: try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] },
                                         attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
                 let directions = try HDF5File(path: directionPath, mode: .readWrite)
                 try directions.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")

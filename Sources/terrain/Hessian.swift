@@ -37,7 +37,7 @@ struct Hessian: ParsableCommand {
     @Option(help: "all (every trainable tensor) or matrices (tensors with ≥ 2 dimensions, as the reference).")
     var parameters: Parameters = .all
     @Option(help: "Lanczos steps for the eigenvalues, and per density probe.") var maxIterations: Int = 100
-    @Option(help: "Relative tolerance of the eigenpairs' residuals and of the trace's running mean.") var tolerance: Double = 1e-3
+    @Option(help: "Relative tolerance of the eigenpairs' residuals and of the trace's standard error (the trace stops when its relative standard error is below it).") var tolerance: Double = 1e-3
     @Option(help: "Most Rademacher probes for the trace.") var probes: Int = 100
     @Option(help: "Probe vectors of the density.") var densityProbes: Int = 1
     @Option(help: "Seed of the start and probe vectors.") var seed: UInt64 = 0
@@ -181,9 +181,14 @@ struct Hessian: ParsableCommand {
             }
             if let traceResult {
                 print("")
-                print(String(format: "trace: %.6e ± %.2e (Hutchinson, %d Rademacher probe%@%@)", traceResult.estimate,
-                             traceResult.standardError, traceResult.probes, traceResult.probes == 1 ? "" : "s",
-                             traceResult.stoppedEarly ? String(format: ", running mean settled within %.0e", tolerance) : ""))
+                // The stopping rule is on the standard error, so the line says how far it got.
+                let relative = traceResult.relativeStandardError
+                let stop = traceResult.stoppedEarly
+                    ? String(format: "relative standard error %.1e, below the tolerance %.0e", relative, tolerance)
+                    : String(format: "relative standard error %.1e%@", relative,
+                             tolerance > 0 && !(relative < tolerance) ? String(format: ", above the tolerance %.0e (raise --probes)", tolerance) : "")
+                print(String(format: "trace: %.6e ± %.2e (Hutchinson, %d Rademacher probe%@; %@)", traceResult.estimate,
+                             traceResult.standardError, traceResult.probes, traceResult.probes == 1 ? "" : "s", stop))
             }
             if let densityResult, let densityCurve {
                 let (lower, upper) = densityResult.bounds

@@ -18,6 +18,8 @@ struct EvaluationOptions: ParsableArguments {
     var model: String?
     @Flag(help: "ONNX models: standardize inputs per channel with the training set's statistics (default: the data as stored).")
     var normalize = false
+    @Flag(help: "A checkpoint trained on normalized inputs: fit the normalization on this dataset's training set instead of using the statistics the checkpoint stores.")
+    var refitNormalization = false
     @Option(help: "Evaluate on a fixed random subset of this many samples of each set.") var subset: Int?
     @Option(help: "Seed of the subset.") var subsetSeed: UInt64 = 0
     @Option(help: "Evaluation batch size.") var batchSize: Int = 500
@@ -80,6 +82,26 @@ struct EvaluationOptions: ParsableArguments {
         return flat
     }
 
+    /// The batch-norm counters (`num_batches_tracked`) of a checkpoint, by state_dict name; none
+    /// for an ONNX model (its initializers leave them out).
+    func batchCounters(of path: String) throws -> [String: Double] {
+        guard case .checkpoint = ModelSource(path: path) else { return [:] }
+        return try Checkpoint.readTensors(from: URL(fileURLWithPath: path)).counters.mapValues(Double.init)
+    }
+
+    /// Two-model directions' counter entries, as the reference's `get_diff_states` makes them:
+    /// each target's counter minus the origin's (`targets`: one checkpoint per direction).
+    func counterDifferences(from origin: String, to targets: [String]) throws -> [String: [Double]] {
+        let base = try batchCounters(of: origin)
+        let ends = try targets.map { try batchCounters(of: $0) }
+        var result: [String: [Double]] = [:]
+        for (name, value) in base {
+            let others = ends.compactMap { $0[name] }
+            if others.count == ends.count { result[name] = others.map { $0 - value } }
+        }
+        return result
+    }
+
     /// A checkpoint or ONNX model given as a path (`.onnx` files are ONNX models).
     func objective(checkpoint path: String) throws -> (ModelObjective<Float>, String, String) {
         try objective(ModelSource(path: path))
@@ -98,6 +120,7 @@ struct EvaluationOptions: ParsableArguments {
         let checkpoint: Checkpoint
         var data: DatasetPair
         let name: String
+        var refitted = false
         if let model {
             // A checkpoint without (or instead of) Terrain's description: the data come first,
             // since they fix the input shape and the number of outputs.
@@ -115,13 +138,10 @@ struct EvaluationOptions: ParsableArguments {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
             name = dataName
-            var options = DatasetOptions()
-            if let text = checkpoint.metadata["terrain.training"], let config = try? TrainingConfig(json: text) {
-                options.normalize = config.normalize
-                options.seed = config.seed
-                options.targets = config.targets ?? .automatic
-            }
-            data = try DatasetCatalog.load(name, options: options)
+            let (loaded, line, refit) = try CheckpointData.load(name, for: checkpoint, source: path, refitNormalization: refitNormalization)
+            data = loaded
+            refitted = refit
+            if Distributed.world.isWriter { print(line) }
         }
         try DataFit.check(checkpoint.spec, model: "\(path) (\(checkpoint.spec.architecture))", fits: data, dataName: name)
         let model = try checkpoint.makeModel(Float.self, source: path)
@@ -133,7 +153,9 @@ struct EvaluationOptions: ParsableArguments {
                                normalization: data.normalization)
         }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        // A refit normalization is other data: a resumed surface must not mix the two.
         let description = "\(name) train \(pair.train.count) test \(pair.test.count)" + (subset.map { " subset \($0) seed \(subsetSeed)" } ?? "")
+            + (refitted ? " refit-normalization" : "")
         let objective = ModelObjective(model: model, data: pair, batchSize: batchSize) {
             try checkpoint.spec.build() as Module<Float>
         }
@@ -209,6 +231,8 @@ struct LandscapeJob {
     var directionPath: String
     /// nil: the direction file exists already (given by the user, or written by the caller).
     var directionAttributes: [String: String]?
+    /// `states` directions: each batch-norm counter's entry per direction (`DirectionFile`).
+    var directionCounters: [String: [Double]] = [:]
     var textAttributes: [String: String] = [:]
     var numberAttributes: [String: Double] = [:]
     var extraDatasets: [String: [Double]] = [:]
@@ -231,7 +255,8 @@ struct LandscapeJob {
             }
         }
         if let attributes = directionAttributes, world.isWriter {
-            try DirectionFile.write(directions, groups: objective.groups, type: directionType, attributes: attributes, to: directionPath)
+            try DirectionFile.write(directions, groups: objective.groups, type: directionType, counters: directionCounters,
+                                    attributes: attributes, to: directionPath)
         }
         try threadUse.apply(to: computation)
         var gridComputation: any GridComputation = computation

@@ -125,10 +125,18 @@ struct Surface: ParsableCommand {
                 extra = history.pathDatasets(try PathProjection.project(thetas, center: theta, x: dirs[0], y: dirs.count > 1 ? dirs[1] : nil))
             }
             let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
+            // Random `states` directions carry each batch-norm counter as the reference draws
+            // it: a copy of the counter, or 0 where that axis ignores biases and BN.
+            var counters: [String: [Double]] = [:]
+            if xAxis == nil, directions == nil, dirType == .states {
+                counters = try evaluation.batchCounters(of: source.path).mapValues { value in
+                    dirs.indices.map { recipe.ignoresBiasAndNorm[$0] ? 0 : value }
+                }
+            }
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: theta, directions: dirs, directionType: xAxis == nil ? dirType : .states,
                 grid: grid, sets: sets, dataDescription: dataDescription, out: out, directionPath: directionPath,
-                directionAttributes: directionAttributes, textAttributes: text,
+                directionAttributes: directionAttributes, directionCounters: counters, textAttributes: text,
                 numberAttributes: ["terrain.direction_cosine": cosine], extraDatasets: extra, adaptive: adaptiveRequest,
                 announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
                     + "\(objective.groups.filter(dirType.covers).count) tensors move"
@@ -143,6 +151,8 @@ struct Surface: ParsableCommand {
 
     static func summarize(_ file: SurfaceFile, path: String) {
         for q in SurfaceQuantity.allCases {
+            let invalid = file.values[q]?.filter(SurfaceValue.isInvalid).count ?? 0
+            if invalid > 0 { print("\(q.rawValue): \(invalid) point\(invalid == 1 ? "" : "s") NaN (stored as NaN, drawn as invalid)") }
             guard let v = file.values[q]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
             print(String(format: "%@: min %.5g  max %.5g", q.rawValue, v.min()!, v.max()!))
         }
@@ -183,6 +193,7 @@ struct Interpolate: ParsableCommand {
                 objective: objective, threadUse: evaluation.spread, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,
                 dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
                 directionAttributes: ["terrain.from": a, "terrain.to": b],
+                directionCounters: try evaluation.counterDifferences(from: a, to: [b]),
                 textAttributes: ["terrain.from": a, "terrain.to": b], numberAttributes: ["terrain.distance": direction.norm],
                 announcement: String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription)
             ).run(quiet: quiet, overwrite: overwrite)

@@ -60,7 +60,10 @@ struct Trajectory: ParsableCommand {
 
             let stem = out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
             let directionPath = stem + ".directions.h5"
+            // The counters are no parameters: they do not enter the PCA, and their entries
+            // (present so that the reference's set_states accepts the file) are 0.
             try DirectionFile.write(pca.axes, groups: groups, type: dirType,
+                                    counters: try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] },
                                     attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
             let dirFile = try HDF5File(path: directionPath, mode: .readWrite)
             try dirFile.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
@@ -123,7 +126,8 @@ struct Plane: ParsableCommand {
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: thetaA, directions: dirs, directionType: dirType, grid: grid, sets: sets,
                 dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
-                directionAttributes: names, textAttributes: names,
+                directionAttributes: names, directionCounters: try evaluation.counterDifferences(from: a, to: [b, c]),
+                textAttributes: names,
                 numberAttributes: ["terrain.direction_cosine": Direction.cosine(dirs[0], dirs[1])],
                 announcement: "plane: \(grid.pointCount) points through \(a), \(b), \(c) on \(dataDescription)"
             ).run(quiet: quiet, overwrite: overwrite)

@@ -136,8 +136,8 @@ struct CompiledEvaluationTests {
             }
             layer.weight.value = moved(0, plane.weights)
             layer.bias!.value = moved(0, plane.biases)
-            let whole = compiled.evaluate(on: data.train)
-            let onPlane = compiled.evaluate(on: data.train, plane: plane, alpha: alpha, beta: beta)
+            let whole = try #require(compiled.evaluate(on: data.train))
+            let onPlane = try #require(compiled.evaluate(on: data.train, plane: plane, alpha: alpha, beta: beta))
             #expect(abs(onPlane.loss - whole.loss) <= 1e-5 * abs(whole.loss), "(\(alpha), \(beta)): \(onPlane.loss) vs \(whole.loss)")
             #expect(onPlane.accuracy == whole.accuracy)
         }

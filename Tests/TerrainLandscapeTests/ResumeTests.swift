@@ -10,10 +10,13 @@ struct ResumeTests {
     final class Bumpy {
         var calls = 0
         var failAfter: Int?
+        /// Points with w₀ beyond this have a NaN loss (the ordinary NaN, as data would give it).
+        var nanBeyond: Double?
         func objective() -> ClosureObjective {
             ClosureObjective(groups: .tiling([("w", [2], .weight)]), initial: [0.3, -0.2]) { [self] w, _ in
                 calls += 1
                 if let limit = failAfter, calls > limit { throw Interrupted() }
+                if let edge = nanBeyond, w[0] > edge { return ObjectiveValue(loss: .nan, accuracy: 10) }
                 return ObjectiveValue(loss: sin(3 * w[0]) * cos(2 * w[1]) + w[0] * w[0], accuracy: 50 + 10 * w[1])
             }
         }
@@ -60,6 +63,40 @@ struct ResumeTests {
             #expect(resumed.values[q]!.map(\.bitPattern) == whole.values[q]!.map(\.bitPattern))
         }
         #expect(!FileManager.default.fileExists(atPath: path + ".journal"))
+    }
+
+    /// NaN points are stored as NaN (the file, the journal) and a resume keeps them instead of
+    /// computing them again, to the same bits as an uninterrupted run.
+    @Test(arguments: [0.0, 1000.0])
+    func nanPointsAreKeptByAResume(consolidation: Double) throws {
+        let wholeBumpy = Bumpy()
+        wholeBumpy.nanBeyond = 0.5
+        let whole = try runner(wholeBumpy, path: temporary("whole.h5")).run()
+        let nanPoints = whole.values[.trainLoss]!.filter(SurfaceValue.isInvalid).count
+        #expect(nanPoints > 5 && nanPoints < 40)
+        #expect(!whole.values[.trainLoss]!.contains(where: SurfaceValue.isNotComputed))
+
+        let path = temporary("resumed.h5")
+        let first = Bumpy()
+        (first.failAfter, first.nanBeyond) = (40, 0.5)
+        let r1 = try runner(first, path: path)
+        r1.consolidationInterval = consolidation
+        #expect(throws: Interrupted.self) { try r1.run() }
+        let second = Bumpy()
+        second.nanBeyond = 0.5
+        let r2 = try runner(second, path: path)
+        let resumed = try r2.run()
+        #expect(r2.resumedPoints == 40 && second.calls == 63 - 40)
+        let reread = try SurfaceFile.read(from: path)
+        for q in [SurfaceQuantity.trainLoss, .trainAccuracy] {
+            #expect(resumed.values[q]!.map(\.bitPattern) == whole.values[q]!.map(\.bitPattern))
+            #expect(reread.values[q]!.map(\.bitPattern) == whole.values[q]!.map(\.bitPattern))
+        }
+        // A third run finds nothing to do: the NaN points are computed.
+        let third = Bumpy()
+        third.nanBeyond = 0.5
+        _ = try runner(third, path: path).run()
+        #expect(third.calls == 0)
     }
 
     @Test func aDifferentRequestIsNotMixedIn() throws {

@@ -40,15 +40,21 @@ struct SurfaceTests {
         #expect(surface.values[.trainAccuracy]!.allSatisfy { $0.isNaN })
     }
 
+    /// A point whose loss overflowed is stored as diverged (+∞, accuracy NaN); one whose loss is
+    /// NaN (PyTorch's NaN) as NaN, `SurfaceValue.invalid`, with its accuracy. Neither stops the
+    /// run, and both count as computed.
     @Test func divergedPointsAreRecordedAndDoNotStopTheRun() throws {
         let objective = ClosureObjective(groups: .tiling([("w", [1], .weight)]), initial: [0]) { t, _ in
-            ObjectiveValue(loss: t[0] > 0.5 ? .nan : t[0] * t[0], accuracy: 50)
+            ObjectiveValue(loss: t[0] > 0.9 ? .infinity : t[0] > 0.5 ? .nan : t[0] * t[0], accuracy: 50)
         }
         let surface = try SurfaceComputation(objective: objective, center: [0], xDirection: Direction(values: [1]), yDirection: nil,
-                                             grid: SurfaceGrid(x: [0, 0.25, 1]), sets: [.train])
+                                             grid: SurfaceGrid(x: [0, 0.25, 0.75, 1]), sets: [.train])
         for p in surface.pendingPoints { try surface.compute(point: p) }
-        #expect(surface.values[.trainLoss]! == [0, 0.0625, .infinity])
-        #expect(surface.values[.trainAccuracy]![2].isNaN && surface.values[.trainAccuracy]![1] == 50)
+        let losses = surface.values[.trainLoss]!, accuracies = surface.values[.trainAccuracy]!
+        #expect(losses[0] == 0 && losses[1] == 0.0625 && losses[3] == .infinity)
+        #expect(SurfaceValue.isInvalid(losses[2]) && losses[2].isNaN)
+        #expect(accuracies[3].isNaN && accuracies[..<3].allSatisfy { $0 == 50 })
+        #expect(surface.pendingPoints.isEmpty)
     }
 
     /// 1D interpolation between two trained models: α = 0 and α = 1 reproduce each model's own

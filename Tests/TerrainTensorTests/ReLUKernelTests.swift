@@ -3,7 +3,7 @@ import TerrainTensor
 
 /// Float ReLU runs eight lanes at a time with a compare-and-select (CPUBackend's
 /// `selectWherePositive`): it must equal the scalar definition element for element, whatever
-/// the length (the tail after the last full eight) and for the awkward values.
+/// the length (the tail after the last full eight) and for the awkward values (NaN passes).
 @Suite("ReLU kernels")
 struct ReLUKernelTests {
     @Test(arguments: [0, 1, 7, 8, 9, 16, 37, 100_003])
@@ -18,8 +18,9 @@ struct ReLUKernelTests {
         let gx = backend.activationBackward(.relu, input: x, output: y, gradient: gy)
         let (ys, gxs) = (y.scalars, gx.scalars)
         for i in 0..<count {
-            #expect(ys[i].bitPattern == (xs[i] > 0 ? xs[i] : 0).bitPattern, "forward at \(i): \(xs[i])")
-            #expect(gxs[i].bitPattern == (xs[i] > 0 ? gs[i] : 0).bitPattern, "backward at \(i): \(xs[i])")
+            // PyTorch's definition: x <= 0 gives 0, anything else (NaN too) passes.
+            #expect(ys[i].bitPattern == (xs[i] <= 0 ? 0 : xs[i]).bitPattern, "forward at \(i): \(xs[i])")
+            #expect(gxs[i].bitPattern == (xs[i] <= 0 ? 0 : gs[i]).bitPattern, "backward at \(i): \(xs[i])")
         }
     }
 }

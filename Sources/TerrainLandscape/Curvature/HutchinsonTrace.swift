@@ -19,15 +19,26 @@ public enum HutchinsonTrace {
         public var samples: [Double]
         /// True when the stopping rule fired before `maxProbes`.
         public var stoppedEarly: Bool
+
+        /// standardError / |estimate| (+∞ for a zero estimate with any spread).
+        public var relativeStandardError: Double {
+            standardError == 0 ? 0 : standardError / abs(estimate)
+        }
     }
 
-    /// Estimates tr A with PyHessian's defaults: at most 100 probes, stopping as soon as the
-    /// running mean's relative change |m_k − m_{k−1}|/(|m_{k−1}| + 1e-6) falls below 1e-3.
+    /// The fewest probes before the stopping rule is consulted: below about ten samples their
+    /// standard deviation is itself too rough to trust (it can come out near zero by chance).
+    public static let minimumProbes = 10
+
+    /// Estimates tr A with PyHessian's budget (at most 100 probes, tolerance 1e-3), stopping when
+    /// the estimate is known to the tolerance: after at least `minimumProbes` probes, as soon as
+    /// the running mean's relative standard error s/(√k·|m_k|) is below `tolerance`.
     ///
-    /// That rule says the mean moved little at the last probe, not that it is accurate (after k
-    /// probes one sample moves the mean by about σ/k): read `standardError`, which is always
-    /// reported. `tolerance: 0` uses exactly `maxProbes` probes. Probes come from
-    /// `SeededGenerator(seed:)`; `progress` is called with the number of probes after each.
+    /// (PyHessian stops when the mean's relative change |m_k − m_{k−1}|/(|m_{k−1}| + 1e-6) falls
+    /// below the tolerance. That says the mean moved little at the last probe, not that it is
+    /// accurate: after k probes one sample moves it by about σ/k, so it stopped with a standard
+    /// error of 22% of the estimate.) `tolerance: 0` uses exactly `maxProbes` probes. Probes come
+    /// from `SeededGenerator(seed:)`; `progress` is called with the number of probes after each.
     public static func estimate(of matrix: some SymmetricOperator, maxProbes: Int = 100, tolerance: Double = 1e-3,
                                 seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Result {
         try matrix.requireNonEmpty()
@@ -47,12 +58,13 @@ public enum HutchinsonTrace {
             let product = try matrix.checkedApply(z)
             let sample = VectorMath.dot(z, product)
             samples.append(sample)
-            let previous = mean
             let delta = sample - mean
             mean += delta / Double(samples.count)
             squares += delta * (sample - mean)
             progress?(samples.count)
-            if samples.count >= 2, abs(mean - previous) / (abs(previous) + 1e-6) < tolerance {
+            let k = Double(samples.count)
+            // s/√k < tolerance·|m|, written without dividing (a zero mean with zero spread stops).
+            if samples.count >= minimumProbes, (squares / (k - 1) / k).squareRoot() <= tolerance * abs(mean), tolerance > 0 {
                 stoppedEarly = samples.count < maxProbes
                 break
             }

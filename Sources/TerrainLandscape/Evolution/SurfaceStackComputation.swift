@@ -94,7 +94,7 @@ public final class SurfaceStackComputation: GridComputation {
 
     public var pendingPoints: [Int] {
         let first = quantities[0]
-        let own = frames.indices.filter { frames[$0].values[first]!.isNaN }
+        let own = frames.indices.filter { SurfaceValue.isNotComputed(frames[$0].values[first]!) }
         let surfaces = layers.enumerated().flatMap { l, layer in
             layer.pendingPoints.map { frames.count + l * grid.pointCount + $0 }
         }

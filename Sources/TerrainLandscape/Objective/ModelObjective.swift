@@ -78,15 +78,18 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
         let data = set == .train ? self.data.train : self.data.test
         let compiled = compiledEvaluation(sampleShape: data.sampleShape)
-        let result: EvaluationResult
+        let fast: EvaluationResult?
         // The plane's centre runs the whole graph, so that it gives the bits of the model's own
         // evaluation (a stack's frame loss is its surface's centre).
         if let compiled, let point = planePoint, point.alpha != 0 || point.beta != 0,
            let layer = firstLayer(on: point.plane, of: compiled) {
-            result = compiled.evaluate(on: data, plane: layer, alpha: point.alpha, beta: point.beta)
+            fast = compiled.evaluate(on: data, plane: layer, alpha: point.alpha, beta: point.beta)
         } else {
-            result = compiled?.evaluate(on: data) ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
+            fast = compiled?.evaluate(on: data)
         }
+        // The compiled graph declines NaN and ∞ (its ReLU would hide them): the layers then give
+        // PyTorch's NaN.
+        let result = fast ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
     }
 

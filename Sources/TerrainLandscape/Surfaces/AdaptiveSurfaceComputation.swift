@@ -43,7 +43,7 @@ public final class AdaptiveSurfaceComputation: GridComputation {
     public var refinesInRounds: Bool { true }
 
     /// Whether a point holds a computed value (the first quantity, a loss, is never NaN once computed).
-    func isComputed(_ point: Int) -> Bool { !surface.values[surface.quantities[0]]![point].isNaN }
+    func isComputed(_ point: Int) -> Bool { !SurfaceValue.isNotComputed(surface.values[surface.quantities[0]]![point]) }
 
     /// The points of the plan's current round not computed yet; rounds whose points are all known
     /// (a resumed run) are taken in at once. Empty when the plan is finished.

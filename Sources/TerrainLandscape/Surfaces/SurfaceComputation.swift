@@ -5,8 +5,10 @@ import TerrainTensor
 ///
 /// Each point starts from the stored centre θ (never by accumulating steps), so a point's value
 /// does not depend on which points came before it: a resumed or re-ordered run gives the same
-/// bits. Unfinished points are NaN; a point whose loss is not finite (divergence far from the
-/// minimum) is stored as +∞ with NaN accuracy and does not stop the run.
+/// bits. Unfinished points are NaN (`SurfaceValue.notComputed`); a point whose loss is NaN is
+/// stored as `SurfaceValue.invalid` (a NaN that a resume does not recompute) with its accuracy,
+/// one whose loss is ±∞ (divergence far from the minimum) as +∞ with NaN accuracy; neither stops
+/// the run.
 ///
 /// Threads work in one of two ways. By default one point is evaluated at a time and each
 /// layer's work is split over the threads. After `spreadPointsOverThreads()`, up to
@@ -57,7 +59,7 @@ public final class SurfaceComputation {
     /// Points not computed yet, in order.
     public var pendingPoints: [Int] {
         let first = values[quantities[0]]!
-        return (0..<grid.pointCount).filter { first[$0].isNaN }
+        return (0..<grid.pointCount).filter { SurfaceValue.isNotComputed(first[$0]) }
     }
 
     /// Adopts values computed earlier (a resumed run); shapes must match.
@@ -118,12 +120,18 @@ public final class SurfaceComputation {
     }
 
     /// The row of the worker's current parameters: loss and accuracy per set, in `quantities`
-    /// order; a loss that is not finite is stored as +∞ with NaN accuracy.
+    /// order; a NaN loss is stored as `SurfaceValue.invalid` (with its accuracy, which PyTorch's
+    /// arg-max also gives), an infinite one as +∞ with NaN accuracy.
     static func row(of worker: Objective, sets: [EvaluationSet]) throws -> [Double] {
         var row: [Double] = []
         for set in sets {
             let value = try worker.evaluate(set)
-            let diverged = !value.loss.isFinite
+            if value.loss.isNaN {
+                row.append(SurfaceValue.invalid)
+                row.append(value.accuracy ?? .nan)
+                continue
+            }
+            let diverged = value.loss.isInfinite
             row.append(diverged ? .infinity : value.loss)
             row.append(diverged ? .nan : (value.accuracy ?? .nan))
         }

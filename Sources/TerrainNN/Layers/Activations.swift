@@ -51,7 +51,8 @@ public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
     override public func forgetRecordedState() { input = nil; output = nil; inputTangent = nil }
 }
 
-/// max(x, 0)
+/// max(x, 0), with NaN passing through as in PyTorch (relu(NaN) = NaN, so an invalid value upstream
+/// gives an invalid loss instead of a plausible one).
 public final class ReLU<Scalar: TensorScalar>: ActivationLayer<Scalar> {
     public init() { super.init(.relu) }
 }

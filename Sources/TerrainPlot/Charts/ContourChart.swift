@@ -107,7 +107,7 @@ public struct ContourChart: Chart {
             for j in grid.y.indices {
                 for i in grid.x.indices {
                     let v = grid[i, j]
-                    let c = v.isNaN ? Color.missing : v == .infinity || v == -.infinity ? Self.divergedColor : color(v)
+                    let c = ScalarGrid.isInvalid(v) ? Color.invalid : v.isNaN ? Color.missing : v == .infinity || v == -.infinity ? Self.divergedColor : color(v)
                     let p0 = axes.point(xEdges[i], yEdges[j + 1]), p1 = axes.point(xEdges[i + 1], yEdges[j])
                     canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6), with: c)
                 }
@@ -117,10 +117,11 @@ public struct ContourChart: Chart {
 
     public static let divergedColor = Color(hex: 0xf6c9c4)
 
-    /// "■ not computed  ■ diverged" above the plot's right corner, for what the grid holds.
+    /// "■ not computed  ■ NaN  ■ diverged" above the plot's right corner, for what the grid holds.
     private func drawKeyForUnusablePoints(on canvas: Canvas, area: PlotRect) {
         var keys: [(Color, String)] = []
-        if grid.values.contains(where: \.isNaN) { keys.append((.missing, "not computed")) }
+        if grid.values.contains(where: { $0.isNaN && !ScalarGrid.isInvalid($0) }) { keys.append((.missing, "not computed")) }
+        if grid.values.contains(where: ScalarGrid.isInvalid) { keys.append((.invalid, "NaN")) }
         if grid.values.contains(where: \.isInfinite) { keys.append((Self.divergedColor, "diverged")) }
         var x = area.maxX
         for (color, text) in keys.reversed() {
@@ -172,9 +173,9 @@ public struct ContourChart: Chart {
         return colorMap.color(at: scale.fraction(of: mid))
     }
 
-    /// Paints cells with a missing corner grey and those with a diverged one pale red, and in a
-    /// filled chart on a log scale those with a zero or negative corner in the colour map's low
-    /// end. The rest are left to the white page (lines) or to the bands, whose lowest cumulative
+    /// Paints cells with an invalid (NaN-loss) corner dark grey, a missing one grey and those with
+    /// a diverged one pale red, and in a filled chart on a log scale those with a zero or negative
+    /// corner in the colour map's low end. The rest are left to the white page (lines) or to the bands, whose lowest cumulative
     /// fill covers every usable cell (filled): no rectangle per cell in the file.
     private func drawUnusableCells(on canvas: Canvas, axes: Axes2D) {
         canvas.withoutAntialiasing {
@@ -182,7 +183,8 @@ public struct ContourChart: Chart {
                 for i in 0..<(grid.x.count - 1) {
                     let corners = [grid[i, j], grid[i + 1, j], grid[i, j + 1], grid[i + 1, j + 1]]
                     let c: Color
-                    if corners.contains(where: \.isNaN) { c = .missing }
+                    if corners.contains(where: ScalarGrid.isInvalid) { c = .invalid }
+                    else if corners.contains(where: \.isNaN) { c = .missing }
                     else if corners.contains(where: \.isInfinite) { c = Self.divergedColor }
                     // On a log scale zero and negative values lie below every level: the low end.
                     else if style == .filled && logarithmic && corners.contains(where: { $0 <= 0 }) { c = colorMap.color(at: 0) }

@@ -35,6 +35,8 @@ public struct Color: Sendable, Equatable {
         .map { Color(hex: $0) }
     /// Points not computed yet (NaN).
     public static let missing = Color(hex: 0xd9d9d9)
+    /// Points computed to NaN (`ScalarGrid.isInvalid`): darker than the grey of missing ones.
+    public static let invalid = Color(hex: 0x8c8c8c)
     /// Diverged points (+∞ loss).
     public static let diverged = Color(hex: 0xffffff)
 }

@@ -143,7 +143,7 @@ public struct CPUBackend: Backend {
                 if T.self == Float.self {
                     selectWherePositive(mask: UnsafeRawPointer(xp), values: UnsafeRawPointer(xp), into: UnsafeMutableRawPointer(yp), r)
                 } else {
-                    for i in r { let v = xp[i]; yp[i] = v > 0 ? v : 0 }
+                    for i in r { let v = xp[i]; yp[i] = v <= 0 ? 0 : v }
                 }
             case .leakyRelu(let slope):
                 let s = T(slope)
@@ -174,7 +174,7 @@ public struct CPUBackend: Backend {
                 if T.self == Float.self {
                     selectWherePositive(mask: UnsafeRawPointer(xp), values: UnsafeRawPointer(gp), into: UnsafeMutableRawPointer(op), r)
                 } else {
-                    for i in r { op[i] = xp[i] > 0 ? gp[i] : 0 }
+                    for i in r { op[i] = xp[i] <= 0 ? 0 : gp[i] }
                 }
             case .leakyRelu(let slope):
                 let s = T(slope)
@@ -405,8 +405,10 @@ public struct CPUBackend: Backend {
             let row = lp + i * k, g = gp + i * k
             let label = Int(labels[i])
             precondition(label >= 0 && label < k, "label \(label) outside 0..<\(k)")
+            // The arg-max as torch.max gives it: the first NaN if there is one (NaN ranks above
+            // every number), else the first largest value.
             var maxV = Double(row[0]), arg = 0
-            for j in 1..<max(k, 1) where Double(row[j]) > maxV { maxV = Double(row[j]); arg = j }
+            for j in 1..<max(k, 1) where Double(row[j]) > maxV || (row[j].isNaN && !maxV.isNaN) { maxV = Double(row[j]); arg = j }
             var sumExp = 0.0
             for j in 0..<k { sumExp += Double.exp(Double(row[j]) - maxV) }
             let logZ = maxV + Double.log(sumExp)
@@ -459,11 +461,13 @@ public struct CPUBackend: Backend {
     }
 }
 
-/// out[i] = mask[i] > 0 ? values[i] : 0 on Float over `range`, eight lanes at a time with a
+/// out[i] = mask[i] <= 0 ? 0 : values[i] on Float over `range`, eight lanes at a time with a
 /// compare-and-select: ReLU's forward pass (mask = values = x) and its backward and tangent passes
 /// (mask = x, values = the gradient). The scalar loop compiled to a branch per element, which
 /// mispredicts on half of a ReLU's inputs (it was 20% of a ResNet-20 Hessian-vector product, 3.5%
-/// after). NaN in `mask` gives 0, like the scalar comparison.
+/// after). The test is `<= 0`, not `> 0`, so that NaN in `mask` selects `values` as PyTorch does:
+/// relu(NaN) = NaN, and its backward (`threshold_backward`: result <= 0 ? 0 : g) passes the
+/// gradient at NaN. One comparison either way, so the same cost.
 private func selectWherePositive(mask: UnsafeRawPointer, values: UnsafeRawPointer, into out: UnsafeMutableRawPointer,
                                  _ range: Range<Int>) {
     let stride = MemoryLayout<Float>.stride
@@ -472,12 +476,12 @@ private func selectWherePositive(mask: UnsafeRawPointer, values: UnsafeRawPointe
     while i + 8 <= range.upperBound {
         let m = mask.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
         let v = values.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-        out.storeBytes(of: zero.replacing(with: v, where: m .> zero), toByteOffset: i * stride, as: SIMD8<Float>.self)
+        out.storeBytes(of: v.replacing(with: zero, where: m .<= zero), toByteOffset: i * stride, as: SIMD8<Float>.self)
         i += 8
     }
     while i < range.upperBound {
         let m = mask.load(fromByteOffset: i * stride, as: Float.self)
-        out.storeBytes(of: m > 0 ? values.load(fromByteOffset: i * stride, as: Float.self) : 0, toByteOffset: i * stride, as: Float.self)
+        out.storeBytes(of: m <= 0 ? 0 : values.load(fromByteOffset: i * stride, as: Float.self), toByteOffset: i * stride, as: Float.self)
         i += 1
     }
 }

@@ -10,7 +10,8 @@ import CTerrainKernels
 enum CurvatureSweeps {
     typealias Layout = OneDNNCurvatureProgram.Layout
 
-    /// z = A·y + C (+ r), ż = A·ẏ + Ȧ·y + Ċ (+ ṙ); then ReLU (z > 0 ? z : 0, and ż where z > 0)
+    /// z = A·y + C (+ r), ż = A·ẏ + Ȧ·y + Ċ (+ ṙ); then ReLU (z <= 0 ? 0 : z, and ż where not z <= 0: NaN
+    /// passes, as in PyTorch)
     /// when `relu`. Missing coefficients are A = 1, C = Ȧ = Ċ = 0.
     static func forward(samples n: Int, _ layout: Layout, y: UnsafePointer<Float>,
                         scale: [Float]?, shift: [Float]?, scaleTangent: [Float]?, shiftTangent: [Float]?,
