@@ -20,10 +20,10 @@ import Glibc
 public final class WorkerPool: @unchecked Sendable {
     /// One piece of work: `run` does it and delivers the result, `abandon` delivers a refusal
     /// instead (either acts once; the first wins).
-    private struct Job {
+    private struct Job: Sendable {
         let id: Int
-        let run: () -> Void
-        let abandon: (ServeError) -> Void
+        let run: @Sendable () -> Void
+        let abandon: @Sendable (ServeError) -> Void
     }
 
     private let condition = NSCondition()
@@ -115,8 +115,9 @@ public final class WorkerPool: @unchecked Sendable {
         threadCount += 1
         let thread = Thread { [self] in
             #if os(Linux)
-            // Linux applies nice values per thread: requests' threads come before loads.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(gettid()), 10)
+            // Linux applies nice values per thread (0: the calling one): requests' threads
+            // come before loads.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             #endif
             work()
         }
