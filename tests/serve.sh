@@ -59,6 +59,10 @@ start_server() {
 stop_server() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; }
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
+rejects "options: --max-grid-points 0 is refused" "max-grid-points" timeout 20 "$terrain" serve "$data" --max-grid-points 0
+rejects "options: --header-timeout nan is refused" "header-timeout" timeout 20 "$terrain" serve "$data" --header-timeout nan
+rejects "options: --allow-host with a slash is refused" "allow-host" timeout 20 "$terrain" serve "$data" --allow-host a/b
+
 start_server "$work/serve.log" || { finish serve; exit 1; }
 url="http://127.0.0.1:$port"
 code() { curl -s -m 30 -o /dev/null -w '%{http_code}' "$@"; }

@@ -18,11 +18,12 @@ import Glibc
 /// threads run at a lower scheduling priority (nice 10 on Linux), so the threads that answer
 /// requests get the cores first. `stop()` releases everyone waiting (shutdown).
 public final class WorkerPool: @unchecked Sendable {
-    /// One piece of work: `run` does it and delivers the result, `abandon` delivers a refusal
-    /// instead (either acts once; the first wins).
+    /// One piece of work: `run` does it and returns the delivery of its result (made once the
+    /// worker has counted itself free), `abandon` delivers a refusal instead (the first
+    /// delivery wins).
     private struct Job: Sendable {
         let id: Int
-        let run: @Sendable () -> Void
+        let run: @Sendable () -> (@Sendable () -> Void)
         let abandon: @Sendable (ServeError) -> Void
     }
 
@@ -64,10 +65,12 @@ public final class WorkerPool: @unchecked Sendable {
                     nextID += 1
                     let id = nextID
                     let job = Job(id: id, run: { [weak self] in
-                        guard delivery.begin() else { return }
+                        guard delivery.begin() else { return {} }
                         let result = Result { try work() }
-                        delivery.deliver(result)
-                        self?.forget(id)
+                        return {
+                            delivery.deliver(result)
+                            self?.forget(id)
+                        }
                     }, abandon: { [weak self] error in
                         delivery.deliver(.failure(error))
                         self?.forget(id)
@@ -141,8 +144,9 @@ public final class WorkerPool: @unchecked Sendable {
             let job = queue.removeFirst()
             runningJobs += 1
             condition.unlock()
-            job.run()
+            let deliver = job.run()
             condition.withLock { runningJobs -= 1 }
+            deliver()
         }
     }
 
