@@ -48,6 +48,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// Pieces of work running now (stuck ones included).
     public var running: Int { condition.withLock { runningJobs } }
 
+    /// Pieces of work waiting for a thread.
+    var queued: Int { condition.withLock { queue.count } }
+
     /// Whether every thread is taken, so that new work would only queue.
     public var isSaturated: Bool { condition.withLock { runningJobs >= threads } }
 
@@ -109,8 +112,12 @@ public final class WorkerPool: @unchecked Sendable {
         for job in jobs { job.abandon(.unavailable("the server is stopping")) }
     }
 
+    /// Drops a job once its caller has an answer: a job abandoned while queued leaves the queue
+    /// too, so that requests refused while every thread is stuck leave nothing behind.
     private func forget(_ id: Int) {
-        _ = condition.withLock { waiting.removeValue(forKey: id) }
+        condition.withLock {
+            if waiting.removeValue(forKey: id) != nil { queue.removeAll { $0.id == id } }
+        }
     }
 
     /// Called with the condition's lock held.

@@ -49,8 +49,10 @@ struct WorkerPoolTests {
             _ = try await pool.run("third", timeout: .milliseconds(100)) { 3 }
             Issue.record("work ran on a saturated pool")
         } catch let error as ServeError {
-            #expect(error.status == 503 && error.description.contains("busy"))
+            #expect(error.status == 503 && error.description.contains("busy") && error.description.contains("third did not start"))
         }
+        // Refused work leaves the queue.
+        #expect(pool.queued == 0)
         // Once the stuck work returns, the pool serves again.
         gate.open(2)
         try await Task.sleep(for: .milliseconds(100))
