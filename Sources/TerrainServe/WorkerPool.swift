@@ -67,16 +67,17 @@ public final class WorkerPool: @unchecked Sendable {
                     guard !stopped else { return nil }
                     nextID += 1
                     let id = nextID
-                    let job = Job(id: id, run: { [weak self] in
+                    // The pool outlives its jobs (they leave its lists when answered).
+                    let job = Job(id: id, run: { [self] in
                         guard delivery.begin() else { return {} }
                         let result = Result { try work() }
-                        return {
+                        return { [self] in
                             delivery.deliver(result)
-                            self?.forget(id)
+                            forget(id)
                         }
-                    }, abandon: { [weak self] error in
+                    }, abandon: { [self] error in
                         delivery.deliver(.failure(error))
-                        self?.forget(id)
+                        forget(id)
                     })
                     queue.append(job)
                     waiting[id] = job
