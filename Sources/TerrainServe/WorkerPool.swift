@@ -81,7 +81,8 @@ public final class WorkerPool: @unchecked Sendable {
                     })
                     queue.append(job)
                     waiting[id] = job
-                    if idleThreads == 0 && threadCount < threads { startThread() } else { condition.signal() }
+                    // Idle threads may already be promised to earlier jobs still queued.
+                    if queue.count > idleThreads && threadCount < threads { startThread() } else { condition.signal() }
                     return job
                 }
                 guard let job else {
