@@ -10,6 +10,9 @@ public struct ServerReply: Sendable {
     /// Sent with every page: the server's own pages may run their own inline script and
     /// nothing else and load nothing from anywhere; raw HTML and SVG files may run no script at all.
     public var contentSecurityPolicy: String?
+    /// A regular file sent as the body, read in chunks as the connection takes them (raw
+    /// files from `reply`; `body` is then empty and `bodyLength` the file's size).
+    public var streamedFile: String?
 
     public init(status: Int, contentType: String, body: [UInt8], contentSecurityPolicy: String? = nil) {
         self.status = status; self.contentType = contentType; self.body = body; self.bodyLength = body.count

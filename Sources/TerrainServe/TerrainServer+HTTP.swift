@@ -79,8 +79,31 @@ extension TerrainServer {
         if let resource = Field.Name("Cross-Origin-Resource-Policy") { headers[resource] = "same-origin" }
         if let policy = reply.contentSecurityPolicy, let name = Field.Name("Content-Security-Policy") { headers[name] = policy }
         if reply.status == 503, let retry = Field.Name("Retry-After") { headers[retry] = "5" }
+        if let path = reply.streamedFile {
+            return Response(status: HTTPResponse.Status(code: reply.status), headers: headers,
+                            body: Self.streaming(path, length: reply.bodyLength))
+        }
         return Response(status: HTTPResponse.Status(code: reply.status), headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    /// The first `length` bytes of a regular file, 256 kB at a time, each written before the
+    /// next is read, so a large download holds one chunk of memory. A file that shrank in the
+    /// meantime ends the body early, and the connection with it.
+    static func streaming(_ path: String, length: Int) -> ResponseBody {
+        ResponseBody(contentLength: length) { writer in
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw ServeError.notFound("the file went away") }
+            defer { try? handle.close() }
+            var left = length
+            while left > 0 {
+                guard let chunk = try handle.read(upToCount: min(left, 256 << 10)), !chunk.isEmpty else {
+                    throw ServeError.notFound("the file became shorter while it was sent")
+                }
+                left -= chunk.count
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
     }
 }
 

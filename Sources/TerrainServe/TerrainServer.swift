@@ -45,6 +45,9 @@ public struct TerrainServer: Sendable {
         case listing
         /// Reads files: `what` names it in messages.
         case load(what: String, work: @Sendable () throws -> ServerReply)
+        /// A raw file of `size` bytes: read whole here, streamed by the HTTP server (`size`
+        /// is unbounded, so it never sits in memory there).
+        case file(real: String, size: Int, reply: ServerReply)
     }
 
     /// The reply to `GET path?query` (or HEAD), `path` still percent-encoded as it came, with all
@@ -56,6 +59,13 @@ public struct TerrainServer: Sendable {
             case .ready(let ready): reply = ready
             case .listing: reply = listingReply(FolderListing.scan(folder))
             case .load(_, let work): reply = try work()
+            case .file(let real, _, var file):
+                guard let data = FileManager.default.contents(atPath: real) else {
+                    throw ServeError.notFound("\(folder.relative(real)): not readable")
+                }
+                file.body = Array(data)
+                file.bodyLength = data.count
+                reply = file
             }
             return headOnly ? reply.withoutBody() : reply
         } catch {
@@ -73,6 +83,10 @@ public struct TerrainServer: Sendable {
             case .ready(let ready): reply = ready
             case .listing: reply = await listingWithProbes()
             case .load(let what, let work): reply = try await loads.run(what, timeout: limits.requestTimeout, work)
+            case .file(let real, let size, var file):
+                file.streamedFile = real
+                file.bodyLength = size
+                reply = file
             }
             return headOnly ? reply.withoutBody() : reply
         } catch is CancellationError {
@@ -111,17 +125,10 @@ public struct TerrainServer: Sendable {
         guard ServedFolder.isRegularFile(real) else { throw ServeError.notFound("\(folder.relative(real)): not a file") }
         let type = FileKind.contentType(of: name)
         let policy = type == "application/pdf" ? nil : Self.filePolicy
-        if headOnly {
-            let size = ((try? FileManager.default.attributesOfItem(atPath: real))?[.size] as? NSNumber)?.intValue ?? 0
-            var reply = ServerReply(status: 200, contentType: type, body: [], contentSecurityPolicy: policy)
-            reply.bodyLength = size
-            return .ready(reply)
-        }
-        let shown = folder.relative(real)
-        return .load(what: "reading \(shown)") {
-            guard let data = FileManager.default.contents(atPath: real) else { throw ServeError.notFound("\(shown): not readable") }
-            return ServerReply(status: 200, contentType: type, body: Array(data), contentSecurityPolicy: policy)
-        }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: real))?[.size] as? NSNumber)?.intValue ?? 0
+        var reply = ServerReply(status: 200, contentType: type, body: [], contentSecurityPolicy: policy)
+        reply.bodyLength = size
+        return headOnly ? .ready(reply) : .file(real: real, size: size, reply: reply)
     }
 
     /// The real path of a surface file named by a path under the folder: checked, not opened.

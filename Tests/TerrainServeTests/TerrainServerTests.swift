@@ -106,6 +106,15 @@ struct TerrainServerTests {
         #expect(server.respond(path: "/files/../outside/secret.txt", query: nil, headOnly: true).status == 403)
     }
 
+    @Test func rawFilesAreStreamedNotLoaded() async throws {
+        let server = try Self.makeRuns()
+        let png = await server.reply(path: "/files/a.png", query: nil)
+        #expect(png.status == 200 && png.body.isEmpty && png.bodyLength == 3)
+        #expect(png.streamedFile == server.folder.root + "/a.png" && png.contentType == "image/png")
+        #expect(await server.reply(path: "/files/digits/checkpoints/epoch-0000.safetensors", query: nil).status == 404)
+        #expect(await server.reply(path: "/files/escape.txt", query: nil).status == 403)
+    }
+
     @Test func everyPageCarriesAContentSecurityPolicy() throws {
         let server = try Self.makeRuns()
         try Data("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".utf8)
