@@ -133,6 +133,9 @@ EOF
 [ -f "$work/p99" ] && sed 's/^/        /' "$work/p99"
 check "load: the server still answers after it" bash -c "[ \$(curl -s -m 10 -o /dev/null -w '%{http_code}' '$url/') = 200 ]"
 
+check "a large raw file arrives whole (streamed from disk)" bash -c "
+  curl -sf -m 60 -o '$work/download.h5' '$url/files/large/big0.h5' && cmp '$work/download.h5' '$data/large/big0.h5'"
+
 # The grid-size limit: a comparison of two large surfaces is 2,000,000 values.
 check "limit: a request beyond --max-grid-points is refused with 413 before reading" bash -c "
   [ \$(curl -s -m 30 -o '$work/413' -w '%{http_code}' '$url/compare?f=large/big0.h5&f=large/big1.h5') = 413 ] &&
