@@ -38,6 +38,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // No default traits: neither swift-configuration nor full Foundation is needed here.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Already in Hummingbird's graph; named here because the server adds a NIO channel
+        // handler (the request-head deadline) and its own shutdown service.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
@@ -68,7 +73,12 @@ let package = Package(
         .target(name: "TerrainONNX", dependencies: ["TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
-        .target(name: "TerrainServe", dependencies: ["TerrainReport", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "TerrainServe", dependencies: [
+            "TerrainReport",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "terrain", dependencies: [
             "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport",
             .target(name: "TerrainServe", condition: .when(traits: ["Server"])),

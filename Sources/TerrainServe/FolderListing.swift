@@ -6,7 +6,12 @@ import TerrainIO
 ///
 /// Only what the server would serve is listed: hidden names are skipped, and a symbolic link
 /// is followed only when its target lies inside the folder (each real folder once, so a link
-/// cycle ends). The walk stops at `maxDepth` folders down and `maxEntries` files.
+/// cycle ends). Only regular files are listed (a FIFO named `x.h5` would block whoever opens
+/// it). The walk stops at `maxDepth` folders down and `maxEntries` files.
+///
+/// `describingHDF5: false` leaves `.h5` files undescribed (no HDF5 call at all): the server
+/// fills their notes from its cache and a worker of its own, so that a damaged file can never
+/// hold up the listing.
 public struct FolderListing: Sendable {
     public struct Item: Sendable {
         /// Relative to the served folder, `/`-separated.
@@ -36,7 +41,7 @@ public struct FolderListing: Sendable {
     /// Whether the walk stopped early (too deep or too many files).
     public var truncated = false
 
-    public static func scan(_ served: ServedFolder, maxDepth: Int = 8, maxEntries: Int = 5000) -> FolderListing {
+    public static func scan(_ served: ServedFolder, maxDepth: Int = 8, maxEntries: Int = 5000, describingHDF5: Bool = true) -> FolderListing {
         var listing = FolderListing(folders: [])
         var visited = Set<String>()
         var entries = 0
@@ -54,12 +59,12 @@ public struct FolderListing: Sendable {
                     subfolders.append(target)
                     continue
                 }
-                guard let kind = FileKind(fileName: name) else { continue }
+                guard let kind = FileKind(fileName: name), ServedFolder.isRegularFile(target) else { continue }
                 entries += 1
                 if entries > maxEntries { listing.truncated = true; break }
                 let size = ((try? FileManager.default.attributesOfItem(atPath: target))?[.size] as? NSNumber)?.intValue ?? 0
                 var item = Item(path: folder.path.isEmpty ? name : folder.path + "/" + name, kind: kind, size: size)
-                if kind == .hdf5 { describeHDF5(&item, at: target) }
+                if kind == .hdf5 && describingHDF5 { describeHDF5(&item, at: target) }
                 folder.items.append(item)
             }
             if names.contains("run.json") { folder.run = runSummary(real) }
@@ -75,7 +80,7 @@ public struct FolderListing: Sendable {
     }
 
     /// Surface or not, 1D or 2D, trajectory, curvature; direction and projection files by name.
-    static func describeHDF5(_ item: inout Item, at path: String) {
+    public static func describeHDF5(_ item: inout Item, at path: String) {
         if item.name.hasSuffix(".directions.h5") { item.note = "directions"; return }
         if item.name.hasSuffix(".projection.h5") { item.note = "trajectory projection"; return }
         guard let file = try? HDF5File(path: path, mode: .readOnly) else { item.note = "not readable as HDF5"; return }

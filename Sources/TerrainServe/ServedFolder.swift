@@ -50,6 +50,13 @@ public struct ServedFolder: Sendable {
         realPath == root ? "" : String(realPath.dropFirst(root == "/" ? 1 : root.count + 1))
     }
 
+    /// Whether `path` is a regular file (not a folder, FIFO, socket or device: opening a FIFO
+    /// blocks until someone writes to it, and a device may never end).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }

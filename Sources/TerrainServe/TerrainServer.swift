@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import TerrainLandscape
 import TerrainReport
 
@@ -10,91 +9,196 @@ import TerrainReport
 ///     GET /compare?f=A&f=B[&mode=frames]   several surfaces side by side, or as frames
 ///     GET /files/PATH        the file itself, for the types in FileKind
 ///
-/// Every path goes through `ServedFolder.resolve`, so nothing outside the folder is read; any
-/// failure becomes a short error page with its status (400, 403, 404, 422), never a crash.
+/// HEAD is answered for each of them. Every path goes through `ServedFolder.resolve`, so nothing
+/// outside the folder is read; any failure becomes a short error page with its status (400,
+/// 403, 404, 413, 421, 422, 503), never a crash. A request plans its work first (path checks,
+/// cheap) and then does it: the listing at once, anything that reads a surface or a file on a
+/// `WorkerPool` within `ServerLimits.requestTimeout` (see `reply(path:query:headOnly:)`).
 public struct TerrainServer: Sendable {
     public let folder: ServedFolder
+    public let limits: ServerLimits
+    /// Surfaces, viewer pages and raw files.
+    let loads: WorkerPool
+    /// The listing's descriptions of HDF5 files it has not seen before: a worker of its own, so
+    /// that loads never delay the listing.
+    let probes: WorkerPool
+    let notes = HDF5NoteCache()
     /// The most files one comparison page takes.
     public static let maximumCompared = 12
 
-    public init(folder: ServedFolder) { self.folder = folder }
+    public init(folder: ServedFolder, limits: ServerLimits = ServerLimits()) {
+        self.folder = folder
+        self.limits = limits
+        loads = WorkerPool(threads: limits.concurrentLoads, name: "load")
+        probes = WorkerPool(threads: 1, name: "listing")
+    }
 
-    static let viewerPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-    static let listingPolicy = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
+    static let viewerPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    static let listingPolicy = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    /// Raw files (a report's HTML, an SVG figure): no script, images from this server only.
+    static let filePolicy = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-    /// The reply to `GET path?query`, `path` still percent-encoded as it came.
-    public func respond(path: String, query: String?) -> ServerReply {
+    /// What a request needs done, decided from its path and query alone.
+    enum Plan {
+        /// Answered already (a HEAD of a file, from its size).
+        case ready(ServerReply)
+        case listing
+        /// Reads files: `what` names it in messages.
+        case load(what: String, work: @Sendable () throws -> ServerReply)
+        /// A raw file of `size` bytes: read whole here, streamed by the HTTP server (`size`
+        /// is unbounded, so it never sits in memory there).
+        case file(real: String, size: Int, reply: ServerReply)
+    }
+
+    /// The reply to `GET path?query` (or HEAD), `path` still percent-encoded as it came, with all
+    /// the work done on the calling thread (tests call this; the HTTP server calls `reply`).
+    public func respond(path: String, query: String?, headOnly: Bool = false) -> ServerReply {
         do {
-            if path == "/" || path.isEmpty { return listing() }
-            if path.hasPrefix("/files/") { return try file(path.dropFirst("/files/".count)) }
-            if path.hasPrefix("/view/") { return try viewer(path.dropFirst("/view/".count)) }
-            if path == "/compare" { return try compare(query) }
-            throw ServeError.notFound("no such page")
-        } catch let error as ServeError {
-            return errorPage(error)
+            let reply: ServerReply
+            switch try plan(path: path, query: query, headOnly: headOnly) {
+            case .ready(let ready): reply = ready
+            case .listing: reply = listingReply(FolderListing.scan(folder))
+            case .load(_, let work): reply = try work()
+            case .file(let real, _, var file):
+                guard let data = FileManager.default.contents(atPath: real) else {
+                    throw ServeError.notFound("\(folder.relative(real)): not readable")
+                }
+                file.body = Array(data)
+                file.bodyLength = data.count
+                reply = file
+            }
+            return headOnly ? reply.withoutBody() : reply
         } catch {
-            return errorPage(.unprocessable(hidingRoot("\(error)")))
+            return errorReply(error)
         }
     }
 
-    func listing() -> ServerReply {
-        let page = ListingPage.html(FolderListing.scan(folder), title: "Terrain: \(folder.root)")
+    /// The same reply, with the work off the calling task: the listing's new HDF5 files are
+    /// described by `probes` (waiting at most `listingProbeWait`), anything else that reads
+    /// files runs on `loads` within `requestTimeout`, past which the answer is 503.
+    public func reply(path: String, query: String?, headOnly: Bool = false) async -> ServerReply {
+        do {
+            let reply: ServerReply
+            switch try plan(path: path, query: query, headOnly: headOnly) {
+            case .ready(let ready): reply = ready
+            case .listing: reply = await listingWithProbes()
+            case .load(let what, let work): reply = try await loads.run(what, timeout: limits.requestTimeout, work)
+            case .file(let real, let size, var file):
+                file.streamedFile = real
+                file.bodyLength = size
+                reply = file
+            }
+            return headOnly ? reply.withoutBody() : reply
+        } catch is CancellationError {
+            return errorReply(ServeError.unavailable("the request was cancelled"))
+        } catch {
+            return errorReply(error)
+        }
+    }
+
+    func plan(path: String, query: String?, headOnly: Bool) throws -> Plan {
+        if path == "/" || path.isEmpty { return .listing }
+        if path.hasPrefix("/files/") { return try filePlan(path.dropFirst("/files/".count), headOnly: headOnly) }
+        if path.hasPrefix("/view/") {
+            guard let relative = URLPath.decode(path.dropFirst("/view/".count)) else {
+                throw ServeError.badRequest("the path is not valid percent-encoding")
+            }
+            let real = try surfacePath(relative)
+            return .load(what: "reading \(relative)") { [self] in
+                let entries = try surfaces([(relative, real)])
+                return try viewerReply(ViewerPage.document(surfaces: entries, asFrames: false, title: relative))
+            }
+        }
+        if path == "/compare" { return try comparePlan(query) }
+        throw ServeError.notFound("no such page")
+    }
+
+    func listingReply(_ listing: FolderListing) -> ServerReply {
+        let page = ListingPage.html(listing, title: "Terrain: \(folder.root)")
         return ServerReply(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8), contentSecurityPolicy: Self.listingPolicy)
     }
 
-    func file(_ encoded: Substring) throws -> ServerReply {
+    func filePlan(_ encoded: Substring, headOnly: Bool) throws -> Plan {
         let real = try folder.resolve(encoded: encoded)
         let name = (real as NSString).lastPathComponent
         guard FileKind(fileName: name) != nil else { throw ServeError.notFound("\(name): files of this type are not served") }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: real, isDirectory: &isFolder), !isFolder.boolValue,
-              let data = FileManager.default.contents(atPath: real) else {
-            throw ServeError.notFound("\(folder.relative(real)): not a file")
-        }
-        return ServerReply(status: 200, contentType: FileKind.contentType(of: name), body: Array(data))
+        guard ServedFolder.isRegularFile(real) else { throw ServeError.notFound("\(folder.relative(real)): not a file") }
+        let type = FileKind.contentType(of: name)
+        let policy = type == "application/pdf" ? nil : Self.filePolicy
+        let size = ((try? FileManager.default.attributesOfItem(atPath: real))?[.size] as? NSNumber)?.intValue ?? 0
+        var reply = ServerReply(status: 200, contentType: type, body: [], contentSecurityPolicy: policy)
+        reply.bodyLength = size
+        return headOnly ? .ready(reply) : .file(real: real, size: size, reply: reply)
     }
 
-    /// A surface file named by a path under the folder, read with `SurfaceFile`.
-    func surface(_ relative: String) throws -> (name: String, file: SurfaceFile) {
+    /// The real path of a surface file named by a path under the folder: checked, not opened.
+    func surfacePath(_ relative: String) throws -> String {
         let real = try folder.resolve(relative)
         guard FileKind(fileName: real) == .hdf5 else { throw ServeError.notFound("\(relative): the viewer opens .h5 surface files") }
-        do {
-            let file = try SurfaceFile.read(from: real, allowingStacks: true)
-            return (((folder.relative(real) as NSString).lastPathComponent as NSString).deletingPathExtension, file)
-        } catch {
-            throw ServeError.unprocessable("\(relative) is not a surface file: \(hidingRoot("\(error)"))")
+        guard ServedFolder.isRegularFile(real) else { throw ServeError.notFound("\(relative): not a file") }
+        return real
+    }
+
+    /// Reads surface files, after checking from their datasets' shapes alone that together they
+    /// hold at most `limits.maxGridPoints` grid values (413 beyond).
+    func surfaces(_ files: [(relative: String, real: String)]) throws -> [(name: String, file: SurfaceFile)] {
+        var total = 0
+        var sizes: [Int] = []
+        for (relative, real) in files {
+            let count: Int
+            do { count = try SurfaceFile.largestDatasetCount(at: real) } catch {
+                throw ServeError.unprocessable("\(relative) is not a surface file: \(hidingRoot("\(error)"))")
+            }
+            sizes.append(count)
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            total = overflow ? .max : sum
+        }
+        guard total <= limits.maxGridPoints else {
+            let what = files.count == 1
+                ? "\(files[0].relative) holds \(Self.grouped(total)) grid values (its largest dataset)"
+                : "these \(files.count) surfaces hold \(Self.grouped(total)) grid values together (" +
+                  zip(files, sizes).map { "\($0.relative): \(Self.grouped($1))" }.joined(separator: ", ") + ")"
+            throw ServeError.tooLarge("\(what); this server loads at most \(Self.grouped(limits.maxGridPoints)) per request (terrain serve --max-grid-points)")
+        }
+        return try files.map { relative, real in
+            do {
+                let file = try SurfaceFile.read(from: real, allowingStacks: true)
+                return (((folder.relative(real) as NSString).lastPathComponent as NSString).deletingPathExtension, file)
+            } catch {
+                throw ServeError.unprocessable("\(relative) is not a surface file: \(hidingRoot("\(error)"))")
+            }
         }
     }
 
-    func viewer(_ encoded: Substring) throws -> ServerReply {
-        guard let relative = URLPath.decode(encoded) else { throw ServeError.badRequest("the path is not valid percent-encoding") }
-        let entry = try surface(relative)
-        let document = try ViewerPage.document(surfaces: [entry], asFrames: false, title: relative)
-        return viewerReply(document)
-    }
-
-    func compare(_ query: String?) throws -> ServerReply {
+    func comparePlan(_ query: String?) throws -> Plan {
         guard let pairs = URLPath.query(query) else { throw ServeError.badRequest("the query is not valid percent-encoding") }
         let paths = pairs.filter { $0.name == "f" }.map(\.value)
         guard !paths.isEmpty else { throw ServeError.badRequest("tick at least one surface to compare (?f=PATH&f=PATH)") }
         guard paths.count <= Self.maximumCompared else { throw ServeError.badRequest("at most \(Self.maximumCompared) surfaces at once") }
         let asFrames = pairs.contains { $0.name == "mode" && $0.value == "frames" }
-        let entries = try paths.map(surface)
+        let files = try paths.map { ($0, try surfacePath($0)) }
         let title = asFrames ? "\(paths[0]) … \(paths[paths.count - 1])" : paths.joined(separator: ", ")
+        return .load(what: "reading \(paths.count == 1 ? paths[0] : "\(paths.count) surfaces")") { [self] in
+            let entries = try surfaces(files)
+            do {
+                return try viewerReply(ViewerPage.document(surfaces: entries, asFrames: asFrames, title: title))
+            } catch {
+                throw ServeError.unprocessable(hidingRoot("\(error)"))
+            }
+        }
+    }
+
+    func viewerReply(_ document: ViewerDocument) throws -> ServerReply {
         do {
-            return viewerReply(try ViewerPage.document(surfaces: entries, asFrames: asFrames, title: title))
+            return ServerReply(status: 200, contentType: "text/html; charset=utf-8", body: Array(try ViewerPage.html(for: document).utf8),
+                               contentSecurityPolicy: Self.viewerPolicy)
         } catch {
             throw ServeError.unprocessable(hidingRoot("\(error)"))
         }
     }
 
-    func viewerReply(_ document: ViewerDocument) -> ServerReply {
-        do {
-            return ServerReply(status: 200, contentType: "text/html; charset=utf-8", body: Array(try ViewerPage.html(for: document).utf8),
-                               contentSecurityPolicy: Self.viewerPolicy)
-        } catch {
-            return errorPage(.unprocessable(hidingRoot("\(error)")))
-        }
+    func errorReply(_ error: any Error) -> ServerReply {
+        errorPage(error as? ServeError ?? .unprocessable(hidingRoot("\(error)")))
     }
 
     func errorPage(_ error: ServeError) -> ServerReply {
@@ -113,32 +217,14 @@ public struct TerrainServer: Sendable {
         message.replacingOccurrences(of: folder.root + "/", with: "")
     }
 
-    /// Serves until SIGINT or SIGTERM; `ready` gets the port bound (useful with port 0).
-    public func run(host: String, port: Int, ready: @escaping @Sendable (Int) -> Void) async throws {
-        let router = Router()
-        let server = self
-        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            server.response(server.respond(path: request.uri.path, query: request.uri.query))
+    /// 1234567 → "1,234,567".
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
         }
-        router.get("/", use: handler)
-        router.get("**", use: handler)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "terrain"),
-            onServerRunning: { channel in ready(channel.localAddress?.port ?? port) }
-        )
-        try await app.runService()
-    }
-
-    func response(_ reply: ServerReply) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = reply.contentType
-        headers[.cacheControl] = "no-store"
-        // HTTPField comes from swift-http-types, which Hummingbird uses but does not export by name.
-        typealias Field = HTTPFields.Element
-        if let nosniff = Field.Name("X-Content-Type-Options") { headers[nosniff] = "nosniff" }
-        if let policy = reply.contentSecurityPolicy, let name = Field.Name("Content-Security-Policy") { headers[name] = policy }
-        return Response(status: HTTPResponse.Status(code: reply.status), headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+        return (n < 0 ? "-" : "") + out
     }
 }

@@ -52,6 +52,12 @@ private func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
             #expect(try file.readDoubles("scalar") == ([], [42.5]))
             #expect(try file.readDoubles("empty") == ([0, 3], []))
             #expect(try file.datasetNames() == ["cube", "empty", "rank1", "scalar", "train_loss"])
+            // Shapes without reading: what the server checks before it loads a surface.
+            #expect(try file.datasetShape("cube") == [2, 3, 4])
+            #expect(try file.datasetShape("train_loss") == [ny, nx])
+            #expect(try file.datasetShape("scalar") == [])
+            #expect(try file.datasetShape("empty") == [0, 3])
+            expectFailure("there is no dataset missing") { _ = try file.datasetShape("missing") }
         }
     }
 

@@ -7,7 +7,7 @@ import TerrainLandscape
 /// real folder with a run, real surface files, a figure, a report and files it must not serve.
 @Suite("Terrain server")
 struct TerrainServerTests {
-    static func makeRuns() throws -> TerrainServer {
+    static func makeRuns(limits: ServerLimits = ServerLimits()) throws -> TerrainServer {
         let (served, _) = try ServedFolderTests.makeTree()
         let run = served + "/digits"
         try FileManager.default.createDirectory(atPath: run + "/checkpoints", withIntermediateDirectories: true)
@@ -26,7 +26,14 @@ struct TerrainServerTests {
             try file.write(to: run + "/\(name).h5")
         }
         try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: run + "/broken.h5"))
-        return TerrainServer(folder: try ServedFolder(path: served))
+        return TerrainServer(folder: try ServedFolder(path: served), limits: limits)
+    }
+
+    /// A 2D surface of nx × ny points (train loss only) at `path`.
+    static func writeSurface(_ path: String, nx: Int, ny: Int) throws {
+        let x = (0..<nx).map { Double($0) }, y = (0..<ny).map { Double($0) }
+        let file = SurfaceFile(grid: SurfaceGrid(x: x, y: y), values: [.trainLoss: [Double](repeating: 1, count: nx * ny)], directionFile: "")
+        try file.write(to: path)
     }
 
     @Test func listingShowsRunsSurfacesAndFigures() throws {
@@ -82,5 +89,102 @@ struct TerrainServerTests {
         #expect(server.respond(path: "/compare", query: nil).status == 400)
         #expect(server.respond(path: "/compare", query: "f=%zz").status == 400)
         #expect(server.respond(path: "/compare", query: String(repeating: "f=digits/a.h5&", count: 13)).status == 400)
+    }
+
+    @Test func headAnswersWithTheLengthAndNoBody() async throws {
+        let server = try Self.makeRuns()
+        for path in ["/files/a.png", "/files/digits/metrics.csv", "/", "/view/digits/a.h5"] {
+            let get = server.respond(path: path, query: nil)
+            let head = server.respond(path: path, query: nil, headOnly: true)
+            let served = await server.reply(path: path, query: nil, headOnly: true)
+            #expect(get.status == 200 && head.status == 200 && served.status == 200, "\(path)")
+            #expect(head.body.isEmpty && served.body.isEmpty, "\(path)")
+            #expect(head.bodyLength == get.body.count && head.contentType == get.contentType, "\(path)")
+            if path != "/" { #expect(served.bodyLength == get.body.count, "\(path)") }
+        }
+        #expect(server.respond(path: "/files/nothing.png", query: nil, headOnly: true).status == 404)
+        #expect(server.respond(path: "/files/../outside/secret.txt", query: nil, headOnly: true).status == 403)
+    }
+
+    @Test func rawFilesAreStreamedNotLoaded() async throws {
+        let server = try Self.makeRuns()
+        let png = await server.reply(path: "/files/a.png", query: nil)
+        #expect(png.status == 200 && png.body.isEmpty && png.bodyLength == 3)
+        #expect(png.streamedFile == server.folder.root + "/a.png" && png.contentType == "image/png")
+        #expect(await server.reply(path: "/files/digits/checkpoints/epoch-0000.safetensors", query: nil).status == 404)
+        #expect(await server.reply(path: "/files/escape.txt", query: nil).status == 403)
+    }
+
+    @Test func everyPageCarriesAContentSecurityPolicy() throws {
+        let server = try Self.makeRuns()
+        try Data("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".utf8)
+            .write(to: URL(fileURLWithPath: server.folder.root + "/figure.svg"))
+        for path in ["/", "/view/digits/a.h5", "/files/digits/index.html", "/files/figure.svg", "/files/nothing.html", "/nowhere"] {
+            let policy = server.respond(path: path, query: nil).contentSecurityPolicy ?? ""
+            #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "\(path)")
+        }
+        // Raw files run no script at all.
+        for path in ["/files/digits/index.html", "/files/figure.svg"] {
+            #expect(server.respond(path: path, query: nil).contentSecurityPolicy?.contains("script-src") == false, "\(path)")
+        }
+    }
+
+    @Test func onlyRegularFilesAreListedOrServed() throws {
+        let server = try Self.makeRuns()
+        // A FIFO blocks whoever opens it for reading until a writer comes: never opened.
+        #expect(mkfifo(server.folder.root + "/stuck.h5", 0o600) == 0)
+        #expect(mkfifo(server.folder.root + "/stuck.csv", 0o600) == 0)
+        let listing = server.respond(path: "/", query: nil)
+        #expect(listing.status == 200 && !listing.text.contains("stuck"))
+        #expect(server.respond(path: "/files/stuck.csv", query: nil).status == 404)
+        #expect(server.respond(path: "/view/stuck.h5", query: nil).status == 404)
+        #expect(server.respond(path: "/compare", query: "f=digits/a.h5&f=stuck.h5").status == 404)
+    }
+
+    @Test func theGridSizeIsCheckedBeforeReading() throws {
+        var limits = ServerLimits()
+        limits.maxGridPoints = 2500
+        let server = try Self.makeRuns(limits: limits)
+        try Self.writeSurface(server.folder.root + "/big.h5", nx: 60, ny: 50)
+        try Self.writeSurface(server.folder.root + "/fits.h5", nx: 50, ny: 50)
+        let big = server.respond(path: "/view/big.h5", query: nil)
+        #expect(big.status == 413)
+        #expect(big.text.contains("big.h5 holds 3,000 grid values") && big.text.contains("at most 2,500 per request") && big.text.contains("--max-grid-points"))
+        #expect(server.respond(path: "/view/fits.h5", query: nil).status == 200)
+        // A comparison counts every file: 2,500 + 9 is over.
+        let both = server.respond(path: "/compare", query: "f=fits.h5&f=digits/a.h5")
+        #expect(both.status == 413 && both.text.contains("2,509 grid values together"))
+        #expect(server.respond(path: "/compare", query: "f=digits/a.h5&f=digits/b.h5").status == 200)
+        // The raw file is still served (it is not loaded, only sent).
+        #expect(server.respond(path: "/files/big.h5", query: nil).status == 200)
+    }
+
+    @Test func theServedListingDescribesFilesOnceAndAgainWhenTheyChange() async throws {
+        // Time enough for a busy test machine: this test is about what is remembered.
+        var limits = ServerLimits()
+        limits.listingProbeWait = .seconds(60)
+        let server = try Self.makeRuns(limits: limits)
+        let first = await server.reply(path: "/", query: nil)
+        #expect(first.status == 200)
+        #expect(first.text.contains("href=\"/view/digits/a.h5\"") && first.text.contains("not readable as HDF5"))
+        #expect(first.text == server.respond(path: "/", query: nil).text)
+        // A file replaced by a surface is described anew.
+        try Self.writeSurface(server.folder.root + "/digits/broken.h5", nx: 3, ny: 4)
+        let second = await server.reply(path: "/", query: nil)
+        #expect(second.text.contains("href=\"/view/digits/broken.h5\"") && !second.text.contains("not readable as HDF5"))
+    }
+
+    @Test func workBeyondTheTimeLimitIsAnswered503() async throws {
+        var limits = ServerLimits()
+        limits.requestTimeout = .milliseconds(1)
+        limits.maxGridPoints = 4_000_000
+        let server = try Self.makeRuns(limits: limits)
+        try Self.writeSurface(server.folder.root + "/large.h5", nx: 300, ny: 300)
+        let reply = await server.reply(path: "/view/large.h5", query: nil)
+        #expect(reply.status == 503 && reply.text.contains("reading large.h5"))
+        // The listing does not wait for it.
+        let start = ContinuousClock.now
+        #expect(await server.reply(path: "/", query: nil).status == 200)
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 }
