@@ -11,7 +11,8 @@ import CLibFuzzer
 ///
 /// TARGET is one of `FuzzTarget`'s names. Under libFuzzer the target's name is taken off the
 /// command line and everything else goes to libFuzzer's driver (`-max_total_time`, `-timeout`,
-/// `-rss_limit_mb`, corpus folders, or crash files to reproduce).
+/// `-rss_limit_mb`, corpus folders, or crash files to reproduce); without a target's name first,
+/// `$TERRAIN_FUZZ_TARGET` names it (as in the processes of libFuzzer's `-fork` mode).
 @main
 struct TerrainFuzz {
     static func main() {
@@ -70,17 +71,27 @@ struct TerrainFuzz {
     }
 
     #if TERRAIN_LIBFUZZER
+    static let targetVariable = "TERRAIN_FUZZ_TARGET"
     /// The target libFuzzer's callback runs (a C callback captures nothing; set once, before the driver starts).
     nonisolated(unsafe) static var current: FuzzTarget = .idx
     nonisolated(unsafe) static var scratch: ScratchFile?
 
     static func libFuzzer(_ arguments: [String]) throws -> Int32 {
-        current = try target(named: arguments.first)
+        // The target: the first argument, else $TERRAIN_FUZZ_TARGET, which is set here for the
+        // processes that libFuzzer's -fork mode starts with the remaining arguments.
+        var rest = arguments[...]
+        if let first = rest.first, FuzzTarget(rawValue: first) != nil {
+            current = try target(named: first)
+            rest = rest.dropFirst()
+        } else {
+            current = try target(named: ProcessInfo.processInfo.environment[targetVariable])
+        }
+        setenv(targetVariable, current.rawValue, 1)
         let scratchFile = try ScratchFile()
         scratch = scratchFile
         defer { scratchFile.remove() }
         // argv for libFuzzer: the program's path, then everything after the target's name.
-        let passed = [CommandLine.arguments[0]] + arguments.dropFirst()
+        let passed = [CommandLine.arguments[0]] + rest
         var pointers: [UnsafeMutablePointer<CChar>?] = passed.map { strdup($0) } + [nil]
         var argc = Int32(passed.count)
         return pointers.withUnsafeMutableBufferPointer { buffer in
