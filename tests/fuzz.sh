@@ -43,11 +43,15 @@ for target in $targets; do
       seconds=${3:-60}
       mkdir -p "$artifacts/$target"
       # -timeout: one input taking longer is a hang; -rss_limit_mb/-malloc_limit_mb: a reader
-      # asking for more memory than any seed-sized input justifies is a bug.
+      # asking for more memory than any seed-sized input justifies is a bug. -detect_leaks=0:
+      # Foundation's Data(contentsOf:) leaks a 4 KiB buffer on every empty file (not ours to fix),
+      # and a leak is not what this run looks for.
       check "$target (${seconds} s)" "$binary" "$target" "$corpus" -max_total_time="$seconds" -timeout=10 \
-        -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
+        -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 -detect_leaks=0 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$target/"
-      grep -E "^stat::number_of_executed_units|^stat::new_units_added" "$work/out" | sed "s/^/        /"
+      for stat in number_of_executed_units average_exec_per_sec new_units_added peak_rss_mb; do
+        grep -m1 "^stat::$stat:" "$work/out" | sed "s/^/        /"
+      done
       ;;
     *) echo "unknown mode $mode"; exit 2 ;;
   esac
