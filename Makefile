@@ -69,6 +69,7 @@ test: deps
 FUZZ_BUILD := .build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 2000
+# lld: gold stops with an internal error linking the sanitized program.
 FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
 
 fuzz: deps

@@ -36,8 +36,13 @@ for target in $targets; do
       limit=${FUZZ_SMOKE_LIMIT:-300}
       before=$failed
       # A reader that loops forever on some input must fail the run, not wedge it.
-      check "$target ($runs mutations)" timeout -k 5 "$limit" "$binary" smoke "$target" "$corpus" -runs="$runs" \
-        -last-input="$work/last-input-$target"
+      timeout -k 5 "$limit" "$binary" smoke "$target" "$corpus" -runs="$runs" -last-input="$work/last-input-$target" \
+        >"$work/out" 2>&1
+      rc=$?
+      if [ $rc -eq 0 ]; then pass "$target ($runs mutations)"
+      elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then fail "$target: still running after $limit s (a reader hangs)"
+      elif [ $rc -gt 128 ]; then fail "$target: crashed (signal $((rc - 128)))"; sed 's/^/        /' "$work/out" | tail -20
+      else fail "$target (exit $rc)"; sed 's/^/        /' "$work/out" | tail -20; fi
       if [ $failed -gt $before ] && [ -f "$work/last-input-$target" ]; then
         mkdir -p "$artifacts/$target" && cp "$work/last-input-$target" "$artifacts/$target/smoke-crash"
         echo "        the input it failed on: $artifacts/$target/smoke-crash"

@@ -8,7 +8,7 @@ struct SmokeRun {
     let corpus: [String]
     let mutations: Int
     let seed: UInt64
-    /// Where each mutated input is written before it runs, so that a crash leaves it behind.
+    /// Where each input is written before it runs, so that a crash or a hang leaves it behind.
     let lastInputPath: String?
 
     /// Inputs run, or throws if the corpus cannot be read.
@@ -16,7 +16,10 @@ struct SmokeRun {
         let scratch = try ScratchFile()
         defer { scratch.remove() }
         let seeds = try Self.files(in: corpus).map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
-        for seed in seeds { target.run(seed, scratch: scratch) }
+        for seed in seeds {
+            if let lastInputPath { try seed.write(to: URL(fileURLWithPath: lastInputPath)) }
+            target.run(seed, scratch: scratch)
+        }
         guard !seeds.isEmpty else { return (0, 0) }
         var mutator = Mutator(seed: seed)
         for i in 0..<mutations {
