@@ -21,7 +21,7 @@ TORCH ?= torch==2.13.0+cpu
 PY_VENV := .venv-torch
 PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps venv build mpi demo test test-mpi bench accuracy clean
+.PHONY: all deps venv build mpi demo test test-mpi fuzz fuzz-smoke bench accuracy clean
 
 all: build
 
@@ -66,6 +66,25 @@ test: deps $(PY_VENV)/.ok
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
 	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
 	bash tests/mpi.sh
+	$(MAKE) fuzz-smoke
+
+# Fuzzing the file readers (Fuzz/README.md). `make fuzz`: libFuzzer with AddressSanitizer, in its
+# own scratch path, FUZZ_SECONDS per reader (FUZZ_TARGETS picks some); findings go to fuzz-artifacts/.
+# `make fuzz-smoke` (part of `make test`): the same readers on the seed corpus and FUZZ_RUNS seeded
+# mutations each, in the test build.
+FUZZ_BUILD := .build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 2000
+# lld: gold stops with an internal error linking the sanitized program.
+FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
+
+fuzz: deps
+	$(SWIFT) build $(FUZZ_FLAGS) --product terrain-fuzz
+	bash tests/fuzz.sh libfuzzer $(FUZZ_BUILD)/release/terrain-fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	$(SWIFT) build $(TEST_FLAGS) --product terrain-fuzz
+	bash tests/fuzz.sh smoke $(RELEASE)/terrain-fuzz $(FUZZ_RUNS)
 
 # Distributed surfaces under `mpirun -n 2`, against one process.
 test-mpi: mpi
@@ -96,4 +115,4 @@ accuracy: build
 	bash bench/accuracy.sh $(TERRAIN)
 
 clean:
-	rm -rf .build $(MPI_BUILD) demo-output runs
+	rm -rf .build $(MPI_BUILD) $(FUZZ_BUILD) demo-output runs fuzz-artifacts

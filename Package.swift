@@ -89,6 +89,11 @@ let package = Package(
                           path: "Examples/terrain-example-closure"),
         // The cores' measured fp32 FMA peak, which `make bench` sets throughputs against.
         .target(name: "CFMAPeak", path: "Benchmarks/CFMAPeak"),
+        // Fuzzing the file readers (`make fuzz` with libFuzzer, `make fuzz-smoke` without): see Fuzz/README.md.
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(name: "terrain-fuzz", dependencies: ["TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining",
+                                                               "TerrainLandscape", "TerrainONNX", "CLibFuzzer"],
+                          path: "Fuzz/terrain-fuzz"),
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport", "CFMAPeak"], path: "Benchmarks/terrain-bench"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
         .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
