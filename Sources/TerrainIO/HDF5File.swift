@@ -49,6 +49,7 @@ public final class HDF5File {
         guard !path.isEmpty, !path.utf8.contains(0) else {
             throw HDF5Error(source: path.isEmpty ? "\"\"" : path, problem: "the file path is empty or contains a NUL character")
         }
+        if mode != .create { try Self.checkBeforeOpening(path) }
         fileID = try HDF5Library.locked {
             switch mode {
             case .create: return try Self.create(path)
@@ -99,7 +100,9 @@ public final class HDF5File {
         return file
     }
 
-    private static func open(_ path: String, flags: UInt32) throws -> hid_t {
+    /// The checks made before an existing file is opened, without the library lock: it is a
+    /// non-empty file, and reading it neither crashes nor hangs the library (`HDF5FileCheck`).
+    private static func checkBeforeOpening(_ path: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw HDF5Error(source: path, problem: "cannot open the file: no such file")
@@ -111,6 +114,10 @@ public final class HDF5File {
         if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size == 0 {
             throw HDF5Error(source: path, problem: "not an HDF5 file: it is empty")
         }
+        try HDF5FileCheck.check(path)
+    }
+
+    private static func open(_ path: String, flags: UInt32) throws -> hid_t {
         let file = H5Fopen(path, flags, shim_H5P_DEFAULT())
         guard file < 0 else { return file }
         let reason = HDF5Library.lastFailureReason()

@@ -78,6 +78,8 @@ struct Evolve: ParsableCommand {
             var numbers: [String: Double] = ["terrain.frames": Double(chosen.count)]
             var extra: [String: [Double]] = [:]
             var directionPath = ""
+            /// The fixed plane's direction file, written once the request is accepted.
+            var writeDirections: (() throws -> Void)?
             switch mode {
             case .riding:
                 let grid = SurfaceGrid(x: try Axis.parse(x ?? "-1:1:21", spacing: spacing).coordinates,
@@ -100,13 +102,17 @@ struct Evolve: ParsableCommand {
                 computation = try LandscapeEvolution.fixedPlane(objective: objective, center: final, axes: pca.axes, frames: chosen,
                                                                 positions: positions, grid: grid, sets: sets)
                 directionPath = stem + ".directions.h5"
-                try DirectionFile.write(pca.axes, groups: groups, type: recipe.type,
-                                        attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
-                let directions = try HDF5File(path: directionPath, mode: .readWrite)
-                try directions.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
-                try directions.write(pca.singularValues, shape: [2], to: "singular_values_")
-                try directions.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
-                directions.close()
+                let path = directionPath, type = recipe.type
+                writeDirections = {
+                    try DirectionFile.write(pca.axes, groups: groups, type: type,
+                                            attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: path)
+                    let directions = try HDF5File(path: path, mode: .readWrite)
+                    try directions.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
+                    try directions.write(pca.singularValues, shape: [2], to: "singular_values_")
+                    try directions.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
+                    directions.close()
+                }
+                text[DirectionFile.digestAttribute] = DirectionFile.digest(pca.axes, groups: groups, type: type)
                 extra = history.pathDatasets(pca.path)
                 numbers["terrain.pc1_explained"] = pca.explainedVarianceRatio[0]
                 numbers["terrain.pc2_explained"] = pca.explainedVarianceRatio[1]
@@ -118,6 +124,7 @@ struct Evolve: ParsableCommand {
             let grid = computation.grid
             let runner = SurfaceRunner(computation: computation, path: out, fingerprint: computation.fingerprint(data: dataDescription))
             runner.directionFile = directionPath
+            runner.writeRequestFiles = writeDirections
             runner.showProgress = !quiet
             runner.progressLabel = "evolve"
             runner.textAttributes = text.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
@@ -129,6 +136,7 @@ struct Evolve: ParsableCommand {
                   + "\(computation.pointCount) points on \(dataDescription)")
             let start = Date()
             let result = try runner.run(overwrite: overwrite)
+            if runner.damagedPoints > 0 { print(SurfaceRunner.damageNote(runner.damagedPoints, path: out)) }
             if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
             let stack = try SurfaceStack(file: result, path: out)
             for frame in stack.frames { print("  " + frame.label) }
