@@ -2,22 +2,24 @@ import CHDF5Check
 import Foundation
 import Synchronization
 
-/// The check every existing HDF5 file passes before `HDF5File` opens it: the file is first read
-/// in a child process (`CHDF5Check`), so that a damaged file which makes the HDF5 library crash
-/// or loop for ever takes down only that child, and the caller gets an `HDF5Error` instead.
+/// How `HDF5File` reads an existing file: in a child process (`CHDF5Check`) that reads its whole
+/// content into a snapshot, so that a damaged file which makes the HDF5 library crash or loop
+/// for ever takes down only that child, and the caller gets an `HDF5Error` instead.
 ///
 /// HDF5's metadata (object headers, B-trees, the global heap behind variable-length strings) is
 /// trusted by the library: a flipped byte can send it past a buffer's end or round a cycle, and
-/// its API offers no way to validate a file first. The child walks every group, attribute and
-/// dataset with the same calls the readers make (`hdf5_check.h` says which), so a file it walks
-/// to the end is one the readers walk safely. It is forked while the library lock is held, so
-/// its copy of the library's state is consistent, and waited for without the lock, so other
-/// threads (the server's other requests) keep reading other files meanwhile.
+/// its API offers no way to validate a file first. Worse, some of its crashes depend on what the
+/// heap held (an attribute table freed half-built), so a child that merely walked the file first
+/// would not prove the parent's own reads safe: the parent never parses the file at all. A
+/// read-only `HDF5File` answers from the snapshot; a file opened for writing (one Terrain has
+/// just written) is read in the child first, then opened. The child is forked while the library
+/// lock is held, so its copy of the library's state is consistent, and waited for without the
+/// lock, so other threads (the server's other requests) keep reading other files meanwhile.
 ///
-/// Cost: one `fork` and one extra read of the file's metadata and of small datasets' values,
-/// about a millisecond for a surface file. Results are remembered per file identity (device,
-/// inode, size, modification and change times), so a file read again unchanged (the server's
-/// pages) is forked for once; any write, rename or `touch` makes a new identity.
+/// Cost: one `fork` and one copy of the file's values through an anonymous file, about a
+/// millisecond for a surface file. Damaged files are remembered per file identity (device,
+/// inode, size, modification and change times), so a server asked for one over and over waits
+/// for its time limit once; any write, rename or `touch` makes a new identity.
 enum HDF5FileCheck {
     /// A file as it is on the disk now: the same identity means the same bytes.
     struct Identity: Hashable {
@@ -26,8 +28,9 @@ enum HDF5FileCheck {
         var modified, changed: [Int]
     }
 
-    /// Checked files: nil for one that passed, else the problem found.
-    private static let verdicts = Mutex<[Identity: String?]>([:])
+    /// Files found damaged, and the problem: not read again while unchanged (a server asked for
+    /// one over and over waits for its time limit once).
+    private static let verdicts = Mutex<[Identity: String]>([:])
     /// Seconds the child may take, before the allowance for large files (`timeLimit(bytes:)`).
     private static let baseSeconds = Mutex<Double>(10)
 
@@ -42,53 +45,65 @@ enum HDF5FileCheck {
         baseSeconds.withLock { $0 = seconds }
     }
 
-    /// Throws an `HDF5Error` naming `path` when reading the file crashes or hangs the HDF5
-    /// library. Files that the library merely refuses (not HDF5, truncated) pass: opening them
-    /// throws the library's own reason.
-    static func check(_ path: String) throws {
+    /// The snapshot of the file at `path`, read by the child process: what a read-only
+    /// `HDF5File` answers from. Throws an `HDF5Error` naming `path` when reading the file
+    /// crashed or hung the HDF5 library in the child. A file the library merely refuses (not
+    /// HDF5, truncated) gives a snapshot saying why (`openFailure`).
+    static func snapshot(_ path: String) throws -> HDF5Snapshot {
         var info = stat()
-        guard stat(path, &info) == 0 else { return }  // opening reports what is missing
+        guard stat(path, &info) == 0 else {
+            throw HDF5Error(source: path, problem: "cannot open the file: \(String(cString: strerror(errno)))")
+        }
         let identity = Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
                                 modified: [info.st_mtim.tv_sec, info.st_mtim.tv_nsec],
                                 changed: [info.st_ctim.tv_sec, info.st_ctim.tv_nsec])
-        if let verdict = verdicts.withLock({ $0[identity] }) {
-            if let problem = verdict { throw HDF5Error(source: path, problem: problem) }
-            return
+        if let problem = verdicts.withLock({ $0[identity] }) { throw HDF5Error(source: path, problem: problem) }
+        do {
+            return try readInChild(path, seconds: timeLimit(bytes: identity.size))
+        } catch let damage as Damage {
+            verdicts.withLock { verdicts in
+                if verdicts.count >= 4096 { verdicts.removeAll() }  // a bound for long-running servers
+                verdicts[identity] = damage.problem
+            }
+            throw HDF5Error(source: path, problem: damage.problem)
         }
-        let problem = try walkInChild(path, seconds: timeLimit(bytes: identity.size))
-        verdicts.withLock { verdicts in
-            if verdicts.count >= 4096 { verdicts.removeAll() }  // a bound for long-running servers
-            verdicts[identity] = .some(problem)
-        }
-        if let problem { throw HDF5Error(source: path, problem: problem) }
     }
 
-    /// The problem the child met reading `path`, or nil when it walked the whole file.
-    private static func walkInChild(_ path: String, seconds: Double) throws -> String? {
+    /// A file found damaged: remembered, so that it is not read again while unchanged.
+    private struct Damage: Error { var problem: String }
+
+    /// The child's snapshot of `path`.
+    private static func readInChild(_ path: String, seconds: Double) throws -> HDF5Snapshot {
         var report: UnsafeMutableRawPointer?
+        var descriptor: Int32 = -1
         let (child, forkError) = HDF5Library.locked {
-            let child = terrain_hdf5_check_start(path, readableByteLimit() / 2, seconds, &report)
+            let child = terrain_hdf5_check_start(path, readableByteLimit() / 2, seconds, &descriptor, &report)
             return (child, errno)
         }
-        guard child > 0, let report else {
-            throw HDF5Error(source: path, problem: "cannot check the file before reading it: no process could be started to read it (\(String(cString: strerror(forkError))))")
+        guard child > 0, let report, descriptor >= 0 else {
+            throw HDF5Error(source: path, problem: "cannot read the file: no process could be started to read it (\(String(cString: strerror(forkError))))")
         }
+        let snapshot = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var detail: Int32 = 0
         var step = [CChar](repeating: 0, count: 1024)
         let outcome = terrain_hdf5_check_finish(child, report, seconds, &detail, &step, UInt(step.count))
         let doing = String(decoding: step.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch Int(outcome) {
         case Int(TERRAIN_HDF5_CHECK_PASSED.rawValue):
-            return nil
+            guard lseek(descriptor, 0, SEEK_SET) == 0, let data = try? snapshot.readToEnd() ?? Data(),
+                  let parsed = HDF5Snapshot(data) else {
+                throw Damage(problem: "the file is damaged: its content could not be read back from the process that read it")
+            }
+            return parsed
         case Int(TERRAIN_HDF5_CHECK_CRASHED.rawValue):
             let name = strsignal(detail).map { String(cString: $0) } ?? "signal \(detail)"
-            return "the file is damaged: the HDF5 library crashed (\(name)) while \(doing); Terrain reads every HDF5 file in a separate process first, so nothing else was affected"
+            throw Damage(problem: "the file is damaged: the HDF5 library crashed (\(name)) while \(doing); Terrain reads HDF5 files in a separate process, so nothing else was affected")
         case Int(TERRAIN_HDF5_CHECK_TIMED_OUT.rawValue):
-            return "the file is damaged: the HDF5 library did not finish \(doing) within \(String(format: "%.3g", seconds)) s (damaged metadata can make it loop for ever); the separate process reading it was stopped"
+            throw Damage(problem: "the file is damaged: the HDF5 library did not finish \(doing) within \(String(format: "%.3g", seconds)) s (damaged metadata can make it loop for ever); the separate process reading it was stopped")
         case Int(TERRAIN_HDF5_CHECK_FAILED.rawValue):
-            return "the file is damaged: the process reading it ended with status \(detail) while \(doing)"
+            throw Damage(problem: "the file is damaged: the process reading it ended with status \(detail) while \(doing)")
         default:
-            throw HDF5Error(source: path, problem: "cannot check the file before reading it: the process reading it could not be waited for (\(String(cString: strerror(detail))))")
+            throw HDF5Error(source: path, problem: "cannot read the file: the process reading it could not be waited for (\(String(cString: strerror(detail))))")
         }
     }
 }
