@@ -11,7 +11,9 @@ import Foundation
 ///
 /// Every defect (a missing, damaged or foreign file, a missing object, values that do not fit a
 /// shape) is thrown as an `HDF5Error` naming the file; nothing traps, and the library prints
-/// nothing itself.
+/// nothing itself. An existing file is first read whole by a child process (`HDF5FileCheck`):
+/// a file opened read-only answers every read from that snapshot, so a damaged file that makes
+/// the library crash or loop is an error here, never a crash or a hang.
 ///
 /// **Threads.** The HDF5 build Terrain links is not thread-safe. An `HDF5File` is not `Sendable`:
 /// use each one from one thread (or task) at a time. Calls into the library are serialized by

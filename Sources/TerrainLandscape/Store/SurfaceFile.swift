@@ -6,6 +6,7 @@ import TerrainIO
 ///     xcoordinates  float64 [nx]          ycoordinates  float64 [ny]   (2D only)
 ///     train_loss, train_acc, test_loss, test_acc   float64 (ny, nx), or (nx) in 1D
 ///     dir_file      string: the direction file
+///     point_checksum  float64, shaped like the quantities: each point's checksum (`PointChecksums`)
 ///
 /// Z[j, i] is the point (x[i], y[j]), so `contour(meshgrid(x, y), Z)` is right for any grid.
 /// NaN marks a point not computed yet (not the reference's `<= 0`, which a true zero loss would
