@@ -55,6 +55,7 @@ test: deps
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
+	bash tests/hdf5.sh $(TERRAIN)
 	bash tests/browser.sh $(TERRAIN)
 	bash tests/onnx.sh $(TERRAIN)
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \

@@ -33,6 +33,7 @@ enum { MAX_DEPTH = 64, MAX_OBJECTS = 200000 };
 struct walk {
     char *report;                  /* the shared page: what the child is doing */
     unsigned long long byte_limit; /* the most bytes one read may take */
+    unsigned long long inline_limit; /* datasets larger than this are left for a later read */
     int out;                       /* the snapshot file */
     unsigned char buffer[BUFFER_SIZE];
     size_t used;
@@ -148,8 +149,14 @@ static void put_value(struct walk *w, hid_t attribute, hid_t dataset, hid_t type
     }
     if (rank < 0) count = 0;
 
-    /* Status: 0 doubles, 1 strings, 2 one int64, 3 the read failed (a reason), 4 not read. */
+    /* Status: 0 doubles, 1 strings, 2 one int64, 3 the read failed (a reason), 4 not read,
+       5 left for a later read of this dataset alone (larger than the inline limit). */
     if (overflow || rank < 0 || count == 0) { put_u8(w, 4); return; }
+    if (dataset >= 0 && (kind == H5T_FLOAT || kind == H5T_INTEGER || kind == H5T_STRING) &&
+        count > w->inline_limit / 8) {
+        put_u8(w, 5);
+        return;
+    }
     if (kind == H5T_FLOAT || kind == H5T_INTEGER) {
         if (count > w->byte_limit / 8) { put_u8(w, 4); return; }
         if (attribute >= 0 && kind == H5T_INTEGER && rank == 0) {
@@ -368,7 +375,8 @@ static void put_group(struct walk *w, hid_t group, const char *where, int depth)
 /* The child: walk the file into the snapshot and exit; a crash or a loop is what the parent
    watches for. Exit status 0: the walk ended ('E' written); 2: the file could not be opened
    ('F' and the reason written). */
-static void run_child(const char *path, unsigned long long byte_limit, double seconds, char *report, int out) {
+static void run_child(const char *path, unsigned long long byte_limit, unsigned long long inline_limit,
+                      const char *only, double seconds, char *report, int out) {
     static const int crashes[] = {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
     sigset_t unblocked;
     sigemptyset(&unblocked);
@@ -391,6 +399,7 @@ static void run_child(const char *path, unsigned long long byte_limit, double se
     static struct walk w;
     w.report = report;
     w.byte_limit = byte_limit;
+    w.inline_limit = only ? ULLONG_MAX : inline_limit;
     w.out = out;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     record(&w, "opening the file");
@@ -400,6 +409,22 @@ static void run_child(const char *path, unsigned long long byte_limit, double se
         put_reason(&w);
         flush_out(&w);
         _exit(2);
+    }
+    if (only) {
+        record(&w, "opening dataset %s", only);
+        hid_t dataset = H5Dopen2(file, only, H5P_DEFAULT);
+        if (dataset >= 0) {
+            put_dataset(&w, dataset, only);
+        } else {
+            put_u8(&w, 'D');
+            put_string(&w, only);
+            put_u8(&w, 0);
+            put_reason(&w);
+        }
+        put_u8(&w, 'E');
+        flush_out(&w);
+        record(&w, "finished");
+        _exit(0);
     }
     hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
     if (root >= 0) {
@@ -419,7 +444,8 @@ static void run_child(const char *path, unsigned long long byte_limit, double se
     _exit(0);
 }
 
-pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, double seconds, int *snapshot, void **report) {
+pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, unsigned long long inline_limit,
+                               const char *only, double seconds, int *snapshot, void **report) {
     int out = memfd_create("terrain-hdf5-snapshot", MFD_CLOEXEC);
     if (out < 0) return -1;
     char *page = mmap(NULL, REPORT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -431,7 +457,7 @@ pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, 
     }
     snprintf(page, REPORT_SIZE, "starting");
     pid_t child = fork();
-    if (child == 0) run_child(path, byte_limit, seconds, page, out);
+    if (child == 0) run_child(path, byte_limit, inline_limit, only, seconds, page, out);
     if (child < 0) {
         int code = errno;
         munmap(page, REPORT_SIZE);

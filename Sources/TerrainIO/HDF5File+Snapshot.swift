@@ -10,6 +10,10 @@ extension HDF5File {
         return snapshot
     }
 
+    private func failure(_ problem: String, _ reason: HDF5Snapshot.SnapshotReason) -> HDF5Error {
+        snapshotFailure(problem, reason.text)
+    }
+
     /// An error after a read the child saw fail, with the library's reason.
     private func snapshotFailure(_ problem: String, _ reason: String) -> HDF5Error {
         HDF5Error(source: path, problem: withReason(problem, reason.isEmpty ? nil : reason))
@@ -35,6 +39,11 @@ extension HDF5File {
     private func snapshotDataset(_ snapshot: HDF5Snapshot, _ path: String) throws -> HDF5Snapshot.Value {
         if let problem = snapshotProblem(snapshot, path, wanted: "dataset") { throw failure(problem) }
         switch snapshot.datasets[path] {
+        case .success(let value)? where value.content.isDeferred:
+            // Too large for the snapshot: read now, by a child of its own, and kept.
+            let full = try HDF5FileCheck.value(of: path, in: self.path, snapshot: snapshot)
+            self.snapshot?.datasets[path] = full
+            return try full.mapError { failure("cannot read dataset \(display(path))", $0) }.get()
         case .success(let value)?: return value
         case .failure(let reason)?: throw snapshotFailure("cannot read dataset \(display(path))", reason.text)
         case nil: throw failure("cannot open dataset \(display(path))")
@@ -162,5 +171,12 @@ extension HDF5File {
         if let problem = snapshotProblem(snapshot, group, wanted: "group") { throw failure(problem) }
         if let reason = snapshot.listingFailures[group] { throw snapshotFailure("cannot list group \(display(group))", reason) }
         return snapshot.children(of: group, kind: kind).sorted(by: naturallyPrecedes)
+    }
+}
+
+extension HDF5Snapshot.Content {
+    var isDeferred: Bool {
+        if case .deferred = self { return true }
+        return false
     }
 }

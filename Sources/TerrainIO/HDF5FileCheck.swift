@@ -45,21 +45,64 @@ enum HDF5FileCheck {
         baseSeconds.withLock { $0 = seconds }
     }
 
+    /// The most bytes of one dataset's values a snapshot holds; larger datasets are read when
+    /// asked for, each by a child of its own (`value(of:in:)`), so that a listing of files of
+    /// any size (the server's) copies little.
+    static let inlineBytes: UInt64 = 1 << 20
+
+    /// Snapshots of unchanged files, so that a file read again (the server's listings and
+    /// pages) forks no child; bounded in total size.
+    private static let snapshots = Mutex<(byIdentity: [Identity: HDF5Snapshot], bytes: Int)>(([:], 0))
+    private static let snapshotCacheBytes = 64 << 20
+
+    /// The file's identity now.
+    static func identity(of path: String) throws -> Identity {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw HDF5Error(source: path, problem: "cannot open the file: \(String(cString: strerror(errno)))")
+        }
+        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                        modified: [info.st_mtim.tv_sec, info.st_mtim.tv_nsec],
+                        changed: [info.st_ctim.tv_sec, info.st_ctim.tv_nsec])
+    }
+
     /// The snapshot of the file at `path`, read by the child process: what a read-only
     /// `HDF5File` answers from. Throws an `HDF5Error` naming `path` when reading the file
     /// crashed or hung the HDF5 library in the child. A file the library merely refuses (not
     /// HDF5, truncated) gives a snapshot saying why (`openFailure`).
     static func snapshot(_ path: String) throws -> HDF5Snapshot {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw HDF5Error(source: path, problem: "cannot open the file: \(String(cString: strerror(errno)))")
-        }
-        let identity = Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                                modified: [info.st_mtim.tv_sec, info.st_mtim.tv_nsec],
-                                changed: [info.st_ctim.tv_sec, info.st_ctim.tv_nsec])
+        let identity = try identity(of: path)
         if let problem = verdicts.withLock({ $0[identity] }) { throw HDF5Error(source: path, problem: problem) }
+        if let cached = snapshots.withLock({ $0.byIdentity[identity] }) { return cached }
+        var (snapshot, bytes) = try readRemembering(path, identity: identity, only: nil)
+        snapshot.identity = identity
+        snapshots.withLock { cache in
+            guard bytes <= snapshotCacheBytes / 16 else { return }
+            if cache.bytes + bytes > snapshotCacheBytes { cache = ([:], 0) }
+            cache.byIdentity[identity] = snapshot
+            cache.bytes += bytes
+        }
+        return snapshot
+    }
+
+    /// The full value of the dataset at `dataset` (normalized), which `snapshot` left for later,
+    /// read by a child of its own; throws when the file changed since the snapshot.
+    static func value(of dataset: String, in path: String, snapshot: HDF5Snapshot) throws -> Result<HDF5Snapshot.Value, HDF5Snapshot.SnapshotReason> {
+        guard let identity = snapshot.identity, try Self.identity(of: path) == identity else {
+            throw HDF5Error(source: path, problem: "the file changed while it was being read (read it again)")
+        }
+        let (single, _) = try readRemembering(path, identity: identity, only: dataset)
+        if let reason = single.openFailure { return .failure(HDF5Snapshot.SnapshotReason(text: reason)) }
+        guard let value = single.datasets[dataset] else {
+            throw HDF5Error(source: path, problem: "the file is damaged: dataset \(dataset.dropFirst()) could not be read back")
+        }
+        return value
+    }
+
+    /// `readInChild`, remembering a damaged file's problem.
+    private static func readRemembering(_ path: String, identity: Identity, only: String?) throws -> (HDF5Snapshot, Int) {
         do {
-            return try readInChild(path, seconds: timeLimit(bytes: identity.size))
+            return try readInChild(path, seconds: timeLimit(bytes: identity.size), only: only)
         } catch let damage as Damage {
             verdicts.withLock { verdicts in
                 if verdicts.count >= 4096 { verdicts.removeAll() }  // a bound for long-running servers
@@ -72,12 +115,12 @@ enum HDF5FileCheck {
     /// A file found damaged: remembered, so that it is not read again while unchanged.
     private struct Damage: Error { var problem: String }
 
-    /// The child's snapshot of `path`.
-    private static func readInChild(_ path: String, seconds: Double) throws -> HDF5Snapshot {
+    /// The child's snapshot of `path` (of its dataset `only`, when given) and its size in bytes.
+    private static func readInChild(_ path: String, seconds: Double, only: String?) throws -> (HDF5Snapshot, Int) {
         var report: UnsafeMutableRawPointer?
         var descriptor: Int32 = -1
         let (child, forkError) = HDF5Library.locked {
-            let child = terrain_hdf5_check_start(path, readableByteLimit() / 2, seconds, &descriptor, &report)
+            let child = terrain_hdf5_check_start(path, readableByteLimit() / 2, inlineBytes, only, seconds, &descriptor, &report)
             return (child, errno)
         }
         guard child > 0, let report, descriptor >= 0 else {
@@ -94,7 +137,7 @@ enum HDF5FileCheck {
                   let parsed = HDF5Snapshot(data) else {
                 throw Damage(problem: "the file is damaged: its content could not be read back from the process that read it")
             }
-            return parsed
+            return (parsed, data.count)
         case Int(TERRAIN_HDF5_CHECK_CRASHED.rawValue):
             let name = strsignal(detail).map { String(cString: $0) } ?? "signal \(detail)"
             throw Damage(problem: "the file is damaged: the HDF5 library crashed (\(name)) while \(doing); Terrain reads HDF5 files in a separate process, so nothing else was affected")

@@ -30,6 +30,8 @@ struct HDF5Snapshot {
         case failed(String)
         /// Not read: no values, more than the limit, or a type the readers refuse.
         case notRead
+        /// Larger than the snapshot keeps: read on demand by another child (`HDF5FileCheck`).
+        case deferred
     }
 
     /// An attribute as the child found it.
@@ -43,6 +45,8 @@ struct HDF5Snapshot {
 
     /// Why the file could not be opened, when it could not.
     var openFailure: String?
+    /// The file as it was when read (to tell whether it changed before a deferred read).
+    var identity: HDF5FileCheck.Identity?
     /// Link paths ("/a/b") to what they lead to.
     var kinds: [String: Kind] = [:]
     /// Groups whose links could not all be listed, and why.
@@ -136,6 +140,7 @@ struct HDF5Snapshot {
         case 2: content = .integer(try r.integer())
         case 3: content = .failed(try r.text())
         case 4: content = .notRead
+        case 5: content = .deferred
         default: throw Reader.Malformed()
         }
         return Value(typeClass: typeClass, isVariableString: variable, typeSize: Int(max(size, 0)), shape: shape,

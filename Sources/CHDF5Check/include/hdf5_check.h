@@ -25,7 +25,7 @@
    (-1 no data, -2 no readable shape) and its dimensions, then u8 status: 0 doubles (i64 count,
    values), 1 strings (i64 count, texts; fixed-length ones without padding), 2 one int64 (an
    integer scalar attribute), 3 the read failed + reason, 4 not read (empty, too large, or a
-   class the readers refuse). */
+   class the readers refuse), 5 left for a later read of that dataset alone (`only`). */
 
 /* What terrain_hdf5_check_finish found. */
 enum terrain_hdf5_check_outcome {
@@ -43,13 +43,15 @@ enum terrain_hdf5_check_outcome {
 
 /* Forks a child that reads the HDF5 file at `path` into a snapshot (*snapshot: an anonymous
    file, which the caller reads from its start and closes); values are read only up to
-   `byte_limit` bytes per dataset or attribute; `seconds` is the time limit the caller will
+   `byte_limit` bytes per dataset or attribute, and a dataset's values only up to `inline_limit`
+   bytes (larger ones are marked to be read later). With `only` (an absolute dataset path) the
+   child reads that one dataset in full instead of walking the file. `seconds` is the time limit the caller will
    wait (the child stops itself a little after it, should the caller die first). Call while no other thread is inside the HDF5
    library (TerrainIO holds its library lock), so the child's copy of the library is consistent.
    Returns the child's process id, or -1 with errno set; *report receives the page where the child
    records what it is doing, for terrain_hdf5_check_finish. */
-pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, double seconds, int *snapshot,
-                               void **report);
+pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, unsigned long long inline_limit,
+                               const char *only, double seconds, int *snapshot, void **report);
 
 /* Waits up to `seconds` for the child, kills it after that, reaps it and frees `report`.
    Returns an outcome; *detail receives the signal, exit status or errno it mentions, and
