@@ -96,15 +96,17 @@ cp clean.h5 keep.h5; cp clean.directions.h5 keep.directions.h5
 rejects "a different request is refused" "different request" surface --seed 7 --out keep.h5
 check "... and left the surface and its direction file as they were" bash -c "cmp keep.h5 clean.h5 && cmp keep.directions.h5 clean.directions.h5"
 
-# hessian-map finds the direction file beside a moved surface, and refuses one rewritten for
-# another request.
+# hessian-map finds the direction file beside a moved surface (dir_file, "clean.directions.h5",
+# was written relative to the folder the run started in; run from another folder here), and
+# refuses one rewritten for another request.
 mkdir -p moved/sub && cp clean.h5 moved/sub/s.h5 && cp clean.directions.h5 moved/sub/clean.directions.h5
-check "hessian-map: the direction file is found beside a moved surface" \
-  "$terrain" hessian-map --quiet --surface moved/sub/s.h5 --checkpoint "$ckpt" --iterations 3 --out moved/sub/map.h5
+cp "$ckpt" moved/model.safetensors
+check "hessian-map: the direction file is found beside a moved surface" bash -c "cd moved &&
+  '$terrain' hessian-map --quiet --surface sub/s.h5 --checkpoint model.safetensors --iterations 3 --out sub/map.h5"
 surface --seed 9 --out other.h5 > /dev/null
 cp other.directions.h5 moved/sub/clean.directions.h5
-rejects "hessian-map: a direction file of another request is refused" "does not hold the directions" \
-  "$terrain" hessian-map --quiet --surface moved/sub/s.h5 --checkpoint "$ckpt" --iterations 3 --out moved/sub/map2.h5
+rejects "hessian-map: a direction file of another request is refused" "does not hold the directions" bash -c "cd moved &&
+  '$terrain' hessian-map --quiet --surface sub/s.h5 --checkpoint model.safetensors --iterations 3 --out sub/map2.h5"
 
 # Hidden temporary files of killed writes are removed by the next write.
 true & dead=$!; wait $dead

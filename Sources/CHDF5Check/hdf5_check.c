@@ -446,7 +446,13 @@ static void run_child(const char *path, unsigned long long byte_limit, unsigned 
 
 pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, unsigned long long inline_limit,
                                const char *only, double seconds, int *snapshot, void **report) {
+#ifdef __linux__
     int out = memfd_create("terrain-hdf5-snapshot", MFD_CLOEXEC);
+#else
+    char name[] = "/tmp/terrain-hdf5-snapshot-XXXXXX";
+    int out = mkstemp(name);
+    if (out >= 0) unlink(name);
+#endif
     if (out < 0) return -1;
     char *page = mmap(NULL, REPORT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (page == MAP_FAILED) {

@@ -17,15 +17,28 @@ import Synchronization
 /// lock, so other threads (the server's other requests) keep reading other files meanwhile.
 ///
 /// Cost: one `fork` and one copy of the file's values through an anonymous file, about a
-/// millisecond for a surface file. Damaged files are remembered per file identity (device,
-/// inode, size, modification and change times), so a server asked for one over and over waits
-/// for its time limit once; any write, rename or `touch` makes a new identity.
+/// millisecond for a surface file; datasets over 1 MiB are read when asked for, each by a child
+/// of its own. Snapshots (up to 64 MiB in all) and damaged files are remembered per file
+/// identity (device, inode, size, modification and change times) once the file has not changed
+/// for two seconds, so a server asked for one over and over forks once (and waits for a damaged
+/// file's time limit once); any write, rename or `touch` makes a new identity.
 enum HDF5FileCheck {
     /// A file as it is on the disk now: the same identity means the same bytes.
-    struct Identity: Hashable {
+    struct Identity: Hashable, Sendable {
         var device, inode: UInt64
         var size: Int64
         var modified, changed: [Int]
+
+        /// Whether the file last changed two seconds ago or more. File systems stamp times at a
+        /// coarse tick (milliseconds), and a file replaced within one tick can reuse the inode
+        /// with the same size and times; a change made after a settled file was read would carry
+        /// a later change time. Only settled files are remembered, so a remembered identity
+        /// always means the same bytes.
+        var isSettled: Bool {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            return changed[0] <= now.tv_sec - 2
+        }
     }
 
     /// Files found damaged, and the problem: not read again while unchanged (a server asked for
@@ -76,6 +89,7 @@ enum HDF5FileCheck {
         if let cached = snapshots.withLock({ $0.byIdentity[identity] }) { return cached }
         var (snapshot, bytes) = try readRemembering(path, identity: identity, only: nil)
         snapshot.identity = identity
+        guard identity.isSettled else { return snapshot }
         snapshots.withLock { cache in
             guard bytes <= snapshotCacheBytes / 16 else { return }
             if cache.bytes + bytes > snapshotCacheBytes { cache = ([:], 0) }
@@ -104,10 +118,10 @@ enum HDF5FileCheck {
         do {
             return try readInChild(path, seconds: timeLimit(bytes: identity.size), only: only)
         } catch let damage as Damage {
-            verdicts.withLock { verdicts in
+            if identity.isSettled { verdicts.withLock { verdicts in
                 if verdicts.count >= 4096 { verdicts.removeAll() }  // a bound for long-running servers
                 verdicts[identity] = damage.problem
-            }
+            } }
             throw HDF5Error(source: path, problem: damage.problem)
         }
     }

@@ -7,12 +7,12 @@ import Foundation
 /// reason wherever a read failed. The readers answer from it, with the messages they would give
 /// reading the file themselves, so the HDF5 library never parses a file's content in the
 /// calling process.
-struct HDF5Snapshot {
+struct HDF5Snapshot: Sendable {
     /// What a link leads to.
-    enum Kind: UInt8 { case group = 0, dataset = 1, other = 2 }
+    enum Kind: UInt8, Sendable { case group = 0, dataset = 1, other = 2 }
 
     /// A dataset's or an attribute's type, shape and values.
-    struct Value {
+    struct Value: Sendable {
         var typeClass: H5T_class_t
         var isVariableString: Bool
         var typeSize: Int
@@ -22,7 +22,7 @@ struct HDF5Snapshot {
         var content: Content
     }
 
-    enum Content {
+    enum Content: Sendable {
         case doubles([Double])
         case strings([String])
         case integer(Int64)
@@ -35,7 +35,7 @@ struct HDF5Snapshot {
     }
 
     /// An attribute as the child found it.
-    enum Attribute {
+    enum Attribute: Sendable {
         case absent
         case value(Value)
         case lookupFailed(String)
@@ -58,7 +58,7 @@ struct HDF5Snapshot {
     var datasets: [String: Result<Value, SnapshotReason>] = [:]
 
     /// A library reason carried as an error.
-    struct SnapshotReason: Error { var text: String }
+    struct SnapshotReason: Error, Sendable { var text: String }
 
     /// Parses the child's snapshot; nil when it is malformed or unfinished (the child stopped
     /// midway), which the caller reports as damage.

@@ -156,6 +156,7 @@ struct HDF5IsolationTests {
         #expect(mkfifo(fifo, 0o600) == 0)
         let good = folder.appendingPathComponent("good.h5").path
         try Self.writeSample(to: good)
+        usleep(2_100_000)  // settled: only files unchanged for 2 s are remembered
         let saved = HDF5File.damageCheckSeconds
         HDF5File.damageCheckSeconds = 2
         defer { HDF5File.damageCheckSeconds = saved }
