@@ -28,8 +28,8 @@ with h5py.File(clean, "r") as f:
     reference = f["train_loss"][()], f["train_acc"][()]
 variants = []
 # (The Swift test StoredSurfaceIntegrityTests changes every third byte, in one process.)
-for start, change in ((0, "flip"), (30, "zero")):
-    for offset in range(start, len(data), 61):
+for start, change in ((0, "flip"), (48, "zero")):
+    for offset in range(start, len(data), 97):
         b = bytearray(data)
         b[offset] = b[offset] ^ 0xFF if change == "flip" else 0
         if b[offset] != data[offset]:
@@ -42,12 +42,13 @@ def run(name, args, timeout=60):
         r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         bad.append(f"{name}: {' '.join(args[1:3])} did not finish in {timeout} s"); return None
-    if r.returncode not in (0, 1) or (r.returncode == 1 and "error" not in r.stderr):
+    # A clean refusal is exit 1..125 with an error message (as `rejects` in lib.sh); never a signal.
+    if not 0 <= r.returncode <= 125 or (r.returncode != 0 and "error" not in r.stderr.lower()):
         bad.append(f"{name}: {' '.join(args[1:3])} exited {r.returncode}: {r.stderr.strip()[-300:]}")
     return r
 for i, (name, content) in enumerate(variants):
-    # Readers on every third variant (each run starts the program: keep the time bounded).
-    if i % 3 == 0:
+    # Readers on every fourth variant (each run starts the program: keep the time bounded).
+    if i % 4 == 0:
         open("d.h5", "wb").write(content)
         for args in ([terrain, "export", "d.h5", "d.csv"], [terrain, "plot", "d.h5", "--out", "dplots"],
                      [terrain, "view", "d.h5", "--out", "d.html"]):

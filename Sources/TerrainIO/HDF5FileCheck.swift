@@ -83,11 +83,11 @@ enum HDF5FileCheck {
     /// `HDF5File` answers from. Throws an `HDF5Error` naming `path` when reading the file
     /// crashed or hung the HDF5 library in the child. A file the library merely refuses (not
     /// HDF5, truncated) gives a snapshot saying why (`openFailure`).
-    static func snapshot(_ path: String) throws -> HDF5Snapshot {
+    static func snapshot(_ path: String, seconds: Double? = nil) throws -> HDF5Snapshot {
         let identity = try identity(of: path)
         if let problem = verdicts.withLock({ $0[identity] }) { throw HDF5Error(source: path, problem: problem) }
         if let cached = snapshots.withLock({ $0.byIdentity[identity] }) { return cached }
-        var (snapshot, bytes) = try readRemembering(path, identity: identity, only: nil)
+        var (snapshot, bytes) = try readRemembering(path, identity: identity, only: nil, seconds: seconds)
         snapshot.identity = identity
         guard identity.isSettled else { return snapshot }
         snapshots.withLock { cache in
@@ -114,9 +114,10 @@ enum HDF5FileCheck {
     }
 
     /// `readInChild`, remembering a damaged file's problem.
-    private static func readRemembering(_ path: String, identity: Identity, only: String?) throws -> (HDF5Snapshot, Int) {
+    private static func readRemembering(_ path: String, identity: Identity, only: String?,
+                                        seconds: Double? = nil) throws -> (HDF5Snapshot, Int) {
         do {
-            return try readInChild(path, seconds: timeLimit(bytes: identity.size), only: only)
+            return try readInChild(path, seconds: seconds ?? timeLimit(bytes: identity.size), only: only)
         } catch let damage as Damage {
             if identity.isSettled { verdicts.withLock { verdicts in
                 if verdicts.count >= 4096 { verdicts.removeAll() }  // a bound for long-running servers

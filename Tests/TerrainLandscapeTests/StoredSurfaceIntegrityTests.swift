@@ -80,9 +80,6 @@ struct StoredSurfaceIntegrityTests {
         let clean = folder.appendingPathComponent("clean.h5").path
         let whole = try Self.runner(path: clean).run()
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clean)))
-        let saved = HDF5File.damageCheckSeconds
-        HDF5File.damageCheckSeconds = 3
-        defer { HDF5File.damageCheckSeconds = saved }
 
         var refused = 0, repaired = 0, intact = 0, refusedReasons = Set<String>()
         let damaged = folder.appendingPathComponent("s.h5").path
