@@ -140,6 +140,7 @@ struct StoredSurfaceIntegrityTests {
         // The surface's folder moved: dir_file, relative to where the run started, no longer
         // resolves from here; it does relative to the surface.
         let moved = folder.appendingPathComponent("moved")
+        try FileManager.default.createDirectory(at: moved, withIntermediateDirectories: true)
         try FileManager.default.moveItem(at: folder.appendingPathComponent("runs"), to: moved.appendingPathComponent("runs"))
         let surfacePath = moved.appendingPathComponent("s.h5").path
         let found = try DirectionFile.read(for: surface, at: surfacePath, groups: groups, type: .weights)

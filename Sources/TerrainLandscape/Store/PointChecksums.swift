@@ -16,8 +16,8 @@ import Foundation
 /// IEEE bit patterns, so NaN (not computed) and ±∞ (diverged) are covered like any number, and a
 /// 32-bit sum is held exactly by a float64.
 ///
-/// On reading, a point whose checksum fails loses every covered value (they become NaN: not
-/// computed), so a resume computes it again and a figure leaves it out; `damagedPoints` counts
+/// On reading, a point whose checksum fails loses every covered value and its quantities' values
+/// (they become NaN: not computed), so a resume computes it again and a figure leaves it out; `damagedPoints` counts
 /// them. Files without `point_checksum` (the reference's, older Terrain files) are read as they are.
 enum PointChecksums {
     static let datasetName = "point_checksum"
@@ -92,7 +92,10 @@ enum PointChecksums {
         }
         guard !failed.isEmpty else { return 0 }
         let perFrame = file.grid.pointCount
-        for name in names {
+        // Every quantity the file holds, whatever the (perhaps damaged) list names: a resume
+        // decides from them which points are computed.
+        let quantities = SurfaceQuantity.allCases.filter { file.values[$0] != nil }.map(\.rawValue)
+        for name in Set(names + quantities) {
             switch role(of: name, in: file) {
             case .point?:
                 let q = SurfaceQuantity(rawValue: name)!
