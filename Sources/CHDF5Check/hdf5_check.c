@@ -9,6 +9,7 @@
 #include <hdf5.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -388,6 +389,13 @@ static void run_child(const char *path, unsigned long long byte_limit, unsigned 
     signal(SIGALRM, SIG_DFL);
     sigaddset(&unblocked, SIGALRM);
     sigprocmask(SIG_UNBLOCK, &unblocked, NULL);
+    /* glibc's and the library's last words on a crash would be the parent's noise. */
+    int quiet = open("/dev/null", O_WRONLY);
+    if (quiet >= 0) {
+        dup2(quiet, STDOUT_FILENO);
+        dup2(quiet, STDERR_FILENO);
+        close(quiet);
+    }
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
 #ifdef __linux__
