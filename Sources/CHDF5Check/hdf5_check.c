@@ -411,7 +411,12 @@ static void run_child(const char *path, unsigned long long byte_limit, unsigned 
     w.out = out;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     record(&w, "opening the file");
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* No file locking: a child forked by another thread may hold an inherited descriptor of a
+       file being written (its exclusive lock with it) for the few milliseconds it lives, and
+       this read would fail with EAGAIN; Terrain's writers replace files by renaming instead. */
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    if (access >= 0) H5Pset_file_locking(access, 0, 1);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access >= 0 ? access : H5P_DEFAULT);
     if (file < 0) {
         put_u8(&w, 'F');
         put_reason(&w);
