@@ -416,7 +416,13 @@ static void run_child(const char *path, unsigned long long byte_limit, unsigned 
        this read would fail with EAGAIN; Terrain's writers replace files by renaming instead. */
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     if (access >= 0) H5Pset_file_locking(access, 0, 1);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access >= 0 ? access : H5P_DEFAULT);
+    hid_t file = access >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, access) : -1;
+    if (file < 0) {
+        /* A file this process (the parent, before the fork) has open with locking on refuses
+           another flag: open it as the parent did. */
+        H5Eclear2(H5E_DEFAULT);
+        file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    }
     if (file < 0) {
         put_u8(&w, 'F');
         put_reason(&w);
