@@ -60,6 +60,7 @@ test: deps $(PY_VENV)/.ok
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
+	bash tests/hdf5.sh $(TERRAIN)
 	bash tests/browser.sh $(TERRAIN)
 	bash tests/serve.sh $(TERRAIN)
 	bash tests/onnx.sh $(TERRAIN)

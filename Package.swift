@@ -61,7 +61,10 @@ let package = Package(
         .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", "CTerrainKernels", .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "TerrainNN", dependencies: ["TerrainTensor"]),
         .target(name: "TerrainData", dependencies: ["TerrainTensor", "CZlib"]),
-        .target(name: "TerrainIO", dependencies: ["TerrainTensor", "CHDF5"]),
+        // The child process that reads an HDF5 file before TerrainIO does (a crash or a loop in
+        // libhdf5 on a damaged file stays in the child); C, so the child runs no Swift runtime.
+        .target(name: "CHDF5Check", dependencies: ["CHDF5"]),
+        .target(name: "TerrainIO", dependencies: ["TerrainTensor", "CHDF5", "CHDF5Check"]),
         .target(name: "TerrainModels", dependencies: ["TerrainNN"]),
         .target(name: "TerrainTraining", dependencies: ["TerrainNN", "TerrainData", "TerrainIO", "TerrainModels"]),
         .target(name: "TerrainLandscape", dependencies: [

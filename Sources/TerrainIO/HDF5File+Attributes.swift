@@ -38,6 +38,7 @@ extension HDF5File {
     public func attribute(_ name: String, on path: String = "/") throws -> HDF5AttributeValue? {
         let path = try normalized(path)
         try checkAttributeName(name)
+        if let snapshot = try openSnapshot() { return try snapshotAttribute(snapshot, name, on: path) }
         let what = "attribute \(jsonQuoted(name)) of \(display(path))"
         return try access { file in
             let object = try openObject(path, in: file)
@@ -95,6 +96,7 @@ extension HDF5File {
     /// The names of the attributes on the object at `path`, in natural order.
     public func attributeNames(on path: String = "/") throws -> [String] {
         let path = try normalized(path)
+        if let snapshot = try openSnapshot() { return try snapshotAttributeNames(snapshot, on: path) }
         return try access { file in
             let object = try openObject(path, in: file)
             defer { _ = H5Oclose(object) }

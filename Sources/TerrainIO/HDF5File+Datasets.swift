@@ -22,6 +22,7 @@ extension HDF5File {
     /// scalar). Any floating-point or integer type is accepted.
     public func readDoubles(_ path: String) throws -> (shape: [Int], values: [Double]) {
         let path = try normalized(path)
+        if let snapshot = try openSnapshot() { return try snapshotDoubles(snapshot, path) }
         return try access { file in
             let dataset = try openDataset(path, in: file)
             defer { _ = H5Dclose(dataset) }

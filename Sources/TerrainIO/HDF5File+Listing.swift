@@ -14,6 +14,9 @@ extension HDF5File {
 
     private func children(of group: String, kind: HDF5Object) throws -> [String] {
         let path = try normalized(group)
+        if let snapshot = try openSnapshot() {
+            return try snapshotChildren(snapshot, of: path, kind: kind == .group ? .group : .dataset)
+        }
         return try access { file in
             let group = try openGroup(path, in: file)
             defer { _ = H5Gclose(group) }

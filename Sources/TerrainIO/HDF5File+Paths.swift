@@ -137,7 +137,14 @@ extension HDF5File {
 
     /// Whether a group or dataset exists at `path`. False for a closed file or an invalid path.
     public func exists(_ path: String) -> Bool {
-        (try? access { file in
+        if snapshot != nil {
+            guard snapshotIsOpen, let path = try? normalized(path) else { return false }
+            switch snapshot!.resolve(path) {
+            case .group, .dataset: return true
+            default: return false
+            }
+        }
+        return (try? access { file in
             switch resolve(try normalized(path), in: file) {
             case .group, .dataset: return true
             default: return false

@@ -42,6 +42,7 @@ extension HDF5File {
     /// `writeStrings` writes it; a scalar string dataset reads as a list of one.
     public func readStrings(_ path: String) throws -> [String] {
         let path = try normalized(path)
+        if let snapshot = try openSnapshot() { return try snapshotStrings(snapshot, path) }
         let name = display(path)
         return try access { file in
             let dataset = try openDataset(path, in: file)

@@ -35,6 +35,7 @@ extension HDF5File {
     /// their padding.
     public func readString(_ path: String) throws -> String {
         let path = try normalized(path)
+        if let snapshot = try openSnapshot() { return try snapshotString(snapshot, path) }
         let name = display(path)
         return try access { file in
             let dataset = try openDataset(path, in: file)

@@ -11,7 +11,9 @@ import Foundation
 ///
 /// Every defect (a missing, damaged or foreign file, a missing object, values that do not fit a
 /// shape) is thrown as an `HDF5Error` naming the file; nothing traps, and the library prints
-/// nothing itself.
+/// nothing itself. An existing file is first read whole by a child process (`HDF5FileCheck`):
+/// a file opened read-only answers every read from that snapshot, so a damaged file that makes
+/// the library crash or loop is an error here, never a crash or a hang.
 ///
 /// **Threads.** The HDF5 build Terrain links is not thread-safe. An `HDF5File` is not `Sendable`:
 /// use each one from one thread (or task) at a time. Calls into the library are serialized by
@@ -36,8 +38,14 @@ public final class HDF5File {
     /// How the file was opened.
     public let mode: Mode
 
-    /// The HDF5 file identifier, or -1 once closed. Read and changed only under the library lock.
+    /// The HDF5 file identifier, or -1 once closed (or for a read-only file, which has none).
+    /// Read and changed only under the library lock.
     var fileID: hid_t = -1
+    /// A read-only file's content, read by a child process (`HDF5FileCheck`): the library never
+    /// parses the file in this process. nil for files opened for writing.
+    var snapshot: HDF5Snapshot?
+    /// Whether a read-only file is still open.
+    var snapshotIsOpen = false
 
     /// Opens or creates the HDF5 file at `path`.
     ///
@@ -49,6 +57,15 @@ public final class HDF5File {
         guard !path.isEmpty, !path.utf8.contains(0) else {
             throw HDF5Error(source: path.isEmpty ? "\"\"" : path, problem: "the file path is empty or contains a NUL character")
         }
+        if mode != .create { try Self.checkBeforeOpening(path) }
+        if mode == .readOnly {
+            let snapshot = try HDF5FileCheck.snapshot(path)
+            if let reason = snapshot.openFailure { throw Self.openingFailure(path, reason: reason.isEmpty ? nil : reason) }
+            self.snapshot = snapshot
+            snapshotIsOpen = true
+            return
+        }
+        if mode == .readWrite { _ = try HDF5FileCheck.snapshot(path) }
         fileID = try HDF5Library.locked {
             switch mode {
             case .create: return try Self.create(path)
@@ -63,6 +80,10 @@ public final class HDF5File {
     /// Closes the file, writing out anything buffered. Further calls do nothing; other methods
     /// throw afterwards (and `exists` answers false).
     public func close() {
+        if snapshot != nil {
+            snapshotIsOpen = false
+            return
+        }
         HDF5Library.locked {
             guard fileID >= 0 else { return }
             _ = H5Fclose(fileID)
@@ -71,11 +92,15 @@ public final class HDF5File {
     }
 
     /// Whether the file is still open.
-    public var isOpen: Bool { HDF5Library.locked { fileID >= 0 } }
+    public var isOpen: Bool { snapshot != nil ? snapshotIsOpen : HDF5Library.locked { fileID >= 0 } }
 
     /// Writes everything buffered for this file to the disk (`H5Fflush`), so that other
     /// programs (h5py) see the data written so far.
     public func flush() throws {
+        if snapshot != nil {
+            guard snapshotIsOpen else { throw failure("the file is closed") }
+            return
+        }
         try access { file in
             guard H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 else { throw libraryFailure("cannot flush the file") }
         }
@@ -99,7 +124,8 @@ public final class HDF5File {
         return file
     }
 
-    private static func open(_ path: String, flags: UInt32) throws -> hid_t {
+    /// The checks made before an existing file is opened: it is a non-empty file.
+    private static func checkBeforeOpening(_ path: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw HDF5Error(source: path, problem: "cannot open the file: no such file")
@@ -111,16 +137,23 @@ public final class HDF5File {
         if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size == 0 {
             throw HDF5Error(source: path, problem: "not an HDF5 file: it is empty")
         }
+    }
+
+    private static func open(_ path: String, flags: UInt32) throws -> hid_t {
         let file = H5Fopen(path, flags, shim_H5P_DEFAULT())
         guard file < 0 else { return file }
-        let reason = HDF5Library.lastFailureReason()
+        throw openingFailure(path, reason: HDF5Library.lastFailureReason())
+    }
+
+    /// Why the library could not open the file at `path`, given its reason.
+    private static func openingFailure(_ path: String, reason: String?) -> HDF5Error {
         guard FileManager.default.isReadableFile(atPath: path) else {
-            throw HDF5Error(source: path, problem: "cannot open the file: permission denied")
+            return HDF5Error(source: path, problem: "cannot open the file: permission denied")
         }
         guard hasHDF5Signature(atPath: path) else {
-            throw HDF5Error(source: path, problem: "not an HDF5 file: it has no HDF5 signature")
+            return HDF5Error(source: path, problem: "not an HDF5 file: it has no HDF5 signature")
         }
-        throw HDF5Error(source: path, problem: withReason("cannot open the file: it is truncated or damaged, or already open in a conflicting mode", reason))
+        return HDF5Error(source: path, problem: withReason("cannot open the file: it is truncated or damaged, or already open in a conflicting mode", reason))
     }
 
     // MARK: - Shared by the other files
@@ -135,7 +168,11 @@ public final class HDF5File {
 
     /// Like `access`, for changes: throws when the file was opened read-only.
     func modify<T>(_ what: @autoclosure () -> String, _ body: (hid_t) throws -> T) throws -> T {
-        try access { file in
+        if snapshot != nil {
+            guard snapshotIsOpen else { throw failure("the file is closed") }
+            throw failure("cannot \(what()): the file is open read-only")
+        }
+        return try access { file in
             guard mode != .readOnly else { throw failure("cannot \(what()): the file is open read-only") }
             return try body(file)
         }
@@ -158,7 +195,7 @@ public final class HDF5File {
 extension HDF5File: Sendable {}
 
 /// `problem`, followed by the library's reason in parentheses when there is one.
-private func withReason(_ problem: String, _ reason: String?) -> String {
+func withReason(_ problem: String, _ reason: String?) -> String {
     guard let reason else { return problem }
     return "\(problem) (HDF5: \(reason))"
 }

@@ -10,11 +10,19 @@ import Foundation
 enum HDF5Library {
     private static let lock = NSLock()
 
+    /// Keeps the library from closing files at process exit (`H5dont_atexit`, which must come
+    /// before any other call). A file whose close failed (a full disk: the final flush fails)
+    /// stays registered half torn down, and the library's exit handler closing it again crashed
+    /// the process after its error had been printed. Every file Terrain opens is closed by
+    /// `close()` or when released; at exit there is nothing left to flush.
+    private static let configured: Void = { _ = H5dont_atexit() }()
+
     /// Runs `body` holding the library lock, with HDF5's automatic error printing turned off so
     /// that failures reach the caller as thrown errors and nothing is written to standard error.
     static func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
+        _ = configured
         // Cheap, and keeps printing off even if other code in the process turned it on.
         _ = H5Eset_auto2(shim_H5E_DEFAULT(), nil, nil)
         return try body()
@@ -35,7 +43,19 @@ enum HDF5Library {
             }, pointer)
         }
         _ = H5Eclear2(shim_H5E_DEFAULT())
-        return reasons.first { !$0.isEmpty }
+        return reasons.first { !$0.isEmpty }.map(condensed)
+    }
+
+    /// A failed system call's reason as one line: HDF5's "file write failed: time = …,
+    /// filename = …, errno = 28, error message = 'No space left on device', buf = …" becomes
+    /// "file write failed: No space left on device".
+    static func condensed(_ reason: String) -> String {
+        guard let start = reason.range(of: "error message = '"),
+              let end = reason[start.upperBound...].firstIndex(of: "'") else {
+            return reason.split(whereSeparator: \.isNewline).joined(separator: " ")
+        }
+        let head = reason[..<start.lowerBound].split(separator: ":").first.map(String.init) ?? "the system call failed"
+        return "\(head): \(reason[start.upperBound..<end])"
     }
 }
 

@@ -84,6 +84,8 @@ struct Evolve: ParsableCommand {
             var numbers: [String: Double] = ["terrain.frames": Double(chosen.count)]
             var extra: [String: [Double]] = [:]
             var directionPath = ""
+            /// The fixed plane's direction file, written once the request is accepted.
+            var writeDirections: (() throws -> Void)?
             switch mode {
             case .riding:
                 let grid = SurfaceGrid(x: try Axis.parse(x ?? "-1:1:21", spacing: spacing).coordinates,
@@ -106,15 +108,19 @@ struct Evolve: ParsableCommand {
                 computation = try LandscapeEvolution.fixedPlane(objective: objective, center: final, axes: pca.axes, frames: chosen,
                                                                 positions: positions, grid: grid, sets: sets)
                 directionPath = stem + ".directions.h5"
+                let path = directionPath, type = recipe.type
                 // The counters do not enter the PCA; their entries (for set_states) are 0.
-                try DirectionFile.write(pca.axes, groups: groups, type: recipe.type,
-                                        counters: try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] },
-                                        attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
-                let directions = try HDF5File(path: directionPath, mode: .readWrite)
-                try directions.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
-                try directions.write(pca.singularValues, shape: [2], to: "singular_values_")
-                try directions.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
-                directions.close()
+                let counters = try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] }
+                writeDirections = {
+                    try DirectionFile.write(pca.axes, groups: groups, type: type, counters: counters,
+                                            attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: path)
+                    let directions = try HDF5File(path: path, mode: .readWrite)
+                    try directions.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
+                    try directions.write(pca.singularValues, shape: [2], to: "singular_values_")
+                    try directions.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
+                    directions.close()
+                }
+                text[DirectionFile.digestAttribute] = DirectionFile.digest(pca.axes, groups: groups, type: type)
                 extra = history.pathDatasets(pca.path)
                 numbers["terrain.pc1_explained"] = pca.explainedVarianceRatio[0]
                 numbers["terrain.pc2_explained"] = pca.explainedVarianceRatio[1]
@@ -126,6 +132,7 @@ struct Evolve: ParsableCommand {
             let grid = computation.grid
             let runner = SurfaceRunner(computation: computation, path: out, fingerprint: computation.fingerprint(data: dataDescription))
             runner.directionFile = directionPath
+            runner.writeRequestFiles = writeDirections
             runner.showProgress = !quiet
             runner.progressLabel = "evolve"
             runner.textAttributes = text.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
@@ -137,6 +144,7 @@ struct Evolve: ParsableCommand {
                   + "\(computation.pointCount) points on \(dataDescription)")
             let start = Date()
             let result = try runner.run(overwrite: overwrite)
+            if runner.damagedPoints > 0 { print(SurfaceRunner.damageNote(runner.damagedPoints, path: out)) }
             if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
             let stack = try SurfaceStack(file: result, path: out)
             for frame in stack.frames { print("  " + frame.label) }

@@ -52,8 +52,7 @@ struct HessianMap: ParsableCommand {
             let checkpoint = source.path
             let (objective, _, dataDescription) = try evaluation.objective(source)
             let type = base.textAttributes["terrain.dir_type"].flatMap(DirectionType.init(rawValue:)) ?? .weights
-            let directionPath = try Self.directionPath(of: base, surface: surface)
-            let directions = try DirectionFile.read(from: directionPath, groups: objective.groups, type: type)
+            let (directionPath, directions) = try DirectionFile.read(for: base, at: surface, groups: objective.groups, type: type)
             let grid = base.grid
             guard directions.count >= (grid.isTwoDimensional ? 2 : 1) else {
                 throw ValidationError("\(directionPath) has no ydirection for the 2D surface \(surface)")
@@ -87,25 +86,10 @@ struct HessianMap: ParsableCommand {
             }
             let result = try runner.run(overwrite: overwrite)
             guard world.isWriter else { return }
+            if runner.damagedPoints > 0 { print(SurfaceRunner.damageNote(runner.damagedPoints, path: path)) }
             if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
             Self.summarize(result, path: path)
         }
-    }
-
-    /// The surface's direction file: its `dir_file` as written, else beside the surface
-    /// (`S.directions.h5`, or dir_file's name in the surface's folder).
-    static func directionPath(of file: SurfaceFile, surface: String) throws -> String {
-        let folder = URL(fileURLWithPath: surface).deletingLastPathComponent()
-        var candidates: [String] = []
-        if !file.directionFile.isEmpty {
-            candidates.append(file.directionFile)
-            candidates.append(folder.appendingPathComponent(URL(fileURLWithPath: file.directionFile).lastPathComponent).path)
-        }
-        candidates.append(Surface.directionPath(for: surface))
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw ValidationError("cannot find the direction file of \(surface) (tried \(candidates.joined(separator: ", ")))")
-        }
-        return found
     }
 
     static func summarize(_ file: SurfaceFile, path: String) {

@@ -229,10 +229,13 @@ struct LandscapeJob {
     var dataDescription: String
     var out: String
     var directionPath: String
-    /// nil: the direction file exists already (given by the user, or written by the caller).
+    /// nil: the direction file exists already (given by the user), or `writeDirections` writes it.
     var directionAttributes: [String: String]?
     /// `states` directions: each batch-norm counter's entry per direction (`DirectionFile`).
     var directionCounters: [String: [Double]] = [:]
+    /// Writes the direction file (and whatever else belongs to the request) once the request is
+    /// accepted, when the caller has more to write than `directionAttributes` says.
+    var writeDirections: (() throws -> Void)? = nil
     var textAttributes: [String: String] = [:]
     var numberAttributes: [String: Double] = [:]
     var extraDatasets: [String: [Double]] = [:]
@@ -254,10 +257,6 @@ struct LandscapeJob {
                                                         withIntermediateDirectories: true)
             }
         }
-        if let attributes = directionAttributes, world.isWriter {
-            try DirectionFile.write(directions, groups: objective.groups, type: directionType, counters: directionCounters,
-                                    attributes: attributes, to: directionPath)
-        }
         try threadUse.apply(to: computation)
         var gridComputation: any GridComputation = computation
         var request = dataDescription
@@ -274,15 +273,27 @@ struct LandscapeJob {
                                    fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
                                                                           sets: sets, data: request))
         runner.directionFile = directionPath
+        // Only once the output is known to be of this request (or --overwrite): a refused run
+        // changes no file, and the surface and its direction file always agree.
+        let (directions, groups, type, path, counters) = (directions, objective.groups, directionType, directionPath, directionCounters)
+        if let attributes = directionAttributes {
+            runner.writeRequestFiles = {
+                try DirectionFile.write(directions, groups: groups, type: type, counters: counters, attributes: attributes, to: path)
+            }
+        } else if let writeDirections {
+            runner.writeRequestFiles = writeDirections
+        }
         runner.showProgress = !quiet && world.isWriter
         runner.communicator = world
         runner.textAttributes = textAttributes.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
-                                                        "terrain.dir_type": directionType.rawValue]) { $1 }
+                                                        "terrain.dir_type": directionType.rawValue,
+                                                        DirectionFile.digestAttribute: DirectionFile.digest(directions, groups: groups, type: type)]) { $1 }
         runner.numberAttributes = numberAttributes
         runner.extraDatasets = extraDatasets
         if world.isWriter { print(announcement + (world.size > 1 ? "; \(world.size) ranks" : "")) }
         let result = try runner.run(overwrite: overwrite)
         guard world.isWriter else { return }
+        if runner.damagedPoints > 0 { print(SurfaceRunner.damageNote(runner.damagedPoints, path: out)) }
         if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
         if let saving = AdaptiveSurfaceComputation.summary(of: result) { print(saving) }
         Surface.summarize(result, path: out)

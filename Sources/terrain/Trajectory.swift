@@ -60,31 +60,38 @@ struct Trajectory: ParsableCommand {
 
             let stem = out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
             let directionPath = stem + ".directions.h5"
+            let path = history.pathDatasets(pca.path)
+            /// The direction file (with the PCA's numbers) and the projected path: written once
+            /// the surface's request is accepted, so a refused run changes neither.
             // The counters are no parameters: they do not enter the PCA, and their entries
             // (present so that the reference's set_states accepts the file) are 0.
-            try DirectionFile.write(pca.axes, groups: groups, type: dirType,
-                                    counters: try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] },
-                                    attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
-            let dirFile = try HDF5File(path: directionPath, mode: .readWrite)
-            try dirFile.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
-            try dirFile.write(pca.singularValues, shape: [2], to: "singular_values_")
-            try dirFile.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
-            dirFile.close()
-
-            let path = history.pathDatasets(pca.path)
-            let projection = try HDF5File(path: stem + ".projection.h5", mode: .create)
-            try projection.write(path["path_x"]!, shape: [thetas.count], to: "proj_xcoord")
-            try projection.write(path["path_y"]!, shape: [thetas.count], to: "proj_ycoord")
-            for (k, v) in path where k != "path_x" && k != "path_y" { try projection.write(v, shape: [v.count], to: k) }
-            projection.close()
-            guard steps > 0 else { print("path written to \(stem).projection.h5"); return }
+            let counters = try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] }
+            func writePlaneFiles() throws {
+                try DirectionFile.write(pca.axes, groups: groups, type: dirType, counters: counters,
+                                        attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
+                let dirFile = try HDF5File(path: directionPath, mode: .readWrite)
+                try dirFile.write(pca.explainedVarianceRatio, shape: [2], to: "explained_variance_ratio_")
+                try dirFile.write(pca.singularValues, shape: [2], to: "singular_values_")
+                try dirFile.write(pca.explainedVariance, shape: [2], to: "explained_variance_")
+                dirFile.close()
+                let projection = try HDF5File(path: stem + ".projection.h5", mode: .create)
+                try projection.write(path["path_x"]!, shape: [thetas.count], to: "proj_xcoord")
+                try projection.write(path["path_y"]!, shape: [thetas.count], to: "proj_ycoord")
+                for (k, v) in path where k != "path_x" && k != "path_y" { try projection.write(v, shape: [v.count], to: k) }
+                projection.close()
+            }
+            guard steps > 0 else {
+                try writePlaneFiles()
+                print("path written to \(stem).projection.h5")
+                return
+            }
 
             let (xAxis, yAxis) = try pca.coveringAxes(points: steps, margin: margin)
             let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
             try LandscapeJob(
                 objective: objective, threadUse: evaluation.spread, center: final, directions: pca.axes, directionType: dirType, grid: grid,
                 sets: try evaluation.sets(), dataDescription: dataDescription, out: out, directionPath: directionPath,
-                directionAttributes: nil,
+                directionAttributes: nil, writeDirections: writePlaneFiles,
                 textAttributes: ["terrain.run": runFolder, "terrain.kind": "pca-trajectory"],
                 numberAttributes: ["terrain.pc1_explained": ratios[0], "terrain.pc2_explained": ratios[1]], extraDatasets: path,
                 announcement: "surface on the PCA plane: \(grid.pointCount) points, x \(xAxis.text), y \(yAxis.text)"

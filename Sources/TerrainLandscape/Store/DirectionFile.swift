@@ -54,6 +54,38 @@ public enum DirectionFile {
             }
             for (k, v) in attributes { try file.setAttribute(k, v) }
             try file.setAttribute("terrain.direction_type", type.rawValue)
+            try file.setAttribute(digestAttribute, digest(directions, groups: groups, type: type))
+        }
+    }
+
+    /// The attribute holding `digest` in a direction file, and in each surface computed along it.
+    public static let digestAttribute = "terrain.directions_digest"
+
+    /// A digest of the directions as their file holds them (the covered tensors' values, FNV-1a
+    /// over their bit patterns): a surface records the digest of its directions, so that a
+    /// direction file rewritten by another request is noticed instead of used with it.
+    public static func digest(_ directions: [Direction], groups: [ParameterGroup], type: DirectionType) -> String {
+        var hasher = FingerprintHasher()
+        let covered = groups.filter(type.covers)
+        for d in directions {
+            hasher.mix(UInt64(covered.count))
+            for group in covered {
+                hasher.mix(UInt64(group.count))
+                for v in d.values[group.range] { hasher.mix(v.bitPattern) }
+            }
+        }
+        return hasher.hex
+    }
+
+    /// Throws unless `directions` (read from `path`) are those the surface at `surfacePath` was
+    /// computed along, when the surface recorded their digest (older files did not).
+    public static func checkMatches(_ directions: [Direction], groups: [ParameterGroup], type: DirectionType,
+                                    path: String, surface: SurfaceFile, surfacePath: String) throws {
+        guard let recorded = surface.textAttributes[digestAttribute] else { return }
+        let count = surface.grid.isTwoDimensional ? 2 : 1
+        guard directions.count >= count,
+              digest(Array(directions.prefix(count)), groups: groups, type: type) == recorded else {
+            throw LandscapeError.incompatibleFile(path, "does not hold the directions \(surfacePath) was computed along (its digest differs from the surface's \(digestAttribute) \(recorded)): it was rewritten for another request; compute the surface again or give the right file")
         }
     }
 
@@ -92,5 +124,43 @@ public enum DirectionFile {
         } catch {
             throw LandscapeError.incompatibleFile(path, "cannot read directions: \(error)")
         }
+    }
+
+    /// Where the direction file of the surface at `surfacePath` may be, most likely first:
+    /// `dir_file` as written (relative to the folder the run was started in, as the reference
+    /// stores it), `dir_file` relative to the surface's folder, its name in the surface's folder
+    /// (a folder moved or copied elsewhere), and `S.directions.h5` beside `S.h5`.
+    public static func candidates(for surface: SurfaceFile, at surfacePath: String) -> [String] {
+        let folder = URL(fileURLWithPath: surfacePath).deletingLastPathComponent()
+        var paths: [String] = []
+        let recorded = surface.directionFile
+        if !recorded.isEmpty {
+            paths.append(recorded)
+            if !recorded.hasPrefix("/") { paths.append(folder.appendingPathComponent(recorded).path) }
+            paths.append(folder.appendingPathComponent(URL(fileURLWithPath: recorded).lastPathComponent).path)
+        }
+        let stem = surfacePath.hasSuffix(".h5") ? String(surfacePath.dropLast(3)) : surfacePath
+        paths.append(stem + ".directions.h5")
+        var seen = Set<String>()
+        return paths.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
+    }
+
+    /// The directions the surface at `surfacePath` was computed along, from the first of its
+    /// `candidates` that exists and (when the surface recorded their digest) holds them.
+    public static func read(for surface: SurfaceFile, at surfacePath: String, groups: [ParameterGroup],
+                            type: DirectionType) throws -> (path: String, directions: [Direction]) {
+        let existing = candidates(for: surface, at: surfacePath).filter { FileManager.default.fileExists(atPath: $0) }
+        var firstError: Error?
+        for path in existing {
+            do {
+                let directions = try read(from: path, groups: groups, type: type)
+                try checkMatches(directions, groups: groups, type: type, path: path, surface: surface, surfacePath: surfacePath)
+                return (path, directions)
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+        throw LandscapeError.incompatibleFile(surfacePath, "cannot find its direction file (tried \(candidates(for: surface, at: surfacePath).joined(separator: ", ")))")
     }
 }

@@ -6,6 +6,7 @@ import TerrainIO
 ///     xcoordinates  float64 [nx]          ycoordinates  float64 [ny]   (2D only)
 ///     train_loss, train_acc, test_loss, test_acc   float64 (ny, nx), or (nx) in 1D
 ///     dir_file      string: the direction file
+///     point_checksum  float64, shaped like the quantities: each point's checksum (`PointChecksums`)
 ///
 /// Z[j, i] is the point (x[i], y[j]), so `contour(meshgrid(x, y), Z)` is right for any grid.
 /// NaN marks a point not computed yet (not the reference's `<= 0`, which a true zero loss would
@@ -29,6 +30,9 @@ public struct SurfaceFile {
     /// nil: one surface. n: a stack of n surfaces over `grid`; each quantity then holds
     /// n × `grid.pointCount` values, frame after frame.
     public var frameCount: Int?
+    /// Points whose stored checksum failed when the file was read (`PointChecksums`): their values
+    /// were damaged on the disk and now read as NaN (not computed). 0 for a file written here.
+    public var damagedPoints = 0
 
     /// The shape of each quantity's dataset: (len(y), len(x)), (len(x)) in 1D, with the number
     /// of frames in front for a stack.
@@ -60,8 +64,13 @@ public struct SurfaceFile {
                 try file.write(v, shape: gridShaped ? grid.shape : [v.count], to: name)
             }
             for (name, v) in textDatasets { try file.writeStrings(v, to: name) }
-            for (k, v) in textAttributes { try file.setAttribute(k, v) }
+            for (k, v) in textAttributes where k != PointChecksums.coversAttribute { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
+            let (covered, sums) = PointChecksums.compute(for: self)
+            if sums.count == valueCount, valueCount > 0 {
+                try file.write(sums, shape: valueShape, to: PointChecksums.datasetName)
+                try file.setAttribute(PointChecksums.coversAttribute, covered.joined(separator: ","))
+            }
         }
     }
 
@@ -104,13 +113,18 @@ public struct SurfaceFile {
             surface.frameCount = frameCount
             // A trajectory's path (path_*), a stack's frame data (frame_*) and grid-shaped extras
             // such as curvature (max_eig, min_eig).
-            let known = Set(SurfaceQuantity.allCases.map(\.rawValue) + ["xcoordinates", "ycoordinates", "dir_file"])
+            let known = Set(SurfaceQuantity.allCases.map(\.rawValue) + ["xcoordinates", "ycoordinates", "dir_file", PointChecksums.datasetName])
             for name in try file.datasetNames() where !known.contains(name) {
                 if let (_, v) = try? file.readDoubles(name) {
                     if isList(name) || v.count == grid.pointCount { surface.extraDatasets[name] = v }
                 } else if isList(name), let v = try? file.readStrings(name) {
                     surface.textDatasets[name] = v
                 }
+            }
+            if let covers = surface.textAttributes.removeValue(forKey: PointChecksums.coversAttribute) {
+                // A missing or unreadable checksum dataset fails every point.
+                let stored = file.exists(PointChecksums.datasetName) ? (try? file.readDoubles(PointChecksums.datasetName).values) ?? [] : []
+                surface.damagedPoints = PointChecksums.verify(&surface, stored: stored, covers: covers)
             }
             return surface
         } catch let error as LandscapeError {

@@ -51,6 +51,14 @@ public final class SurfaceRunner {
 
     /// Points adopted from an earlier run of the same request.
     public private(set) var resumedPoints = 0
+    /// Points of the existing file whose checksum failed (damaged on the disk): computed again.
+    public private(set) var damagedPoints = 0
+
+    /// Writes the request's other files (its direction file) once the request is accepted: after
+    /// an existing output has been read and found to be of this request (or `overwrite`), before
+    /// the surface file or the journal is touched. A refused request thus changes no file, and
+    /// the surface never points at directions written for another request.
+    public var writeRequestFiles: (() throws -> Void)?
 
     /// The processes sharing this run (`Distributed.world` under `mpirun`). Rank 0 is the one
     /// writer: it alone reads and writes the surface file and the journal; the other ranks
@@ -93,10 +101,12 @@ public final class SurfaceRunner {
                 let mark = existing.textAttributes[fingerprintAttribute]
                 if mark == fingerprint {
                     computation.restore(from: existing)
+                    damagedPoints = existing.damagedPoints
                 } else if !(mark == nil && acceptsUnmarkedFile) {
                     throw LandscapeError.incompatibleFile(path, "holds \(otherRequest); pass --overwrite to replace it, or choose another --out")
                 }
             }
+            try writeRequestFiles?()
             if !overwrite {
                 for record in journal.replay() where record.point >= 0 && record.point < computation.pointCount {
                     computation.record(point: record.point, record.values)
@@ -207,6 +217,12 @@ public final class SurfaceRunner {
         file.extraDatasets.merge(extraDatasets) { $1 }
         computation.store(into: &file)
         return file
+    }
+
+    /// What a resume says of the points it found damaged: "3 stored points of S.h5 failed their
+    /// checksum (damaged on the disk) and were computed again".
+    public static func damageNote(_ count: Int, path: String) -> String {
+        "\(count) stored point\(count == 1 ? "" : "s") of \(path) failed \(count == 1 ? "its" : "their") checksum (damaged on the disk) and \(count == 1 ? "was" : "were") computed again"
     }
 
     /// A fingerprint of the exact numbers a surface depends on.
