@@ -110,7 +110,7 @@ struct Evolve: ParsableCommand {
                 directionPath = stem + ".directions.h5"
                 let path = directionPath, type = recipe.type
                 // The counters do not enter the PCA; their entries (for set_states) are 0.
-                let counters = try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] }
+                let counters = try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0.0, 0.0] }
                 writeDirections = {
                     try DirectionFile.write(pca.axes, groups: groups, type: type, counters: counters,
                                             attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: path)

@@ -65,7 +65,7 @@ struct Trajectory: ParsableCommand {
             /// the surface's request is accepted, so a refused run changes neither.
             // The counters are no parameters: they do not enter the PCA, and their entries
             // (present so that the reference's set_states accepts the file) are 0.
-            let counters = try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0, 0] }
+            let counters = try evaluation.batchCounters(of: history.finalPath).mapValues { _ in [0.0, 0.0] }
             func writePlaneFiles() throws {
                 try DirectionFile.write(pca.axes, groups: groups, type: dirType, counters: counters,
                                         attributes: ["terrain.run": runFolder, "terrain.ignore": ignore], to: directionPath)
