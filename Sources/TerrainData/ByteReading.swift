@@ -46,15 +46,3 @@ extension Data {
     }
 }
 
-/// The product of sizes read from a file, or nil if any is negative or the product overflows,
-/// so that a header claiming 4 billion × 4 billion elements is an error, not a crash.
-func checkedProduct(_ sizes: [Int]) -> Int? {
-    var product = 1
-    for size in sizes {
-        guard size >= 0 else { return nil }
-        let (result, overflow) = product.multipliedReportingOverflow(by: size)
-        if overflow { return nil }
-        product = result
-    }
-    return product
-}

@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// Choices made while loading a dataset: normalization, subsets, the seed, and the shape of
 /// sources that do not fix one themselves.
 public struct DatasetOptions: Sendable, Equatable {
@@ -79,7 +81,7 @@ public enum FeatureLayout: Sendable, Equatable {
             return [featureCount]
         case let .images(channels, height, width):
             guard channels > 0, height > 0, width > 0,
-                  checkedProduct([channels, height, width]) == featureCount else { return nil }
+                  checkedElementCount([channels, height, width]) == featureCount else { return nil }
             return [channels, height, width]
         case .automatic:
             let side = Int(Double(featureCount).squareRoot().rounded())

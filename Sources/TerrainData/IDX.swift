@@ -22,8 +22,8 @@ public enum IDX {
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
         let headerSize = 16
         let available = data.count - headerSize
-        guard let needed = checkedProduct([count, rows, columns]), needed <= available else {
-            let size = checkedProduct([count, rows, columns]).map { "\($0) bytes" } ?? "more bytes than can be addressed"
+        guard let needed = checkedElementCount([count, rows, columns]), needed <= available else {
+            let size = checkedElementCount([count, rows, columns]).map { "\($0) bytes" } ?? "more bytes than can be addressed"
             throw DatasetError.truncated(
                 file: file,
                 detail: "header says \(count) images of \(rows)x\(columns) (\(size)) but only \(available) bytes follow")

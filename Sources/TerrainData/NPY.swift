@@ -48,9 +48,9 @@ public enum NPY {
 
         let dataStart = headerStart + headerLength
         let available = data.count - dataStart
-        guard let count = checkedProduct(shape), let byteCount = checkedProduct([count, dtype.byteSize]),
+        guard let count = checkedElementCount(shape), let byteCount = checkedElementCount([count, dtype.byteSize]),
               byteCount <= available else {
-            let needed = checkedProduct(shape).flatMap { checkedProduct([$0, dtype.byteSize]) }
+            let needed = checkedElementCount(shape).flatMap { checkedElementCount([$0, dtype.byteSize]) }
             throw DatasetError.truncated(
                 file: file,
                 detail: "header says shape \(shape) of \(dtype.descr) (\(needed.map { "\($0) bytes" } ?? "too many bytes")) "

@@ -14,7 +14,7 @@ public struct NumpyArray: Sendable, Equatable {
 
     /// An array over existing bytes; throws if their number does not match the shape and type.
     public init(shape: [Int], dtype: NumpyDType, bytes: Data) throws {
-        guard let count = checkedProduct(shape), let size = checkedProduct([count, dtype.byteSize]),
+        guard let count = checkedElementCount(shape), let size = checkedElementCount([count, dtype.byteSize]),
               size == bytes.count else {
             throw DatasetError.malformed(
                 file: "array", detail: "shape \(shape) of \(dtype) needs a different byte count than the \(bytes.count) given")
@@ -40,8 +40,8 @@ public struct NumpyArray: Sendable, Equatable {
     }
 
     private init<Element>(elements: [Element], shape: [Int], dtype: NumpyDType) {
-        precondition(checkedProduct(shape) == elements.count,
-                     "NumpyArray: shape \(shape) needs \(checkedProduct(shape) ?? -1) values, got \(elements.count)")
+        precondition(checkedElementCount(shape) == elements.count,
+                     "NumpyArray: shape \(shape) needs \(checkedElementCount(shape) ?? -1) values, got \(elements.count)")
         self.shape = shape
         self.dtype = dtype
         bytes = elements.withUnsafeBufferPointer { Data(buffer: $0) }

@@ -1,4 +1,5 @@
 import CHDF5
+import TerrainTensor
 
 extension HDF5File {
     /// Sets the string attribute `name` on the group or dataset at `path` (the root by
@@ -73,7 +74,7 @@ extension HDF5File {
                 } else {
                     throw failure("\(what) has no readable shape")
                 }
-                guard let count = elementCount(of: shape), count <= Int(readableByteLimit() / 8) else {
+                guard let count = checkedElementCount(shape), count <= Int(readableByteLimit() / 8) else {
                     throw failure("\(what) has shape \(describe(shape: shape)), more values than fit in this machine's memory")
                 }
                 if shape.isEmpty, typeClass == H5T_INTEGER {

@@ -1,4 +1,5 @@
 import CHDF5
+import TerrainTensor
 
 extension HDF5File {
     /// Writes `values` (row-major) as a float64 dataset of `shape` at `path`, creating missing
@@ -67,7 +68,7 @@ extension HDF5File {
                     throw failure("cannot write a block of shape \(describe(shape: shape)) at offset \(describe(shape: offset)) into dataset \(name) of shape \(describe(shape: dimensions)): it does not fit in dimension \(axis)")
                 }
             }
-            let count = elementCount(of: shape) ?? 0
+            let count = checkedElementCount(shape) ?? 0
             guard values.count == count else {
                 throw failure("cannot write a block to dataset \(name): block shape \(describe(shape: shape)) holds \(countOfValues(count)), but \(values.count) were given")
             }
@@ -98,7 +99,7 @@ extension HDF5File {
         let name = display(path)
         guard path != "/" else { throw failure("cannot write a dataset at the root group \"/\"") }
         try modify("write dataset \(name)") { file in
-            guard shape.count <= 32, !shape.contains(where: { $0 < 0 }), let count = elementCount(of: shape) else {
+            guard shape.count <= 32, !shape.contains(where: { $0 < 0 }), let count = checkedElementCount(shape) else {
                 throw failure("cannot write dataset \(name): shape \(describe(shape: shape)) is not a valid HDF5 shape (at most 32 non-negative dimensions)")
             }
             guard values.count == count else {
@@ -163,7 +164,7 @@ extension HDF5File {
         guard let shape = dimensions(ofSpace: space) else {
             throw failure("dataset \(name) has no readable shape (an empty or unsupported dataspace)")
         }
-        guard let count = elementCount(of: shape), count <= Int(readableByteLimit() / 8) else {
+        guard let count = checkedElementCount(shape), count <= Int(readableByteLimit() / 8) else {
             throw failure("dataset \(name) has shape \(describe(shape: shape)), more values than fit in this machine's memory")
         }
         return (shape, count)

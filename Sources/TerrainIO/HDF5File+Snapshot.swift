@@ -1,4 +1,5 @@
 import CHDF5
+import TerrainTensor
 
 /// The readers of a read-only file, answered from its snapshot (`HDF5Snapshot`) with the values
 /// and the messages the library path gives for an open file.
@@ -59,7 +60,7 @@ extension HDF5File {
         guard let shape = value.shape else {
             throw failure("dataset \(name) has no readable shape (an empty or unsupported dataspace)")
         }
-        guard let count = elementCount(of: shape), count <= Int(readableByteLimit() / 8) else {
+        guard let count = checkedElementCount(shape), count <= Int(readableByteLimit() / 8) else {
             throw failure("dataset \(name) has shape \(describe(shape: shape)), more values than fit in this machine's memory")
         }
         switch value.content {
@@ -75,7 +76,7 @@ extension HDF5File {
         guard value.typeClass == H5T_STRING else {
             throw failure("\(what) holds \(describe(typeClass: value.typeClass)) values, not a string")
         }
-        guard let shape = value.shape, elementCount(of: shape) == 1 else {
+        guard let shape = value.shape, checkedElementCount(shape) == 1 else {
             let shape = value.shape.map { describe(shape: $0) } ?? "no data"
             throw failure("\(what) holds strings of shape \(shape), not a single string")
         }
@@ -142,7 +143,7 @@ extension HDF5File {
             case H5T_FLOAT, H5T_INTEGER:
                 if value.isNull { return .doubles([]) }
                 guard let shape = value.shape else { throw failure("\(what) has no readable shape") }
-                guard let count = elementCount(of: shape), count <= Int(readableByteLimit() / 8) else {
+                guard let count = checkedElementCount(shape), count <= Int(readableByteLimit() / 8) else {
                     throw failure("\(what) has shape \(describe(shape: shape)), more values than fit in this machine's memory")
                 }
                 switch value.content {

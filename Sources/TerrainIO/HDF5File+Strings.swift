@@ -1,4 +1,5 @@
 import CHDF5
+import TerrainTensor
 
 extension HDF5File {
     /// Writes `value` as a scalar variable-length UTF-8 string dataset at `path` (what h5py
@@ -83,7 +84,7 @@ extension HDF5File {
         guard typeClass == H5T_STRING else {
             throw failure("\(what) holds \(describe(typeClass: typeClass)) values, not a string")
         }
-        guard let shape = dimensions(ofSpace: space), elementCount(of: shape) == 1 else {
+        guard let shape = dimensions(ofSpace: space), checkedElementCount(shape) == 1 else {
             let shape = dimensions(ofSpace: space).map { describe(shape: $0) } ?? "no data"
             throw failure("\(what) holds strings of shape \(shape), not a single string")
         }

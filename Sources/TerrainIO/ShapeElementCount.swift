@@ -1,24 +1,9 @@
-/// The number of elements a shape describes, or nil when a dimension is negative or the product
-/// overflows `Int`.
-///
-/// The product is formed left to right and every partial product must fit, because that is how
-/// `Tensor` multiplies a shape out: a shape such as `[2^40, 2^40, 0]` is rejected here rather
-/// than allowed to crash tensor creation later.
-func elementCount(of shape: [Int]) -> Int? {
-    var count = 1
-    for dimension in shape {
-        guard dimension >= 0 else { return nil }
-        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-        guard !overflow else { return nil }
-        count = product
-    }
-    return count
-}
+import TerrainTensor
 
 /// The number of data bytes a tensor of `shape` and `dtype` occupies, or nil when the shape is
 /// invalid or the size overflows `Int`.
 func byteCount(of shape: [Int], dtype: SafetensorsDType) -> Int? {
-    guard let count = elementCount(of: shape) else { return nil }
+    guard let count = checkedElementCount(shape) else { return nil }
     let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
     return overflow ? nil : bytes
 }

@@ -79,19 +79,6 @@ extension ModelSpec {
     }
 }
 
-/// The product of `sizes` (a shape's element count), or nil when one is negative or the product
-/// overflows `Int`: sizes from files and options are multiplied only through it.
-public func checkedElementCount(_ sizes: some Sequence<Int>) -> Int? {
-    var product = 1
-    for size in sizes {
-        guard size >= 0 else { return nil }
-        let (result, overflow) = product.multipliedReportingOverflow(by: size)
-        if overflow { return nil }
-        product = result
-    }
-    return product
-}
-
 /// Makes a zoo model's layers with its seeded generator, counting their parameters first: a
 /// tensor above `maximumTensorElements`, or a model above `maximumParameters`, is refused before
 /// its memory is asked for. The draws are exactly those of the layers' own initializers, in the

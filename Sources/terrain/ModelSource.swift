@@ -6,6 +6,7 @@ import TerrainNN
 import TerrainONNX
 import TerrainTraining
 import TerrainLandscape
+import TerrainTensor
 
 /// What a landscape command measures: a Terrain checkpoint (safetensors, with or without Terrain's
 /// metadata) or an ONNX model exported from PyTorch.
