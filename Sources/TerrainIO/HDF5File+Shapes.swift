@@ -7,6 +7,8 @@ extension HDF5File {
     /// Throws when `path` is not a dataset or has no simple shape (a null dataspace).
     public func datasetShape(_ path: String) throws -> [Int] {
         let path = try normalized(path)
+        // A read-only file answers from its snapshot (the library never parses it here).
+        if let snapshot = try openSnapshot() { return try snapshotShape(snapshot, path) }
         return try access { file in
             let dataset = try openDataset(path, in: file)
             defer { _ = H5Dclose(dataset) }

@@ -51,6 +51,21 @@ extension HDF5File {
         }
     }
 
+    /// The shape of the dataset at `path` (normalized) as the reading process recorded it: a
+    /// dataset too large for the snapshot is not read for it.
+    func snapshotShape(_ snapshot: HDF5Snapshot, _ path: String) throws -> [Int] {
+        if let problem = snapshotProblem(snapshot, path, wanted: "dataset") { throw failure(problem) }
+        switch snapshot.datasets[path] {
+        case .success(let value)?:
+            guard let shape = value.shape else {
+                throw failure("dataset \(display(path)) has no readable shape (an empty or unsupported dataspace)")
+            }
+            return shape
+        case .failure(let reason)?: throw snapshotFailure("cannot read dataset \(display(path))", reason.text)
+        case nil: throw failure("cannot open dataset \(display(path))")
+        }
+    }
+
     func snapshotDoubles(_ snapshot: HDF5Snapshot, _ path: String) throws -> (shape: [Int], values: [Double]) {
         let value = try snapshotDataset(snapshot, path)
         let name = display(path)

@@ -58,6 +58,11 @@ public final class WorkerPool: @unchecked Sendable {
     /// when it has not finished within `timeout` of the call (queueing included) or the pool is
     /// stopped, and `CancellationError` when the calling task is cancelled (the client left).
     /// `what` names the work in the messages ("reading runs/a.h5").
+    /// Where time limits fire: a serial queue of its own, which Dispatch gives a thread even when
+    /// its global pool is taken up by blocked work (a global queue's timer waited 30 s behind
+    /// such work in the test process), so that a limit is kept whatever else the process does.
+    private static let deadlines = DispatchQueue(label: "terrain.serve.worker-pool.deadlines")
+
     public func run<T: Sendable>(_ what: String, timeout: Duration, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         let delivery = Delivery<T>()
         return try await withTaskCancellationHandler {
@@ -90,7 +95,7 @@ public final class WorkerPool: @unchecked Sendable {
                     return
                 }
                 let seconds = Self.seconds(timeout)
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+                Self.deadlines.asyncAfter(deadline: .now() + seconds) { [weak self] in
                     let limit = Self.describe(seconds)
                     job.abandon(delivery.hasBegun
                         ? ServeError.unavailable("\(what) took longer than \(limit); the server stopped waiting for it (the file may be damaged)")
