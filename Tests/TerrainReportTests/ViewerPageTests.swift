@@ -38,6 +38,7 @@ struct ViewerPageTests {
         var file = surface { a, b in a * a + b * b + 0.5 }
         file.values[.trainLoss]![3] = .nan
         file.values[.trainLoss]![8] = .infinity
+        file.values[.trainLoss]![9] = -.nan  // computed, and NaN (sign bit set)
         file.extraDatasets = ["path_x": [1, 0.5, .nan, 0], "path_y": [1, 0.2, 0.1, 0], "path_lr_drop": [0, 1, 0, 0], "path_iteration": [0, 5, 10, 15]]
         let html = try ViewerPage.html(for: try ViewerPage.document(surfaces: [("s", file)], asFrames: false, title: "one"))
         let data = try payload(html)
@@ -48,6 +49,9 @@ struct ViewerPageTests {
         let loss = try floats((frame["values"] as? [String: Any])?["train_loss"])
         #expect(loss.count == 15)
         #expect(loss[3].isNaN && loss[8] == .infinity)
+        // A NaN keeps its sign bit, which tells the page "NaN" from "not computed".
+        #expect(loss[3].sign == .plus && loss[9].isNaN && loss[9].sign == .minus)
+        #expect(data["invalidColor"] as? [Double] != nil)
         #expect(loss[0] == Float(2.5) && loss[12] == Float(1.5))
         // The path keeps its finite points; the drop at index 1 stays at index 1.
         let path = try #require(frame["path"] as? [String: Any])

@@ -57,13 +57,14 @@ extension ViewerAssets {
       // The finite range of a quantity over every surface and frame, and what else it holds.
       range(q) {
         if (this.ranges[q]) return this.ranges[q];
-        const r = { lo: Infinity, hi: -Infinity, positive: true, any: false, missing: false, diverged: false };
+        const r = { lo: Infinity, hi: -Infinity, positive: true, any: false, missing: false, invalid: false, diverged: false };
         for (const s of this.data.surfaces) for (const f of s.frames) {
           const v = this.values(f)[q];
           if (!v) continue;
           for (let k = 0; k < v.length; k++) {
             const x = v[k];
             if (Number.isFinite(x)) { r.any = true; if (x < r.lo) r.lo = x; if (x > r.hi) r.hi = x; if (x <= 0) r.positive = false; }
+            else if (TV.isInvalid(v, k)) r.invalid = true;
             else if (Number.isNaN(x)) r.missing = true; else r.diverged = true;
           }
         }
@@ -151,7 +152,8 @@ extension ViewerAssets {
 
       render() {
         const q = this.state.quantity, info = TV.quantityInfo(q), scale = this.scale();
-        const colours = { anchors: this.data.colorMaps[this.state.map], missing: this.data.missingColor, diverged: this.data.divergedColor };
+        const colours = { anchors: this.data.colorMaps[this.state.map], missing: this.data.missingColor,
+                          invalid: this.data.invalidColor, diverged: this.data.divergedColor };
         this.logBox.checked = scale.log; this.logBox.disabled = !this.logAllowed;
         this.clipValue.textContent = this.state.clip < 1 ? TV.format(scale.valueAt(1), 4) : "all";
         for (const p of this.panels) {
@@ -198,6 +200,7 @@ extension ViewerAssets {
         ctx.textAlign = "right";
         const keys = [];
         if (r.missing) keys.push([colours.missing, "not computed"]);
+        if (r.invalid) keys.push([colours.invalid, "NaN"]);
         if (r.diverged) keys.push([colours.diverged, "diverged"]);
         let x = right;
         for (const k of keys.reverse()) {

@@ -19,14 +19,22 @@ extension ViewerAssets {
     const TV = {};
 
     // Little-endian float32 values from base64 (NaN and ±Infinity come through as themselves).
+    // A JavaScript NaN has no sign, so the NaNs whose sign bit is set (a loss computed as NaN,
+    // not a point never computed) are marked in out.invalid, read from the raw bits.
     TV.decodeFloat32 = function (b64) {
       const bin = atob(b64);
       const view = new DataView(new ArrayBuffer(bin.length));
       for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
       const out = new Float32Array(bin.length >> 2);
-      for (let k = 0; k < out.length; k++) out[k] = view.getFloat32(4 * k, true);
+      out.invalid = new Uint8Array(out.length);
+      for (let k = 0; k < out.length; k++) {
+        out[k] = view.getFloat32(4 * k, true);
+        if (Number.isNaN(out[k]) && view.getUint32(4 * k, true) >>> 31) out.invalid[k] = 1;
+      }
       return out;
     };
+    // Whether values[k] is a loss computed as NaN (rather than a point not computed).
+    TV.isInvalid = function (values, k) { return Boolean(values.invalid && values.invalid[k]); };
 
     // The colour at t in 0…1 by linear interpolation between evenly spaced anchors, exactly as
     // TerrainPlot's ColorMap.color(at:) does; NaN gives the "not computed" grey.
@@ -78,8 +86,8 @@ extension ViewerAssets {
     };
 
     // Short, readable numbers: 0.25, 1.5e-3, 12.4, −0.5 (a true minus sign).
-    TV.format = function (v, digits) {
-      if (Number.isNaN(v)) return "not computed";
+    TV.format = function (v, digits, invalid) {
+      if (Number.isNaN(v)) return invalid ? "NaN" : "not computed";
       if (v === Infinity) return "diverged";
       if (v === -Infinity) return "−∞";
       const d = digits || 4;

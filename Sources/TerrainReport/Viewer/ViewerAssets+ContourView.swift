@@ -97,7 +97,7 @@ extension ViewerAssets {
         const ictx = image.getContext("2d"), data = ictx.createImageData(nx, ny);
         for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
           const v = values[j * nx + i], u = t[j * nx + i];
-          const c = Number.isNaN(v) ? colours.missing : !Number.isFinite(v) ? colours.diverged
+          const c = Number.isNaN(v) ? (TV.isInvalid(values, j * nx + i) ? colours.invalid : colours.missing) : !Number.isFinite(v) ? colours.diverged
             : Number.isFinite(u) ? TV.colorAt(colours.anchors, u) : colours.missing;
           const o = ((ny - 1 - j) * nx + i) * 4;
           data.data[o] = Math.round(255 * c[0]); data.data[o + 1] = Math.round(255 * c[1]); data.data[o + 2] = Math.round(255 * c[2]); data.data[o + 3] = 255;
@@ -108,7 +108,8 @@ extension ViewerAssets {
         for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
           const v = values[j * nx + i];
           if (Number.isFinite(v) && Number.isFinite(t[j * nx + i])) continue;
-          this.holes.push([i, j, Number.isNaN(v) || Number.isFinite(v) ? colours.missing : colours.diverged]);
+          this.holes.push([i, j, TV.isInvalid(values, j * nx + i) ? colours.invalid
+            : Number.isNaN(v) || Number.isFinite(v) ? colours.missing : colours.diverged]);
           const sum = [0, 0, 0]; let n = 0;
           for (const d of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
             const a = i + d[0], b = j + d[1];
@@ -227,7 +228,7 @@ extension ViewerAssets {
       const names = [shown].concat(Object.keys(all).filter(function (n) { return n !== shown; }));
       return where + "  ·  " + names.map(function (n) {
         const info = TV.quantityInfo(n), v = all[n][k];
-        return info.title + " " + TV.format(v, 5) + (info.unit && Number.isFinite(v) ? " " + info.unit : "");
+        return info.title + " " + TV.format(v, 5, TV.isInvalid(all[n], k)) + (info.unit && Number.isFinite(v) ? " " + info.unit : "");
       }).join("  ·  ");
     };
     """#

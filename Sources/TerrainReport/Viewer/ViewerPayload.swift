@@ -42,6 +42,8 @@ struct ViewerPayload: Encodable {
     var colorMapOrder: [String]
     var missingColor: [Double]
     var divergedColor: [Double]
+    /// Points whose loss was computed and is NaN (stored with the sign bit set).
+    var invalidColor: [Double]
     var initial: Initial
     var surfaces: [Surface]
 
@@ -52,6 +54,7 @@ struct ViewerPayload: Encodable {
         colorMapOrder = ColorMap.all.map(\.name)
         missingColor = rgb(.missing)
         divergedColor = rgb(ContourChart.divergedColor)
+        invalidColor = rgb(.invalid)
         initial = Initial(quantity: document.quantity, colorMap: document.colorMap.name, logarithmic: document.logarithmic, frame: document.frame)
         surfaces = document.surfaces.map { s in
             Surface(name: s.name, xLabel: s.xLabel, yLabel: s.yLabel, frames: s.frames.map { f in
@@ -62,12 +65,14 @@ struct ViewerPayload: Encodable {
         }
     }
 
-    /// Little-endian IEEE float32, base64: what the page's `decodeFloat32` reads.
+    /// Little-endian IEEE float32, base64: what the page's `decodeFloat32` reads. A NaN keeps
+    /// its sign bit (set: computed and NaN; clear: not computed), which the page reads back.
     static func base64Float32(_ values: [Double]) -> String {
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * 4)
         for v in values {
-            let bits = Float(v).bitPattern.littleEndian
+            let single: Float = v.isNaN ? (v.sign == .minus ? -Float.nan : Float.nan) : Float(v)
+            let bits = single.bitPattern.littleEndian
             bytes += [UInt8(bits & 0xff), UInt8((bits >> 8) & 0xff), UInt8((bits >> 16) & 0xff), UInt8(bits >> 24)]
         }
         return Data(bytes).base64EncodedString()
