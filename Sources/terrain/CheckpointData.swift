@@ -35,6 +35,8 @@ enum CheckpointData {
         }
         options.normalize = false
         var pair = try DatasetCatalog.load(name, options: options)
+        // Data of another shape is that, first: named as such, before its channel count is.
+        try DataFit.check(checkpoint.spec, model: "\(source) (\(checkpoint.spec.architecture))", fits: pair, dataName: name)
         do {
             try stored.validate(for: pair.train)
         } catch {

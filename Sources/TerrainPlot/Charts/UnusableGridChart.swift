@@ -1,7 +1,8 @@
 import Foundation
 
 /// A 2D grid without a single finite value, drawn rather than refused: every cell painted as the
-/// other charts paint unusable points (grey: not computed, NaN; pale red: diverged, ±∞), the
+/// other charts paint unusable points (grey: not computed; dark grey: a loss computed as NaN;
+/// pale red: diverged, ±∞), the
 /// axes, and a note in the middle saying why there are no contours or colours. A surface whose
 /// every loss diverged is a result worth seeing, not a usage error.
 public struct UnusableGridChart: Chart {
@@ -16,11 +17,14 @@ public struct UnusableGridChart: Chart {
 
     /// The note drawn over the cells: what the grid holds instead of numbers.
     public var note: String {
-        let diverged = grid.values.contains(where: \.isInfinite), missing = grid.values.contains(where: \.isNaN)
-        switch (diverged, missing) {
-        case (true, false): return "every point diverged (loss not finite)"
-        case (false, true): return "no point computed"
-        default: return "no finite value: every point diverged or not computed"
+        let diverged = grid.values.contains(where: \.isInfinite)
+        let invalid = grid.values.contains(where: ScalarGrid.isInvalid)
+        let missing = grid.values.contains { $0.isNaN && !ScalarGrid.isInvalid($0) }
+        switch (diverged, invalid, missing) {
+        case (true, false, false): return "every point diverged (loss not finite)"
+        case (false, true, false): return "every point's loss is NaN"
+        case (false, false, true): return "no point computed"
+        default: return "no finite value: every point diverged, NaN or not computed"
         }
     }
 
@@ -35,7 +39,8 @@ public struct UnusableGridChart: Chart {
             canvas.withoutAntialiasing {
                 for j in grid.y.indices {
                     for i in grid.x.indices {
-                        let color = grid[i, j].isNaN ? Color.missing : ContourChart.divergedColor
+                        let v = grid[i, j]
+                        let color = ScalarGrid.isInvalid(v) ? Color.invalid : v.isNaN ? Color.missing : ContourChart.divergedColor
                         let p0 = axes.point(xEdges[i], yEdges[j + 1]), p1 = axes.point(xEdges[i + 1], yEdges[j])
                         canvas.fill(rectangle: PlotRect(min(p0.x, p1.x), min(p0.y, p1.y), abs(p1.x - p0.x) + 0.6, abs(p1.y - p0.y) + 0.6),
                                     with: color)
