@@ -74,7 +74,7 @@ let package = Package(
         // The generated ONNX messages (Generated/onnx.pb.swift) are committed; scripts/generate-onnx-swift.sh
         // says how they were made. The build never runs protoc.
         .target(name: "TerrainONNX", dependencies: ["TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .target(name: "TerrainPlot", dependencies: ["CCairo"]),
+        .target(name: "TerrainPlot", dependencies: ["CCairo", "TerrainIO"]),
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
         .target(name: "TerrainServe", dependencies: [
             "TerrainReport",

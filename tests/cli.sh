@@ -345,7 +345,7 @@ f = h5py.File('$work/h.h5', 'r'); e = f['eigenvalues'][:]; r = f['residuals'][:]
 assert len(e) == 3 and len(r) == 3 and np.all(np.diff(e) <= 0) and e[0] > 0, e
 assert np.isfinite(f['trace'][()]) and f['trace_standard_error'][()] >= 0
 assert len(f['density_x']) == len(f['density']) > 1 and np.all(f['density'][:] >= 0)
-assert f.attrs['samples'] == 200 and f.attrs['parameters'] == 'all'
+assert f.attrs['terrain.samples'] == 200 and f.attrs['terrain.parameters'] == 'all'
 d = h5py.File('$work/heig.h5', 'r'); x = np.concatenate([d['xdirection'][k][:].ravel() for k in sorted(d['xdirection'], key=int)])
 y = np.concatenate([d['ydirection'][k][:].ravel() for k in sorted(d['ydirection'], key=int)])
 assert abs(np.linalg.norm(x) - 1) < 1e-6 and abs(np.linalg.norm(y) - 1) < 1e-6 and abs(x @ y) < 1e-4, (np.linalg.norm(x), x @ y)"

@@ -31,7 +31,7 @@ func surfaceBenchmark(_ surface: SurfaceCase, side: Int) throws {
     let groups = objective.groups
     let directions = (0..<2).map { k -> Direction in
         var d = Direction.random(groups: groups, type: .weights, seed: 123 + UInt64(k))
-        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
         return d
     }
     let axis = Axis(minimum: -1, maximum: 1, count: side).coordinates

@@ -94,7 +94,7 @@ do {
     // Two random directions, normalized per filter against θ; the bias group stays still.
     let directions = (0..<2).map { k -> Direction in
         var d = Direction.random(groups: groups, type: .weights, seed: 10 + UInt64(k))
-        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
         return d
     }
     let axis = Axis(minimum: -1, maximum: 1, count: 21)
@@ -104,10 +104,12 @@ do {
     let sets: [EvaluationSet] = [.train, .test]
     let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
                                              yDirection: directions[1], grid: grid, sets: sets)
+    var quiet = SurfaceRunner.Options()
+    quiet.showProgress = false
     let runner = SurfaceRunner(computation: computation, path: path,
                                fingerprint: SurfaceRunner.fingerprint(center: theta, directions: directions, grid: grid, sets: sets,
-                                                                      data: "three clouds"))
-    runner.showProgress = false
+                                                                      data: "three clouds"),
+                               options: quiet)
     let surface = try runner.run(overwrite: true)
     print("surface: \(grid.pointCount) points written to \(path)")
 

@@ -99,6 +99,17 @@ static void put_reason(struct walk *w) {
     put_string(w, reason);
 }
 
+/* Reads the open attribute (when there is one, else the dataset) whole into `buffer` as
+   `memory`. On failure records status 3 and the library's reason, and returns 0. */
+static int read_whole(struct walk *w, hid_t attribute, hid_t dataset, hid_t memory, void *buffer) {
+    herr_t status = attribute >= 0 ? H5Aread(attribute, memory, buffer)
+                                   : H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+    if (status >= 0) return 1;
+    put_u8(w, 3);
+    put_reason(w);
+    return 0;
+}
+
 /* "/a" + "b" -> "/a/b". */
 static void join(char *out, const char *parent, const char *name) {
     snprintf(out, PATH_CAPACITY, "%s%s%s", parent, strcmp(parent, "/") == 0 ? "" : "/", name);
@@ -169,9 +180,7 @@ static void put_value(struct walk *w, hid_t attribute, hid_t dataset, hid_t type
         }
         double *values = malloc((size_t)count * sizeof(double));
         if (!values) { put_u8(w, 4); return; }
-        herr_t status = attribute >= 0 ? H5Aread(attribute, H5T_NATIVE_DOUBLE, values)
-                                       : H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
-        if (status < 0) { free(values); put_u8(w, 3); put_reason(w); return; }
+        if (!read_whole(w, attribute, dataset, H5T_NATIVE_DOUBLE, values)) { free(values); return; }
         put_u8(w, 0);
         put_i64(w, (int64_t)count);
         put(w, values, (size_t)count * sizeof(double));
@@ -193,12 +202,7 @@ static void put_value(struct walk *w, hid_t attribute, hid_t dataset, hid_t type
         if (count > w->byte_limit / sizeof(char *)) { H5Tclose(memory); put_u8(w, 4); return; }
         char **strings = calloc((size_t)count, sizeof(char *));
         if (!strings) { H5Tclose(memory); put_u8(w, 4); return; }
-        herr_t status = attribute >= 0 ? H5Aread(attribute, memory, strings)
-                                       : H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings);
-        if (status < 0) {
-            put_u8(w, 3);
-            put_reason(w);
-        } else {
+        if (read_whole(w, attribute, dataset, memory, strings)) {
             put_u8(w, 1);
             put_i64(w, (int64_t)count);
             for (unsigned long long i = 0; i < count; i++) put_string(w, strings[i]);
@@ -211,12 +215,7 @@ static void put_value(struct walk *w, hid_t attribute, hid_t dataset, hid_t type
     if (size > ((size_t)1 << 30) || count > w->byte_limit / size) { H5Tclose(memory); put_u8(w, 4); return; }
     char *bytes = malloc(size * (size_t)count);
     if (!bytes) { H5Tclose(memory); put_u8(w, 4); return; }
-    herr_t status = attribute >= 0 ? H5Aread(attribute, memory, bytes)
-                                   : H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes);
-    if (status < 0) {
-        put_u8(w, 3);
-        put_reason(w);
-    } else {
+    if (read_whole(w, attribute, dataset, memory, bytes)) {
         put_u8(w, 1);
         put_i64(w, (int64_t)count);
         for (unsigned long long i = 0; i < count; i++) {

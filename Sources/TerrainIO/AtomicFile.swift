@@ -8,12 +8,15 @@ import Darwin
 #endif
 
 /// Writes files so that readers, and the file system after a crash, only ever see the old
-/// contents or the complete new ones.
+/// contents or the complete new ones: the one way every Terrain file is written (checkpoints,
+/// HDF5 surfaces and spectra, figures, animations, pages, exports).
 ///
 /// Checkpoints are overwritten during long runs; writing them in place means a crash, a kill
 /// or a full disk in the middle leaves a truncated file where the last good one was. Instead
-/// the data goes to a temporary file in the same folder, is flushed to the disk, and is then
-/// renamed over the target, which POSIX makes atomic within one file system.
+/// the data goes to a temporary file in the same folder (hidden, named after the process:
+/// `.NAME.PID.partial`), is flushed to the disk, and is then renamed over the target, which
+/// POSIX makes atomic within one file system. The temporary files that kills leave behind are
+/// removed by the next write of the same file (`removeStalePartials`).
 public enum AtomicFile {
     /// Replaces the file at `url` with `data`, atomically.
     ///
@@ -21,11 +24,27 @@ public enum AtomicFile {
     /// by the process's umask. The folder must exist. On failure the temporary file is removed
     /// and an `AtomicFileError` names the path, the failing step and the system's reason.
     public static func write(_ data: Data, to url: URL) throws {
-        let path = url.path(percentEncoded: false)
         guard url.isFileURL else {
             throw AtomicFileError(path: url.absoluteString, step: "checking the destination", code: 0,
                                   reason: "it is not a file URL")
         }
+        let path = url.path(percentEncoded: false)
+        try replace(path) { temporary in
+            try writeAll(data, to: temporary.descriptor, path: path, temporaryPath: temporary.path)
+        }
+    }
+
+    /// Replaces the file at `path` with what `fill` writes to the temporary path it is given (a
+    /// new, empty file beside `path`, which `fill` may truncate or write through a library that
+    /// opens files by name: HDF5, Cairo, ffmpeg), atomically and with the same guarantees as
+    /// `write(_:to:)`. Errors thrown by `fill` are rethrown as they are.
+    public static func write(to path: String, fill: (_ temporaryPath: String) throws -> Void) throws {
+        try replace(path) { temporary in try fill(temporary.path) }
+    }
+
+    /// The one path: check the destination, remove stale temporary files, fill a new temporary
+    /// file, give it the old file's permissions, flush it, rename it over `path`, flush the folder.
+    private static func replace(_ path: String, fill: ((path: String, descriptor: Int32)) throws -> Void) throws {
         guard !path.isEmpty, !path.hasSuffix("/") else {
             throw AtomicFileError(path: path, step: "checking the destination", code: 0,
                                   reason: "the path names a folder, not a file")
@@ -33,43 +52,49 @@ public enum AtomicFile {
         do { try OutputPath.checkFile(path) } catch let error as OutputPathError {
             throw AtomicFileError(path: path, step: "checking the destination", code: 0, reason: error.detail)
         }
+        let url = URL(fileURLWithPath: path)
         let folder = displayPath(ofFolder: url.deletingLastPathComponent())
+        removeStalePartials(of: url)
         let temporary = try createTemporaryFile(besides: url, folder: folder, path: path)
-
         do {
-            try keepPermissions(of: path, on: temporary.descriptor)
-            try writeAll(data, to: temporary.descriptor, path: path, temporaryPath: temporary.path)
-            guard fsync(temporary.descriptor) == 0 else {
+            do {
+                try fill(temporary)
+            } catch {
+                close(temporary.descriptor)
+                throw error
+            }
+            guard close(temporary.descriptor) == 0 else {
+                throw systemError(errno, path: path, step: "closing \(temporary.path)")
+            }
+            // Opened again by name: a library may have written the file through a descriptor of its own.
+            let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
+            guard written >= 0 else { throw systemError(errno, path: path, step: "opening \(temporary.path)") }
+            defer { close(written) }
+            try keepPermissions(of: path, on: written)
+            guard fsync(written) == 0 else {
                 throw systemError(errno, path: path, step: "flushing \(temporary.path) to disk")
             }
+            guard rename(temporary.path, path) == 0 else {
+                throw systemError(errno, path: path, step: "renaming \(temporary.path) over it")
+            }
         } catch {
-            close(temporary.descriptor)
             unlink(temporary.path)
             throw error
-        }
-        guard close(temporary.descriptor) == 0 else {
-            let failure = systemError(errno, path: path, step: "closing \(temporary.path)")
-            unlink(temporary.path)
-            throw failure
-        }
-        guard rename(temporary.path, path) == 0 else {
-            let failure = systemError(errno, path: path, step: "renaming \(temporary.path) over it")
-            unlink(temporary.path)
-            throw failure
         }
         flushFolder(folder)
     }
 
-    /// Creates a new, empty, uniquely named hidden file in the target's folder, so the final
-    /// rename stays within one file system.
+    /// Creates a new, empty temporary file in the target's folder, so the final rename stays
+    /// within one file system: `.NAME.PID.partial`, or `.NAME.PID.RANDOM.partial` while another
+    /// thread of this process writes the same file.
     private static func createTemporaryFile(
         besides url: URL, folder: String, path: String
     ) throws -> (path: String, descriptor: Int32) {
-        let base = url.lastPathComponent
-        for _ in 0..<16 {
-            let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            let candidate = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(base).\(suffix).tmp").path(percentEncoded: false)
+        let stem = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid())")
+            .path(percentEncoded: false)
+        for attempt in 0..<16 {
+            let candidate = attempt == 0 ? stem + ".partial"
+                : stem + ".\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).partial"
             let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if descriptor >= 0 { return (candidate, descriptor) }
             let code = errno
@@ -77,6 +102,25 @@ public enum AtomicFile {
         }
         throw AtomicFileError(path: path, step: "creating a temporary file in \(folder)", code: EEXIST,
                               reason: "every temporary name tried already exists")
+    }
+
+    /// Removes `.NAME.PID.partial` (and `.NAME.PID.RANDOM.partial`) files beside `url` whose
+    /// process no longer exists: what a write killed midway (or a full disk and a crash) left.
+    /// A live process's file, even another program's writing the same output, is left alone.
+    /// Best effort: a folder that cannot be listed, or a file that cannot be removed, is skipped.
+    public static func removeStalePartials(of url: URL) {
+        let folder = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent).", suffix = ".partial"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count {
+            let middle = name.dropFirst(prefix.count).dropLast(suffix.count)
+            guard let process = middle.split(separator: ".", omittingEmptySubsequences: false).first,
+                  let pid = Int32(process), pid > 0, pid != getpid() else { continue }
+            // ESRCH: no such process. EPERM means it exists (another user's): keep its file.
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                unlink(folder.appendingPathComponent(name).path)
+            }
+        }
     }
 
     /// Gives the temporary file the permission bits of the file it will replace, if any.

@@ -90,6 +90,21 @@ extension HDF5File {
         return dataset
     }
 
+    /// Opens the dataset at `path` (normalized) with its datatype and dataspace, runs `body` on
+    /// the three and closes them: what every reader of a dataset's values starts with.
+    func withOpenDataset<T>(_ path: String, in file: hid_t,
+                            _ body: (_ dataset: hid_t, _ type: hid_t, _ space: hid_t) throws -> T) throws -> T {
+        let dataset = try openDataset(path, in: file)
+        defer { _ = H5Dclose(dataset) }
+        let type = H5Dget_type(dataset), space = H5Dget_space(dataset)
+        defer {
+            if type >= 0 { _ = H5Tclose(type) }
+            if space >= 0 { _ = H5Sclose(space) }
+        }
+        guard type >= 0, space >= 0 else { throw libraryFailure("cannot read dataset \(display(path))") }
+        return try body(dataset, type, space)
+    }
+
     /// Opens the group at `path` (normalized); the caller closes it with `H5Gclose`.
     func openGroup(_ path: String, in file: hid_t) throws -> hid_t {
         if let problem = problem(with: path, wanted: "group", in: file) { throw failure(problem) }

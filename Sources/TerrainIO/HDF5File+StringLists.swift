@@ -45,39 +45,33 @@ extension HDF5File {
         if let snapshot = try openSnapshot() { return try snapshotStrings(snapshot, path) }
         let name = display(path)
         return try access { file in
-            let dataset = try openDataset(path, in: file)
-            defer { _ = H5Dclose(dataset) }
-            let type = H5Dget_type(dataset), space = H5Dget_space(dataset)
-            defer {
-                if type >= 0 { _ = H5Tclose(type) }
-                if space >= 0 { _ = H5Sclose(space) }
+            try withOpenDataset(path, in: file) { dataset, type, space in
+                let typeClass = H5Tget_class(type)
+                guard typeClass == H5T_STRING else {
+                    throw failure("dataset \(name) holds \(describe(typeClass: typeClass)) values, not strings")
+                }
+                guard H5Tis_variable_str(type) > 0 else {
+                    throw failure("dataset \(name) holds fixed-length strings; only variable-length string lists are supported")
+                }
+                guard let shape = dimensions(ofSpace: space), shape.count <= 1 else {
+                    let shape = dimensions(ofSpace: space).map { describe(shape: $0) } ?? "no data"
+                    throw failure("dataset \(name) holds strings of shape \(shape), not a list")
+                }
+                let count = shape.first ?? 1
+                guard count <= Int(readableByteLimit() / 8) else {
+                    throw failure("dataset \(name) declares \(count) strings, more than fit in this machine's memory")
+                }
+                guard count > 0 else { return [] }
+                let memoryType = try makeVariableStringType(characterSet: H5Tget_cset(type), padding: H5Tget_strpad(type))
+                defer { _ = H5Tclose(memoryType) }
+                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+                let status = pointers.withUnsafeMutableBufferPointer { buffer in
+                    H5Dread(dataset, memoryType, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), UnsafeMutableRawPointer(buffer.baseAddress!))
+                }
+                defer { for p in pointers where p != nil { _ = H5free_memory(p) } }
+                guard status >= 0 else { throw libraryFailure("cannot read dataset \(name)") }
+                return pointers.map { $0.map { String(cString: $0) } ?? "" }  // invalid UTF-8 becomes U+FFFD
             }
-            guard type >= 0, space >= 0 else { throw libraryFailure("cannot read dataset \(name)") }
-            let typeClass = H5Tget_class(type)
-            guard typeClass == H5T_STRING else {
-                throw failure("dataset \(name) holds \(describe(typeClass: typeClass)) values, not strings")
-            }
-            guard H5Tis_variable_str(type) > 0 else {
-                throw failure("dataset \(name) holds fixed-length strings; only variable-length string lists are supported")
-            }
-            guard let shape = dimensions(ofSpace: space), shape.count <= 1 else {
-                let shape = dimensions(ofSpace: space).map { describe(shape: $0) } ?? "no data"
-                throw failure("dataset \(name) holds strings of shape \(shape), not a list")
-            }
-            let count = shape.first ?? 1
-            guard count <= Int(readableByteLimit() / 8) else {
-                throw failure("dataset \(name) declares \(count) strings, more than fit in this machine's memory")
-            }
-            guard count > 0 else { return [] }
-            let memoryType = try makeVariableStringType(characterSet: H5Tget_cset(type), padding: H5Tget_strpad(type))
-            defer { _ = H5Tclose(memoryType) }
-            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            let status = pointers.withUnsafeMutableBufferPointer { buffer in
-                H5Dread(dataset, memoryType, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), UnsafeMutableRawPointer(buffer.baseAddress!))
-            }
-            defer { for p in pointers where p != nil { _ = H5free_memory(p) } }
-            guard status >= 0 else { throw libraryFailure("cannot read dataset \(name)") }
-            return pointers.map { $0.map { String(cString: $0) } ?? "" }  // invalid UTF-8 becomes U+FFFD
         }
     }
 }

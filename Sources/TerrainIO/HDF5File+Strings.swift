@@ -39,19 +39,13 @@ extension HDF5File {
         if let snapshot = try openSnapshot() { return try snapshotString(snapshot, path) }
         let name = display(path)
         return try access { file in
-            let dataset = try openDataset(path, in: file)
-            defer { _ = H5Dclose(dataset) }
-            let type = H5Dget_type(dataset), space = H5Dget_space(dataset)
-            defer {
-                if type >= 0 { _ = H5Tclose(type) }
-                if space >= 0 { _ = H5Sclose(space) }
+            try withOpenDataset(path, in: file) { dataset, type, space in
+                try checkSingleString(type: type, space: space, what: "dataset \(name)")
+                guard let value = try readSingleString(type: type, what: "dataset \(name)", read: { memoryType, buffer in
+                    H5Dread(dataset, memoryType, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), buffer)
+                }) else { throw libraryFailure("cannot read dataset \(name)") }
+                return value
             }
-            guard type >= 0, space >= 0 else { throw libraryFailure("cannot read dataset \(name)") }
-            try checkSingleString(type: type, space: space, what: "dataset \(name)")
-            guard let value = try readSingleString(type: type, what: "dataset \(name)", read: { memoryType, buffer in
-                H5Dread(dataset, memoryType, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), buffer)
-            }) else { throw libraryFailure("cannot read dataset \(name)") }
-            return value
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// An HTML page that shows a folder's figures with their captions and links to every format:
 /// what `terrain plot --index` and the demo write as `index.html`.
@@ -43,8 +44,6 @@ public enum FigureIndex {
             html += "</figcaption></figure>\n"
         }
         html += "</div></body></html>\n"
-        let temporary = path + ".partial"
-        try html.write(toFile: temporary, atomically: false, encoding: .utf8)
-        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        try AtomicFile.write(Data(html.utf8), to: URL(fileURLWithPath: path))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 import TerrainData
 import TerrainModels
 
@@ -44,7 +45,7 @@ struct RunRecord: Encodable {
     func write(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try encoder.encode(self).write(to: url, options: .atomic) } catch {
+        do { try AtomicFile.write(encoder.encode(self), to: url) } catch {
             throw TrainingError.cannotWrite(url.path)
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainTensor
 
 extension EvolutionMode: ExpressibleByArgument {}
 extension FrameSelection: ExpressibleByArgument {}
@@ -62,7 +63,7 @@ struct Evolve: ParsableCommand {
                 throw ValidationError("evolve runs in one process; run it without mpirun")
             }
             guard maxFrames >= 0 else { throw ValidationError("--max-frames must be 0 (no limit) or positive") }
-            guard ["biasbn", "none"].contains(ignore) else { throw ValidationError("--ignore takes biasbn or none") }
+            guard let oneDimensional = OneDimensionalTensors(rawValue: ignore) else { throw ValidationError("--ignore takes biasbn or none") }
             guard (x == nil) == (y == nil) else { throw ValidationError("--x and --y go together") }
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             let sets = try evaluation.sets()
@@ -97,7 +98,7 @@ struct Evolve: ParsableCommand {
                 let final = objective.parameters()
                 let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
                 let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: groups, type: recipe.type,
-                                            ignoreOneDimensional: ignore == "biasbn")
+                                            oneDimensional: oneDimensional)
                 let covering = try pca.coveringAxes(points: steps, margin: margin)
                 let xAxis = try x.map { try Axis.parse($0, spacing: spacing) } ?? covering.x
                 let yAxis = try y.map { try Axis.parse($0, spacing: spacing) } ?? covering.y
@@ -130,15 +131,17 @@ struct Evolve: ParsableCommand {
             }
             if evaluation.spread != .layers { try computation.spreadPointsOverThreads() }
             let grid = computation.grid
-            let runner = SurfaceRunner(computation: computation, path: out, fingerprint: computation.fingerprint(data: dataDescription))
-            runner.directionFile = directionPath
-            runner.writeRequestFiles = writeDirections
-            runner.showProgress = !quiet
-            runner.progressLabel = "evolve"
-            runner.textAttributes = text.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
-                                                  "terrain.dir_type": recipe.type.rawValue]) { $1 }
-            runner.numberAttributes = numbers
-            runner.extraDatasets = extra
+            var options = SurfaceRunner.Options()
+            options.directionFile = directionPath
+            options.writeRequestFiles = writeDirections
+            options.showProgress = !quiet
+            options.progressLabel = "evolve"
+            options.textAttributes = text.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
+                                                   "terrain.dir_type": recipe.type.rawValue]) { $1 }
+            options.numberAttributes = numbers
+            options.extraDatasets = extra
+            let runner = SurfaceRunner(computation: computation, path: out, fingerprint: computation.fingerprint(data: dataDescription),
+                                       options: options)
             print("evolve (\(mode.rawValue)): \(chosen.count) frames of \(runFolder), \(computation.layers.count) surface"
                   + "\(computation.layers.count == 1 ? "" : "s") of \(grid.shape.map(String.init).joined(separator: "x")): "
                   + "\(computation.pointCount) points on \(dataDescription)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TerrainNN
+import TerrainTensor
 import TerrainTraining
 import TerrainLandscape
 import TerrainPlot
@@ -22,12 +23,6 @@ struct Hessian: ParsableCommand {
         ydirection), so `terrain surface --checkpoint C --directions D.h5` draws the loss along them.
         """)
 
-    /// The parameters the Hessian covers.
-    enum Parameters: String, ExpressibleByArgument, CaseIterable {
-        case all, matrices
-        var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
-    }
-
     @Option(help: "The checkpoint.") var checkpoint: String?
     @Option(help: "An ONNX model instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
     @Option(help: "How many of the largest eigenvalues.") var top: Int = 5
@@ -35,7 +30,7 @@ struct Hessian: ParsableCommand {
     @Flag(help: "Estimate the trace (Hutchinson, Rademacher probes).") var trace = false
     @Flag(help: "Estimate the spectral density (stochastic Lanczos quadrature) and draw it.") var density = false
     @Option(help: "all (every trainable tensor) or matrices (tensors with ≥ 2 dimensions, as the reference).")
-    var parameters: Parameters = .all
+    var parameters: OneDimensionalTensors = .included
     @Option(help: "Lanczos steps for the eigenvalues, and per density probe.") var maxIterations: Int = 100
     @Option(help: "Relative tolerance of the eigenpairs' residuals and of the trace's standard error (the trace stops when its relative standard error is below it).") var tolerance: Double = 1e-3
     @Option(help: "Most Rademacher probes for the trace.") var probes: Int = 100
@@ -97,17 +92,16 @@ struct Hessian: ParsableCommand {
             let samples = set == .train ? objective.data.train.count : objective.data.test.count
             guard samples > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
             let batches = (samples + objective.batchSize - 1) / objective.batchSize
-            let selection = parameters.selection
-            let op = HessianOperator(objective: objective, set: set, selection: selection)
+            let op = HessianOperator(objective: objective, set: set, oneDimensional: parameters)
             guard op.dimension > 0 else {
-                throw LandscapeError.invalidRequest("the model has no \(selection == .all ? "trainable" : "matrix") parameters: there is no Hessian to measure")
+                throw LandscapeError.invalidRequest("the model has no \(parameters == .included ? "trainable" : "matrix") parameters: there is no Hessian to measure")
             }
             let counted = CountingOperator(op)
 
             print("Hessian of the mean loss over \(samples) samples (the reference sums per-batch products: multiply by the number of batches to compare)")
             print("checkpoint: \(checkpoint)")
             print("data: \(dataDescription); the \(set.rawValue) set in \(batches) batch\(batches == 1 ? "" : "es") of ≤ \(objective.batchSize)")
-            print("parameters: \(parameters == .all ? "all trainable tensors" : "tensors with ≥ 2 dimensions"): "
+            print("parameters: \(parameters == .included ? "all trainable tensors" : "tensors with ≥ 2 dimensions"): "
                   + "\(op.dimension) scalars in \(op.selectedGroups.count) tensors; evaluation mode (BN running statistics)")
 
             // Lanczos: the extreme eigenpairs (the top two vectors for --eigenvectors).
@@ -142,7 +136,7 @@ struct Hessian: ParsableCommand {
             var file = HessianSpectrumFile(
                 eigenvalues: lanczos?.eigenvalues ?? [], residuals: lanczos?.residuals ?? [],
                 topCount: lanczos?.topCount ?? 0, bottomCount: lanczos?.bottomCount ?? 0, converged: lanczos?.converged ?? true,
-                checkpoint: checkpoint, data: dataDescription, set: set, samples: samples, parameters: selection,
+                checkpoint: checkpoint, data: dataDescription, set: set, samples: samples, parameters: parameters,
                 dimension: op.dimension, seed: seed, iterations: lanczos?.iterations ?? 0, version: Terrain.version)
             if let traceResult {
                 file.trace = traceResult.estimate
@@ -208,7 +202,7 @@ struct Hessian: ParsableCommand {
                 try DirectionFile.write(Array(directions), groups: objective.groups, type: .weights,
                                         attributes: [source.attributeKey: checkpoint, "terrain.data": dataDescription,
                                                      "terrain.hessian_eigenvalues": lanczos.top.map { String($0) }.joined(separator: ","),
-                                                     "terrain.parameters": selection.rawValue, "terrain.version": Terrain.version],
+                                                     "terrain.parameters": parameters.hessianName, "terrain.version": Terrain.version],
                                         to: eigenvectors)
                 print("top \(directions.count) eigenvector\(directions.count == 1 ? "" : "s") (unit length) written to \(eigenvectors) "
                       + "as xdirection\(directions.count > 1 ? "/ydirection" : ""): terrain surface --\(source == .onnx(checkpoint) ? "onnx" : "checkpoint") \(checkpoint) --directions \(eigenvectors)")
@@ -220,7 +214,7 @@ struct Hessian: ParsableCommand {
             if let map {
                 // The same Hessian at every point of a surface: `terrain hessian-map` with these options.
                 print("\nconvexity map of \(map)")
-                var arguments = ["--surface", map, source == .onnx(checkpoint) ? "--onnx" : "--checkpoint", checkpoint, "--parameters", parameters.rawValue,
+                var arguments = ["--surface", map, source == .onnx(checkpoint) ? "--onnx" : "--checkpoint", checkpoint, "--parameters", parameters.hessianName,
                                  "--iterations", "\(mapIterations)", "--tolerance", "\(tolerance)", "--seed", "\(seed)",
                                  "--data", evaluation.data, "--batch-size", "\(evaluation.batchSize)",
                                  "--subset-seed", "\(evaluation.subsetSeed)", "--spread", evaluation.spread.rawValue]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TerrainLandscape
+import TerrainTensor
 
 struct HessianMap: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,7 @@ struct HessianMap: ParsableCommand {
     @Option(help: "The checkpoint at the centre (default: the surface's terrain.checkpoint attribute).") var checkpoint: String?
     @Option(help: "An ONNX model at the centre instead (default: the surface's terrain.onnx attribute).") var onnx: String?
     @Option(help: "Hessian over all trainable parameters (all) or the weight matrices only (matrices, as the reference).")
-    var parameters: HessianMapParameters = .all
+    var parameters: OneDimensionalTensors = .included
     @Option(help: "Lanczos iterations (Hessian-vector products) per point, at most.") var iterations: Int = 20
     @Option(help: "Lanczos tolerance: residuals relative to the largest |Ritz value|.") var tolerance: Double = 1e-3
     @Option(help: "Seed of the Lanczos start vectors (each point's is derived from it).") var seed: UInt64 = 1
@@ -51,7 +52,7 @@ struct HessianMap: ParsableCommand {
             }
             let checkpoint = source.path
             let (objective, _, dataDescription) = try evaluation.objective(source)
-            let type = base.textAttributes["terrain.dir_type"].flatMap(DirectionType.init(rawValue:)) ?? .weights
+            let type = base.textAttributes["terrain.dir_type"].flatMap(TensorSet.init(rawValue:)) ?? .weights
             let (directionPath, directions) = try DirectionFile.read(for: base, at: surface, groups: objective.groups, type: type)
             let grid = base.grid
             guard directions.count >= (grid.isTwoDimensional ? 2 : 1) else {
@@ -61,26 +62,27 @@ struct HessianMap: ParsableCommand {
             let map = try CurvatureMapComputation(
                 objective: objective, center: center, xDirection: directions[0],
                 yDirection: grid.isTwoDimensional ? directions[1] : nil, grid: grid, set: sets[0],
-                selection: parameters.selection, iterations: iterations, tolerance: tolerance, seed: seed)
+                oneDimensional: parameters, iterations: iterations, tolerance: tolerance, seed: seed)
             if evaluation.spread != .layers { try map.spreadPointsOverThreads() }
             let world = Distributed.world
             let path = out ?? surface
-            let runner = SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: dataDescription))
-            runner.baseFile = base
-            runner.acceptsUnmarkedFile = out == nil
-            runner.attributePrefix = "terrain.hessian."
-            runner.progressLabel = "hessian map"
-            runner.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
-            runner.showProgress = !quiet && world.isWriter
-            runner.communicator = world
-            runner.textAttributes = ["terrain.hessian.checkpoint": checkpoint, "terrain.hessian.data": dataDescription,
-                                     "terrain.hessian.set": sets[0].rawValue, "terrain.hessian.parameters": map.selection.rawValue,
-                                     "terrain.hessian.seed": "\(seed)", "terrain.version": Terrain.version]
-            runner.numberAttributes = ["terrain.hessian.iterations": Double(iterations), "terrain.hessian.tolerance": tolerance]
-            let hessian = HessianOperator(objective: objective, set: sets[0], selection: map.selection)
+            var options = SurfaceRunner.Options()
+            options.baseFile = base
+            options.acceptsUnmarkedFile = out == nil
+            options.attributePrefix = "terrain.hessian."
+            options.progressLabel = "hessian map"
+            options.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
+            options.showProgress = !quiet && world.isWriter
+            options.communicator = world
+            options.textAttributes = ["terrain.hessian.checkpoint": checkpoint, "terrain.hessian.data": dataDescription,
+                                      "terrain.hessian.set": sets[0].rawValue, "terrain.hessian.parameters": map.oneDimensional.hessianName,
+                                      "terrain.hessian.seed": "\(seed)", "terrain.version": Terrain.version]
+            options.numberAttributes = ["terrain.hessian.iterations": Double(iterations), "terrain.hessian.tolerance": tolerance]
+            let runner = SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: dataDescription), options: options)
+            let hessian = HessianOperator(objective: objective, set: sets[0], oneDimensional: map.oneDimensional)
             if world.isWriter {
                 print("hessian map: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
-                      + "Hessian of dimension \(hessian.dimension) (\(map.selection.rawValue)), ≤ \(iterations) Lanczos steps per point"
+                      + "Hessian of dimension \(hessian.dimension) (\(map.oneDimensional.legacyHessianName)), ≤ \(iterations) Lanczos steps per point"
                       + (map.concurrentPoints > 1 ? "; \(map.concurrentPoints) points at once" : "")
                       + (world.size > 1 ? "; \(world.size) ranks" : ""))
             }
@@ -106,10 +108,10 @@ struct HessianMap: ParsableCommand {
     }
 }
 
-/// `--parameters`: which trainable tensors the Hessian covers.
-enum HessianMapParameters: String, ExpressibleByArgument, CaseIterable {
-    case all, matrices
-    case matricesOnly = "matrices-only"
-
-    var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
+/// `--parameters` of `hessian` and `hessian-map`: which trainable tensors the Hessian covers, in
+/// the Hessian's spelling (all, matrices; matrices-only too, as `hessian-map` took it before).
+extension OneDimensionalTensors: ExpressibleByArgument {
+    public init?(argument: String) { self.init(hessianName: argument) }
+    public var defaultValueDescription: String { hessianName }
+    public static var allValueStrings: [String] { allCases.map(\.hessianName) }
 }

@@ -6,6 +6,7 @@ import TerrainTraining
 import TerrainLandscape
 import TerrainONNX
 import TerrainIO
+import TerrainTensor
 
 /// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
 struct EvaluationOptions: ParsableArguments {
@@ -170,19 +171,19 @@ struct RandomDirectionOptions: ParsableArguments {
     @Option(help: "Normalization of the y direction.") var ynorm: DirectionNormalization = .filter
     @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: String = "biasbn"
     @Option(help: "The same for the y direction.") var yignore: String = "biasbn"
-    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: DirectionType = .weights
+    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: TensorSet = .weights
     @Option(help: "Seed of the random directions (x: seed, y: seed + 1).") var seed: UInt64 = 123
     @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
 
     func recipe() throws -> DirectionRecipe {
-        let ignores = try [xignore, yignore].map { text -> Bool in
+        let oneDimensional = try [xignore, yignore].map { text -> OneDimensionalTensors in
             switch text.lowercased() {
-            case "biasbn": return true
-            case "none", "": return false
+            case OneDimensionalTensors.leftOut.rawValue: return .leftOut
+            case OneDimensionalTensors.included.rawValue, "": return .included
             default: throw ValidationError("--xignore/--yignore take biasbn or none; got '\(text)'")
             }
         }
-        return DirectionRecipe(seed: seed, type: dirType, normalizations: [xnorm, ynorm], ignoresBiasAndNorm: ignores,
+        return DirectionRecipe(seed: seed, type: dirType, normalizations: [xnorm, ynorm], oneDimensional: oneDimensional,
                                orthogonalize: orthogonalize)
     }
 
@@ -207,7 +208,7 @@ enum ThreadUse: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension DirectionNormalization: ExpressibleByArgument {}
-extension DirectionType: ExpressibleByArgument {}
+extension TensorSet: ExpressibleByArgument {}
 
 /// `terrain surface --adaptive`: how far to coarsen, how closely to follow the contours, and which.
 struct AdaptiveRequest {
@@ -223,7 +224,7 @@ struct LandscapeJob {
     var threadUse: ThreadUse
     var center: [Double]
     var directions: [Direction]
-    var directionType: DirectionType
+    var directionType: TensorSet
     var grid: SurfaceGrid
     var sets: [EvaluationSet]
     var dataDescription: String
@@ -269,27 +270,29 @@ struct LandscapeJob {
                                                              contourLevels: adaptive.contourLevels)
             announcement += "; adaptive: coarse stride \(1 << refining.plan.levels), tolerance \(adaptive.tolerance) of a level spacing"
         }
-        let runner = SurfaceRunner(computation: gridComputation, path: out,
-                                   fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
-                                                                          sets: sets, data: request))
-        runner.directionFile = directionPath
+        var options = SurfaceRunner.Options()
+        options.directionFile = directionPath
         // Only once the output is known to be of this request (or --overwrite): a refused run
         // changes no file, and the surface and its direction file always agree.
         let (directions, groups, type, path, counters) = (directions, objective.groups, directionType, directionPath, directionCounters)
         if let attributes = directionAttributes {
-            runner.writeRequestFiles = {
+            options.writeRequestFiles = {
                 try DirectionFile.write(directions, groups: groups, type: type, counters: counters, attributes: attributes, to: path)
             }
         } else if let writeDirections {
-            runner.writeRequestFiles = writeDirections
+            options.writeRequestFiles = writeDirections
         }
-        runner.showProgress = !quiet && world.isWriter
-        runner.communicator = world
-        runner.textAttributes = textAttributes.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
+        options.showProgress = !quiet && world.isWriter
+        options.communicator = world
+        options.textAttributes = textAttributes.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
                                                         "terrain.dir_type": directionType.rawValue,
                                                         DirectionFile.digestAttribute: DirectionFile.digest(directions, groups: groups, type: type)]) { $1 }
-        runner.numberAttributes = numberAttributes
-        runner.extraDatasets = extraDatasets
+        options.numberAttributes = numberAttributes
+        options.extraDatasets = extraDatasets
+        let runner = SurfaceRunner(computation: gridComputation, path: out,
+                                   fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
+                                                                          sets: sets, data: request),
+                                   options: options)
         if world.isWriter { print(announcement + (world.size > 1 ? "; \(world.size) ranks" : "")) }
         let result = try runner.run(overwrite: overwrite)
         guard world.isWriter else { return }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainLandscape
 import TerrainReport
+import TerrainTensor
 
 struct Surface: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -130,7 +131,7 @@ struct Surface: ParsableCommand {
             var counters: [String: [Double]] = [:]
             if xAxis == nil, directions == nil, dirType == .states {
                 counters = try evaluation.batchCounters(of: source.path).mapValues { value in
-                    dirs.indices.map { recipe.ignoresBiasAndNorm[$0] ? 0 : value }
+                    dirs.indices.map { recipe.oneDimensional[$0] == .leftOut ? 0 : value }
                 }
             }
             try LandscapeJob(
@@ -168,7 +169,7 @@ struct Interpolate: ParsableCommand {
     @Argument(help: "Checkpoint B (α = 1), or an .onnx model of the same graph.") var b: String
     @Option(help: "Number of points.") var steps: Int = 101
     @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
-    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: DirectionType = .states
+    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
     @Flag(help: "Replace an existing output of a different request.") var overwrite = false

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainTensor
 
 struct Trajectory: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,7 @@ struct Trajectory: ParsableCommand {
         """)
 
     @Option(name: .customLong("run"), help: "A run folder written by `terrain train` (with checkpoints along the way).") var runFolder: String
-    @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: DirectionType = .weights
+    @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: TensorSet = .weights
     @Option(help: "biasbn: leave biases and BN parameters out of the PCA; none: include them.") var ignore: String = "biasbn"
     @Option(help: "Grid points per axis of the surface (0: no surface, only the path).") var steps: Int = 21
     @Option(help: "Margin around the path, as a fraction of its extent.") var margin: Double = 0.15
@@ -45,7 +46,7 @@ struct Trajectory: ParsableCommand {
             guard Distributed.world.size == 1 else {
                 throw ValidationError("trajectory runs in one process; under mpirun, compute its plane with `terrain surface --directions OUT.directions.h5` after a `--steps 0` run")
             }
-            guard ["biasbn", "none"].contains(ignore) else { throw ValidationError("--ignore takes biasbn or none") }
+            guard let oneDimensional = OneDimensionalTensors(rawValue: ignore) else { throw ValidationError("--ignore takes biasbn or none") }
             guard steps == 0 || steps >= 2 else { throw ValidationError("--steps must be 0 or at least 2") }
             let history = try RunHistory(folder: runFolder)
             let (objective, _, dataDescription) = try evaluation.objective(checkpoint: history.finalPath)
@@ -54,7 +55,7 @@ struct Trajectory: ParsableCommand {
             print("trajectory: \(history.entries.count) checkpoints of \(runFolder)")
             let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
             let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: groups, type: dirType,
-                                        ignoreOneDimensional: ignore == "biasbn")
+                                        oneDimensional: oneDimensional)
             let ratios = pca.explainedVarianceRatio
             print(String(format: "1st PC: %.1f %%, 2nd PC: %.1f %% of the variance", 100 * ratios[0], 100 * ratios[1]))
 
@@ -109,7 +110,7 @@ struct Plane: ParsableCommand {
     @Argument(help: "Checkpoint C (β = 1).") var c: String
     @Option(parsing: .unconditional, help: "α range min:max:num.") var x: String = "-0.5:1.5:21"
     @Option(parsing: .unconditional, help: "β range min:max:num.") var y: String = "-0.5:1.5:21"
-    @Option(help: "states (BN running statistics move too) or weights.") var dirType: DirectionType = .states
+    @Option(help: "states (BN running statistics move too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "plane.h5"
     @Flag(help: "Replace an existing output of a different request.") var overwrite = false

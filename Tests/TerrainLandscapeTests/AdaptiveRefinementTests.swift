@@ -142,7 +142,8 @@ struct AdaptiveRefinementTests {
         }
     }
 
-    func runner(_ well: Well, path: String, adaptive: Bool = true) throws -> SurfaceRunner {
+    func runner(_ well: Well, path: String, adaptive: Bool = true,
+                _ change: (inout SurfaceRunner.Options) -> Void = { _ in }) throws -> SurfaceRunner {
         let objective = well.objective()
         let grid = try Self.square(33, 33)
         let dx = Direction(values: [1, 0]), dy = Direction(values: [0, 1])
@@ -154,9 +155,8 @@ struct AdaptiveRefinementTests {
         let tag = adaptive ? AdaptiveSurfaceComputation.requestTag(levels: 3, tolerance: 0.25, contourLevels: contours) : ""
         let r = SurfaceRunner(computation: computation, path: path,
                               fingerprint: SurfaceRunner.fingerprint(center: objective.parameters(), directions: [dx, dy], grid: grid,
-                                                                     sets: [.train], data: "well" + tag))
-        r.showProgress = false
-        r.consolidationInterval = 0
+                                                                     sets: [.train], data: "well" + tag),
+                              options: .quiet { $0.consolidationInterval = 0; change(&$0) })
         return r
     }
 
@@ -224,9 +224,8 @@ struct AdaptiveRefinementTests {
     }
 
     @Test func roundsAcrossRanksAreRefused() throws {
-        let r = try runner(Well(), path: temporary("ranks.h5"))
         let rank = DistributedTests.FakeRank(rank: 0, size: 2)
-        r.communicator = rank
+        let r = try runner(Well(), path: temporary("ranks.h5")) { $0.communicator = rank }
         #expect(throws: LandscapeError.self) { try r.run() }
         #expect(rank.broadcasts.isEmpty && rank.sent.isEmpty)   // refused before any message
     }

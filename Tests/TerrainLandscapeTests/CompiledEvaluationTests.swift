@@ -50,7 +50,7 @@ struct CompiledEvaluationTests {
         var directions: [Direction] = []
         for k in 0..<2 {
             var d = Direction.random(groups: objective.groups, type: .weights, seed: 5 + UInt64(k))
-            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
             directions.append(d)
         }
         for (alpha, beta) in [(0.0, 0.0), (-0.5, 0.3), (0.8, -1.0), (0.1, 0.05)] {
@@ -171,7 +171,7 @@ struct CompiledEvaluationTests {
             let theta = objective.parameters()
             let directions = (0..<2).map { k -> Direction in
                 var d = Direction.random(groups: objective.groups, type: .weights, seed: 11 + UInt64(k))
-                d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+                d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
                 return d
             }
             let grid = SurfaceGrid(x: try Axis.parse("-1:1:3").coordinates, y: try Axis.parse("-1:1:3").coordinates)

@@ -25,17 +25,17 @@ struct CurvatureMapTests {
         let theta = objective.parameters()
         return (0..<2).map { k in
             var d = Direction.random(groups: objective.groups, type: .weights, seed: 40 + UInt64(k))
-            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: false)
+            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .included)
             return d
         }
     }
 
-    static func map(_ objective: ModelObjective<Double>, selection: HessianOperator.Selection = .all,
+    static func map(_ objective: ModelObjective<Double>, oneDimensional: OneDimensionalTensors = .included,
                     iterations: Int = 30, grid: SurfaceGrid? = nil) throws -> CurvatureMapComputation {
         let d = directions(objective)
         let grid = try grid ?? SurfaceGrid(x: Axis.parse("-1:1:3").coordinates, y: Axis.parse("-1:1:3").coordinates)
         return try CurvatureMapComputation(objective: objective, center: objective.parameters(), xDirection: d[0], yDirection: d[1],
-                                           grid: grid, set: .train, selection: selection, iterations: iterations,
+                                           grid: grid, set: .train, oneDimensional: oneDimensional, iterations: iterations,
                                            tolerance: 1e-3, seed: 7)
     }
 
@@ -48,17 +48,17 @@ struct CurvatureMapTests {
     /// Every point's λmax and λmin equal the exact extreme eigenvalues of the dense Hessian built
     /// there column by column from Hessian-vector products, to the Lanczos tolerance; for all
     /// parameters and for the weight matrices alone.
-    @Test(arguments: [HessianOperator.Selection.all, .matricesOnly])
-    func eigenvaluesMatchTheDenseHessian(selection: HessianOperator.Selection) throws {
+    @Test(arguments: [OneDimensionalTensors.included, .leftOut])
+    func eigenvaluesMatchTheDenseHessian(oneDimensional: OneDimensionalTensors) throws {
         let objective = try Self.objective()
-        let map = try Self.map(objective, selection: selection)
+        let map = try Self.map(objective, oneDimensional: oneDimensional)
         for point in map.pendingPoints { _ = try map.compute(points: [point]) }
         #expect(map.pendingPoints.isEmpty)
         var sawNegative = false
         for point in 0..<map.grid.pointCount {
             objective.setParameters(map.parameters(at: point))
-            let op = HessianOperator(objective: objective, set: .train, selection: selection)
-            #expect(op.dimension == (selection == .all ? 27 : 20))
+            let op = HessianOperator(objective: objective, set: .train, oneDimensional: oneDimensional)
+            #expect(op.dimension == (oneDimensional == .included ? 27 : 20))
             var dense = [Double](repeating: 0, count: op.dimension * op.dimension)
             for j in 0..<op.dimension {
                 var e = [Double](repeating: 0, count: op.dimension)
@@ -91,11 +91,8 @@ struct CurvatureMapTests {
     func interruptedMapsResumeToTheSameBits(consolidation: Double) throws {
         func runner(_ map: CurvatureMapComputation, _ path: String, interruptAfter: Int? = nil) -> SurfaceRunner {
             let computation: any GridComputation = interruptAfter.map { InterruptingMap(map, failAfter: $0) } ?? map
-            let r = SurfaceRunner(computation: computation, path: path, fingerprint: map.fingerprint(data: "blobs"))
-            r.showProgress = false
-            r.consolidationInterval = consolidation
-            r.attributePrefix = "terrain.hessian."
-            return r
+            return SurfaceRunner(computation: computation, path: path, fingerprint: map.fingerprint(data: "blobs"),
+                                 options: .quiet { $0.consolidationInterval = consolidation; $0.attributePrefix = "terrain.hessian." })
         }
         let whole = try runner(Self.map(try Self.objective()), temporary("whole.h5")).run()
 
@@ -130,18 +127,17 @@ struct CurvatureMapTests {
         let path = temporary("s.h5")
         let loss = try SurfaceComputation(objective: objective, center: map.center, xDirection: map.xDirection,
                                           yDirection: map.yDirection, grid: map.grid, sets: [.train])
-        let surfaceRunner = SurfaceRunner(computation: loss, path: path, fingerprint: "loss-request")
-        surfaceRunner.showProgress = false
+        let surfaceRunner = SurfaceRunner(computation: loss, path: path, fingerprint: "loss-request", options: .quiet())
         let surface = try surfaceRunner.run()
 
-        let r = SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: "blobs"))
-        r.showProgress = false
-        r.baseFile = try SurfaceFile.read(from: path)
-        r.attributePrefix = "terrain.hessian."
+        var options = SurfaceRunner.Options.quiet()
+        options.baseFile = try SurfaceFile.read(from: path)
+        options.attributePrefix = "terrain.hessian."
         // Without the permission, an unmarked file is another request.
-        #expect { try r.run() } throws: { "\($0)".contains("different request") }
-        r.acceptsUnmarkedFile = true
-        try r.run()
+        let refused = SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: "blobs"), options: options)
+        #expect { try refused.run() } throws: { "\($0)".contains("different request") }
+        options.acceptsUnmarkedFile = true
+        try SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: "blobs"), options: options).run()
         let back = try SurfaceFile.read(from: path)
         #expect(back.values[.trainLoss]!.map(\.bitPattern) == surface.values[.trainLoss]!.map(\.bitPattern))
         #expect(back.textAttributes["terrain.request"] == "loss-request")
@@ -150,10 +146,8 @@ struct CurvatureMapTests {
         #expect(!map.maxEigenvalues.contains { $0.isNaN })
         // Started again: everything is adopted, nothing recomputed.
         let again = try Self.map(objective, iterations: 10)
-        let r2 = SurfaceRunner(computation: again, path: path, fingerprint: again.fingerprint(data: "blobs"))
-        r2.showProgress = false
-        r2.baseFile = back
-        r2.attributePrefix = "terrain.hessian."
+        let r2 = SurfaceRunner(computation: again, path: path, fingerprint: again.fingerprint(data: "blobs"),
+                               options: .quiet { $0.baseFile = back; $0.attributePrefix = "terrain.hessian." })
         try r2.run()
         #expect(r2.resumedPoints == map.grid.pointCount)
     }

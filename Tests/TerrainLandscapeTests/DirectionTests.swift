@@ -18,7 +18,7 @@ struct DirectionTests {
         let (groups, theta) = try resnet()
         var d = Direction.random(groups: groups, type: .weights, seed: 123)
         let raw = d.filterNorms(groups: groups, type: .weights)
-        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
         let mine = d.filterNorms(groups: groups, type: .weights)
         let thetas = Direction(values: theta).filterNorms(groups: groups, type: .weights)
         #expect(mine.count == thetas.count && !mine.isEmpty)
@@ -36,12 +36,12 @@ struct DirectionTests {
     @Test func oneDimensionalTensorsCopyTheWeightsWhenNotIgnored() throws {
         let (groups, theta) = try resnet()
         var d = Direction.random(groups: groups, type: .states, seed: 5)
-        d.normalize(against: theta, groups: groups, type: .states, normalization: .filter, ignoreBiasAndNorm: false)
+        d.normalize(against: theta, groups: groups, type: .states, normalization: .filter, oneDimensional: .included)
         for g in groups where g.shape.count <= 1 {
             #expect(g.range.allSatisfy { d.values[$0] == theta[$0] }, "\(g.name)")
         }
         var w = Direction.random(groups: groups, type: .weights, seed: 5)
-        w.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: false)
+        w.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .included)
         for g in groups where !g.isTrainable {
             #expect(g.range.allSatisfy { w.values[$0] == 0 }, "\(g.name) must not move with a weights direction")
         }
@@ -53,7 +53,7 @@ struct DirectionTests {
         let raw = Direction(values: [3, 0, 4, 1, 1, 1, 5, 5])
         func normalized(_ n: DirectionNormalization) -> [Double] {
             var d = raw
-            d.normalize(against: theta, groups: groups, type: .weights, normalization: n, ignoreBiasAndNorm: true)
+            d.normalize(against: theta, groups: groups, type: .weights, normalization: n, oneDimensional: .leftOut)
             return d.values
         }
         #expect(normalized(.none) == [3, 0, 4, 1, 1, 1, 0, 0])

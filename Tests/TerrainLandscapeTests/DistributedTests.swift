@@ -44,16 +44,14 @@ struct DistributedTests {
         let root = FakeRank(rank: 0, size: 2), worker = FakeRank(rank: 1, size: 2)
         worker.broadcasts = [[0, 63], (0..<63).map(Int64.init)]
         let workerBumpy = ResumeTests.Bumpy()
-        let r1 = try resume.runner(workerBumpy, path: path)
-        r1.communicator = worker
+        let r1 = try resume.runner(workerBumpy, path: path) { $0.communicator = worker }
         try r1.run()
         #expect(workerBumpy.calls == 31)
         #expect(worker.sent.map(\.to).allSatisfy { $0 == 0 } && worker.sent.map { Int($0.values[0]) } == Array(32..<63))
         #expect(!FileManager.default.fileExists(atPath: path), "only rank 0 touches the file")
 
         let rootBumpy = ResumeTests.Bumpy()
-        let r0 = try resume.runner(rootBumpy, path: path)
-        r0.communicator = root
+        let r0 = try resume.runner(rootBumpy, path: path) { $0.communicator = root }
         root.inbox = worker.sent.map(\.values)
         let result = try r0.run()
         #expect(rootBumpy.calls == 32)
@@ -76,16 +74,14 @@ struct DistributedTests {
         let computation = try SurfaceComputation(objective: objective, center: objective.parameters(),
                                                  xDirection: Direction(values: [1, 0]), yDirection: nil,
                                                  grid: SurfaceGrid(x: [0, 1]), sets: [.train])
-        let other = SurfaceRunner(computation: computation, path: path, fingerprint: "another")
-        other.showProgress = false
-        other.communicator = root
+        let other = SurfaceRunner(computation: computation, path: path, fingerprint: "another",
+                                  options: .quiet { $0.communicator = root })
         #expect { try other.run() } throws: { "\($0)".contains("different request") }
         #expect(root.broadcasts == [[1, 0]])
 
         let worker = FakeRank(rank: 1, size: 2)
         worker.broadcasts = root.broadcasts
-        let r1 = try resume.runner(ResumeTests.Bumpy(), path: resume.temporary("w.h5"))
-        r1.communicator = worker
+        let r1 = try resume.runner(ResumeTests.Bumpy(), path: resume.temporary("w.h5")) { $0.communicator = worker }
         #expect { try r1.run() } throws: { "\($0)".contains("rank 0 could not start") }
         #expect(worker.sent.isEmpty)
     }

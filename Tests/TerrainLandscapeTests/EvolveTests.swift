@@ -56,8 +56,7 @@ struct EvolveTests {
 
     /// Runs a stack into a file with the resumable runner and reads it back.
     func run(_ computation: SurfaceStackComputation, data: String, to path: String) throws -> SurfaceStack {
-        let runner = SurfaceRunner(computation: computation, path: path, fingerprint: computation.fingerprint(data: data))
-        runner.showProgress = false
+        let runner = SurfaceRunner(computation: computation, path: path, fingerprint: computation.fingerprint(data: data), options: .quiet())
         try runner.run()
         return try SurfaceStack.read(from: path)
     }
@@ -71,7 +70,7 @@ struct EvolveTests {
         let frames = tiny.history.frames(.all, limit: 4)
         #expect(frames.count == 4 && frames[0].iteration == 0 && frames[3].iteration == tiny.history.entries.last!.iteration)
         let grid = SurfaceGrid(x: try Axis.parse("-1:1:5").coordinates, y: try Axis.parse("-0.5:0.5:3").coordinates)
-        let recipe = DirectionRecipe(seed: 41, normalizations: [.filter, .layer], ignoresBiasAndNorm: [true, false])
+        let recipe = DirectionRecipe(seed: 41, normalizations: [.filter, .layer], oneDimensional: [.leftOut, .included])
         let objective = try tiny.objective(tiny.history.finalPath)
         let computation = try LandscapeEvolution.riding(objective: objective, frames: frames, recipe: recipe, grid: grid,
                                                         sets: [.train, .test])
@@ -85,9 +84,9 @@ struct EvolveTests {
             let ordinary = try tiny.objective(entry.path)
             let theta = ordinary.parameters()
             var dx = Direction.random(groups: ordinary.groups, type: .weights, seed: 41)
-            dx.normalize(against: theta, groups: ordinary.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+            dx.normalize(against: theta, groups: ordinary.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
             var dy = Direction.random(groups: ordinary.groups, type: .weights, seed: 42)
-            dy.normalize(against: theta, groups: ordinary.groups, type: .weights, normalization: .layer, ignoreBiasAndNorm: false)
+            dy.normalize(against: theta, groups: ordinary.groups, type: .weights, normalization: .layer, oneDimensional: .included)
             Parallel.threadCount = 1
             let surface = try SurfaceComputation(objective: ordinary, center: theta, xDirection: dx, yDirection: dy, grid: grid,
                                                  sets: [.train, .test])
@@ -118,7 +117,7 @@ struct EvolveTests {
         let objective = try tiny.objective(tiny.history.finalPath)
         let final = objective.parameters()
         let thetas = try tiny.history.entries.map { try RunHistory.parameters(of: $0.path, groups: objective.groups) }
-        let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: objective.groups, type: .weights, ignoreOneDimensional: true)
+        let pca = try TrajectoryPCA(checkpoints: thetas, final: final, groups: objective.groups, type: .weights, oneDimensional: .leftOut)
         let (xAxis, yAxis) = try pca.coveringAxes(points: 4)
         let grid = SurfaceGrid(x: xAxis.coordinates, y: yAxis.coordinates)
         let frames = tiny.history.frames(.epochs)
@@ -184,14 +183,12 @@ struct EvolveTests {
             let first = Bumpy()
             first.failAfter = stop
             let c1 = try first.computation()
-            let r1 = SurfaceRunner(computation: c1, path: path, fingerprint: c1.fingerprint(data: "bumpy"))
-            r1.showProgress = false
-            r1.consolidationInterval = consolidation
+            let r1 = SurfaceRunner(computation: c1, path: path, fingerprint: c1.fingerprint(data: "bumpy"),
+                                   options: .quiet { $0.consolidationInterval = consolidation })
             #expect(throws: Bumpy.Interrupted.self) { try r1.run() }
             let second = Bumpy()
             let c2 = try second.computation()
-            let r2 = SurfaceRunner(computation: c2, path: path, fingerprint: c2.fingerprint(data: "bumpy"))
-            r2.showProgress = false
+            let r2 = SurfaceRunner(computation: c2, path: path, fingerprint: c2.fingerprint(data: "bumpy"), options: .quiet())
             try r2.run()
             #expect(r2.resumedPoints == stop)
             #expect(second.calls == total - stop)

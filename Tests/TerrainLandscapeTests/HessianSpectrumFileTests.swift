@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TerrainLandscape
+import TerrainIO
 
 @Suite("Hessian spectrum file")
 struct HessianSpectrumFileTests {
@@ -22,7 +23,7 @@ struct HessianSpectrumFileTests {
         var file = HessianSpectrumFile(
             eigenvalues: lanczos.eigenvalues, residuals: lanczos.residuals, topCount: lanczos.topCount,
             bottomCount: lanczos.bottomCount, converged: lanczos.converged, checkpoint: "runs/a/final.safetensors",
-            data: "digits train 200 test 200 subset 200 seed 0", set: .train, samples: 200, parameters: .matricesOnly,
+            data: "digits train 200 test 200 subset 200 seed 0", set: .train, samples: 200, parameters: .leftOut,
             dimension: n, seed: 0xFFFF_FFFF_FFFF_FFF0, iterations: lanczos.iterations, version: "0.1.0")
         file.trace = trace.estimate
         file.traceStandardError = trace.standardError
@@ -85,5 +86,56 @@ struct HessianSpectrumFileTests {
         try surface.write(to: path)
         #expect(throws: LandscapeError.self) { try HessianSpectrumFile.read(from: path) }
         #expect(throws: LandscapeError.self) { try HessianSpectrumFile.read(from: temporaryPath("missing.h5")) }
+    }
+
+    /// The attributes are named `terrain.…` and the weight matrices are `matrices`, the spelling
+    /// of `--parameters`.
+    @Test func attributesTakeTheTerrainPrefix() throws {
+        let file = try measured()
+        let path = temporaryPath("names.h5")
+        defer { unlink(path) }
+        try file.write(to: path)
+        let h5 = try HDF5File(path: path, mode: .readOnly)
+        defer { h5.close() }
+        let names = try h5.attributeNames()
+        #expect(names.allSatisfy { $0.hasPrefix("terrain.") })
+        #expect(Set(names).isSuperset(of: ["terrain.checkpoint", "terrain.set", "terrain.top_count", "terrain.scale", "terrain.version"]))
+        #expect(try h5.attribute("terrain.parameters") == .string("matrices"))
+    }
+
+    /// A file written before the attributes took the prefix (`checkpoint`, …, `parameters` =
+    /// `matrices-only`) still reads, with the same values.
+    @Test func olderFilesWithoutThePrefixStillRead() throws {
+        let file = try measured()
+        let path = temporaryPath("old.h5")
+        defer { unlink(path) }
+        let h5 = try HDF5File(path: path, mode: .create)
+        try h5.write(file.eigenvalues, shape: [file.eigenvalues.count], to: "eigenvalues")
+        try h5.write(file.residuals, shape: [file.residuals.count], to: "residuals")
+        try h5.write([file.trace!], shape: [], to: "trace")
+        try h5.write([file.traceStandardError!], shape: [], to: "trace_standard_error")
+        try h5.write(file.densityX!, shape: [file.densityX!.count], to: "density_x")
+        try h5.write(file.density!, shape: [file.density!.count], to: "density")
+        try h5.setAttribute("checkpoint", file.checkpoint)
+        try h5.setAttribute("data", file.data)
+        try h5.setAttribute("set", "train")
+        try h5.setAttribute("samples", file.samples)
+        try h5.setAttribute("parameters", "matrices-only")
+        try h5.setAttribute("dimension", file.dimension)
+        try h5.setAttribute("seed", String(file.seed))
+        try h5.setAttribute("iterations", file.iterations)
+        try h5.setAttribute("top_count", file.topCount)
+        try h5.setAttribute("bottom_count", file.bottomCount)
+        try h5.setAttribute("converged", file.converged ? 1 : 0)
+        try h5.setAttribute("trace_probes", file.traceProbes!)
+        try h5.setAttribute("density_probes", file.densityProbes!)
+        try h5.setAttribute("density_steps", file.densitySteps!)
+        try h5.setAttribute("scale", "mean")
+        try h5.setAttribute("version", file.version)
+        try h5.flush()
+        h5.close()
+        let back = try HessianSpectrumFile.read(from: path)
+        #expect(back == file)
+        #expect(back.parameters == .leftOut)
     }
 }

@@ -314,15 +314,15 @@ struct HessianVectorProductTests {
         try check(Float.self)
     }
 
-    /// `.matricesOnly` covers the tensors of 2 or more dimensions: its products are the full
+    /// `.leftOut` (matrices) covers the tensors of 2 or more dimensions: its products are the full
     /// products restricted to them, with v zero on biases and batch-norm parameters.
     @Test func matricesOnlySelection() throws {
         var g = SeededGenerator(seed: 17)
         let model = Sequential<Double>(Conv2d(2, 3, kernel: 3, padding: 1, generator: &g), BatchNorm(3), Tanh(),
                                        Flatten(), Linear(3 * 16, 3, generator: &g))
         let objective = Self.objective(model, Self.dataset(sampleShape: [2, 4, 4], count: 7))
-        let all = HessianOperator(objective: objective, selection: .all)
-        let matrices = HessianOperator(objective: objective, selection: .matricesOnly)
+        let all = HessianOperator(objective: objective, oneDimensional: .included)
+        let matrices = HessianOperator(objective: objective, oneDimensional: .leftOut)
         #expect(all.dimension == model.trainableScalarCount)
         #expect(matrices.dimension == 3 * 2 * 9 + 3 * 48)
         #expect(matrices.selectedGroups.map(\.name) == ["0.weight", "4.weight"])

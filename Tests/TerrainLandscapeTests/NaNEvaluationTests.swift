@@ -159,9 +159,9 @@ struct NaNEvaluationTests {
         let objective = ModelObjective(model: model, data: data, batchSize: 16)
         let theta = objective.parameters()
         var dx = Direction.random(groups: objective.groups, type: .weights, seed: 1)
-        dx.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+        dx.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
         var dy = Direction.random(groups: objective.groups, type: .weights, seed: 2)
-        dy.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+        dy.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
         // NaN in one entry of the first layer's x direction: every point off the y axis is NaN.
         let first = try #require(objective.groups.first)
         dx.values[first.offset + 3] = .nan

@@ -22,16 +22,16 @@ struct ResumeTests {
         }
     }
 
-    func runner(_ bumpy: Bumpy, path: String) throws -> SurfaceRunner {
+    /// A runner that rewrites the file after every point, unless `change` says otherwise.
+    func runner(_ bumpy: Bumpy, path: String, _ change: (inout SurfaceRunner.Options) -> Void = { _ in }) throws -> SurfaceRunner {
         let objective = bumpy.objective()
         let grid = SurfaceGrid(x: try Axis.parse("-1:1:9").coordinates, y: try Axis.parse("-1:1:7").coordinates)
         let dx = Direction(values: [1, 0.2]), dy = Direction(values: [-0.3, 1])
         let computation = try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: dx,
                                                  yDirection: dy, grid: grid, sets: [.train])
         let r = SurfaceRunner(computation: computation, path: path,
-                              fingerprint: SurfaceRunner.fingerprint(center: objective.parameters(), directions: [dx, dy], grid: grid, sets: [.train], data: "bumpy"))
-        r.showProgress = false
-        r.consolidationInterval = 0   // rewrite the file after every point
+                              fingerprint: SurfaceRunner.fingerprint(center: objective.parameters(), directions: [dx, dy], grid: grid, sets: [.train], data: "bumpy"),
+                              options: .quiet { $0.consolidationInterval = 0; change(&$0) })
         return r
     }
 
@@ -48,8 +48,7 @@ struct ResumeTests {
         let path = temporary("resumed.h5")
         let first = Bumpy()
         first.failAfter = 23
-        let r1 = try runner(first, path: path)
-        r1.consolidationInterval = consolidation   // 1000: only the journal holds the points
+        let r1 = try runner(first, path: path) { $0.consolidationInterval = consolidation }   // 1000: only the journal holds the points
         #expect(throws: Interrupted.self) { try r1.run() }
         let partial = try SurfaceFile.read(from: path)
         #expect(partial.values[.trainLoss]!.contains { $0.isNaN })
@@ -79,8 +78,7 @@ struct ResumeTests {
         let path = temporary("resumed.h5")
         let first = Bumpy()
         (first.failAfter, first.nanBeyond) = (40, 0.5)
-        let r1 = try runner(first, path: path)
-        r1.consolidationInterval = consolidation
+        let r1 = try runner(first, path: path) { $0.consolidationInterval = consolidation }
         #expect(throws: Interrupted.self) { try r1.run() }
         let second = Bumpy()
         second.nanBeyond = 0.5
@@ -106,8 +104,7 @@ struct ResumeTests {
         let grid = SurfaceGrid(x: [0, 1])
         let computation = try SurfaceComputation(objective: objective, center: objective.parameters(),
                                                  xDirection: Direction(values: [1, 0]), yDirection: nil, grid: grid, sets: [.train])
-        let other = SurfaceRunner(computation: computation, path: path, fingerprint: "another")
-        other.showProgress = false
+        let other = SurfaceRunner(computation: computation, path: path, fingerprint: "another", options: .quiet())
         #expect { try other.run() } throws: { "\($0)".contains("different request") }
         try other.run(overwrite: true)
         #expect(try SurfaceFile.read(from: path).grid.x == [0, 1])

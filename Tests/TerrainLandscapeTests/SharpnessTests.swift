@@ -127,7 +127,7 @@ struct SharpnessTests {
                 #expect(Self.relative(dn, tn) <= 1e-9)
             }
             var drawn = Direction.random(groups: Self.groups, type: .weights, seed: 42 + UInt64(k))
-            drawn.normalize(against: Self.m, groups: Self.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+            drawn.normalize(against: Self.m, groups: Self.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
             #expect(d == drawn)
             let dAd = (0..<15).reduce(0.0) { $0 + Self.a[$1] * d.values[$1] * d.values[$1] }
             expected.append(0.5 * r * r * dAd)

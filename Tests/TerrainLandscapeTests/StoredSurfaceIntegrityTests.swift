@@ -25,11 +25,12 @@ struct StoredSurfaceIntegrityTests {
                                                  yDirection: dy, grid: grid, sets: [.train])
         let r = SurfaceRunner(computation: computation, path: path,
                               fingerprint: SurfaceRunner.fingerprint(center: objective.parameters(), directions: [dx, dy], grid: grid,
-                                                                     sets: [.train], data: data))
-        r.showProgress = false
-        r.directionFile = "s.directions.h5"
-        r.textAttributes = ["terrain.note": "a variable-length string attribute"]
-        r.writeRequestFiles = directionWriter
+                                                                     sets: [.train], data: data),
+                              options: .quiet {
+                                  $0.directionFile = "s.directions.h5"
+                                  $0.textAttributes = ["terrain.note": "a variable-length string attribute"]
+                                  $0.writeRequestFiles = directionWriter
+                              })
         return r
     }
 

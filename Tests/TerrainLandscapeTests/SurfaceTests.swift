@@ -110,7 +110,7 @@ struct SurfaceTests {
         let theta = objective.parameters()
         let directions = (0..<2).map { k -> Direction in
             var d = Direction.random(groups: objective.groups, type: .weights, seed: 20 + UInt64(k))
-            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
             return d
         }
         let grid = SurfaceGrid(x: try Axis.parse("-1:1:5").coordinates, y: try Axis.parse("-1:1:3").coordinates)

@@ -33,7 +33,7 @@ struct TrajectoryTests {
         let coords = (0..<30).map { i -> (Double, Double) in let t = Double(i) / 29; return (3 * (1 - t) * cos(4 * t), 2 * (1 - t) * sin(5 * t)) }
         let checkpoints = coords.map { c in (0..<dims).map { final[$0] + c.0 * u.values[$0] + c.1 * v.values[$0] } }
         let groups = [ParameterGroup].tiling([("w", [5, 10], .weight)])
-        let pca = try TrajectoryPCA(checkpoints: checkpoints, final: final, groups: groups, type: .weights, ignoreOneDimensional: false)
+        let pca = try TrajectoryPCA(checkpoints: checkpoints, final: final, groups: groups, type: .weights, oneDimensional: .included)
         #expect(abs(pca.explainedVarianceRatio.reduce(0, +) - 1) < 1e-10)
         // The axes span the planted plane: each axis has no component outside it.
         for axis in pca.axes {
@@ -54,7 +54,7 @@ struct TrajectoryTests {
     @Test func tooFewCheckpoints() {
         let groups = [ParameterGroup].tiling([("w", [2], .weight)])
         #expect(throws: LandscapeError.self) {
-            try TrajectoryPCA(checkpoints: [[0, 1], [1, 1]], final: [0, 0], groups: groups, type: .weights, ignoreOneDimensional: false)
+            try TrajectoryPCA(checkpoints: [[0, 1], [1, 1]], final: [0, 0], groups: groups, type: .weights, oneDimensional: .included)
         }
     }
 }

@@ -144,7 +144,7 @@ struct OptimizerTests {
     @Test func stepOnModelUpdatesTrainableParameters() {
         var gen = SeededGenerator(seed: 1)
         let model = Sequential<Double>(Linear(3, 2, generator: &gen), BatchNorm(2))
-        let before = model.flatParameters(.all)
+        let before = model.flatParameters(.states)
         _ = model.forward(Tensor.randomNormal(shape: [4, 3], generator: &gen))
         let buffersBefore = model.namedParameters().filter { !$0.parameter.isTrainable }.map(\.parameter.value)
         _ = model.backward(Tensor(repeating: 1, shape: [4, 2]))
@@ -156,7 +156,7 @@ struct OptimizerTests {
             #expect(abs(after[flat: i] - (weightsBefore[flat: i] - 0.5 * gradients[flat: i])) < 1e-15)
         }
         #expect(model.namedParameters().filter { !$0.parameter.isTrainable }.map(\.parameter.value) == buffersBefore)
-        #expect(before.count == model.flatParameters(.all).count)
+        #expect(before.count == model.flatParameters(.states).count)
     }
 
     // MARK: SAM
@@ -262,7 +262,7 @@ struct OptimizerTests {
         let target = Sequential<Double>(Linear(3, 2, generator: &gen), BatchNorm(2))
         let bn = target.batchNormLayers[0]
         bn.runningMean.value = Tensor(shape: [2], scalars: [3, 4])
-        let buffers = target.flatParameters(.all).count
+        let buffers = target.flatParameters(.states).count
         swa.apply(to: target)
         let averaged = target.flatParameters()
         for i in 0..<averaged.count {
@@ -270,7 +270,7 @@ struct OptimizerTests {
             #expect(abs(averaged[flat: i] - mean) < 1e-15)
         }
         #expect(bn.runningMean.value.scalars == [3, 4], "apply must leave buffers alone")
-        #expect(target.flatParameters(.all).count == buffers)
+        #expect(target.flatParameters(.states).count == buffers)
         #expect(swa.averagedParameters.map(\.name) == target.namedParameters().filter(\.parameter.isTrainable).map(\.name))
         // The source model's own weights are untouched by averaging.
         #expect(model.flatParameters() == sets[2])
@@ -310,9 +310,9 @@ struct OptimizerTests {
     @Test func recomputeBatchNormStatisticsWithoutBatchNormIsANoOp() {
         var gen = SeededGenerator(seed: 6)
         let model = Sequential<Double>(Linear(3, 2, generator: &gen))
-        let before = model.flatParameters(.all)
+        let before = model.flatParameters(.states)
         SWA<Double>.recomputeBatchNormStatistics(model, batches: [Tensor<Double>(zeros: [2, 3])])
-        #expect(model.flatParameters(.all) == before)
+        #expect(model.flatParameters(.states) == before)
         #expect(model.isTraining)
     }
 

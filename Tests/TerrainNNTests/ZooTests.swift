@@ -62,7 +62,7 @@ struct ZooTests {
     @Test func sameSeedSameWeights() throws {
         let spec = ModelSpec(architecture: "resnet20", inputShape: [3, 32, 32], outputs: 10, seed: 9)
         let a: Module<Float> = try spec.build(), b: Module<Float> = try spec.build()
-        #expect(a.flatParameters(.all) == b.flatParameters(.all))
+        #expect(a.flatParameters(.states) == b.flatParameters(.states))
         var other = spec; other.seed = 10
         let c: Module<Float> = try other.build()
         #expect(a.flatParameters() != c.flatParameters())
@@ -70,14 +70,14 @@ struct ZooTests {
 
     @Test func flatVectorRoundTrip() throws {
         let model: Module<Double> = try ModelSpec(architecture: "cnn", width: 0.25, inputShape: [1, 8, 8], outputs: 3).build()
-        let flat = model.flatParameters(.all)
+        let flat = model.flatParameters(.states)
         var changed = flat
         Backends.current.scale(&changed, by: 2)
-        model.setFlatParameters(changed, .all)
-        #expect(model.flatParameters(.all) == changed)
-        model.setFlatParameters(flat, .all)
-        #expect(model.flatParameters(.all) == flat)
-        #expect(model.flatParameters(.trainable).count == model.trainableScalarCount)
+        model.setFlatParameters(changed, .states)
+        #expect(model.flatParameters(.states) == changed)
+        model.setFlatParameters(flat, .states)
+        #expect(model.flatParameters(.states) == flat)
+        #expect(model.flatParameters(.weights).count == model.trainableScalarCount)
     }
 
     @Test func unknownArchitectureIsAClearError() {

@@ -35,7 +35,7 @@ struct CheckpointTests {
         #expect(loaded.spec == spec)
         #expect(loaded.metadata["note"] == "hello")
         let rebuilt: Module<Float> = try loaded.makeModel()
-        #expect(rebuilt.flatParameters(.all) == model.flatParameters(.all))
+        #expect(rebuilt.flatParameters(.states) == model.flatParameters(.states))
         // PyTorch's state_dict: the parameters in module order, each batch-norm layer's
         // num_batches_tracked (one training batch seen) after its running variance.
         #expect(loaded.tensorOrder.filter { !$0.hasSuffix(Checkpoint.counterSuffix) } == model.namedParameters().map(\.name))
@@ -44,7 +44,7 @@ struct CheckpointTests {
         #expect(loaded.counters.count == 9 && loaded.counters.values.allSatisfy { $0 == 1 })
         // And in Double, for curvature work.
         let asDouble: Module<Double> = try loaded.makeModel()
-        #expect(asDouble.flatParameters(.all) == Tensor<Double>(converting: model.flatParameters(.all)))
+        #expect(asDouble.flatParameters(.states) == Tensor<Double>(converting: model.flatParameters(.states)))
     }
 
     @Test func plainStateDictsLoadWithAGivenArchitecture() throws {
@@ -64,7 +64,7 @@ struct CheckpointTests {
         #expect { try Checkpoint.read(from: url) } throws: { "\($0)".contains("pass --model") }
         let loaded = try Checkpoint.read(from: url, spec: spec)
         let rebuilt: Module<Float> = try loaded.makeModel()
-        #expect(rebuilt.flatParameters(.all) == model.flatParameters(.all))
+        #expect(rebuilt.flatParameters(.states) == model.flatParameters(.states))
         #expect(loaded.counters == ["bn1.num_batches_tracked": 42, "bn2.num_batches_tracked": 42])
         #expect(Checkpoint(model: rebuilt, spec: spec).counters.values.allSatisfy { $0 == 42 })
         // A counter the model has no batch-norm layer for is named.

@@ -25,7 +25,7 @@ public final class CurvatureMapComputation: GridComputation {
     public let grid: SurfaceGrid
     /// The set whose per-sample mean loss's Hessian is taken.
     public let set: EvaluationSet
-    public let selection: HessianOperator.Selection
+    public let oneDimensional: OneDimensionalTensors
     public let iterations: Int
     public let tolerance: Double
     public let seed: UInt64
@@ -34,24 +34,18 @@ public final class CurvatureMapComputation: GridComputation {
     public private(set) var maxEigenvalues: [Double]
     public private(set) var minEigenvalues: [Double]
     /// The objective and its replicas: `compute(points:)` works on one point with each at once.
-    private var workers: [any TwiceDifferentiableObjective]
+    private var pool: ReplicaPool<any TwiceDifferentiableObjective>
 
     public init(objective: any TwiceDifferentiableObjective, center: [Double], xDirection: Direction, yDirection: Direction?,
-                grid: SurfaceGrid, set: EvaluationSet = .train, selection: HessianOperator.Selection = .all,
+                grid: SurfaceGrid, set: EvaluationSet = .train, oneDimensional: OneDimensionalTensors = .included,
                 iterations: Int = 20, tolerance: Double = 1e-3, seed: UInt64 = 1) throws {
-        let n = objective.groups.scalarCount
-        guard center.count == n, xDirection.values.count == n, yDirection.map({ $0.values.count == n }) ?? true else {
-            throw LandscapeError.invalidRequest("directions and weights must have the objective's \(n) parameters")
-        }
-        guard grid.isTwoDimensional == (yDirection != nil) else {
-            throw LandscapeError.invalidRequest("a 2D grid needs two directions, a 1D grid one")
-        }
+        try SurfaceGrid.checkPlane(of: objective, center: center, x: xDirection, y: yDirection, grid: grid)
         guard iterations >= 1 else { throw LandscapeError.invalidRequest("Lanczos needs at least 1 iteration, not \(iterations)") }
         guard tolerance.isFinite, tolerance >= 0 else {
             throw LandscapeError.invalidRequest("the tolerance must be a finite number ≥ 0, not \(tolerance)")
         }
-        guard objective.groups.contains(where: selection.includes) else {
-            throw LandscapeError.invalidRequest("no trainable parameter is selected (\(selection.rawValue)): the Hessian is empty")
+        guard objective.groups.contains(where: oneDimensional.coversInHessian) else {
+            throw LandscapeError.invalidRequest("no trainable parameter is selected (\(oneDimensional.legacyHessianName)): the Hessian is empty")
         }
         try grid.checkSize(fields: 2)
         self.objective = objective
@@ -60,11 +54,11 @@ public final class CurvatureMapComputation: GridComputation {
         self.yDirection = yDirection
         self.grid = grid
         self.set = set
-        self.selection = selection
+        self.oneDimensional = oneDimensional
         self.iterations = iterations
         self.tolerance = tolerance
         self.seed = seed
-        workers = [objective]
+        pool = ReplicaPool(objective)
         maxEigenvalues = [Double](repeating: .nan, count: grid.pointCount)
         minEigenvalues = maxEigenvalues
     }
@@ -73,7 +67,7 @@ public final class CurvatureMapComputation: GridComputation {
 
     public var pendingPoints: [Int] { (0..<grid.pointCount).filter { maxEigenvalues[$0].isNaN || minEigenvalues[$0].isNaN } }
 
-    public var concurrentPoints: Int { workers.count }
+    public var concurrentPoints: Int { pool.count }
 
     /// |λmin/λmax| per point (NaN where either is missing or λmax is 0 or not finite).
     public var absoluteRatio: [Double] {
@@ -95,22 +89,17 @@ public final class CurvatureMapComputation: GridComputation {
     /// one thread. The same bits either way.
     @discardableResult
     public func spreadPointsOverThreads(_ threads: Int = Parallel.threadCount) throws -> Bool {
-        guard threads > 1, workers.count < threads else { return workers.count > 1 }
-        var copies: [any TwiceDifferentiableObjective] = []
-        while copies.count < threads - 1 {
-            guard let next = try objective.replica() else { break }
+        try pool.spread(over: threads) {
+            guard let next = try objective.replica() else { return nil }
             guard let twice = next as? any TwiceDifferentiableObjective else {
                 throw LandscapeError.invalidRequest("the objective's replica has no Hessian-vector products")
             }
-            copies.append(twice)
+            return twice
         }
-        guard !copies.isEmpty else { return false }
-        workers = [objective] + copies
-        return true
     }
 
     public func compute(points: [Int]) throws -> [[Double]] {
-        let rows = try evaluateSideBySide(points, on: workers) { try evaluate(point: $0, on: $1) }
+        let rows = try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }
@@ -118,7 +107,7 @@ public final class CurvatureMapComputation: GridComputation {
     /// (λmax, λmin) at one point on one worker.
     private func evaluate(point: Int, on worker: any TwiceDifferentiableObjective) throws -> [Double] {
         worker.setParameters(parameters(at: point))
-        let hessian = HessianOperator(objective: worker, set: set, selection: selection)
+        let hessian = HessianOperator(objective: worker, set: set, oneDimensional: oneDimensional)
         do {
             let result = try Lanczos.extremeEigenpairs(of: hessian, top: 1, bottom: 1, maxIterations: iterations,
                                                        tolerance: tolerance, seed: seed(of: point))
@@ -158,7 +147,7 @@ public final class CurvatureMapComputation: GridComputation {
         h.mix("terrain.hessian-map 1")
         h.mix(SurfaceRunner.fingerprint(center: center, directions: [xDirection] + (yDirection.map { [$0] } ?? []), grid: grid,
                                         sets: [set], data: data))
-        h.mix(selection.rawValue)
+        h.mix(oneDimensional.legacyHessianName)
         h.mix(UInt64(iterations))
         h.mix(tolerance.bitPattern)
         h.mix(seed)

@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// The Hessian H of an objective's loss with respect to (some of) its trainable parameters, as a
 /// `SymmetricOperator`: each product is one exact Hessian-vector product over a whole evaluation
 /// set (`TwiceDifferentiableObjective.hessianVectorProduct`, Pearlmutter's R-operator).
@@ -8,35 +10,20 @@
 /// takes the selected entries back out, so H here is the principal block of the full Hessian on
 /// the selected parameters.
 public final class HessianOperator: SymmetricOperator {
-    /// Which trainable parameters the operator covers (the reference's choice between all
-    /// weights and the weight matrices alone).
-    public enum Selection: String, Sendable, Codable, CaseIterable {
-        /// Every trainable tensor: weights, biases, batch-normalization scales and shifts.
-        case all
-        /// Trainable tensors with at least 2 dimensions: linear and convolution weights.
-        case matricesOnly = "matrices-only"
-
-        public func includes(_ group: ParameterGroup) -> Bool {
-            guard group.isTrainable else { return false }
-            switch self {
-            case .all: return true
-            case .matricesOnly: return group.shape.count >= 2
-            }
-        }
-    }
-
     public let objective: any TwiceDifferentiableObjective
     public let set: EvaluationSet
-    public let selection: Selection
+    /// Which trainable parameters the operator covers (the reference's choice between all
+    /// weights, `.included`, and the weight matrices alone, `.leftOut`).
+    public let oneDimensional: OneDimensionalTensors
     /// The objective's groups the operator covers, in the objective's order.
     public let selectedGroups: [ParameterGroup]
     public let dimension: Int
 
-    public init(objective: any TwiceDifferentiableObjective, set: EvaluationSet = .train, selection: Selection = .all) {
+    public init(objective: any TwiceDifferentiableObjective, set: EvaluationSet = .train, oneDimensional: OneDimensionalTensors = .included) {
         self.objective = objective
         self.set = set
-        self.selection = selection
-        selectedGroups = objective.groups.filter(selection.includes)
+        self.oneDimensional = oneDimensional
+        selectedGroups = objective.groups.filter(oneDimensional.coversInHessian)
         dimension = selectedGroups.reduce(0) { $0 + $1.count }
     }
 
@@ -68,5 +55,13 @@ public final class HessianOperator: SymmetricOperator {
             throw LandscapeError.invalidRequest("a vector of length \(v.count) for a Hessian operator of dimension \(dimension)")
         }
         return restrict(try objective.hessianVectorProduct(set, applyingTo: expand(v)).product)
+    }
+}
+
+extension OneDimensionalTensors {
+    /// Whether a Hessian over this choice covers the group: a trainable tensor, with at least 2
+    /// dimensions unless one-dimensional tensors are included.
+    public func coversInHessian(_ group: ParameterGroup) -> Bool {
+        group.isTrainable && includes(dimensions: group.shape.count)
     }
 }

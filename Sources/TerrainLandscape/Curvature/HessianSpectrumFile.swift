@@ -1,5 +1,6 @@
 import Foundation
 import TerrainIO
+import TerrainTensor
 
 /// What `terrain hessian` measured about a checkpoint's Hessian, as an HDF5 file that h5py reads:
 ///
@@ -9,12 +10,17 @@ import TerrainIO
 ///     trace_standard_error   float64 []    its standard error (with --trace)
 ///     density_x, density     float64 [m]   the SLQ spectral density on a grid (with --density)
 ///
-/// Root attributes: `checkpoint`, `data` (the data description), `set` (train or test),
-/// `samples`, `parameters` (all or matrices-only), `dimension` (scalars the Hessian covers),
-/// `seed`, `iterations` (Lanczos steps), `top_count`, `bottom_count`, `converged` (0/1),
-/// `trace_probes`, `density_probes`, `density_steps`, `version`, and `scale` = "mean" (the
-/// Hessian of the per-sample mean loss; the reference sums per-batch products, which is this
-/// one times the number of batches).
+/// Root attributes, named `terrain.…` like every Terrain file's: `terrain.checkpoint`,
+/// `terrain.data` (the data description), `terrain.set` (train or test), `terrain.samples`,
+/// `terrain.parameters` (all or matrices), `terrain.dimension` (scalars the Hessian covers),
+/// `terrain.seed`, `terrain.iterations` (Lanczos steps), `terrain.top_count`,
+/// `terrain.bottom_count`, `terrain.converged` (0/1), `terrain.trace_probes`,
+/// `terrain.density_probes`, `terrain.density_steps`, `terrain.version`, and `terrain.scale` =
+/// "mean" (the Hessian of the per-sample mean loss; the reference sums per-batch products, which
+/// is this one times the number of batches).
+///
+/// Files written before the attributes took the prefix (`checkpoint`, …, with `parameters` =
+/// `matrices-only` for the weight matrices) are read as well.
 ///
 /// Written atomically (a temporary file beside the target, renamed over it).
 public struct HessianSpectrumFile: Sendable, Equatable {
@@ -37,7 +43,8 @@ public struct HessianSpectrumFile: Sendable, Equatable {
     public var data: String
     public var set: EvaluationSet
     public var samples: Int
-    public var parameters: HessianOperator.Selection
+    /// Which trainable tensors the Hessian covers: all (`.included`) or matrices (`.leftOut`).
+    public var parameters: OneDimensionalTensors
     public var dimension: Int
     public var seed: UInt64
     public var iterations: Int
@@ -45,7 +52,7 @@ public struct HessianSpectrumFile: Sendable, Equatable {
 
     public init(eigenvalues: [Double], residuals: [Double], topCount: Int, bottomCount: Int, converged: Bool,
                 checkpoint: String, data: String, set: EvaluationSet, samples: Int,
-                parameters: HessianOperator.Selection, dimension: Int, seed: UInt64, iterations: Int, version: String) {
+                parameters: OneDimensionalTensors, dimension: Int, seed: UInt64, iterations: Int, version: String) {
         self.eigenvalues = eigenvalues; self.residuals = residuals
         self.topCount = topCount; self.bottomCount = bottomCount; self.converged = converged
         self.checkpoint = checkpoint; self.data = data; self.set = set; self.samples = samples
@@ -82,24 +89,28 @@ public struct HessianSpectrumFile: Sendable, Equatable {
                 try file.write(densityX, shape: [densityX.count], to: "density_x")
                 try file.write(density, shape: [density.count], to: "density")
             }
-            try file.setAttribute("checkpoint", checkpoint)
-            try file.setAttribute("data", data)
-            try file.setAttribute("set", set.rawValue)
-            try file.setAttribute("samples", samples)
-            try file.setAttribute("parameters", parameters.rawValue)
-            try file.setAttribute("dimension", dimension)
-            if seed <= UInt64(Int.max) { try file.setAttribute("seed", Int(seed)) } else { try file.setAttribute("seed", String(seed)) }
-            try file.setAttribute("iterations", iterations)
-            try file.setAttribute("top_count", topCount)
-            try file.setAttribute("bottom_count", bottomCount)
-            try file.setAttribute("converged", converged ? 1 : 0)
-            if let traceProbes { try file.setAttribute("trace_probes", traceProbes) }
-            if let densityProbes { try file.setAttribute("density_probes", densityProbes) }
-            if let densitySteps { try file.setAttribute("density_steps", densitySteps) }
-            try file.setAttribute("scale", "mean")
-            try file.setAttribute("version", version)
+            let p = Self.attributePrefix
+            try file.setAttribute(p + "checkpoint", checkpoint)
+            try file.setAttribute(p + "data", data)
+            try file.setAttribute(p + "set", set.rawValue)
+            try file.setAttribute(p + "samples", samples)
+            try file.setAttribute(p + "parameters", parameters.hessianName)
+            try file.setAttribute(p + "dimension", dimension)
+            if seed <= UInt64(Int.max) { try file.setAttribute(p + "seed", Int(seed)) } else { try file.setAttribute(p + "seed", String(seed)) }
+            try file.setAttribute(p + "iterations", iterations)
+            try file.setAttribute(p + "top_count", topCount)
+            try file.setAttribute(p + "bottom_count", bottomCount)
+            try file.setAttribute(p + "converged", converged ? 1 : 0)
+            if let traceProbes { try file.setAttribute(p + "trace_probes", traceProbes) }
+            if let densityProbes { try file.setAttribute(p + "density_probes", densityProbes) }
+            if let densitySteps { try file.setAttribute(p + "density_steps", densitySteps) }
+            try file.setAttribute(p + "scale", "mean")
+            try file.setAttribute(p + "version", version)
         }
     }
+
+    /// The prefix of the file's attribute names.
+    public static let attributePrefix = "terrain."
 
     public static func read(from path: String) throws -> HessianSpectrumFile {
         do {
@@ -113,14 +124,18 @@ public struct HessianSpectrumFile: Sendable, Equatable {
                 guard v.count == 1 else { throw LandscapeError.incompatibleFile(path, "\(name) holds \(v.count) values, not 1") }
                 return v[0]
             }
+            /// The attribute `terrain.NAME`, or `NAME` in a file written before the prefix.
+            func attribute(_ name: String) throws -> HDF5AttributeValue? {
+                try file.attribute(Self.attributePrefix + name) ?? file.attribute(name)
+            }
             func text(_ name: String) throws -> String {
-                guard let s = try file.attribute(name)?.string else {
+                guard let s = try attribute(name)?.string else {
                     throw LandscapeError.incompatibleFile(path, "no text attribute '\(name)': not a Hessian spectrum file")
                 }
                 return s
             }
             func integer(_ name: String) throws -> Int? {
-                guard let value = try file.attribute(name) else { return nil }
+                guard let value = try attribute(name) else { return nil }
                 guard let i = value.int else { throw LandscapeError.incompatibleFile(path, "attribute '\(name)' is not an integer") }
                 return i
             }
@@ -138,11 +153,11 @@ public struct HessianSpectrumFile: Sendable, Equatable {
             guard let set = EvaluationSet(rawValue: try text("set")) else {
                 throw LandscapeError.incompatibleFile(path, "unknown set '\(try text("set"))'")
             }
-            guard let parameters = HessianOperator.Selection(rawValue: try text("parameters")) else {
+            guard let parameters = OneDimensionalTensors(hessianName: try text("parameters")) else {
                 throw LandscapeError.incompatibleFile(path, "unknown parameter selection '\(try text("parameters"))'")
             }
             let seed: UInt64
-            switch try file.attribute("seed") {
+            switch try attribute("seed") {
             case .string(let s)?: guard let v = UInt64(s) else { throw LandscapeError.incompatibleFile(path, "bad seed '\(s)'") }; seed = v
             case let value?: guard let i = value.int, i >= 0 else { throw LandscapeError.incompatibleFile(path, "bad seed") }; seed = UInt64(i)
             case nil: throw LandscapeError.incompatibleFile(path, "no attribute 'seed': not a Hessian spectrum file")

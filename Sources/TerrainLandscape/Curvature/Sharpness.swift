@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// Numbers that tell a sharp minimum from a flat one, so checkpoints can be compared without
 /// drawing them:
 ///
@@ -24,10 +26,10 @@ public struct TopEigenvalue: Sendable, Equatable {
     public var converged: Bool
     /// The seed of Lanczos's start vector.
     public var seed: UInt64
-    public var selection: HessianOperator.Selection
+    public var oneDimensional: OneDimensionalTensors
 
-    public init(value: Double, iterations: Int, converged: Bool, seed: UInt64, selection: HessianOperator.Selection) {
-        self.value = value; self.iterations = iterations; self.converged = converged; self.seed = seed; self.selection = selection
+    public init(value: Double, iterations: Int, converged: Bool, seed: UInt64, oneDimensional: OneDimensionalTensors) {
+        self.value = value; self.iterations = iterations; self.converged = converged; self.seed = seed; self.oneDimensional = oneDimensional
     }
 }
 
@@ -36,19 +38,19 @@ extension Sharpness {
     /// parameters are restored afterwards (Hessian-vector products do not move them, but the
     /// objective is set back all the same).
     public static func topEigenvalue(of objective: some TwiceDifferentiableObjective, on set: EvaluationSet = .train,
-                                     selection: HessianOperator.Selection = .all, maxIterations: Int = 100,
+                                     oneDimensional: OneDimensionalTensors = .included, maxIterations: Int = 100,
                                      tolerance: Double = 1e-3, seed: UInt64 = 123,
                                      progress: ((Int) -> Void)? = nil) throws -> TopEigenvalue {
         let theta = objective.parameters()
         defer { objective.setParameters(theta) }
-        let op = HessianOperator(objective: objective, set: set, selection: selection)
+        let op = HessianOperator(objective: objective, set: set, oneDimensional: oneDimensional)
         let result = try Lanczos.extremeEigenpairs(of: op, top: 1, maxIterations: maxIterations, tolerance: tolerance,
                                                    seed: seed, progress: progress)
         guard let value = result.top.first else {
             throw LandscapeError.invalidRequest("Lanczos found no eigenvalue")
         }
         return TopEigenvalue(value: value, iterations: result.iterations, converged: result.converged,
-                             seed: seed, selection: selection)
+                             seed: seed, oneDimensional: oneDimensional)
     }
 }
 
@@ -66,7 +68,7 @@ public struct SharpnessSettings: Sendable, Equatable {
     public var seed: UInt64 = 123
     /// Whether to compute λmax, and how (Lanczos's start vector is drawn from `seed`).
     public var eigenvalue: Bool = false
-    public var eigenvalueSelection: HessianOperator.Selection = .all
+    public var eigenvalueOneDimensional: OneDimensionalTensors = .included
     public var lanczosIterations: Int = 100
     public var lanczosTolerance: Double = 1e-3
 
@@ -117,7 +119,7 @@ extension Sharpness {
         }
         var eigen: TopEigenvalue?
         if settings.eigenvalue, let twice {
-            eigen = try topEigenvalue(of: twice, on: settings.set, selection: settings.eigenvalueSelection,
+            eigen = try topEigenvalue(of: twice, on: settings.set, oneDimensional: settings.eigenvalueOneDimensional,
                                       maxIterations: settings.lanczosIterations, tolerance: settings.lanczosTolerance,
                                       seed: settings.seed) { progress?(.lanczos, $0, settings.lanczosIterations) }
         }

@@ -45,7 +45,7 @@ extension Sharpness {
     public static func randomDirections(at theta: [Double], groups: [ParameterGroup], count: Int, seed: UInt64) -> [Direction] {
         (0..<count).map { k in
             var d = Direction.random(groups: groups, type: .weights, seed: seed &+ UInt64(k))
-            d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, ignoreBiasAndNorm: true)
+            d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
             return d
         }
     }

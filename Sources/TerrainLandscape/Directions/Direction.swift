@@ -47,12 +47,8 @@ func dot(_ a: Direction, _ b: Direction) -> Double {
     return VectorMath.dot(a.values, b.values)
 }
 
-/// Which parameters a direction moves, as in Li et al.'s code.
-public enum DirectionType: String, Sendable, Codable, CaseIterable {
-    /// Trainable parameters only.
-    case weights
-    /// Trainable parameters and buffers (batch-norm running statistics): the whole state dict.
-    case states
-
-    public func covers(_ group: ParameterGroup) -> Bool { self == .states || group.isTrainable }
+extension TensorSet {
+    /// Whether a direction of this type moves the group: every group for `states`, trainable
+    /// ones for `weights`.
+    public func covers(_ group: ParameterGroup) -> Bool { includes(trainable: group.isTrainable) }
 }

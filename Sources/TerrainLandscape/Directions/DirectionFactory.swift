@@ -4,7 +4,7 @@ import TerrainTensor
 extension Direction {
     /// Independent standard normal entries for every covered group, drawn in group order from
     /// one seeded generator: the same seed and groups give the same direction on any machine.
-    public static func random(groups: [ParameterGroup], type: DirectionType, seed: UInt64) -> Direction {
+    public static func random(groups: [ParameterGroup], type: TensorSet, seed: UInt64) -> Direction {
         var d = Direction(zeros: groups.scalarCount)
         var generator = SeededGenerator(seed: seed)
         for group in groups where type.covers(group) {
@@ -16,7 +16,7 @@ extension Direction {
     /// target − origin over the covered groups: 1D interpolation θ(α) = origin + α·d moves from
     /// origin (α = 0) to target (α = 1); with `states`, batch-norm statistics move too.
     public static func between(_ origin: [Double], _ target: [Double], groups: [ParameterGroup],
-                               type: DirectionType) -> Direction {
+                               type: TensorSet) -> Direction {
         precondition(origin.count == target.count && origin.count == groups.scalarCount, "models of different sizes")
         var d = Direction(zeros: origin.count)
         for group in groups where type.covers(group) {

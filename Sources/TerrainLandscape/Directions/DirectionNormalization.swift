@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// How a random direction is rescaled against the weights θ it perturbs (Li et al. 2018, §4).
 ///
 /// Applied tensor by tensor to tensors with two or more dimensions (d: direction, w: weights):
@@ -12,7 +14,8 @@
 /// | `none` | unchanged |
 ///
 /// Tensors with at most one dimension (biases, batch-norm parameters and statistics) get a zero
-/// direction when biases and BN are ignored (`ignoreBiasAndNorm`), and otherwise a copy of w
+/// direction when they are left out (`OneDimensionalTensors.leftOut`, the reference's `biasbn`),
+/// and otherwise (`.included`) a copy of w
 /// itself (they then scale by 1 + α), exactly as the reference code does.
 public enum DirectionNormalization: String, Sendable, Codable, CaseIterable {
     case filter, layer, weight, dfilter, dlayer, none
@@ -20,12 +23,12 @@ public enum DirectionNormalization: String, Sendable, Codable, CaseIterable {
 
 extension Direction {
     /// Normalizes in place against the weights `theta` (laid out like the objective's vector).
-    public mutating func normalize(against theta: [Double], groups: [ParameterGroup], type: DirectionType,
-                                   normalization: DirectionNormalization, ignoreBiasAndNorm: Bool) {
+    public mutating func normalize(against theta: [Double], groups: [ParameterGroup], type: TensorSet,
+                                   normalization: DirectionNormalization, oneDimensional: OneDimensionalTensors) {
         precondition(theta.count == values.count, "weights and direction differ in length")
         for group in groups where type.covers(group) {
             if group.shape.count <= 1 {
-                for i in group.range { values[i] = ignoreBiasAndNorm ? 0 : theta[i] }
+                for i in group.range { values[i] = oneDimensional == .leftOut ? 0 : theta[i] }
                 continue
             }
             switch normalization {
@@ -58,7 +61,7 @@ extension Direction {
 
     /// The norm of each dim-0 slice of each covered tensor with two or more dimensions:
     /// what filter normalization makes equal to θ's.
-    public func filterNorms(groups: [ParameterGroup], type: DirectionType) -> [Double] {
+    public func filterNorms(groups: [ParameterGroup], type: TensorSet) -> [Double] {
         var norms: [Double] = []
         for group in groups where type.covers(group) && group.shape.count >= 2 {
             let size = group.filterSize

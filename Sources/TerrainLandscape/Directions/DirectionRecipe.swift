@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// How `terrain surface` draws its random directions, as a value: direction k (x, then y) is
 /// Gaussian from the seed `seed + k`, normalized against the weights θ with its own
 /// `DirectionNormalization`, and y is optionally made orthogonal to x after normalization.
@@ -9,21 +11,22 @@
 /// around that checkpoint with the same options.
 public struct DirectionRecipe: Sendable, Equatable {
     public var seed: UInt64
-    public var type: DirectionType
-    /// Per direction (x, y): the normalization and whether biases and BN get a zero direction.
+    public var type: TensorSet
+    /// Per direction (x, y): the normalization and whether biases and BN get a zero direction
+    /// (`.leftOut`) or a copy of the weights (`.included`).
     public var normalizations: [DirectionNormalization]
-    public var ignoresBiasAndNorm: [Bool]
+    public var oneDimensional: [OneDimensionalTensors]
     public var orthogonalize: Bool
 
-    public init(seed: UInt64 = 123, type: DirectionType = .weights, normalizations: [DirectionNormalization] = [.filter, .filter],
-                ignoresBiasAndNorm: [Bool] = [true, true], orthogonalize: Bool = false) {
+    public init(seed: UInt64 = 123, type: TensorSet = .weights, normalizations: [DirectionNormalization] = [.filter, .filter],
+                oneDimensional: [OneDimensionalTensors] = [.leftOut, .leftOut], orthogonalize: Bool = false) {
         self.seed = seed; self.type = type; self.normalizations = normalizations
-        self.ignoresBiasAndNorm = ignoresBiasAndNorm; self.orthogonalize = orthogonalize
+        self.oneDimensional = oneDimensional; self.orthogonalize = orthogonalize
     }
 
     /// The Gaussian directions before normalization: `count` (1 or 2) of them.
     public func draws(count: Int, groups: [ParameterGroup]) -> [Direction] {
-        precondition(count >= 1 && count <= 2 && normalizations.count >= count && ignoresBiasAndNorm.count >= count)
+        precondition(count >= 1 && count <= 2 && normalizations.count >= count && oneDimensional.count >= count)
         return (0..<count).map { Direction.random(groups: groups, type: type, seed: seed &+ UInt64($0)) }
     }
 
@@ -32,7 +35,7 @@ public struct DirectionRecipe: Sendable, Equatable {
         var result = draws
         for k in result.indices {
             result[k].normalize(against: theta, groups: groups, type: type, normalization: normalizations[k],
-                                ignoreBiasAndNorm: ignoresBiasAndNorm[k])
+                                oneDimensional: oneDimensional[k])
         }
         if orthogonalize && result.count == 2 { result[1].orthogonalize(against: result[0]) }
         return result

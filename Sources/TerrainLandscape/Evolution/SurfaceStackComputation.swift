@@ -54,7 +54,8 @@ public final class SurfaceStackComputation: GridComputation {
     public private(set) var frames: [StackFrame]
     private let weights: [[Double]]
     private let layerOfFrame: [Int]
-    private var workers: [Objective]
+    /// The objective and its replicas: `compute(points:)` evaluates one point on each at once.
+    private var pool: ReplicaPool<Objective>
 
     public init(mode: String, objective: Objective, layers: [Layer], frames: [FrameSource], grid: SurfaceGrid,
                 sets: [EvaluationSet]) throws {
@@ -84,13 +85,13 @@ public final class SurfaceStackComputation: GridComputation {
         }
         weights = frames.map(\.weights)
         layerOfFrame = frames.map(\.layer)
-        workers = [objective]
+        pool = ReplicaPool(objective)
     }
 
     public var quantities: [SurfaceQuantity] { SurfaceQuantity.quantities(for: sets) }
     public var fieldCount: Int { quantities.count }
     public var pointCount: Int { frames.count + layers.count * grid.pointCount }
-    public var concurrentPoints: Int { workers.count }
+    public var concurrentPoints: Int { pool.count }
 
     public var pendingPoints: [Int] {
         let first = quantities[0]
@@ -105,19 +106,11 @@ public final class SurfaceStackComputation: GridComputation {
     /// objective; false (nothing changes) when it cannot be replicated or there is one thread.
     @discardableResult
     public func spreadPointsOverThreads(_ threads: Int = Parallel.threadCount) throws -> Bool {
-        guard threads > 1, workers.count < threads else { return workers.count > 1 }
-        var copies: [Objective] = []
-        while copies.count < threads - 1 {
-            guard let next = try objective.replica() else { break }
-            copies.append(next)
-        }
-        guard !copies.isEmpty else { return false }
-        workers = [objective] + copies
-        return true
+        try pool.spread(over: threads) { try objective.replica() }
     }
 
     public func compute(points: [Int]) throws -> [[Double]] {
-        let rows = try evaluateSideBySide(points, on: workers) { try evaluate(point: $0, on: $1) }
+        let rows = try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }

@@ -1,5 +1,6 @@
 import Foundation
 import TerrainIO
+import TerrainTensor
 
 /// Directions in the reference's HDF5 layout: groups `xdirection` and (for 2D) `ydirection`,
 /// each with one dataset per covered tensor named "0", "1", … in parameter order (trainable
@@ -26,7 +27,7 @@ public enum DirectionFile {
     ///   reference a random direction's entry for a counter is a copy of the counter (0 with
     ///   `ignore=biasbn`), like every tensor of ≤ 1 dimension; a two-model direction's is the
     ///   difference of the counters.
-    public static func write(_ directions: [Direction], groups: [ParameterGroup], type: DirectionType,
+    public static func write(_ directions: [Direction], groups: [ParameterGroup], type: TensorSet,
                              counters: [String: [Double]] = [:], attributes: [String: String] = [:], to path: String) throws {
         let names = ["xdirection", "ydirection"]
         precondition(directions.count <= 2)
@@ -64,7 +65,7 @@ public enum DirectionFile {
     /// A digest of the directions as their file holds them (the covered tensors' values, FNV-1a
     /// over their bit patterns): a surface records the digest of its directions, so that a
     /// direction file rewritten by another request is noticed instead of used with it.
-    public static func digest(_ directions: [Direction], groups: [ParameterGroup], type: DirectionType) -> String {
+    public static func digest(_ directions: [Direction], groups: [ParameterGroup], type: TensorSet) -> String {
         var hasher = FingerprintHasher()
         let covered = groups.filter(type.covers)
         for d in directions {
@@ -79,7 +80,7 @@ public enum DirectionFile {
 
     /// Throws unless `directions` (read from `path`) are those the surface at `surfacePath` was
     /// computed along, when the surface recorded their digest (older files did not).
-    public static func checkMatches(_ directions: [Direction], groups: [ParameterGroup], type: DirectionType,
+    public static func checkMatches(_ directions: [Direction], groups: [ParameterGroup], type: TensorSet,
                                     path: String, surface: SurfaceFile, surfacePath: String) throws {
         guard let recorded = surface.textAttributes[digestAttribute] else { return }
         let count = surface.grid.isTwoDimensional ? 2 : 1
@@ -90,7 +91,7 @@ public enum DirectionFile {
     }
 
     /// Reads the x (and y, if present) directions, checking every tensor's shape against `groups`.
-    public static func read(from path: String, groups: [ParameterGroup], type: DirectionType) throws -> [Direction] {
+    public static func read(from path: String, groups: [ParameterGroup], type: TensorSet) throws -> [Direction] {
         do {
             let file = try HDF5File(path: path, mode: .readOnly)
             defer { file.close() }
@@ -148,7 +149,7 @@ public enum DirectionFile {
     /// The directions the surface at `surfacePath` was computed along, from the first of its
     /// `candidates` that exists and (when the surface recorded their digest) holds them.
     public static func read(for surface: SurfaceFile, at surfacePath: String, groups: [ParameterGroup],
-                            type: DirectionType) throws -> (path: String, directions: [Direction]) {
+                            type: TensorSet) throws -> (path: String, directions: [Direction]) {
         let existing = candidates(for: surface, at: surfacePath).filter { FileManager.default.fileExists(atPath: $0) }
         var firstError: Error?
         for path in existing {

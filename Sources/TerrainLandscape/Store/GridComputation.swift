@@ -56,37 +56,3 @@ extension SurfaceComputation: GridComputation {
         for (q, v) in values { file.values[q] = v }
     }
 }
-
-/// FNV-1a over 64-bit words and bytes: the fingerprints of runs' requests.
-struct FingerprintHasher {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func mix(_ word: UInt64) {
-        var v = word
-        for _ in 0..<8 { value = (value ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 }
-    }
-
-    mutating func mix(_ text: String) {
-        mix(UInt64(text.utf8.count))
-        for b in text.utf8 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }
-    }
-
-    var hex: String { String(value, radix: 16) }
-}
-
-/// Rows of `points`, point c evaluated on `workers[c]` (a copy of the objective per thread), in
-/// parallel; a single point runs on the calling thread with `workers[0]`. The first error thrown
-/// by any point is rethrown. What every `GridComputation.compute(points:)` shares.
-func evaluateSideBySide<Worker>(_ points: [Int], on workers: [Worker],
-                                _ evaluate: (Int, Worker) throws -> [Double]) throws -> [[Double]] {
-    precondition(points.count <= workers.count, "\(points.count) points for \(workers.count) workers")
-    if points.count == 1 { return [try evaluate(points[0], workers[0])] }
-    var results = [Result<[Double], Error>](repeating: .success([]), count: points.count)
-    results.withUnsafeMutableBufferPointer { slots in
-        // Each chunk writes its own slot and uses its own worker.
-        Parallel.forEach(chunks: points.count) { c in
-            slots[c] = Result { try evaluate(points[c], workers[c]) }
-        }
-    }
-    return try results.map { try $0.get() }
-}

@@ -77,13 +77,10 @@ public final class PointJournal {
         unlink(path)
     }
 
-    /// FNV-1a over the words' bytes.
+    /// FNV-1a over the words' bytes (`FingerprintHasher`).
     static func checksum(_ words: ArraySlice<UInt64>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for w in words {
-            var v = w
-            for _ in 0..<8 { h = (h ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 }
-        }
-        return h
+        var h = FingerprintHasher()
+        for w in words { h.mix(w) }
+        return h.value
     }
 }

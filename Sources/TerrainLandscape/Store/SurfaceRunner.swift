@@ -9,44 +9,66 @@ import TerrainTraining
 /// file and the journal hold and computes only the rest; since each point is computed from the
 /// centre independently, the final file is bit-identical to an uninterrupted run's.
 ///
-/// The file holds what `baseFile` holds (nothing by default) with the computation's values
-/// stored over it, so a curvature map can be added to an existing loss surface. The run's own
-/// attributes are named with `attributePrefix`: `<prefix>request` (the fingerprint),
+/// The file holds what `options.baseFile` holds (nothing by default) with the computation's
+/// values stored over it, so a curvature map can be added to an existing loss surface. The run's
+/// own attributes are named with `options.attributePrefix`: `<prefix>request` (the fingerprint),
 /// `<prefix>seconds` and `<prefix>resumed_points`.
 public final class SurfaceRunner {
+    /// How a run writes its file, given once at `init`: what the file holds besides the
+    /// computation's values, how often it is consolidated, how progress is shown, which processes
+    /// share the run.
+    public struct Options {
+        /// The direction file the surface names (`dir_file`); empty: none, or the base file's.
+        public var directionFile = ""
+        public var textAttributes: [String: String] = [:]
+        public var numberAttributes: [String: Double] = [:]
+        public var extraDatasets: [String: [Double]] = [:]
+        /// Seconds between rewrites of the whole file (the journal holds every point meanwhile).
+        public var consolidationInterval: TimeInterval = 20
+        public var showProgress = true
+        /// The progress bar's label.
+        public var progressLabel = "surface"
+        /// The file whose datasets and attributes the run's file keeps (the computation's values,
+        /// the run's attributes and `extraDatasets` are stored over them); nil: a new file.
+        public var baseFile: SurfaceFile?
+        /// Whether a file at the path that holds no fingerprint of this kind (`fingerprintAttribute`)
+        /// may be written over without `overwrite`: the run adopts nothing from it and keeps its
+        /// content through `baseFile` (a curvature map written into the loss surface it belongs to).
+        public var acceptsUnmarkedFile = false
+        /// The prefix of the run's attributes: "terrain." for surfaces.
+        public var attributePrefix = "terrain."
+        /// What a file of another request holds, for the refusal: "a surface of a different request (…)".
+        public var otherRequest = "a surface of a different request (model, directions, grid or data)"
+        /// Writes the request's other files (its direction file) once the request is accepted:
+        /// after an existing output has been read and found to be of this request (or
+        /// `overwrite`), before the surface file or the journal is touched. A refused request
+        /// thus changes no file, and the surface never points at directions written for another
+        /// request.
+        public var writeRequestFiles: (() throws -> Void)?
+        /// The processes sharing this run (`Distributed.world` under `mpirun`). Rank 0 is the one
+        /// writer: it alone reads and writes the surface file and the journal; the other ranks
+        /// compute their share of the pending points and send each finished row to rank 0.
+        public var communicator: any Communicator = SingleProcess()
+
+        public init() {}
+    }
+
     public let computation: any GridComputation
     public let path: String
     /// Identifies the request (weights, directions, grid, data): a file or journal written for
     /// another request is never mixed in.
     public let fingerprint: String
-    public var directionFile = ""
-    public var textAttributes: [String: String] = [:]
-    public var numberAttributes: [String: Double] = [:]
-    public var extraDatasets: [String: [Double]] = [:]
-    public var consolidationInterval: TimeInterval = 20
-    public var showProgress = true
-    /// The progress bar's label.
-    public var progressLabel = "surface"
-    /// The file whose datasets and attributes the run's file keeps (the computation's values,
-    /// the run's attributes and `extraDatasets` are stored over them); nil: a new file.
-    public var baseFile: SurfaceFile?
-    /// Whether a file at `path` that holds no fingerprint of this kind (`fingerprintAttribute`)
-    /// may be written over without `overwrite`: the run adopts nothing from it and keeps its
-    /// content through `baseFile` (a curvature map written into the loss surface it belongs to).
-    public var acceptsUnmarkedFile = false
-    /// The prefix of the run's attributes: "terrain." for surfaces.
-    public var attributePrefix = "terrain."
+    public let options: Options
     /// The attribute holding the fingerprint: `terrain.request` for surfaces.
-    public var fingerprintAttribute: String { attributePrefix + "request" }
-    /// What a file of another request holds, for the refusal: "a surface of a different request (…)".
-    public var otherRequest = "a surface of a different request (model, directions, grid or data)"
+    public var fingerprintAttribute: String { options.attributePrefix + "request" }
 
     public static let fingerprintKey = "terrain.request"
 
-    public init(computation: any GridComputation, path: String, fingerprint: String) {
+    public init(computation: any GridComputation, path: String, fingerprint: String, options: Options = Options()) {
         self.computation = computation
         self.path = path
         self.fingerprint = fingerprint
+        self.options = options
     }
 
     /// Points adopted from an earlier run of the same request.
@@ -54,22 +76,11 @@ public final class SurfaceRunner {
     /// Points of the existing file whose checksum failed (damaged on the disk): computed again.
     public private(set) var damagedPoints = 0
 
-    /// Writes the request's other files (its direction file) once the request is accepted: after
-    /// an existing output has been read and found to be of this request (or `overwrite`), before
-    /// the surface file or the journal is touched. A refused request thus changes no file, and
-    /// the surface never points at directions written for another request.
-    public var writeRequestFiles: (() throws -> Void)?
-
-    /// The processes sharing this run (`Distributed.world` under `mpirun`). Rank 0 is the one
-    /// writer: it alone reads and writes the surface file and the journal; the other ranks
-    /// compute their share of the pending points and send each finished row to rank 0.
-    public var communicator: any Communicator = SingleProcess()
-
     /// Computes every point not computed yet and writes the file. On ranks other than 0 of a
     /// distributed run, the result holds only the points this rank computed.
     @discardableResult
     public func run(overwrite: Bool = false) throws -> SurfaceFile {
-        let comm = communicator
+        let comm = options.communicator
         guard comm.size > 1 else { return try runAsWriter(overwrite: overwrite) }
         // Every rank knows this before any message: each refuses alike, none waits for another.
         guard !computation.refinesInRounds else {
@@ -92,7 +103,7 @@ public final class SurfaceRunner {
     /// Rank 0 (or the only process): adopts earlier points, computes its share, records every
     /// row (its own and the other ranks') in the journal and consolidates the file.
     func runAsWriter(overwrite: Bool) throws -> SurfaceFile {
-        let comm = communicator
+        let comm = options.communicator
         let journal = PointJournal(path: path + ".journal", fields: computation.fieldCount, fingerprint: fingerprint)
         let pending: [Int]
         do {
@@ -102,11 +113,11 @@ public final class SurfaceRunner {
                 if mark == fingerprint {
                     computation.restore(from: existing)
                     damagedPoints = existing.damagedPoints
-                } else if !(mark == nil && acceptsUnmarkedFile) {
-                    throw LandscapeError.incompatibleFile(path, "holds \(otherRequest); pass --overwrite to replace it, or choose another --out")
+                } else if !(mark == nil && options.acceptsUnmarkedFile) {
+                    throw LandscapeError.incompatibleFile(path, "holds \(options.otherRequest); pass --overwrite to replace it, or choose another --out")
                 }
             }
-            try writeRequestFiles?()
+            try options.writeRequestFiles?()
             if !overwrite {
                 for record in journal.replay() where record.point >= 0 && record.point < computation.pointCount {
                     computation.record(point: record.point, record.values)
@@ -131,14 +142,14 @@ public final class SurfaceRunner {
         var done = 0
         // A computation refining in rounds cannot know its total: each round's bar counts to its end.
         var progress = ProgressBar(total: computation.refinesInRounds ? resumedPoints + pending.count : computation.pointCount,
-                                   label: progressLabel, alreadyDone: resumedPoints)
-        progress.enabled = showProgress
+                                   label: options.progressLabel, alreadyDone: resumedPoints)
+        progress.enabled = options.showProgress
         /// A row is in `computation`: journal it, consolidate now and then, show progress.
         func finished(point: Int, row: [Double]) throws {
             try journal.append(point: point, values: row)
             done += 1
             let now = Date()
-            if now.timeIntervalSince(lastConsolidation) > consolidationInterval {
+            if now.timeIntervalSince(lastConsolidation) > options.consolidationInterval {
                 try file(elapsed: now.timeIntervalSince(start)).write(to: path)
                 try journal.reset()
                 lastConsolidation = now
@@ -173,8 +184,8 @@ public final class SurfaceRunner {
             if next.isEmpty { break }
             mine = next[...]
             progress.finish()
-            progress = ProgressBar(total: resumedPoints + done + next.count, label: progressLabel, alreadyDone: resumedPoints + done)
-            progress.enabled = showProgress
+            progress = ProgressBar(total: resumedPoints + done + next.count, label: options.progressLabel, alreadyDone: resumedPoints + done)
+            progress.enabled = options.showProgress
         }
         progress.finish()
         computation.restoreCenter()
@@ -188,7 +199,7 @@ public final class SurfaceRunner {
     /// Ranks other than 0: no file, no journal; learn the pending points from rank 0, compute
     /// this rank's contiguous share and send each row as (point, values…) to rank 0.
     func runAsWorker() throws -> SurfaceFile {
-        let comm = communicator
+        let comm = options.communicator
         guard let pending = comm.broadcastList(nil) else {
             throw DistributedStartFailure(underlying: LandscapeError.invalidRequest("rank 0 could not start the surface (its message says why)"))
         }
@@ -206,15 +217,15 @@ public final class SurfaceRunner {
     }
 
     func file(elapsed: Double) -> SurfaceFile {
-        var file = baseFile ?? SurfaceFile(grid: computation.grid, values: [:], directionFile: directionFile)
+        var file = options.baseFile ?? SurfaceFile(grid: computation.grid, values: [:], directionFile: options.directionFile)
         file.grid = computation.grid
-        if !directionFile.isEmpty { file.directionFile = directionFile }
-        file.textAttributes.merge(textAttributes) { $1 }
+        if !options.directionFile.isEmpty { file.directionFile = options.directionFile }
+        file.textAttributes.merge(options.textAttributes) { $1 }
         file.textAttributes[fingerprintAttribute] = fingerprint
-        file.numberAttributes.merge(numberAttributes) { $1 }
-        file.numberAttributes[attributePrefix + "seconds"] = elapsed
-        file.numberAttributes[attributePrefix + "resumed_points"] = Double(resumedPoints)
-        file.extraDatasets.merge(extraDatasets) { $1 }
+        file.numberAttributes.merge(options.numberAttributes) { $1 }
+        file.numberAttributes[options.attributePrefix + "seconds"] = elapsed
+        file.numberAttributes[options.attributePrefix + "resumed_points"] = Double(resumedPoints)
+        file.extraDatasets.merge(options.extraDatasets) { $1 }
         computation.store(into: &file)
         return file
     }
@@ -225,17 +236,18 @@ public final class SurfaceRunner {
         "\(count) stored point\(count == 1 ? "" : "s") of \(path) failed \(count == 1 ? "its" : "their") checksum (damaged on the disk) and \(count == 1 ? "was" : "were") computed again"
     }
 
-    /// A fingerprint of the exact numbers a surface depends on.
+    /// A fingerprint of the exact numbers a surface depends on: the centre, each direction's
+    /// length and values, the x coordinates, a NaN, the y coordinates, each set (1 train, 2
+    /// test) and the data description's bytes (`FingerprintHasher`).
     public static func fingerprint(center: [Double], directions: [Direction], grid: SurfaceGrid,
                                    sets: [EvaluationSet], data: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ v: UInt64) { var v = v; for _ in 0..<8 { h = (h ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 } }
-        for v in center { mix(v.bitPattern) }
-        for d in directions { mix(UInt64(d.values.count)); for v in d.values { mix(v.bitPattern) } }
-        for v in grid.x + [.nan] + grid.y { mix(v.bitPattern) }
-        for s in sets { mix(s == .train ? 1 : 2) }
-        for b in data.utf8 { mix(UInt64(b)) }
-        return String(h, radix: 16)
+        var h = FingerprintHasher()
+        h.mix(center)
+        for d in directions { h.mix(UInt64(d.values.count)); h.mix(d.values) }
+        h.mix(grid.x + [.nan] + grid.y)
+        for s in sets { h.mix(s == .train ? 1 as UInt64 : 2) }
+        h.mixBytes(of: data)
+        return h.hex
     }
 }
 

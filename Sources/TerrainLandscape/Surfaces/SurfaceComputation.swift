@@ -26,19 +26,13 @@ public final class SurfaceComputation {
     /// Per quantity, one value per grid point (NaN: not computed yet).
     public private(set) var values: [SurfaceQuantity: [Double]]
     /// The objective and its replicas: `compute(points:)` evaluates one point on each at once.
-    private var workers: [Objective]
+    private var pool: ReplicaPool<Objective>
     /// The grid's plane, for objectives that share work between its points (`PlaneEvaluating`).
     private let plane: ObjectivePlane
 
     public init(objective: Objective, center: [Double], xDirection: Direction, yDirection: Direction?,
                 grid: SurfaceGrid, sets: [EvaluationSet]) throws {
-        let n = objective.groups.scalarCount
-        guard center.count == n, xDirection.values.count == n, yDirection.map({ $0.values.count == n }) ?? true else {
-            throw LandscapeError.invalidRequest("directions and weights must have the objective's \(n) parameters")
-        }
-        guard grid.isTwoDimensional == (yDirection != nil) else {
-            throw LandscapeError.invalidRequest("a 2D grid needs two directions, a 1D grid one")
-        }
+        try SurfaceGrid.checkPlane(of: objective, center: center, x: xDirection, y: yDirection, grid: grid)
         guard !sets.isEmpty else { throw LandscapeError.invalidRequest("evaluate on at least one of train, test") }
         try grid.checkSize(fields: SurfaceQuantity.quantities(for: sets).count)
         self.objective = objective
@@ -47,7 +41,7 @@ public final class SurfaceComputation {
         self.yDirection = yDirection
         self.grid = grid
         self.sets = sets
-        workers = [objective]
+        pool = ReplicaPool(objective)
         plane = ObjectivePlane(center: center, x: xDirection.values, y: yDirection?.values)
         values = Dictionary(uniqueKeysWithValues: SurfaceQuantity.quantities(for: sets).map {
             ($0, [Double](repeating: .nan, count: grid.pointCount))
@@ -74,22 +68,14 @@ public final class SurfaceComputation {
     }
 
     /// How many points `compute(points:)` evaluates at once.
-    public var concurrentPoints: Int { workers.count }
+    public var concurrentPoints: Int { pool.count }
 
     /// Evaluates up to `threads` points at once from now on, one per thread, on replicas of the
     /// objective. Returns false (and changes nothing) when the objective cannot be replicated or
     /// there is one thread.
     @discardableResult
     public func spreadPointsOverThreads(_ threads: Int = Parallel.threadCount) throws -> Bool {
-        guard threads > 1, workers.count < threads else { return workers.count > 1 }
-        guard let first = try objective.replica() else { return false }
-        var copies = [first]
-        while copies.count < threads - 1 {
-            guard let next = try objective.replica() else { break }
-            copies.append(next)
-        }
-        workers = [objective] + copies
-        return true
+        try pool.spread(over: threads) { try objective.replica() }
     }
 
     /// Computes one point and stores its values; returns them in `quantities` order.
@@ -103,7 +89,7 @@ public final class SurfaceComputation {
     /// Computes up to `concurrentPoints` points side by side and stores their values; returns
     /// their rows in the order of `points`.
     public func compute(points: [Int]) throws -> [[Double]] {
-        let rows = try evaluateSideBySide(points, on: workers) { try evaluate(point: $0, on: $1) }
+        let rows = try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }

@@ -41,6 +41,20 @@ public struct SurfaceGrid: Sendable, Equatable {
         }
     }
 
+    /// Refuses a plane θ + α·dx + β·dy over `grid` whose centre or directions do not have the
+    /// objective's parameter count, or whose directions do not match the grid's dimensions: the
+    /// check every computation over a plane (a surface, a curvature map) makes first.
+    static func checkPlane(of objective: any Objective, center: [Double], x: Direction, y: Direction?,
+                           grid: SurfaceGrid) throws {
+        let n = objective.groups.scalarCount
+        guard center.count == n, x.values.count == n, y.map({ $0.values.count == n }) ?? true else {
+            throw LandscapeError.invalidRequest("directions and weights must have the objective's \(n) parameters")
+        }
+        guard grid.isTwoDimensional == (y != nil) else {
+            throw LandscapeError.invalidRequest("a 2D grid needs two directions, a 1D grid one")
+        }
+    }
+
     public func coordinates(of point: Int) -> (alpha: Double, beta: Double) {
         (x[point % x.count], isTwoDimensional ? y[point / x.count] : 0)
     }

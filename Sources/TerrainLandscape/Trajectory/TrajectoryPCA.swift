@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// The plane that best fits an optimization path: PCA of the checkpoints around the final one.
 ///
 /// Rows are θᵢ − θ_final over the covered parameters (optionally with one-dimensional tensors
@@ -16,15 +18,15 @@ public struct TrajectoryPCA {
     /// Each checkpoint's coordinates (α, β) on the plane, θ_final at the origin.
     public var path: [(x: Double, y: Double)]
 
-    public init(checkpoints: [[Double]], final: [Double], groups: [ParameterGroup], type: DirectionType,
-                ignoreOneDimensional: Bool, components: Int = 2) throws {
+    public init(checkpoints: [[Double]], final: [Double], groups: [ParameterGroup], type: TensorSet,
+                oneDimensional: OneDimensionalTensors, components: Int = 2) throws {
         let n = checkpoints.count
         guard n >= components + 1 else {
             throw LandscapeError.invalidRequest("PCA of a trajectory needs at least \(components + 1) checkpoints, the run has \(n)")
         }
         let mask: [Bool] = {
             var m = [Bool](repeating: false, count: final.count)
-            for g in groups where type.covers(g) && !(ignoreOneDimensional && g.shape.count <= 1) {
+            for g in groups where type.covers(g) && oneDimensional.includes(dimensions: g.shape.count) {
                 for i in g.range { m[i] = true }
             }
             return m

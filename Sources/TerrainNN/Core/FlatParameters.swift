@@ -1,18 +1,13 @@
 import TerrainTensor
 
-/// Which parameters a flat vector covers.
-public enum ParameterSelection: String, Sendable, Codable {
-    /// Trainable parameters (`weights` in Li et al.'s code).
-    case trainable
-    /// Trainable parameters and buffers: the whole state dict (`states`).
-    case all
-
-    public func includes<T>(_ p: Parameter<T>) -> Bool { self == .all || p.isTrainable }
+extension TensorSet {
+    /// Whether the parameter is covered: every tensor for `states`, trainable ones for `weights`.
+    public func includes<T>(_ p: Parameter<T>) -> Bool { includes(trainable: p.isTrainable) }
 }
 
 extension Module {
     /// The selected parameters, concatenated in module order, as one vector.
-    public func flatParameters(_ selection: ParameterSelection = .trainable) -> Tensor<Scalar> {
+    public func flatParameters(_ selection: TensorSet = .weights) -> Tensor<Scalar> {
         let params = namedParameters().map(\.parameter).filter(selection.includes)
         var flat = Tensor<Scalar>(uninitializedShape: [params.reduce(0) { $0 + $1.value.count }])
         let out = flat.mutablePointer()
@@ -25,7 +20,7 @@ extension Module {
     }
 
     /// Overwrites the selected parameters from one vector laid out as `flatParameters` lays it.
-    public func setFlatParameters(_ flat: Tensor<Scalar>, _ selection: ParameterSelection = .trainable) {
+    public func setFlatParameters(_ flat: Tensor<Scalar>, _ selection: TensorSet = .weights) {
         let params = namedParameters().map(\.parameter).filter(selection.includes)
         let total = params.reduce(0) { $0 + $1.value.count }
         precondition(flat.count == total, "flat vector has \(flat.count) values, the model's \(selection) parameters \(total)")

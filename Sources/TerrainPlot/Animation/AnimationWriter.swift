@@ -33,7 +33,7 @@ public struct AnimationOptions: Sendable {
 }
 
 /// Writes frames (all of one size) as a GIF, MP4 or WebM file; the file appears whole or not
-/// at all (written beside its path, then renamed).
+/// at all (`PlotOutput`: written beside its path, synced, then renamed).
 public enum AnimationWriter {
     public static func write(_ frames: [RGBAImage], to path: String, options: AnimationOptions = AnimationOptions()) throws {
         let format = try AnimationFormat(path: path)
@@ -47,19 +47,17 @@ public enum AnimationWriter {
         guard options.holdLast.isFinite, options.holdLast >= 0, options.holdLast <= 600 else {
             throw PlotError.invalidData("the last frame's hold is 0 to 600 seconds, not \(options.holdLast)")
         }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-        defer { unlink(temporary) }
-        switch format {
-        case .gif:
-            let data = try gif(frames, options: options)
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw PlotError.cannotWrite(path, "cannot create the file (check the folder exists and is writable)")
+        try PlotOutput.write(to: path) { temporary in
+            switch format {
+            case .gif:
+                let data = try gif(frames, options: options)
+                guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                    throw PlotError.cannotWrite(path, "cannot create the file (check the folder exists and is writable)")
+                }
+            case .mp4, .webm:
+                try FFmpegVideo.encode(frames, format: format, options: options, to: temporary, naming: path)
             }
-        case .mp4, .webm:
-            try FFmpegVideo.encode(frames, format: format, options: options, to: temporary, naming: path)
         }
-        guard rename(temporary, path) == 0 else { throw PlotError.cannotWrite(path, String(cString: strerror(errno))) }
     }
 
     /// The GIF file: one palette for every frame (`ColorPalette(for:)`), each frame's delay

@@ -236,38 +236,35 @@ public final class Canvas {
     // MARK: Output
 
     /// Writes the page to `path` in `format` (by default from the extension). The file appears
-    /// whole or not at all (written beside it, then renamed).
+    /// whole or not at all (`PlotOutput`: written beside it, synced, then renamed).
     public func write(to path: String, format: FigureFormat? = nil) throws {
         let format = try format ?? FigureFormat(name: (path as NSString).pathExtension)
-        let temporary = path + ".partial-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-        let target: OpaquePointer
-        switch format {
-        case .png:
-            target = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),
-                                                Int32((height * scale).rounded(.up)))
-        case .svg:
-            target = cairo_svg_surface_create(temporary, width, height)
-        case .pdf:
-            target = cairo_pdf_surface_create(temporary, width, height)
-        }
-        defer { cairo_surface_destroy(target) }
-        try check(cairo_surface_status(target), path)
-        let cr = cairo_create(target)
-        if format == .png { cairo_scale(cr, scale, scale) }
-        cairo_set_source_surface(cr, surface, 0, 0)
-        cairo_paint(cr)
-        let drawStatus = cairo_status(cr)
-        cairo_destroy(cr)
-        try check(drawStatus, path)
-        if format == .png {
-            try check(cairo_surface_write_to_png(target, temporary), path)
-        } else {
-            cairo_surface_finish(target)
+        try PlotOutput.write(to: path) { temporary in
+            let target: OpaquePointer
+            switch format {
+            case .png:
+                target = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),
+                                                    Int32((height * scale).rounded(.up)))
+            case .svg:
+                target = cairo_svg_surface_create(temporary, width, height)
+            case .pdf:
+                target = cairo_pdf_surface_create(temporary, width, height)
+            }
+            defer { cairo_surface_destroy(target) }
             try check(cairo_surface_status(target), path)
-        }
-        if rename(temporary, path) != 0 {
-            throw PlotError.cannotWrite(path, String(cString: strerror(errno)))
+            let cr = cairo_create(target)
+            if format == .png { cairo_scale(cr, scale, scale) }
+            cairo_set_source_surface(cr, surface, 0, 0)
+            cairo_paint(cr)
+            let drawStatus = cairo_status(cr)
+            cairo_destroy(cr)
+            try check(drawStatus, path)
+            if format == .png {
+                try check(cairo_surface_write_to_png(target, temporary), path)
+            } else {
+                cairo_surface_finish(target)
+                try check(cairo_surface_status(target), path)
+            }
         }
     }
 
