@@ -372,6 +372,15 @@ static void put_group(struct walk *w, hid_t group, const char *where, int depth)
     }
 }
 
+/* Ends the walk: the end mark, the last bytes out, and the exit. No H5Fclose, no exit handlers:
+   the parent's open files are the parent's. */
+static void finish(struct walk *w) {
+    put_u8(w, 'E');
+    flush_out(w);
+    record(w, "finished");
+    _exit(0);
+}
+
 /* The child: walk the file into the snapshot and exit; a crash or a loop is what the parent
    watches for. Exit status 0: the walk ended ('E' written); 2: the file could not be opened
    ('F' and the reason written). */
@@ -439,10 +448,7 @@ static void run_child(const char *path, unsigned long long byte_limit, unsigned 
             put_u8(&w, 0);
             put_reason(&w);
         }
-        put_u8(&w, 'E');
-        flush_out(&w);
-        record(&w, "finished");
-        _exit(0);
+        finish(&w);
     }
     hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
     if (root >= 0) {
@@ -455,11 +461,7 @@ static void run_child(const char *path, unsigned long long byte_limit, unsigned 
         put_u8(&w, 0);
         put_reason(&w);
     }
-    put_u8(&w, 'E');
-    flush_out(&w);
-    record(&w, "finished");
-    /* No H5Fclose, no exit handlers: the parent's open files are the parent's. */
-    _exit(0);
+    finish(&w);
 }
 
 pid_t terrain_hdf5_check_start(const char *path, unsigned long long byte_limit, unsigned long long inline_limit,

@@ -14,27 +14,18 @@ extension HDF5File {
             throw failure("cannot write string dataset \(name): element \(bad) contains a NUL character, which HDF5 strings cannot hold")
         }
         try modify("write dataset \(name)") { file in
-            try removeDatasetForReplacement(path, in: file)
-            let type = try makeVariableStringType(characterSet: H5T_CSET_UTF8, padding: H5T_STR_NULLTERM)
-            defer { _ = H5Tclose(type) }
-            let space = makeDataspace(shape: [values.count])
-            guard space >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
-            defer { _ = H5Sclose(space) }
-            let links = try makeLinkCreationList()
-            defer { _ = H5Pclose(links) }
-            let dataset = H5Dcreate2(file, path, type, space, links, shim_H5P_DEFAULT(), shim_H5P_DEFAULT())
-            guard dataset >= 0 else { throw libraryFailure("cannot create dataset \(name)") }
-            defer { _ = H5Dclose(dataset) }
-            guard !values.isEmpty else { return }
-            // HDF5 takes an array of `char *`: copies that live until the write returns.
-            let copies = values.map { strdup($0) }
-            defer { for c in copies { free(c) } }
-            let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
-            guard !pointers.contains(where: { $0 == nil }) else { throw failure("cannot write dataset \(name): out of memory") }
-            let status = pointers.withUnsafeBufferPointer { buffer in
-                H5Dwrite(dataset, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), UnsafeRawPointer(buffer.baseAddress!))
+            try createStringDataset(path, in: file, space: { makeDataspace(shape: [values.count]) }) { dataset, type in
+                guard !values.isEmpty else { return }
+                // HDF5 takes an array of `char *`: copies that live until the write returns.
+                let copies = values.map { strdup($0) }
+                defer { for c in copies { free(c) } }
+                let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+                guard !pointers.contains(where: { $0 == nil }) else { throw failure("cannot write dataset \(name): out of memory") }
+                let status = pointers.withUnsafeBufferPointer { buffer in
+                    H5Dwrite(dataset, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), UnsafeRawPointer(buffer.baseAddress!))
+                }
+                guard status >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
             }
-            guard status >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
         }
     }
 

@@ -13,21 +13,12 @@ extension HDF5File {
             throw failure("cannot write string dataset \(name): the text contains a NUL character, which HDF5 strings cannot hold")
         }
         try modify("write dataset \(name)") { file in
-            try removeDatasetForReplacement(path, in: file)
-            let type = try makeVariableStringType(characterSet: H5T_CSET_UTF8, padding: H5T_STR_NULLTERM)
-            defer { _ = H5Tclose(type) }
-            let space = H5Screate(H5S_SCALAR)
-            guard space >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
-            defer { _ = H5Sclose(space) }
-            let links = try makeLinkCreationList()
-            defer { _ = H5Pclose(links) }
-            let dataset = H5Dcreate2(file, path, type, space, links, shim_H5P_DEFAULT(), shim_H5P_DEFAULT())
-            guard dataset >= 0 else { throw libraryFailure("cannot create dataset \(name)") }
-            defer { _ = H5Dclose(dataset) }
-            let status = withVariableString(value) { buffer in
-                H5Dwrite(dataset, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), buffer)
+            try createStringDataset(path, in: file, space: { H5Screate(H5S_SCALAR) }) { dataset, type in
+                let status = withVariableString(value) { buffer in
+                    H5Dwrite(dataset, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), buffer)
+                }
+                guard status >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
             }
-            guard status >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
         }
     }
 
@@ -47,6 +38,26 @@ extension HDF5File {
                 return value
             }
         }
+    }
+
+    /// Creates a dataset of variable-length UTF-8 strings at `path` (normalized) over the
+    /// dataspace `space` makes, replacing any dataset there, and hands it and its type to
+    /// `write`: what `writeString` and `writeStrings` share.
+    func createStringDataset(_ path: String, in file: hid_t, space makeSpace: () -> hid_t,
+                             _ write: (_ dataset: hid_t, _ type: hid_t) throws -> Void) throws {
+        let name = display(path)
+        try removeDatasetForReplacement(path, in: file)
+        let type = try makeVariableStringType(characterSet: H5T_CSET_UTF8, padding: H5T_STR_NULLTERM)
+        defer { _ = H5Tclose(type) }
+        let space = makeSpace()
+        guard space >= 0 else { throw libraryFailure("cannot write dataset \(name)") }
+        defer { _ = H5Sclose(space) }
+        let links = try makeLinkCreationList()
+        defer { _ = H5Pclose(links) }
+        let dataset = H5Dcreate2(file, path, type, space, links, shim_H5P_DEFAULT(), shim_H5P_DEFAULT())
+        guard dataset >= 0 else { throw libraryFailure("cannot create dataset \(name)") }
+        defer { _ = H5Dclose(dataset) }
+        try write(dataset, type)
     }
 
     // MARK: - Shared with attributes
