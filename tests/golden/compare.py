@@ -492,10 +492,13 @@ def compare_strings(result: Comparison, expected: str, got: str, where: str) -> 
         for e, g in zip(expected_numbers, got_numbers):
             if e == g:
                 continue
+            if not re.search(r"[.eE]", e + g):
+                result.mismatch(where, expected, got)  # integers (counts, epochs, sizes): exact
+                return
             result.floats_compared += 1
             result.floats_inexact += 1
             e_value, g_value = float(e), float(g)
-            # a printed number is rounded to its last digit: allow one unit of it as well
+            # a printed float is rounded to its last digit: allow one unit of it as well
             decimals = len(e.split("e")[0].split("E")[0].partition(".")[2])
             exponent = int(re.split("[eE]", e)[1]) if re.search("[eE]", e) else 0
             last_digit = 10.0 ** (exponent - decimals)
@@ -581,6 +584,7 @@ def main() -> int:
     parser.add_argument("outputs", type=Path)
     parser.add_argument("expected", type=Path)
     parser.add_argument("--scratch", required=True, help="the run's scratch folder, replaced by " + SCRATCH_PLACEHOLDER)
+    parser.add_argument("--verbose", action="store_true", help="also list the files that match")
     parser.add_argument("--update", action="store_true", help="rewrite the expectations (intentional changes only)")
     arguments = parser.parse_args()
     scratch = str(Path(arguments.scratch).resolve())
@@ -633,11 +637,11 @@ def main() -> int:
         if result.mismatches:
             failures += 1
             print(f"  FAIL  {name}")
-            for line in result.mismatches[:20]:
+            for line in result.mismatches[:10]:
                 print(f"        {line}")
-            if len(result.mismatches) > 20:
-                print(f"        ... and {len(result.mismatches) - 20} more")
-        else:
+            if len(result.mismatches) > 10:
+                print(f"        ... and {len(result.mismatches) - 10} more")
+        elif arguments.verbose:
             print(f"  ok    {name}")
     if digest_mismatches and inexact == 0:
         print("  FAIL  digests of bit patterns differ although every float matched bit for bit")
@@ -645,7 +649,7 @@ def main() -> int:
     elif digest_mismatches:
         print(f"  note  {len(digest_mismatches)} digests of bit patterns differ, as they must where floats are "
               "not bit-identical")
-    for line in digest_mismatches[:20]:
+    for line in digest_mismatches[:20 if inexact == 0 else 3]:
         print(f"        {line}")
     print(f"golden: {len(documents)} files, {compared} floats compared, {inexact} not bit-identical, "
           f"largest relative difference {largest:.3g} (tolerance {RELATIVE_TOLERANCE:g}; "
