@@ -55,7 +55,7 @@ run surface-cnn-states surface --quiet --checkpoint files/run-cnn/final.safetens
 run surface-mlp surface --quiet --checkpoint $final --x=-1:1:5 --y=-1:1:5 $readme_surface --out files/mlp.h5
 run surface-1d surface --quiet --checkpoint $final --x=-1:1:11 --xnorm filter --xignore biasbn --data train,test \
   --out files/mlp-1d.h5
-run surface-adaptive surface --quiet --checkpoint $final --x=-1:1:9 --y=-1:1:9 --data train,test --adaptive \
+run surface-adaptive surface --quiet --checkpoint $final --x=-1:1:17 --y=-1:1:17 --data train,test --adaptive \
   --out files/mlp-adaptive.h5
 run interpolate interpolate --quiet $mlp/checkpoints/epoch-0000.safetensors $final --steps 11 --range=-0.5:1.5 \
   --out files/interpolation.h5
