@@ -132,13 +132,22 @@ SCRATCH_PLACEHOLDER = "<scratch>"
 # Renames made on purpose (issue 17: library request types, target restructure, declarative CLI).
 # An old name in an expectation stands for the new name in the output, so an intentional rename
 # passes without regenerating the expectations (whose values then still guard the refactor).
-# Empty now. Issue 17 will add, for Hessian spectrum files, e.g.
-#   NAME_RENAMES["*hessian*.h5"] = {"checkpoint": "terrain.checkpoint", "data": "terrain.data", ...}
-#   VALUE_RENAMES["*hessian*.h5"] = {"matrices-only": "matrices"}
 # NAME_RENAMES: file pattern -> {old attribute/dataset/key name: new name}
-NAME_RENAMES: dict[str, dict[str, str]] = {}
+NAME_RENAMES: dict[str, dict[str, str]] = {
+    # Hessian spectrum files (`terrain hessian --out`) name their attributes `terrain.…` like
+    # every other Terrain file (old files still read).
+    "*hessian*.h5": {name: "terrain." + name for name in [
+        "checkpoint", "data", "set", "samples", "parameters", "dimension", "seed", "iterations",
+        "top_count", "bottom_count", "converged", "trace_probes", "density_probes", "density_steps",
+        "scale", "version"]},
+}
 # VALUE_RENAMES: file pattern -> {old string value: new string value}
-VALUE_RENAMES: dict[str, dict[str, str]] = {}
+VALUE_RENAMES: dict[str, dict[str, str]] = {
+    # The Hessian of the weight matrices is `matrices` in files, as `--parameters` spells it
+    # (spectrum files, the eigenvector direction file's `terrain.parameters`, a convexity map's
+    # `terrain.hessian.parameters`).
+    "*.h5": {"matrices-only": "matrices"},
+}
 
 # Digests of exact bit patterns: the request fingerprint of a resumable run (it covers the
 # checkpoint's weights), the direction files' digest and each point's checksum (FNV-1a over the
