@@ -19,15 +19,9 @@ struct FingerprintHasher {
 
     mutating func mix(_ numbers: some Sequence<Double>) { for v in numbers { mix(v.bitPattern) } }
 
-    /// Text with its length first.
+    /// Text: its UTF-8 length as a word, then its bytes.
     mutating func mix(_ text: String) {
         mix(UInt64(text.utf8.count))
-        mixBytes(of: text)
-    }
-
-    /// Text's bytes alone, without the length (the surface request's data description, hashed
-    /// so before the length prefix was introduced).
-    mutating func mixBytes(of text: String) {
         for b in text.utf8 { mixByte(b) }
     }
 

@@ -238,7 +238,8 @@ public final class SurfaceRunner {
 
     /// A fingerprint of the exact numbers a surface depends on: the centre, each direction's
     /// length and values, the x coordinates, a NaN, the y coordinates, each set (1 train, 2
-    /// test) and the data description's bytes (`FingerprintHasher`).
+    /// test) and the data description's UTF-8 bytes, each as a word of its own
+    /// (`FingerprintHasher`; stored files hold these values).
     public static func fingerprint(center: [Double], directions: [Direction], grid: SurfaceGrid,
                                    sets: [EvaluationSet], data: String) -> String {
         var h = FingerprintHasher()
@@ -246,7 +247,7 @@ public final class SurfaceRunner {
         for d in directions { h.mix(UInt64(d.values.count)); h.mix(d.values) }
         h.mix(grid.x + [.nan] + grid.y)
         for s in sets { h.mix(s == .train ? 1 as UInt64 : 2) }
-        h.mixBytes(of: data)
+        for byte in data.utf8 { h.mix(UInt64(byte)) }
         return h.hex
     }
 }
