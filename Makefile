@@ -58,6 +58,7 @@ test: export TERRAIN_REQUIRE_CROSSCHECKS = 1
 test: deps $(PY_VENV)/.ok
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
+	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-requests
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
 	bash tests/hdf5.sh $(TERRAIN)
@@ -65,7 +66,12 @@ test: deps $(PY_VENV)/.ok
 	bash tests/serve.sh $(TERRAIN)
 	bash tests/onnx.sh $(TERRAIN)
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
-	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
+	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && test -s $$d/out/logistic.directions.h5 \
+	  && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
+	@d=$$(mktemp -d); ok=1; $(RELEASE)/terrain-example-requests $$d/out >/dev/null || ok=0; \
+	for f in surface.h5 surface.directions.h5 plane.h5 interpolation.h5 trajectory.h5 trajectory.projection.h5 evolve.h5 \
+	  hessian.h5 eigenvectors.h5 surface-curvature.h5 sharpness.csv; do test -s $$d/out/$$f || { echo "example-requests: no $$f"; ok=0; }; done; \
+	rm -rf $$d; test $$ok = 1 && echo "example-requests: 1 passed, 0 failed"
 	bash tests/mpi.sh
 	$(MAKE) fuzz-smoke
 

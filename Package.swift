@@ -12,6 +12,7 @@ import PackageDescription
 //   TerrainONNX    ONNX models (swift-protobuf's generated messages) as Terrain modules
 //   TerrainPlot    figures drawn with Cairo (PNG, SVG, PDF) from plain arrays: no landscape types
 //   TerrainReport  which figures fit a landscape file, and the pages that show them (the viewer)
+//   TerrainRequests  one value per command (SurfaceRequest, …): loading, metadata, files; `run()`
 //   TerrainServe   `terrain serve`: a local web server over a folder of runs (Hummingbird);
 //                  kept out of the library product so that only the program links SwiftNIO
 //   terrain        the command-line program
@@ -25,7 +26,7 @@ let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport"]),
+        .library(name: "Terrain", targets: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport", "TerrainRequests"]),
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     traits: [
@@ -76,6 +77,9 @@ let package = Package(
         .target(name: "TerrainONNX", dependencies: ["TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
         .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
+        // The requests the program is made of, as library values: what to load, compute and write.
+        .target(name: "TerrainRequests", dependencies: ["TerrainData", "TerrainIO", "TerrainModels", "TerrainTraining", "TerrainLandscape",
+                                                        "TerrainONNX", "TerrainReport"]),
         .target(name: "TerrainServe", dependencies: [
             "TerrainReport",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -83,13 +87,16 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "terrain", dependencies: [
-            "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport",
+            "TerrainTraining", "TerrainLandscape", "TerrainONNX", "TerrainPlot", "TerrainReport", "TerrainRequests",
             .target(name: "TerrainServe", condition: .when(traits: ["Server"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A runnable example of the library: the landscape of an objective written as a Swift closure.
-        .executableTarget(name: "terrain-example-closure", dependencies: ["TerrainLandscape", "TerrainReport"],
+        .executableTarget(name: "terrain-example-closure", dependencies: ["TerrainLandscape", "TerrainReport", "TerrainRequests"],
                           path: "Examples/terrain-example-closure"),
+        // Each request of the library in a few lines (one file per request), on a run it trains.
+        .executableTarget(name: "terrain-example-requests", dependencies: ["TerrainRequests"],
+                          path: "Examples/terrain-example-requests"),
         // The cores' measured fp32 FMA peak, which `make bench` sets throughputs against.
         .target(name: "CFMAPeak", path: "Benchmarks/CFMAPeak"),
         // Fuzzing the file readers (`make fuzz` with libFuzzer, `make fuzz-smoke` without): see Fuzz/README.md.
@@ -108,5 +115,6 @@ let package = Package(
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport"]),
         .testTarget(name: "TerrainServeTests", dependencies: ["TerrainServe"]),
+        .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainRequests"]),
     ]
 )

@@ -3,6 +3,7 @@ import Foundation
 import TerrainData
 import TerrainTraining
 import TerrainLandscape
+import TerrainRequests
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,24 +30,25 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationOptions.maximumBatchSize)
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
     }
 
     func run() throws {
         try compute.apply()
         try failing {
-            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
+            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx, architecture: model)
             if case .onnx = source { return try evaluateWithOptions(source) }
-            if model != nil { return try evaluateWithOptions(source) }
-            let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: source.path))
+            if case .stateDict = source { return try evaluateWithOptions(source) }
+            let path = source.path!
+            let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: path))
             guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
-            let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: source.path, subset: subset,
+            let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: path, subset: subset,
                                                            refitNormalization: refitNormalization)
-            try DataFit.check(ckpt.spec, model: "\(source.path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
-            let model = try ckpt.makeModel(Float.self, source: source.path)
+            try DataFit.check(ckpt.spec, model: "\(path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
+            let model = try ckpt.makeModel(Float.self, source: path)
             print(line)
             try Self.report([("train", data.train), ("test", data.test)].map { label, split in
                 (label, Evaluation.evaluate(model, on: split, batchSize: batchSize))
@@ -56,18 +58,11 @@ struct Evaluate: ParsableCommand {
 
     /// ONNX models and checkpoints described by --model load as the landscape commands load them.
     private func evaluateWithOptions(_ source: ModelSource) throws {
-        var arguments = ["--batch-size", "\(batchSize)"]
-        if let dataset { arguments += ["--dataset", dataset] }
-        if let data {
-            guard dataset == nil else { throw ValidationError("--data \(data) and --dataset \(dataset!) name two datasets: give one") }
-            arguments += ["--data", data]
-        }
-        if let model { arguments += ["--model", model] }
-        if let subset { arguments += ["--subset", "\(subset)"] }
-        if normalize { arguments.append("--normalize") }
-        let options = try EvaluationOptions.parse(arguments)
-        let (objective, _, description) = try options.objective(source)
-        print("\(source.path) on \(description)")
+        if let data, dataset != nil { throw ValidationError("--data \(data) and --dataset \(dataset!) name two datasets: give one") }
+        let loaded = try source.load(on: EvaluationData(dataset: data ?? dataset, normalize: normalize, subset: subset, batchSize: batchSize),
+                                     progress: .standard())
+        let objective = try loaded.requireNetwork(for: "an evaluation")
+        print("\(source.path!) on \(loaded.dataDescription)")
         try Self.report(EvaluationSet.allCases.map { set in
             let split = set == .train ? objective.data.train : objective.data.test
             return (set.rawValue, Evaluation.evaluate(objective.model, on: split, batchSize: batchSize))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TerrainLandscape
+import TerrainRequests
 
 struct HessianMap: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,55 +41,12 @@ struct HessianMap: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
-            guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
-            guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a finite number ≥ 0") }
-            let sets = try evaluation.sets()
-            guard sets.count == 1 else { throw ValidationError("hessian-map takes the Hessian of one set: --data train or --data test") }
-            let base = try SurfaceFile.read(from: surface)
-            let named = checkpoint == nil && onnx == nil ? nil : try ModelSource(checkpoint: checkpoint, onnx: onnx)
-            guard let source = named ?? ModelSource.recorded(in: base.textAttributes) else {
-                throw ValidationError("\(surface) does not name its model (terrain.checkpoint or terrain.onnx): pass --checkpoint or --onnx")
-            }
-            let checkpoint = source.path
-            let (objective, _, dataDescription) = try evaluation.objective(source)
-            let type = base.textAttributes["terrain.dir_type"].flatMap(DirectionType.init(rawValue:)) ?? .weights
-            let (directionPath, directions) = try DirectionFile.read(for: base, at: surface, groups: objective.groups, type: type)
-            let grid = base.grid
-            guard directions.count >= (grid.isTwoDimensional ? 2 : 1) else {
-                throw ValidationError("\(directionPath) has no ydirection for the 2D surface \(surface)")
-            }
-            let center = objective.parameters()
-            let map = try CurvatureMapComputation(
-                objective: objective, center: center, xDirection: directions[0],
-                yDirection: grid.isTwoDimensional ? directions[1] : nil, grid: grid, set: sets[0],
-                selection: parameters.selection, iterations: iterations, tolerance: tolerance, seed: seed)
-            if evaluation.spread != .layers { try map.spreadPointsOverThreads() }
-            let world = Distributed.world
-            let path = out ?? surface
-            let runner = SurfaceRunner(computation: map, path: path, fingerprint: map.fingerprint(data: dataDescription))
-            runner.baseFile = base
-            runner.acceptsUnmarkedFile = out == nil
-            runner.attributePrefix = "terrain.hessian."
-            runner.progressLabel = "hessian map"
-            runner.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
-            runner.showProgress = !quiet && world.isWriter
-            runner.communicator = world
-            runner.textAttributes = ["terrain.hessian.checkpoint": checkpoint, "terrain.hessian.data": dataDescription,
-                                     "terrain.hessian.set": sets[0].rawValue, "terrain.hessian.parameters": map.selection.rawValue,
-                                     "terrain.hessian.seed": "\(seed)", "terrain.version": Terrain.version]
-            runner.numberAttributes = ["terrain.hessian.iterations": Double(iterations), "terrain.hessian.tolerance": tolerance]
-            let hessian = HessianOperator(objective: objective, set: sets[0], selection: map.selection)
-            if world.isWriter {
-                print("hessian map: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
-                      + "Hessian of dimension \(hessian.dimension) (\(map.selection.rawValue)), ≤ \(iterations) Lanczos steps per point"
-                      + (map.concurrentPoints > 1 ? "; \(map.concurrentPoints) points at once" : "")
-                      + (world.size > 1 ? "; \(world.size) ranks" : ""))
-            }
-            let result = try runner.run(overwrite: overwrite)
-            guard world.isWriter else { return }
-            if runner.damagedPoints > 0 { print(SurfaceRunner.damageNote(runner.damagedPoints, path: path)) }
-            if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
-            Self.summarize(result, path: path)
+            let named = checkpoint == nil && onnx == nil ? nil : try evaluation.source(checkpoint: checkpoint, onnx: onnx)
+            let request = CurvatureMapRequest(surface: surface, model: named, architecture: evaluation.model, data: try evaluation.evaluationData(),
+                                              parameters: parameters.selection, iterations: iterations, tolerance: tolerance, seed: seed,
+                                              output: out, overwrite: overwrite)
+            let result = try request.run(progress: .standard(quiet: quiet))
+            if Distributed.world.isWriter { Self.summarize(result, path: request.outputPath) }
         }
     }
 

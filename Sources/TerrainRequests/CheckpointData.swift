@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import TerrainData
 import TerrainTraining
@@ -9,12 +8,12 @@ import TerrainTraining
 /// the network's first layer expects inputs standardized by exactly them. Refitting them on
 /// another set's training data (`--refit-normalization`) is a different input transform, and so
 /// a different loss (3.5884 against 3.6813 in the case that found it): it happens only when asked.
-enum CheckpointData {
+public enum CheckpointData {
     /// The data set `name` for `checkpoint` (read from `source`), the one line that says which
     /// normalization it got, and whether that was a refit the user asked for (other data than
     /// the default: a resumed surface must not mix the two). `subset` cuts both sets (as
     /// `DatasetOptions` does).
-    static func load(_ name: String, for checkpoint: Checkpoint, source: String, subset: Int? = nil,
+    public static func load(_ name: String, for checkpoint: Checkpoint, source: String, subset: Int? = nil,
                      refitNormalization: Bool) throws -> (data: DatasetPair, line: String, refitted: Bool) {
         var options = DatasetOptions()
         options.trainSubset = subset
@@ -40,7 +39,7 @@ enum CheckpointData {
         do {
             try stored.validate(for: pair.train)
         } catch {
-            throw ValidationError("\(source): its normalization (terrain.normalization) has \(stored.channelCount) channel(s), "
+            throw RequestError("\(source): its normalization (terrain.normalization) has \(stored.channelCount) channel(s), "
                                   + "\(name)'s inputs \(Array(pair.train.inputs.shape.dropFirst())) do not match; "
                                   + "pass --refit-normalization to fit new statistics on \(name)")
         }
@@ -53,14 +52,14 @@ enum CheckpointData {
 
     /// The statistics a checkpoint stores, nil when it stores none; a damaged entry (not the
     /// JSON of a `Normalization`, or a standard deviation that is not a positive number) throws.
-    static func storedNormalization(of checkpoint: Checkpoint, source: String) throws -> Normalization? {
+    public static func storedNormalization(of checkpoint: Checkpoint, source: String) throws -> Normalization? {
         guard let text = checkpoint.metadata["terrain.normalization"] else { return nil }
         guard let stored = try? JSONDecoder().decode(Normalization.self, from: Data(text.utf8)) else {
-            throw ValidationError("\(source): terrain.normalization is not a normalization's JSON (mean and std per channel)")
+            throw RequestError("\(source): terrain.normalization is not a normalization's JSON (mean and std per channel)")
         }
         guard stored.mean.count == stored.std.count, stored.mean.allSatisfy(\.isFinite),
               stored.std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw ValidationError("\(source): terrain.normalization needs one finite mean and one positive std per channel, "
+            throw RequestError("\(source): terrain.normalization needs one finite mean and one positive std per channel, "
                                   + "got \(stored.mean.count) means and std \(stored.std)")
         }
         return stored
