@@ -18,7 +18,11 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "A checkpoint (.safetensors), or an .onnx model.") var checkpoint: String?
     @Option(help: "An ONNX model (exported by torch.onnx.export) instead of a checkpoint.") var onnx: String?
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
-    @Option(help: "A data file (NPZ with arrays x and y, or any path --dataset takes), evaluated as one set.") var data: String?
+    @Option(help: ArgumentHelp("Sets to report: train, test or train,test (default: both); or a data file (NPZ with arrays x and y, or any path --dataset takes), evaluated as one set.",
+                               valueName: "sets-or-file"),
+            // Anything that names no sets is data, as `evaluate --data` always took it (a named data set too).
+            transform: { DataSpec(argument: $0) ?? .file($0) })
+    var data: DataSpec?
     @Option(help: ArgumentHelp("The zoo architecture of a checkpoint without Terrain's metadata: ARCH[,width=W][,hidden=64x64][,activation=A].",
                                valueName: "spec"))
     var model: String?
@@ -29,7 +33,20 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
 
+    /// The data file `--data` names, if it names one.
+    private var dataFile: String? {
+        if case .file(let file) = data { return file }
+        return nil
+    }
+
+    /// The sets reported.
+    private var sets: [EvaluationSet] {
+        if case .sets(let sets) = data { return sets }
+        return EvaluationSet.allCases
+    }
+
     func validate() throws {
+        if let dataFile, let dataset { throw ValidationError("--data \(dataFile) and --dataset \(dataset) name two datasets: give one") }
         try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
     }
@@ -42,7 +59,7 @@ struct Evaluate: ParsableCommand {
             if case .stateDict = source { return try evaluateWithOptions(source) }
             let path = source.path!
             let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: path))
-            guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
+            guard let name = dataFile ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
             let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: path, subset: subset,
@@ -50,20 +67,19 @@ struct Evaluate: ParsableCommand {
             try DataFit.check(ckpt.spec, model: "\(path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
             let model = try ckpt.makeModel(Float.self, source: path)
             print(line)
-            try Self.report([("train", data.train), ("test", data.test)].map { label, split in
-                (label, Evaluation.evaluate(model, on: split, batchSize: batchSize))
+            try Self.report(sets.map { set in
+                (set.rawValue, Evaluation.evaluate(model, on: set == .train ? data.train : data.test, batchSize: batchSize))
             })
         }
     }
 
     /// ONNX models and checkpoints described by --model load as the landscape commands load them.
     private func evaluateWithOptions(_ source: ModelSource) throws {
-        if let data, dataset != nil { throw ValidationError("--data \(data) and --dataset \(dataset!) name two datasets: give one") }
-        let loaded = try source.load(on: EvaluationData(dataset: data ?? dataset, normalize: normalize, subset: subset, batchSize: batchSize),
+        let loaded = try source.load(on: EvaluationData(dataset: dataFile ?? dataset, normalize: normalize, subset: subset, batchSize: batchSize),
                                      progress: .standard())
         let objective = try loaded.requireNetwork(for: "an evaluation")
         print("\(source.path!) on \(loaded.dataDescription)")
-        try Self.report(EvaluationSet.allCases.map { set in
+        try Self.report(sets.map { set in
             let split = set == .train ? objective.data.train : objective.data.test
             return (set.rawValue, Evaluation.evaluate(objective.model, on: split, batchSize: batchSize))
         })

@@ -45,8 +45,8 @@ struct Evolve: ParsableCommand {
     @OptionGroup var random: RandomDirectionOptions
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "evolve.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var output: OverwriteOptions
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
 
     /// The options as the library's request.
@@ -56,21 +56,21 @@ struct Evolve: ParsableCommand {
             return EvolveRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, mode: mode,
                                  x: try x.map { try Axis.parse($0, spacing: spacing) }, y: try y.map { try Axis.parse($0, spacing: spacing) },
                                  spacing: spacing, frames: frames, maxFrames: maxFrames, steps: steps, margin: margin, ignore: ignore,
-                                 directions: random.directions, output: out, overwrite: overwrite)
+                                 directions: random.directions, output: out, overwrite: output.overwrite)
         }
     }
 
     func validate() throws {
         guard maxFrames >= 0 else { throw ValidationError("--max-frames must be 0 (no limit) or positive, got \(maxFrames)") }
         try OptionCheck.outputs(files: [out, (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".directions.h5"])
-        do { try TrajectoryPCA.checkCovering(points: steps, margin: margin) } catch { throw ValidationError("\(error)") }
+        do { try request.validate() } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
         try compute.apply()
         try failing {
             let start = Date()
-            let result = try request.run(progress: .standard(quiet: quiet))
+            let result = try request.run(progress: progress.progress)
             let stack = try SurfaceStack(file: result, path: out)
             for frame in stack.frames { print("  " + frame.label) }
             print(String(format: "written to %@ in %.1f s (%d frames; draw them with `terrain animate %@`)",

@@ -18,20 +18,13 @@ struct Hessian: ParsableCommand {
         ydirection), so `terrain surface --checkpoint C --directions D.h5` draws the loss along them.
         """)
 
-    /// The parameters the Hessian covers.
-    enum Parameters: String, ExpressibleByArgument, CaseIterable {
-        case all, matrices
-        var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
-    }
-
-    @Option(help: "The checkpoint.") var checkpoint: String?
-    @Option(help: "An ONNX model instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
+    @OptionGroup var model: ModelOptions
     @Option(help: "How many of the largest eigenvalues.") var top: Int = 5
     @Option(help: "How many of the smallest eigenvalues.") var bottom: Int = 1
     @Flag(help: "Estimate the trace (Hutchinson, Rademacher probes).") var trace = false
     @Flag(help: "Estimate the spectral density (stochastic Lanczos quadrature) and draw it.") var density = false
     @Option(help: "all (every trainable tensor) or matrices (tensors with ≥ 2 dimensions, as the reference).")
-    var parameters: Parameters = .all
+    var parameters: HessianParameters = .all
     @Option(help: "Lanczos steps for the eigenvalues, and per density probe.") var maxIterations: Int = 100
     @Option(help: "Relative tolerance of the eigenpairs' residuals and of the trace's standard error (the trace stops when its relative standard error is below it).") var tolerance: Double = 1e-3
     @Option(help: "Most Rademacher probes for the trace.") var probes: Int = 100
@@ -42,11 +35,18 @@ struct Hessian: ParsableCommand {
     @Option(help: "Write the top two eigenvectors as a direction file (HDF5, the reference's layout).") var eigenvectors: String?
     @Option(help: "Also compute the convexity map (λmax, λmin at every point) of this surface file, as `terrain hessian-map --surface`.")
     var map: String?
-    @Option(help: "Lanczos steps per point of the --map.") var mapIterations: Int = 20
-    @Flag(help: "No progress on standard error.") var quiet = false
+    @Option(help: "Lanczos steps per point of the --map, at most (hessian-map's --max-iterations).") var mapMaxIterations: Int?
+    @Option(name: .customLong("map-iterations"), help: .hidden) var oldMapIterations: Int?
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
 
+    /// `--map-max-iterations`, once `--map-iterations`.
+    var mapIterations: RenamedOption<Int> {
+        RenamedOption(old: oldMapIterations, oldName: "--map-iterations", new: mapMaxIterations, newName: "--map-max-iterations", defaultValue: 20)
+    }
+
     func validate() throws {
+        try mapIterations.check()
         guard top >= 0 else { throw ValidationError("--top must be 0 or more, not \(top)") }
         guard bottom >= 0 else { throw ValidationError("--bottom must be 0 or more, not \(bottom)") }
         try OptionCheck.outputs(files: [out, eigenvectors].compactMap { $0 })
@@ -55,7 +55,7 @@ struct Hessian: ParsableCommand {
         try OptionCheck.count(maxIterations, "--max-iterations", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(probes, "--probes", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(densityProbes, "--density-probes", in: 1...OptionCheck.maximumIterations)
-        try OptionCheck.count(mapIterations, "--map-iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(mapIterations.value, "--map-max-iterations", in: 1...OptionCheck.maximumIterations)
         guard top + bottom > 0 || trace || density || eigenvectors != nil || map != nil else {
             throw ValidationError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density, --eigenvectors or --map")
         }
@@ -68,7 +68,7 @@ struct Hessian: ParsableCommand {
     /// The options as the library's request.
     var request: HessianRequest {
         get throws {
-            HessianRequest(model: try evaluation.source(checkpoint: checkpoint, onnx: onnx), data: try evaluation.evaluationData(),
+            HessianRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
                            top: top, bottom: bottom, trace: trace, density: density, parameters: parameters.selection,
                            maxIterations: maxIterations, tolerance: tolerance, probes: probes, densityProbes: densityProbes,
                            seed: seed, output: out, eigenvectors: eigenvectors)
@@ -80,8 +80,8 @@ struct Hessian: ParsableCommand {
         try failing {
             let request = try request
             try request.validate(alsoMapping: map != nil)
-            let result = try request.run(progress: .standard(quiet: quiet))
-            let model = request.model.path ?? ""
+            let result = try request.run(progress: progress.progress)
+            let modelPath = request.model.path ?? ""
             print(String(format: "%d Hessian-vector products in %.1f s (%.2f per second)", result.products, result.seconds,
                          result.seconds > 0 ? Double(result.products) / result.seconds : 0))
             if let lanczos = result.lanczos {
@@ -127,15 +127,15 @@ struct Hessian: ParsableCommand {
             if let eigenvectors, result.eigenvectorCount > 0 {
                 let count = result.eigenvectorCount
                 print("top \(count) eigenvector\(count == 1 ? "" : "s") (unit length) written to \(eigenvectors) "
-                      + "as xdirection\(count > 1 ? "/ydirection" : ""): terrain surface --\(request.model.isONNX ? "onnx" : "checkpoint") \(model) --directions \(eigenvectors)")
+                      + "as xdirection\(count > 1 ? "/ydirection" : ""): terrain surface --\(request.model.isONNX ? "onnx" : "checkpoint") \(modelPath) --directions \(eigenvectors)")
             }
             if let out { print("written to \(out)") }
             if let map {
                 // The same Hessian at every point of a surface: `terrain hessian-map` with these options.
                 print("\nconvexity map of \(map)")
                 let mapRequest = CurvatureMapRequest(surface: map, model: request.model, data: request.data, parameters: parameters.selection,
-                                                     iterations: mapIterations, tolerance: tolerance, seed: seed)
-                let result = try mapRequest.run(progress: .standard(quiet: quiet))
+                                                     iterations: mapIterations.value, tolerance: tolerance, seed: seed)
+                let result = try mapRequest.run(progress: progress.progress)
                 if Distributed.world.isWriter { HessianMap.summarize(result, path: mapRequest.outputPath) }
             }
         }

@@ -19,21 +19,27 @@ struct HessianMap: ParsableCommand {
         """)
 
     @Option(help: "The surface file (HDF5) whose grid and directions are used.") var surface: String
-    @Option(help: "The checkpoint at the centre (default: the surface's terrain.checkpoint attribute).") var checkpoint: String?
-    @Option(help: "An ONNX model at the centre instead (default: the surface's terrain.onnx attribute).") var onnx: String?
+    @OptionGroup var model: ModelOptions
     @Option(help: "Hessian over all trainable parameters (all) or the weight matrices only (matrices, as the reference).")
-    var parameters: HessianMapParameters = .all
-    @Option(help: "Lanczos iterations (Hessian-vector products) per point, at most.") var iterations: Int = 20
+    var parameters: HessianParameters = .all
+    @Option(help: "Lanczos iterations (Hessian-vector products) per point, at most.") var maxIterations: Int?
+    @Option(name: .customLong("iterations"), help: .hidden) var oldIterations: Int?
     @Option(help: "Lanczos tolerance: residuals relative to the largest |Ritz value|.") var tolerance: Double = 1e-3
     @Option(help: "Seed of the Lanczos start vectors (each point's is derived from it).") var seed: UInt64 = 1
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Write into this file (a copy of the surface with the map) instead of the surface file.") var out: String?
-    @Flag(help: "Replace a map of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var output: OverwriteOptions
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
 
+    /// `--max-iterations`, once `--iterations`.
+    var iterations: RenamedOption<Int> {
+        RenamedOption(old: oldIterations, oldName: "--iterations", new: maxIterations, newName: "--max-iterations", defaultValue: 20)
+    }
+
     func validate() throws {
-        try OptionCheck.count(iterations, "--iterations", in: 1...OptionCheck.maximumIterations)
+        try iterations.check()
+        try OptionCheck.count(iterations.value, "--max-iterations", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.outputs(files: [out ?? surface])
         try OptionCheck.number(tolerance, "--tolerance", in: 0...1)
     }
@@ -41,11 +47,11 @@ struct HessianMap: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
-            let named = checkpoint == nil && onnx == nil ? nil : try evaluation.source(checkpoint: checkpoint, onnx: onnx)
+            let named = model.isGiven ? try model.source(evaluation) : nil
             let request = CurvatureMapRequest(surface: surface, model: named, architecture: evaluation.model, data: try evaluation.evaluationData(),
-                                              parameters: parameters.selection, iterations: iterations, tolerance: tolerance, seed: seed,
-                                              output: out, overwrite: overwrite)
-            let result = try request.run(progress: .standard(quiet: quiet))
+                                              parameters: parameters.selection, iterations: iterations.value, tolerance: tolerance, seed: seed,
+                                              output: out, overwrite: output.overwrite)
+            let result = try request.run(progress: progress.progress)
             if Distributed.world.isWriter { Self.summarize(result, path: request.outputPath) }
         }
     }
@@ -64,10 +70,14 @@ struct HessianMap: ParsableCommand {
     }
 }
 
-/// `--parameters`: which trainable tensors the Hessian covers.
-enum HessianMapParameters: String, ExpressibleByArgument, CaseIterable {
+/// `--parameters` of `hessian` and `hessian-map`: which trainable tensors the Hessian covers.
+/// `matrices-only` (hessian-map's old spelling) is still read, and not shown.
+enum HessianParameters: String, ExpressibleByArgument, CaseIterable {
     case all, matrices
-    case matricesOnly = "matrices-only"
+
+    init?(argument: String) {
+        self.init(rawValue: argument == HessianOperator.Selection.matricesOnly.rawValue ? "matrices" : argument)
+    }
 
     var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
 }

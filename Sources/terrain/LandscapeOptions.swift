@@ -12,7 +12,7 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
     @Option(help: ArgumentHelp("Sets to evaluate at each point: train, test or train,test; or a data file (NPZ with x and y, or any path --dataset takes), evaluated as the train set.",
                                valueName: "sets-or-file"))
-    var data: String = "train"
+    var data: DataSpec = .sets([.train])
     @Option(help: ArgumentHelp("The zoo architecture of a checkpoint without Terrain's metadata (a PyTorch state_dict saved as safetensors): ARCH[,width=W][,hidden=64x64][,activation=A], or a model spec as JSON.",
                                valueName: "spec"))
     var model: String?
@@ -30,42 +30,23 @@ struct EvaluationOptions: ParsableArguments {
     func validate() throws {
         try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
-    }
-
-    /// The data file `--data` names, when it names one instead of sets: an existing path, or
-    /// anything that looks like one (a typo in a set name still gets the sets' message).
-    var dataFile: String? {
-        let sets = data.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if !sets.isEmpty, sets.allSatisfy({ EvaluationSet(rawValue: $0) != nil }) { return nil }
-        let looksLikePath = data.contains("/") || data.contains(".")
-            || FileManager.default.fileExists(atPath: NSString(string: data).expandingTildeInPath)
-        return looksLikePath ? data : nil
+        _ = try datasetSpec()
     }
 
     /// `--dataset`, or the data file given as `--data FILE`.
     func datasetSpec() throws -> String? {
-        if let file = dataFile {
+        if case .file(let file) = data {
             guard dataset == nil else { throw ValidationError("--data \(file) and --dataset \(dataset!) name two datasets: give one") }
             return file
         }
         return dataset
     }
 
-    func sets() throws -> [EvaluationSet] {
-        if dataFile != nil { return [.train] }
-        let sets = try data.split(separator: ",").map { part -> EvaluationSet in
-            guard let s = EvaluationSet(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("--data takes train, test or train,test, or a data file; got '\(data)'")
-            }
-            return s
-        }
-        guard !sets.isEmpty, Set(sets).count == sets.count else { throw ValidationError("--data takes train, test or train,test") }
-        return sets
-    }
+    func sets() -> [EvaluationSet] { data.sets }
 
     /// The library's description of the data.
     func evaluationData() throws -> EvaluationData {
-        EvaluationData(dataset: try datasetSpec(), sets: try sets(), normalize: normalize, refitNormalization: refitNormalization,
+        EvaluationData(dataset: try datasetSpec(), sets: sets(), normalize: normalize, refitNormalization: refitNormalization,
                        subset: subset, subsetSeed: subsetSeed, batchSize: batchSize, spread: spread)
     }
 
@@ -117,4 +98,91 @@ extension IgnoreRule: ExpressibleByArgument {
         default: return nil
         }
     }
+}
+
+/// `--data`: the sets evaluated (train, test or train,test), or a data file (NPZ with x and y,
+/// or anything `--dataset` takes) evaluated as the train set. A value that names no sets and
+/// looks like a path (a `/` or a `.`, or an existing file) is a file; anything else must be sets,
+/// so a typo in a set name is said as such.
+enum DataSpec: ExpressibleByArgument, Equatable {
+    case sets([EvaluationSet])
+    case file(String)
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let sets = parts.compactMap(EvaluationSet.init(rawValue:))
+        if !parts.isEmpty, sets.count == parts.count {
+            guard Set(sets).count == sets.count else { return nil }
+            self = .sets(sets)
+            return
+        }
+        let looksLikePath = argument.contains("/") || argument.contains(".")
+            || FileManager.default.fileExists(atPath: NSString(string: argument).expandingTildeInPath)
+        guard looksLikePath else { return nil }
+        self = .file(argument)
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .sets(let sets): sets.map(\.rawValue).joined(separator: ",")
+        case .file(let file): file
+        }
+    }
+
+    /// The sets evaluated: a file is the train set.
+    var sets: [EvaluationSet] {
+        switch self {
+        case .sets(let sets): sets
+        case .file: [.train]
+        }
+    }
+}
+
+/// `--quiet`, shared by every command that computes.
+struct ProgressOptions: ParsableArguments {
+    @Flag(help: "No progress bar, no progress notes on standard error.") var quiet = false
+
+    var progress: RequestProgress { .standard(quiet: quiet) }
+}
+
+/// `--overwrite`, shared by the commands whose output resumes.
+struct OverwriteOptions: ParsableArguments {
+    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
+}
+
+/// `--checkpoint` or `--onnx`: the model at the centre of a surface or of a Hessian.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The checkpoint (.safetensors; a PyTorch state_dict with --model ARCH).") var checkpoint: String?
+    @Option(help: "An ONNX model instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
+
+    func validate() throws {
+        if checkpoint != nil, onnx != nil { throw ValidationError("--checkpoint and --onnx name two models: give one") }
+    }
+
+    /// Whether either was given.
+    var isGiven: Bool { checkpoint != nil || onnx != nil }
+
+    /// The model, with `--model`'s architecture for a state_dict.
+    func source(_ evaluation: EvaluationOptions) throws -> ModelSource {
+        try evaluation.source(checkpoint: checkpoint, onnx: onnx)
+    }
+}
+
+/// An option's old spelling, kept working (hidden from the help) so that users' scripts do not
+/// break. `check` (from `validate()`) refuses both spellings at once and notes the new one on
+/// standard error; `value` is the one given, else the default.
+struct RenamedOption<Value> {
+    var old: Value?
+    var oldName: String
+    var new: Value?
+    var newName: String
+    var defaultValue: Value
+
+    func check() throws {
+        guard old != nil else { return }
+        guard new == nil else { throw ValidationError("\(oldName) is the old name of \(newName): give one of them") }
+        FileHandle.standardError.write(Data("note: \(oldName) is now \(newName) (the old name still works)\n".utf8))
+    }
+
+    var value: Value { new ?? old ?? defaultValue }
 }

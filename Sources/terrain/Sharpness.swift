@@ -21,28 +21,46 @@ struct SharpnessCommand: ParsableCommand {
     @Option(help: "ε-sharpness: the box's relative size ε.") var epsilon: Double = 1e-3
     @Option(help: "ε-sharpness: projected gradient ascent steps.") var ascentSteps: Int = 20
     @Option(help: "Loss increase: the radius r along filter-normalized directions.") var radius: Double = 0.5
-    @Option(help: "Loss increase: the number of random directions.") var directions: Int = 10
+    @Option(help: "Loss increase: the number of random directions.") var directionCount: Int?
+    @Option(name: .customLong("directions"), help: .hidden) var oldDirections: Int?
     @Option(help: "Seed of the random directions (direction k uses seed + k) and of Lanczos.") var seed: UInt64 = 123
     @Flag(help: "Also compute the largest Hessian eigenvalue (Lanczos on Hessian-vector products).") var eigenvalue = false
-    @Option(help: "Lanczos: the most iterations.") var lanczosIterations: Int = 100
+    @Option(help: "Lanczos: the most iterations (with --eigenvalue).") var maxIterations: Int?
+    @Option(name: .customLong("lanczos-iterations"), help: .hidden) var oldLanczosIterations: Int?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Also write the numbers to this CSV file.") var csv: String?
-    @Flag(help: "No progress on standard error.") var quiet = false
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
 
+    /// `--direction-count`, once `--directions` (which elsewhere names a direction file).
+    var directionCountOption: RenamedOption<Int> {
+        RenamedOption(old: oldDirections, oldName: "--directions", new: directionCount, newName: "--direction-count", defaultValue: 10)
+    }
+
+    /// `--max-iterations`, once `--lanczos-iterations`.
+    var maxIterationsOption: RenamedOption<Int> {
+        RenamedOption(old: oldLanczosIterations, oldName: "--lanczos-iterations", new: maxIterations, newName: "--max-iterations",
+                      defaultValue: 100)
+    }
+
+    var directions: Int { directionCountOption.value }
+    var lanczosIterations: Int { maxIterationsOption.value }
+
     func validate() throws {
+        try directionCountOption.check()
+        try maxIterationsOption.check()
         guard !checkpoints.isEmpty else { throw ValidationError("name at least one checkpoint") }
         guard epsilon.isFinite, epsilon > 0 else { throw ValidationError("--epsilon must be a positive number") }
         guard ascentSteps >= 1 else { throw ValidationError("--ascent-steps must be at least 1") }
         guard radius.isFinite, radius > 0 else { throw ValidationError("--radius must be a positive number") }
-        guard directions >= 1 else { throw ValidationError("--directions must be at least 1") }
-        guard lanczosIterations >= 1 else { throw ValidationError("--lanczos-iterations must be at least 1") }
+        guard directions >= 1 else { throw ValidationError("--direction-count (the number of random directions) must be at least 1") }
+        guard lanczosIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
         try OptionCheck.count(ascentSteps, "--ascent-steps", in: 1...OptionCheck.maximumIterations)
-        try OptionCheck.count(directions, "--directions", in: 1...OptionCheck.maximumIterations)
-        try OptionCheck.count(lanczosIterations, "--lanczos-iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(directions, "--direction-count", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(lanczosIterations, "--max-iterations", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.number(epsilon, "--epsilon", in: 0...1e6, positive: true)
         try OptionCheck.number(radius, "--radius", in: 0...1e6, positive: true)
-        guard try evaluation.sets().count == 1 else {
+        guard evaluation.sets().count == 1 else {
             throw ValidationError("sharpness is measured on one set: --data train or --data test")
         }
         if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
@@ -62,7 +80,7 @@ struct SharpnessCommand: ParsableCommand {
             settings.lanczosIterations = lanczosIterations
             let request = SharpnessRequest(models: checkpoints.map(evaluation.source), data: try evaluation.evaluationData(),
                                            settings: settings, csv: csv)
-            let rows = try request.run(progress: .standard(quiet: quiet))
+            let rows = try request.run(progress: progress.progress)
             printTable(rows, set: request.data.sets[0])
         }
     }

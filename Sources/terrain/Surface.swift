@@ -27,8 +27,7 @@ struct Surface: ParsableCommand {
         ONNX model exported by PyTorch (--onnx M.onnx --data D.npz, arrays x and y).
         """)
 
-    @Option(help: "The checkpoint at the centre.") var checkpoint: String?
-    @Option(help: "An ONNX model at the centre instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
+    @OptionGroup var model: ModelOptions
     @Option(parsing: .unconditional, help: "x range min:max:num.") var x: String = "-1:1:51"
     @Option(parsing: .unconditional, help: "y range min:max:num (omit for a 1D curve).") var y: String?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
@@ -39,8 +38,8 @@ struct Surface: ParsableCommand {
     @Option(help: "A run folder whose checkpoints are projected onto the surface's plane (path_x, path_y).") var path: String?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output surface file (HDF5).") var out: String = "surface.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var output: OverwriteOptions
+    @OptionGroup var progress: ProgressOptions
     @Flag(help: "2D: compute a coarse grid, then only the cells whose contours are unresolved; interpolate the rest.") var adaptive = false
     @Option(help: ArgumentHelp("With --adaptive: refine a cell when interpolation may be off by more than this many contour level spacings (default 0.25).",
                                valueName: "spacings"))
@@ -52,6 +51,8 @@ struct Surface: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.outputs(files: [out, directions ?? Self.directionPath(for: out)])
+        // Ranges and adaptive settings are checked here, before any work.
+        do { _ = try request() } catch let error as LandscapeError { throw ValidationError("\(error)") }
     }
 
     /// The adaptive refinement asked for, if any.
@@ -78,17 +79,17 @@ struct Surface: ParsableCommand {
         } else {
             chosen = .random(random)
         }
-        let request = SurfaceRequest(model: try evaluation.source(checkpoint: checkpoint, onnx: onnx), data: try evaluation.evaluationData(),
+        let request = SurfaceRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
                                      x: xRange, y: yRange, directions: chosen, path: path, adaptive: try adaptiveSettings(),
-                                     output: out, overwrite: overwrite)
-        try request.validate()
+                                     output: out, overwrite: output.overwrite)
+        do { try request.validate() } catch let error as RequestError { throw ValidationError(error.description) }
         return request
     }
 
     func run() throws {
         try compute.apply()
         try failing {
-            let result = try request().run(progress: .standard(quiet: quiet))
+            let result = try request().run(progress: progress.progress)
             if Distributed.world.isWriter { Self.summarize(result, path: out) }
         }
     }
@@ -105,31 +106,5 @@ struct Surface: ParsableCommand {
             print(String(format: "%@: min %.5g  max %.5g", q.rawValue, v.min()!, v.max()!))
         }
         print("written to \(path) (directions: \(file.directionFile))")
-    }
-}
-
-struct Interpolate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Loss along the line θ(α) = (1 − α)·θA + α·θB between two checkpoints (α = 0: A, α = 1: B).")
-
-    @Argument(help: "Checkpoint A (α = 0), or an .onnx model.") var a: String
-    @Argument(help: "Checkpoint B (α = 1), or an .onnx model of the same graph.") var b: String
-    @Option(help: "Number of points.") var steps: Int = 101
-    @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
-    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: DirectionType = .states
-    @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
-    @OptionGroup var compute: ComputeOptions
-
-    func run() throws {
-        try compute.apply()
-        try failing {
-            let request = InterpolationRequest(a: evaluation.source(a), b: evaluation.source(b), data: try evaluation.evaluationData(),
-                                               axis: try Axis.parse("\(range):\(steps)"), type: dirType, output: out, overwrite: overwrite)
-            let result = try request.run(progress: .standard(quiet: quiet))
-            Surface.summarize(result, path: out)
-        }
     }
 }

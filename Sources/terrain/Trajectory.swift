@@ -20,15 +20,15 @@ struct Trajectory: ParsableCommand {
     @Option(help: "Margin around the path, as a fraction of its extent.") var margin: Double = 0.15
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "trajectory.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var output: OverwriteOptions
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
 
     /// The options as the library's request.
     var request: TrajectoryRequest {
         get throws {
             TrajectoryRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, type: dirType,
-                              ignore: ignore, steps: steps, margin: margin, output: out, overwrite: overwrite)
+                              ignore: ignore, steps: steps, margin: margin, output: out, overwrite: output.overwrite)
         }
     }
 
@@ -41,35 +41,7 @@ struct Trajectory: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
-            if let result = try request.run(progress: .standard(quiet: quiet)) { Surface.summarize(result, path: out) }
-        }
-    }
-}
-
-struct Plane: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Loss on the plane through three checkpoints: θ = θA + α·(θB − θA) + β·(θC − θA).")
-
-    @Argument(help: "Checkpoint A (the origin), or an .onnx model (B and C then too).") var a: String
-    @Argument(help: "Checkpoint B (α = 1).") var b: String
-    @Argument(help: "Checkpoint C (β = 1).") var c: String
-    @Option(parsing: .unconditional, help: "α range min:max:num.") var x: String = "-0.5:1.5:21"
-    @Option(parsing: .unconditional, help: "β range min:max:num.") var y: String = "-0.5:1.5:21"
-    @Option(help: "states (BN running statistics move too) or weights.") var dirType: DirectionType = .states
-    @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Output file (HDF5).") var out: String = "plane.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
-    @OptionGroup var compute: ComputeOptions
-
-    func run() throws {
-        try compute.apply()
-        try failing {
-            let request = PlaneRequest(a: evaluation.source(a), b: evaluation.source(b), c: evaluation.source(c),
-                                       data: try evaluation.evaluationData(), x: try Axis.parse(x), y: try Axis.parse(y),
-                                       type: dirType, output: out, overwrite: overwrite)
-            let result = try request.run(progress: .standard(quiet: quiet))
-            Surface.summarize(result, path: out)
+            if let result = try request.run(progress: progress.progress) { Surface.summarize(result, path: out) }
         }
     }
 }
