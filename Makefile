@@ -65,6 +65,7 @@ test: deps $(PY_VENV)/.ok
 	bash tests/browser.sh $(TERRAIN)
 	bash tests/serve.sh $(TERRAIN)
 	bash tests/onnx.sh $(TERRAIN)
+	bash tests/golden.sh $(TERRAIN)
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
 	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && test -s $$d/out/logistic.directions.h5 \
 	  && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
