@@ -77,11 +77,11 @@ public struct HessianRequest {
 
     /// Counts in range and something to compute.
     public func validate(alsoMapping: Bool = false) throws {
+        guard top >= 0 else { throw RequestError("--top must be 0 or more, not \(top)") }
+        guard bottom >= 0 else { throw RequestError("--bottom must be 0 or more, not \(bottom)") }
         guard top + bottom > 0 || trace || density || eigenvectors != nil || alsoMapping else {
             throw RequestError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density, --eigenvectors or --map")
         }
-        guard top >= 0 else { throw RequestError("--top must be 0 or more, not \(top)") }
-        guard bottom >= 0 else { throw RequestError("--bottom must be 0 or more, not \(bottom)") }
         guard maxIterations >= 1 else { throw RequestError("--max-iterations must be at least 1, not \(maxIterations)") }
         guard tolerance.isFinite, tolerance >= 0 else { throw RequestError("--tolerance must be a number ≥ 0, not \(tolerance)") }
         guard probes >= 1 else { throw RequestError("--probes must be at least 1, not \(probes)") }
@@ -89,6 +89,7 @@ public struct HessianRequest {
     }
 
     public func run(progress: RequestProgress = .standard()) throws -> Result {
+        try validate(alsoMapping: true)
         let set = try data.singleSet("--data takes one set for a Hessian (train or test), not '\(data.sets.map(\.rawValue).joined(separator: ","))'")
         // Folders for the outputs exist before minutes of products are spent.
         for path in [output, eigenvectors].compactMap({ $0 }) {

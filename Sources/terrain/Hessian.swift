@@ -47,8 +47,8 @@ struct Hessian: ParsableCommand {
 
     func validate() throws {
         try mapIterations.check()
-        guard top >= 0 else { throw ValidationError("--top must be 0 or more, not \(top)") }
-        guard bottom >= 0 else { throw ValidationError("--bottom must be 0 or more, not \(bottom)") }
+        // The request's own checks (counts, tolerance, something to compute) first, in its words.
+        do { try request.validate(alsoMapping: map != nil) } catch let error as RequestError { throw ValidationError(error.description) }
         try OptionCheck.outputs(files: [out, eigenvectors].compactMap { $0 })
         try OptionCheck.count(top, "--top", in: 0...OptionCheck.maximumIterations)
         try OptionCheck.count(bottom, "--bottom", in: 0...OptionCheck.maximumIterations)
@@ -56,13 +56,6 @@ struct Hessian: ParsableCommand {
         try OptionCheck.count(probes, "--probes", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(densityProbes, "--density-probes", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(mapIterations.value, "--map-max-iterations", in: 1...OptionCheck.maximumIterations)
-        guard top + bottom > 0 || trace || density || eigenvectors != nil || map != nil else {
-            throw ValidationError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density, --eigenvectors or --map")
-        }
-        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1, not \(maxIterations)") }
-        guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a number ≥ 0, not \(tolerance)") }
-        guard probes >= 1 else { throw ValidationError("--probes must be at least 1, not \(probes)") }
-        guard densityProbes >= 1 else { throw ValidationError("--density-probes must be at least 1, not \(densityProbes)") }
     }
 
     /// The options as the library's request.
@@ -79,7 +72,6 @@ struct Hessian: ParsableCommand {
         try compute.apply()
         try failing {
             let request = try request
-            try request.validate(alsoMapping: map != nil)
             let result = try request.run(progress: progress.progress)
             let modelPath = request.model.path ?? ""
             print(String(format: "%d Hessian-vector products in %.1f s (%.2f per second)", result.products, result.seconds,
