@@ -75,11 +75,19 @@ public struct HessianRequest {
         return c + "_hessian"
     }
 
+    /// The most eigenvalues, Lanczos steps or probes a request may ask for (each is a
+    /// Hessian-vector product or more, and sizes the Lanczos basis).
+    public static let maximumCount = 100_000
+
     /// Counts in range and something to compute.
     public func validate(alsoMapping: Bool = false) throws {
         guard top >= 0 else { throw RequestError("--top must be 0 or more, not \(top)") }
         guard bottom >= 0 else { throw RequestError("--bottom must be 0 or more, not \(bottom)") }
-        guard top + bottom > 0 || trace || density || eigenvectors != nil || alsoMapping else {
+        for (count, name) in [(top, "--top"), (bottom, "--bottom"), (maxIterations, "--max-iterations"), (probes, "--probes"),
+                              (densityProbes, "--density-probes")] where count > Self.maximumCount {
+            throw RequestError("\(name) must be at most \(Self.maximumCount), got \(count)")
+        }
+        guard top > 0 || bottom > 0 || trace || density || eigenvectors != nil || alsoMapping else {
             throw RequestError("nothing to compute: ask for --top or --bottom eigenvalues, --trace, --density, --eigenvectors or --map")
         }
         guard maxIterations >= 1 else { throw RequestError("--max-iterations must be at least 1, not \(maxIterations)") }

@@ -47,8 +47,6 @@ struct Hessian: ParsableCommand {
 
     func validate() throws {
         try mapIterations.check()
-        // The request's own checks (counts, tolerance, something to compute) first, in its words.
-        do { try request.validate(alsoMapping: map != nil) } catch let error as RequestError { throw ValidationError(error.description) }
         try OptionCheck.outputs(files: [out, eigenvectors].compactMap { $0 })
         try OptionCheck.count(top, "--top", in: 0...OptionCheck.maximumIterations)
         try OptionCheck.count(bottom, "--bottom", in: 0...OptionCheck.maximumIterations)
@@ -56,6 +54,8 @@ struct Hessian: ParsableCommand {
         try OptionCheck.count(probes, "--probes", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(densityProbes, "--density-probes", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(mapIterations.value, "--map-max-iterations", in: 1...OptionCheck.maximumIterations)
+        // Then the request's own checks (tolerance, something to compute), in its words.
+        do { try request.validate(alsoMapping: map != nil) } catch let error as RequestError { throw ValidationError(error.description) }
     }
 
     /// The options as the library's request.
