@@ -36,18 +36,22 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Swift 6.1 or newer is needed: https://swift.org/install)"; exit 1; }
 
+# Every target must name each module it imports as a dependency (Package.swift): SwiftPM checks
+# the imports of every target it builds and stops at one that is not declared.
+IMPORT_CHECK := --explicit-target-dependency-import-check error
+
 build: deps
-	$(SWIFT) build -c release --product terrain
+	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain
 
 # `mpirun -n N $(TERRAIN_MPI) surface …` splits a surface's grid over N ranks.
 mpi: deps
-	$(SWIFT) build -c release --traits MPI --scratch-path $(MPI_BUILD) --product terrain
+	$(SWIFT) build -c release $(IMPORT_CHECK) --traits MPI --scratch-path $(MPI_BUILD) --product terrain
 
 demo: build
 	$(TERRAIN) demo --out demo-output
 
 # Release mode with testability, so that the test binaries and the program share one build.
-TEST_FLAGS := -c release -Xswiftc -enable-testing
+TEST_FLAGS := -c release -Xswiftc -enable-testing $(IMPORT_CHECK)
 
 # The tests check files and compare numbers with the venv's python, and every such check must run:
 # TERRAIN_REQUIRE_CROSSCHECKS turns a check that would be skipped for want of a tool (torch, h5py,
@@ -77,7 +81,7 @@ FUZZ_BUILD := .build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 2000
 # lld: gold stops with an internal error linking the sanitized program.
-FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
+FUZZ_FLAGS := -c release $(IMPORT_CHECK) --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
 
 fuzz: deps
 	$(SWIFT) build $(FUZZ_FLAGS) --product terrain-fuzz
@@ -108,7 +112,7 @@ $(PY_VENV)/.ok:
 	touch $@
 
 bench: deps $(PY_VENV)/.ok
-	$(SWIFT) build -c release --product terrain-bench
+	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain-bench
 	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(PY_VENV_PYTHON)
 
 # The accuracy figures quoted in the README (tens of minutes on 2 cores).

@@ -3,6 +3,7 @@ import Foundation
 import TerrainData
 import TerrainTraining
 import TerrainLandscape
+import TerrainIO
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(

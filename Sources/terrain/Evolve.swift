@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainObjectives
 
 extension EvolutionMode: ExpressibleByArgument {}
 extension FrameSelection: ExpressibleByArgument {}

@@ -6,6 +6,7 @@ import TerrainLandscape
 import TerrainPlot
 import TerrainReport
 import TerrainONNX
+import TerrainIO
 
 struct Hessian: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,6 +6,7 @@ import TerrainTraining
 import TerrainLandscape
 import TerrainONNX
 import TerrainIO
+import TerrainObjectives
 
 /// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
 struct EvaluationOptions: ParsableArguments {

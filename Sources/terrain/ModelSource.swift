@@ -7,6 +7,7 @@ import TerrainONNX
 import TerrainTraining
 import TerrainLandscape
 import TerrainTensor
+import TerrainObjectives
 
 /// What a landscape command measures: a Terrain checkpoint (safetensors, with or without Terrain's
 /// metadata) or an ONNX model exported from PyTorch.

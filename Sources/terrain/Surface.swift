@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainLandscape
 import TerrainReport
+import TerrainObjectives
 
 struct Surface: ParsableCommand {
     static let configuration = CommandConfiguration(

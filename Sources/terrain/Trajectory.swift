@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainObjectives
 
 struct Trajectory: ParsableCommand {
     static let configuration = CommandConfiguration(
