@@ -21,7 +21,7 @@ TORCH ?= torch==2.13.0+cpu
 PY_VENV := .venv-torch
 PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps venv build mpi demo test test-mpi fuzz fuzz-smoke bench accuracy clean
+.PHONY: all deps check-imports venv build mpi demo test test-mpi fuzz fuzz-smoke bench accuracy clean
 
 all: build
 
@@ -36,15 +36,19 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Swift 6.1 or newer is needed: https://swift.org/install)"; exit 1; }
 
-# Every target must name each module it imports as a dependency (Package.swift): SwiftPM checks
-# the imports of every target it builds and stops at one that is not declared.
+# Every target names the modules it imports as its dependencies (Package.swift). SwiftPM's check
+# stops a build whose target imports a module of the package outside its dependencies and theirs;
+# `check-imports` holds the stricter rule: exactly the direct dependencies, each one imported.
 IMPORT_CHECK := --explicit-target-dependency-import-check error
 
-build: deps
+check-imports:
+	python3 scripts/check-target-imports.py
+
+build: deps check-imports
 	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain
 
 # `mpirun -n N $(TERRAIN_MPI) surface …` splits a surface's grid over N ranks.
-mpi: deps
+mpi: deps check-imports
 	$(SWIFT) build -c release $(IMPORT_CHECK) --traits MPI --scratch-path $(MPI_BUILD) --product terrain
 
 demo: build
@@ -59,7 +63,7 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing $(IMPORT_CHECK)
 test: export TERRAIN_TEST_PYTHON = $(PY_VENV_PYTHON)
 test: export TERRAIN_TORCH_PYTHON = $(PY_VENV_PYTHON)
 test: export TERRAIN_REQUIRE_CROSSCHECKS = 1
-test: deps $(PY_VENV)/.ok
+test: deps check-imports $(PY_VENV)/.ok
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) test $(TEST_FLAGS)
@@ -83,11 +87,11 @@ FUZZ_RUNS ?= 2000
 # lld: gold stops with an internal error linking the sanitized program.
 FUZZ_FLAGS := -c release $(IMPORT_CHECK) --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
 
-fuzz: deps
+fuzz: deps check-imports
 	$(SWIFT) build $(FUZZ_FLAGS) --product terrain-fuzz
 	bash tests/fuzz.sh libfuzzer $(FUZZ_BUILD)/release/terrain-fuzz $(FUZZ_SECONDS)
 
-fuzz-smoke: deps
+fuzz-smoke: deps check-imports
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-fuzz
 	bash tests/fuzz.sh smoke $(RELEASE)/terrain-fuzz $(FUZZ_RUNS)
 
@@ -111,7 +115,7 @@ $(PY_VENV)/.ok:
 	@$(PY_VENV)/bin/python -c "import torch, numpy, h5py, safetensors, onnx; print('PyTorch', torch.__version__, 'in $(PY_VENV), from', open('$(PY_VENV)/torch-used').read().strip())"
 	touch $@
 
-bench: deps $(PY_VENV)/.ok
+bench: deps check-imports $(PY_VENV)/.ok
 	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain-bench
 	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(PY_VENV_PYTHON)
 

@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers of the package, each depending only on those before it (every target names each module
-// it imports: `make` builds with SwiftPM's explicit import check as errors):
+// Layers of the package, each depending only on those before it. Every target names exactly the
+// modules it imports as its dependencies: `make` checks it (scripts/check-target-imports.py) and
+// builds with SwiftPM's explicit import check as errors.
 //   TerrainTensor  tensors, the back-end seam (tensor operations only), CPU kernels (OpenBLAS,
 //                  oneDNN convolutions), parameter roles
 //   TerrainIO      file formats: safetensors, HDF5, NPY/NPZ (zip, gzip); atomic writes; progress display
