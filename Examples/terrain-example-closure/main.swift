@@ -15,7 +15,6 @@
 // (`ModelObjective`), or an imported ONNX graph (`ONNXModel.makeGraph()` in a `ModelObjective`).
 import Foundation
 import TerrainTensor
-import TerrainNN
 import TerrainLandscape
 import TerrainPlot
 import TerrainReport

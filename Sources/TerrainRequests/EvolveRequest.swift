@@ -1,6 +1,7 @@
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainObjectives
 
 /// Landscapes through training (`terrain evolve`): one file holding a surface per checkpoint of
 /// a run, riding along with the minimizer (the same two random directions, drawn once,

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 import TerrainTraining
 import TerrainLandscape
 

@@ -5,6 +5,7 @@ import TerrainTensor
 import TerrainIO
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
 import TerrainONNX
 
 /// A model loaded with the data it is evaluated on, as every request starts.

@@ -5,6 +5,7 @@ import TerrainONNX
 import TerrainTensor
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
 
 /// Loading an ONNX model and its data as an objective: the part shared by every command.
 public enum ONNXObjective {

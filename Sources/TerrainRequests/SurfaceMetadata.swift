@@ -1,4 +1,5 @@
 import TerrainLandscape
+import TerrainObjectives
 
 /// What a surface file says about its request, beside its grid and values: the attributes
 /// `terrain surface`, `plane`, `interpolate`, `trajectory` and `evolve` write (each sets the ones

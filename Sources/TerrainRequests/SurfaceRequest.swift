@@ -1,5 +1,6 @@
 import Foundation
 import TerrainLandscape
+import TerrainObjectives
 
 /// The loss (and accuracy) on a 1D or 2D grid around a model, along two directions:
 /// L(θ + α·δ + β·η) for α on `x` and β on `y` (`terrain surface`).

@@ -1,6 +1,7 @@
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainObjectives
 
 /// The PCA of a run's checkpoints: the optimizer's path on the plane of its top two principal
 /// components (rows θᵢ − θ_final), and the loss surface on that plane (`terrain trajectory`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TerrainLandscape
+import TerrainObjectives
 import TerrainRequests
 
 extension EvolutionMode: ExpressibleByArgument {}

@@ -4,6 +4,7 @@ import TerrainData
 import TerrainNN
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
 import TerrainRequests
 
 /// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size. Parsed into

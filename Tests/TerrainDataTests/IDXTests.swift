@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+import TerrainIO
 
 @Suite struct IDXTests {
     @Test func readsImagesScaledToUnitInterval() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+@testable import TerrainIO
 
 @Suite struct NPYTests {
     @Test func floatTensorRoundTrips() throws {

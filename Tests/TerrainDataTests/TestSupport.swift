@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TerrainData
+import TerrainIO
 
 /// Paths and helpers shared by the dataset tests.
 enum Fixtures {

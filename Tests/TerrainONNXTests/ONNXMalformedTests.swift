@@ -4,6 +4,7 @@ import SwiftProtobuf
 import TerrainTensor
 import TerrainData
 @testable import TerrainONNX
+import TerrainIO
 
 /// Damaged, hostile and unsupported models give a clear `ONNXError`, never a trap.
 @Suite("Malformed and unsupported ONNX models are refused with clear errors")

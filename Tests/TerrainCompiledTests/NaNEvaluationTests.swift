@@ -6,6 +6,8 @@ import TerrainData
 import TerrainModels
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
+import TerrainCompiled
 
 /// The NaN rule on whole networks, on both evaluation paths (`.compiled`: oneDNN's fused graph,
 /// whose ReLU turns NaN into 0, so it must decline; `.layerByLayer`): NaN in the data at random

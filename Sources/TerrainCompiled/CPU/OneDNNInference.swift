@@ -1,5 +1,6 @@
 import Foundation
 import CDNNL
+import TerrainTensor
 
 extension CPUBackend {
     /// oneDNN's compiled graph, unless convolutions are set to run as im2col (then layer by layer).

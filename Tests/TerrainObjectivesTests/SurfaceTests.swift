@@ -6,6 +6,7 @@ import TerrainData
 import TerrainModels
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
 
 @Suite("Surfaces")
 struct SurfaceTests {

@@ -1,9 +1,10 @@
 import TerrainTensor
 import TerrainNN
 import TerrainData
+import TerrainTraining
 
 /// Exact Hessian-vector products through the back end's compiled graph of the model
-/// (`LoweredNetwork`, `Backend.makeCurvatureProgram`): the R-operator pass of `Module`'s
+/// (`LoweredNetwork`, `GraphCompilingBackend.makeCurvatureProgram`): the R-operator pass of `Module`'s
 /// `forwardTangent`/`backwardTangent`, with values and tangents kept in the kernels' layout.
 ///
 /// Batch norm (evaluation mode) is not folded into the weights here: it stays a per-channel map
@@ -32,7 +33,7 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
             if let norm = layer.norm { covered.insert(ObjectIdentifier(norm.weight)); covered.insert(ObjectIdentifier(norm.bias)) }
         }
         guard model.namedParameters().allSatisfy({ !$0.parameter.isTrainable || covered.contains(ObjectIdentifier($0.parameter)) }),
-              let program = backend.makeCurvatureProgram(network.graph, batchSize: samplesPerRun) else { return nil }
+              let program = (backend as? any GraphCompilingBackend)?.makeCurvatureProgram(network.graph, batchSize: samplesPerRun) else { return nil }
         self.network = network
         self.samplesPerRun = samplesPerRun
         self.backend = backend
@@ -84,7 +85,7 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
         guard n > 0 else { return (0, 0) }
         let per = samplesPerRun
         for size in Set([min(per, n), n - ((n - 1) / per) * per]) where programs[size] == nil {
-            guard let program = backend.makeCurvatureProgram(network.graph, batchSize: size) else { return nil }
+            guard let program = (backend as? any GraphCompilingBackend)?.makeCurvatureProgram(network.graph, batchSize: size) else { return nil }
             programs[size] = program
         }
         let slotTerms = network.slots.map(terms)

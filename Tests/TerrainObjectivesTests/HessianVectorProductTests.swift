@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainData
 import TerrainModels
 import TerrainLandscape
+import TerrainObjectives
 
 /// Exact Hessian-vector products (R-operator) against central differences of exact gradients,
 /// closed forms and the dense Hessian, all in Double.

@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// An `InferenceGraph` compiled for exact Hessian-vector products (Pearlmutter's R-operator):
 /// one run carries a chunk of samples forward with their tangents, hands the output and its
 /// tangent to the caller's loss, and carries the loss gradient and its tangent back, writing the

@@ -1,9 +1,10 @@
 import TerrainTensor
 import TerrainNN
 import TerrainData
+import TerrainTraining
 
 /// `Evaluation.evaluate` through the back end's compiled graph of the model
-/// (`LoweredNetwork`, `Backend.makeInferenceProgram`): batch norm folded into the convolutions,
+/// (`LoweredNetwork`, `GraphCompilingBackend.makeInferenceProgram`): batch norm folded into the convolutions,
 /// activations and residual additions fused, values kept in the kernels' layout throughout.
 ///
 /// The numbers are `Evaluation.evaluate`'s up to rounding (the tests hold them to 1e-5 relative
@@ -49,7 +50,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current) {
         guard Scalar.self == Float.self, samplesPerRun > 0,
               let network = LoweredNetwork.lower(model, sampleShape: sampleShape),
-              let program = backend.makeInferenceProgram(network.graph, batchSize: samplesPerRun) else { return nil }
+              let program = (backend as? any GraphCompilingBackend)?.makeInferenceProgram(network.graph, batchSize: samplesPerRun) else { return nil }
         self.network = network
         self.samplesPerRun = samplesPerRun
         self.backend = backend
@@ -141,7 +142,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     private func prepare(graph: InferenceGraph, programs: inout [Int: InferenceProgram], count n: Int) -> [Int: InferenceProgram]? {
         let per = samplesPerRun
         for size in Set([min(per, n), n - ((n - 1) / per) * per]) where programs[size] == nil {
-            guard let program = backend.makeInferenceProgram(graph, batchSize: size) else {
+            guard let program = (backend as? any GraphCompilingBackend)?.makeInferenceProgram(graph, batchSize: size) else {
                 preconditionFailure("the back end compiled this graph for \(per) samples but not for \(size)")
             }
             programs[size] = program

@@ -7,21 +7,21 @@ import Foundation
 /// Offsets are counted from the start of the buffer, whatever the `Data`'s own `startIndex`.
 extension Data {
     /// The bytes `offset..<offset+count`, or nil if they are not all present.
-    func bytes(at offset: Int, count: Int) -> Data? {
+    package func bytes(at offset: Int, count: Int) -> Data? {
         guard offset >= 0, count >= 0, offset <= self.count, count <= self.count - offset else { return nil }
         let start = startIndex + offset
         return self[start..<(start + count)]
     }
 
-    func uint8(at offset: Int) -> UInt8? {
+    package func uint8(at offset: Int) -> UInt8? {
         guard offset >= 0, offset < count else { return nil }
         return self[startIndex + offset]
     }
 
-    func uint16LittleEndian(at offset: Int) -> UInt16? { fixedWidth(at: offset).map(UInt16.init(littleEndian:)) }
-    func uint32LittleEndian(at offset: Int) -> UInt32? { fixedWidth(at: offset).map(UInt32.init(littleEndian:)) }
-    func uint64LittleEndian(at offset: Int) -> UInt64? { fixedWidth(at: offset).map(UInt64.init(littleEndian:)) }
-    func uint32BigEndian(at offset: Int) -> UInt32? { fixedWidth(at: offset).map(UInt32.init(bigEndian:)) }
+    package func uint16LittleEndian(at offset: Int) -> UInt16? { fixedWidth(at: offset).map(UInt16.init(littleEndian:)) }
+    package func uint32LittleEndian(at offset: Int) -> UInt32? { fixedWidth(at: offset).map(UInt32.init(littleEndian:)) }
+    package func uint64LittleEndian(at offset: Int) -> UInt64? { fixedWidth(at: offset).map(UInt64.init(littleEndian:)) }
+    package func uint32BigEndian(at offset: Int) -> UInt32? { fixedWidth(at: offset).map(UInt32.init(bigEndian:)) }
 
     private func fixedWidth<T: FixedWidthInteger>(at offset: Int) -> T? {
         let size = MemoryLayout<T>.size
@@ -30,18 +30,18 @@ extension Data {
     }
 
     /// Whether the buffer starts with `prefix`.
-    func starts(withBytes prefix: [UInt8]) -> Bool {
+    package func starts(withBytes prefix: [UInt8]) -> Bool {
         count >= prefix.count && zip(self, prefix).allSatisfy { $0 == $1 }
     }
 }
 
 /// Appending fixed-width integers in a chosen byte order, for the writers.
 extension Data {
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+    package mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
-    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+    package mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
     }
 }

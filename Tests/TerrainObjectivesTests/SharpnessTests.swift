@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainData
 import TerrainModels
 import TerrainLandscape
+import TerrainObjectives
 
 /// The sharpness numbers on quadratics L(θ) = ½ Σ aᵢ(θᵢ − mᵢ)², where every one of them has a
 /// closed form, and on a tiny Double network whose Hessian can be formed densely.

@@ -4,6 +4,7 @@ import TerrainTensor
 import TerrainNN
 import TerrainData
 import TerrainLandscape
+import TerrainObjectives
 
 @Suite("Curvature maps")
 struct CurvatureMapTests {

@@ -1,3 +1,5 @@
+import TerrainTensor
+
 /// A network's evaluation-mode forward pass as a short list of fused steps, for back ends that can
 /// run it faster than layer by layer.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import CDNNL
+import TerrainTensor
 
 extension CPUBackend {
     /// oneDNN's curvature program, unless convolutions are set to run as im2col.

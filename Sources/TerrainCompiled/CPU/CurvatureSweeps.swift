@@ -1,4 +1,5 @@
 import CTerrainKernels
+import TerrainTensor
 
 /// The memory sweeps of `OneDNNCurvatureProgram`: everything between its products, one pass per
 /// step and direction, on pairs of n samples in blocked channels (`OneDNNCurvatureProgram.Layout`).

@@ -4,6 +4,7 @@ import TerrainTensor
 import TerrainNN
 import TerrainData
 import TerrainLandscape
+import TerrainObjectives
 
 @Suite("Objectives")
 struct ObjectiveTests {

@@ -6,6 +6,8 @@ import TerrainData
 import TerrainModels
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
+import TerrainCompiled
 
 /// The compiled evaluation (`CompiledEvaluation`: BN folded, activations and residual sums fused,
 /// oneDNN's blocked layout throughout) against the plain layer-by-layer one, point by point.

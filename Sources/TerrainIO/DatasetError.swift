@@ -1,7 +1,7 @@
 /// Why a dataset could not be found, read or understood.
 ///
-/// Every reader in this module reports bad input through this type instead of trapping, so a
-/// truncated download or a wrong path ends in a message that names the file and says what is
+/// Every dataset reader (`TerrainData`) and the NPY, NPZ, zip and gzip readers here report bad
+/// input through this type instead of trapping, so a truncated download or a wrong path ends in a message that names the file and says what is
 /// wrong with it, for example
 /// `train-images-idx3-ubyte.gz: truncated: header says 60000 images of 28x28 (47040000 bytes) but only 1000 bytes follow`.
 public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {

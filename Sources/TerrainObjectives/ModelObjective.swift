@@ -3,6 +3,8 @@ import TerrainTensor
 import TerrainNN
 import TerrainData
 import TerrainTraining
+import TerrainCompiled
+import TerrainLandscape
 
 /// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
 /// loss averaged per sample over the whole set, accuracy in percent.

@@ -6,6 +6,8 @@ import TerrainData
 import TerrainModels
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
+import TerrainCompiled
 
 /// Hessian-vector products through the compiled curvature program (`CompiledCurvature`: values
 /// and tangents side by side in oneDNN's blocked layout, batch norm as a per-channel map,

@@ -1,6 +1,7 @@
 import Foundation
 import TerrainTensor
 import TerrainTraining
+import TerrainLandscape
 
 /// The checkpoints of a training run folder (`run.json`), in training order, with the
 /// iterations at which the learning rate dropped.

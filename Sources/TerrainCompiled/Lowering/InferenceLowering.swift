@@ -1,4 +1,5 @@
 import TerrainTensor
+import TerrainNN
 
 /// A model's evaluation-mode forward pass as an `InferenceGraph`, and the layers whose current
 /// parameters make each of its weight slots.

@@ -7,6 +7,7 @@ import TerrainIO
 import TerrainModels
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
 
 /// A small training run shared by the tests: an MLP on three Gaussian blobs, 3 epochs, a
 /// checkpoint every 4 iterations.
