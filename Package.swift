@@ -75,7 +75,13 @@ let package = Package(
         // says how they were made. The build never runs protoc.
         .target(name: "TerrainONNX", dependencies: ["TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
-        .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"]),
+        // The viewer's scripts and style are files of their own, compiled into the code as byte
+        // arrays (SwiftPM generates `PackageResources`), so `terrain` needs no resource folder.
+        .target(name: "TerrainReport", dependencies: ["TerrainLandscape", "TerrainPlot"],
+                resources: [.embedInCode("Viewer/Assets/error-capture.js"), .embedInCode("Viewer/Assets/common.js"),
+                            .embedInCode("Viewer/Assets/surface-3d.js"), .embedInCode("Viewer/Assets/contour-view.js"),
+                            .embedInCode("Viewer/Assets/curve-view.js"), .embedInCode("Viewer/Assets/app.js"),
+                            .embedInCode("Viewer/Assets/viewer.css")]),
         .target(name: "TerrainServe", dependencies: [
             "TerrainReport",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -98,15 +104,19 @@ let package = Package(
                                                                "TerrainLandscape", "TerrainONNX", "CLibFuzzer"],
                           path: "Fuzz/terrain-fuzz"),
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTraining", "TerrainLandscape", "TerrainPlot", "TerrainReport", "CFMAPeak"], path: "Benchmarks/terrain-bench"),
+        // Helpers shared by the test targets (seeded random numbers, Python and the cross-check
+        // rule, temporary folders, a lock): Foundation only, so any test target may use it.
+        .target(name: "TerrainTestSupport", path: "Tests/TerrainTestSupport"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
-        .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels"]),
-        .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData"]),
-        .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO"]),
-        .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining"]),
-        .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape"]),
-        .testTarget(name: "TerrainONNXTests", dependencies: ["TerrainONNX", "TerrainData", "TerrainLandscape"], exclude: ["Fixtures"]),
-        .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
-        .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport"]),
+        .testTarget(name: "TerrainNNTests", dependencies: ["TerrainNN", "TerrainModels", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainDataTests", dependencies: ["TerrainData", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainIOTests", dependencies: ["TerrainIO", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTraining", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainLandscape", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainONNXTests", dependencies: ["TerrainONNX", "TerrainData", "TerrainLandscape", "TerrainTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainReportTests", dependencies: ["TerrainReport", "TerrainTestSupport"]),
         .testTarget(name: "TerrainServeTests", dependencies: ["TerrainServe"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+import TerrainTestSupport
 
 @Suite struct IDXTests {
     @Test func readsImagesScaledToUnitInterval() throws {
