@@ -14,7 +14,8 @@ enum ViewerAssets {
     static let errorCapture = text(PackageResources.error_capture_js)
 
     /// `common.js`: shared helpers: float32 grids from base64, colour maps, value scales (linear
-    /// or log10), nice ticks and number formatting.
+    /// or log10), nice ticks and number formatting; and what the 2D views share: their axes
+    /// (`TV.Axes`) and their canvas with its mouse tracking and readout (`TV.PlotView`).
     static let common = text(PackageResources.common_js)
 
     /// `surface-3d.js`: the WebGL 3D view: the grid as a triangle mesh coloured per vertex by the

@@ -121,3 +121,62 @@ TV.fitCanvas = function (canvas, context) {
 
 TV.font = "12px 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 TV.titleFont = "bold 13px 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
+
+// Axes shared by the 2D views: the plot rectangle, ticks, titles.
+TV.Axes = class {
+  constructor(size, xRange, yRange, margins) {
+    const m = margins || { left: 62, right: 16, top: 28, bottom: 46 };
+    this.left = m.left; this.top = m.top;
+    this.width = Math.max(size.width - m.left - m.right, 10); this.height = Math.max(size.height - m.top - m.bottom, 10);
+    this.xRange = xRange; this.yRange = yRange;
+  }
+  X(v) { return this.left + (v - this.xRange[0]) / (this.xRange[1] - this.xRange[0]) * this.width; }
+  Y(v) { return this.top + this.height - (v - this.yRange[0]) / (this.yRange[1] - this.yRange[0]) * this.height; }
+  dataX(px) { return this.xRange[0] + (px - this.left) / this.width * (this.xRange[1] - this.xRange[0]); }
+  dataY(py) { return this.yRange[0] + (this.top + this.height - py) / this.height * (this.yRange[1] - this.yRange[0]); }
+  inside(px, py) { return px >= this.left && px <= this.left + this.width && py >= this.top && py <= this.top + this.height; }
+  // Frame, ticks (yTicks may be given, e.g. a log scale's), axis titles and the title.
+  draw(ctx, titles, yTicks, yFormat) {
+    ctx.strokeStyle = "#444"; ctx.lineWidth = 1; ctx.fillStyle = "#333"; ctx.font = TV.font;
+    ctx.strokeRect(this.left + 0.5, this.top + 0.5, this.width, this.height);
+    ctx.textAlign = "center"; ctx.textBaseline = "top";
+    for (const v of TV.ticks(this.xRange[0], this.xRange[1], 6, false)) {
+      const px = Math.round(this.X(v)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(px, this.top + this.height); ctx.lineTo(px, this.top + this.height + 5); ctx.stroke();
+      ctx.fillText(TV.format(v, 3), px, this.top + this.height + 7);
+    }
+    ctx.textAlign = "right"; ctx.textBaseline = "middle";
+    for (const v of (yTicks || TV.ticks(this.yRange[0], this.yRange[1], 6, false))) {
+      const py = Math.round(yFormat ? yFormat.Y(v) : this.Y(v)) + 0.5;
+      if (py < this.top - 1 || py > this.top + this.height + 1) continue;
+      ctx.beginPath(); ctx.moveTo(this.left - 5, py); ctx.lineTo(this.left, py); ctx.stroke();
+      ctx.fillText(TV.format(v, 3), this.left - 7, py);
+    }
+    ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+    ctx.fillText(titles.x, this.left + this.width / 2, this.top + this.height + 42);
+    ctx.save(); ctx.translate(14, this.top + this.height / 2); ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = "top"; ctx.fillText(titles.y, 0, -2); ctx.restore();
+    if (titles.title) { ctx.font = TV.titleFont; ctx.textBaseline = "bottom"; ctx.fillText(titles.title, this.left + this.width / 2, this.top - 8); }
+  }
+};
+
+// What the 2D views (the contour view, the curve view) share: a canvas and the readout line
+// under it, the mouse position over the canvas (hover, null when outside) with a redraw as the
+// mouse moves or leaves, and the frame shown. A subclass draws (draw() reads this.hover).
+TV.PlotView = class {
+  constructor(canvas, readout) {
+    this.canvas = canvas; this.readout = readout; this.hover = null;
+    this.ctx = canvas.getContext("2d");
+    canvas.addEventListener("mousemove", (e) => {
+      const r = canvas.getBoundingClientRect();
+      this.hover = [e.clientX - r.left, e.clientY - r.top];
+      this.draw();
+    });
+    canvas.addEventListener("mouseleave", () => { this.hover = null; this.draw(); });
+  }
+
+  // frame: {x, y, path}; values of the shown quantity; every quantity for the readout.
+  setData(frame, values, all, scale, colours, titles) {
+    this.frame = frame; this.values = values; this.all = all; this.scale = scale; this.colours = colours; this.titles = titles;
+  }
+};

@@ -1,19 +1,4 @@
-TV.CurveView = class {
-  constructor(canvas, readout) {
-    this.canvas = canvas; this.readout = readout; this.hover = null;
-    this.ctx = canvas.getContext("2d");
-    canvas.addEventListener("mousemove", (e) => {
-      const r = canvas.getBoundingClientRect();
-      this.hover = [e.clientX - r.left, e.clientY - r.top];
-      this.draw();
-    });
-    canvas.addEventListener("mouseleave", () => { this.hover = null; this.draw(); });
-  }
-
-  setData(frame, values, all, scale, colours, titles) {
-    this.frame = frame; this.values = values; this.all = all; this.scale = scale; this.colours = colours; this.titles = titles;
-  }
-
+TV.CurveView = class extends TV.PlotView {
   draw() {
     const size = TV.fitCanvas(this.canvas, this.ctx), ctx = this.ctx;
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, size.width, size.height);
