@@ -90,7 +90,13 @@ let package = Package(
         // says how they were made. The build never runs protoc.
         .target(name: "TerrainONNX", dependencies: ["TerrainTensor", "TerrainNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TerrainPlot", dependencies: ["CCairo"]),
-        .target(name: "TerrainReport", dependencies: ["TerrainIO", "TerrainLandscape", "TerrainPlot"]),
+        // The viewer's scripts and style are files of their own, compiled into the code as byte
+        // arrays (SwiftPM generates `PackageResources`), so `terrain` needs no resource folder.
+        .target(name: "TerrainReport", dependencies: ["TerrainIO", "TerrainLandscape", "TerrainPlot"],
+                resources: [.embedInCode("Viewer/Assets/error-capture.js"), .embedInCode("Viewer/Assets/common.js"),
+                            .embedInCode("Viewer/Assets/surface-3d.js"), .embedInCode("Viewer/Assets/contour-view.js"),
+                            .embedInCode("Viewer/Assets/curve-view.js"), .embedInCode("Viewer/Assets/app.js"),
+                            .embedInCode("Viewer/Assets/viewer.css")]),
         // The requests the program is made of, as library values: what to load, compute and write.
         .target(name: "TerrainRequests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainData", "TerrainModels", "TerrainTraining",
                                                         "TerrainLandscape", "TerrainObjectives", "TerrainONNX", "TerrainReport"]),
@@ -124,25 +130,28 @@ let package = Package(
         .executableTarget(name: "terrain-bench", dependencies: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainModels", "TerrainTraining",
                                                                "TerrainCompiled", "TerrainLandscape", "TerrainObjectives", "TerrainPlot",
                                                                "TerrainReport", "CFMAPeak"], path: "Benchmarks/terrain-bench"),
+        // Helpers shared by the test targets (seeded random numbers, Python and the cross-check
+        // rule, temporary folders, a lock): Foundation only, so any test target may use it.
+        .target(name: "TerrainTestSupport", path: "Tests/TerrainTestSupport"),
         .testTarget(name: "TerrainTensorTests", dependencies: ["TerrainTensor"]),
-        .testTarget(name: "TerrainIOTests", dependencies: ["TerrainTensor", "TerrainIO"]),
-        .testTarget(name: "TerrainNNTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainModels"]),
-        .testTarget(name: "TerrainDataTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainData"]),
+        .testTarget(name: "TerrainIOTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainNNTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainModels", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainDataTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainData", "TerrainTestSupport"]),
         .testTarget(name: "TerrainTrainingTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainData", "TerrainModels",
-                                                                 "TerrainTraining"]),
+                                                                 "TerrainTraining", "TerrainTestSupport"]),
         // The compiled paths are checked against the layer-by-layer ones through `ModelObjective`.
         .testTarget(name: "TerrainCompiledTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainModels", "TerrainTraining",
                                                                  "TerrainCompiled", "TerrainLandscape", "TerrainObjectives"]),
         // Directions are checked on a zoo model's parameter layout (a ResNet's filters, biases, BN).
-        .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainModels", "TerrainLandscape"]),
+        .testTarget(name: "TerrainLandscapeTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainModels", "TerrainLandscape", "TerrainTestSupport"]),
         .testTarget(name: "TerrainObjectivesTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainData", "TerrainModels",
-                                                                   "TerrainTraining", "TerrainLandscape", "TerrainObjectives"]),
+                                                                   "TerrainTraining", "TerrainLandscape", "TerrainObjectives", "TerrainTestSupport"]),
         .testTarget(name: "TerrainONNXTests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainData", "TerrainONNX",
                                                              "TerrainLandscape", "TerrainObjectives",
-                                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                                                             "TerrainTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot"]),
-        .testTarget(name: "TerrainReportTests", dependencies: ["TerrainLandscape", "TerrainPlot", "TerrainReport"]),
+        .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot", "TerrainTestSupport"]),
+        .testTarget(name: "TerrainReportTests", dependencies: ["TerrainLandscape", "TerrainPlot", "TerrainReport", "TerrainTestSupport"]),
         .testTarget(name: "TerrainServeTests", dependencies: ["TerrainLandscape", "TerrainServe"]),
         .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainNN", "TerrainLandscape", "TerrainRequests"]),
     ]

@@ -3,6 +3,7 @@ import Testing
 import TerrainTensor
 @testable import TerrainData
 import TerrainIO
+import TerrainTestSupport
 
 @Suite struct IDXTests {
     @Test func readsImagesScaledToUnitInterval() throws {

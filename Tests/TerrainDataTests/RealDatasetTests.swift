@@ -3,6 +3,7 @@ import Testing
 import TerrainTensor
 @testable import TerrainData
 import TerrainIO
+import TerrainTestSupport
 
 /// Tests on real data that every machine `make deps` has set up: Debian's Fashion-MNIST
 /// (`dataset-fashion-mnist`, the official 60k/10k split as gzipped IDX files), and a CSV in

@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainData
 import TerrainLandscape
 import TerrainObjectives
+import TerrainTestSupport
 
 @Suite("Curvature maps")
 struct CurvatureMapTests {
@@ -38,12 +39,6 @@ struct CurvatureMapTests {
         return try CurvatureMapComputation(objective: objective, center: objective.parameters(), xDirection: d[0], yDirection: d[1],
                                            grid: grid, set: .train, selection: selection, iterations: iterations,
                                            tolerance: 1e-3, seed: 7)
-    }
-
-    func temporary(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-hmap-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
     }
 
     /// Every point's λmax and λmin equal the exact extreme eigenvalues of the dense Hessian built
@@ -98,9 +93,9 @@ struct CurvatureMapTests {
             r.attributePrefix = "terrain.hessian."
             return r
         }
-        let whole = try runner(Self.map(try Self.objective()), temporary("whole.h5")).run()
+        let whole = try runner(Self.map(try Self.objective()), temporaryPath("whole.h5", label: "hmap")).run()
 
-        let path = temporary("resumed.h5")
+        let path = try temporaryPath("resumed.h5", label: "hmap")
         let first = try Self.map(try Self.objective())
         #expect(throws: Interrupted.self) { try runner(first, path, interruptAfter: 4).run() }
         // The journal's fingerprint includes the Lanczos settings: another seed adopts nothing.
@@ -128,7 +123,7 @@ struct CurvatureMapTests {
     @Test func theMapIsAddedToTheLossSurface() throws {
         let objective = try Self.objective()
         let map = try Self.map(objective, iterations: 10)
-        let path = temporary("s.h5")
+        let path = try temporaryPath("s.h5", label: "hmap")
         let loss = try SurfaceComputation(objective: objective, center: map.center, xDirection: map.xDirection,
                                           yDirection: map.yDirection, grid: map.grid, sets: [.train])
         let surfaceRunner = SurfaceRunner(computation: loss, path: path, fingerprint: "loss-request")

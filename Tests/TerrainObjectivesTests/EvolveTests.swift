@@ -8,6 +8,7 @@ import TerrainModels
 import TerrainTraining
 import TerrainLandscape
 import TerrainObjectives
+import TerrainTestSupport
 
 /// A small training run shared by the tests: an MLP on three Gaussian blobs, 3 epochs, a
 /// checkpoint every 4 iterations.
@@ -44,11 +45,6 @@ final class TinyRun: @unchecked Sendable {
         }
     }
 
-    func temporary(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-stack-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
 }
 
 @Suite("Landscapes through training")
@@ -80,7 +76,7 @@ struct EvolveTests {
         defer { Parallel.threadCount = saved }
         Parallel.threadCount = 3
         #expect(try computation.spreadPointsOverThreads())
-        let stack = try run(computation, data: "blobs", to: tiny.temporary("riding.h5"))
+        let stack = try run(computation, data: "blobs", to: temporaryPath("riding.h5", label: "stack"))
         #expect(stack.count == 4 && stack.mode == "riding")
         for (k, entry) in frames.enumerated() {
             let ordinary = try tiny.objective(entry.path)
@@ -128,7 +124,7 @@ struct EvolveTests {
         let computation = try LandscapeEvolution.fixedPlane(objective: objective, center: final, axes: pca.axes, frames: frames,
                                                             positions: positions, grid: grid, sets: [.train])
         #expect(computation.layers.count == 1 && computation.pointCount == frames.count + grid.pointCount)
-        let stack = try run(computation, data: "blobs", to: tiny.temporary("fixed.h5"))
+        let stack = try run(computation, data: "blobs", to: temporaryPath("fixed.h5", label: "stack"))
         #expect(stack.mode == "fixed-pca" && stack.quantities == [.trainLoss, .trainAccuracy])
         let plane = try SurfaceComputation(objective: try tiny.objective(tiny.history.finalPath), center: final,
                                            xDirection: pca.axes[0], yDirection: pca.axes[1], grid: grid, sets: [.train])
@@ -177,11 +173,10 @@ struct EvolveTests {
     /// uninterrupted run: the frames' own values and every layer.
     @Test(arguments: [0.0, 1000.0])
     func aStoppedStackResumesToTheSameBits(consolidation: Double) throws {
-        let tiny = try TinyRun.shared.get()
-        let whole = try run(try Bumpy().computation(), data: "bumpy", to: tiny.temporary("whole.h5"))
+        let whole = try run(try Bumpy().computation(), data: "bumpy", to: temporaryPath("whole.h5", label: "stack"))
         let total = 4 + 3 * 20
         for stop in [2, 4, 31, 63] {
-            let path = tiny.temporary("stopped.h5")
+            let path = try temporaryPath("stopped.h5", label: "stack")
             let first = Bumpy()
             first.failAfter = stop
             let c1 = try first.computation()
@@ -210,8 +205,7 @@ struct EvolveTests {
 
     /// The file's layout as h5py sees it, and readers that refuse the wrong kind of file.
     @Test func theStackFileLayout() throws {
-        let tiny = try TinyRun.shared.get()
-        let path = tiny.temporary("layout.h5")
+        let path = try temporaryPath("layout.h5", label: "stack")
         let stack = try run(try Bumpy().computation(), data: "bumpy", to: path)
         let file = try HDF5File(path: path, mode: .readOnly)
         #expect(try file.readDoubles("train_loss").shape == [4, 4, 5])
@@ -228,7 +222,7 @@ struct EvolveTests {
         let one = stack.surface(at: 3)
         #expect(one.frameCount == nil && one.values[.trainLoss]! == Array(stack.file.values[.trainLoss]![60..<80]))
         #expect(one.extraDatasets.keys.allSatisfy { !$0.hasPrefix("frame_") })
-        let written = tiny.temporary("frame.h5")
+        let written = try temporaryPath("frame.h5", label: "stack")
         try one.write(to: written)
         #expect(try SurfaceFile.read(from: written).values[.trainLoss] == one.values[.trainLoss])
         // Code for one surface is not handed a stack, and the reverse.
