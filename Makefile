@@ -64,6 +64,7 @@ test: export TERRAIN_TEST_PYTHON = $(PY_VENV_PYTHON)
 test: export TERRAIN_TORCH_PYTHON = $(PY_VENV_PYTHON)
 test: export TERRAIN_REQUIRE_CROSSCHECKS = 1
 test: deps check-imports $(PY_VENV)/.ok
+	python3 scripts/draw-architecture.py --check
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-requests

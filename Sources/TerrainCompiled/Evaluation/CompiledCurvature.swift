@@ -41,6 +41,10 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
     }
 
     /// The epilogue coefficients of a slot (A, C, Ȧ, Ċ) and what the products need back.
+    ///
+    /// With a layer bias b and a batch norm a·y + c after it (a = γ/√(σ² + ε), c = β − μ·a):
+    /// A = a, C = a·b + c, Ȧ = ȧ, Ċ = a·ḃ + ȧ·b + ċ (ȧ = γ̇/√(σ² + ε), ċ = β̇ − μ·ȧ); without a
+    /// batch norm A = 1, C = b, Ȧ = 0, Ċ = ḃ.
     private struct SlotTerms {
         var scale: [Float], shift: [Float], scaleTangent: [Float], shiftTangent: [Float]
         /// Per output: b, ḃ, and for batch norm μ and 1/√(σ² + ε).
