@@ -91,7 +91,8 @@ def build_graph(package: dict) -> dict[str, Node]:
             library.update(product["targets"])
     nodes: dict[str, Node] = {}
     for target in package["targets"]:
-        if target["type"] in ("test", "plugin", "macro"):
+        # Tests, and targets that only tests use (Tests/TerrainTestSupport), are not the program's layers.
+        if target["type"] in ("test", "plugin", "macro") or (target.get("path") or "").startswith("Tests/"):
             continue
         name = target["name"]
         if target["type"] == "system":
