@@ -21,7 +21,7 @@ TORCH ?= torch==2.13.0+cpu
 PY_VENV := .venv-torch
 PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps venv build mpi demo test test-mpi fuzz fuzz-smoke bench accuracy clean
+.PHONY: all deps check-imports venv build mpi demo test test-mpi fuzz fuzz-smoke bench accuracy clean
 
 all: build
 
@@ -36,18 +36,26 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (Swift 6.1 or newer is needed: https://swift.org/install)"; exit 1; }
 
-build: deps
-	$(SWIFT) build -c release --product terrain
+# Every target names the modules it imports as its dependencies (Package.swift). SwiftPM's check
+# stops a build whose target imports a module of the package outside its dependencies and theirs;
+# `check-imports` holds the stricter rule: exactly the direct dependencies, each one imported.
+IMPORT_CHECK := --explicit-target-dependency-import-check error
+
+check-imports:
+	python3 scripts/check-target-imports.py
+
+build: deps check-imports
+	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain
 
 # `mpirun -n N $(TERRAIN_MPI) surface …` splits a surface's grid over N ranks.
-mpi: deps
-	$(SWIFT) build -c release --traits MPI --scratch-path $(MPI_BUILD) --product terrain
+mpi: deps check-imports
+	$(SWIFT) build -c release $(IMPORT_CHECK) --traits MPI --scratch-path $(MPI_BUILD) --product terrain
 
 demo: build
 	$(TERRAIN) demo --out demo-output
 
 # Release mode with testability, so that the test binaries and the program share one build.
-TEST_FLAGS := -c release -Xswiftc -enable-testing
+TEST_FLAGS := -c release -Xswiftc -enable-testing $(IMPORT_CHECK)
 
 # The tests check files and compare numbers with the venv's python, and every such check must run:
 # TERRAIN_REQUIRE_CROSSCHECKS turns a check that would be skipped for want of a tool (torch, h5py,
@@ -55,9 +63,11 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 test: export TERRAIN_TEST_PYTHON = $(PY_VENV_PYTHON)
 test: export TERRAIN_TORCH_PYTHON = $(PY_VENV_PYTHON)
 test: export TERRAIN_REQUIRE_CROSSCHECKS = 1
-test: deps $(PY_VENV)/.ok
+test: deps check-imports $(PY_VENV)/.ok
+	python3 scripts/draw-architecture.py --check
 	$(SWIFT) build $(TEST_FLAGS) --product terrain
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-closure
+	$(SWIFT) build $(TEST_FLAGS) --product terrain-example-requests
 	$(SWIFT) test $(TEST_FLAGS)
 	bash tests/cli.sh $(TERRAIN)
 	bash tests/hdf5.sh $(TERRAIN)
@@ -66,7 +76,12 @@ test: deps $(PY_VENV)/.ok
 	bash tests/onnx.sh $(TERRAIN)
 	bash tests/golden.sh $(TERRAIN)
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
-	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
+	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && test -s $$d/out/logistic.directions.h5 \
+	  && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
+	@d=$$(mktemp -d); ok=1; $(RELEASE)/terrain-example-requests $$d/out >/dev/null || ok=0; \
+	for f in surface.h5 surface.directions.h5 plane.h5 interpolation.h5 trajectory.h5 trajectory.projection.h5 evolve.h5 \
+	  hessian.h5 eigenvectors.h5 surface-curvature.h5 sharpness.csv; do test -s $$d/out/$$f || { echo "example-requests: no $$f"; ok=0; }; done; \
+	rm -rf $$d; test $$ok = 1 && echo "example-requests: 1 passed, 0 failed"
 	bash tests/mpi.sh
 	$(MAKE) fuzz-smoke
 
@@ -78,13 +93,13 @@ FUZZ_BUILD := .build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 2000
 # lld: gold stops with an internal error linking the sanitized program.
-FUZZ_FLAGS := -c release --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
+FUZZ_FLAGS := -c release $(IMPORT_CHECK) --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DTERRAIN_LIBFUZZER -Xswiftc -use-ld=lld
 
-fuzz: deps
+fuzz: deps check-imports
 	$(SWIFT) build $(FUZZ_FLAGS) --product terrain-fuzz
 	bash tests/fuzz.sh libfuzzer $(FUZZ_BUILD)/release/terrain-fuzz $(FUZZ_SECONDS)
 
-fuzz-smoke: deps
+fuzz-smoke: deps check-imports
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-fuzz
 	bash tests/fuzz.sh smoke $(RELEASE)/terrain-fuzz $(FUZZ_RUNS)
 
@@ -108,8 +123,8 @@ $(PY_VENV)/.ok:
 	@$(PY_VENV)/bin/python -c "import torch, numpy, h5py, safetensors, onnx; print('PyTorch', torch.__version__, 'in $(PY_VENV), from', open('$(PY_VENV)/torch-used').read().strip())"
 	touch $@
 
-bench: deps $(PY_VENV)/.ok
-	$(SWIFT) build -c release --product terrain-bench
+bench: deps check-imports $(PY_VENV)/.ok
+	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain-bench
 	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(PY_VENV_PYTHON)
 
 # The accuracy figures quoted in the README (tens of minutes on 2 cores).

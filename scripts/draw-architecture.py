@@ -6,12 +6,14 @@ build: `make test` runs this with --check and fails when the committed picture i
     python3 scripts/draw-architecture.py            # rewrite docs/architecture.svg
     python3 scripts/draw-architecture.py --check    # exit 1 when it would change
 
-Layout: a target sits one row above the highest of its dependencies (system libraries and
-C targets in the bottom row), so every arrow points down. Arrows are the transitive reduction
+Layout: a target sits one row above the highest of its dependencies, then rises to one row
+below its lowest user, so every arrow points down and none is longer than it must be (system
+libraries and C targets sit just under what uses them). Arrows are the transitive reduction
 of the dependency graph: an arrow A -> C is left out when A reaches C through another target,
 which keeps the picture readable and loses no information about what may import what.
 Within a row, targets are ordered by the mean position of what they depend on (a few
-barycentre sweeps), which removes most crossings.
+barycentre sweeps), then a target is moved within its row wherever that lowers the number of
+crossing arrows and of arrows passing behind a box.
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ BOX_HEIGHT = 26
 ROW_GAP = 52
 COLUMN_GAP = 14
 MARGIN = 20
+# An arrow hidden behind a box counts as this many crossings: it is worse, as it seems to end there.
+BEHIND_WEIGHT = 3
 
 
 @dataclass
@@ -87,7 +91,8 @@ def build_graph(package: dict) -> dict[str, Node]:
             library.update(product["targets"])
     nodes: dict[str, Node] = {}
     for target in package["targets"]:
-        if target["type"] in ("test", "plugin", "macro"):
+        # Tests, and targets that only tests use (Tests/TerrainTestSupport), are not the program's layers.
+        if target["type"] in ("test", "plugin", "macro") or (target.get("path") or "").startswith("Tests/"):
             continue
         name = target["name"]
         if target["type"] == "system":
@@ -143,12 +148,14 @@ def assign_rows(nodes: dict[str, Node]) -> list[list[Node]]:
 
     for node in nodes.values():
         node.row = height(node.name)
-    # Other packages' products sit one row below the lowest target that uses them, so that
-    # they do not fill the bottom row with long arrows.
-    for node in nodes.values():
-        if node.kind == "package":
-            users = [n.row for n in nodes.values() if node.name in n.depends]
-            node.row = max(0, min(users) - 1)
+    # Then every target that something uses rises to one row below its lowest user (top rows
+    # first, so a user's row is final when its dependencies are placed): what depends on nothing
+    # (other packages' products, system libraries, C targets) no longer fills the bottom row with
+    # long arrows from high up, and a target used only high up (TerrainPlot) sits near its users.
+    for node in sorted(nodes.values(), key=lambda n: -n.row):
+        users = [n.row for n in nodes.values() if node.name in n.depends]
+        if users:
+            node.row = max(node.row, min(users) - 1)
     rows: list[list[Node]] = [[] for _ in range(max(n.row for n in nodes.values()) + 1)]
     for node in sorted(nodes.values(), key=lambda n: n.name):
         rows[node.row].append(node)
@@ -156,12 +163,18 @@ def assign_rows(nodes: dict[str, Node]) -> list[list[Node]]:
 
 
 def place(rows: list[list[Node]], nodes: dict[str, Node]) -> float:
-    def lay_out(row: list[Node]) -> float:
-        x = MARGIN
+    def used(row: list[Node]) -> float:
+        return sum(n.width for n in row) + COLUMN_GAP * (len(row) - 1)
+
+    # Every row is centred on the widest (whose width does not depend on the order), already while
+    # the order is sought, so that crossings are counted on the picture as it will be drawn.
+    width = max(used(row) for row in rows) + 2 * MARGIN
+
+    def lay_out(row: list[Node]) -> None:
+        x = (width - used(row)) / 2
         for node in row:
             node.x = x
             x += node.width + COLUMN_GAP
-        return x - COLUMN_GAP + MARGIN
 
     for row in rows:
         lay_out(row)
@@ -179,14 +192,81 @@ def place(rows: list[list[Node]], nodes: dict[str, Node]) -> float:
                 return sum(xs) / len(xs) if xs else n.x
             row.sort(key=user_centre)
             lay_out(row)
-    width = max(lay_out(row) for row in rows)
-    # Centre every row on the widest.
-    for row in rows:
-        used = sum(n.width for n in row) + COLUMN_GAP * (len(row) - 1)
-        offset = (width - 2 * MARGIN - used) / 2
-        for node in row:
-            node.x += offset
+    # Then moves of one target to another place in its row, kept only when they lower the count
+    # of crossings (and of arrows behind boxes), until none does.
+    best = crossings(nodes)
+    improved = True
+    while improved:
+        improved = False
+        for row in rows:
+            for i in range(len(row)):
+                for j in range(len(row)):
+                    if i == j:
+                        continue
+                    original = row[:]
+                    row.insert(j, row.pop(i))
+                    lay_out(row)
+                    count = crossings(nodes)
+                    if count < best:
+                        best, improved = count, True
+                    else:
+                        row[:] = original
+                        lay_out(row)
     return width
+
+
+def crossings(nodes: dict[str, Node]) -> int:
+    """How many pairs of arrows cross, each arrow taken as the straight line between its two box
+    centres (two arrows cross when their order along x flips between the top and the bottom of
+    the rows they share), plus how many boxes an arrow passes behind."""
+    edges = []
+    for node in nodes.values():
+        for dep in node.depends:
+            target = nodes[dep]
+            edges.append((node.row, node.x + node.width / 2, target.row, target.x + target.width / 2))
+
+    def x_at(edge, row: float) -> float:
+        top, x_top, bottom, x_bottom = edge
+        return x_top + (x_bottom - x_top) * (top - row) / (top - bottom)
+
+    count = 0
+    for i, a in enumerate(edges):
+        for b in edges[i + 1:]:
+            high, low = min(a[0], b[0]), max(a[2], b[2])
+            if high <= low:
+                continue
+            upper = x_at(a, high) - x_at(b, high)
+            lower = x_at(a, low) - x_at(b, low)
+            if upper * lower < 0:
+                count += 1
+    # An arrow that passes behind a box of a row between its ends is as confusing as a crossing.
+    # Here the arrow is the curve `render` draws, sampled at the box's top, middle and bottom.
+    pitch = BOX_HEIGHT + ROW_GAP
+    for top, x_top, bottom, x_bottom in edges:
+        y_start, y_end = -top * pitch + BOX_HEIGHT, -bottom * pitch
+        for row in range(bottom + 1, top):
+            for y in (-row * pitch, -row * pitch + BOX_HEIGHT / 2, -row * pitch + BOX_HEIGHT):
+                x = x_top + (x_bottom - x_top) * curve_share((y - y_start) / (y_end - y_start))
+                if any(n.row == row and n.x - COLUMN_GAP / 2 < x < n.x + n.width + COLUMN_GAP / 2
+                       for n in nodes.values()):
+                    count += BEHIND_WEIGHT
+                    break
+    return count
+
+
+def curve_share(f: float) -> float:
+    """How far along x the arrow's cubic Bézier (control points straight below and above its
+    ends, at mid height) is when it is a share f of the way down: y(t) = 1.5t − 1.5t² + t³ is
+    solved for t by bisection, and x(t) = 3t² − 2t³."""
+    low, high = 0.0, 1.0
+    for _ in range(40):
+        t = (low + high) / 2
+        if 1.5 * t - 1.5 * t * t + t ** 3 < f:
+            low = t
+        else:
+            high = t
+    t = (low + high) / 2
+    return 3 * t * t - 2 * t ** 3
 
 
 def legend_width() -> float:

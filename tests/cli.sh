@@ -15,6 +15,9 @@ for f in final.safetensors run.json metrics.csv metrics.jsonl iterations.csv che
 done
 check "metrics.csv has a header and two epochs" bash -c "[ \$(wc -l < '$work/digits/metrics.csv') -eq 3 ]"
 check "info describes the checkpoint" bash -c "'$terrain' info '$work/digits/final.safetensors' | grep -q 'model: mlp'"
+check "evaluate --data test reports the test set alone, as the full report does" bash -c "
+  one=\$('$terrain' evaluate '$work/digits/final.safetensors' --data test | grep -v '^normalization') &&
+  both=\$('$terrain' evaluate '$work/digits/final.safetensors' | grep '^test: ') && [ \"\$one\" = \"\$both\" ]"
 check "evaluate reproduces the final test accuracy" bash -c "
   acc=\$('$terrain' evaluate '$work/digits/final.safetensors' | sed -n 's/^test: .*accuracy \([0-9.]*\)%.*/\1/p')
   want=\$(python3 -c \"import json;print('%.2f' % json.load(open('$work/digits/run.json'))['final_test']['accuracy'])\")
@@ -195,8 +198,9 @@ rejects "evolve: a folder that is not a run" "run.json" "$terrain" evolve --run 
 rejects "evolve: another request is not mixed in" "different request" evolve --seed 5 --out "$work/evolve.h5"
 # Sharpness: the initial and the final digits MLP side by side, a table row and a CSV row each.
 sharp=("$work/digits/checkpoints/epoch-0000.safetensors" "$work/digits/checkpoints/epoch-0002.safetensors")
-check "sharpness of two checkpoints" "$terrain" sharpness --quiet "${sharp[@]}" --subset 200 --directions 3 --ascent-steps 5 \
-  --eigenvalue --lanczos-iterations 10 --csv "$work/sharpness.csv"
+check "sharpness of two checkpoints" "$terrain" sharpness --quiet "${sharp[@]}" --subset 200 --direction-count 3 --ascent-steps 5 \
+  --eigenvalue --max-iterations 10 --csv "$work/sharpness.csv"
+# (the old spelling --directions, kept as a hidden alias of --direction-count)
 check "sharpness prints a row per checkpoint" bash -c "
   out=\$('$terrain' sharpness --quiet '${sharp[0]}' '${sharp[1]}' --subset 200 --directions 3 --ascent-steps 5) &&
   echo \"\$out\" | grep -q '^checkpoint .*ε-sharpness' && echo \"\$out\" | grep -q '^epoch-0000.safetensors ' &&
@@ -205,7 +209,8 @@ check "sharpness CSV: a header and two rows" bash -c "
   [ \$(wc -l < '$work/sharpness.csv') -eq 3 ] && head -1 '$work/sharpness.csv' | grep -q '^checkpoint,set,loss,' &&
   [ \$(tail -n +2 '$work/sharpness.csv' | awk -F, '\$14 != \"\" && \$8 >= 0' | wc -l) -eq 2 ]"
 rejects "sharpness: a negative epsilon is refused" "epsilon" "$terrain" sharpness "${sharp[0]}" --epsilon=-1
-rejects "sharpness: zero directions are refused" "directions" "$terrain" sharpness "${sharp[0]}" --directions 0
+rejects "sharpness: zero directions are refused" "number of random directions" "$terrain" sharpness "${sharp[0]}" --direction-count 0
+rejects "sharpness: an option and its old spelling at once" "old name of --direction-count" "$terrain" sharpness "${sharp[0]}" --directions 2 --direction-count 3
 rejects "sharpness: two sets at once are refused" "one set" "$terrain" sharpness "${sharp[0]}" --data train,test
 rejects "sharpness: a missing checkpoint is named" "cannot read checkpoint" "$terrain" sharpness "$work/nothing.safetensors"
 rejects "sharpness: no checkpoint at all" "checkpoint" "$terrain" sharpness
@@ -229,7 +234,8 @@ r = d['explained_variance_ratio_'][:]; assert 0 < r[1] <= r[0] <= 1 and r.sum() 
 fi
 # Convexity map: λmax and λmin of the Hessian at every point of a small surface, written into it.
 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:3 --y=-1:1:3 --subset 100 --out "$work/hm.h5" > /dev/null
-check "hessian-map on a 3x3 surface of the digits MLP" "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 10
+check "hessian-map on a 3x3 surface of the digits MLP" "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --max-iterations 10
+# The old spelling --iterations (a hidden alias of --max-iterations): the same bits below.
 TERRAIN_THREADS=1 "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 10 --out "$work/hm1.h5" > /dev/null
 TERRAIN_THREADS=2 "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 10 --spread layers --out "$work/hm2.h5" > /dev/null
 if python3 -c "import h5py" 2>/dev/null; then
@@ -248,7 +254,7 @@ check "plot draws the convexity maps" "$terrain" plot "$work/hm.h5" --out "$work
 check "the |λmin/λmax| map is drawn" test -s "$work/hmfigs/hm_eig_ratio_abs.png"
 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:3 --y=-1:1:3 --subset 100 --out "$work/hm3.h5" > /dev/null
 check "hessian --map: the spectrum and the convexity map in one command" bash -c "
-  '$terrain' hessian --quiet --checkpoint '$ckpt' --top 1 --subset 100 --map '$work/hm3.h5' --map-iterations 10 &&
+  '$terrain' hessian --quiet --checkpoint '$ckpt' --top 1 --subset 100 --map '$work/hm3.h5' --map-max-iterations 10 &&
   '$terrain' plot '$work/hm3.h5' --kind eigen --out '$work/hm3figs' | grep -q eig_ratio_abs"
 rejects "a map of other Lanczos settings is not mixed in" "different request" \
   "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 11

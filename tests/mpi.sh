@@ -15,7 +15,7 @@ if [ $# -ge 1 ]; then
   terrain=$(realpath "$1")
 else
   echo "building terrain with --traits MPI into .build-mpi"
-  swift build -c release --traits MPI --scratch-path .build-mpi --product terrain 2>&1 | tail -3
+  swift build -c release --explicit-target-dependency-import-check error --traits MPI --scratch-path .build-mpi --product terrain 2>&1 | tail -3
   terrain=$(realpath .build-mpi/release/terrain) || exit 1
 fi
 [ -x "$terrain" ] || { echo "mpi: no terrain binary at $terrain"; exit 1; }

@@ -4,6 +4,7 @@ import TerrainNN
 import TerrainData
 import TerrainModels
 import TerrainLandscape
+import TerrainObjectives
 
 /// Hessian-vector products per second: ResNet-20 (fresh, evaluation mode) on 1,000 CIFAR-shaped
 /// images in batches of 500, H·v of the mean loss over all trainable parameters by the

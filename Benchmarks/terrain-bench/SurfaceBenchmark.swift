@@ -5,6 +5,7 @@ import TerrainData
 import TerrainModels
 import TerrainTraining
 import TerrainLandscape
+import TerrainObjectives
 
 /// Images per second of a 2D loss surface (SurfaceCase.swift says which model on which data):
 /// the model fresh and in evaluation mode, two filter-normalized random directions with biases

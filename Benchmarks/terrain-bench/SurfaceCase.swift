@@ -3,6 +3,7 @@ import TerrainTensor
 import TerrainNN
 import TerrainData
 import TerrainModels
+import TerrainCompiled
 
 /// One model on one dataset for the surface benchmark; bench/pytorch_bench.py builds the same
 /// three: an MLP 784-512-512-10 on the 10,000 MNIST test images, ResNet-20 and VGG-9 on 1,000

@@ -5,7 +5,9 @@
 // `linear.weight` [3, 2] and `linear.bias` [3], tell the landscape code how to normalize
 // directions: per filter (row) for the weight, and biases left out (the `biasbn` rule of
 // Li et al.). The example fits the model with its own gradient, then draws a 2D surface around
-// the fit, writes it as HDF5 (the reference's layout) and draws it as PNG figures.
+// the fit with `SurfaceRequest` (the library's `terrain surface`), which writes it as HDF5 (the
+// reference's layout) with the program's metadata and resume fingerprint, and its directions
+// beside it; then draws it as PNG figures.
 //
 //     swift run terrain-example-closure [OUTPUT_FOLDER]
 //
@@ -13,10 +15,10 @@
 // (`ModelObjective`), or an imported ONNX graph (`ONNXModel.makeGraph()` in a `ModelObjective`).
 import Foundation
 import TerrainTensor
-import TerrainNN
 import TerrainLandscape
 import TerrainPlot
 import TerrainReport
+import TerrainRequests
 
 /// Three classes of 2-D points, 60 each, around (0, 2), (−2, −1) and (2, −1).
 func clouds(seed: UInt64) -> (x: [[Double]], y: [Int]) {
@@ -86,32 +88,18 @@ do {
         let (_, g) = try objective.gradient(.train)
         objective.setParameters(zip(objective.parameters(), g).map { $0 - 0.5 * $1 })
     }
-    let theta = objective.parameters()
     let fit = try objective.evaluate(.train)
     print(String(format: "fitted: train loss %.4f, accuracy %.1f%%; test loss %.4f", fit.loss, fit.accuracy ?? 0,
                  try objective.evaluate(.test).loss))
 
-    // Two random directions, normalized per filter against θ; the bias group stays still.
-    let directions = (0..<2).map { k -> Direction in
-        var d = Direction.random(groups: groups, type: .weights, seed: 10 + UInt64(k))
-        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-        return d
-    }
+    // Two random directions (seeds 10 and 11), normalized per filter against θ; the bias group
+    // stays still. The request writes logistic.h5 and logistic.directions.h5.
     let axis = Axis(minimum: -1, maximum: 1, count: 21)
-    let grid = SurfaceGrid(x: axis.coordinates, y: axis.coordinates)
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let path = (output as NSString).appendingPathComponent("logistic.h5")
-    let sets: [EvaluationSet] = [.train, .test]
-    let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
-                                             yDirection: directions[1], grid: grid, sets: sets)
-    var quiet = SurfaceRunner.Options()
-    quiet.showProgress = false
-    let runner = SurfaceRunner(computation: computation, path: path,
-                               fingerprint: SurfaceRunner.fingerprint(center: theta, directions: directions, grid: grid, sets: sets,
-                                                                      data: "three clouds"),
-                               options: quiet)
-    let surface = try runner.run(overwrite: true)
-    print("surface: \(grid.pointCount) points written to \(path)")
+    let request = SurfaceRequest(model: .objective(objective, data: "three clouds"), data: EvaluationData(sets: [.train, .test]),
+                                 x: axis, y: axis, directions: .random(RandomDirections(seed: 10)), output: path, overwrite: true)
+    let surface = try request.run(progress: .silent)
+    print("surface: \(surface.grid.pointCount) points written to \(path)")
 
     // The figures `terrain plot` would draw for it.
     let figures = try SurfaceFigures.figures(for: surface, name: "logistic", kinds: [.filled, .surface3d], style: FigureStyle())

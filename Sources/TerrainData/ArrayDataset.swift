@@ -1,4 +1,5 @@
 import TerrainTensor
+import TerrainIO
 
 /// Turns NumPy arrays (from an NPZ archive or a folder of NPY files) into a dataset pair.
 ///

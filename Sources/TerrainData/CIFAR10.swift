@@ -1,5 +1,6 @@
 import Foundation
 import TerrainTensor
+import TerrainIO
 
 /// The CIFAR-10 binary format.
 ///

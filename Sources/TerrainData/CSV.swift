@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// A reader of numeric comma-separated tables, such as scikit-learn's digits exported with
 /// `np.savetxt(..., delimiter=',')`.

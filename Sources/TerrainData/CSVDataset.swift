@@ -1,4 +1,5 @@
 import TerrainTensor
+import TerrainIO
 
 /// Turns a CSV table into a dataset: every column but the last is an input feature, the last
 /// column is the target.

@@ -1,4 +1,5 @@
 import TerrainTensor
+import TerrainIO
 
 /// How the targets of a table or array are read: the one decision between a classification
 /// and a regression, made explicit.

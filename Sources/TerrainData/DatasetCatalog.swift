@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// Loads a dataset from a name or a path, and prepares it for training.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// The on-disk layouts a dataset path can have, recognised from content where the content
 /// carries a signature (gzip, zip, NPY and IDX magic numbers) and from file names only for

@@ -1,4 +1,5 @@
 import TerrainTensor
+import TerrainIO
 
 /// Choices made while loading a dataset: normalization, subsets, the seed, and the shape of
 /// sources that do not fix one themselves.

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// Reading dataset files from disk with errors that name the file.
 enum FileReading {

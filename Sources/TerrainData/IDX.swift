@@ -1,5 +1,6 @@
 import Foundation
 import TerrainTensor
+import TerrainIO
 
 /// The IDX format of MNIST and Fashion-MNIST.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// A folder of NPY files whose names (without `.npy`) are the array keys.
 enum NPYFolder {

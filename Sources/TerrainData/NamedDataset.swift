@@ -1,4 +1,5 @@
 import Foundation
+import TerrainIO
 
 /// A real dataset known by name, and where to look for it on this machine.
 ///

@@ -1,4 +1,5 @@
 import TerrainTensor
+import TerrainIO
 
 /// Per-channel standardization: `x ← (x − mean[c]) / std[c]`.
 ///

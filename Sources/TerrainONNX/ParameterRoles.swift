@@ -1,4 +1,5 @@
 import TerrainNN
+import TerrainTensor
 
 /// The role of each parameter, inferred from the first node that uses it:
 ///

@@ -33,6 +33,9 @@ public struct TerrainServer: Sendable {
         probes = WorkerPool(threads: 1, name: "listing")
     }
 
+    /// Every reply carries a Content-Security-Policy starting from `default-src 'none'`, so the
+    /// viewer provably loads nothing from anywhere: viewer pages may run their own inline script
+    /// only, the listing no script at all.
     static let viewerPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     static let listingPolicy = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     /// Raw files (a report's HTML, an SVG figure): no script, images from this server only.

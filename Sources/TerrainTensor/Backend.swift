@@ -116,19 +116,6 @@ public protocol Backend: Sendable {
     func softmaxCrossEntropyTangent<T: TensorScalar>(logits: Tensor<T>, tangent: Tensor<T>) -> Tensor<T>
     /// Mean over all elements of (prediction − target)², its gradient.
     func meanSquaredError<T: TensorScalar>(prediction: Tensor<T>, target: Tensor<T>) -> LossResult<T>
-
-    // MARK: Whole networks
-    /// A compiled evaluation-mode forward pass of `graph` for runs of `batchSize` samples, or nil
-    /// when this back end runs graphs only layer by layer (the caller then does).
-    func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram?
-    /// `graph` compiled for Hessian-vector products (see `CurvatureProgram`) in runs of
-    /// `batchSize` samples, or nil where this back end has no such program for it.
-    func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram?
-}
-
-extension Backend {
-    public func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram? { nil }
-    public func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram? { nil }
 }
 
 /// Pointwise nonlinearities.

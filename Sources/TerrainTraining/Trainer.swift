@@ -3,6 +3,7 @@ import TerrainTensor
 import TerrainNN
 import TerrainData
 import TerrainModels
+import TerrainIO
 
 public enum TrainingError: Error, CustomStringConvertible {
     case invalidConfig(String)

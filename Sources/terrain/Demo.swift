@@ -67,7 +67,7 @@ struct Demo: ParsableCommand {
             let small = try Surface.parse(["--checkpoint", final, "--x=-1:1:5", "--y=-1:1:5", "--subset", "200", "--out", convexityPath]
                                           + (quiet ? ["--quiet"] : []))
             try small.run()
-            let map = try HessianMap.parse(["--surface", convexityPath, "--subset", "200", "--iterations", "12"] + (quiet ? ["--quiet"] : []))
+            let map = try HessianMap.parse(["--surface", convexityPath, "--subset", "200", "--max-iterations", "12"] + (quiet ? ["--quiet"] : []))
             try map.run()
             let evolvePath = folderURL.appendingPathComponent("evolve.h5").path
             print("\nterrain demo: the landscape through training: a surface around each of 6 checkpoints, along directions re-normalized to each")

@@ -3,6 +3,7 @@ import Foundation
 import TerrainData
 import TerrainTraining
 import TerrainLandscape
+import TerrainRequests
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,11 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "A checkpoint (.safetensors), or an .onnx model.") var checkpoint: String?
     @Option(help: "An ONNX model (exported by torch.onnx.export) instead of a checkpoint.") var onnx: String?
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
-    @Option(help: "A data file (NPZ with arrays x and y, or any path --dataset takes), evaluated as one set.") var data: String?
+    @Option(help: ArgumentHelp("Sets to report: train, test or train,test (default: both); or a data file (NPZ with arrays x and y, or any path --dataset takes), evaluated as one set.",
+                               valueName: "sets-or-file"),
+            // Anything that names no sets is data, as `evaluate --data` always took it (a named data set too).
+            transform: { DataSpec(argument: $0) ?? .file($0) })
+    var data: DataSpec?
     @Option(help: ArgumentHelp("The zoo architecture of a checkpoint without Terrain's metadata: ARCH[,width=W][,hidden=64x64][,activation=A].",
                                valueName: "spec"))
     var model: String?
@@ -28,47 +33,53 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Batch size.") var batchSize: Int = 256
     @OptionGroup var compute: ComputeOptions
 
+    /// The data file `--data` names, if it names one.
+    private var dataFile: String? {
+        if case .file(let file) = data { return file }
+        return nil
+    }
+
+    /// The sets reported.
+    private var sets: [EvaluationSet] {
+        if case .sets(let sets) = data { return sets }
+        return EvaluationSet.allCases
+    }
+
     func validate() throws {
-        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationOptions.maximumBatchSize)
+        if let dataFile, let dataset { throw ValidationError("--data \(dataFile) and --dataset \(dataset) name two datasets: give one") }
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
     }
 
     func run() throws {
         try compute.apply()
         try failing {
-            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
+            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx, architecture: model)
             if case .onnx = source { return try evaluateWithOptions(source) }
-            if model != nil { return try evaluateWithOptions(source) }
-            let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: source.path))
-            guard let name = data ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
+            if case .stateDict = source { return try evaluateWithOptions(source) }
+            let path = source.path!
+            let ckpt = try Checkpoint.read(from: URL(fileURLWithPath: path))
+            guard let name = dataFile ?? dataset ?? ckpt.metadata["terrain.dataset"] else {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
-            let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: source.path, subset: subset,
+            let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: path, subset: subset,
                                                            refitNormalization: refitNormalization)
-            try DataFit.check(ckpt.spec, model: "\(source.path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
-            let model = try ckpt.makeModel(Float.self, source: source.path)
+            try DataFit.check(ckpt.spec, model: "\(path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
+            let model = try ckpt.makeModel(Float.self, source: path)
             print(line)
-            try Self.report([("train", data.train), ("test", data.test)].map { label, split in
-                (label, Evaluation.evaluate(model, on: split, batchSize: batchSize))
+            try Self.report(sets.map { set in
+                (set.rawValue, Evaluation.evaluate(model, on: set == .train ? data.train : data.test, batchSize: batchSize))
             })
         }
     }
 
     /// ONNX models and checkpoints described by --model load as the landscape commands load them.
     private func evaluateWithOptions(_ source: ModelSource) throws {
-        var arguments = ["--batch-size", "\(batchSize)"]
-        if let dataset { arguments += ["--dataset", dataset] }
-        if let data {
-            guard dataset == nil else { throw ValidationError("--data \(data) and --dataset \(dataset!) name two datasets: give one") }
-            arguments += ["--data", data]
-        }
-        if let model { arguments += ["--model", model] }
-        if let subset { arguments += ["--subset", "\(subset)"] }
-        if normalize { arguments.append("--normalize") }
-        let options = try EvaluationOptions.parse(arguments)
-        let (objective, _, description) = try options.objective(source)
-        print("\(source.path) on \(description)")
-        try Self.report(EvaluationSet.allCases.map { set in
+        let loaded = try source.load(on: EvaluationData(dataset: dataFile ?? dataset, normalize: normalize, subset: subset, batchSize: batchSize),
+                                     progress: .standard())
+        let objective = try loaded.requireNetwork(for: "an evaluation")
+        print("\(source.path!) on \(loaded.dataDescription)")
+        try Self.report(sets.map { set in
             let split = set == .train ? objective.data.train : objective.data.test
             return (set.rawValue, Evaluation.evaluate(objective.model, on: split, batchSize: batchSize))
         })

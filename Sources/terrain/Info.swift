@@ -3,6 +3,7 @@ import Foundation
 import TerrainTraining
 import TerrainModels
 import TerrainONNX
+import TerrainRequests
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Describe a checkpoint (model, tensors, training metadata) or an ONNX model (operator set, input, output, parameters with their roles).")

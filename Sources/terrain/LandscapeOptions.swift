@@ -4,16 +4,16 @@ import TerrainData
 import TerrainNN
 import TerrainTraining
 import TerrainLandscape
-import TerrainONNX
-import TerrainIO
-import TerrainTensor
+import TerrainObjectives
+import TerrainRequests
 
-/// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size.
+/// Where a landscape's loss is evaluated: the data, a fixed subset, the batch size. Parsed into
+/// the library's `EvaluationData`; `--model` goes into the `ModelSource`.
 struct EvaluationOptions: ParsableArguments {
     @Option(help: "Dataset (default: the one the checkpoint was trained on).") var dataset: String?
     @Option(help: ArgumentHelp("Sets to evaluate at each point: train, test or train,test; or a data file (NPZ with x and y, or any path --dataset takes), evaluated as the train set.",
                                valueName: "sets-or-file"))
-    var data: String = "train"
+    var data: DataSpec = .sets([.train])
     @Option(help: ArgumentHelp("The zoo architecture of a checkpoint without Terrain's metadata (a PyTorch state_dict saved as safetensors): ARCH[,width=W][,hidden=64x64][,activation=A], or a model spec as JSON.",
                                valueName: "spec"))
     var model: String?
@@ -28,277 +28,162 @@ struct EvaluationOptions: ParsableArguments {
                                valueName: "mode"))
     var spread: ThreadUse = .auto
 
-    /// The largest evaluation batch.
-    static let maximumBatchSize = 1 << 20
-
     func validate() throws {
-        try OptionCheck.count(batchSize, "--batch-size", in: 1...Self.maximumBatchSize)
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
-    }
-
-    /// The data file `--data` names, when it names one instead of sets: an existing path, or
-    /// anything that looks like one (a typo in a set name still gets the sets' message).
-    var dataFile: String? {
-        let sets = data.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if !sets.isEmpty, sets.allSatisfy({ EvaluationSet(rawValue: $0) != nil }) { return nil }
-        let looksLikePath = data.contains("/") || data.contains(".")
-            || FileManager.default.fileExists(atPath: NSString(string: data).expandingTildeInPath)
-        return looksLikePath ? data : nil
+        _ = try datasetSpec()
     }
 
     /// `--dataset`, or the data file given as `--data FILE`.
     func datasetSpec() throws -> String? {
-        if let file = dataFile {
+        if case .file(let file) = data {
             guard dataset == nil else { throw ValidationError("--data \(file) and --dataset \(dataset!) name two datasets: give one") }
             return file
         }
         return dataset
     }
 
-    func sets() throws -> [EvaluationSet] {
-        if dataFile != nil { return [.train] }
-        let sets = try data.split(separator: ",").map { part -> EvaluationSet in
-            guard let s = EvaluationSet(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("--data takes train, test or train,test, or a data file; got '\(data)'")
-            }
-            return s
-        }
-        guard !sets.isEmpty, Set(sets).count == sets.count else { throw ValidationError("--data takes train, test or train,test") }
-        return sets
+    func sets() -> [EvaluationSet] { data.sets }
+
+    /// The library's description of the data.
+    func evaluationData() throws -> EvaluationData {
+        EvaluationData(dataset: try datasetSpec(), sets: sets(), normalize: normalize, refitNormalization: refitNormalization,
+                       subset: subset, subsetSeed: subsetSeed, batchSize: batchSize, spread: spread)
     }
 
-    /// Another model's values laid out as `groups` (a plane's B and C): from a checkpoint's
-    /// tensors or an ONNX model's initializers, by name.
-    func parameters(of path: String, groups: [ParameterGroup]) throws -> [Double] {
-        guard case .onnx = ModelSource(path: path) else { return try RunHistory.parameters(of: path, groups: groups) }
-        let model = try ONNXModel.read(from: URL(fileURLWithPath: path))
-        let byName = Dictionary(model.parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var flat = [Double](repeating: 0, count: groups.scalarCount)
-        for g in groups {
-            guard let p = byName[g.name], p.shape == g.shape else {
-                throw LandscapeError.incompatibleFile(path, "initializer \(g.name) is missing or shaped differently from the first model's")
-            }
-            for i in 0..<g.count { flat[g.offset + i] = p.values[i] }
-        }
-        return flat
+    /// A model given as a path (`.onnx` files are ONNX models), with `--model`'s architecture.
+    func source(_ path: String) -> ModelSource {
+        ModelSource(path: path, architecture: model)
     }
 
-    /// The batch-norm counters (`num_batches_tracked`) of a checkpoint, by state_dict name; none
-    /// for an ONNX model (its initializers leave them out).
-    func batchCounters(of path: String) throws -> [String: Double] {
-        guard case .checkpoint = ModelSource(path: path) else { return [:] }
-        return try Checkpoint.readTensors(from: URL(fileURLWithPath: path)).counters.mapValues(Double.init)
+    /// `--checkpoint C` or `--onnx M`, with `--model`'s architecture.
+    func source(checkpoint: String?, onnx: String?) throws -> ModelSource {
+        try ModelSource(checkpoint: checkpoint, onnx: onnx, architecture: model)
     }
 
-    /// Two-model directions' counter entries, as the reference's `get_diff_states` makes them:
-    /// each target's counter minus the origin's (`targets`: one checkpoint per direction).
-    func counterDifferences(from origin: String, to targets: [String]) throws -> [String: [Double]] {
-        let base = try batchCounters(of: origin)
-        let ends = try targets.map { try batchCounters(of: $0) }
-        var result: [String: [Double]] = [:]
-        for (name, value) in base {
-            let others = ends.compactMap { $0[name] }
-            if others.count == ends.count { result[name] = others.map { $0 - value } }
-        }
-        return result
-    }
-
-    /// A checkpoint or ONNX model given as a path (`.onnx` files are ONNX models).
-    func objective(checkpoint path: String) throws -> (ModelObjective<Float>, String, String) {
-        try objective(ModelSource(path: path))
-    }
-
-    /// Loads the model and the data it is evaluated on: a checkpoint's data prepared as in
-    /// training, an ONNX model's as stored. Returns the objective, the architecture's name and a
-    /// description of the data.
-    func objective(_ source: ModelSource) throws -> (ModelObjective<Float>, String, String) {
-        guard case .checkpoint(let path) = source else {
-            let (objective, description) = try ONNXObjective.make(path: source.path, dataset: try datasetSpec(), normalize: normalize,
-                                                                   subset: subset, subsetSeed: subsetSeed, batchSize: batchSize)
-            return (objective, "onnx", description)
-        }
-        let url = URL(fileURLWithPath: path)
-        let checkpoint: Checkpoint
-        var data: DatasetPair
-        let name: String
-        var refitted = false
-        if let model {
-            // A checkpoint without (or instead of) Terrain's description: the data come first,
-            // since they fix the input shape and the number of outputs.
-            guard let dataName = try datasetSpec() else {
-                throw ValidationError("--model needs the data the model runs on: pass --dataset or --data FILE")
-            }
-            name = dataName
-            data = try DatasetCatalog.load(name, options: DatasetOptions(normalize: normalize, testFraction: 0))
-            if data.test.count == 0 { data.test = data.train }
-            let spec = try ModelDescription(model, sampleShape: data.train.sampleShape, outputs: data.train.outputCount).spec
-            checkpoint = try Checkpoint.read(from: url, spec: spec)
-        } else {
-            checkpoint = try Checkpoint.read(from: url)
-            guard let dataName = try datasetSpec() ?? checkpoint.metadata["terrain.dataset"] else {
-                throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
-            }
-            name = dataName
-            let (loaded, line, refit) = try CheckpointData.load(name, for: checkpoint, source: path, refitNormalization: refitNormalization)
-            data = loaded
-            refitted = refit
-            if Distributed.world.isWriter { print(line) }
-        }
-        try DataFit.check(checkpoint.spec, model: "\(path) (\(checkpoint.spec.architecture))", fits: data, dataName: name)
-        let model = try checkpoint.makeModel(Float.self, source: path)
-        var pair = data
-        if let subset {
-            guard subset > 0 else { throw ValidationError("--subset must be positive") }
-            pair = DatasetPair(train: data.train.randomSubset(size: subset, seed: subsetSeed),
-                               test: data.test.randomSubset(size: subset, seed: subsetSeed &+ 1),
-                               normalization: data.normalization)
-        }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        // A refit normalization is other data: a resumed surface must not mix the two.
-        let description = "\(name) train \(pair.train.count) test \(pair.test.count)" + (subset.map { " subset \($0) seed \(subsetSeed)" } ?? "")
-            + (refitted ? " refit-normalization" : "")
-        let objective = ModelObjective(model: model, data: pair, batchSize: batchSize) {
-            try checkpoint.spec.build() as Module<Float>
-        }
-        return (objective, checkpoint.spec.architecture, description)
+    /// Loads a model and its data for the commands that measure a network (Hessians, sharpness).
+    func network(_ source: ModelSource) throws -> (objective: ModelObjective<Float>, description: String) {
+        let loaded = try source.load(on: try evaluationData(), progress: .standard())
+        guard let network = loaded.network else { throw ValidationError("a network is needed") }
+        return (network, loaded.dataDescription)
     }
 }
 
 /// The random directions of `terrain surface` and `terrain evolve`: seeded Gaussian directions,
-/// each normalized against the weights it perturbs (`DirectionRecipe`).
+/// each normalized against the weights it perturbs (`RandomDirections`).
 struct RandomDirectionOptions: ParsableArguments {
     @Option(help: "Normalization of the x direction: filter, layer, weight, dfilter, dlayer, none.") var xnorm: DirectionNormalization = .filter
     @Option(help: "Normalization of the y direction.") var ynorm: DirectionNormalization = .filter
-    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: String = "biasbn"
-    @Option(help: "The same for the y direction.") var yignore: String = "biasbn"
-    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: TensorSet = .weights
+    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: IgnoreRule = .biasbn
+    @Option(help: "The same for the y direction.") var yignore: IgnoreRule = .biasbn
+    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: DirectionType = .weights
     @Option(help: "Seed of the random directions (x: seed, y: seed + 1).") var seed: UInt64 = 123
     @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
 
-    func recipe() throws -> DirectionRecipe {
-        let oneDimensional = try [xignore, yignore].map { text -> OneDimensionalTensors in
-            switch text.lowercased() {
-            case OneDimensionalTensors.leftOut.rawValue: return .leftOut
-            case OneDimensionalTensors.included.rawValue, "": return .included
-            default: throw ValidationError("--xignore/--yignore take biasbn or none; got '\(text)'")
-            }
-        }
-        return DirectionRecipe(seed: seed, type: dirType, normalizations: [xnorm, ynorm], oneDimensional: oneDimensional,
-                               orthogonalize: orthogonalize)
-    }
-
-    /// The attributes a surface file records about its directions (`count`: 1 or 2 of them).
-    func attributes(count: Int) -> [String: String] {
-        var text = ["terrain.seed": "\(seed)", "terrain.xnorm": xnorm.rawValue, "terrain.xignore": xignore]
-        if count > 1 { text.merge(["terrain.ynorm": ynorm.rawValue, "terrain.yignore": yignore]) { $1 } }
-        if orthogonalize { text["terrain.orthogonalize"] = "1" }
-        return text
+    var directions: RandomDirections {
+        RandomDirections(xNormalization: xnorm, yNormalization: ynorm, xIgnore: xignore, yIgnore: yignore, type: dirType,
+                         seed: seed, orthogonalize: orthogonalize)
     }
 }
 
-/// How a landscape's threads share the work (`--spread`).
-enum ThreadUse: String, ExpressibleByArgument, CaseIterable {
-    case auto, points, layers
-
-    /// Spreads grid points over threads unless told not to. Both ways give the same bits;
-    /// `auto` takes points, which measured faster for every zoo model on 2 cores (README).
-    func apply(to computation: SurfaceComputation) throws {
-        if self != .layers { try computation.spreadPointsOverThreads() }
-    }
-}
-
+extension ThreadUse: ExpressibleByArgument {}
 extension DirectionNormalization: ExpressibleByArgument {}
-extension TensorSet: ExpressibleByArgument {}
+extension DirectionType: ExpressibleByArgument {}
 
-/// `terrain surface --adaptive`: how far to coarsen, how closely to follow the contours, and which.
-struct AdaptiveRequest {
-    var levels: Int
-    var tolerance: Double
-    var contourLevels: RefinementLevels
+/// `biasbn` or `none`, in any case (`BiasBN`); an empty value is `none`, as it always was.
+extension IgnoreRule: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "biasbn": self = .biasbn
+        case "none", "": self = .none
+        default: return nil
+        }
+    }
 }
 
-/// What every landscape command does once its directions are known: rank 0 writes the
-/// direction file, all ranks compute the grid resumably into `out`, rank 0 prints the summary.
-struct LandscapeJob {
-    var objective: ModelObjective<Float>
-    var threadUse: ThreadUse
-    var center: [Double]
-    var directions: [Direction]
-    var directionType: TensorSet
-    var grid: SurfaceGrid
-    var sets: [EvaluationSet]
-    var dataDescription: String
-    var out: String
-    var directionPath: String
-    /// nil: the direction file exists already (given by the user), or `writeDirections` writes it.
-    var directionAttributes: [String: String]?
-    /// `states` directions: each batch-norm counter's entry per direction (`DirectionFile`).
-    var directionCounters: [String: [Double]] = [:]
-    /// Writes the direction file (and whatever else belongs to the request) once the request is
-    /// accepted, when the caller has more to write than `directionAttributes` says.
-    var writeDirections: (() throws -> Void)? = nil
-    var textAttributes: [String: String] = [:]
-    var numberAttributes: [String: Double] = [:]
-    var extraDatasets: [String: [Double]] = [:]
-    /// Compute only the points an adaptive refinement asks for (2D surfaces); nil: every point.
-    var adaptive: AdaptiveRequest? = nil
-    /// The line printed before the computation starts.
-    var announcement: String
+/// `--data`: the sets evaluated (train, test or train,test), or a data file (NPZ with x and y,
+/// or anything `--dataset` takes) evaluated as the train set. A value that names no sets and
+/// looks like a path (a `/` or a `.`, or an existing file) is a file; anything else must be sets,
+/// so a typo in a set name is said as such.
+enum DataSpec: ExpressibleByArgument, Equatable {
+    case sets([EvaluationSet])
+    case file(String)
 
-    func run(quiet: Bool, overwrite: Bool) throws {
-        let world = Distributed.world
-        // The request is checked (the grid's size among it) before any file is touched.
-        let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
-                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
-        if world.isWriter {
-            for path in [out, directionPath] { try OutputPath.checkFile(path) }
-            // The output's folder is made here, not discovered missing after the computation.
-            for path in [out, directionPath] {
-                try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                                                        withIntermediateDirectories: true)
-            }
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let sets = parts.compactMap(EvaluationSet.init(rawValue:))
+        if !parts.isEmpty, sets.count == parts.count {
+            guard Set(sets).count == sets.count else { return nil }
+            self = .sets(sets)
+            return
         }
-        try threadUse.apply(to: computation)
-        var gridComputation: any GridComputation = computation
-        var request = dataDescription
-        var announcement = announcement
-        if let adaptive {
-            let refining = try AdaptiveSurfaceComputation(surface: computation, levels: adaptive.levels, tolerance: adaptive.tolerance,
-                                                          contourLevels: adaptive.contourLevels)
-            gridComputation = refining
-            request += AdaptiveSurfaceComputation.requestTag(levels: refining.plan.levels, tolerance: adaptive.tolerance,
-                                                             contourLevels: adaptive.contourLevels)
-            announcement += "; adaptive: coarse stride \(1 << refining.plan.levels), tolerance \(adaptive.tolerance) of a level spacing"
-        }
-        var options = SurfaceRunner.Options()
-        options.directionFile = directionPath
-        // Only once the output is known to be of this request (or --overwrite): a refused run
-        // changes no file, and the surface and its direction file always agree.
-        let (directions, groups, type, path, counters) = (directions, objective.groups, directionType, directionPath, directionCounters)
-        if let attributes = directionAttributes {
-            options.writeRequestFiles = {
-                try DirectionFile.write(directions, groups: groups, type: type, counters: counters, attributes: attributes, to: path)
-            }
-        } else if let writeDirections {
-            options.writeRequestFiles = writeDirections
-        }
-        options.showProgress = !quiet && world.isWriter
-        options.communicator = world
-        options.textAttributes = textAttributes.merging(["terrain.data": dataDescription, "terrain.version": Terrain.version,
-                                                        "terrain.dir_type": directionType.rawValue,
-                                                        DirectionFile.digestAttribute: DirectionFile.digest(directions, groups: groups, type: type)]) { $1 }
-        options.numberAttributes = numberAttributes
-        options.extraDatasets = extraDatasets
-        let runner = SurfaceRunner(computation: gridComputation, path: out,
-                                   fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
-                                                                          sets: sets, data: request),
-                                   options: options)
-        if world.isWriter { print(announcement + (world.size > 1 ? "; \(world.size) ranks" : "")) }
-        let result = try runner.run(overwrite: overwrite)
-        guard world.isWriter else { return }
-        if runner.damagedPoints > 0 { print(SurfaceRunner.damageNote(runner.damagedPoints, path: out)) }
-        if runner.resumedPoints > 0 { print("resumed: \(runner.resumedPoints) points were already computed") }
-        if let saving = AdaptiveSurfaceComputation.summary(of: result) { print(saving) }
-        Surface.summarize(result, path: out)
+        let looksLikePath = argument.contains("/") || argument.contains(".")
+            || FileManager.default.fileExists(atPath: NSString(string: argument).expandingTildeInPath)
+        guard looksLikePath else { return nil }
+        self = .file(argument)
     }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .sets(let sets): sets.map(\.rawValue).joined(separator: ",")
+        case .file(let file): file
+        }
+    }
+
+    /// The sets evaluated: a file is the train set.
+    var sets: [EvaluationSet] {
+        switch self {
+        case .sets(let sets): sets
+        case .file: [.train]
+        }
+    }
+}
+
+/// `--quiet`, shared by every command that computes.
+struct ProgressOptions: ParsableArguments {
+    @Flag(help: "No progress bar, no progress notes on standard error.") var quiet = false
+
+    var progress: RequestProgress { .standard(quiet: quiet) }
+}
+
+/// `--overwrite`, shared by the commands whose output resumes.
+struct OverwriteOptions: ParsableArguments {
+    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
+}
+
+/// `--checkpoint` or `--onnx`: the model at the centre of a surface or of a Hessian.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The checkpoint (.safetensors; a PyTorch state_dict with --model ARCH).") var checkpoint: String?
+    @Option(help: "An ONNX model instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
+
+    func validate() throws {
+        if checkpoint != nil, onnx != nil { throw ValidationError("--checkpoint and --onnx name two models: give one") }
+    }
+
+    /// Whether either was given.
+    var isGiven: Bool { checkpoint != nil || onnx != nil }
+
+    /// The model, with `--model`'s architecture for a state_dict.
+    func source(_ evaluation: EvaluationOptions) throws -> ModelSource {
+        try evaluation.source(checkpoint: checkpoint, onnx: onnx)
+    }
+}
+
+/// An option's old spelling, kept working (hidden from the help) so that users' scripts do not
+/// break. `check` (from `validate()`) refuses both spellings at once and notes the new one on
+/// standard error; `value` is the one given, else the default.
+struct RenamedOption<Value> {
+    var old: Value?
+    var oldName: String
+    var new: Value?
+    var newName: String
+    var defaultValue: Value
+
+    func check() throws {
+        guard old != nil else { return }
+        guard new == nil else { throw ValidationError("\(oldName) is the old name of \(newName): give one of them") }
+        FileHandle.standardError.write(Data("note: \(oldName) is now \(newName) (the old name still works)\n".utf8))
+    }
+
+    var value: Value { new ?? old ?? defaultValue }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import TerrainIO
 import TerrainLandscape
+import TerrainRequests
 
 /// `terrain sharpness`: ε-sharpness, the average loss increase at a radius and optionally λmax
 /// of one or more checkpoints, as one table (and a CSV), so sharp and flat minima can be compared.
@@ -21,28 +21,46 @@ struct SharpnessCommand: ParsableCommand {
     @Option(help: "ε-sharpness: the box's relative size ε.") var epsilon: Double = 1e-3
     @Option(help: "ε-sharpness: projected gradient ascent steps.") var ascentSteps: Int = 20
     @Option(help: "Loss increase: the radius r along filter-normalized directions.") var radius: Double = 0.5
-    @Option(help: "Loss increase: the number of random directions.") var directions: Int = 10
+    @Option(help: "Loss increase: the number of random directions.") var directionCount: Int?
+    @Option(name: .customLong("directions"), help: .hidden) var oldDirections: Int?
     @Option(help: "Seed of the random directions (direction k uses seed + k) and of Lanczos.") var seed: UInt64 = 123
     @Flag(help: "Also compute the largest Hessian eigenvalue (Lanczos on Hessian-vector products).") var eigenvalue = false
-    @Option(help: "Lanczos: the most iterations.") var lanczosIterations: Int = 100
+    @Option(help: "Lanczos: the most iterations (with --eigenvalue).") var maxIterations: Int?
+    @Option(name: .customLong("lanczos-iterations"), help: .hidden) var oldLanczosIterations: Int?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Also write the numbers to this CSV file.") var csv: String?
-    @Flag(help: "No progress on standard error.") var quiet = false
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
 
+    /// `--direction-count`, once `--directions` (which elsewhere names a direction file).
+    var directionCountOption: RenamedOption<Int> {
+        RenamedOption(old: oldDirections, oldName: "--directions", new: directionCount, newName: "--direction-count", defaultValue: 10)
+    }
+
+    /// `--max-iterations`, once `--lanczos-iterations`.
+    var maxIterationsOption: RenamedOption<Int> {
+        RenamedOption(old: oldLanczosIterations, oldName: "--lanczos-iterations", new: maxIterations, newName: "--max-iterations",
+                      defaultValue: 100)
+    }
+
+    var directions: Int { directionCountOption.value }
+    var lanczosIterations: Int { maxIterationsOption.value }
+
     func validate() throws {
+        try directionCountOption.check()
+        try maxIterationsOption.check()
         guard !checkpoints.isEmpty else { throw ValidationError("name at least one checkpoint") }
         guard epsilon.isFinite, epsilon > 0 else { throw ValidationError("--epsilon must be a positive number") }
         guard ascentSteps >= 1 else { throw ValidationError("--ascent-steps must be at least 1") }
         guard radius.isFinite, radius > 0 else { throw ValidationError("--radius must be a positive number") }
-        guard directions >= 1 else { throw ValidationError("--directions must be at least 1") }
-        guard lanczosIterations >= 1 else { throw ValidationError("--lanczos-iterations must be at least 1") }
+        guard directions >= 1 else { throw ValidationError("--direction-count (the number of random directions) must be at least 1") }
+        guard lanczosIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
         try OptionCheck.count(ascentSteps, "--ascent-steps", in: 1...OptionCheck.maximumIterations)
-        try OptionCheck.count(directions, "--directions", in: 1...OptionCheck.maximumIterations)
-        try OptionCheck.count(lanczosIterations, "--lanczos-iterations", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(directions, "--direction-count", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(lanczosIterations, "--max-iterations", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.number(epsilon, "--epsilon", in: 0...1e6, positive: true)
         try OptionCheck.number(radius, "--radius", in: 0...1e6, positive: true)
-        guard try evaluation.sets().count == 1 else {
+        guard evaluation.sets().count == 1 else {
             throw ValidationError("sharpness is measured on one set: --data train or --data test")
         }
         if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
@@ -53,7 +71,6 @@ struct SharpnessCommand: ParsableCommand {
         try compute.apply()
         try failing {
             var settings = SharpnessSettings()
-            settings.set = try evaluation.sets()[0]
             settings.epsilon = epsilon
             settings.ascentSteps = ascentSteps
             settings.radius = radius
@@ -61,48 +78,27 @@ struct SharpnessCommand: ParsableCommand {
             settings.seed = seed
             settings.eigenvalue = eigenvalue
             settings.lanczosIterations = lanczosIterations
-            var rows: [(name: String, path: String, report: SharpnessReport)] = []
-            for (index, path) in checkpoints.enumerated() {
-                let name = URL(fileURLWithPath: path).lastPathComponent
-                let (objective, _, description) = try evaluation.objective(checkpoint: path)
-                note("[\(index + 1)/\(checkpoints.count)] \(name): \(description)")
-                // Step counts on one rewritten line, only when standard error is a terminal.
-                let live = !quiet && isatty(2) == 1
-                let report = try Sharpness.report(of: objective, settings: settings) { phase, done, total in
-                    guard live else { return }
-                    let text = "\(phase.rawValue) \(done)" + (phase == .lanczos ? "" : "/\(total)")
-                    FileHandle.standardError.write(Data("\r  \(text)   ".utf8))
-                }
-                if live { FileHandle.standardError.write(Data("\r".utf8) + Data(repeating: 0x20, count: 40) + Data("\r".utf8)) }
-                rows.append((name, path, report))
-            }
-            printTable(rows.map { ($0.name, $0.report) }, set: settings.set)
-            if let csv {
-                try AtomicFile.write(Data(csvText(rows).utf8), to: URL(fileURLWithPath: csv))
-                note("wrote \(csv)")
-            }
+            let request = SharpnessRequest(models: checkpoints.map(evaluation.source), data: try evaluation.evaluationData(),
+                                           settings: settings, csv: csv)
+            let rows = try request.run(progress: progress.progress)
+            printTable(rows, set: request.data.sets[0])
         }
     }
 
-    private func note(_ text: String) {
-        if !quiet { FileHandle.standardError.write(Data((text + "\n").utf8)) }
-    }
-
-    private static func number(_ x: Double, _ format: String = "%.6g") -> String {
-        x.isNaN ? "nan" : x.isInfinite ? (x > 0 ? "inf" : "-inf") : String(format: format, x)
-    }
+    private static func number(_ x: Double, _ format: String = "%.6g") -> String { SharpnessRequest.format(x, format) }
 
     /// One aligned row per checkpoint: names left, numbers right.
-    private func printTable(_ rows: [(String, SharpnessReport)], set: EvaluationSet) {
+    private func printTable(_ rows: [SharpnessRequest.Row], set: EvaluationSet) {
         var header = ["checkpoint", "\(set.rawValue) loss", "acc %", "ε-sharpness",
                       "Δloss@r mean", "± sd"]
         if eigenvalue { header.append("λmax") }
-        let body: [[String]] = rows.map { name, r in
-            var row = [name, Self.number(r.loss), r.accuracy.map { Self.number($0, "%.2f") } ?? "-",
-                       Self.number(r.epsilon.sharpness), Self.number(r.lossIncrease.mean),
-                       "± " + Self.number(r.lossIncrease.standardDeviation)]
-            if eigenvalue { row.append(r.topEigenvalue.map { Self.number($0.value) + ($0.converged ? "" : "*") } ?? "-") }
-            return row
+        let body: [[String]] = rows.map { row in
+            let (name, r) = (row.name, row.report)
+            var cells = [name, Self.number(r.loss), r.accuracy.map { Self.number($0, "%.2f") } ?? "-",
+                         Self.number(r.epsilon.sharpness), Self.number(r.lossIncrease.mean),
+                         "± " + Self.number(r.lossIncrease.standardDeviation)]
+            if eigenvalue { cells.append(r.topEigenvalue.map { Self.number($0.value) + ($0.converged ? "" : "*") } ?? "-") }
+            return cells
         }
         let widths = header.indices.map { c in ([header] + body).map { $0[c].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
@@ -114,26 +110,8 @@ struct SharpnessCommand: ParsableCommand {
         print("ε = \(Self.number(epsilon)) (\(ascentSteps) ascent steps), r = \(Self.number(radius)) over \(directions) filter-normalized directions (seed \(seed))")
         print(line(header))
         for row in body { print(line(row)) }
-        if eigenvalue, rows.contains(where: { $0.1.topEigenvalue?.converged == false }) {
+        if eigenvalue, rows.contains(where: { $0.report.topEigenvalue?.converged == false }) {
             print("* Lanczos did not reach its tolerance in \(lanczosIterations) iterations")
         }
-    }
-
-    private func csvText(_ rows: [(name: String, path: String, report: SharpnessReport)]) -> String {
-        var text = "checkpoint,set,loss,accuracy,epsilon,ascent_steps,max_loss,epsilon_sharpness,radius,directions,seed,"
-            + "loss_increase_mean,loss_increase_sd,lambda_max,lanczos_iterations\n"
-        for (_, path, r) in rows {
-            let quoted = path.contains(",") || path.contains("\"") ? "\"" + path.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : path
-            let fields: [String] = [
-                quoted, r.settings.set.rawValue, Self.number(r.loss, "%.17g"), r.accuracy.map { Self.number($0, "%.17g") } ?? "",
-                Self.number(r.epsilon.epsilon, "%.17g"), "\(r.epsilon.steps)", Self.number(r.epsilon.maximumLoss, "%.17g"),
-                Self.number(r.epsilon.sharpness, "%.17g"), Self.number(r.lossIncrease.radius, "%.17g"),
-                "\(r.lossIncrease.directionCount)", "\(r.lossIncrease.seed)",
-                Self.number(r.lossIncrease.mean, "%.17g"), Self.number(r.lossIncrease.standardDeviation, "%.17g"),
-                r.topEigenvalue.map { Self.number($0.value, "%.17g") } ?? "", r.topEigenvalue.map { "\($0.iterations)" } ?? "",
-            ]
-            text += fields.joined(separator: ",") + "\n"
-        }
-        return text
     }
 }

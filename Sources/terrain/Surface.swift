@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import TerrainLandscape
-import TerrainReport
-import TerrainTensor
+import TerrainRequests
 
 struct Surface: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,8 +27,7 @@ struct Surface: ParsableCommand {
         ONNX model exported by PyTorch (--onnx M.onnx --data D.npz, arrays x and y).
         """)
 
-    @Option(help: "The checkpoint at the centre.") var checkpoint: String?
-    @Option(help: "An ONNX model at the centre instead (exported by torch.onnx.export); its data: --data FILE.npz.") var onnx: String?
+    @OptionGroup var model: ModelOptions
     @Option(parsing: .unconditional, help: "x range min:max:num.") var x: String = "-1:1:51"
     @Option(parsing: .unconditional, help: "y range min:max:num (omit for a 1D curve).") var y: String?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
@@ -40,8 +38,8 @@ struct Surface: ParsableCommand {
     @Option(help: "A run folder whose checkpoints are projected onto the surface's plane (path_x, path_y).") var path: String?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output surface file (HDF5).") var out: String = "surface.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var output: OverwriteOptions
+    @OptionGroup var progress: ProgressOptions
     @Flag(help: "2D: compute a coarse grid, then only the cells whose contours are unresolved; interpolate the rest.") var adaptive = false
     @Option(help: ArgumentHelp("With --adaptive: refine a cell when interpolation may be off by more than this many contour level spacings (default 0.25).",
                                valueName: "spacings"))
@@ -53,96 +51,46 @@ struct Surface: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.outputs(files: [out, directions ?? Self.directionPath(for: out)])
+        // Ranges and adaptive settings are checked here, before any work.
+        do { _ = try request() } catch let error as LandscapeError { throw ValidationError("\(error)") }
     }
 
-    /// The adaptive refinement asked for, if any: levels, tolerance, and the figures' contour levels.
-    func adaptiveRequest(twoDimensional: Bool) throws -> AdaptiveRequest? {
+    /// The adaptive refinement asked for, if any.
+    func adaptiveSettings() throws -> AdaptiveSettings? {
         guard adaptive else {
             guard adaptiveTolerance == nil, adaptiveLevels == nil else {
                 throw ValidationError("--adaptive-tolerance and --adaptive-levels go with --adaptive")
             }
             return nil
         }
-        guard twoDimensional else { throw ValidationError("--adaptive refines 2D surfaces: give --y too (a 1D curve is cheap to compute in full)") }
-        guard Distributed.world.size == 1 else {
-            throw ValidationError("--adaptive runs in one process (each round's points depend on the last round's values): run it without mpirun")
+        return AdaptiveSettings(levels: adaptiveLevels ?? 3, tolerance: adaptiveTolerance ?? 0.25)
+    }
+
+    /// The options as the library's request.
+    func request() throws -> SurfaceRequest {
+        let spacing: Axis.Spacing = cubic ? .cubic : .linear
+        let xRange = try Axis.parse(x, spacing: spacing), yRange = try y.map { try Axis.parse($0, spacing: spacing) }
+        let random = random.directions
+        let chosen: SurfaceRequest.Directions
+        if let xAxis {
+            chosen = .parameters(x: xAxis, y: yAxis)
+        } else if let directions {
+            chosen = .file(directions, type: random.type)
+        } else {
+            chosen = .random(random)
         }
-        let tolerance = adaptiveTolerance ?? 0.25, levels = adaptiveLevels ?? 3
-        guard tolerance.isFinite, tolerance > 0 else { throw ValidationError("--adaptive-tolerance must be a positive number (got \(tolerance))") }
-        guard (0...20).contains(levels) else { throw ValidationError("--adaptive-levels must be between 0 and 20 (got \(levels))") }
-        return AdaptiveRequest(levels: levels, tolerance: tolerance, contourLevels: FigureLevels.refinement())
+        let request = SurfaceRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
+                                     x: xRange, y: yRange, directions: chosen, path: path, adaptive: try adaptiveSettings(),
+                                     output: out, overwrite: output.overwrite)
+        do { try request.validate() } catch let error as RequestError { throw ValidationError(error.description) }
+        return request
     }
 
     func run() throws {
         try compute.apply()
         try failing {
-            let spacing: Axis.Spacing = cubic ? .cubic : .linear
-            let xRange = try Axis.parse(x, spacing: spacing), yAxisRange = try y.map { try Axis.parse($0, spacing: spacing) }
-            let adaptiveRequest = try adaptiveRequest(twoDimensional: yAxisRange != nil)
-            let recipe = try random.recipe()
-            let dirType = recipe.type
-            let sets = try evaluation.sets()
-            let source = try ModelSource(checkpoint: checkpoint, onnx: onnx)
-            let (objective, _, dataDescription) = try evaluation.objective(source)
-            let theta = objective.parameters()
-            let groups = objective.groups
-            let directionPath = directions ?? Self.directionPath(for: out)
-            var dirs: [Direction]
-            if let xAxis {
-                // Exact coordinates along named parameters: for models small enough to draw as they are.
-                dirs = try [xAxis, yAxis].prefix(yAxisRange == nil ? 1 : 2).map { spec in
-                    guard let spec else { throw ValidationError("--x-axis needs --y-axis for a 2D surface") }
-                    let parts = spec.split(separator: ":")
-                    guard parts.count <= 2, let element = parts.count == 2 ? Int(parts[1]) : 0 else {
-                        throw ValidationError("an axis is NAME or NAME:ELEMENT, got '\(spec)'")
-                    }
-                    return try Direction.axis(String(parts[0]), element: element, groups: groups)
-                }
-            } else if let directions {
-                dirs = try DirectionFile.read(from: directions, groups: groups, type: dirType)
-                guard dirs.count >= (yAxisRange == nil ? 1 : 2) else { throw ValidationError("\(directions) has no ydirection for a 2D surface") }
-                dirs = Array(dirs.prefix(yAxisRange == nil ? 1 : 2))
-            } else {
-                // Every rank draws the same directions from the seed; only rank 0 writes them.
-                dirs = recipe.directions(count: yAxisRange == nil ? 1 : 2, for: theta, groups: groups)
-            }
-            // Zero or parallel directions (the same --x-axis twice, a direction file of zeros)
-            // would give a constant surface, or a plane that is only a line.
-            try Direction.checkSpan(dirs, names: ["x", "y"].map { "of the \($0) axis" })
-            let grid = SurfaceGrid(x: xRange.coordinates, y: yAxisRange?.coordinates ?? [])
-            var text = [source.attributeKey: source.path, "terrain.spacing": spacing.rawValue]
-            var directionAttributes: [String: String]? = nil
-            if let xAxis {
-                text["terrain.axes"] = [xAxis, yAxis ?? ""].joined(separator: ",")
-                directionAttributes = ["terrain.axes": text["terrain.axes"]!]
-            } else if directions == nil {
-                text.merge(random.attributes(count: dirs.count)) { $1 }
-                directionAttributes = text
-            }
-            var extra: [String: [Double]] = [:]
-            if let path {
-                let history = try RunHistory(folder: path)
-                let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
-                extra = history.pathDatasets(try PathProjection.project(thetas, center: theta, x: dirs[0], y: dirs.count > 1 ? dirs[1] : nil))
-            }
-            let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
-            // Random `states` directions carry each batch-norm counter as the reference draws
-            // it: a copy of the counter, or 0 where that axis ignores biases and BN.
-            var counters: [String: [Double]] = [:]
-            if xAxis == nil, directions == nil, dirType == .states {
-                counters = try evaluation.batchCounters(of: source.path).mapValues { value in
-                    dirs.indices.map { recipe.oneDimensional[$0] == .leftOut ? 0 : value }
-                }
-            }
-            try LandscapeJob(
-                objective: objective, threadUse: evaluation.spread, center: theta, directions: dirs, directionType: xAxis == nil ? dirType : .states,
-                grid: grid, sets: sets, dataDescription: dataDescription, out: out, directionPath: directionPath,
-                directionAttributes: directionAttributes, directionCounters: counters, textAttributes: text,
-                numberAttributes: ["terrain.direction_cosine": cosine], extraDatasets: extra, adaptive: adaptiveRequest,
-                announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(dataDescription); "
-                    + "\(objective.groups.filter(dirType.covers).count) tensors move"
-                    + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "")
-            ).run(quiet: quiet, overwrite: overwrite)
+            let result = try request().run(progress: progress.progress)
+            if Distributed.world.isWriter { Self.summarize(result, path: out) }
         }
     }
 
@@ -158,46 +106,5 @@ struct Surface: ParsableCommand {
             print(String(format: "%@: min %.5g  max %.5g", q.rawValue, v.min()!, v.max()!))
         }
         print("written to \(path) (directions: \(file.directionFile))")
-    }
-}
-
-struct Interpolate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Loss along the line θ(α) = (1 − α)·θA + α·θB between two checkpoints (α = 0: A, α = 1: B).")
-
-    @Argument(help: "Checkpoint A (α = 0), or an .onnx model.") var a: String
-    @Argument(help: "Checkpoint B (α = 1), or an .onnx model of the same graph.") var b: String
-    @Option(help: "Number of points.") var steps: Int = 101
-    @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
-    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: TensorSet = .states
-    @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
-    @Flag(help: "Replace an existing output of a different request.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
-    @OptionGroup var compute: ComputeOptions
-
-    func run() throws {
-        try compute.apply()
-        try failing {
-            let axis = try Axis.parse("\(range):\(steps)")
-            let sets = try evaluation.sets()
-            let (objective, architectureA, dataDescription) = try evaluation.objective(checkpoint: a)
-            let (objectiveB, architectureB, _) = try evaluation.objective(checkpoint: b)
-            guard architectureA == architectureB, objective.groups == objectiveB.groups else {
-                throw ValidationError("\(a) and \(b) are different models (\(architectureA) and \(architectureB)); interpolation needs the same architecture")
-            }
-            let thetaA = objective.parameters(), thetaB = objectiveB.parameters()
-            let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: dirType)
-            try Direction.checkSpan([direction], names: ["B − A (\(b) − \(a))"])
-            let grid = SurfaceGrid(x: axis.coordinates)
-            try LandscapeJob(
-                objective: objective, threadUse: evaluation.spread, center: thetaA, directions: [direction], directionType: dirType, grid: grid, sets: sets,
-                dataDescription: dataDescription, out: out, directionPath: Surface.directionPath(for: out),
-                directionAttributes: ["terrain.from": a, "terrain.to": b],
-                directionCounters: try evaluation.counterDifferences(from: a, to: [b]),
-                textAttributes: ["terrain.from": a, "terrain.to": b], numberAttributes: ["terrain.distance": direction.norm],
-                announcement: String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, dataDescription)
-            ).run(quiet: quiet, overwrite: overwrite)
-        }
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import TerrainTensor
+import TerrainRequests
 
 @main
 struct Terrain: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = TerrainVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "terrain",
@@ -47,6 +48,9 @@ struct ComputeOptions: ParsableArguments {
 func failing<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ValidationError {
         throw error
+    } catch let error as RequestError {
+        // The library's word for a request that cannot be carried out as asked: a usage error.
+        throw ValidationError(error.description)
     } catch let error as CleanExit {
         throw error
     } catch let error as ExitCode {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+import TerrainIO
+import TerrainTestSupport
 
 @Suite struct CIFAR10Tests {
     /// `count` records whose label is `(first + i) % 10` and whose pixel p of channel c is `(i + c + p) % 256`.

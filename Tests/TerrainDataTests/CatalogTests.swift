@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+import TerrainIO
+import TerrainTestSupport
 
 @Suite struct CatalogTests {
     @Test func invalidOptionsThrow() {

@@ -1,6 +1,8 @@
 import Testing
 import Foundation
 import TerrainData
+import TerrainIO
+import TerrainTestSupport
 
 /// The targets of a CSV are decided explicitly: labels when most values are whole numbers (and
 /// then every value must be a valid label), a regression otherwise or when asked.

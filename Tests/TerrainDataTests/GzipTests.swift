@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TerrainData
+@testable import TerrainIO
 
 @Suite struct GzipTests {
     let sample = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 7) })

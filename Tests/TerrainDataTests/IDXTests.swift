@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+import TerrainIO
+import TerrainTestSupport
 
 @Suite struct IDXTests {
     @Test func readsImagesScaledToUnitInterval() throws {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+@testable import TerrainIO
+import TerrainTestSupport
 
 @Suite struct NPYTests {
     @Test func floatTensorRoundTrips() throws {
@@ -213,12 +215,12 @@ import TerrainTensor
     }
 }
 
-@Suite(.serialized, .enabled(if: Fixtures.hasNumpy, "needs python3 with numpy"))
+@Suite(.serialized, .enabled(if: Python.checksRun(importing: "numpy"), "needs python3 with numpy"))
 struct RealNumpyTests {
     @Test(arguments: ["savez", "savez_compressed"])
     func readsArchivesWrittenByNumpy(function: String) throws {
         let folder = try TemporaryFolder()
-        try Fixtures.runPython("""
+        try Python.run("""
             import numpy as np
             np.\(function)('out.npz',
                 a=(np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7),
@@ -243,7 +245,7 @@ struct RealNumpyTests {
 
     @Test func numpyDatasetLoads() throws {
         let folder = try TemporaryFolder()
-        try Fixtures.runPython("""
+        try Python.run("""
             import numpy as np
             rng = np.random.default_rng(0)
             np.savez_compressed('mnistlike.npz',
@@ -261,7 +263,7 @@ struct RealNumpyTests {
         let entries = [("surface", NPY.write(surface)), ("axis", NPY.write([Float](arrayLiteral: -1, 0, 1), shape: [3]))]
         try folder.write(NPZ.write(entries), to: "ours.npz")
         try folder.write(ZipArchive.write(entries.map { ($0.0 + ".npy", $0.1) }, zip64Threshold: 0), to: "ours64.npz")
-        try Fixtures.runPython("""
+        try Python.run("""
             import numpy as np
             for name in ['ours.npz', 'ours64.npz']:
                 with np.load(name) as z:

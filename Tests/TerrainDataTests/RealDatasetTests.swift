@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TerrainTensor
 @testable import TerrainData
+import TerrainIO
+import TerrainTestSupport
 
 /// Tests on real data that every machine `make deps` has set up: Debian's Fashion-MNIST
 /// (`dataset-fashion-mnist`, the official 60k/10k split as gzipped IDX files), and a CSV in

@@ -1,13 +1,11 @@
 import Foundation
 import Testing
 @testable import TerrainData
+import TerrainIO
+import TerrainTestSupport
 
 /// Paths and helpers shared by the dataset tests.
 enum Fixtures {
-    /// The package root: three levels up from this file (`Tests/TerrainDataTests/TestSupport.swift`).
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// Debian's `dataset-fashion-mnist` (installed by `make deps`).
     static let fashionMNISTFolder = "/usr/share/datasets/fashion-mnist"
 
@@ -44,40 +42,10 @@ enum Fixtures {
         return try folder.write(name.hasSuffix(".gz") ? Gzip.compress(data) : data, to: name)
     }
 
-    /// Whether the checks against numpy run: where `import numpy` succeeds, and always under
-    /// `make test` (`TERRAIN_REQUIRE_CROSSCHECKS=1`), so that a missing numpy fails them.
-    static let hasNumpy: Bool = ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1"
-        || (try? runPython("import numpy")) != nil
-
     /// Whether the checks on Debian's Fashion-MNIST run: where it is installed, and always under
-    /// `make test`, whose `make deps` installs it.
+    /// `make test`, whose `make deps` installs it (`CrossChecks`).
     static var hasFashionMNIST: Bool {
-        ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1"
-            || FileManager.default.fileExists(atPath: fashionMNISTFolder + "/t10k-images-idx3-ubyte.gz")
-    }
-
-    /// Runs a Python script with `$TERRAIN_TEST_PYTHON` (make test sets it to a python with numpy
-    /// and h5py) or else `python3` from the PATH; throws with its output if it fails.
-    @discardableResult
-    static func runPython(_ script: String, in folder: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let python = ProcessInfo.processInfo.environment["TERRAIN_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-        process.arguments = [python, "-c", script]
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PythonFailure(output: output) }
-        return output
-    }
-
-    struct PythonFailure: Error, CustomStringConvertible {
-        let output: String
-        var description: String { "python3 failed: \(output)" }
+        CrossChecks.run { FileManager.default.fileExists(atPath: fashionMNISTFolder + "/t10k-images-idx3-ubyte.gz") }
     }
 
     /// The bytes of an IDX image file: `count` images of `rows`×`columns` with `pixel(image, offset)`.
@@ -100,29 +68,6 @@ enum Fixtures {
         data.append(contentsOf: labels)
         return data
     }
-}
-
-/// A fresh folder under the system's temporary directory, removed when the value goes away.
-final class TemporaryFolder {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "terrain-data-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes `data` to `name` inside the folder (creating subfolders) and returns the full path.
-    @discardableResult
-    func write(_ data: Data, to name: String) throws -> String {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url)
-        return url.path
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
 }
 
 /// Expects `body` to throw a `DatasetError` whose description contains every fragment.

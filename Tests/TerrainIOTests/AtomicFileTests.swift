@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 import TerrainIO
+import TerrainTestSupport
 
 /// `AtomicFile.write` replaces files whole and reports failures with the path.
 @Suite struct AtomicFileTests {
     @Test func writesANewFile() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("new.bin")
         try AtomicFile.write(Data([1, 2, 3]), to: url)
@@ -13,7 +14,7 @@ import TerrainIO
     }
 
     @Test func replacesAnExistingFileWhole() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("checkpoint.safetensors")
         try AtomicFile.write(Data(repeating: 0xAB, count: 100_000), to: url)
@@ -39,7 +40,7 @@ import TerrainIO
     }
 
     @Test func aFolderInTheWayIsAClearErrorAndLeavesNoTemporaryFile() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let target = folder.appendingPathComponent("taken")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)

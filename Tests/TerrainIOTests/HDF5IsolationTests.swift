@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TerrainIO
+import TerrainTestSupport
 
 /// Existing HDF5 files are read by a child process into a snapshot (`HDF5FileCheck`): a damaged
 /// file can crash or hang only the child; the caller gets values or an `HDF5Error`.
@@ -51,7 +52,7 @@ struct HDF5IsolationTests {
     }
 
     @Test func readOnlyFilesAnswerFromTheSnapshotLikeTheLibrary() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("s.h5").path
         try Self.writeSample(to: path)
@@ -80,7 +81,7 @@ struct HDF5IsolationTests {
     /// What reading in a child costs: printed (the README's and the report's number), and
     /// bounded loosely (a busy machine shares its cores).
     @Test func costOfReadingInAChild() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("s.h5").path
         try Self.writeSample(to: path)
@@ -98,7 +99,7 @@ struct HDF5IsolationTests {
 
     /// Datasets larger than the snapshot keeps are read when asked for, by a child of their own.
     @Test func largeDatasetsAreReadOnDemand() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("big.h5").path
         let values = (0..<300_000).map { Double($0) * 0.5 }
@@ -122,7 +123,7 @@ struct HDF5IsolationTests {
     }
 
     @Test func aWriterInThisProcessIsSeenByAReader() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("s.h5").path
         let writer = try HDF5File(path: path, mode: .create)
@@ -137,7 +138,7 @@ struct HDF5IsolationTests {
     /// each copy is read in full. The test process surviving is the point: crashes and loops of
     /// the library stay in the child.
     @Test func everyDamagedByteIsAnErrorOrARead() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clean = folder.appendingPathComponent("clean.h5").path
         try Self.writeSample(to: clean)
@@ -167,7 +168,7 @@ struct HDF5IsolationTests {
     /// opening) is stopped at the time limit and reported, without holding the library lock:
     /// other files are read meanwhile.
     @Test func aReadThatHangsIsStoppedAtTheTimeLimit() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let fifo = folder.appendingPathComponent("hangs.h5").path
         #expect(mkfifo(fifo, 0o600) == 0)
@@ -193,17 +194,5 @@ struct HDF5IsolationTests {
         let again = Date()
         #expect(throws: HDF5Error.self) { _ = try HDF5FileCheck.snapshot(fifo, seconds: 2) }
         #expect(Date().timeIntervalSince(again) < 1)
-    }
-}
-
-/// A value shared between threads under a lock.
-private final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
     }
 }

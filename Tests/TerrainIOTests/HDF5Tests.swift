@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import TerrainIO
+import TerrainTestSupport
 
 /// A path for a new file in a fresh temporary folder; `body` runs, then the folder is removed.
 private func withTemporaryPath<T>(_ name: String = "test.h5", _ body: (String) throws -> T) throws -> T {
-    let folder = try makeTemporaryFolder()
+    let folder = try makeTemporaryFolder("io-tests")
     defer { try? FileManager.default.removeItem(at: folder) }
     return try body(folder.appendingPathComponent(name).path)
 }
@@ -275,7 +276,7 @@ private func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
     /// Two files written and read from two threads at once stay intact: the library lock
     /// serializes HDF5's calls.
     @Test func filesOnTwoThreads() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
@@ -296,18 +297,6 @@ private func bits(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
             }
         }
         #expect(failures.withLock { $0 } == [])
-    }
-}
-
-/// A value shared between threads under a lock.
-private final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
     }
 }
 
@@ -474,7 +463,7 @@ private final class Locked<Value>: @unchecked Sendable {
 
     @Test(.enabled(if: hasH5py, "needs h5py and numpy"))
     func h5pyReadsSwiftFiles() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let surface = folder.appendingPathComponent("surface.h5").path
         let directions = folder.appendingPathComponent("directions.h5").path

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TerrainTensor
 import TerrainIO
+import TerrainTestSupport
 
 /// Files agree with independent readers and writers: the reference `safetensors` Python package
 /// where it is installed, and a from-the-specification NumPy parser where NumPy is.
@@ -57,7 +58,7 @@ import TerrainIO
 
     @Test(.enabled(if: hasSafetensors, "needs the Python safetensors package"))
     func referenceImplementationReadsSwiftFiles() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("swift.safetensors")
         try Self.swiftWrittenFile().write(to: url)
@@ -81,7 +82,7 @@ import TerrainIO
 
     @Test(.enabled(if: hasSafetensors, "needs the Python safetensors package"))
     func swiftReadsReferenceImplementationFiles() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("python.safetensors")
         let script = """
@@ -123,7 +124,7 @@ import TerrainIO
 
     @Test(.enabled(if: hasNumPy, "needs NumPy"))
     func specificationParserInNumPyReadsSwiftFiles() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("swift.safetensors")
         try Self.swiftWrittenFile().write(to: url)
@@ -157,7 +158,7 @@ import TerrainIO
 
     @Test(.enabled(if: hasNumPy, "needs NumPy"))
     func swiftReadsAFileAssembledInNumPy() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("numpy.safetensors")
         // An unpadded header whose members are not in data order, with F16 data.

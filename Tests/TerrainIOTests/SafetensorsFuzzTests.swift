@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TerrainTensor
 import TerrainIO
+import TerrainTestSupport
 
 /// Damaged files either parse or throw a `SafetensorsError`; they never crash the reader.
 @Suite struct SafetensorsFuzzTests {

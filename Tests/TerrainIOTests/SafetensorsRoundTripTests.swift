@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TerrainTensor
 import TerrainIO
+import TerrainTestSupport
 
 /// Writing then reading gives back the same tensors, bit for bit, in the same order.
 @Suite struct SafetensorsRoundTripTests {
@@ -112,7 +113,7 @@ import TerrainIO
     }
 
     @Test func writesAndReadsThroughTheFileSystem() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("io-tests")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("model.safetensors")
         let tensor = Tensor<Float>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TerrainLandscape
+import TerrainTestSupport
 
 @Suite("Adaptive refinement")
 struct AdaptiveRefinementTests {
@@ -160,17 +161,11 @@ struct AdaptiveRefinementTests {
         return r
     }
 
-    func temporary(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-adaptive-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
-
     @Test func anAdaptiveRunWritesItsMaskAndMatchesTheFullGridWhereComputed() throws {
         let fullWell = Well()
-        let full = try runner(fullWell, path: temporary("full.h5"), adaptive: false).run()
+        let full = try runner(fullWell, path: temporaryPath("full.h5", label: "adaptive"), adaptive: false).run()
         let well = Well()
-        let path = temporary("adaptive.h5")
+        let path = try temporaryPath("adaptive.h5", label: "adaptive")
         let file = try runner(well, path: path).run()
         let mask = try #require(file.extraDatasets[AdaptiveSurfaceComputation.maskName])
         let computed = mask.filter { $0 == 1 }.count
@@ -192,8 +187,8 @@ struct AdaptiveRefinementTests {
 
     @Test(arguments: [5, 40, 90])
     func anInterruptedAdaptiveRunResumesToTheSameFile(stopAfter: Int) throws {
-        let whole = try runner(Well(), path: temporary("whole.h5")).run()
-        let path = temporary("resumed.h5")
+        let whole = try runner(Well(), path: temporaryPath("whole.h5", label: "adaptive")).run()
+        let path = try temporaryPath("resumed.h5", label: "adaptive")
         let first = Well()
         first.failAfter = stopAfter
         #expect(throws: Interrupted.self) { try runner(first, path: path).run() }
@@ -218,14 +213,14 @@ struct AdaptiveRefinementTests {
     }
 
     @Test func aFullGridFileIsNotTakenForAnAdaptiveOne() throws {
-        let path = temporary("full.h5")
+        let path = try temporaryPath("full.h5", label: "adaptive")
         _ = try runner(Well(), path: path, adaptive: false).run()
         #expect(throws: LandscapeError.self) { try runner(Well(), path: path).run() }
     }
 
     @Test func roundsAcrossRanksAreRefused() throws {
         let rank = DistributedTests.FakeRank(rank: 0, size: 2)
-        let r = try runner(Well(), path: temporary("ranks.h5")) { $0.communicator = rank }
+        let r = try runner(Well(), path: temporaryPath("ranks.h5", label: "adaptive")) { $0.communicator = rank }
         #expect(throws: LandscapeError.self) { try r.run() }
         #expect(rank.broadcasts.isEmpty && rank.sent.isEmpty)   // refused before any message
     }

@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainModels
 import TerrainIO
 import TerrainLandscape
+import TerrainTestSupport
 
 /// Direction files in the reference's layout: a `states` file lists every state_dict entry in
 /// order, batch norm's `num_batches_tracked` counters included (the reference's `set_states`
@@ -18,10 +19,6 @@ struct DirectionFileTests {
         return (groups, named.flatMap { $0.parameter.value.scalars.map(Double.init) })
     }
 
-    func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("terrain-dirfile-\(UUID().uuidString)-\(name)").path
-    }
-
     @Test func statesFilesListTheCountersAfterEachRunningVariance() throws {
         let (groups, _) = try model()
         let dx = Direction.random(groups: groups, type: .states, seed: 1), dy = Direction.random(groups: groups, type: .states, seed: 2)
@@ -31,7 +28,7 @@ struct DirectionFileTests {
         for (k, v) in variances.enumerated() {
             counters[String(v.name.dropLast("running_var".count)) + "num_batches_tracked"] = [Double(10 + k), 0]
         }
-        let path = temporary("states.h5")
+        let path = try temporaryPath("states.h5", label: "dirfile")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try DirectionFile.write([dx, dy], groups: groups, type: .states, counters: counters, to: path)
 
@@ -59,7 +56,7 @@ struct DirectionFileTests {
     @Test func filesWithoutCountersStillLoad() throws {
         let (groups, _) = try model()
         let dx = Direction.random(groups: groups, type: .states, seed: 3)
-        let path = temporary("old.h5")
+        let path = try temporaryPath("old.h5", label: "dirfile")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try DirectionFile.write([dx], groups: groups, type: .states, to: path)
         let file = try HDF5File(path: path, mode: .readOnly)
@@ -75,7 +72,7 @@ struct DirectionFileTests {
     @Test func aCounterMissingAValueIsRefusedBeforeAnythingIsWritten() throws {
         let (groups, _) = try model()
         let dx = Direction.random(groups: groups, type: .states, seed: 5)
-        let path = temporary("refused.h5")
+        let path = try temporaryPath("refused.h5", label: "dirfile")
         #expect(throws: LandscapeError.self) {
             try DirectionFile.write([dx], groups: groups, type: .states, counters: ["bn1.num_batches_tracked": [1]], to: path)
         }

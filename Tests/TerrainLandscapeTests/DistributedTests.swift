@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TerrainLandscape
+import TerrainTestSupport
 
 /// The distributed surface protocol without MPI: rank 1's messages are captured by a fake
 /// communicator and replayed to rank 0's, which must write the single-process file's bits.
@@ -37,10 +38,10 @@ struct DistributedTests {
 
     @Test func twoRanksWriteTheSingleProcessBits() throws {
         let resume = ResumeTests()
-        let whole = try resume.runner(ResumeTests.Bumpy(), path: resume.temporary("whole.h5")).run()
+        let whole = try resume.runner(ResumeTests.Bumpy(), path: temporaryPath("whole.h5", label: "resume")).run()
 
         // Rank 0 broadcasts the pending list (all 63 points); rank 1 computes the last 31.
-        let path = resume.temporary("two.h5")
+        let path = try temporaryPath("two.h5", label: "resume")
         let root = FakeRank(rank: 0, size: 2), worker = FakeRank(rank: 1, size: 2)
         worker.broadcasts = [[0, 63], (0..<63).map(Int64.init)]
         let workerBumpy = ResumeTests.Bumpy()
@@ -67,7 +68,7 @@ struct DistributedTests {
 
     @Test func aRefusedStartReachesEveryRank() throws {
         let resume = ResumeTests()
-        let path = resume.temporary("s.h5")
+        let path = try temporaryPath("s.h5", label: "resume")
         try resume.runner(ResumeTests.Bumpy(), path: path).run()
         let root = FakeRank(rank: 0, size: 2)
         let objective = ResumeTests.Bumpy().objective()
@@ -81,7 +82,7 @@ struct DistributedTests {
 
         let worker = FakeRank(rank: 1, size: 2)
         worker.broadcasts = root.broadcasts
-        let r1 = try resume.runner(ResumeTests.Bumpy(), path: resume.temporary("w.h5")) { $0.communicator = worker }
+        let r1 = try resume.runner(ResumeTests.Bumpy(), path: temporaryPath("w.h5", label: "resume")) { $0.communicator = worker }
         #expect { try r1.run() } throws: { "\($0)".contains("rank 0 could not start") }
         #expect(worker.sent.isEmpty)
     }

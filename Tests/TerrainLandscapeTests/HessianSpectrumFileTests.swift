@@ -2,13 +2,10 @@ import Testing
 import Foundation
 import TerrainLandscape
 import TerrainIO
+import TerrainTestSupport
 
 @Suite("Hessian spectrum file")
 struct HessianSpectrumFileTests {
-    func temporaryPath(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("terrain-hessian-\(getpid())-\(name)").path
-    }
-
     /// A spectrum as `terrain hessian` makes it: Lanczos on a matrix of known spectrum, the
     /// trace, the density.
     func measured() throws -> HessianSpectrumFile {
@@ -40,7 +37,7 @@ struct HessianSpectrumFileTests {
         #expect(file.eigenvalues.count == 3)
         #expect(abs(file.eigenvalues[0] - 5) < 1e-9 && abs(file.eigenvalues[2] + 0.25) < 1e-9)
         #expect(abs(file.ratio! - 0.05) < 1e-9)
-        let path = temporaryPath("full.h5")
+        let path = try temporaryPath("full.h5", label: "hessian")
         defer { unlink(path) }
         try file.write(to: path)
         let back = try HessianSpectrumFile.read(from: path)
@@ -57,7 +54,7 @@ struct HessianSpectrumFileTests {
         file.trace = nil; file.traceStandardError = nil; file.traceProbes = nil
         file.densityX = nil; file.density = nil; file.densityProbes = nil; file.densitySteps = nil
         file.seed = 42
-        let path = temporaryPath("lean.h5")
+        let path = try temporaryPath("lean.h5", label: "hessian")
         defer { unlink(path) }
         try file.write(to: path)
         #expect(try HessianSpectrumFile.read(from: path) == file)
@@ -66,7 +63,7 @@ struct HessianSpectrumFileTests {
     @Test func traceOnlyHasNoEigenvalues() throws {
         var file = try measured()
         file.eigenvalues = []; file.residuals = []; file.topCount = 0; file.bottomCount = 0; file.iterations = 0
-        let path = temporaryPath("trace.h5")
+        let path = try temporaryPath("trace.h5", label: "hessian")
         defer { unlink(path) }
         try file.write(to: path)
         let back = try HessianSpectrumFile.read(from: path)
@@ -77,7 +74,7 @@ struct HessianSpectrumFileTests {
     @Test func refusesMismatchedListsAndOtherFiles() throws {
         var file = try measured()
         file.residuals.removeLast()
-        let path = temporaryPath("bad.h5")
+        let path = try temporaryPath("bad.h5", label: "hessian")
         defer { unlink(path) }
         #expect(throws: LandscapeError.self) { try file.write(to: path) }
         #expect(!FileManager.default.fileExists(atPath: path))
@@ -85,7 +82,8 @@ struct HessianSpectrumFileTests {
         let surface = SurfaceFile(grid: SurfaceGrid(x: [0, 1], y: []), values: [.trainLoss: [1, 2]], directionFile: "d.h5")
         try surface.write(to: path)
         #expect(throws: LandscapeError.self) { try HessianSpectrumFile.read(from: path) }
-        #expect(throws: LandscapeError.self) { try HessianSpectrumFile.read(from: temporaryPath("missing.h5")) }
+        let missing = try temporaryPath("missing.h5", label: "hessian")
+        #expect(throws: LandscapeError.self) { try HessianSpectrumFile.read(from: missing) }
     }
 
     /// The attributes are named `terrain.…` and the weight matrices are `matrices`, the spelling

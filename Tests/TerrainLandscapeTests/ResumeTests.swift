@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TerrainLandscape
+import TerrainTestSupport
 
 @Suite("Resumable surfaces")
 struct ResumeTests {
@@ -35,17 +36,11 @@ struct ResumeTests {
         return r
     }
 
-    func temporary(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-resume-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
-
     @Test(arguments: [0.0, 1000.0])
     func interruptedRunsResumeToTheSameBits(consolidation: Double) throws {
-        let whole = try runner(Bumpy(), path: temporary("whole.h5")).run()
+        let whole = try runner(Bumpy(), path: temporaryPath("whole.h5", label: "resume")).run()
 
-        let path = temporary("resumed.h5")
+        let path = try temporaryPath("resumed.h5", label: "resume")
         let first = Bumpy()
         first.failAfter = 23
         let r1 = try runner(first, path: path) { $0.consolidationInterval = consolidation }   // 1000: only the journal holds the points
@@ -70,12 +65,12 @@ struct ResumeTests {
     func nanPointsAreKeptByAResume(consolidation: Double) throws {
         let wholeBumpy = Bumpy()
         wholeBumpy.nanBeyond = 0.5
-        let whole = try runner(wholeBumpy, path: temporary("whole.h5")).run()
+        let whole = try runner(wholeBumpy, path: temporaryPath("whole.h5", label: "resume")).run()
         let nanPoints = whole.values[.trainLoss]!.filter(SurfaceValue.isInvalid).count
         #expect(nanPoints > 5 && nanPoints < 40)
         #expect(!whole.values[.trainLoss]!.contains(where: SurfaceValue.isNotComputed))
 
-        let path = temporary("resumed.h5")
+        let path = try temporaryPath("resumed.h5", label: "resume")
         let first = Bumpy()
         (first.failAfter, first.nanBeyond) = (40, 0.5)
         let r1 = try runner(first, path: path) { $0.consolidationInterval = consolidation }
@@ -98,7 +93,7 @@ struct ResumeTests {
     }
 
     @Test func aDifferentRequestIsNotMixedIn() throws {
-        let path = temporary("s.h5")
+        let path = try temporaryPath("s.h5", label: "resume")
         try runner(Bumpy(), path: path).run()
         let objective = Bumpy().objective()
         let grid = SurfaceGrid(x: [0, 1])
@@ -111,7 +106,7 @@ struct ResumeTests {
     }
 
     @Test func aCorruptJournalTailIsIgnored() throws {
-        let path = temporary("j.journal")
+        let path = try temporaryPath("j.journal", label: "resume")
         let journal = PointJournal(path: path, fields: 2, fingerprint: "abc")
         try journal.reset()
         try journal.append(point: 3, values: [1.5, 2.5])

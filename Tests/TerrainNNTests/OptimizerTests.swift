@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import TerrainTensor
 import TerrainNN
+import TerrainTestSupport
 
 /// p₀ and the gradients of three steps shared by the reference tests.
 private let initialValues: [Double] = [1.0, -2.0, 0.5]
@@ -318,22 +319,9 @@ struct OptimizerTests {
 
     // MARK: PyTorch
 
-    /// A Python with torch: `$TERRAIN_TORCH_PYTHON`, else the venv `make test` and `make bench` create.
-    static let torchPython: String = {
-        if let path = ProcessInfo.processInfo.environment["TERRAIN_TORCH_PYTHON"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".venv-torch/bin/python").path
-    }()
-
-    /// Whether the comparisons with PyTorch run: where its python exists, and always under
-    /// `make test` (`TERRAIN_REQUIRE_CROSSCHECKS=1`), which creates it, so that a missing
-    /// PyTorch fails them instead of skipping them.
-    static let torchChecksRun: Bool = ProcessInfo.processInfo.environment["TERRAIN_REQUIRE_CROSSCHECKS"] == "1"
-        || FileManager.default.isExecutableFile(atPath: torchPython)
-
     /// Same initial values and gradients through `torch.optim` (single-tensor CPU path) in
     /// float64 and float32: Double must agree bit for bit on the small case, Float to 1e-6.
-    @Test(.enabled(if: OptimizerTests.torchChecksRun))
+    @Test(.enabled(if: Python.torchChecksRun))
     func matchesTorchOptim() throws {
         // A 5-element case (PyTorch's scalar loops) and a 40-element one (its vector loops).
         var gen = SeededGenerator(seed: 2024)
@@ -385,16 +373,9 @@ struct OptimizerTests {
         }
         script += "print(json.dumps(out))\n"
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.torchPython)
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python exited with \(process.terminationStatus)")
-        let reference = try JSONDecoder().decode([String: [Double]].self, from: output)
+        // Throws (the test fails) when the script exits with a non-zero status.
+        let output = try Python.run(script, interpreter: Python.torchInterpreter)
+        let reference = try JSONDecoder().decode([String: [Double]].self, from: Data(output.utf8))
 
         for (k, d) in data.enumerated() {
             for c in configs {

@@ -3,6 +3,7 @@ import Foundation
 import TerrainTensor
 import TerrainNN
 import TerrainModels
+import TerrainTestSupport
 
 @Suite("Model zoo")
 struct ZooTests {
@@ -118,25 +119,16 @@ struct ZooTests {
 /// state-dict entry has the same name and shape (PyTorch's BN batch counters aside).
 @Suite("PyTorch parity of the zoo")
 struct PyTorchParityTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    @Test(.enabled(if: OptimizerTests.torchChecksRun), arguments: [20, 56])
+    @Test(.enabled(if: Python.torchChecksRun), arguments: [20, 56])
     func resNetStateDictMatches(depth: Int) throws {
         let script = """
-        import sys; sys.path.insert(0, '\(Self.root.appendingPathComponent("bench").path)')
+        import sys; sys.path.insert(0, '\(packageRoot.appendingPathComponent("bench").path)')
         from pytorch_bench import ResNet
         for k, v in ResNet(\(depth)).state_dict().items():
             if not k.endswith('num_batches_tracked'): print(k, list(v.shape))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: OptimizerTests.torchPython)
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        // Throws (the test fails) when the script exits with a non-zero status.
+        let output = try Python.run(script, interpreter: Python.torchInterpreter)
         let model: Module<Float> = try ModelSpec(architecture: "resnet\(depth)", inputShape: [3, 32, 32], outputs: 10).build()
         let ours = model.namedParameters().map { "\($0.name) \($0.parameter.shape)" }
         #expect(ours == output.split(separator: "\n").map(String.init))

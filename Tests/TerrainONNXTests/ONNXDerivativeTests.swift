@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainData
 import TerrainLandscape
 @testable import TerrainONNX
+import TerrainObjectives
 
 /// Backward and R-operator passes of imported graphs against finite differences, in Double:
 /// every operator of the fixtures (Gemm, MatMul, Conv with groups and dilation, BatchNormalization,

@@ -5,6 +5,8 @@ import TerrainNN
 import TerrainData
 import TerrainLandscape
 @testable import TerrainONNX
+import TerrainIO
+import TerrainObjectives
 
 /// The committed fixtures (written by tests/onnx/make_fixtures.py from small PyTorch models).
 enum Fixtures {

@@ -4,6 +4,8 @@ import SwiftProtobuf
 import TerrainTensor
 import TerrainData
 @testable import TerrainONNX
+import TerrainIO
+import TerrainTestSupport
 
 /// Damaged, hostile and unsupported models give a clear `ONNXError`, never a trap.
 @Suite("Malformed and unsupported ONNX models are refused with clear errors")
@@ -176,18 +178,5 @@ struct ONNXMalformedTests {
             }
         }
         #expect(refused > 100)
-    }
-}
-
-/// SplitMix64: a tiny seeded generator for the fuzzing loops.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

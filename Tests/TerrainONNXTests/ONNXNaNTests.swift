@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainData
 import TerrainLandscape
 import TerrainONNX
+import TerrainObjectives
 
 /// The NaN rule through imported graphs (Gemm, Conv, BatchNormalization, Relu, MaxPool, GELU,
 /// Softmax, … as PyTorch exported them): NaN in the data gives a NaN loss; so does a batch

@@ -5,6 +5,7 @@ import TerrainNN
 import TerrainData
 import TerrainLandscape
 @testable import TerrainONNX
+import TerrainObjectives
 
 /// Builds small ONNX graphs in memory, for operators and attributes the exported fixtures do not
 /// reach (Gemm's transposes and scales, asymmetric pads, padded max pooling, Squeeze, Unsqueeze

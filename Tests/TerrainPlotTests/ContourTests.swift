@@ -22,16 +22,6 @@ private enum Surfaces {
         y: linspace(-0.8, 0.8, 33)) { $0 * $0 + $1 * $1 }
 }
 
-/// Twice the signed area (positive counter-clockwise) of a closed polygon, by the shoelace formula.
-private func signedArea(_ polygon: [PlotPoint]) -> Double {
-    var twice = 0.0
-    for k in polygon.indices {
-        let p = polygon[k], q = polygon[(k + 1) % polygon.count]
-        twice += p.x * q.y - q.x * p.y
-    }
-    return twice / 2
-}
-
 /// Whether two consecutive points of a line (including last to first for a loop) coincide.
 private func hasRepeatedNeighbours(_ line: ContourLine) -> Bool {
     let n = line.points.count

@@ -1,29 +1,18 @@
 import Testing
 import Foundation
 @testable import TerrainPlot
+import TerrainTestSupport
 
-/// GIF encoding checked by decoding with the tests' own strict decoder (`DecodedGIF`).
-/// SplitMix64: the tests' own reproducible random numbers (TerrainPlot depends on no tensor code).
-struct SeededGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
+/// GIF encoding checked by decoding with the tests' own strict decoder (`DecodedGIF`); random
+/// images from `SplitMix64`, the same on every run.
 @Suite("GIF")
 struct GIFTests {
     /// Random palette indices (`colors` of them) for a w × h frame.
-    func randomIndices(_ w: Int, _ h: Int, colors: Int, generator: inout SeededGenerator) -> [UInt8] {
+    func randomIndices(_ w: Int, _ h: Int, colors: Int, generator: inout SplitMix64) -> [UInt8] {
         (0..<(w * h)).map { _ in UInt8(Int(generator.next() % UInt64(colors))) }
     }
 
-    func palette(_ count: Int, generator: inout SeededGenerator) -> ColorPalette {
+    func palette(_ count: Int, generator: inout SplitMix64) -> ColorPalette {
         ColorPalette(colors: (0..<count).map { _ in UInt32(generator.next() & 0xff_ffff) })
     }
 
@@ -38,7 +27,7 @@ struct GIFTests {
     /// frame sizes, one frame and many.
     @Test(arguments: [(2, 1, 1, 1), (2, 7, 3, 1), (3, 13, 11, 4), (5, 1, 97, 2), (16, 31, 17, 9), (129, 64, 1, 3), (256, 257, 5, 2), (256, 61, 67, 12)])
     func randomFramesRoundTrip(colors: Int, width: Int, height: Int, frames count: Int) throws {
-        var g = SeededGenerator(seed: UInt64(colors * 1000 + width * 10 + height))
+        var g = SplitMix64(seed: UInt64(colors * 1000 + width * 10 + height))
         let p = palette(colors, generator: &g)
         let frames = (0..<count).map { _ in randomIndices(width, height, colors: colors, generator: &g) }
         let delays = (0..<count).map { 5 + 7 * $0 }
@@ -60,7 +49,7 @@ struct GIFTests {
     /// frame, and low-entropy data whose strings grow long before the table is full. Every code
     /// width from m + 1 to 12 is crossed, and the end code is read at the width the decoder expects.
     @Test func theCodeTableFillsAndClears() throws {
-        var g = SeededGenerator(seed: 77)
+        var g = SplitMix64(seed: 77)
         let p = palette(256, generator: &g)
         let noise = randomIndices(300, 200, colors: 256, generator: &g)
         let runs: [UInt8] = (0..<(400 * 300)).map { (i: Int) -> UInt8 in UInt8((i / 37 + i / 1013) % 7) }
@@ -76,7 +65,7 @@ struct GIFTests {
     /// Every image length from 1 to 5000 pixels of a 4-colour random stream: the end code lands
     /// right before, at and after each widening (codes 8, 16, …, 4096) and each clear.
     @Test func everyStreamLengthAroundTheWidenings() throws {
-        var g = SeededGenerator(seed: 5)
+        var g = SplitMix64(seed: 5)
         let p = palette(4, generator: &g)
         let stream = randomIndices(5000, 1, colors: 4, generator: &g)
         for n in 1...5000 where n < 700 || n % 7 == 0 {
@@ -98,7 +87,7 @@ struct GIFTests {
     /// Images of at most 256 colours are encoded without loss under every dithering method; with
     /// more, median cut keeps 256 colours and the error stays small on a smooth gradient.
     @Test func imagesRoundTripThroughThePalette() throws {
-        var g = SeededGenerator(seed: 3)
+        var g = SplitMix64(seed: 3)
         let colors = (0..<200).map { _ in UInt32(g.next() & 0xff_ffff) }
         let frames = (0..<3).map { _ in image(37, 23) { _, _ in colors[Int(g.next() % 200)] } }
         for dithering in Dithering.allCases {

@@ -22,15 +22,6 @@ private enum SevenDecades {
     static let levels = ContourLevels.automatic(for: grid, count: ContourChart.Style.filled.automaticLevelCount, logarithmic: true)
 }
 
-private func signedArea(_ polygon: [PlotPoint]) -> Double {
-    var twice = 0.0
-    for k in polygon.indices {
-        let p = polygon[k], q = polygon[(k + 1) % polygon.count]
-        twice += p.x * q.y - q.x * p.y
-    }
-    return twice / 2
-}
-
 /// The directed edges of a band's polygons (counter-clockwise: the band on each edge's left).
 private func directedEdges(_ band: ContourBand) -> Set<[PlotPoint]> {
     Set(band.polygons.flatMap { polygon in polygon.indices.map { [polygon[$0], polygon[($0 + 1) % polygon.count]] } })

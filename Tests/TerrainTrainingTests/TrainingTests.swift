@@ -6,12 +6,7 @@ import TerrainData
 import TerrainIO
 import TerrainModels
 import TerrainTraining
-
-func temporaryFolder() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-tests-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+import TerrainTestSupport
 
 /// Blobs: three Gaussian clusters in 2D, easy to fit in a few epochs.
 func blobs() throws -> DatasetPair {
@@ -28,7 +23,7 @@ struct CheckpointTests {
         // Make running statistics non-trivial so that buffers are checked too.
         var g = SeededGenerator(seed: 1)
         _ = model.forward(.randomNormal(shape: [8, 1, 12, 12], generator: &g))
-        let folder = temporaryFolder()
+        let folder = try makeTemporaryFolder("tests")
         let url = folder.appendingPathComponent("m.safetensors")
         try Checkpoint(model: model, spec: spec, metadata: ["note": "hello"]).write(to: url)
         let loaded = try Checkpoint.read(from: url)
@@ -51,7 +46,7 @@ struct CheckpointTests {
         // A PyTorch state_dict saved as safetensors: no metadata, counters as I64 scalars.
         let spec = ModelSpec(architecture: "cnn", width: 0.25, inputShape: [1, 8, 8], outputs: 3, seed: 4)
         let model: Module<Float> = try spec.build()
-        let folder = temporaryFolder()
+        let folder = try makeTemporaryFolder("tests")
         let url = folder.appendingPathComponent("torch.safetensors")
         let written = Checkpoint(model: model, spec: spec)
         let entries = written.tensorOrder.map { name -> SafetensorsEntry in
@@ -81,7 +76,7 @@ struct CheckpointTests {
     @Test func mismatchedFilesGiveClearErrors() throws {
         let spec = ModelSpec(architecture: "mlp", hiddenSizes: [5], inputShape: [3], outputs: 2)
         let model: Module<Float> = try spec.build()
-        let folder = temporaryFolder()
+        let folder = try makeTemporaryFolder("tests")
         let good = folder.appendingPathComponent("good.safetensors")
         try Checkpoint(model: model, spec: spec).write(to: good)
 
@@ -132,7 +127,7 @@ struct TrainerTests {
 
     @Test(arguments: [OptimizerKind.sgd, .adam, .adamw])
     func learnsBlobsAndRecordsTheRun(optimizer: OptimizerKind) throws {
-        let folder = temporaryFolder()
+        let folder = try makeTemporaryFolder("tests")
         let trainer = try Trainer(config: config(optimizer), folder: folder)
         trainer.showProgress = false
         let summaries = try trainer.run(data: blobs())
@@ -154,7 +149,7 @@ struct TrainerTests {
         var c = config()
         c.samRadius = 0.05
         c.swaStart = 1
-        let folder = temporaryFolder()
+        let folder = try makeTemporaryFolder("tests")
         let trainer = try Trainer(config: c, folder: folder)
         trainer.showProgress = false
         let summaries = try trainer.run(data: blobs())
@@ -167,7 +162,7 @@ struct TrainerTests {
     @Test func multiStepDropsAreRecorded() throws {
         var c = config(epochs: 3)
         c.schedule = "multistep:1,2"
-        let folder = temporaryFolder()
+        let folder = try makeTemporaryFolder("tests")
         let trainer = try Trainer(config: c, folder: folder)
         trainer.showProgress = false
         let summaries = try trainer.run(data: blobs())
@@ -179,7 +174,7 @@ struct TrainerTests {
 
     @Test func sameSeedIsBitIdentical() throws {
         func train() throws -> Tensor<Float> {
-            let folder = temporaryFolder()
+            let folder = try makeTemporaryFolder("tests")
             let trainer = try Trainer(config: config(epochs: 2), folder: folder)
             trainer.showProgress = false
             try trainer.run(data: blobs())
@@ -191,17 +186,19 @@ struct TrainerTests {
     @Test func divergenceStopsWithAClearError() throws {
         var c = config()
         c.learningRate = 1e8
-        let trainer = try Trainer(config: c, folder: temporaryFolder())
+        let trainer = try Trainer(config: c, folder: makeTemporaryFolder("tests"))
         trainer.showProgress = false
         #expect { try trainer.run(data: blobs()) } throws: { "\($0)".contains("diverged") }
     }
 
-    @Test func invalidConfigurations() {
+    @Test func invalidConfigurations() throws {
         var c = config()
         c.epochs = 0
-        #expect(throws: TrainingError.self) { try Trainer(config: c, folder: temporaryFolder()) }
+        let first = try makeTemporaryFolder("tests")
+        #expect(throws: TrainingError.self) { try Trainer(config: c, folder: first) }
         c = config()
         c.learningRate = -1
-        #expect(throws: TrainingError.self) { try Trainer(config: c, folder: temporaryFolder()) }
+        let second = try makeTemporaryFolder("tests")
+        #expect(throws: TrainingError.self) { try Trainer(config: c, folder: second) }
     }
 }

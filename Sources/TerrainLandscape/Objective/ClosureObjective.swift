@@ -1,4 +1,4 @@
-import TerrainNN
+import TerrainTensor
 
 /// Any function of a parameter vector as an `Objective`: the library user's own loss.
 ///

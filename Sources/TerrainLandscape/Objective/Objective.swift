@@ -1,4 +1,4 @@
-import TerrainNN
+import TerrainTensor
 
 /// What the landscape algorithms see of a model: named parameter tensors laid end to end in one
 /// flat vector, a way to set that vector, and the loss (and accuracy) it gives.

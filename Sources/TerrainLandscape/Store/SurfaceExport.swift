@@ -1,5 +1,4 @@
 import Foundation
-import TerrainData
 import TerrainIO
 
 /// A surface in the formats other tools read without HDF5.

@@ -1,5 +1,5 @@
 import Foundation
-import TerrainTraining
+import TerrainIO
 
 /// Runs a `GridComputation` (a loss surface, a curvature map) into a surface file, resumably.
 ///

@@ -12,9 +12,9 @@ import CDNNL
 /// boundaries depend on the batch size only: results do not depend on the thread count.
 /// A `ConvolutionPlan` owns a primitive and every buffer one execution needs; plans are cached by
 /// shape and lent to one thread at a time.
-enum OneDNN {
+package enum OneDNN {
     /// The CPU engine, or nil where oneDNN cannot start (the im2col kernels then run).
-    nonisolated(unsafe) static let engine: dnnl_engine_t? = {
+    nonisolated(unsafe) package static let engine: dnnl_engine_t? = {
         var engine: dnnl_engine_t?
         guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success else { return nil }
         return engine
@@ -25,12 +25,12 @@ enum OneDNN {
     /// need a negative amount, which oneDNN refuses; 0 gives the same size, since oneDNN rounds
     /// (size + padding − kernel) / stride down like Terrain. Shared by the per-call convolutions
     /// and the compiled inference graph.
-    static func endPadding(size: Int, kernel: Int, stride: Int, padding: Int, output: Int) -> Int {
+    package static func endPadding(size: Int, kernel: Int, stride: Int, padding: Int, output: Int) -> Int {
         max(0, (output - 1) * stride + kernel - size - padding)
     }
 
     /// A memory descriptor of rank 1, 2 or 4 (other ranks: nil), shared by the compiled programs.
-    static func memoryDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
+    package static func memoryDesc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
         guard [1, 2, 4].contains(dims.count) else { return nil }
         var md = dnnl_memory_desc_t()
         let d = dims.map(Int64.init) + [0, 0, 0]

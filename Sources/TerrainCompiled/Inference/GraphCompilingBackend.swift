@@ -1,0 +1,20 @@
+import TerrainTensor
+
+/// A back end that compiles whole networks: an `InferenceGraph` into the programs that the
+/// compiled evaluation (`InferenceProgram`) and the compiled Hessian-vector products
+/// (`CurvatureProgram`) run.
+///
+/// `Backend` holds tensor operations only; a back end that also compiles graphs says so by
+/// conforming here. One that does not (or returns nil for a graph) has its networks evaluated
+/// layer by layer through `Backend`'s operations. `CPUBackend` conforms through oneDNN
+/// (`CPU/OneDNNInference.swift`, `CPU/OneDNNCurvature.swift`).
+public protocol GraphCompilingBackend: Backend {
+    /// A compiled evaluation-mode forward pass of `graph` for runs of `batchSize` samples, or nil
+    /// when this back end runs this graph only layer by layer (the caller then does).
+    func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram?
+    /// `graph` compiled for Hessian-vector products (see `CurvatureProgram`) in runs of
+    /// `batchSize` samples, or nil where this back end has no such program for it.
+    func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram?
+}
+
+extension CPUBackend: GraphCompilingBackend {}

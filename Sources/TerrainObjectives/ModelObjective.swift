@@ -1,0 +1,300 @@
+import Foundation
+import TerrainTensor
+import TerrainNN
+import TerrainData
+import TerrainTraining
+import TerrainCompiled
+import TerrainLandscape
+
+/// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
+/// loss averaged per sample over the whole set, accuracy in percent.
+public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObjective, PlaneEvaluating {
+    public let model: Module<Scalar>
+    public let data: DatasetPair
+    public let batchSize: Int
+    public let groups: [ParameterGroup]
+    private let parameterList: [Parameter<Scalar>]
+    /// Builds another model of the same architecture (its values do not matter: a replica's
+    /// parameters are always set before it is evaluated).
+    private let makeModel: (() throws -> Module<Scalar>)?
+    /// How `evaluate` runs the model. `.compiled` (the default) takes the back end's compiled
+    /// graph when the model lowers to one (`CompiledEvaluation`) and the layers otherwise;
+    /// `TERRAIN_EVALUATION=layers` in the environment makes `.layerByLayer` the default.
+    public var evaluationPath: EvaluationPath = EvaluationPath.defaultPath
+    /// Made at the first compiled evaluation (false: the model does not lower).
+    private var compiled: CompiledEvaluation<Scalar>??
+    /// Made at the first Hessian-vector product on the compiled path (false: none for this model).
+    private var compiledCurvature: CompiledCurvature<Scalar>??
+    /// Where the parameters lie when a surface set them (`PlaneEvaluating`), and the plane's
+    /// first-layer weights.
+    private var planePoint: (plane: ObjectivePlane, alpha: Double, beta: Double)?
+    /// (The plane is held, not only named: a freed plane's address could come back as another's.)
+    private var firstLayerPlane: (plane: ObjectivePlane, layer: FirstLayerPlane)?
+
+    /// - Parameter makeModel: builds a fresh model of the same architecture, so that grid points
+    ///   can be evaluated on several threads at once (`replica()`); without it, one at a time.
+    public init(model: Module<Scalar>, data: DatasetPair, batchSize: Int = 500,
+                makeModel: (() throws -> Module<Scalar>)? = nil) {
+        self.model = model
+        self.data = data
+        self.batchSize = batchSize
+        self.makeModel = makeModel
+        let named = model.namedParameters()
+        parameterList = named.map(\.parameter)
+        groups = .tiling(named.map { ($0.name, $0.parameter.shape, $0.parameter.role) })
+        model.setTraining(false)
+        model.setRecording(false)
+    }
+
+    public func parameters() -> [Double] {
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) {
+            let src = p.value.pointer
+            for i in 0..<group.count { flat[group.offset + i] = Double(src[i]) }
+        }
+        return flat
+    }
+
+    public func setParameters(_ values: [Double]) {
+        planePoint = nil
+        precondition(values.count == groups.scalarCount, "\(values.count) values for \(groups.scalarCount) parameters")
+        values.withUnsafeBufferPointer { v in
+            for (group, p) in zip(groups, parameterList) {
+                let dst = p.value.mutablePointer()
+                for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
+            }
+        }
+    }
+
+    public func replica() throws -> Objective? {
+        guard let makeModel else { return nil }
+        let copy = ModelObjective(model: try makeModel(), data: data, batchSize: batchSize, makeModel: makeModel)
+        copy.evaluationPath = evaluationPath
+        guard copy.groups == groups else {
+            throw LandscapeError.invalidRequest("the model built for another thread does not have this model's parameters")
+        }
+        copy.setParameters(parameters())
+        return copy
+    }
+
+    public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
+        let data = set == .train ? self.data.train : self.data.test
+        let compiled = compiledEvaluation(sampleShape: data.sampleShape)
+        let fast: EvaluationResult?
+        // The plane's centre runs the whole graph, so that it gives the bits of the model's own
+        // evaluation (a stack's frame loss is its surface's centre).
+        if let compiled, let point = planePoint, point.alpha != 0 || point.beta != 0,
+           let layer = firstLayer(on: point.plane, of: compiled) {
+            fast = compiled.evaluate(on: data, plane: layer, alpha: point.alpha, beta: point.beta)
+        } else {
+            fast = compiled?.evaluate(on: data)
+        }
+        // The compiled graph declines NaN and ∞ (its ReLU would hide them): the layers then give
+        // PyTorch's NaN.
+        let result = fast ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
+        return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+
+    public func setParameters(_ values: [Double], on plane: ObjectivePlane, alpha: Double, beta: Double) {
+        setParameters(values)
+        planePoint = (plane, alpha, beta)
+    }
+
+    /// The compiled evaluation's first layer at the plane's centre and along its directions, or
+    /// nil when the model's first layer is not linear on a plane.
+    private func firstLayer(on plane: ObjectivePlane, of compiled: CompiledEvaluation<Scalar>) -> FirstLayerPlane? {
+        if let made = firstLayerPlane, made.plane === plane { return made.layer }
+        guard let layer = compiled.planeLayer,
+              let weightIndex = parameterList.firstIndex(where: { $0 === layer.weight }) else { return nil }
+        let biasIndex = layer.bias.flatMap { bias in parameterList.firstIndex { $0 === bias } }
+        func slice(_ vector: [Double]?, _ index: Int?, shape: [Int]) -> Tensor<Float> {
+            guard let vector, let index else { return Tensor(zeros: shape) }
+            let group = groups[index]
+            return Tensor(shape: shape, scalars: vector[group.offset..<(group.offset + group.count)].map { Float($0) })
+        }
+        let weightShape = layer.weight.shape, biasShape = [layer.outputs]
+        let vectors = [plane.center, plane.x, plane.y]
+        let made = FirstLayerPlane(weights: vectors.map { slice($0, weightIndex, shape: weightShape) },
+                                   biases: vectors.map { slice($0, biasIndex, shape: biasShape) })
+        firstLayerPlane = (plane, made)
+        return made
+    }
+
+    /// Whether `evaluate` runs the back end's compiled graph (the path asks for it and the
+    /// model lowers to one) rather than the layers.
+    public var evaluatesCompiled: Bool { compiledEvaluation(sampleShape: data.train.sampleShape) != nil }
+
+    /// The compiled evaluation, when the path asks for it and the model lowers.
+    private func compiledEvaluation(sampleShape: [Int]) -> CompiledEvaluation<Scalar>? {
+        guard evaluationPath == .compiled else { return nil }
+        if let made = compiled, made?.network.graph.inputShape == sampleShape || made == nil { return made }
+        model.setTraining(false)
+        let made = CompiledEvaluation(model: model, sampleShape: sampleShape)
+        compiled = .some(made)
+        return made
+    }
+
+    /// The compiled Hessian-vector product, when the path asks for compiled evaluation and the
+    /// model has one (`CompiledCurvature`).
+    private func compiledCurvature(sampleShape: [Int]) -> CompiledCurvature<Scalar>? {
+        guard evaluationPath == .compiled else { return nil }
+        if let made = compiledCurvature, made?.network.graph.inputShape == sampleShape || made == nil { return made }
+        let made = CompiledCurvature(model: model, sampleShape: sampleShape)
+        compiledCurvature = .some(made)
+        return made
+    }
+
+    /// The loss over the whole set and its gradient, in evaluation mode (running BN statistics,
+    /// no dropout) like `evaluate`: each batch's mean-loss gradient is weighted by its share of
+    /// the set, so the result is the gradient of the per-sample mean.
+    public func gradient(_ set: EvaluationSet) throws -> (value: ObjectiveValue, gradient: [Double]) {
+        let data = set == .train ? self.data.train : self.data.test
+        guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
+        model.setRecording(true)
+        defer { model.setRecording(false); model.zeroGradients() }
+        model.zeroGradients()
+        var lossSum = 0.0, correct = 0
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + batchSize)
+            let (inputs, targets) = data.batch(start..<end)
+            let output = model.forward(Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs))
+            let result = TaskLoss.compute(output: output, targets: targets)
+            var g = result.gradient
+            Backends.current.scale(&g, by: Scalar(Double(end - start) / Double(data.count)))
+            _ = model.backward(g)
+            lossSum += result.loss * Double(end - start)
+            correct += result.correct
+            start = end
+        }
+        var flat = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) where p.isTrainable {
+            guard let g = p.gradient else { continue }
+            let src = g.pointer
+            for i in 0..<group.count { flat[group.offset + i] = Double(src[i]) }
+        }
+        let value = ObjectiveValue(loss: lossSum / Double(data.count),
+                                   accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
+        return (value, flat)
+    }
+
+    /// The loss, its gradient and the exact Hessian-vector product H·v over the whole set, in
+    /// evaluation mode like `gradient`: one forward and one backward pass per batch, each carrying
+    /// its R-operator tangent (`Module.forwardTangent`/`backwardTangent`), with v's trainable
+    /// slices as the parameters' tangents.
+    ///
+    /// Each batch's mean-loss gradient and its tangent are weighted by the batch's share of the
+    /// set, so H is the Hessian of the per-sample mean loss over the whole set, whatever the batch
+    /// size. (The reference, Li et al.'s `eval_hess_vec_prod`, instead sums the products of each
+    /// batch's mean loss: its H is the batch count times this one when all batches are equal, and
+    /// a short last batch weighs as much as a full one.) Buffers have zero tangent (v's entries
+    /// there are ignored) and get zero in the gradient and the product. The model stays in
+    /// evaluation mode; its recording and training modes are restored afterwards, and parameter
+    /// tangents, gradients and curvatures are cleared.
+    ///
+    /// Products without the gradient (`applyingTo:`) take the compiled program on the
+    /// `.compiled` path when the model has one (`CompiledCurvature`: the same product to Float
+    /// rounding, several times faster); everything else runs the layers.
+    public func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double]) throws
+        -> (value: ObjectiveValue, gradient: [Double], product: [Double]) {
+        let result = try hessianVectorProduct(set, v, needsGradient: true)
+        return (result.value, result.gradient ?? [], result.product)
+    }
+
+    public func hessianVectorProduct(_ set: EvaluationSet, applyingTo v: [Double]) throws
+        -> (value: ObjectiveValue, product: [Double]) {
+        let result = try hessianVectorProduct(set, v, needsGradient: false)
+        return (result.value, result.product)
+    }
+
+    /// Without `needsGradient` the model skips its weight-gradient products (only R{∂L/∂p} is kept).
+    private func hessianVectorProduct(_ set: EvaluationSet, _ v: [Double], needsGradient: Bool) throws
+        -> (value: ObjectiveValue, gradient: [Double]?, product: [Double]) {
+        guard v.count == groups.scalarCount else {
+            throw LandscapeError.invalidRequest("a direction of \(v.count) values for \(groups.scalarCount) parameters")
+        }
+        let data = set == .train ? self.data.train : self.data.test
+        guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
+        let wasTraining = model.isTraining, wasRecording = model.isRecording
+        model.setTraining(false)
+        model.setRecording(true)
+        model.setParameterGradients(needsGradient)
+        defer {
+            model.clearTangents()
+            model.zeroGradients()
+            model.setParameterGradients(true)
+            model.setRecording(wasRecording)
+            model.setTraining(wasTraining)
+        }
+        model.zeroGradients()
+        v.withUnsafeBufferPointer { v in
+            for (group, p) in zip(groups, parameterList) {
+                // An all-zero slice stays nil: its terms are never computed.
+                guard p.isTrainable, v[group.range].contains(where: { $0 != 0 }) else { p.tangent = nil; continue }
+                var t = Tensor<Scalar>(uninitializedShape: p.shape)
+                let dst = t.mutablePointer()
+                for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
+                p.tangent = t
+            }
+        }
+        var lossSum = 0.0, correct = 0
+        var start = 0
+        if !needsGradient, let compiled = compiledCurvature(sampleShape: data.sampleShape),
+           let (sum, right) = compiled.hessianVectorProduct(on: data) {
+            (lossSum, correct) = (sum, right)
+            start = data.count
+        }
+        while start < data.count {
+            let end = min(data.count, start + min(batchSize, Self.curvaturePassSize))
+            let (inputs, targets) = data.batch(start..<end)
+            let x = Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs)
+            let (output, outputTangent) = model.forwardTangent(x, nil)
+            let (result, gradientTangent) = TaskLoss.computeWithTangent(output: output, tangent: outputTangent, targets: targets)
+            let share = Scalar(Double(end - start) / Double(data.count))
+            var g = result.gradient
+            Backends.current.scale(&g, by: share)
+            var gDot = gradientTangent
+            if gDot != nil { Backends.current.scale(&gDot!, by: share) }
+            _ = model.backwardTangent(g, gDot)
+            lossSum += result.loss * Double(end - start)
+            correct += result.correct
+            start = end
+        }
+        var gradient = [Double](repeating: 0, count: groups.scalarCount)
+        var product = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) where p.isTrainable {
+            if let g = p.gradient {
+                let src = g.pointer
+                for i in 0..<group.count { gradient[group.offset + i] = Double(src[i]) }
+            }
+            if let c = p.curvature {
+                let src = c.pointer
+                for i in 0..<group.count { product[group.offset + i] = Double(src[i]) }
+            }
+        }
+        let value = ObjectiveValue(loss: lossSum / Double(data.count),
+                                   accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
+        return (value, needsGradient ? gradient : nil, product)
+    }
+
+    /// The most samples one tangent pass of a Hessian-vector product carries. In evaluation mode
+    /// every sample adds its own term (weighted by its share of the set), so the size changes only
+    /// rounding, not the product; smaller passes keep a pass's activations and their tangents out
+    /// of fresh pages (with 500, 39% of the time went to the kernel clearing new pages). Measured on
+    /// ResNet-20, 1,000 images, 2 cores, three times back to back: passes of 500 gave 0.18-0.23
+    /// HVPs/s, 125 gave 0.23-0.26 (and 250: 0.21, 64: 0.23, 32: 0.19 once).
+    static var curvaturePassSize: Int { 125 }
+
+}
+
+/// How a `ModelObjective` evaluates its model.
+public enum EvaluationPath: String, Sendable, CaseIterable {
+    /// The back end's compiled graph when the model lowers to one, else layer by layer.
+    case compiled
+    /// Module by module, as in training (the reference the compiled path is tested against).
+    case layerByLayer = "layers"
+
+    static var defaultPath: EvaluationPath {
+        getenv("TERRAIN_EVALUATION").flatMap { EvaluationPath(rawValue: String(cString: $0)) } ?? .compiled
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import TerrainIO
+import TerrainLandscape
+
+/// What every surface-like request (surface, plane, interpolation, trajectory) does once its
+/// directions are known: rank 0 writes the direction file, all ranks compute the grid resumably
+/// into `out`, the file records `metadata`.
+struct LandscapeJob {
+    /// How the direction file comes to be.
+    enum DirectionOutput {
+        /// Given by the user: not written.
+        case existing
+        /// Written from the directions with this metadata (and `states` counters).
+        case write(DirectionMetadata, counters: [String: [Double]])
+        /// Written by the request itself (a PCA plane's file holds more than the directions).
+        case custom(() throws -> Void)
+    }
+
+    var objective: any Objective
+    var spread: ThreadUse
+    var center: [Double]
+    var directions: [Direction]
+    var directionType: DirectionType
+    var grid: SurfaceGrid
+    var sets: [EvaluationSet]
+    var dataDescription: String
+    var out: String
+    var directionPath: String
+    var directionOutput: DirectionOutput
+    var metadata: SurfaceMetadata
+    var extraDatasets: [String: [Double]] = [:]
+    /// Compute only the points an adaptive refinement asks for (2D surfaces); nil: every point.
+    var adaptive: AdaptiveSettings? = nil
+    /// The line said before the computation starts.
+    var announcement: String
+
+    func run(progress: RequestProgress, overwrite: Bool) throws -> SurfaceFile {
+        let world = Distributed.world
+        // The request is checked (the grid's size among it) before any file is touched.
+        let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
+                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
+        if world.isWriter {
+            for path in [out, directionPath] { try OutputPath.checkFile(path) }
+            // The output's folder is made here, not discovered missing after the computation.
+            for path in [out, directionPath] {
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                        withIntermediateDirectories: true)
+            }
+        }
+        try spread.apply(to: computation)
+        var gridComputation: any GridComputation = computation
+        var request = dataDescription
+        var announcement = announcement
+        if let adaptive {
+            let refining = try AdaptiveSurfaceComputation(surface: computation, levels: adaptive.levels, tolerance: adaptive.tolerance,
+                                                          contourLevels: adaptive.contourLevels)
+            gridComputation = refining
+            request += AdaptiveSurfaceComputation.requestTag(levels: refining.plan.levels, tolerance: adaptive.tolerance,
+                                                             contourLevels: adaptive.contourLevels)
+            announcement += "; adaptive: coarse stride \(1 << refining.plan.levels), tolerance \(adaptive.tolerance) of a level spacing"
+        }
+        var settings = RunnerSettings()
+        settings.directionFile = directionPath
+        // Only once the output is known to be of this request (or overwrite): a refused run
+        // changes no file, and the surface and its direction file always agree.
+        let (directions, groups, type, path) = (directions, objective.groups, directionType, directionPath)
+        switch directionOutput {
+        case .existing: break
+        case .write(let directionMetadata, let counters):
+            let attributes = try directionMetadata.attributes
+            settings.writeRequestFiles = {
+                try DirectionFile.write(directions, groups: groups, type: type, counters: counters, attributes: attributes, to: path)
+            }
+        case .custom(let write):
+            settings.writeRequestFiles = write
+        }
+        settings.showsBar = progress.showsBar
+        var metadata = metadata
+        metadata.data = dataDescription
+        metadata.version = TerrainVersion.current
+        metadata.directionType = directionType
+        metadata.directionsDigest = DirectionFile.digest(directions, groups: groups, type: type)
+        settings.attributes = try FileAttributes(encoding: metadata)
+        settings.extraDatasets = extraDatasets
+        let runner = settings.makeRunner(computation: gridComputation, path: out,
+                                         fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
+                                                                                sets: sets, data: request))
+        progress.note(announcement + (world.size > 1 ? "; \(world.size) ranks" : ""))
+        let result = try runner.run(overwrite: overwrite)
+        RunnerSettings.notes(after: runner, path: out, progress: progress)
+        if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
+        return result
+    }
+
+    /// The direction file beside a surface: S.h5 → S.directions.h5.
+    static func directionPath(for out: String) -> String {
+        stem(of: out) + ".directions.h5"
+    }
+
+    /// A file's name without `.h5`.
+    static func stem(of out: String) -> String {
+        out.hasSuffix(".h5") ? String(out.dropLast(3)) : out
+    }
+}

@@ -1,0 +1,55 @@
+import TerrainLandscape
+
+/// Which tensors a direction (or a PCA) leaves still: the reference's `ignore` setting.
+public enum IgnoreRule: String, Sendable, Codable, CaseIterable {
+    /// Biases and batch-norm tensors (every tensor of ≤ 1 dimension) stay still.
+    case biasbn
+    /// Every covered tensor moves.
+    case none
+
+    var leavesOutBiasAndNorm: Bool { self == .biasbn }
+}
+
+/// The random directions of `terrain surface` and `terrain evolve`: seeded Gaussian directions,
+/// each normalized against the weights it perturbs (`DirectionRecipe`; x draws from `seed`,
+/// y from `seed + 1`).
+public struct RandomDirections: Equatable, Sendable, Codable {
+    public var xNormalization: DirectionNormalization
+    public var yNormalization: DirectionNormalization
+    public var xIgnore: IgnoreRule
+    public var yIgnore: IgnoreRule
+    /// weights (trainable tensors) or states (also BN running statistics).
+    public var type: DirectionType
+    public var seed: UInt64
+    /// Make the y direction orthogonal to the x direction.
+    public var orthogonalize: Bool
+
+    public init(xNormalization: DirectionNormalization = .filter, yNormalization: DirectionNormalization = .filter,
+                xIgnore: IgnoreRule = .biasbn, yIgnore: IgnoreRule = .biasbn, type: DirectionType = .weights,
+                seed: UInt64 = 123, orthogonalize: Bool = false) {
+        self.xNormalization = xNormalization
+        self.yNormalization = yNormalization
+        self.xIgnore = xIgnore
+        self.yIgnore = yIgnore
+        self.type = type
+        self.seed = seed
+        self.orthogonalize = orthogonalize
+    }
+
+    public var recipe: DirectionRecipe {
+        DirectionRecipe(seed: seed, type: type, normalizations: [xNormalization, yNormalization],
+                        ignoresBiasAndNorm: [xIgnore.leavesOutBiasAndNorm, yIgnore.leavesOutBiasAndNorm], orthogonalize: orthogonalize)
+    }
+
+    /// What a surface file and its direction file record about `count` (1 or 2) such directions.
+    func record(count: Int, in metadata: inout SurfaceMetadata) {
+        metadata.seed = seed
+        metadata.xnorm = xNormalization
+        metadata.xignore = xIgnore
+        if count > 1 {
+            metadata.ynorm = yNormalization
+            metadata.yignore = yIgnore
+        }
+        if orthogonalize { metadata.orthogonalize = true }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import TerrainIO
+import TerrainLandscape
+
+/// Sharpness numbers of one or more models (`terrain sharpness`): ε-sharpness (Keskar et al.
+/// 2017) by projected gradient ascent, the mean ± sd loss increase at a radius along random
+/// filter-normalized directions, and optionally λmax by Lanczos; written to `csv` if given.
+public struct SharpnessRequest {
+    public var models: [ModelSource]
+    /// One set (`data.sets` holds exactly one); `settings.set` is taken from it.
+    public var data: EvaluationData
+    public var settings: SharpnessSettings
+    public var csv: String?
+
+    public init(models: [ModelSource], data: EvaluationData = EvaluationData(), settings: SharpnessSettings = SharpnessSettings(),
+                csv: String? = nil) {
+        self.models = models
+        self.data = data
+        self.settings = settings
+        self.csv = csv
+    }
+
+    /// One model's numbers.
+    public struct Row {
+        /// The file's name (its last path component), and the path.
+        public var name: String
+        public var path: String
+        public var report: SharpnessReport
+    }
+
+    public func validate() throws {
+        guard !models.isEmpty else { throw RequestError("name at least one checkpoint") }
+        _ = try data.singleSet("sharpness is measured on one set: --data train or --data test")
+        if let csv, csv.isEmpty { throw RequestError("--csv needs a file name") }
+    }
+
+    public func run(progress: RequestProgress = .standard()) throws -> [Row] {
+        try validate()
+        var settings = settings
+        settings.set = data.sets[0]
+        var rows: [Row] = []
+        for (index, model) in models.enumerated() {
+            let path = model.label
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            let loaded = try model.load(on: data, progress: progress)
+            progress.status("[\(index + 1)/\(models.count)] \(name): \(loaded.dataDescription)")
+            guard let objective = loaded.objective as? any DifferentiableObjective else {
+                throw RequestError("\(name): sharpness needs the gradient of the loss (a differentiable objective)")
+            }
+            // Step counts on one rewritten line, only when standard error is a terminal.
+            let live = progress.showsBar && isatty(2) == 1
+            let report = try Sharpness.report(of: objective, settings: settings) { phase, done, total in
+                guard live else { return }
+                let text = "\(phase.rawValue) \(done)" + (phase == .lanczos ? "" : "/\(total)")
+                FileHandle.standardError.write(Data("\r  \(text)   ".utf8))
+            }
+            if live { FileHandle.standardError.write(Data("\r".utf8) + Data(repeating: 0x20, count: 40) + Data("\r".utf8)) }
+            rows.append(Row(name: name, path: path, report: report))
+        }
+        if let csv {
+            try AtomicFile.write(Data(Self.csvText(rows).utf8), to: URL(fileURLWithPath: csv))
+            progress.status("wrote \(csv)")
+        }
+        return rows
+    }
+
+    /// A number as the table and the CSV write it: nan, inf, -inf in words.
+    public static func format(_ x: Double, _ format: String = "%.6g") -> String {
+        x.isNaN ? "nan" : x.isInfinite ? (x > 0 ? "inf" : "-inf") : String(format: format, x)
+    }
+
+    /// The CSV: one row per model, every number with 17 significant digits.
+    static func csvText(_ rows: [Row]) -> String {
+        var text = "checkpoint,set,loss,accuracy,epsilon,ascent_steps,max_loss,epsilon_sharpness,radius,directions,seed,"
+            + "loss_increase_mean,loss_increase_sd,lambda_max,lanczos_iterations\n"
+        for row in rows {
+            let (path, r) = (row.path, row.report)
+            let quoted = path.contains(",") || path.contains("\"") ? "\"" + path.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : path
+            let fields: [String] = [
+                quoted, r.settings.set.rawValue, format(r.loss, "%.17g"), r.accuracy.map { format($0, "%.17g") } ?? "",
+                format(r.epsilon.epsilon, "%.17g"), "\(r.epsilon.steps)", format(r.epsilon.maximumLoss, "%.17g"),
+                format(r.epsilon.sharpness, "%.17g"), format(r.lossIncrease.radius, "%.17g"),
+                "\(r.lossIncrease.directionCount)", "\(r.lossIncrease.seed)",
+                format(r.lossIncrease.mean, "%.17g"), format(r.lossIncrease.standardDeviation, "%.17g"),
+                r.topEigenvalue.map { format($0.value, "%.17g") } ?? "", r.topEigenvalue.map { "\($0.iterations)" } ?? "",
+            ]
+            text += fields.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,148 @@
+import TerrainLandscape
+import TerrainObjectives
+
+/// What a surface file says about its request, beside its grid and values: the attributes
+/// `terrain surface`, `plane`, `interpolate`, `trajectory` and `evolve` write (each sets the ones
+/// that belong to it; the others stay nil and are not written). `SurfaceRunner` adds the
+/// request's fingerprint (`terrain.request`), `terrain.seconds` and `terrain.resumed_points`;
+/// adaptive surfaces their `terrain.adaptive.*`.
+public struct SurfaceMetadata: Codable, Equatable, Sendable {
+    // The model.
+    /// The checkpoint at the centre (`terrain surface --checkpoint`); `hessian-map` reads it back.
+    public var checkpoint: String?
+    /// The ONNX model at the centre.
+    public var onnx: String?
+    /// `interpolate`: the checkpoints at α = 0 and α = 1.
+    public var from: String?
+    public var to: String?
+    /// `plane`: the three checkpoints (A the origin, B at α = 1, C at β = 1).
+    public var a: String?
+    public var b: String?
+    public var c: String?
+    /// `trajectory`, `evolve`: the run folder.
+    public var run: String?
+    /// `pca-trajectory` or `evolve`.
+    public var kind: String?
+
+    // The grid and the directions.
+    public var spacing: Axis.Spacing?
+    /// Named-parameter axes (`--x-axis`, `--y-axis`), joined by a comma.
+    public var axes: String?
+    /// Random directions: the seed, and per axis its normalization and ignore rule.
+    public var seed: UInt64?
+    public var xnorm: DirectionNormalization?
+    public var xignore: IgnoreRule?
+    public var ynorm: DirectionNormalization?
+    public var yignore: IgnoreRule?
+    /// Present (as "1") when the y direction was made orthogonal to the x direction.
+    public var orthogonalize: Bool?
+    /// PCA planes: whether biases and BN parameters were left out of the PCA.
+    public var ignore: IgnoreRule?
+    /// `evolve`: which checkpoints are frames.
+    public var frameSelection: FrameSelection?
+
+    // The request.
+    /// The data each point is evaluated on (as `ModelSource.load` describes them).
+    public var data: String?
+    public var version: String?
+    public var directionType: DirectionType?
+    /// The digest of the directions (`DirectionFile.digest`), checked by `hessian-map`.
+    public var directionsDigest: String?
+
+    // Numbers.
+    /// The cosine between the x and y directions (1 for a 1D surface).
+    public var directionCosine: Double?
+    /// `interpolate`: ‖θB − θA‖.
+    public var distance: Double?
+    /// PCA planes: the share of the variance along each component.
+    public var pc1Explained: Double?
+    public var pc2Explained: Double?
+    /// `evolve`: the number of frames.
+    public var frames: Double?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case checkpoint = "terrain.checkpoint", onnx = "terrain.onnx", from = "terrain.from", to = "terrain.to"
+        case a = "terrain.a", b = "terrain.b", c = "terrain.c", run = "terrain.run", kind = "terrain.kind"
+        case spacing = "terrain.spacing", axes = "terrain.axes", seed = "terrain.seed"
+        case xnorm = "terrain.xnorm", xignore = "terrain.xignore", ynorm = "terrain.ynorm", yignore = "terrain.yignore"
+        case orthogonalize = "terrain.orthogonalize", ignore = "terrain.ignore", frameSelection = "terrain.frame_selection"
+        case data = "terrain.data", version = "terrain.version", directionType = "terrain.dir_type"
+        case directionsDigest = "terrain.directions_digest"
+        case directionCosine = "terrain.direction_cosine", distance = "terrain.distance"
+        case pc1Explained = "terrain.pc1_explained", pc2Explained = "terrain.pc2_explained", frames = "terrain.frames"
+    }
+
+    /// The metadata of a surface file read back (attributes it does not name are ignored).
+    public init(of file: SurfaceFile) throws {
+        self = try FileAttributes(text: file.textAttributes, numbers: file.numberAttributes).decode(SurfaceMetadata.self)
+    }
+
+    /// The model the file names (`terrain.onnx` or `terrain.checkpoint`), if any.
+    public var model: ModelSource? {
+        if let onnx { return .onnx(onnx) }
+        return checkpoint.map { .checkpoint($0) }
+    }
+
+    /// Records `source` under its attribute (nothing for an objective given in Swift).
+    mutating func name(_ source: ModelSource) {
+        switch source {
+        case .checkpoint(let path), .stateDict(let path, _): checkpoint = path
+        case .onnx(let path): onnx = path
+        case .objective: break
+        }
+    }
+}
+
+/// What a direction file says about how its directions were made, beside the directions
+/// (`DirectionFile.write` adds `terrain.direction_type` and `terrain.directions_digest`).
+public struct DirectionMetadata: Codable, Equatable, Sendable {
+    public var checkpoint: String?
+    public var onnx: String?
+    public var from: String?
+    public var to: String?
+    public var a: String?
+    public var b: String?
+    public var c: String?
+    public var run: String?
+    public var spacing: Axis.Spacing?
+    public var axes: String?
+    public var seed: UInt64?
+    public var xnorm: DirectionNormalization?
+    public var xignore: IgnoreRule?
+    public var ynorm: DirectionNormalization?
+    public var yignore: IgnoreRule?
+    public var orthogonalize: Bool?
+    public var ignore: IgnoreRule?
+    /// `hessian --eigenvectors`: the data, the eigenvalues (comma-separated) and the parameters.
+    public var data: String?
+    public var hessianEigenvalues: String?
+    public var parameters: HessianOperator.Selection?
+    public var version: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case checkpoint = "terrain.checkpoint", onnx = "terrain.onnx", from = "terrain.from", to = "terrain.to"
+        case a = "terrain.a", b = "terrain.b", c = "terrain.c", run = "terrain.run"
+        case spacing = "terrain.spacing", axes = "terrain.axes", seed = "terrain.seed"
+        case xnorm = "terrain.xnorm", xignore = "terrain.xignore", ynorm = "terrain.ynorm", yignore = "terrain.yignore"
+        case orthogonalize = "terrain.orthogonalize", ignore = "terrain.ignore"
+        case data = "terrain.data", hessianEigenvalues = "terrain.hessian_eigenvalues", parameters = "terrain.parameters"
+        case version = "terrain.version"
+    }
+
+    /// The attributes as text (a direction file holds only text attributes of its own).
+    var attributes: [String: String] {
+        get throws { try FileAttributes(encoding: self).text }
+    }
+
+    mutating func name(_ source: ModelSource) {
+        switch source {
+        case .checkpoint(let path), .stateDict(let path, _): checkpoint = path
+        case .onnx(let path): onnx = path
+        case .objective: break
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import TerrainLandscape
+import TerrainRequests
+
+struct Plane: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Loss on the plane through three checkpoints: θ = θA + α·(θB − θA) + β·(θC − θA).")
+
+    @Argument(help: "Checkpoint A (the origin), or an .onnx model (B and C then too).") var a: String
+    @Argument(help: "Checkpoint B (α = 1).") var b: String
+    @Argument(help: "Checkpoint C (β = 1).") var c: String
+    @Option(parsing: .unconditional, help: "α range min:max:num.") var x: String = "-0.5:1.5:21"
+    @Option(parsing: .unconditional, help: "β range min:max:num.") var y: String = "-0.5:1.5:21"
+    @Option(help: "states (BN running statistics move too) or weights.") var dirType: DirectionType = .states
+    @OptionGroup var evaluation: EvaluationOptions
+    @Option(help: "Output file (HDF5).") var out: String = "plane.h5"
+    @OptionGroup var output: OverwriteOptions
+    @OptionGroup var progress: ProgressOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        for range in [x, y] {
+            do { _ = try Axis.parse(range) } catch { throw ValidationError("\(error)") }
+        }
+        try OptionCheck.outputs(files: [out, Surface.directionPath(for: out)])
+    }
+
+    func run() throws {
+        try compute.apply()
+        try failing {
+            let request = PlaneRequest(a: evaluation.source(a), b: evaluation.source(b), c: evaluation.source(c),
+                                       data: try evaluation.evaluationData(), x: try Axis.parse(x), y: try Axis.parse(y),
+                                       type: dirType, output: out, overwrite: output.overwrite)
+            let result = try request.run(progress: progress.progress)
+            Surface.summarize(result, path: out)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Testing
+import Foundation
+import TerrainNN
+import TerrainLandscape
+import TerrainRequests
+
+@Suite("File attributes from metadata")
+struct FileAttributesTests {
+    /// The attributes `terrain surface --checkpoint C --orthogonalize` has always written.
+    @Test func aRandomSurfacesMetadataIsTheProgramsAttributes() throws {
+        var metadata = SurfaceMetadata()
+        metadata.checkpoint = "run/final.safetensors"
+        metadata.spacing = .linear
+        metadata.seed = 123
+        metadata.xnorm = .filter
+        metadata.xignore = .biasbn
+        metadata.ynorm = .layer
+        metadata.yignore = IgnoreRule.none
+        metadata.orthogonalize = true
+        metadata.data = "blobs train 10 test 10"
+        metadata.version = "0.1.0"
+        metadata.directionType = .weights
+        metadata.directionCosine = 0.25
+        let attributes = try FileAttributes(encoding: metadata)
+        #expect(attributes.text == [
+            "terrain.checkpoint": "run/final.safetensors", "terrain.spacing": "linear", "terrain.seed": "123",
+            "terrain.xnorm": "filter", "terrain.xignore": "biasbn", "terrain.ynorm": "layer", "terrain.yignore": "none",
+            "terrain.orthogonalize": "1", "terrain.data": "blobs train 10 test 10", "terrain.version": "0.1.0",
+            "terrain.dir_type": "weights",
+        ])
+        #expect(attributes.numbers == ["terrain.direction_cosine": 0.25])
+        #expect(try attributes.decode(SurfaceMetadata.self) == metadata)
+    }
+
+    /// Absent optionals and a false flag write nothing; numbers keep every bit.
+    @Test func absentValuesWriteNothingAndNumbersRoundTrip() throws {
+        var metadata = CurvatureMapMetadata()
+        metadata.iterations = 20
+        metadata.tolerance = 1e-3 + 1e-19
+        metadata.seed = .max
+        let attributes = try FileAttributes(encoding: metadata)
+        #expect(attributes.text == ["terrain.hessian.seed": "18446744073709551615"])
+        #expect(attributes.numbers == ["terrain.hessian.iterations": 20, "terrain.hessian.tolerance": 1e-3 + 1e-19])
+        #expect(try attributes.decode(CurvatureMapMetadata.self) == metadata)
+        var plain = SurfaceMetadata()
+        plain.orthogonalize = false
+        #expect(try FileAttributes(encoding: plain) == FileAttributes())
+    }
+
+    /// A closure objective's surface through the request: the program's attributes, its resume
+    /// fingerprint, its direction file.
+    @Test func aClosureObjectivesSurfaceCarriesTheProgramsMetadata() throws {
+        let groups: [ParameterGroup] = .tiling([("w", [2, 2], .weight), ("b", [2], .bias)])
+        let objective = ClosureObjective(groups: groups, initial: [1, -0.5, 0.25, 2, 0.1, -0.1]) { theta, _ in
+            ObjectiveValue(loss: theta.reduce(0) { $0 + $1 * $1 })
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-requests-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let axis = Axis(minimum: -1, maximum: 1, count: 5)
+        let request = SurfaceRequest(model: .objective(objective, data: "squares"), x: axis, y: axis,
+                                     directions: .random(RandomDirections(seed: 4)), output: folder + "/s.h5")
+        let surface = try request.run(progress: .silent)
+        let directions = RandomDirections(seed: 4).recipe.directions(count: 2, for: objective.parameters(), groups: groups)
+        let grid = SurfaceGrid(x: axis.coordinates, y: axis.coordinates)
+        #expect(surface.textAttributes[SurfaceRunner.fingerprintKey]
+                == SurfaceRunner.fingerprint(center: objective.parameters(), directions: directions, grid: grid, sets: [.train], data: "squares"))
+        let metadata = try SurfaceMetadata(of: try SurfaceFile.read(from: request.output))
+        #expect(metadata.data == "squares")
+        #expect(metadata.seed == 4)
+        #expect(metadata.directionsDigest == DirectionFile.digest(directions, groups: groups, type: .weights))
+        #expect(metadata.checkpoint == nil && metadata.onnx == nil)
+        #expect(FileManager.default.fileExists(atPath: request.directionOutput))
+    }
+}
