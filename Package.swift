@@ -153,6 +153,6 @@ let package = Package(
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot", "TerrainTestSupport"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainLandscape", "TerrainPlot", "TerrainReport", "TerrainTestSupport"]),
         .testTarget(name: "TerrainServeTests", dependencies: ["TerrainLandscape", "TerrainServe"]),
-        .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainNN", "TerrainLandscape", "TerrainRequests"]),
+        .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainLandscape", "TerrainRequests"]),
     ]
 )

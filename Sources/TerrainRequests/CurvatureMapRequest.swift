@@ -1,3 +1,4 @@
+import TerrainTensor
 import TerrainLandscape
 
 /// The convexity map of a surface (`terrain hessian-map`): λmax and λmin of the Hessian at every
@@ -14,7 +15,7 @@ public struct CurvatureMapRequest {
     public var architecture: String?
     /// One set.
     public var data: EvaluationData
-    public var parameters: HessianOperator.Selection
+    public var parameters: OneDimensionalTensors
     /// Lanczos iterations (Hessian-vector products) per point, at most.
     public var iterations: Int
     /// Residuals relative to the largest |Ritz value|.
@@ -25,7 +26,7 @@ public struct CurvatureMapRequest {
     public var overwrite: Bool
 
     public init(surface: String, model: ModelSource? = nil, architecture: String? = nil, data: EvaluationData = EvaluationData(),
-                parameters: HessianOperator.Selection = .all, iterations: Int = 20, tolerance: Double = 1e-3, seed: UInt64 = 1,
+                parameters: OneDimensionalTensors = .included, iterations: Int = 20, tolerance: Double = 1e-3, seed: UInt64 = 1,
                 output: String? = nil, overwrite: Bool = false) {
         self.surface = surface
         self.model = model
@@ -57,7 +58,7 @@ public struct CurvatureMapRequest {
         }
         let loaded = try source.load(on: data, progress: progress)
         let objective = try loaded.requireNetwork(for: "a curvature map")
-        let type = base.textAttributes["terrain.dir_type"].flatMap(DirectionType.init(rawValue:)) ?? .weights
+        let type = base.textAttributes["terrain.dir_type"].flatMap(TensorSet.init(rawValue:)) ?? .weights
         let (directionPath, directions) = try DirectionFile.read(for: base, at: surface, groups: objective.groups, type: type)
         let grid = base.grid
         guard directions.count >= (grid.isTwoDimensional ? 2 : 1) else {
@@ -66,14 +67,14 @@ public struct CurvatureMapRequest {
         let map = try CurvatureMapComputation(
             objective: objective, center: objective.parameters(), xDirection: directions[0],
             yDirection: grid.isTwoDimensional ? directions[1] : nil, grid: grid, set: set,
-            selection: parameters, iterations: iterations, tolerance: tolerance, seed: seed)
+            oneDimensional: parameters, iterations: iterations, tolerance: tolerance, seed: seed)
         if data.spread.spreadsPoints { try map.spreadPointsOverThreads() }
         let world = Distributed.world
         var metadata = CurvatureMapMetadata()
         metadata.checkpoint = source.label
         metadata.data = loaded.dataDescription
         metadata.set = set
-        metadata.parameters = map.selection
+        metadata.parameters = HessianTensors(map.oneDimensional)
         metadata.seed = seed
         metadata.version = TerrainVersion.current
         metadata.iterations = Double(iterations)
@@ -87,9 +88,9 @@ public struct CurvatureMapRequest {
         settings.showsBar = progress.showsBar
         settings.attributes = try FileAttributes(encoding: metadata)
         let runner = settings.makeRunner(computation: map, path: outputPath, fingerprint: map.fingerprint(data: loaded.dataDescription))
-        let hessian = HessianOperator(objective: objective, set: set, selection: map.selection)
+        let hessian = HessianOperator(objective: objective, set: set, oneDimensional: map.oneDimensional)
         progress.note("hessian map: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
-                      + "Hessian of dimension \(hessian.dimension) (\(map.selection.rawValue)), ≤ \(iterations) Lanczos steps per point"
+                      + "Hessian of dimension \(hessian.dimension) (\(map.oneDimensional.legacyHessianName)), ≤ \(iterations) Lanczos steps per point"
                       + (map.concurrentPoints > 1 ? "; \(map.concurrentPoints) points at once" : "")
                       + (world.size > 1 ? "; \(world.size) ranks" : ""))
         let result = try runner.run(overwrite: overwrite)
@@ -104,7 +105,7 @@ public struct CurvatureMapMetadata: Codable, Equatable, Sendable {
     public var checkpoint: String?
     public var data: String?
     public var set: EvaluationSet?
-    public var parameters: HessianOperator.Selection?
+    public var parameters: HessianTensors?
     public var seed: UInt64?
     public var version: String?
     public var iterations: Double?

@@ -1,3 +1,4 @@
+import TerrainTensor
 import Foundation
 import TerrainIO
 import TerrainLandscape
@@ -30,7 +31,7 @@ public struct EvolveRequest {
     public var steps: Int
     public var margin: Double
     /// fixed-pca: biasbn leaves biases and BN parameters out of the PCA.
-    public var ignore: IgnoreRule
+    public var ignore: OneDimensionalTensors
     /// The riding directions (and, for fixed-pca, the direction type).
     public var directions: RandomDirections
     public var output: String
@@ -38,7 +39,7 @@ public struct EvolveRequest {
 
     public init(runFolder: String, data: EvaluationData = EvaluationData(), architecture: String? = nil, mode: EvolutionMode = .riding,
                 x: Axis? = nil, y: Axis? = nil, spacing: Axis.Spacing = .linear, frames: FrameSelection = .all, maxFrames: Int? = nil,
-                steps: Int = 21, margin: Double = 0.15, ignore: IgnoreRule = .biasbn, directions: RandomDirections = RandomDirections(),
+                steps: Int = 21, margin: Double = 0.15, ignore: OneDimensionalTensors = .leftOut, directions: RandomDirections = RandomDirections(),
                 output: String = "evolve.h5", overwrite: Bool = false) {
         self.runFolder = runFolder
         self.data = data
@@ -103,7 +104,7 @@ public struct EvolveRequest {
             let center = objective.parameters()
             let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
             let pca = try TrajectoryPCA(checkpoints: thetas, final: center, groups: groups, type: recipe.type,
-                                        ignoreOneDimensional: ignore.leavesOutBiasAndNorm)
+                                        oneDimensional: ignore)
             let covering = try pca.coveringAxes(points: steps, margin: margin)
             let grid = SurfaceGrid(x: (x ?? covering.x).coordinates, y: (y ?? covering.y).coordinates)
             // The frames are some of the run's checkpoints (one per iteration): their points of the path.

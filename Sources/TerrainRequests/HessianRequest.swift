@@ -1,3 +1,4 @@
+import TerrainTensor
 import Foundation
 import TerrainNN
 import TerrainONNX
@@ -19,7 +20,7 @@ public struct HessianRequest {
     public var bottom: Int
     public var trace: Bool
     public var density: Bool
-    public var parameters: HessianOperator.Selection
+    public var parameters: OneDimensionalTensors
     /// Lanczos steps for the eigenvalues, and per density probe.
     public var maxIterations: Int
     /// Relative tolerance of the eigenpairs' residuals and of the trace's standard error.
@@ -33,7 +34,7 @@ public struct HessianRequest {
     public var eigenvectors: String?
 
     public init(model: ModelSource, data: EvaluationData = EvaluationData(), top: Int = 5, bottom: Int = 1, trace: Bool = false,
-                density: Bool = false, parameters: HessianOperator.Selection = .all, maxIterations: Int = 100, tolerance: Double = 1e-3,
+                density: Bool = false, parameters: OneDimensionalTensors = .included, maxIterations: Int = 100, tolerance: Double = 1e-3,
                 probes: Int = 100, densityProbes: Int = 1, seed: UInt64 = 0, output: String? = nil, eigenvectors: String? = nil) {
         self.model = model
         self.data = data
@@ -120,16 +121,16 @@ public struct HessianRequest {
         let samples = set == .train ? objective.data.train.count : objective.data.test.count
         guard samples > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
         let batches = (samples + objective.batchSize - 1) / objective.batchSize
-        let op = HessianOperator(objective: objective, set: set, selection: parameters)
+        let op = HessianOperator(objective: objective, set: set, oneDimensional: parameters)
         guard op.dimension > 0 else {
-            throw LandscapeError.invalidRequest("the model has no \(parameters == .all ? "trainable" : "matrix") parameters: there is no Hessian to measure")
+            throw LandscapeError.invalidRequest("the model has no \(parameters == .included ? "trainable" : "matrix") parameters: there is no Hessian to measure")
         }
         let counted = CountingOperator(op)
         let name = model.label
         progress.note("Hessian of the mean loss over \(samples) samples (the reference sums per-batch products: multiply by the number of batches to compare)")
         progress.note("checkpoint: \(name)")
         progress.note("data: \(loaded.dataDescription); the \(set.rawValue) set in \(batches) batch\(batches == 1 ? "" : "es") of ≤ \(objective.batchSize)")
-        progress.note("parameters: \(parameters == .all ? "all trainable tensors" : "tensors with ≥ 2 dimensions"): "
+        progress.note("parameters: \(parameters == .included ? "all trainable tensors" : "tensors with ≥ 2 dimensions"): "
                       + "\(op.dimension) scalars in \(op.selectedGroups.count) tensors; evaluation mode (BN running statistics)")
 
         // Lanczos: the extreme eigenpairs (the top two vectors for the eigenvector file).
@@ -188,7 +189,7 @@ public struct HessianRequest {
             metadata.name(model)
             metadata.data = loaded.dataDescription
             metadata.hessianEigenvalues = lanczos.top.map { String($0) }.joined(separator: ",")
-            metadata.parameters = parameters
+            metadata.parameters = HessianTensors(parameters)
             metadata.version = TerrainVersion.current
             try DirectionFile.write(Array(directions), groups: objective.groups, type: .weights, attributes: try metadata.attributes, to: eigenvectors)
             result.eigenvectorCount = directions.count

@@ -1,3 +1,4 @@
+import TerrainTensor
 import Foundation
 import TerrainLandscape
 
@@ -10,12 +11,12 @@ public struct InterpolationRequest {
     /// α's points (linear).
     public var axis: Axis
     /// states: BN running statistics interpolate too; weights: only the trainable tensors.
-    public var type: DirectionType
+    public var type: TensorSet
     public var output: String
     public var overwrite: Bool
 
     public init(a: ModelSource, b: ModelSource, data: EvaluationData = EvaluationData(), axis: Axis = Axis(minimum: 0, maximum: 1, count: 101),
-                type: DirectionType = .states, output: String = "interpolation.h5", overwrite: Bool = false) {
+                type: TensorSet = .states, output: String = "interpolation.h5", overwrite: Bool = false) {
         self.a = a
         self.b = b
         self.data = data

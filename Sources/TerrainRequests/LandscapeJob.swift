@@ -1,3 +1,4 @@
+import TerrainTensor
 import Foundation
 import TerrainIO
 import TerrainLandscape
@@ -20,7 +21,7 @@ struct LandscapeJob {
     var spread: ThreadUse
     var center: [Double]
     var directions: [Direction]
-    var directionType: DirectionType
+    var directionType: TensorSet
     var grid: SurfaceGrid
     var sets: [EvaluationSet]
     var dataDescription: String

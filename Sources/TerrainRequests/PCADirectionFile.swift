@@ -1,3 +1,4 @@
+import TerrainTensor
 import TerrainIO
 import TerrainLandscape
 
@@ -8,8 +9,8 @@ enum PCADirectionFile {
     /// `counters`: the batch-norm counters of the final checkpoint; they are no parameters, do
     /// not enter the PCA, and their entries (present so that the reference's `set_states`
     /// accepts the file) are 0.
-    static func write(_ pca: TrajectoryPCA, groups: [ParameterGroup], type: DirectionType, counters: [String: Double],
-                      run: String, ignore: IgnoreRule, to path: String) throws {
+    static func write(_ pca: TrajectoryPCA, groups: [ParameterGroup], type: TensorSet, counters: [String: Double],
+                      run: String, ignore: OneDimensionalTensors, to path: String) throws {
         var metadata = DirectionMetadata()
         metadata.run = run
         metadata.ignore = ignore

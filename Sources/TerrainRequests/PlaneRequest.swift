@@ -1,3 +1,4 @@
+import TerrainTensor
 import TerrainLandscape
 
 /// The loss on the plane through three models: θ = θA + α·(θB − θA) + β·(θC − θA)
@@ -11,13 +12,13 @@ public struct PlaneRequest {
     public var x: Axis
     public var y: Axis
     /// states: BN running statistics move too; weights: only the trainable tensors.
-    public var type: DirectionType
+    public var type: TensorSet
     public var output: String
     public var overwrite: Bool
 
     public init(a: ModelSource, b: ModelSource, c: ModelSource, data: EvaluationData = EvaluationData(),
                 x: Axis = Axis(minimum: -0.5, maximum: 1.5, count: 21), y: Axis = Axis(minimum: -0.5, maximum: 1.5, count: 21),
-                type: DirectionType = .states, output: String = "plane.h5", overwrite: Bool = false) {
+                type: TensorSet = .states, output: String = "plane.h5", overwrite: Bool = false) {
         self.a = a
         self.b = b
         self.c = c

@@ -1,14 +1,5 @@
 import TerrainLandscape
-
-/// Which tensors a direction (or a PCA) leaves still: the reference's `ignore` setting.
-public enum IgnoreRule: String, Sendable, Codable, CaseIterable {
-    /// Biases and batch-norm tensors (every tensor of ≤ 1 dimension) stay still.
-    case biasbn
-    /// Every covered tensor moves.
-    case none
-
-    var leavesOutBiasAndNorm: Bool { self == .biasbn }
-}
+import TerrainTensor
 
 /// The random directions of `terrain surface` and `terrain evolve`: seeded Gaussian directions,
 /// each normalized against the weights it perturbs (`DirectionRecipe`; x draws from `seed`,
@@ -16,16 +7,16 @@ public enum IgnoreRule: String, Sendable, Codable, CaseIterable {
 public struct RandomDirections: Equatable, Sendable, Codable {
     public var xNormalization: DirectionNormalization
     public var yNormalization: DirectionNormalization
-    public var xIgnore: IgnoreRule
-    public var yIgnore: IgnoreRule
+    public var xIgnore: OneDimensionalTensors
+    public var yIgnore: OneDimensionalTensors
     /// weights (trainable tensors) or states (also BN running statistics).
-    public var type: DirectionType
+    public var type: TensorSet
     public var seed: UInt64
     /// Make the y direction orthogonal to the x direction.
     public var orthogonalize: Bool
 
     public init(xNormalization: DirectionNormalization = .filter, yNormalization: DirectionNormalization = .filter,
-                xIgnore: IgnoreRule = .biasbn, yIgnore: IgnoreRule = .biasbn, type: DirectionType = .weights,
+                xIgnore: OneDimensionalTensors = .leftOut, yIgnore: OneDimensionalTensors = .leftOut, type: TensorSet = .weights,
                 seed: UInt64 = 123, orthogonalize: Bool = false) {
         self.xNormalization = xNormalization
         self.yNormalization = yNormalization
@@ -38,7 +29,7 @@ public struct RandomDirections: Equatable, Sendable, Codable {
 
     public var recipe: DirectionRecipe {
         DirectionRecipe(seed: seed, type: type, normalizations: [xNormalization, yNormalization],
-                        ignoresBiasAndNorm: [xIgnore.leavesOutBiasAndNorm, yIgnore.leavesOutBiasAndNorm], orthogonalize: orthogonalize)
+                        oneDimensional: [xIgnore, yIgnore], orthogonalize: orthogonalize)
     }
 
     /// What a surface file and its direction file record about `count` (1 or 2) such directions.

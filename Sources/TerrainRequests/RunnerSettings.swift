@@ -19,20 +19,20 @@ struct RunnerSettings {
     var otherRequest: String?
 
     func makeRunner(computation: any GridComputation, path: String, fingerprint: String) -> SurfaceRunner {
-        let runner = SurfaceRunner(computation: computation, path: path, fingerprint: fingerprint)
-        runner.directionFile = directionFile
-        runner.textAttributes = attributes.text
-        runner.numberAttributes = attributes.numbers
-        runner.extraDatasets = extraDatasets
-        runner.writeRequestFiles = writeRequestFiles
-        runner.showProgress = showsBar && Distributed.world.isWriter
-        runner.progressLabel = progressLabel
-        runner.baseFile = baseFile
-        runner.acceptsUnmarkedFile = acceptsUnmarkedFile
-        runner.attributePrefix = attributePrefix
-        if let otherRequest { runner.otherRequest = otherRequest }
-        runner.communicator = Distributed.world
-        return runner
+        var options = SurfaceRunner.Options()
+        options.directionFile = directionFile
+        options.textAttributes = attributes.text
+        options.numberAttributes = attributes.numbers
+        options.extraDatasets = extraDatasets
+        options.writeRequestFiles = writeRequestFiles
+        options.showProgress = showsBar && Distributed.world.isWriter
+        options.progressLabel = progressLabel
+        options.baseFile = baseFile
+        options.acceptsUnmarkedFile = acceptsUnmarkedFile
+        options.attributePrefix = attributePrefix
+        if let otherRequest { options.otherRequest = otherRequest }
+        options.communicator = Distributed.world
+        return SurfaceRunner(computation: computation, path: path, fingerprint: fingerprint, options: options)
     }
 
     /// The lines a finished run adds: points found damaged and recomputed, points resumed.

@@ -1,3 +1,4 @@
+import TerrainTensor
 import TerrainLandscape
 import TerrainObjectives
 
@@ -31,13 +32,13 @@ public struct SurfaceMetadata: Codable, Equatable, Sendable {
     /// Random directions: the seed, and per axis its normalization and ignore rule.
     public var seed: UInt64?
     public var xnorm: DirectionNormalization?
-    public var xignore: IgnoreRule?
+    public var xignore: OneDimensionalTensors?
     public var ynorm: DirectionNormalization?
-    public var yignore: IgnoreRule?
+    public var yignore: OneDimensionalTensors?
     /// Present (as "1") when the y direction was made orthogonal to the x direction.
     public var orthogonalize: Bool?
     /// PCA planes: whether biases and BN parameters were left out of the PCA.
-    public var ignore: IgnoreRule?
+    public var ignore: OneDimensionalTensors?
     /// `evolve`: which checkpoints are frames.
     public var frameSelection: FrameSelection?
 
@@ -45,7 +46,7 @@ public struct SurfaceMetadata: Codable, Equatable, Sendable {
     /// The data each point is evaluated on (as `ModelSource.load` describes them).
     public var data: String?
     public var version: String?
-    public var directionType: DirectionType?
+    public var directionType: TensorSet?
     /// The digest of the directions (`DirectionFile.digest`), checked by `hessian-map`.
     public var directionsDigest: String?
 
@@ -110,15 +111,15 @@ public struct DirectionMetadata: Codable, Equatable, Sendable {
     public var axes: String?
     public var seed: UInt64?
     public var xnorm: DirectionNormalization?
-    public var xignore: IgnoreRule?
+    public var xignore: OneDimensionalTensors?
     public var ynorm: DirectionNormalization?
-    public var yignore: IgnoreRule?
+    public var yignore: OneDimensionalTensors?
     public var orthogonalize: Bool?
-    public var ignore: IgnoreRule?
+    public var ignore: OneDimensionalTensors?
     /// `hessian --eigenvectors`: the data, the eigenvalues (comma-separated) and the parameters.
     public var data: String?
     public var hessianEigenvalues: String?
-    public var parameters: HessianOperator.Selection?
+    public var parameters: HessianTensors?
     public var version: String?
 
     public init() {}

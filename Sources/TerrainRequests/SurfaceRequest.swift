@@ -1,3 +1,4 @@
+import TerrainTensor
 import Foundation
 import TerrainLandscape
 import TerrainObjectives
@@ -17,7 +18,7 @@ public struct SurfaceRequest {
         /// Seeded Gaussian directions, normalized against the weights.
         case random(RandomDirections)
         /// The directions of an HDF5 direction file (xdirection, ydirection), of `type`.
-        case file(String, type: DirectionType = .weights)
+        case file(String, type: TensorSet = .weights)
         /// Exact coordinates along named parameters: `NAME` or `NAME:ELEMENT` (e.g. fc.weight:3),
         /// unnormalized; `y` is needed for a 2D surface.
         case parameters(x: String, y: String?)
@@ -58,7 +59,7 @@ public struct SurfaceRequest {
     }
 
     /// The direction type the directions are in (named parameters: every tensor, so `states`).
-    var directionType: DirectionType {
+    var directionType: TensorSet {
         switch directions {
         case .random(let random): random.type
         case .file(_, let type): type
@@ -68,7 +69,7 @@ public struct SurfaceRequest {
 
     /// The tensors said to move in the announcement: those the directions' type covers (for
     /// named parameters, the trainable ones, as the program has always said).
-    private var announcedType: DirectionType {
+    private var announcedType: TensorSet {
         if case .parameters = directions { return .weights }
         return directionType
     }
@@ -128,7 +129,7 @@ public struct SurfaceRequest {
             var counters: [String: [Double]] = [:]
             if random.type == .states {
                 counters = try model.batchCounters().mapValues { value in
-                    dirs.indices.map { recipe.ignoresBiasAndNorm[$0] ? 0 : value }
+                    dirs.indices.map { recipe.oneDimensional[$0] == .leftOut ? 0 : value }
                 }
             }
             directionWrite = .write(DirectionMetadata(surface: metadata), counters: counters)

@@ -1,3 +1,4 @@
+import TerrainTensor
 import Foundation
 import TerrainIO
 import TerrainLandscape
@@ -15,9 +16,9 @@ public struct TrajectoryRequest {
     public var data: EvaluationData
     /// A state_dict architecture for the run's checkpoints (nil: Terrain checkpoints).
     public var architecture: String?
-    public var type: DirectionType
+    public var type: TensorSet
     /// biasbn: biases and BN parameters stay out of the PCA.
-    public var ignore: IgnoreRule
+    public var ignore: OneDimensionalTensors
     /// Grid points per axis of the surface (0: no surface, only the path).
     public var steps: Int
     /// Margin around the path, as a fraction of its extent.
@@ -25,8 +26,8 @@ public struct TrajectoryRequest {
     public var output: String
     public var overwrite: Bool
 
-    public init(runFolder: String, data: EvaluationData = EvaluationData(), architecture: String? = nil, type: DirectionType = .weights,
-                ignore: IgnoreRule = .biasbn, steps: Int = 21, margin: Double = 0.15, output: String = "trajectory.h5",
+    public init(runFolder: String, data: EvaluationData = EvaluationData(), architecture: String? = nil, type: TensorSet = .weights,
+                ignore: OneDimensionalTensors = .leftOut, steps: Int = 21, margin: Double = 0.15, output: String = "trajectory.h5",
                 overwrite: Bool = false) {
         self.runFolder = runFolder
         self.data = data
@@ -73,7 +74,7 @@ public struct TrajectoryRequest {
         progress.note("trajectory: \(history.entries.count) checkpoints of \(runFolder)")
         let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
         let pca = try TrajectoryPCA(checkpoints: thetas, final: center, groups: groups, type: type,
-                                    ignoreOneDimensional: ignore.leavesOutBiasAndNorm)
+                                    oneDimensional: ignore)
         let ratios = pca.explainedVarianceRatio
         progress.note(String(format: "1st PC: %.1f %%, 2nd PC: %.1f %% of the variance", 100 * ratios[0], 100 * ratios[1]))
         let path = history.pathDatasets(pca.path)

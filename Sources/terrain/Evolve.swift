@@ -1,3 +1,4 @@
+import TerrainTensor
 import ArgumentParser
 import Foundation
 import TerrainLandscape
@@ -42,7 +43,7 @@ struct Evolve: ParsableCommand {
     @Option(help: "At most this many frames, evenly spread, first and last kept (0: no limit).") var maxFrames: Int = 0
     @Option(help: "fixed-pca without --x/--y: grid points per axis.") var steps: Int = 21
     @Option(help: "fixed-pca without --x/--y: margin around the path, as a fraction of its extent.") var margin: Double = 0.15
-    @Option(help: "fixed-pca: biasbn leaves biases and BN parameters out of the PCA; none includes them.") var ignore: IgnoreRule = .biasbn
+    @Option(help: "fixed-pca: biasbn leaves biases and BN parameters out of the PCA; none includes them.") var ignore: OneDimensionalTensors = .leftOut
     @OptionGroup var random: RandomDirectionOptions
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "evolve.h5"

@@ -24,7 +24,7 @@ struct Hessian: ParsableCommand {
     @Flag(help: "Estimate the trace (Hutchinson, Rademacher probes).") var trace = false
     @Flag(help: "Estimate the spectral density (stochastic Lanczos quadrature) and draw it.") var density = false
     @Option(help: "all (every trainable tensor) or matrices (tensors with ≥ 2 dimensions, as the reference).")
-    var parameters: HessianParameters = .all
+    var parameters = HessianTensors(.included)
     @Option(help: "Lanczos steps for the eigenvalues, and per density probe.") var maxIterations: Int = 100
     @Option(help: "Relative tolerance of the eigenpairs' residuals and of the trace's standard error (the trace stops when its relative standard error is below it).") var tolerance: Double = 1e-3
     @Option(help: "Most Rademacher probes for the trace.") var probes: Int = 100
@@ -62,7 +62,7 @@ struct Hessian: ParsableCommand {
     var request: HessianRequest {
         get throws {
             HessianRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
-                           top: top, bottom: bottom, trace: trace, density: density, parameters: parameters.selection,
+                           top: top, bottom: bottom, trace: trace, density: density, parameters: parameters.tensors,
                            maxIterations: maxIterations, tolerance: tolerance, probes: probes, densityProbes: densityProbes,
                            seed: seed, output: out, eigenvectors: eigenvectors)
         }
@@ -125,7 +125,7 @@ struct Hessian: ParsableCommand {
             if let map {
                 // The same Hessian at every point of a surface: `terrain hessian-map` with these options.
                 print("\nconvexity map of \(map)")
-                let mapRequest = CurvatureMapRequest(surface: map, model: request.model, data: request.data, parameters: parameters.selection,
+                let mapRequest = CurvatureMapRequest(surface: map, model: request.model, data: request.data, parameters: parameters.tensors,
                                                      iterations: mapIterations.value, tolerance: tolerance, seed: seed)
                 let result = try mapRequest.run(progress: progress.progress)
                 if Distributed.world.isWriter { HessianMap.summarize(result, path: mapRequest.outputPath) }

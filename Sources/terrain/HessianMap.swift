@@ -1,3 +1,4 @@
+import TerrainTensor
 import ArgumentParser
 import Foundation
 import TerrainLandscape
@@ -21,7 +22,7 @@ struct HessianMap: ParsableCommand {
     @Option(help: "The surface file (HDF5) whose grid and directions are used.") var surface: String
     @OptionGroup var model: ModelOptions
     @Option(help: "Hessian over all trainable parameters (all) or the weight matrices only (matrices, as the reference).")
-    var parameters: HessianParameters = .all
+    var parameters = HessianTensors(.included)
     @Option(help: "Lanczos iterations (Hessian-vector products) per point, at most.") var maxIterations: Int?
     @Option(name: .customLong("iterations"), help: .hidden) var oldIterations: Int?
     @Option(help: "Lanczos tolerance: residuals relative to the largest |Ritz value|.") var tolerance: Double = 1e-3
@@ -49,7 +50,7 @@ struct HessianMap: ParsableCommand {
         try failing {
             let named = model.isGiven ? try model.source(evaluation) : nil
             let request = CurvatureMapRequest(surface: surface, model: named, architecture: evaluation.model, data: try evaluation.evaluationData(),
-                                              parameters: parameters.selection, iterations: iterations.value, tolerance: tolerance, seed: seed,
+                                              parameters: parameters.tensors, iterations: iterations.value, tolerance: tolerance, seed: seed,
                                               output: out, overwrite: output.overwrite)
             let result = try request.run(progress: progress.progress)
             if Distributed.world.isWriter { Self.summarize(result, path: request.outputPath) }
@@ -70,14 +71,10 @@ struct HessianMap: ParsableCommand {
     }
 }
 
-/// `--parameters` of `hessian` and `hessian-map`: which trainable tensors the Hessian covers.
-/// `matrices-only` (hessian-map's old spelling) is still read, and not shown.
-enum HessianParameters: String, ExpressibleByArgument, CaseIterable {
-    case all, matrices
-
-    init?(argument: String) {
-        self.init(rawValue: argument == HessianOperator.Selection.matricesOnly.rawValue ? "matrices" : argument)
-    }
-
-    var selection: HessianOperator.Selection { self == .all ? .all : .matricesOnly }
+/// `--parameters` of `hessian` and `hessian-map`: `all` or `matrices` (`matrices-only`, the old
+/// spelling, is still read, and not shown).
+extension HessianTensors: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { tensors.hessianName }
+    public static var allValueStrings: [String] { OneDimensionalTensors.allCases.map(\.hessianName) }
 }

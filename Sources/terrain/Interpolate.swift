@@ -1,3 +1,4 @@
+import TerrainTensor
 import ArgumentParser
 import Foundation
 import TerrainLandscape
@@ -11,7 +12,7 @@ struct Interpolate: ParsableCommand {
     @Argument(help: "Checkpoint B (α = 1), or an .onnx model of the same graph.") var b: String
     @Option(help: "Number of points.") var steps: Int = 101
     @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
-    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: DirectionType = .states
+    @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
     @OptionGroup var output: OverwriteOptions

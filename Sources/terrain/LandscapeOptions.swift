@@ -1,3 +1,4 @@
+import TerrainTensor
 import ArgumentParser
 import Foundation
 import TerrainData
@@ -74,9 +75,9 @@ struct EvaluationOptions: ParsableArguments {
 struct RandomDirectionOptions: ParsableArguments {
     @Option(help: "Normalization of the x direction: filter, layer, weight, dfilter, dlayer, none.") var xnorm: DirectionNormalization = .filter
     @Option(help: "Normalization of the y direction.") var ynorm: DirectionNormalization = .filter
-    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: IgnoreRule = .biasbn
-    @Option(help: "The same for the y direction.") var yignore: IgnoreRule = .biasbn
-    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: DirectionType = .weights
+    @Option(help: "biasbn: zero direction on biases and batch-norm tensors; none: move them too.") var xignore: OneDimensionalTensors = .leftOut
+    @Option(help: "The same for the y direction.") var yignore: OneDimensionalTensors = .leftOut
+    @Option(help: "weights (trainable) or states (also BN running statistics).") var dirType: TensorSet = .weights
     @Option(help: "Seed of the random directions (x: seed, y: seed + 1).") var seed: UInt64 = 123
     @Flag(help: "Make the y direction orthogonal to the x direction.") var orthogonalize = false
 
@@ -88,14 +89,14 @@ struct RandomDirectionOptions: ParsableArguments {
 
 extension ThreadUse: ExpressibleByArgument {}
 extension DirectionNormalization: ExpressibleByArgument {}
-extension DirectionType: ExpressibleByArgument {}
+extension TensorSet: ExpressibleByArgument {}
 
 /// `biasbn` or `none`, in any case (`BiasBN`); an empty value is `none`, as it always was.
-extension IgnoreRule: ExpressibleByArgument {
+extension OneDimensionalTensors: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument.lowercased() {
-        case "biasbn": self = .biasbn
-        case "none", "": self = .none
+        case "biasbn": self = .leftOut
+        case "none", "": self = .included
         default: return nil
         }
     }

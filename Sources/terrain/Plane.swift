@@ -1,3 +1,4 @@
+import TerrainTensor
 import ArgumentParser
 import Foundation
 import TerrainLandscape
@@ -12,7 +13,7 @@ struct Plane: ParsableCommand {
     @Argument(help: "Checkpoint C (β = 1).") var c: String
     @Option(parsing: .unconditional, help: "α range min:max:num.") var x: String = "-0.5:1.5:21"
     @Option(parsing: .unconditional, help: "β range min:max:num.") var y: String = "-0.5:1.5:21"
-    @Option(help: "states (BN running statistics move too) or weights.") var dirType: DirectionType = .states
+    @Option(help: "states (BN running statistics move too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "plane.h5"
     @OptionGroup var output: OverwriteOptions

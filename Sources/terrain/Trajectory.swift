@@ -1,3 +1,4 @@
+import TerrainTensor
 import ArgumentParser
 import Foundation
 import TerrainLandscape
@@ -14,8 +15,8 @@ struct Trajectory: ParsableCommand {
         """)
 
     @Option(name: .customLong("run"), help: "A run folder written by `terrain train` (with checkpoints along the way).") var runFolder: String
-    @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: DirectionType = .weights
-    @Option(help: "biasbn: leave biases and BN parameters out of the PCA; none: include them.") var ignore: IgnoreRule = .biasbn
+    @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: TensorSet = .weights
+    @Option(help: "biasbn: leave biases and BN parameters out of the PCA; none: include them.") var ignore: OneDimensionalTensors = .leftOut
     @Option(help: "Grid points per axis of the surface (0: no surface, only the path).") var steps: Int = 21
     @Option(help: "Margin around the path, as a fraction of its extent.") var margin: Double = 0.15
     @OptionGroup var evaluation: EvaluationOptions

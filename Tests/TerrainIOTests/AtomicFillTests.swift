@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 import TerrainIO
+import TerrainTestSupport
 
 /// `AtomicFile.write(to:fill:)`: the one atomic path for writers that open files by name (HDF5,
 /// Cairo, ffmpeg).
 @Suite struct AtomicFillTests {
     @Test func fillsATemporaryFileBesideTheTargetThenRenamesIt() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("atomic")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("figure.svg").path
         var seen = ""
@@ -23,7 +24,7 @@ import TerrainIO
 
     @Test func aFailingFillLeavesTheOldFileAndNoTemporaryFile() throws {
         struct Refused: Error {}
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("atomic")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("page.html")
         try AtomicFile.write(Data("old".utf8), to: url)
@@ -38,7 +39,7 @@ import TerrainIO
     }
 
     @Test func temporaryFilesOfDeadWritersAreRemovedOthersKept() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try makeTemporaryFolder("atomic")
         defer { try? FileManager.default.removeItem(at: folder) }
         let exited = Process()
         exited.executableURL = URL(fileURLWithPath: "/bin/true")

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import TerrainLandscape
 import TerrainIO
+import TerrainTensor
 import TerrainTestSupport
 
 @Suite("Hessian spectrum file")
@@ -90,7 +91,7 @@ struct HessianSpectrumFileTests {
     /// of `--parameters`.
     @Test func attributesTakeTheTerrainPrefix() throws {
         let file = try measured()
-        let path = temporaryPath("names.h5")
+        let path = try temporaryPath("names.h5", label: "hessian")
         defer { unlink(path) }
         try file.write(to: path)
         let h5 = try HDF5File(path: path, mode: .readOnly)
@@ -105,7 +106,7 @@ struct HessianSpectrumFileTests {
     /// `matrices-only`) still reads, with the same values.
     @Test func olderFilesWithoutThePrefixStillRead() throws {
         let file = try measured()
-        let path = temporaryPath("old.h5")
+        let path = try temporaryPath("old.h5", label: "hessian")
         defer { unlink(path) }
         let h5 = try HDF5File(path: path, mode: .create)
         try h5.write(file.eigenvalues, shape: [file.eigenvalues.count], to: "eigenvalues")

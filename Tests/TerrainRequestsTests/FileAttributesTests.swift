@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import TerrainNN
+import TerrainTensor
 import TerrainLandscape
 import TerrainRequests
 
@@ -13,9 +14,9 @@ struct FileAttributesTests {
         metadata.spacing = .linear
         metadata.seed = 123
         metadata.xnorm = .filter
-        metadata.xignore = .biasbn
+        metadata.xignore = .leftOut
         metadata.ynorm = .layer
-        metadata.yignore = IgnoreRule.none
+        metadata.yignore = .included
         metadata.orthogonalize = true
         metadata.data = "blobs train 10 test 10"
         metadata.version = "0.1.0"
@@ -70,5 +71,17 @@ struct FileAttributesTests {
         #expect(metadata.directionsDigest == DirectionFile.digest(directions, groups: groups, type: .weights))
         #expect(metadata.checkpoint == nil && metadata.onnx == nil)
         #expect(FileManager.default.fileExists(atPath: request.directionOutput))
+    }
+
+    /// Hessian attributes spell the tensors `all` or `matrices`, and read `matrices-only` too.
+    @Test func hessianTensorsUseTheHessiansSpelling() throws {
+        var metadata = CurvatureMapMetadata()
+        metadata.parameters = HessianTensors(.leftOut)
+        let attributes = try FileAttributes(encoding: metadata)
+        #expect(attributes.text["terrain.hessian.parameters"] == "matrices")
+        #expect(try attributes.decode(CurvatureMapMetadata.self) == metadata)
+        let old = FileAttributes(text: ["terrain.hessian.parameters": "matrices-only"])
+        #expect(try old.decode(CurvatureMapMetadata.self).parameters == HessianTensors(.leftOut))
+        #expect(HessianTensors(name: "biasbn") == nil)
     }
 }

@@ -51,6 +51,15 @@ public final class SurfaceRunner {
         public var communicator: any Communicator = SingleProcess()
 
         public init() {}
+
+        /// Options for a run that draws no progress bar (a library caller's, a test's), then
+        /// whatever `change` sets.
+        public static func quiet(_ change: (inout Self) -> Void = { _ in }) -> Self {
+            var options = Self()
+            options.showProgress = false
+            change(&options)
+            return options
+        }
     }
 
     public let computation: any GridComputation
