@@ -36,8 +36,9 @@ struct Evolve: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "A run folder written by `terrain train`.") var runFolder: String
     @Option(help: "riding (a surface around each checkpoint) or fixed-pca (one plane, the minimizer moving across it).") var mode: EvolutionMode = .riding
-    @Option(parsing: .unconditional, help: "x range min:max:num (riding default -1:1:21; fixed-pca: on the plane, default: covering the path).") var x: String?
-    @Option(parsing: .unconditional, help: "y range min:max:num.") var y: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("x range (riding default -1:1:21; fixed-pca: on the plane, default: covering the path).", valueName: "min:max:num"))
+    var x: AxisRange?
+    @Option(parsing: .unconditional, help: ArgumentHelp("y range.", valueName: "min:max:num")) var y: AxisRange?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
     @Option(help: "Frames: epochs (the initialization and each epoch's end) or all (iteration checkpoints too).") var frames: FrameSelection = .all
     @Option(help: "At most this many frames, evenly spread, first and last kept (0: no limit).") var maxFrames: Int = 0
@@ -56,7 +57,7 @@ struct Evolve: ParsableCommand {
         get throws {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             return EvolveRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, mode: mode,
-                                 x: try x.map { try Axis.parse($0, spacing: spacing) }, y: try y.map { try Axis.parse($0, spacing: spacing) },
+                                 x: try x?.axis(spacing: spacing), y: try y?.axis(spacing: spacing),
                                  spacing: spacing, frames: frames, maxFrames: maxFrames, steps: steps, margin: margin, ignore: ignore,
                                  directions: random.directions, output: out, overwrite: output.overwrite)
         }
