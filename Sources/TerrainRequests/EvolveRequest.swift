@@ -11,7 +11,7 @@ import TerrainObjectives
 ///
 /// Writes `output` (frames × ny × nx per quantity, frame_* and path_* datasets, attribute
 /// `terrain.evolve.mode`) and, for the fixed plane, `directionOutput`. Resumable like a surface.
-public struct EvolveRequest {
+public struct EvolveRequest: DirectionFileBesideOutput {
     /// A run folder written by `terrain train`.
     public var runFolder: String
     public var data: EvaluationData
@@ -57,9 +57,6 @@ public struct EvolveRequest {
         self.output = output
         self.overwrite = overwrite
     }
-
-    /// The fixed plane's direction file (E.directions.h5); none is written when riding.
-    public var directionOutput: String { LandscapeJob.directionPath(for: output) }
 
     /// Checks what needs no loading.
     public func validate() throws {

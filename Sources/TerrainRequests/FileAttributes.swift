@@ -9,6 +9,8 @@
 /// - `Double`: number attributes;
 /// - `Bool`: the text "1" when true, no attribute when false;
 /// - an optional that is nil: no attribute.
+/// - a nested `Codable` struct (`DirectionOrigin`): its attributes beside its parent's, under
+///   their own names (the property's key names nothing).
 public struct FileAttributes: Equatable, Sendable {
     public var text: [String: String]
     public var numbers: [String: Double]

@@ -4,7 +4,7 @@ import TerrainLandscape
 
 /// The loss along the line θ(α) = (1 − α)·θA + α·θB between two models (α = 0: A, α = 1: B;
 /// `terrain interpolate`). The range may extrapolate (e.g. −0.5…1.5).
-public struct InterpolationRequest {
+public struct InterpolationRequest: DirectionFileBesideOutput {
     public var a: ModelSource
     public var b: ModelSource
     public var data: EvaluationData
@@ -26,9 +26,6 @@ public struct InterpolationRequest {
         self.overwrite = overwrite
     }
 
-    /// The direction file written beside the output: B − A.
-    public var directionOutput: String { LandscapeJob.directionPath(for: output) }
-
     @discardableResult
     public func run(progress: RequestProgress = .standard()) throws -> SurfaceFile {
         let loaded = try a.load(on: data, progress: progress)
@@ -42,17 +39,15 @@ public struct InterpolationRequest {
         let direction = Direction.between(thetaA, thetaB, groups: objective.groups, type: type)
         try Direction.checkSpan([direction], names: ["B − A (\(nameB) − \(nameA))"])
         let grid = SurfaceGrid(x: axis.coordinates)
-        var metadata = SurfaceMetadata()
-        metadata.from = nameA
-        metadata.to = nameB
+        var origin = DirectionOrigin()
+        origin.from = nameA
+        origin.to = nameB
+        var metadata = SurfaceMetadata(origin: origin)
         metadata.distance = direction.norm
-        var directionMetadata = DirectionMetadata()
-        directionMetadata.from = nameA
-        directionMetadata.to = nameB
         return try LandscapeJob(
             objective: objective, spread: data.spread, center: thetaA, directions: [direction], directionType: type, grid: grid,
             sets: data.sets, dataDescription: loaded.dataDescription, out: output, directionPath: directionOutput,
-            directionOutput: .write(directionMetadata, counters: try a.counterDifferences(to: [b])), metadata: metadata,
+            directionOutput: .write(DirectionMetadata(origin: origin), counters: try a.counterDifferences(to: [b])), metadata: metadata,
             announcement: String(format: "interpolate: %d points, ‖θB − θA‖ = %.4g, on %@", grid.pointCount, direction.norm, loaded.dataDescription)
         ).run(progress: progress, overwrite: overwrite)
     }

@@ -3,7 +3,7 @@ import TerrainLandscape
 
 /// The loss on the plane through three models: θ = θA + α·(θB − θA) + β·(θC − θA)
 /// (`terrain plane`). B and C are read by parameter name into A's layout.
-public struct PlaneRequest {
+public struct PlaneRequest: DirectionFileBesideOutput {
     /// A (the origin), B (α = 1) and C (β = 1).
     public var a: ModelSource
     public var b: ModelSource
@@ -30,9 +30,6 @@ public struct PlaneRequest {
         self.overwrite = overwrite
     }
 
-    /// The direction file written beside the output (P.directions.h5): B − A and C − A.
-    public var directionOutput: String { LandscapeJob.directionPath(for: output) }
-
     @discardableResult
     public func run(progress: RequestProgress = .standard()) throws -> SurfaceFile {
         let loaded = try a.load(on: data, progress: progress)
@@ -45,19 +42,16 @@ public struct PlaneRequest {
         let (nameA, nameB, nameC) = (a.label, b.label, c.label)
         try Direction.checkSpan(dirs, names: ["B − A (\(nameB) − \(nameA))", "C − A (\(nameC) − \(nameA))"])
         let grid = SurfaceGrid(x: x.coordinates, y: y.coordinates)
-        var metadata = SurfaceMetadata()
-        metadata.a = nameA
-        metadata.b = nameB
-        metadata.c = nameC
+        var origin = DirectionOrigin()
+        origin.a = nameA
+        origin.b = nameB
+        origin.c = nameC
+        var metadata = SurfaceMetadata(origin: origin)
         metadata.directionCosine = Direction.cosine(dirs[0], dirs[1])
-        var directionMetadata = DirectionMetadata()
-        directionMetadata.a = nameA
-        directionMetadata.b = nameB
-        directionMetadata.c = nameC
         return try LandscapeJob(
             objective: objective, spread: data.spread, center: thetaA, directions: dirs, directionType: type, grid: grid, sets: data.sets,
             dataDescription: loaded.dataDescription, out: output, directionPath: directionOutput,
-            directionOutput: .write(directionMetadata, counters: try a.counterDifferences(to: [b, c])), metadata: metadata,
+            directionOutput: .write(DirectionMetadata(origin: origin), counters: try a.counterDifferences(to: [b, c])), metadata: metadata,
             announcement: "plane: \(grid.pointCount) points through \(nameA), \(nameB), \(nameC) on \(loaded.dataDescription)"
         ).run(progress: progress, overwrite: overwrite)
     }

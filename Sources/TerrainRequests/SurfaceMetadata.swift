@@ -2,12 +2,12 @@ import TerrainTensor
 import TerrainLandscape
 import TerrainObjectives
 
-/// What a surface file says about its request, beside its grid and values: the attributes
-/// `terrain surface`, `plane`, `interpolate`, `trajectory` and `evolve` write (each sets the ones
-/// that belong to it; the others stay nil and are not written). `SurfaceRunner` adds the
-/// request's fingerprint (`terrain.request`), `terrain.seconds` and `terrain.resumed_points`;
-/// adaptive surfaces their `terrain.adaptive.*`.
-public struct SurfaceMetadata: Codable, Equatable, Sendable {
+/// What a surface file and its direction file both say about where the directions come from:
+/// the model (or models) they are taken around or between, the grid's spacing, the named axes
+/// and how random or PCA directions were drawn. `SurfaceMetadata` and `DirectionMetadata` each
+/// hold one; its attributes are written flat beside theirs (`FileAttributes` has no nesting), so
+/// the names are the ones Terrain has always written.
+public struct DirectionOrigin: Codable, Equatable, Sendable {
     // The model.
     /// The checkpoint at the centre (`terrain surface --checkpoint`); `hessian-map` reads it back.
     public var checkpoint: String?
@@ -22,8 +22,6 @@ public struct SurfaceMetadata: Codable, Equatable, Sendable {
     public var c: String?
     /// `trajectory`, `evolve`: the run folder.
     public var run: String?
-    /// `pca-trajectory` or `evolve`.
-    public var kind: String?
 
     // The grid and the directions.
     public var spacing: Axis.Spacing?
@@ -39,6 +37,55 @@ public struct SurfaceMetadata: Codable, Equatable, Sendable {
     public var orthogonalize: Bool?
     /// PCA planes: whether biases and BN parameters were left out of the PCA.
     public var ignore: OneDimensionalTensors?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case checkpoint = "terrain.checkpoint", onnx = "terrain.onnx", from = "terrain.from", to = "terrain.to"
+        case a = "terrain.a", b = "terrain.b", c = "terrain.c", run = "terrain.run"
+        case spacing = "terrain.spacing", axes = "terrain.axes", seed = "terrain.seed"
+        case xnorm = "terrain.xnorm", xignore = "terrain.xignore", ynorm = "terrain.ynorm", yignore = "terrain.yignore"
+        case orthogonalize = "terrain.orthogonalize", ignore = "terrain.ignore"
+    }
+
+    /// Records `source` under its attribute (nothing for an objective given in Swift).
+    mutating func name(_ source: ModelSource) {
+        switch source {
+        case .checkpoint(let path), .stateDict(let path, _): checkpoint = path
+        case .onnx(let path): onnx = path
+        case .objective: break
+        }
+    }
+}
+
+/// Metadata holding a `DirectionOrigin` (a surface's, a direction file's): the origin's fields
+/// read and write as the metadata's own (`metadata.seed`).
+@dynamicMemberLookup
+public protocol OriginRecording {
+    var origin: DirectionOrigin { get set }
+}
+
+extension OriginRecording {
+    public subscript<Value>(dynamicMember field: WritableKeyPath<DirectionOrigin, Value>) -> Value {
+        get { origin[keyPath: field] }
+        set { origin[keyPath: field] = newValue }
+    }
+
+    /// Records `source` under its attribute (nothing for an objective given in Swift).
+    mutating func name(_ source: ModelSource) { origin.name(source) }
+}
+
+/// What a surface file says about its request, beside its grid and values: the attributes
+/// `terrain surface`, `plane`, `interpolate`, `trajectory` and `evolve` write (each sets the ones
+/// that belong to it; the others stay nil and are not written). `SurfaceRunner` adds the
+/// request's fingerprint (`terrain.request`), `terrain.seconds` and `terrain.resumed_points`;
+/// adaptive surfaces their `terrain.adaptive.*`. The origin's fields read and write as the
+/// metadata's own (`metadata.seed`).
+public struct SurfaceMetadata: OriginRecording, Codable, Equatable, Sendable {
+    /// The models and how the directions were made, as the direction file records them too.
+    public var origin = DirectionOrigin()
+    /// `pca-trajectory` or `evolve`.
+    public var kind: String?
     /// `evolve`: which checkpoints are frames.
     public var frameSelection: FrameSelection?
 
@@ -61,14 +108,12 @@ public struct SurfaceMetadata: Codable, Equatable, Sendable {
     /// `evolve`: the number of frames.
     public var frames: Double?
 
-    public init() {}
+    public init(origin: DirectionOrigin = DirectionOrigin()) { self.origin = origin }
 
     enum CodingKeys: String, CodingKey {
-        case checkpoint = "terrain.checkpoint", onnx = "terrain.onnx", from = "terrain.from", to = "terrain.to"
-        case a = "terrain.a", b = "terrain.b", c = "terrain.c", run = "terrain.run", kind = "terrain.kind"
-        case spacing = "terrain.spacing", axes = "terrain.axes", seed = "terrain.seed"
-        case xnorm = "terrain.xnorm", xignore = "terrain.xignore", ynorm = "terrain.ynorm", yignore = "terrain.yignore"
-        case orthogonalize = "terrain.orthogonalize", ignore = "terrain.ignore", frameSelection = "terrain.frame_selection"
+        /// Not an attribute: the origin's own names are written flat.
+        case origin = "terrain.origin"
+        case kind = "terrain.kind", frameSelection = "terrain.frame_selection"
         case data = "terrain.data", version = "terrain.version", directionType = "terrain.dir_type"
         case directionsDigest = "terrain.directions_digest"
         case directionCosine = "terrain.direction_cosine", distance = "terrain.distance"
@@ -82,54 +127,28 @@ public struct SurfaceMetadata: Codable, Equatable, Sendable {
 
     /// The model the file names (`terrain.onnx` or `terrain.checkpoint`), if any.
     public var model: ModelSource? {
-        if let onnx { return .onnx(onnx) }
-        return checkpoint.map { .checkpoint($0) }
-    }
-
-    /// Records `source` under its attribute (nothing for an objective given in Swift).
-    mutating func name(_ source: ModelSource) {
-        switch source {
-        case .checkpoint(let path), .stateDict(let path, _): checkpoint = path
-        case .onnx(let path): onnx = path
-        case .objective: break
-        }
+        if let onnx = origin.onnx { return .onnx(onnx) }
+        return origin.checkpoint.map { .checkpoint($0) }
     }
 }
 
 /// What a direction file says about how its directions were made, beside the directions
-/// (`DirectionFile.write` adds `terrain.direction_type` and `terrain.directions_digest`).
-public struct DirectionMetadata: Codable, Equatable, Sendable {
-    public var checkpoint: String?
-    public var onnx: String?
-    public var from: String?
-    public var to: String?
-    public var a: String?
-    public var b: String?
-    public var c: String?
-    public var run: String?
-    public var spacing: Axis.Spacing?
-    public var axes: String?
-    public var seed: UInt64?
-    public var xnorm: DirectionNormalization?
-    public var xignore: OneDimensionalTensors?
-    public var ynorm: DirectionNormalization?
-    public var yignore: OneDimensionalTensors?
-    public var orthogonalize: Bool?
-    public var ignore: OneDimensionalTensors?
+/// (`DirectionFile.write` adds `terrain.direction_type` and `terrain.directions_digest`). The
+/// origin's fields read and write as the metadata's own.
+public struct DirectionMetadata: OriginRecording, Codable, Equatable, Sendable {
+    /// The models and how the directions were made, as the surface records them too.
+    public var origin = DirectionOrigin()
     /// `hessian --eigenvectors`: the data, the eigenvalues (comma-separated) and the parameters.
     public var data: String?
     public var hessianEigenvalues: String?
     public var parameters: HessianTensors?
     public var version: String?
 
-    public init() {}
+    public init(origin: DirectionOrigin = DirectionOrigin()) { self.origin = origin }
 
     enum CodingKeys: String, CodingKey {
-        case checkpoint = "terrain.checkpoint", onnx = "terrain.onnx", from = "terrain.from", to = "terrain.to"
-        case a = "terrain.a", b = "terrain.b", c = "terrain.c", run = "terrain.run"
-        case spacing = "terrain.spacing", axes = "terrain.axes", seed = "terrain.seed"
-        case xnorm = "terrain.xnorm", xignore = "terrain.xignore", ynorm = "terrain.ynorm", yignore = "terrain.yignore"
-        case orthogonalize = "terrain.orthogonalize", ignore = "terrain.ignore"
+        /// Not an attribute: the origin's own names are written flat.
+        case origin = "terrain.origin"
         case data = "terrain.data", hessianEigenvalues = "terrain.hessian_eigenvalues", parameters = "terrain.parameters"
         case version = "terrain.version"
     }
@@ -137,13 +156,5 @@ public struct DirectionMetadata: Codable, Equatable, Sendable {
     /// The attributes as text (a direction file holds only text attributes of its own).
     var attributes: [String: String] {
         get throws { try FileAttributes(encoding: self).text }
-    }
-
-    mutating func name(_ source: ModelSource) {
-        switch source {
-        case .checkpoint(let path), .stateDict(let path, _): checkpoint = path
-        case .onnx(let path): onnx = path
-        case .objective: break
-        }
     }
 }

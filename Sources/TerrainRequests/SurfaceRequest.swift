@@ -159,17 +159,9 @@ public struct SurfaceRequest {
 
 extension DirectionMetadata {
     /// A random surface's direction file records what its surface records about the model,
-    /// the spacing and the draws.
+    /// the spacing and the draws: the same origin.
     init(surface: SurfaceMetadata) {
         self.init()
-        checkpoint = surface.checkpoint
-        onnx = surface.onnx
-        spacing = surface.spacing
-        seed = surface.seed
-        xnorm = surface.xnorm
-        xignore = surface.xignore
-        ynorm = surface.ynorm
-        yignore = surface.yignore
-        orthogonalize = surface.orthogonalize
+        origin = surface.origin
     }
 }

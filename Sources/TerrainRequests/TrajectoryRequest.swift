@@ -10,7 +10,7 @@ import TerrainObjectives
 /// Writes `output` (the surface with the projected path as path_x, path_y, path_iteration,
 /// path_lr_drop), `directionOutput` (the components and explained variance) and
 /// `projectionOutput` (proj_xcoord, proj_ycoord as the reference's plot_trajectory writes).
-public struct TrajectoryRequest {
+public struct TrajectoryRequest: DirectionFileBesideOutput {
     /// A run folder written by `terrain train` (with checkpoints along the way).
     public var runFolder: String
     public var data: EvaluationData
@@ -40,7 +40,6 @@ public struct TrajectoryRequest {
         self.overwrite = overwrite
     }
 
-    public var directionOutput: String { LandscapeJob.directionPath(for: output) }
     public var projectionOutput: String { LandscapeJob.stem(of: output) + ".projection.h5" }
 
     /// Checks what needs no loading: the steps, the margin and the grid's size.

@@ -21,7 +21,7 @@ struct Animate: ParsableCommand {
     @Argument(help: "A stack file written by `terrain evolve`.") var stack: String
     @Option(help: "Output file(s): .gif, .mp4 or .webm (default: STACK with .gif).") var out: [String] = []
     @Option(help: "contour or 3d.") var view: AnimationView = .contour
-    @Option(help: "Quantity drawn: train_loss, test_loss, train_acc, test_acc.") var quantity: String = "train_loss"
+    @Option(help: "Quantity drawn.") var quantity: SurfaceQuantity = .trainLoss
     @Option(help: "Frames per second.") var fps: Double = 4
     @Option(help: "Seconds the last frame stays before the animation starts again.") var hold: Double = 1
     @Option(help: ArgumentHelp("GIF dithering: none, ordered, floyd-steinberg or auto (none for contour, ordered for 3d).", valueName: "method"))
@@ -37,9 +37,6 @@ struct Animate: ParsableCommand {
 
     func run() throws {
         try failing {
-            guard let q = SurfaceQuantity(rawValue: quantity) else {
-                throw ValidationError("--quantity takes \(SurfaceQuantity.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
             guard scale.isFinite, scale > 0, scale <= 8 else { throw ValidationError("--scale must be above 0 and at most 8") }
             guard (0...65535).contains(loop) else { throw ValidationError("--loop must be 0 (for ever) to 65535, got \(loop)") }
             guard fps.isFinite, fps > 0, fps <= 100 else { throw ValidationError("--fps must be above 0 and at most 100") }
@@ -66,7 +63,7 @@ struct Animate: ParsableCommand {
                 }
             }
             let surfaces = try SurfaceStack.read(from: stack)
-            let animation = try StackAnimation(stack: surfaces, quantity: q, view: view, style: try look.figureStyle())
+            let animation = try StackAnimation(stack: surfaces, quantity: quantity, view: view, style: try look.figureStyle())
             let start = Date()
             var images: [RGBAImage] = []
             for k in 0..<surfaces.count {

@@ -18,7 +18,8 @@ struct Evolve: ParsableCommand {
         same options. --mode fixed-pca: one plane for the whole run, its top two principal \
         components through the final weights (as `terrain trajectory`); the surface stays put \
         and each frame marks where its checkpoint projects (--x/--y are then coordinates on the \
-        plane; by default the grid covers the path with --margin).
+        plane; by default the grid covers the path, --steps points a side and --margin around \
+        it; --ignore as in `terrain trajectory`).
 
         Writes OUT (HDF5; h5py reads it as it is):
           xcoordinates [nx], ycoordinates [ny]
@@ -36,14 +37,13 @@ struct Evolve: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "A run folder written by `terrain train`.") var runFolder: String
     @Option(help: "riding (a surface around each checkpoint) or fixed-pca (one plane, the minimizer moving across it).") var mode: EvolutionMode = .riding
-    @Option(parsing: .unconditional, help: "x range min:max:num (riding default -1:1:21; fixed-pca: on the plane, default: covering the path).") var x: String?
-    @Option(parsing: .unconditional, help: "y range min:max:num.") var y: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("x range (riding default -1:1:21; fixed-pca: on the plane, default: covering the path).", valueName: "min:max:num"))
+    var x: AxisRange?
+    @Option(parsing: .unconditional, help: ArgumentHelp("y range.", valueName: "min:max:num")) var y: AxisRange?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
     @Option(help: "Frames: epochs (the initialization and each epoch's end) or all (iteration checkpoints too).") var frames: FrameSelection = .all
     @Option(help: "At most this many frames, evenly spread, first and last kept (0: no limit).") var maxFrames: Int = 0
-    @Option(help: "fixed-pca without --x/--y: grid points per axis.") var steps: Int = 21
-    @Option(help: "fixed-pca without --x/--y: margin around the path, as a fraction of its extent.") var margin: Double = 0.15
-    @Option(help: "fixed-pca: biasbn leaves biases and BN parameters out of the PCA; none includes them.") var ignore: OneDimensionalTensors = .leftOut
+    @OptionGroup var plane: PCAPlaneOptions
     @OptionGroup var random: RandomDirectionOptions
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "evolve.h5"
@@ -56,8 +56,8 @@ struct Evolve: ParsableCommand {
         get throws {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
             return EvolveRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, mode: mode,
-                                 x: try x.map { try Axis.parse($0, spacing: spacing) }, y: try y.map { try Axis.parse($0, spacing: spacing) },
-                                 spacing: spacing, frames: frames, maxFrames: maxFrames, steps: steps, margin: margin, ignore: ignore,
+                                 x: try x?.axis(spacing: spacing), y: try y?.axis(spacing: spacing),
+                                 spacing: spacing, frames: frames, maxFrames: maxFrames, steps: plane.steps, margin: plane.margin, ignore: plane.ignore,
                                  directions: random.directions, output: out, overwrite: output.overwrite)
         }
     }

@@ -11,7 +11,7 @@ struct Interpolate: ParsableCommand {
     @Argument(help: "Checkpoint A (α = 0), or an .onnx model.") var a: String
     @Argument(help: "Checkpoint B (α = 1), or an .onnx model of the same graph.") var b: String
     @Option(help: "Number of points.") var steps: Int = 101
-    @Option(parsing: .unconditional, help: "α range min:max (extrapolation allowed, e.g. -0.5:1.5).") var range: String = "0:1"
+    @Option(parsing: .unconditional, help: ArgumentHelp("α range (extrapolation allowed, e.g. -0.5:1.5).", valueName: "min:max")) var range = Interval("0:1")
     @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
@@ -20,7 +20,7 @@ struct Interpolate: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        do { _ = try Axis.parse("\(range):\(steps)") } catch { throw ValidationError("\(error)") }
+        do { _ = try range.axis(count: steps) } catch { throw ValidationError("\(error)") }
         try OptionCheck.outputs(files: [out, Surface.directionPath(for: out)])
     }
 
@@ -28,7 +28,7 @@ struct Interpolate: ParsableCommand {
         try compute.apply()
         try failing {
             let request = InterpolationRequest(a: evaluation.source(a), b: evaluation.source(b), data: try evaluation.evaluationData(),
-                                               axis: try Axis.parse("\(range):\(steps)"), type: dirType, output: out, overwrite: output.overwrite)
+                                               axis: try range.axis(count: steps), type: dirType, output: out, overwrite: output.overwrite)
             let result = try request.run(progress: progress.progress)
             Surface.summarize(result, path: out)
         }

@@ -87,6 +87,14 @@ struct RandomDirectionOptions: ParsableArguments {
     }
 }
 
+/// The plane of a run's top two principal components (`terrain trajectory`, `terrain evolve
+/// --mode fixed-pca`) and the grid that covers the run's path on it.
+struct PCAPlaneOptions: ParsableArguments {
+    @Option(help: "biasbn: leave biases and BN parameters out of the PCA; none: include them.") var ignore: OneDimensionalTensors = .leftOut
+    @Option(help: "Grid points per axis of the grid covering the path (trajectory: 0 for the path alone).") var steps: Int = 21
+    @Option(help: "Margin around the path, as a fraction of its extent.") var margin: Double = 0.15
+}
+
 extension ThreadUse: ExpressibleByArgument {}
 extension DirectionNormalization: ExpressibleByArgument {}
 extension TensorSet: ExpressibleByArgument {}

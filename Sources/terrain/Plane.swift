@@ -11,8 +11,8 @@ struct Plane: ParsableCommand {
     @Argument(help: "Checkpoint A (the origin), or an .onnx model (B and C then too).") var a: String
     @Argument(help: "Checkpoint B (α = 1).") var b: String
     @Argument(help: "Checkpoint C (β = 1).") var c: String
-    @Option(parsing: .unconditional, help: "α range min:max:num.") var x: String = "-0.5:1.5:21"
-    @Option(parsing: .unconditional, help: "β range min:max:num.") var y: String = "-0.5:1.5:21"
+    @Option(parsing: .unconditional, help: ArgumentHelp("α range.", valueName: "min:max:num")) var x = AxisRange("-0.5:1.5:21")
+    @Option(parsing: .unconditional, help: ArgumentHelp("β range.", valueName: "min:max:num")) var y = AxisRange("-0.5:1.5:21")
     @Option(help: "states (BN running statistics move too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "plane.h5"
@@ -22,7 +22,7 @@ struct Plane: ParsableCommand {
 
     func validate() throws {
         for range in [x, y] {
-            do { _ = try Axis.parse(range) } catch { throw ValidationError("\(error)") }
+            do { _ = try range.axis() } catch { throw ValidationError("\(error)") }
         }
         try OptionCheck.outputs(files: [out, Surface.directionPath(for: out)])
     }
@@ -31,7 +31,7 @@ struct Plane: ParsableCommand {
         try compute.apply()
         try failing {
             let request = PlaneRequest(a: evaluation.source(a), b: evaluation.source(b), c: evaluation.source(c),
-                                       data: try evaluation.evaluationData(), x: try Axis.parse(x), y: try Axis.parse(y),
+                                       data: try evaluation.evaluationData(), x: try x.axis(), y: try y.axis(),
                                        type: dirType, output: out, overwrite: output.overwrite)
             let result = try request.run(progress: progress.progress)
             Surface.summarize(result, path: out)

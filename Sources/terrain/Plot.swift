@@ -22,7 +22,7 @@ struct Plot: ParsableCommand {
     @Option(help: "Output formats, comma-separated: png, svg, pdf.") var format: String = "png"
     @Option(help: "Folder for the figures (default: beside the first surface file).") var out: String?
     @Flag(help: "Compare two or more files: 2D side by side on one colour scale, 1D curves overlaid.") var compare = false
-    @Option(help: "Quantity compared side by side.") var quantity: String = "train_loss"
+    @Option(help: "Quantity compared side by side.") var quantity: SurfaceQuantity = .trainLoss
     @OptionGroup var look: FigureStyleOptions
     @Flag(help: "Also write index.html: every figure with its caption and links to each format.") var index = false
     @Option(help: "Title of the index page.") var indexTitle: String = "Terrain figures"
@@ -60,10 +60,7 @@ struct Plot: ParsableCommand {
             }
             if compare {
                 guard files.count >= 2 else { throw ValidationError("--compare needs two or more surface files") }
-                guard let q = SurfaceQuantity(rawValue: quantity) else {
-                    throw ValidationError("--quantity takes \(SurfaceQuantity.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                figures = try SurfaceFigures.comparison(files, quantity: q, style: style)
+                figures = try SurfaceFigures.comparison(files, quantity: quantity, style: style)
             } else {
                 for entry in files {
                     figures += try SurfaceFigures.figures(for: entry.file, name: entry.name, kinds: kinds, style: style)

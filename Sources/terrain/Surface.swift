@@ -28,8 +28,8 @@ struct Surface: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelOptions
-    @Option(parsing: .unconditional, help: "x range min:max:num.") var x: String = "-1:1:51"
-    @Option(parsing: .unconditional, help: "y range min:max:num (omit for a 1D curve).") var y: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("x range.", valueName: "min:max:num")) var x = AxisRange("-1:1:51")
+    @Option(parsing: .unconditional, help: ArgumentHelp("y range (omit for a 1D curve).", valueName: "min:max:num")) var y: AxisRange?
     @Flag(help: "Cubic spacing: dense near the centre.") var cubic = false
     @OptionGroup var random: RandomDirectionOptions
     @Option(help: "Read the directions from this HDF5 file instead of drawing them.") var directions: String?
@@ -69,7 +69,7 @@ struct Surface: ParsableCommand {
     /// The options as the library's request.
     func request() throws -> SurfaceRequest {
         let spacing: Axis.Spacing = cubic ? .cubic : .linear
-        let xRange = try Axis.parse(x, spacing: spacing), yRange = try y.map { try Axis.parse($0, spacing: spacing) }
+        let xRange = try x.axis(spacing: spacing), yRange = try y?.axis(spacing: spacing)
         let random = random.directions
         let chosen: SurfaceRequest.Directions
         if let xAxis {

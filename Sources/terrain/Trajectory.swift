@@ -16,9 +16,7 @@ struct Trajectory: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "A run folder written by `terrain train` (with checkpoints along the way).") var runFolder: String
     @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: TensorSet = .weights
-    @Option(help: "biasbn: leave biases and BN parameters out of the PCA; none: include them.") var ignore: OneDimensionalTensors = .leftOut
-    @Option(help: "Grid points per axis of the surface (0: no surface, only the path).") var steps: Int = 21
-    @Option(help: "Margin around the path, as a fraction of its extent.") var margin: Double = 0.15
+    @OptionGroup var plane: PCAPlaneOptions
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Output file (HDF5).") var out: String = "trajectory.h5"
     @OptionGroup var output: OverwriteOptions
@@ -29,7 +27,7 @@ struct Trajectory: ParsableCommand {
     var request: TrajectoryRequest {
         get throws {
             TrajectoryRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, type: dirType,
-                              ignore: ignore, steps: steps, margin: margin, output: out, overwrite: output.overwrite)
+                              ignore: plane.ignore, steps: plane.steps, margin: plane.margin, output: out, overwrite: output.overwrite)
         }
     }
 

@@ -33,6 +33,26 @@ struct FileAttributesTests {
         #expect(try attributes.decode(SurfaceMetadata.self) == metadata)
     }
 
+    /// A plane's surface and direction file share one origin: its attributes are written flat,
+    /// under the names they always had, in both files, and read back.
+    @Test func theSharedOriginIsWrittenFlatInBothFiles() throws {
+        var origin = DirectionOrigin()
+        origin.a = "a.safetensors"
+        origin.b = "b.safetensors"
+        origin.c = "c.safetensors"
+        var surface = SurfaceMetadata(origin: origin)
+        surface.directionCosine = 0.5
+        let expected = ["terrain.a": "a.safetensors", "terrain.b": "b.safetensors", "terrain.c": "c.safetensors"]
+        let surfaceAttributes = try FileAttributes(encoding: surface)
+        #expect(surfaceAttributes.text == expected)
+        #expect(surfaceAttributes.numbers == ["terrain.direction_cosine": 0.5])
+        #expect(try surfaceAttributes.decode(SurfaceMetadata.self) == surface)
+        let directions = DirectionMetadata(origin: origin)
+        let directionAttributes = try FileAttributes(encoding: directions)
+        #expect(directionAttributes == FileAttributes(text: expected))
+        #expect(try directionAttributes.decode(DirectionMetadata.self).b == "b.safetensors")
+    }
+
     /// Absent optionals and a false flag write nothing; numbers keep every bit.
     @Test func absentValuesWriteNothingAndNumbersRoundTrip() throws {
         var metadata = CurvatureMapMetadata()
