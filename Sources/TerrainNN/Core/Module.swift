@@ -114,3 +114,16 @@ func addTangents<Scalar: TensorScalar>(_ a: Tensor<Scalar>?, _ b: Tensor<Scalar>
     guard let b else { return a }
     return Backends.current.add(a, b)
 }
+
+/// ẏ of a layer bilinear in (x, W) plus a per-feature bias, y = op(x, W) + b:
+/// ẏ = op(ẋ, W) + op(x, V) + ḃ, given the two product terms (nil where ẋ or V = Ẇ is zero) and
+/// ḃ; nil when all three vanish. `Linear` and `Conv2d` differ only in `op`.
+func bilinearTangent<Scalar: TensorScalar>(outputShape: [Int], inputTerm: Tensor<Scalar>?, weightTerm: Tensor<Scalar>?,
+                                           biasTangent: Tensor<Scalar>?) -> Tensor<Scalar>? {
+    var yDot = addTangents(inputTerm, weightTerm)
+    if let biasTangent {
+        if yDot == nil { yDot = Tensor(zeros: outputShape) }
+        Backends.current.addFeatureBias(&yDot!, biasTangent)
+    }
+    return yDot
+}

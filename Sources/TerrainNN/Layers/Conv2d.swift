@@ -17,12 +17,8 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
                 bias hasBias: Bool = true, initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
         geometry = Conv2dGeometry(kernel: kernel, stride: stride, padding: padding)
         let fanIn = inChannels * kernel * kernel, fanOut = outChannels * kernel * kernel
-        weight = Parameter("weight", role: .weight,
-                           value: initializer.sample(shape: [outChannels, inChannels, kernel, kernel], fanIn: fanIn,
-                                                     fanOut: fanOut, generator: &generator))
-        bias = hasBias ? Parameter("bias", role: .bias,
-                                   value: Initializer.pytorchDefault.sample(shape: [outChannels], fanIn: fanIn,
-                                                                            fanOut: fanOut, generator: &generator)) : nil
+        (weight, bias) = initializer.weightAndBias(shape: [outChannels, inChannels, kernel, kernel], fanIn: fanIn,
+                                                   fanOut: fanOut, bias: hasBias, generator: &generator)
     }
 
     public var inChannels: Int { weight.shape[1] }
@@ -51,12 +47,10 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
         let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        var yDot = addTangents(xDot.map { backend.conv2d($0, weight: weight.value, bias: nil, geometry: geometry) },
-                               weight.tangent.map { backend.conv2d(x, weight: $0, bias: nil, geometry: geometry) })
-        if let bDot = bias?.tangent {
-            if yDot == nil { yDot = Tensor(zeros: y.shape) }
-            backend.addFeatureBias(&yDot!, bDot)
-        }
+        let yDot = bilinearTangent(outputShape: y.shape,
+                                   inputTerm: xDot.map { backend.conv2d($0, weight: weight.value, bias: nil, geometry: geometry) },
+                                   weightTerm: weight.tangent.map { backend.conv2d(x, weight: $0, bias: nil, geometry: geometry) },
+                                   biasTangent: bias?.tangent)
         return (y, yDot)
     }
 

@@ -14,12 +14,8 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias hasBias: Bool = true,
                 initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
-        weight = Parameter("weight", role: .weight,
-                           value: initializer.sample(shape: [outFeatures, inFeatures], fanIn: inFeatures,
-                                                     fanOut: outFeatures, generator: &generator))
-        bias = hasBias ? Parameter("bias", role: .bias,
-                                   value: Initializer.pytorchDefault.sample(shape: [outFeatures], fanIn: inFeatures,
-                                                                            fanOut: outFeatures, generator: &generator)) : nil
+        (weight, bias) = initializer.weightAndBias(shape: [outFeatures, inFeatures], fanIn: inFeatures,
+                                                   fanOut: outFeatures, bias: hasBias, generator: &generator)
     }
 
     public var inFeatures: Int { weight.shape[1] }
@@ -48,12 +44,10 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
         let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        var yDot = addTangents(xDot.map { backend.matmul($0, weight.value, transposeA: false, transposeB: true) },
-                               weight.tangent.map { backend.matmul(x, $0, transposeA: false, transposeB: true) })
-        if let bDot = bias?.tangent {
-            if yDot == nil { yDot = Tensor(zeros: y.shape) }
-            backend.addFeatureBias(&yDot!, bDot)
-        }
+        let yDot = bilinearTangent(outputShape: y.shape,
+                                   inputTerm: xDot.map { backend.matmul($0, weight.value, transposeA: false, transposeB: true) },
+                                   weightTerm: weight.tangent.map { backend.matmul(x, $0, transposeA: false, transposeB: true) },
+                                   biasTangent: bias?.tangent)
         return (y, yDot)
     }
 
