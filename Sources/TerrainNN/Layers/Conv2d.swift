@@ -44,14 +44,11 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
 
     override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
         requireRecordingForTangents()
-        let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        let yDot = bilinearTangent(outputShape: y.shape,
-                                   inputTerm: xDot.map { backend.conv2d($0, weight: weight.value, bias: nil, geometry: geometry) },
-                                   weightTerm: weight.tangent.map { backend.conv2d(x, weight: $0, bias: nil, geometry: geometry) },
-                                   biasTangent: bias?.tangent)
-        return (y, yDot)
+        return (y, bilinearTangent(outputShape: y.shape, x: x, xDot: xDot, weight: weight, bias: bias) { input, w in
+            Backends.current.conv2d(input, weight: w, bias: nil, geometry: geometry)
+        })
     }
 
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {

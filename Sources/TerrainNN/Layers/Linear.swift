@@ -41,14 +41,11 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
 
     override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
         requireRecordingForTangents()
-        let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        let yDot = bilinearTangent(outputShape: y.shape,
-                                   inputTerm: xDot.map { backend.matmul($0, weight.value, transposeA: false, transposeB: true) },
-                                   weightTerm: weight.tangent.map { backend.matmul(x, $0, transposeA: false, transposeB: true) },
-                                   biasTangent: bias?.tangent)
-        return (y, yDot)
+        return (y, bilinearTangent(outputShape: y.shape, x: x, xDot: xDot, weight: weight, bias: bias) {
+            Backends.current.matmul($0, $1, transposeA: false, transposeB: true)  // x·Wᵀ
+        })
     }
 
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {

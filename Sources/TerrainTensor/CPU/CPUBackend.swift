@@ -60,24 +60,22 @@ public struct CPUBackend: Backend {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
-        elementwise("add", a, b) { $0 + $1 }
+        precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
+        var c = Tensor<T>(uninitializedShape: a.shape)
+        let ap = a.pointer, bp = b.pointer, cp = c.mutablePointer()
+        Parallel.forEach(range: a.count, grain: Self.elementwiseGrain) { r in
+            for i in r { cp[i] = ap[i] + bp[i] }
+        }
+        return c
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func multiply<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
-        elementwise("multiply", a, b) { $0 * $1 }
-    }
-
-    /// c[i] = op(a[i], b[i]) for two tensors of one shape, in parallel chunks of
-    /// `elementwiseGrain`: the body of `add` and `multiply`. Inlined into each (and `op` into
-    /// the loop), so every specialization compiles to the plain loop it replaces.
-    @inline(__always)
-    func elementwise<T: TensorScalar>(_ name: String, _ a: Tensor<T>, _ b: Tensor<T>, _ op: (T, T) -> T) -> Tensor<T> {
-        precondition(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
+        precondition(a.shape == b.shape, "multiply: shapes \(a.shape) and \(b.shape) differ")
         var c = Tensor<T>(uninitializedShape: a.shape)
         let ap = a.pointer, bp = b.pointer, cp = c.mutablePointer()
         Parallel.forEach(range: a.count, grain: Self.elementwiseGrain) { r in
-            for i in r { cp[i] = op(ap[i], bp[i]) }
+            for i in r { cp[i] = ap[i] * bp[i] }
         }
         return c
     }
