@@ -24,19 +24,28 @@ static inline __attribute__((always_inline)) void forward_block(
     for (int l = 0; l < B; l++) { out[o + l] = z[l]; out[half + o + l] = t[l]; }
 }
 
+/* A group of B lanes: B neighbouring channels of one channel block of one sample. Its value at
+   position s starts at base + s * block, and its first channel is ch. */
+typedef struct { long base, ch; } lane_group;
+
+/* Group g of the n * channels / B groups of a value in blocks of `block` channels, counted in the
+   order they lie in memory (lanes fastest, then blocks, then samples): both sweeps walk them so.
+   Its sample-and-block index is g / (block / B), its lane offset j = (g % (block / B)) * B. */
+static inline __attribute__((always_inline)) lane_group lane_group_at(
+        const int B, long g, long channels, long spatial, long block) {
+    long per_block = block / B, sample_block = g / per_block, j = (g % per_block) * B;
+    return (lane_group){ sample_block * spatial * block + j, sample_block % (channels / block) * block + j };
+}
+
 static inline __attribute__((always_inline)) void forward_all(
         const int B, long n, long channels, long spatial, long block, const float *y, const float *a, const float *c,
         const float *ad, const float *cd, const float *addend, int relu, float *out) {
-    long blocks = channels / block, half = n * channels * spatial;
-    for (long i = 0; i < n; i++)
-        for (long cb = 0; cb < blocks; cb++) {
-            long base = (i * blocks + cb) * spatial * block;
-            for (long j = 0; j < block; j += B) {
-                long ch = cb * block + j;
-                for (long s = 0; s < spatial; s++)
-                    forward_block(B, half, base + s * block + j, y, a + ch, c + ch, ad + ch, cd + ch, addend, relu, out);
-            }
-        }
+    long half = n * channels * spatial;
+    for (long g = 0; g < n * channels / B; g++) {
+        lane_group q = lane_group_at(B, g, channels, spatial, block);
+        for (long s = 0; s < spatial; s++)
+            forward_block(B, half, q.base + s * block, y, a + q.ch, c + q.ch, ad + q.ch, cd + q.ch, addend, relu, out);
+    }
 }
 
 CLONES void terrain_curvature_forward(long n, long channels, long spatial, long block,
@@ -51,52 +60,49 @@ static inline __attribute__((always_inline)) void backward_all(
         const int B, long n, long channels, long spatial, long block, const float *gradient, const float *output,
         const float *y, const float *a, const float *ad, double *totals, float *addend_gradient, int addend_accumulate,
         float *target, int accumulate) {
-    long blocks = channels / block, half = n * channels * spatial;
-    for (long i = 0; i < n; i++)
-        for (long cb = 0; cb < blocks; cb++) {
-            long base = (i * blocks + cb) * spatial * block;
-            for (long j = 0; j < block; j += B) {
-                long ch = cb * block + j;
-                float s1[16], s2[16], s3[16];
-                for (int l = 0; l < B; l++) { s1[l] = 0; s2[l] = 0; s3[l] = 0; }
-                for (long s = 0; s < spatial; s++) {
-                    long o = base + s * block + j;
-                    float gzd[16], gz[16];
-                    for (int l = 0; l < B; l++) { gzd[l] = gradient[o + l]; gz[l] = gradient[half + o + l]; }
-                    if (output)
-                        for (int l = 0; l < B; l++) {
-                            /* threshold_backward: output <= 0 ? 0 : g (a NaN output passes g) */
-                            int positive = !(output[o + l] <= 0);
-                            gzd[l] = positive ? gzd[l] : 0;
-                            gz[l] = positive ? gz[l] : 0;
-                        }
-                    if (addend_gradient) {
-                        if (addend_accumulate)
-                            for (int l = 0; l < B; l++) { addend_gradient[o + l] += gzd[l]; addend_gradient[half + o + l] += gz[l]; }
-                        else
-                            for (int l = 0; l < B; l++) { addend_gradient[o + l] = gzd[l]; addend_gradient[half + o + l] = gz[l]; }
-                    }
-                    if (y)
-                        for (int l = 0; l < B; l++) {
-                            s1[l] += gzd[l] * y[o + l] + gz[l] * y[half + o + l];
-                            s2[l] += gzd[l];
-                            s3[l] += gz[l];
-                        }
-                    float td[16], tv[16];
-                    for (int l = 0; l < B; l++) { td[l] = a[ch + l] * gzd[l] + ad[ch + l] * gz[l]; tv[l] = a[ch + l] * gz[l]; }
-                    if (accumulate)
-                        for (int l = 0; l < B; l++) { target[o + l] += td[l]; target[half + o + l] += tv[l]; }
-                    else
-                        for (int l = 0; l < B; l++) { target[o + l] = td[l]; target[half + o + l] = tv[l]; }
+    long half = n * channels * spatial;
+    for (long g = 0; g < n * channels / B; g++) {
+        lane_group q = lane_group_at(B, g, channels, spatial, block);
+        long ch = q.ch;
+        float s1[16], s2[16], s3[16];
+        for (int l = 0; l < B; l++) { s1[l] = 0; s2[l] = 0; s3[l] = 0; }
+        for (long s = 0; s < spatial; s++) {
+            long o = q.base + s * block;
+            float gzd[16], gz[16];
+            for (int l = 0; l < B; l++) { gzd[l] = gradient[o + l]; gz[l] = gradient[half + o + l]; }
+            if (output)
+                for (int l = 0; l < B; l++) {
+                    /* threshold_backward: output <= 0 ? 0 : g (a NaN output passes g) */
+                    int positive = !(output[o + l] <= 0);
+                    gzd[l] = positive ? gzd[l] : 0;
+                    gz[l] = positive ? gz[l] : 0;
                 }
-                if (y && totals)
-                    for (int l = 0; l < B; l++) {
-                        totals[ch + l] += s1[l];
-                        totals[channels + ch + l] += s2[l];
-                        totals[2 * channels + ch + l] += s3[l];
-                    }
+            if (addend_gradient) {
+                if (addend_accumulate)
+                    for (int l = 0; l < B; l++) { addend_gradient[o + l] += gzd[l]; addend_gradient[half + o + l] += gz[l]; }
+                else
+                    for (int l = 0; l < B; l++) { addend_gradient[o + l] = gzd[l]; addend_gradient[half + o + l] = gz[l]; }
             }
+            if (y)
+                for (int l = 0; l < B; l++) {
+                    s1[l] += gzd[l] * y[o + l] + gz[l] * y[half + o + l];
+                    s2[l] += gzd[l];
+                    s3[l] += gz[l];
+                }
+            float td[16], tv[16];
+            for (int l = 0; l < B; l++) { td[l] = a[ch + l] * gzd[l] + ad[ch + l] * gz[l]; tv[l] = a[ch + l] * gz[l]; }
+            if (accumulate)
+                for (int l = 0; l < B; l++) { target[o + l] += td[l]; target[half + o + l] += tv[l]; }
+            else
+                for (int l = 0; l < B; l++) { target[o + l] = td[l]; target[half + o + l] = tv[l]; }
         }
+        if (y && totals)
+            for (int l = 0; l < B; l++) {
+                totals[ch + l] += s1[l];
+                totals[channels + ch + l] += s2[l];
+                totals[2 * channels + ch + l] += s3[l];
+            }
+    }
 }
 
 CLONES void terrain_curvature_backward(long n, long channels, long spatial, long block,

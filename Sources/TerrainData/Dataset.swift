@@ -36,6 +36,22 @@ public struct Dataset: Sendable {
         (gatherRows(of: inputs, at: indices), targets.gathering(indices))
     }
 
+    /// Walks the whole set in order, `size` rows at a time (the last batch holds what is left):
+    /// calls `body(rows, inputs, targets)` with each batch's row range, its inputs as `T`
+    /// (the stored Float tensor itself when `T` is Float) and its targets. Evaluation, the
+    /// loss gradient and the Hessian-vector product all sweep a set this way.
+    public func forEachBatch<T: TensorScalar>(
+        of size: Int, as _: T.Type, _ body: (_ rows: Range<Int>, _ inputs: Tensor<T>, _ targets: Targets) throws -> Void
+    ) rethrows {
+        var start = 0
+        while start < count {
+            let end = Swift.min(count, start + size)
+            let (inputs, targets) = batch(start..<end)
+            try body(start..<end, T.self == Float.self ? inputs as! Tensor<T> : Tensor<T>(converting: inputs), targets)
+            start = end
+        }
+    }
+
     /// A dataset made of the given rows, in the given order.
     public func subset(_ indices: some Collection<Int>) -> Dataset {
         let (inputs, targets) = batch(indices)

@@ -50,46 +50,42 @@ extension HDF5File {
             let attribute = H5Aopen(object, name, shim_H5P_DEFAULT())
             guard attribute >= 0 else { throw libraryFailure("cannot open \(what)") }
             defer { _ = H5Aclose(attribute) }
-            let type = H5Aget_type(attribute), space = H5Aget_space(attribute)
-            defer {
-                if type >= 0 { _ = H5Tclose(type) }
-                if space >= 0 { _ = H5Sclose(space) }
-            }
-            guard type >= 0, space >= 0 else { throw libraryFailure("cannot read \(what)") }
-
-            let typeClass = H5Tget_class(type)
-            switch typeClass {
-            case H5T_STRING:
-                try checkSingleString(type: type, space: space, what: what)
-                guard let value = try readSingleString(type: type, what: what, read: { H5Aread(attribute, $0, $1) }) else {
-                    throw libraryFailure("cannot read \(what)")
+            return try withTypeAndSpace(H5Aget_type(attribute), H5Aget_space(attribute), of: what) {
+                (type, space) throws -> HDF5AttributeValue in
+                let typeClass = H5Tget_class(type)
+                switch typeClass {
+                case H5T_STRING:
+                    try checkSingleString(type: type, space: space, what: what)
+                    guard let value = try readSingleString(type: type, what: what, read: { H5Aread(attribute, $0, $1) }) else {
+                        throw libraryFailure("cannot read \(what)")
+                    }
+                    return .string(value)
+                case H5T_FLOAT, H5T_INTEGER:
+                    let shape: [Int]
+                    if H5Sget_simple_extent_type(space) == H5S_NULL {
+                        return .doubles([])
+                    } else if let dimensions = dimensions(ofSpace: space) {
+                        shape = dimensions
+                    } else {
+                        throw failure("\(what) has no readable shape")
+                    }
+                    guard let count = checkedElementCount(shape), count <= Int(readableByteLimit() / 8) else {
+                        throw failure("\(what) has shape \(describe(shape: shape)), more values than fit in this machine's memory")
+                    }
+                    if shape.isEmpty, typeClass == H5T_INTEGER {
+                        var value: Int64 = 0
+                        guard H5Aread(attribute, shim_H5T_NATIVE_INT64(), &value) >= 0 else { throw libraryFailure("cannot read \(what)") }
+                        return .int(Int(value))
+                    }
+                    var values = [Double](repeating: 0, count: count)
+                    if count > 0 {
+                        let status = values.withUnsafeMutableBytes { H5Aread(attribute, shim_H5T_NATIVE_DOUBLE(), $0.baseAddress) }
+                        guard status >= 0 else { throw libraryFailure("cannot read \(what)") }
+                    }
+                    return shape.isEmpty ? .double(values[0]) : .doubles(values)
+                default:
+                    throw failure("\(what) holds \(describe(typeClass: typeClass)) values; only strings, floating-point numbers and integers are supported")
                 }
-                return .string(value)
-            case H5T_FLOAT, H5T_INTEGER:
-                let shape: [Int]
-                if H5Sget_simple_extent_type(space) == H5S_NULL {
-                    return .doubles([])
-                } else if let dimensions = dimensions(ofSpace: space) {
-                    shape = dimensions
-                } else {
-                    throw failure("\(what) has no readable shape")
-                }
-                guard let count = checkedElementCount(shape), count <= Int(readableByteLimit() / 8) else {
-                    throw failure("\(what) has shape \(describe(shape: shape)), more values than fit in this machine's memory")
-                }
-                if shape.isEmpty, typeClass == H5T_INTEGER {
-                    var value: Int64 = 0
-                    guard H5Aread(attribute, shim_H5T_NATIVE_INT64(), &value) >= 0 else { throw libraryFailure("cannot read \(what)") }
-                    return .int(Int(value))
-                }
-                var values = [Double](repeating: 0, count: count)
-                if count > 0 {
-                    let status = values.withUnsafeMutableBytes { H5Aread(attribute, shim_H5T_NATIVE_DOUBLE(), $0.baseAddress) }
-                    guard status >= 0 else { throw libraryFailure("cannot read \(what)") }
-                }
-                return shape.isEmpty ? .double(values[0]) : .doubles(values)
-            default:
-                throw failure("\(what) holds \(describe(typeClass: typeClass)) values; only strings, floating-point numbers and integers are supported")
             }
         }
     }

@@ -96,13 +96,22 @@ extension HDF5File {
                             _ body: (_ dataset: hid_t, _ type: hid_t, _ space: hid_t) throws -> T) throws -> T {
         let dataset = try openDataset(path, in: file)
         defer { _ = H5Dclose(dataset) }
-        let type = H5Dget_type(dataset), space = H5Dget_space(dataset)
+        return try withTypeAndSpace(H5Dget_type(dataset), H5Dget_space(dataset), of: "dataset \(display(path))") {
+            try body(dataset, $0, $1)
+        }
+    }
+
+    /// Runs `body` on the datatype and dataspace just taken from a dataset or an attribute
+    /// (negative where HDF5 failed), then closes each of the two that opened: throws "cannot
+    /// read `what`" unless both did. Datasets and attributes are read behind the same pair.
+    func withTypeAndSpace<T>(_ type: hid_t, _ space: hid_t, of what: @autoclosure () -> String,
+                             _ body: (_ type: hid_t, _ space: hid_t) throws -> T) throws -> T {
         defer {
             if type >= 0 { _ = H5Tclose(type) }
             if space >= 0 { _ = H5Sclose(space) }
         }
-        guard type >= 0, space >= 0 else { throw libraryFailure("cannot read dataset \(display(path))") }
-        return try body(dataset, type, space)
+        guard type >= 0, space >= 0 else { throw libraryFailure("cannot read \(what())") }
+        return try body(type, space)
     }
 
     /// Opens the group at `path` (normalized); the caller closes it with `H5Gclose`.

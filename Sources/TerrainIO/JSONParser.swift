@@ -44,61 +44,55 @@ struct JSONParser {
     }
 
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
-        try enterContainer()
-        position += 1  // "{"
         var members: [JSONMember] = []
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else {
-                throw error("expected a quoted member name but found \(describeCurrentByte())")
+        try parseContainer(closedBy: UInt8(ascii: "}"), kind: "an object") { (parser: inout JSONParser) throws(JSONSyntaxError) in
+            guard parser.peek() == UInt8(ascii: "\"") else {
+                throw parser.error("expected a quoted member name but found \(parser.describeCurrentByte())")
             }
-            let key = try parseString()
-            skipWhitespace()
-            try expect(":")
-            skipWhitespace()
-            let value = try parseValue()
+            let key = try parser.parseString()
+            parser.skipWhitespace()
+            try parser.expect(":")
+            parser.skipWhitespace()
+            let value = try parser.parseValue()
             members.append(JSONMember(key: key, value: value))
-            skipWhitespace()
-            if peek() == UInt8(ascii: ",") {
-                position += 1
-            } else if peek() == UInt8(ascii: "}") {
-                position += 1
-                depth -= 1
-                return .object(members)
-            } else {
-                throw error("expected ',' or '}' in an object but found \(describeCurrentByte())")
-            }
         }
+        return .object(members)
     }
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
-        try enterContainer()
-        position += 1  // "["
         var elements: [JSONValue] = []
+        try parseContainer(closedBy: UInt8(ascii: "]"), kind: "an array") { (parser: inout JSONParser) throws(JSONSyntaxError) in
+            elements.append(try parser.parseValue())
+        }
+        return .array(elements)
+    }
+
+    /// An array's or object's frame, from its opening byte (at `position`) past its closing
+    /// byte `close`: either empty, or elements separated by commas, each read by `element` from
+    /// its first non-blank byte; `kind` names the container in errors. Objects and arrays differ
+    /// only in their elements, so both parse their frame here, nesting depth included.
+    private mutating func parseContainer(closedBy close: UInt8, kind: String,
+                                         _ element: (inout JSONParser) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+        try enterContainer()
+        position += 1  // "{" or "["
         skipWhitespace()
-        if peek() == UInt8(ascii: "]") {
+        if peek() == close {
             position += 1
             depth -= 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue())
+            try element(&self)
             skipWhitespace()
             if peek() == UInt8(ascii: ",") {
                 position += 1
-            } else if peek() == UInt8(ascii: "]") {
+            } else if peek() == close {
                 position += 1
                 depth -= 1
-                return .array(elements)
+                return
             } else {
-                throw error("expected ',' or ']' in an array but found \(describeCurrentByte())")
+                throw error("expected ',' or '\(Character(Unicode.Scalar(close)))' in \(kind) but found \(describeCurrentByte())")
             }
         }
     }

@@ -219,11 +219,30 @@ public struct ZipArchive: Sendable {
         write(files, zip64Threshold: Int(overflow32))
     }
 
+    /// The fields an entry's local header and its central-directory record both hold, in the
+    /// order both hold them (APPNOTE 4.3.7 and 4.3.12, from "version needed to extract" to
+    /// "extra field length"): UTF-8 names, stored (no compression), and the fixed timestamp
+    /// 1980-01-01 00:00 so that the same input gives the same bytes. `size32` is the size, or
+    /// 0xFFFFFFFF where a zip64 field holds it; compressed and uncompressed sizes are equal.
+    private static func appendCommonHeaderFields(to data: inout Data, version: UInt16, crc: UInt32, size32: UInt32,
+                                                 nameLength: Int, extraLength: Int) {
+        let dosTime: UInt16 = 0, dosDate: UInt16 = (1 << 5) | 1
+        data.appendLittleEndian(version)
+        data.appendLittleEndian(UInt16(1 << 11))  // names are UTF-8
+        data.appendLittleEndian(UInt16(0))        // stored
+        data.appendLittleEndian(dosTime)
+        data.appendLittleEndian(dosDate)
+        data.appendLittleEndian(crc)
+        data.appendLittleEndian(size32)
+        data.appendLittleEndian(size32)
+        data.appendLittleEndian(UInt16(nameLength))
+        data.appendLittleEndian(UInt16(extraLength))
+    }
+
     /// `write` with a chosen size from which zip64 fields are used (lowered by tests).
     static func write(_ files: [(String, Data)], zip64Threshold: Int) -> Data {
         var archive = Data()
         var directory = Data()
-        let dosTime: UInt16 = 0, dosDate: UInt16 = (1 << 5) | 1  // 1980-01-01 00:00
         for (name, contents) in files {
             let offset = archive.count
             let crc = Inflater.crc32(of: contents)
@@ -240,16 +259,8 @@ public struct ZipArchive: Sendable {
             }
             let size32 = bigSize ? overflow32 : UInt32(contents.count)
             archive.appendLittleEndian(localHeaderSignature)
-            archive.appendLittleEndian(version)
-            archive.appendLittleEndian(UInt16(1 << 11))  // names are UTF-8
-            archive.appendLittleEndian(UInt16(0))        // stored
-            archive.appendLittleEndian(dosTime)
-            archive.appendLittleEndian(dosDate)
-            archive.appendLittleEndian(crc)
-            archive.appendLittleEndian(size32)
-            archive.appendLittleEndian(size32)
-            archive.appendLittleEndian(UInt16(nameBytes.count))
-            archive.appendLittleEndian(UInt16(localExtra.count))
+            appendCommonHeaderFields(to: &archive, version: version, crc: crc, size32: size32,
+                                     nameLength: nameBytes.count, extraLength: localExtra.count)
             archive.append(contentsOf: nameBytes)
             archive.append(localExtra)
             archive.append(contents)
@@ -266,16 +277,8 @@ public struct ZipArchive: Sendable {
             }
             directory.appendLittleEndian(centralHeaderSignature)
             directory.appendLittleEndian(UInt16(3 << 8 | 45))  // made by Unix, zip 4.5
-            directory.appendLittleEndian(version)
-            directory.appendLittleEndian(UInt16(1 << 11))
-            directory.appendLittleEndian(UInt16(0))
-            directory.appendLittleEndian(dosTime)
-            directory.appendLittleEndian(dosDate)
-            directory.appendLittleEndian(crc)
-            directory.appendLittleEndian(size32)
-            directory.appendLittleEndian(size32)
-            directory.appendLittleEndian(UInt16(nameBytes.count))
-            directory.appendLittleEndian(UInt16(centralExtra.count))
+            appendCommonHeaderFields(to: &directory, version: version, crc: crc, size32: size32,
+                                     nameLength: nameBytes.count, extraLength: centralExtra.count)
             directory.appendLittleEndian(UInt16(0))            // comment length
             directory.appendLittleEndian(UInt16(0))            // disk
             directory.appendLittleEndian(UInt16(0))            // internal attributes

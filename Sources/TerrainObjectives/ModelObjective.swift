@@ -154,18 +154,13 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         defer { model.setRecording(false); model.zeroGradients() }
         model.zeroGradients()
         var lossSum = 0.0, correct = 0
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + batchSize)
-            let (inputs, targets) = data.batch(start..<end)
-            let output = model.forward(Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs))
-            let result = TaskLoss.compute(output: output, targets: targets)
+        data.forEachBatch(of: batchSize, as: Scalar.self) { rows, inputs, targets in
+            let result = TaskLoss.compute(output: model.forward(inputs), targets: targets)
             var g = result.gradient
-            Backends.current.scale(&g, by: Scalar(Double(end - start) / Double(data.count)))
+            Backends.current.scale(&g, by: Scalar(Double(rows.count) / Double(data.count)))
             _ = model.backward(g)
-            lossSum += result.loss * Double(end - start)
+            lossSum += result.loss * Double(rows.count)
             correct += result.correct
-            start = end
         }
         var flat = [Double](repeating: 0, count: groups.scalarCount)
         for (group, p) in zip(groups, parameterList) where p.isTrainable {
@@ -238,27 +233,22 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
             }
         }
         var lossSum = 0.0, correct = 0
-        var start = 0
         if !needsGradient, let compiled = compiledCurvature(sampleShape: data.sampleShape),
            let (sum, right) = compiled.hessianVectorProduct(on: data) {
             (lossSum, correct) = (sum, right)
-            start = data.count
-        }
-        while start < data.count {
-            let end = min(data.count, start + min(batchSize, Self.curvaturePassSize))
-            let (inputs, targets) = data.batch(start..<end)
-            let x = Scalar.self == Float.self ? inputs as! Tensor<Scalar> : Tensor<Scalar>(converting: inputs)
-            let (output, outputTangent) = model.forwardTangent(x, nil)
-            let (result, gradientTangent) = TaskLoss.computeWithTangent(output: output, tangent: outputTangent, targets: targets)
-            let share = Scalar(Double(end - start) / Double(data.count))
-            var g = result.gradient
-            Backends.current.scale(&g, by: share)
-            var gDot = gradientTangent
-            if gDot != nil { Backends.current.scale(&gDot!, by: share) }
-            _ = model.backwardTangent(g, gDot)
-            lossSum += result.loss * Double(end - start)
-            correct += result.correct
-            start = end
+        } else {
+            data.forEachBatch(of: min(batchSize, Self.curvaturePassSize), as: Scalar.self) { rows, x, targets in
+                let (output, outputTangent) = model.forwardTangent(x, nil)
+                let (result, gradientTangent) = TaskLoss.computeWithTangent(output: output, tangent: outputTangent, targets: targets)
+                let share = Scalar(Double(rows.count) / Double(data.count))
+                var g = result.gradient
+                Backends.current.scale(&g, by: share)
+                var gDot = gradientTangent
+                if gDot != nil { Backends.current.scale(&gDot!, by: share) }
+                _ = model.backwardTangent(g, gDot)
+                lossSum += result.loss * Double(rows.count)
+                correct += result.correct
+            }
         }
         var gradient = [Double](repeating: 0, count: groups.scalarCount)
         var product = [Double](repeating: 0, count: groups.scalarCount)

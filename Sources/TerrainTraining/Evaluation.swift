@@ -59,15 +59,10 @@ public enum Evaluation {
         model.setRecording(false)
         defer { model.setTraining(wasTraining); model.setRecording(wasRecording) }
         var lossSum = 0.0, correct = 0
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + batchSize)
-            let (inputs, targets) = data.batch(start..<end)
-            let output = model.forward(T.self == Float.self ? inputs as! Tensor<T> : Tensor<T>(converting: inputs))
-            let result = TaskLoss.compute(output: output, targets: targets)
-            lossSum += result.loss * Double(end - start)
+        data.forEachBatch(of: batchSize, as: T.self) { rows, inputs, targets in
+            let result = TaskLoss.compute(output: model.forward(inputs), targets: targets)
+            lossSum += result.loss * Double(rows.count)
             correct += result.correct
-            start = end
         }
         return EvaluationResult(lossSum: lossSum, correct: correct, on: data)
     }

@@ -56,19 +56,16 @@ enum CurvatureSweeps {
 
     /// The mean over positions of each channel: `samples` samples of `layout` into [samples, C].
     static func averagePool(samples m: Int, _ layout: Layout, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let channels = layout.channels, b = layout.block, spatial = layout.spatial, blocks = channels / b
+        let b = layout.block, spatial = layout.spatial
         let scale = 1 / Float(spatial)
-        for i in 0..<m {
-            for cb in 0..<blocks {
-                let base = (i * blocks + cb) * spatial * b
-                let o = out + i * channels + cb * b
-                for l in 0..<b { o[l] = 0 }
-                for s in 0..<spatial {
-                    let xs = x + base + s * b
-                    for l in 0..<b { o[l] += xs[l] }
-                }
-                for l in 0..<b { o[l] *= scale }
+        forEachChannelBlock(samples: m, layout) { base, pooled in
+            let o = out + pooled
+            for l in 0..<b { o[l] = 0 }
+            for s in 0..<spatial {
+                let xs = x + base + s * b
+                for l in 0..<b { o[l] += xs[l] }
             }
+            for l in 0..<b { o[l] *= scale }
         }
     }
 
@@ -76,20 +73,32 @@ enum CurvatureSweeps {
     /// `accumulate`).
     static func averagePoolBackward(samples m: Int, _ layout: Layout, gradient: UnsafePointer<Float>,
                                     into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let channels = layout.channels, b = layout.block, spatial = layout.spatial, blocks = channels / b
+        let b = layout.block, spatial = layout.spatial
         let scale = 1 / Float(spatial)
+        forEachChannelBlock(samples: m, layout) { base, pooled in
+            let g = gradient + pooled
+            for s in 0..<spatial {
+                let t = target + base + s * b
+                if accumulate {
+                    for l in 0..<b { t[l] += g[l] * scale }
+                } else {
+                    for l in 0..<b { t[l] = g[l] * scale }
+                }
+            }
+        }
+    }
+
+    /// Walks the channel blocks of `samples` samples of `layout`, sample by sample: calls
+    /// `body(base, pooled)` for sample i and block cb with the offset of the block's first
+    /// position in the blocked value, (i·C/B + cb)·S·B, and of its B channels in a pooled
+    /// [samples, C] matrix, i·C + cb·B. Average pooling and its adjoint share it, so both map
+    /// a block to the same pooled channels.
+    @inline(__always)
+    private static func forEachChannelBlock(samples m: Int, _ layout: Layout, _ body: (_ base: Int, _ pooled: Int) -> Void) {
+        let channels = layout.channels, b = layout.block, spatial = layout.spatial, blocks = channels / b
         for i in 0..<m {
             for cb in 0..<blocks {
-                let base = (i * blocks + cb) * spatial * b
-                let g = gradient + i * channels + cb * b
-                for s in 0..<spatial {
-                    let t = target + base + s * b
-                    if accumulate {
-                        for l in 0..<b { t[l] += g[l] * scale }
-                    } else {
-                        for l in 0..<b { t[l] = g[l] * scale }
-                    }
-                }
+                body((i * blocks + cb) * spatial * b, i * channels + cb * b)
             }
         }
     }

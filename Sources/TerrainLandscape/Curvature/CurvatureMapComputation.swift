@@ -40,10 +40,8 @@ public final class CurvatureMapComputation: GridComputation {
                 grid: SurfaceGrid, set: EvaluationSet = .train, oneDimensional: OneDimensionalTensors = .included,
                 iterations: Int = 20, tolerance: Double = 1e-3, seed: UInt64 = 1) throws {
         try SurfaceGrid.checkPlane(of: objective, center: center, x: xDirection, y: yDirection, grid: grid)
-        guard iterations >= 1 else { throw LandscapeError.invalidRequest("Lanczos needs at least 1 iteration, not \(iterations)") }
-        guard tolerance.isFinite, tolerance >= 0 else {
-            throw LandscapeError.invalidRequest("the tolerance must be a finite number ≥ 0, not \(tolerance)")
-        }
+        try IterativeSettings.requireSteps(iterations, method: "Lanczos")
+        try IterativeSettings.requireTolerance(tolerance)
         guard objective.groups.contains(where: oneDimensional.coversInHessian) else {
             throw LandscapeError.invalidRequest("no trainable parameter is selected (\(oneDimensional.legacyHessianName)): the Hessian is empty")
         }

@@ -42,10 +42,8 @@ public enum HutchinsonTrace {
     public static func estimate(of matrix: some SymmetricOperator, maxProbes: Int = 100, tolerance: Double = 1e-3,
                                 seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Result {
         try matrix.requireNonEmpty()
-        guard maxProbes >= 1 else { throw LandscapeError.invalidRequest("Hutchinson's estimator needs at least 1 probe, not \(maxProbes)") }
-        guard tolerance.isFinite, tolerance >= 0 else {
-            throw LandscapeError.invalidRequest("the tolerance must be a finite number ≥ 0, not \(tolerance)")
-        }
+        try IterativeSettings.requireSteps(maxProbes, method: "Hutchinson's estimator", step: "probe")
+        try IterativeSettings.requireTolerance(tolerance)
         let n = matrix.dimension
         var generator = SeededGenerator(seed: seed)
         var samples: [Double] = []

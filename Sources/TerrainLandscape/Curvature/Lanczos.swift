@@ -73,12 +73,8 @@ public enum Lanczos {
         guard top >= 0, bottom >= 0, top > 0 || bottom > 0 else {
             throw LandscapeError.invalidRequest("ask for at least one eigenvalue (top \(top), bottom \(bottom))")
         }
-        guard maxIterations >= 1 else {
-            throw LandscapeError.invalidRequest("Lanczos needs at least 1 iteration, not \(maxIterations)")
-        }
-        guard tolerance.isFinite, tolerance >= 0 else {
-            throw LandscapeError.invalidRequest("the tolerance must be a finite number ≥ 0, not \(tolerance)")
-        }
+        try IterativeSettings.requireSteps(maxIterations, method: "Lanczos")
+        try IterativeSettings.requireTolerance(tolerance)
         let n = matrix.dimension
         var generator = SeededGenerator(seed: seed)
         var process = LanczosProcess(matrix: matrix, start: ProbeVectors.gaussianUnit(n, &generator))

@@ -34,12 +34,8 @@ public enum PowerIteration {
                                      progress: ((Int) -> Void)? = nil) throws -> Result {
         try matrix.requireNonEmpty()
         guard count >= 1 else { throw LandscapeError.invalidRequest("ask for at least one eigenvalue, not \(count)") }
-        guard maxIterations >= 1 else {
-            throw LandscapeError.invalidRequest("power iteration needs at least 1 iteration, not \(maxIterations)")
-        }
-        guard tolerance.isFinite, tolerance >= 0 else {
-            throw LandscapeError.invalidRequest("the tolerance must be a finite number ≥ 0, not \(tolerance)")
-        }
+        try IterativeSettings.requireSteps(maxIterations, method: "power iteration")
+        try IterativeSettings.requireTolerance(tolerance)
         let n = matrix.dimension
         var generator = SeededGenerator(seed: seed)
         let found = KrylovBasis(dimension: n)

@@ -270,24 +270,21 @@ public final class AdaptiveRefinement {
     /// the inside by the Coons patch of the edges.
     func fill(_ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int, values f: [Double], into out: inout [Double]) {
         let x = grid.x, y = grid.y
+        /// The value at step k of a grid line whose step m lies at coordinate t[m] and grid index
+        /// index(m): f itself where known, else linear in t between the nearest known steps on
+        /// either side (the rectangle's edges are known, so both exist).
+        func alongLine(_ k: Int, _ t: [Double], _ index: (Int) -> Int) -> Double {
+            if known[index(k)] { return f[index(k)] }
+            var l = k, r = k
+            while !known[index(l)] { l -= 1 }
+            while !known[index(r)] { r += 1 }
+            let u = (t[k] - t[l]) / (t[r] - t[l])
+            return (1 - u) * f[index(l)] + u * f[index(r)]
+        }
         /// Linear between the nearest known points of row j within [i0, i1].
-        func row(_ j: Int, _ i: Int) -> Double {
-            if known[j * nx + i] { return f[j * nx + i] }
-            var l = i, r = i
-            while !known[j * nx + l] { l -= 1 }
-            while !known[j * nx + r] { r += 1 }
-            let u = (x[i] - x[l]) / (x[r] - x[l])
-            return (1 - u) * f[j * nx + l] + u * f[j * nx + r]
-        }
+        func row(_ j: Int, _ i: Int) -> Double { alongLine(i, x) { j * nx + $0 } }
         /// Linear between the nearest known points of column i within [j0, j1].
-        func column(_ i: Int, _ j: Int) -> Double {
-            if known[j * nx + i] { return f[j * nx + i] }
-            var l = j, r = j
-            while !known[l * nx + i] { l -= 1 }
-            while !known[r * nx + i] { r += 1 }
-            let v = (y[j] - y[l]) / (y[r] - y[l])
-            return (1 - v) * f[l * nx + i] + v * f[r * nx + i]
-        }
+        func column(_ i: Int, _ j: Int) -> Double { alongLine(j, y) { $0 * nx + i } }
         let f00 = f[j0 * nx + i0], f10 = f[j0 * nx + i1], f01 = f[j1 * nx + i0], f11 = f[j1 * nx + i1]
         for j in j0...j1 {
             for i in i0...i1 where !known[j * nx + i] {

@@ -114,3 +114,17 @@ func addTangents<Scalar: TensorScalar>(_ a: Tensor<Scalar>?, _ b: Tensor<Scalar>
     guard let b else { return a }
     return Backends.current.add(a, b)
 }
+
+/// ẏ of a layer bilinear in (x, W) plus a per-feature bias, y = op(x, W) + b, at output shape
+/// `outputShape`: ẏ = op(ẋ, W) + op(x, V) + ḃ with V = Ẇ, each term left out where its tangent
+/// is nil (zero); nil when all three vanish. `Linear` and `Conv2d` differ only in `op`.
+func bilinearTangent<Scalar: TensorScalar>(outputShape: [Int], x: Tensor<Scalar>, xDot: Tensor<Scalar>?,
+                                           weight: Parameter<Scalar>, bias: Parameter<Scalar>?,
+                                           _ op: (_ x: Tensor<Scalar>, _ w: Tensor<Scalar>) -> Tensor<Scalar>) -> Tensor<Scalar>? {
+    var yDot = addTangents(xDot.map { op($0, weight.value) }, weight.tangent.map { op(x, $0) })
+    if let bDot = bias?.tangent {
+        if yDot == nil { yDot = Tensor(zeros: outputShape) }
+        Backends.current.addFeatureBias(&yDot!, bDot)
+    }
+    return yDot
+}

@@ -28,21 +28,23 @@ public final class Parameter<Scalar: TensorScalar> {
 
     /// Adds `g` to the gradient (the first contribution is stored as is).
     public func accumulateGradient(_ g: Tensor<Scalar>) {
-        precondition(g.shape == value.shape, "gradient \(g.shape) for parameter \(name) of shape \(value.shape)")
-        if gradient == nil {
-            gradient = g
-        } else {
-            Backends.current.axpy(1, g, into: &gradient!)
-        }
+        accumulate(g, into: &gradient, "gradient")
     }
 
     /// Adds `c` to the curvature R{∂L/∂θ} (the first contribution is stored as is).
     public func accumulateCurvature(_ c: Tensor<Scalar>) {
-        precondition(c.shape == value.shape, "curvature \(c.shape) for parameter \(name) of shape \(value.shape)")
-        if curvature == nil {
-            curvature = c
+        accumulate(c, into: &curvature, "curvature")
+    }
+
+    /// sum += contribution, or sum = contribution while sum is nil (no copy, no add to zeros):
+    /// how gradients and curvatures collect a contribution per use of the parameter.
+    private func accumulate(_ contribution: Tensor<Scalar>, into sum: inout Tensor<Scalar>?, _ what: String) {
+        precondition(contribution.shape == value.shape,
+                     "\(what) \(contribution.shape) for parameter \(name) of shape \(value.shape)")
+        if sum == nil {
+            sum = contribution
         } else {
-            Backends.current.axpy(1, c, into: &curvature!)
+            Backends.current.axpy(1, contribution, into: &sum!)
         }
     }
 }

@@ -17,12 +17,8 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
                 bias hasBias: Bool = true, initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
         geometry = Conv2dGeometry(kernel: kernel, stride: stride, padding: padding)
         let fanIn = inChannels * kernel * kernel, fanOut = outChannels * kernel * kernel
-        weight = Parameter("weight", role: .weight,
-                           value: initializer.sample(shape: [outChannels, inChannels, kernel, kernel], fanIn: fanIn,
-                                                     fanOut: fanOut, generator: &generator))
-        bias = hasBias ? Parameter("bias", role: .bias,
-                                   value: Initializer.pytorchDefault.sample(shape: [outChannels], fanIn: fanIn,
-                                                                            fanOut: fanOut, generator: &generator)) : nil
+        (weight, bias) = initializer.weightAndBias(shape: [outChannels, inChannels, kernel, kernel], fanIn: fanIn,
+                                                   fanOut: fanOut, bias: hasBias, generator: &generator)
     }
 
     public var inChannels: Int { weight.shape[1] }
@@ -48,16 +44,11 @@ public final class Conv2d<Scalar: TensorScalar>: Module<Scalar> {
 
     override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
         requireRecordingForTangents()
-        let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        var yDot = addTangents(xDot.map { backend.conv2d($0, weight: weight.value, bias: nil, geometry: geometry) },
-                               weight.tangent.map { backend.conv2d(x, weight: $0, bias: nil, geometry: geometry) })
-        if let bDot = bias?.tangent {
-            if yDot == nil { yDot = Tensor(zeros: y.shape) }
-            backend.addFeatureBias(&yDot!, bDot)
-        }
-        return (y, yDot)
+        return (y, bilinearTangent(outputShape: y.shape, x: x, xDot: xDot, weight: weight, bias: bias) { input, w in
+            Backends.current.conv2d(input, weight: w, bias: nil, geometry: geometry)
+        })
     }
 
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {

@@ -17,4 +17,18 @@ public enum Initializer: Sendable {
             return .randomNormal(shape: shape, std: T((2 / Double(max(fanOut, 1))).squareRoot()), generator: &generator)
         }
     }
+
+    /// A layer's weight of `shape` drawn by this initializer, then, when `bias`, its bias of
+    /// shape[0] values drawn from PyTorch's default U(−1/√fanIn, 1/√fanIn) whichever initializer
+    /// drew the weight (PyTorch resets biases so): how `Linear` and `Conv2d` make their
+    /// parameters, in this order from one generator.
+    func weightAndBias<T: TensorScalar>(shape: [Int], fanIn: Int, fanOut: Int, bias: Bool,
+                                        generator: inout SeededGenerator) -> (weight: Parameter<T>, bias: Parameter<T>?) {
+        let weight = Parameter<T>("weight", role: .weight,
+                                  value: sample(shape: shape, fanIn: fanIn, fanOut: fanOut, generator: &generator))
+        guard bias else { return (weight, nil) }
+        return (weight, Parameter<T>("bias", role: .bias,
+                                     value: Initializer.pytorchDefault.sample(shape: [shape[0]], fanIn: fanIn, fanOut: fanOut,
+                                                                              generator: &generator)))
+    }
 }

@@ -14,12 +14,8 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias hasBias: Bool = true,
                 initializer: Initializer = .pytorchDefault, generator: inout SeededGenerator) {
-        weight = Parameter("weight", role: .weight,
-                           value: initializer.sample(shape: [outFeatures, inFeatures], fanIn: inFeatures,
-                                                     fanOut: outFeatures, generator: &generator))
-        bias = hasBias ? Parameter("bias", role: .bias,
-                                   value: Initializer.pytorchDefault.sample(shape: [outFeatures], fanIn: inFeatures,
-                                                                            fanOut: outFeatures, generator: &generator)) : nil
+        (weight, bias) = initializer.weightAndBias(shape: [outFeatures, inFeatures], fanIn: inFeatures,
+                                                   fanOut: outFeatures, bias: hasBias, generator: &generator)
     }
 
     public var inFeatures: Int { weight.shape[1] }
@@ -45,16 +41,11 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
 
     override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
         requireRecordingForTangents()
-        let backend = Backends.current
         let y = forward(x)
         inputTangent = xDot
-        var yDot = addTangents(xDot.map { backend.matmul($0, weight.value, transposeA: false, transposeB: true) },
-                               weight.tangent.map { backend.matmul(x, $0, transposeA: false, transposeB: true) })
-        if let bDot = bias?.tangent {
-            if yDot == nil { yDot = Tensor(zeros: y.shape) }
-            backend.addFeatureBias(&yDot!, bDot)
-        }
-        return (y, yDot)
+        return (y, bilinearTangent(outputShape: y.shape, x: x, xDot: xDot, weight: weight, bias: bias) {
+            Backends.current.matmul($0, $1, transposeA: false, transposeB: true)  // x·Wᵀ
+        })
     }
 
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {

@@ -52,22 +52,9 @@ extension CPUBackend {
         let strides = BroadcastShape.strides(of: shape, in: full)
         let target = shape.reduce(1, *)
         var acc = [Double](repeating: 0, count: target)
-        let xp = x.pointer, rank = full.count
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        // One pass in x's order with an odometer over its index; serial, hence deterministic.
-        for i in 0..<x.count {
-            acc[offset] += Double(xp[i])
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                offset += strides[axis]
-                if index[axis] < full[axis] { break }
-                offset -= strides[axis] * full[axis]
-                index[axis] = 0
-                axis -= 1
-            }
-        }
+        let xp = x.pointer
+        // One pass in x's order; serial, hence deterministic.
+        forEachStridedOffset(shape: full, strides: strides) { i, offset in acc[offset] += Double(xp[i]) }
         return Tensor(shape: shape, scalars: acc.map { T($0) })
     }
 }

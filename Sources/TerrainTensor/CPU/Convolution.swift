@@ -134,34 +134,22 @@ extension CPUBackend {
 
     @inline(__always)
     func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, into col: UnsafeMutablePointer<T>, _ d: ConvDims) {
-        var row = col
-        for c in 0..<d.cg {
-            let plane = image + c * d.h * d.w
-            for i in 0..<d.kh {
-                for j in 0..<d.kw {
-                    let dj = j * d.dw
-                    for oh in 0..<d.oh {
-                        let ih = oh * d.sh - d.ph + i * d.dh
-                        let out = row + oh * d.ow
-                        if ih < 0 || ih >= d.h {
-                            out.update(repeating: 0, count: d.ow)
-                            continue
-                        }
-                        let src = plane + ih * d.w
-                        if d.sw == 1 {
-                            // Valid ow range: 0 <= ow - pw + j·dw < w.
-                            let lo = min(d.ow, max(0, d.pw - dj)), hi = min(d.ow, d.w + d.pw - dj)
-                            if lo > 0 { out.update(repeating: 0, count: lo) }
-                            if hi > lo { (out + lo).update(from: src + (lo - d.pw + dj), count: hi - lo) }
-                            if hi < d.ow { (out + max(hi, lo)).update(repeating: 0, count: d.ow - max(hi, lo)) }
-                        } else {
-                            for ow in 0..<d.ow {
-                                let iw = ow * d.sw - d.pw + dj
-                                out[ow] = (iw >= 0 && iw < d.w) ? src[iw] : 0
-                            }
-                        }
-                    }
-                    row += d.outSpatial
+        d.forEachColumnRow { plane, row, ih, dj in
+            let out = col + row
+            if ih < 0 || ih >= d.h {
+                out.update(repeating: 0, count: d.ow)
+                return
+            }
+            let src = image + plane + ih * d.w
+            if d.sw == 1 {
+                let (lo, hi) = d.validColumns(shift: dj)
+                if lo > 0 { out.update(repeating: 0, count: lo) }
+                if hi > lo { (out + lo).update(from: src + (lo - d.pw + dj), count: hi - lo) }
+                if hi < d.ow { (out + max(hi, lo)).update(repeating: 0, count: d.ow - max(hi, lo)) }
+            } else {
+                for ow in 0..<d.ow {
+                    let iw = ow * d.sw - d.pw + dj
+                    out[ow] = (iw >= 0 && iw < d.w) ? src[iw] : 0
                 }
             }
         }
@@ -171,30 +159,19 @@ extension CPUBackend {
     @inline(__always)
     func col2im<T: TensorScalar>(_ col: UnsafePointer<T>, into image: UnsafeMutablePointer<T>, _ d: ConvDims) {
         image.update(repeating: 0, count: d.groupImageSize)
-        var row = col
-        for c in 0..<d.cg {
-            let plane = image + c * d.h * d.w
-            for i in 0..<d.kh {
-                for j in 0..<d.kw {
-                    let dj = j * d.dw
-                    for oh in 0..<d.oh {
-                        let ih = oh * d.sh - d.ph + i * d.dh
-                        if ih < 0 || ih >= d.h { continue }
-                        let dst = plane + ih * d.w, src = row + oh * d.ow
-                        if d.sw == 1 {
-                            let lo = min(d.ow, max(0, d.pw - dj)), hi = min(d.ow, d.w + d.pw - dj)
-                            if hi > lo {
-                                let base = dst + (lo - d.pw + dj)
-                                for ow in 0..<(hi - lo) { base[ow] += src[lo + ow] }
-                            }
-                        } else {
-                            for ow in 0..<d.ow {
-                                let iw = ow * d.sw - d.pw + dj
-                                if iw >= 0 && iw < d.w { dst[iw] += src[ow] }
-                            }
-                        }
-                    }
-                    row += d.outSpatial
+        d.forEachColumnRow { plane, row, ih, dj in
+            if ih < 0 || ih >= d.h { return }
+            let dst = image + plane + ih * d.w, src = col + row
+            if d.sw == 1 {
+                let (lo, hi) = d.validColumns(shift: dj)
+                if hi > lo {
+                    let base = dst + (lo - d.pw + dj)
+                    for ow in 0..<(hi - lo) { base[ow] += src[lo + ow] }
+                }
+            } else {
+                for ow in 0..<d.ow {
+                    let iw = ow * d.sw - d.pw + dj
+                    if iw >= 0 && iw < d.w { dst[iw] += src[ow] }
                 }
             }
         }
@@ -228,5 +205,36 @@ struct ConvDims {
         precondition(oh > 0 && ow > 0, "conv2d: input \(h)x\(w) too small for kernel \(kh)x\(kw) with padding \(ph)")
         isPointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0
             && g.paddingEnd.height == 0 && g.paddingEnd.width == 0
+    }
+
+    /// Walks the rows of one group's column matrix in memory order, the order im2col writes
+    /// them: for each input channel c, kernel tap (i, j) and output row oh, calls
+    /// `body(plane, row, ih, dj)` with the channel plane's offset c·H·W in the image, the row's
+    /// offset ((c·kh + i)·kw + j)·OH·OW + oh·OW in the columns, the input row
+    /// ih = oh·sh − ph + i·dh (possibly outside [0, H): padding) and the column shift dj = j·dw,
+    /// so that output column ow reads input column ow·sw − pw + dj. im2col and its adjoint
+    /// col2im share it, so the two always agree on which entry maps where.
+    @inline(__always)
+    func forEachColumnRow(_ body: (_ plane: Int, _ row: Int, _ ih: Int, _ dj: Int) -> Void) {
+        var row = 0
+        for c in 0..<cg {
+            let plane = c * h * w
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let dj = j * dw
+                    for y in 0..<oh {
+                        body(plane, row + y * ow, y * sh - ph + i * dh, dj)
+                    }
+                    row += outSpatial
+                }
+            }
+        }
+    }
+
+    /// For stride 1 along the width: the output columns lo..<hi whose input column
+    /// ow − pw + dj lies inside [0, W) (0 ≤ ow − pw + dj < W), clamped to [0, OW).
+    @inline(__always)
+    func validColumns(shift dj: Int) -> (lo: Int, hi: Int) {
+        (min(ow, max(0, pw - dj)), min(ow, w + pw - dj))
     }
 }

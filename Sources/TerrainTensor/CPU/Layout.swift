@@ -59,21 +59,8 @@ extension CPUBackend {
         for k in stride(from: x.rank - 2, through: 0, by: -1) { sourceStrides[k] = sourceStrides[k + 1] * x.shape[k + 1] }
         // y's axis k steps through x with x's stride of axis permutation[k].
         let strides = permutation.map { sourceStrides[$0] }
-        let xp = x.pointer, yp = y.mutablePointer(), rank = shape.count
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        for i in 0..<y.count {
-            yp[i] = xp[offset]
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                offset += strides[axis]
-                if index[axis] < shape[axis] { break }
-                offset -= strides[axis] * shape[axis]
-                index[axis] = 0
-                axis -= 1
-            }
-        }
+        let xp = x.pointer, yp = y.mutablePointer()
+        forEachStridedOffset(shape: shape, strides: strides) { i, offset in yp[i] = xp[offset] }
         return y
     }
 }

@@ -9,28 +9,15 @@ extension CPUBackend {
         let xp = x.pointer, yp = y.mutablePointer()
         argmax.withUnsafeMutableBufferPointer { ab in
             let ap = ab.baseAddress!
-            Parallel.forEach(range: d.n * d.c, grain: 64) { planes in
-                for plane in planes {
-                    let src = xp + plane * d.h * d.w
-                    for oh in 0..<d.oh {
-                        for ow in 0..<d.ow {
-                            var best = -T.infinity, bestIndex = -1
-                            for i in 0..<d.kh {
-                                let ih = oh * d.sh - d.ph + i
-                                if ih < 0 || ih >= d.h { continue }
-                                for j in 0..<d.kw {
-                                    let iw = ow * d.sw - d.pw + j
-                                    if iw < 0 || iw >= d.w { continue }
-                                    let v = src[ih * d.w + iw]
-                                    if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = ih * d.w + iw }
-                                }
-                            }
-                            let o = (plane * d.oh + oh) * d.ow + ow
-                            yp[o] = best
-                            ap[o] = Int32(plane * d.h * d.w + bestIndex)
-                        }
-                    }
+            d.forEachOutputPosition { plane, oh, ow, o in
+                let src = xp + plane * d.h * d.w
+                var best = -T.infinity, bestIndex = -1
+                d.forEachInputIndex(inWindowOf: oh, ow) { index in
+                    let v = src[index]
+                    if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = index }
                 }
+                yp[o] = best
+                ap[o] = Int32(plane * d.h * d.w + bestIndex)
             }
         }
         return (y, argmax)
@@ -76,24 +63,11 @@ extension CPUBackend {
         var y = Tensor<T>(uninitializedShape: [d.n, d.c, d.oh, d.ow])
         let xp = x.pointer, yp = y.mutablePointer()
         let inv = 1 / T(d.kh * d.kw)
-        Parallel.forEach(range: d.n * d.c, grain: 64) { planes in
-            for plane in planes {
-                let src = xp + plane * d.h * d.w
-                for oh in 0..<d.oh {
-                    for ow in 0..<d.ow {
-                        var acc: T = 0
-                        for i in 0..<d.kh {
-                            let ih = oh * d.sh - d.ph + i
-                            if ih < 0 || ih >= d.h { continue }
-                            for j in 0..<d.kw {
-                                let iw = ow * d.sw - d.pw + j
-                                if iw >= 0 && iw < d.w { acc += src[ih * d.w + iw] }
-                            }
-                        }
-                        yp[(plane * d.oh + oh) * d.ow + ow] = acc * inv
-                    }
-                }
-            }
+        d.forEachOutputPosition { plane, oh, ow, o in
+            let src = xp + plane * d.h * d.w
+            var acc: T = 0
+            d.forEachInputIndex(inWindowOf: oh, ow) { acc += src[$0] }
+            yp[o] = acc * inv
         }
         return y
     }
@@ -104,23 +78,11 @@ extension CPUBackend {
         var gx = Tensor<T>(zeros: inputShape)
         let gxp = gx.mutablePointer(), gp = gy.pointer
         let inv = 1 / T(d.kh * d.kw)
-        Parallel.forEach(range: d.n * d.c, grain: 64) { planes in
-            for plane in planes {
-                let dst = gxp + plane * d.h * d.w
-                for oh in 0..<d.oh {
-                    for ow in 0..<d.ow {
-                        let v = gp[(plane * d.oh + oh) * d.ow + ow] * inv
-                        for i in 0..<d.kh {
-                            let ih = oh * d.sh - d.ph + i
-                            if ih < 0 || ih >= d.h { continue }
-                            for j in 0..<d.kw {
-                                let iw = ow * d.sw - d.pw + j
-                                if iw >= 0 && iw < d.w { dst[ih * d.w + iw] += v }
-                            }
-                        }
-                    }
-                }
-            }
+        // Windows may overlap, but only within a plane, and a plane is one work item.
+        d.forEachOutputPosition { plane, oh, ow, o in
+            let dst = gxp + plane * d.h * d.w
+            let v = gp[o] * inv
+            d.forEachInputIndex(inWindowOf: oh, ow) { dst[$0] += v }
         }
         return gx
     }
@@ -134,5 +96,36 @@ struct PoolDims {
         (kh, kw, sh, sw, ph, pw) = (g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width)
         (oh, ow) = g.outputSize(height: h, width: w)
         precondition(oh > 0 && ow > 0, "pooling: input \(h)x\(w) too small for window \(kh)x\(kw)")
+    }
+
+    /// Calls `body(plane, oh, ow, o)` for every output position: plane = image·C + channel, the
+    /// position (oh, ow) in it and its index o = (plane·OH + oh)·OW + ow in the output. Planes
+    /// are the work items of `Parallel.forEach` (64 a chunk), each walked row by row, so every
+    /// pooling kernel splits its work the same way and a plane never spans two threads.
+    @inline(__always)
+    func forEachOutputPosition(_ body: (_ plane: Int, _ oh: Int, _ ow: Int, _ o: Int) -> Void) {
+        Parallel.forEach(range: n * c, grain: 64) { planes in
+            for plane in planes {
+                for y in 0..<oh {
+                    for x in 0..<ow { body(plane, y, x, (plane * oh + y) * ow + x) }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the index ih·W + iw, within its input plane, of each input position in
+    /// the window of output position (`oh`, `ow`): ih = oh·sh − ph + i and iw = ow·sw − pw + j for
+    /// the taps (i, j) in row-major order, those that fall in the padding skipped. Max pooling,
+    /// average pooling and its adjoint all walk their windows with it, in the same order.
+    @inline(__always)
+    func forEachInputIndex(inWindowOf oh: Int, _ ow: Int, _ body: (Int) -> Void) {
+        for i in 0..<kh {
+            let ih = oh * sh - ph + i
+            if ih < 0 || ih >= h { continue }
+            for j in 0..<kw {
+                let iw = ow * sw - pw + j
+                if iw >= 0 && iw < w { body(ih * w + iw) }
+            }
+        }
     }
 }
