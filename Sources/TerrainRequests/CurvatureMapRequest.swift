@@ -79,22 +79,21 @@ public struct CurvatureMapRequest {
         metadata.version = TerrainVersion.current
         metadata.iterations = Double(iterations)
         metadata.tolerance = tolerance
-        var settings = RunnerSettings()
-        settings.baseFile = base
-        settings.acceptsUnmarkedFile = output == nil
-        settings.attributePrefix = "terrain.hessian."
-        settings.progressLabel = "hessian map"
-        settings.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
-        settings.showsBar = progress.showsBar
-        settings.attributes = try FileAttributes(encoding: metadata)
-        let runner = settings.makeRunner(computation: map, path: outputPath, fingerprint: map.fingerprint(data: loaded.dataDescription))
+        var options = SurfaceRunner.Options()
+        options.baseFile = base
+        options.acceptsUnmarkedFile = output == nil
+        options.attributePrefix = "terrain.hessian."
+        options.progressLabel = "hessian map"
+        options.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
+        let runner = SurfaceRunner.forRequest(computation: map, path: outputPath, fingerprint: map.fingerprint(data: loaded.dataDescription),
+                                              options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         let hessian = HessianOperator(objective: objective, set: set, oneDimensional: map.oneDimensional)
         progress.note("hessian map: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
                       + "Hessian of dimension \(hessian.dimension) (\(map.oneDimensional.legacyHessianName)), ≤ \(iterations) Lanczos steps per point"
                       + (map.concurrentPoints > 1 ? "; \(map.concurrentPoints) points at once" : "")
                       + (world.size > 1 ? "; \(world.size) ranks" : ""))
         let result = try runner.run(overwrite: overwrite)
-        RunnerSettings.notes(after: runner, path: outputPath, progress: progress)
+        runner.reportNotes(path: outputPath, progress: progress)
         return result
     }
 }

@@ -89,7 +89,7 @@ public struct EvolveRequest: DirectionFileBesideOutput {
         metadata.spacing = spacing
         metadata.frameSelection = frames
         metadata.frames = Double(chosen.count)
-        var settings = RunnerSettings()
+        var options = SurfaceRunner.Options()
         switch mode {
         case .riding:
             let grid = SurfaceGrid(x: (x ?? Axis(minimum: -1, maximum: 1, count: 21, spacing: spacing)).coordinates,
@@ -109,14 +109,14 @@ public struct EvolveRequest: DirectionFileBesideOutput {
             let positions = chosen.compactMap { row[$0.iteration].map { pca.path[$0] } }
             computation = try LandscapeEvolution.fixedPlane(objective: objective, center: center, axes: pca.axes, frames: chosen,
                                                             positions: positions, grid: grid, sets: data.sets)
-            settings.directionFile = directionOutput
+            options.directionFile = directionOutput
             let (path, type, run, ignore) = (directionOutput, recipe.type, self.runFolder, self.ignore)
             let counters = try final.batchCounters()
-            settings.writeRequestFiles = {
+            options.writeRequestFiles = {
                 try PCADirectionFile.write(pca, groups: groups, type: type, counters: counters, run: run, ignore: ignore, to: path)
             }
             metadata.directionsDigest = DirectionFile.digest(pca.axes, groups: groups, type: type)
-            settings.extraDatasets = history.pathDatasets(pca.path)
+            options.extraDatasets = history.pathDatasets(pca.path)
             metadata.pc1Explained = pca.explainedVarianceRatio[0]
             metadata.pc2Explained = pca.explainedVarianceRatio[1]
             metadata.ignore = ignore
@@ -128,15 +128,15 @@ public struct EvolveRequest: DirectionFileBesideOutput {
         metadata.data = loaded.dataDescription
         metadata.version = TerrainVersion.current
         metadata.directionType = recipe.type
-        settings.attributes = try FileAttributes(encoding: metadata)
-        settings.showsBar = progress.showsBar
-        settings.progressLabel = "evolve"
-        let runner = settings.makeRunner(computation: computation, path: output, fingerprint: computation.fingerprint(data: loaded.dataDescription))
+        options.progressLabel = "evolve"
+        let runner = SurfaceRunner.forRequest(computation: computation, path: output,
+                                              fingerprint: computation.fingerprint(data: loaded.dataDescription), options: options,
+                                              attributes: try FileAttributes(encoding: metadata), progress: progress)
         progress.note("evolve (\(mode.rawValue)): \(chosen.count) frames of \(runFolder), \(computation.layers.count) surface"
                       + "\(computation.layers.count == 1 ? "" : "s") of \(grid.shape.map(String.init).joined(separator: "x")): "
                       + "\(computation.pointCount) points on \(loaded.dataDescription)")
         let result = try runner.run(overwrite: overwrite)
-        RunnerSettings.notes(after: runner, path: output, progress: progress)
+        runner.reportNotes(path: output, progress: progress)
         return result
     }
 }

@@ -60,8 +60,8 @@ struct LandscapeJob {
                                                              contourLevels: adaptive.contourLevels)
             announcement += "; adaptive: coarse stride \(1 << refining.plan.levels), tolerance \(adaptive.tolerance) of a level spacing"
         }
-        var settings = RunnerSettings()
-        settings.directionFile = directionPath
+        var options = SurfaceRunner.Options()
+        options.directionFile = directionPath
         // Only once the output is known to be of this request (or overwrite): a refused run
         // changes no file, and the surface and its direction file always agree.
         let (directions, groups, type, path) = (directions, objective.groups, directionType, directionPath)
@@ -69,26 +69,25 @@ struct LandscapeJob {
         case .existing: break
         case .write(let directionMetadata, let counters):
             let attributes = try directionMetadata.attributes
-            settings.writeRequestFiles = {
+            options.writeRequestFiles = {
                 try DirectionFile.write(directions, groups: groups, type: type, counters: counters, attributes: attributes, to: path)
             }
         case .custom(let write):
-            settings.writeRequestFiles = write
+            options.writeRequestFiles = write
         }
-        settings.showsBar = progress.showsBar
         var metadata = metadata
         metadata.data = dataDescription
         metadata.version = TerrainVersion.current
         metadata.directionType = directionType
         metadata.directionsDigest = DirectionFile.digest(directions, groups: groups, type: type)
-        settings.attributes = try FileAttributes(encoding: metadata)
-        settings.extraDatasets = extraDatasets
-        let runner = settings.makeRunner(computation: gridComputation, path: out,
-                                         fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
-                                                                                sets: sets, data: request))
+        options.extraDatasets = extraDatasets
+        let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
+                                              fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
+                                                                                     sets: sets, data: request),
+                                              options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         progress.note(announcement + (world.size > 1 ? "; \(world.size) ranks" : ""))
         let result = try runner.run(overwrite: overwrite)
-        RunnerSettings.notes(after: runner, path: out, progress: progress)
+        runner.reportNotes(path: out, progress: progress)
         if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
         return result
     }
