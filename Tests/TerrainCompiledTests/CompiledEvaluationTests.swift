@@ -49,12 +49,7 @@ struct CompiledEvaluationTests {
         let objective = ModelObjective(model: model, data: data, batchSize: 16)
         #expect(objective.evaluatesCompiled, "\(architecture) should lower")
         let theta = objective.parameters()
-        var directions: [Direction] = []
-        for k in 0..<2 {
-            var d = Direction.random(groups: objective.groups, type: .weights, seed: 5 + UInt64(k))
-            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-            directions.append(d)
-        }
+        let directions = DirectionRecipe(seed: 5).directions(count: 2, for: theta, groups: objective.groups)
         for (alpha, beta) in [(0.0, 0.0), (-0.5, 0.3), (0.8, -1.0), (0.1, 0.05)] {
             objective.setParameters(zip(theta.indices, theta).map { i, t in
                 t + alpha * directions[0].values[i] + beta * directions[1].values[i]
@@ -171,11 +166,7 @@ struct CompiledEvaluationTests {
             objective.evaluationPath = path
             #expect(objective.evaluatesCompiled == (path == .compiled))
             let theta = objective.parameters()
-            let directions = (0..<2).map { k -> Direction in
-                var d = Direction.random(groups: objective.groups, type: .weights, seed: 11 + UInt64(k))
-                d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-                return d
-            }
+            let directions = DirectionRecipe(seed: 11).directions(count: 2, for: theta, groups: objective.groups)
             let grid = SurfaceGrid(x: try Axis.parse("-1:1:3").coordinates, y: try Axis.parse("-1:1:3").coordinates)
             let surface = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
                                                  yDirection: directions[1], grid: grid, sets: [.train])

@@ -160,10 +160,9 @@ struct NaNEvaluationTests {
         let (model, data, _) = try CompiledEvaluationTests.subject("mlp", inputShape: [1, 8, 8], hidden: [32, 24])
         let objective = ModelObjective(model: model, data: data, batchSize: 16)
         let theta = objective.parameters()
-        var dx = Direction.random(groups: objective.groups, type: .weights, seed: 1)
-        dx.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-        var dy = Direction.random(groups: objective.groups, type: .weights, seed: 2)
-        dy.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
+        let drawn = DirectionRecipe(seed: 1).directions(count: 2, for: theta, groups: objective.groups)
+        var dx = drawn[0]
+        let dy = drawn[1]
         // NaN in one entry of the first layer's x direction: every point off the y axis is NaN.
         let first = try #require(objective.groups.first)
         dx.values[first.offset + 3] = .nan

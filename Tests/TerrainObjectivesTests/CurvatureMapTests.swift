@@ -24,12 +24,8 @@ struct CurvatureMapTests {
     }
 
     static func directions(_ objective: some Objective) -> [Direction] {
-        let theta = objective.parameters()
-        return (0..<2).map { k in
-            var d = Direction.random(groups: objective.groups, type: .weights, seed: 40 + UInt64(k))
-            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .included)
-            return d
-        }
+        DirectionRecipe(seed: 40, oneDimensional: [.included, .included])
+            .directions(count: 2, for: objective.parameters(), groups: objective.groups)
     }
 
     static func map(_ objective: ModelObjective<Double>, oneDimensional: OneDimensionalTensors = .included,

@@ -109,11 +109,7 @@ struct SurfaceTests {
         objective.evaluationPath = path
         #expect(objective.evaluatesCompiled == (path == .compiled))
         let theta = objective.parameters()
-        let directions = (0..<2).map { k -> Direction in
-            var d = Direction.random(groups: objective.groups, type: .weights, seed: 20 + UInt64(k))
-            d.normalize(against: theta, groups: objective.groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-            return d
-        }
+        let directions = DirectionRecipe(seed: 20).directions(count: 2, for: theta, groups: objective.groups)
         let grid = SurfaceGrid(x: try Axis.parse("-1:1:5").coordinates, y: try Axis.parse("-1:1:3").coordinates)
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
