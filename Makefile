@@ -3,16 +3,13 @@ SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE := .build/release
 TERRAIN := $(RELEASE)/terrain
-# The distributed build (package trait MPI) lives in its own scratch path.
-MPI_BUILD := .build-mpi
-TERRAIN_MPI := $(MPI_BUILD)/release/terrain
 
 # Debian packages the build, the tests and the demo need.
-# OpenMPI is for the optional distributed build (`make mpi`, trait MPI) and its test; Chromium
+# Open MPI's mpirun (and the library `terrain` loads under it) for distributed surfaces; Chromium
 # and curl for the viewer's and the server's tests in a real browser (tests/browser.sh); ffmpeg
 # for `terrain animate` to MP4/WebM (GIF needs nothing).
 DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv python3-numpy python3-h5py \
-                openmpi-bin libopenmpi-dev libcairo2-dev fonts-dejavu-core chromium curl ffmpeg
+                openmpi-bin libcairo2-dev fonts-dejavu-core chromium curl ffmpeg
 # The Python environment the tests compare against and the benchmark runs PyTorch in: PyTorch 2.13
 # (CPU wheel), onnx (for torch.onnx.export), safetensors (the reference reader), numpy and h5py.
 # Where the pinned CPU wheel cannot be had, PyPI's plain `torch` is installed instead, or the one
@@ -21,7 +18,7 @@ TORCH ?= torch==2.13.0+cpu
 PY_VENV := .venv-torch
 PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps check-imports venv build mpi demo test test-mpi fuzz fuzz-smoke bench accuracy clean
+.PHONY: all deps check-imports venv build demo test test-mpi fuzz fuzz-smoke bench accuracy clean
 
 all: build
 
@@ -46,10 +43,6 @@ check-imports:
 
 build: deps check-imports
 	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain
-
-# `mpirun -n N $(TERRAIN_MPI) surface …` splits a surface's grid over N ranks.
-mpi: deps check-imports
-	$(SWIFT) build -c release $(IMPORT_CHECK) --traits MPI --scratch-path $(MPI_BUILD) --product terrain
 
 demo: build
 	$(TERRAIN) demo --out demo-output
@@ -82,7 +75,7 @@ test: deps check-imports $(PY_VENV)/.ok
 	for f in surface.h5 surface.directions.h5 plane.h5 interpolation.h5 trajectory.h5 trajectory.projection.h5 evolve.h5 \
 	  hessian.h5 eigenvectors.h5 surface-curvature.h5 sharpness.csv; do test -s $$d/out/$$f || { echo "example-requests: no $$f"; ok=0; }; done; \
 	rm -rf $$d; test $$ok = 1 && echo "example-requests: 1 passed, 0 failed"
-	bash tests/mpi.sh
+	bash tests/mpi.sh $(TERRAIN)
 	$(MAKE) fuzz-smoke
 
 # Fuzzing the file readers (Fuzz/README.md). `make fuzz`: libFuzzer with AddressSanitizer, in its
@@ -103,9 +96,10 @@ fuzz-smoke: deps check-imports
 	$(SWIFT) build $(TEST_FLAGS) --product terrain-fuzz
 	bash tests/fuzz.sh smoke $(RELEASE)/terrain-fuzz $(FUZZ_RUNS)
 
-# Distributed surfaces under `mpirun -n 2`, against one process.
-test-mpi: mpi
-	bash tests/mpi.sh $(TERRAIN_MPI)
+# Distributed surfaces under `mpirun -n 2` (the same binary: Open MPI is loaded at run time),
+# against one process.
+test-mpi: build
+	bash tests/mpi.sh $(TERRAIN)
 
 venv: $(PY_VENV)/.ok
 
@@ -132,4 +126,4 @@ accuracy: build
 	bash bench/accuracy.sh $(TERRAIN)
 
 clean:
-	rm -rf .build $(MPI_BUILD) $(FUZZ_BUILD) demo-output runs fuzz-artifacts
+	rm -rf .build $(FUZZ_BUILD) demo-output runs fuzz-artifacts

@@ -25,11 +25,10 @@ import PackageDescription
 //                  kept out of the library product so that only the program links SwiftNIO
 //   terrain        the command-line program
 //
-// The trait `MPI` (off by default: `swift build --traits MPI`) adds OpenMPI through the
-// system-library target CMPI, so that `mpirun -n N terrain surface …` splits a grid over N
-// ranks. Without it nothing needs MPI's headers or libraries. The trait `Server` (on by default)
-// gives the program `terrain serve` and with it Hummingbird and SwiftNIO; the distributed build
-// (`--traits MPI`) leaves it out, so that build does not compile SwiftNIO.
+// `mpirun -n N terrain surface …` splits a grid over N ranks with Open MPI, whose library
+// CMPIRuntime loads at run time: building needs no MPI headers or libraries, and the one binary
+// runs alone or distributed. The trait `Server` (on by default) gives the program `terrain serve`
+// and with it Hummingbird and SwiftNIO; `--disable-default-traits` builds without them.
 let package = Package(
     name: "Terrain",
     platforms: [.macOS(.v15)],
@@ -40,7 +39,6 @@ let package = Package(
         .executable(name: "terrain", targets: ["terrain"]),
     ],
     traits: [
-        .trait(name: "MPI", description: "Distributed surfaces under mpirun (OpenMPI: libopenmpi-dev, pkg-config ompi-c)."),
         .trait(name: "Server", description: "`terrain serve`: a local web server over a folder of runs (Hummingbird)."),
         .default(enabledTraits: ["Server"]),
     ],
@@ -65,10 +63,10 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
-        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
         // Memory sweeps written in C so that they vectorize for the machine they run on.
         .target(name: "CTerrainKernels"),
+        // Open MPI's handful of calls, resolved with dlopen when a launcher started the process.
+        .target(name: "CMPIRuntime", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", .product(name: "Numerics", package: "swift-numerics")]),
         // The child process that reads an HDF5 file before TerrainIO does (a crash or a loop in
         // libhdf5 on a damaged file stays in the child); C, so the child runs no Swift runtime.
@@ -81,8 +79,7 @@ let package = Package(
         .target(name: "TerrainCompiled", dependencies: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainTraining",
                                                         "CDNNL", "CTerrainKernels"]),
         .target(name: "TerrainLandscape", dependencies: [
-            "TerrainTensor", "TerrainIO",
-            .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            "TerrainTensor", "TerrainIO", "CMPIRuntime",
         ]),
         .target(name: "TerrainObjectives", dependencies: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainTraining",
                                                           "TerrainCompiled", "TerrainLandscape"]),

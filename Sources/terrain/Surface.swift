@@ -15,7 +15,7 @@ struct Surface: ParsableCommand {
         options. Grid points are spread over the threads (--spread); any thread count gives the \
         same numbers.
 
-        Built with the trait MPI, `mpirun -n N terrain surface …` splits the grid over N ranks \
+        Under Open MPI, `mpirun -n N terrain surface …` splits the grid over N ranks \
         (rank 0 alone writes the files); with N ranks on few cores pass --threads 1.
 
         --adaptive (2D) computes a coarse lattice (stride 2^--adaptive-levels), then, round after \

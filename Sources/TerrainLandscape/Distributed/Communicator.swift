@@ -1,13 +1,10 @@
 import Foundation
-#if MPI
-import CMPI
-#endif
 
 /// The processes that share one computation: this process's `rank` among `size` of them.
 ///
 /// `SurfaceRunner` is written against this seam. `SingleProcess` (always available) is one rank
-/// alone; `MPICommunicator` (package trait `MPI`, under `mpirun -n N`) is OpenMPI's
-/// `MPI_COMM_WORLD`. Only the main thread talks to it; the kernels' own threads never do.
+/// alone; `MPICommunicator` (under `mpirun -n N`) is Open MPI's `MPI_COMM_WORLD`, its library
+/// loaded at run time. Only the main thread talks to it; the kernels' own threads never do.
 public protocol Communicator: AnyObject, Sendable {
     var rank: Int { get }
     var size: Int { get }
@@ -66,94 +63,25 @@ public enum WorkSplit {
 
 /// The processes this program was started as.
 public enum Distributed {
-    /// `MPI_COMM_WORLD` when built with the trait `MPI` and launched by `mpirun`/`mpiexec`
-    /// (MPI is initialized on first use and finalized at exit); otherwise `SingleProcess`.
+    /// `MPI_COMM_WORLD` when launched by `mpirun`/`mpiexec` (Open MPI, loaded at run time,
+    /// initialized on first use and finalized at exit); otherwise `SingleProcess`. A process that a
+    /// launcher started but that cannot load Open MPI stops with a message: running on as N
+    /// independent copies would have every copy compute and write the whole surface.
     public static let world: any Communicator = makeWorld()
 
-    /// Whether the trait `MPI` was enabled at build time.
-    public static var isAvailable: Bool {
-        #if MPI
-        return true
-        #else
-        return false
-        #endif
-    }
-
-    /// Whether a launcher (OpenMPI's mpirun, or a PMI/PMIx one) started this process.
+    /// Whether a launcher (Open MPI's mpirun, or a PMI/PMIx one) started this process.
     public static var launchedByMPI: Bool {
         let env = ProcessInfo.processInfo.environment
         return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"].contains { env[$0] != nil }
     }
 
     static func makeWorld() -> any Communicator {
-        #if MPI
-        if launchedByMPI { return MPICommunicator() }
-        #endif
-        return SingleProcess()
+        guard launchedByMPI else { return SingleProcess() }
+        do {
+            return try MPICommunicator()
+        } catch {
+            FileHandle.standardError.write(Data("terrain: started by an MPI launcher, but \(error)\n".utf8))
+            exit(69)  // EX_UNAVAILABLE
+        }
     }
 }
-
-#if MPI
-/// OpenMPI's `MPI_COMM_WORLD`. Rows travel as `MPI_DOUBLE` messages with one tag; rank 0
-/// receives from any source.
-public final class MPICommunicator: Communicator {
-    public let rank: Int
-    public let size: Int
-    static let rowTag: Int32 = 7
-
-    init() {
-        var initialized: Int32 = 0
-        MPI_Initialized(&initialized)
-        if initialized == 0 {
-            var provided: Int32 = 0
-            // Funneled: only the main thread calls MPI; the kernels' worker threads never do.
-            MPI_Init_thread(nil, nil, shim_MPI_THREAD_FUNNELED(), &provided)
-            atexit {
-                var finalized: Int32 = 0
-                MPI_Finalized(&finalized)
-                if finalized == 0 { MPI_Finalize() }
-            }
-        }
-        var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(shim_MPI_COMM_WORLD(), &r)
-        MPI_Comm_size(shim_MPI_COMM_WORLD(), &s)
-        rank = Int(r)
-        size = Int(s)
-    }
-
-    public func broadcast(_ values: inout [Int64], root: Int) {
-        let count = Int32(values.count)
-        values.withUnsafeMutableBytes { buffer in
-            _ = MPI_Bcast(buffer.baseAddress, count, shim_MPI_INT64_T(), Int32(root), shim_MPI_COMM_WORLD())
-        }
-    }
-
-    public func send(_ values: [Double], to rank: Int) {
-        values.withUnsafeBytes { buffer in
-            _ = MPI_Send(buffer.baseAddress, Int32(values.count), shim_MPI_DOUBLE(), Int32(rank), Self.rowTag, shim_MPI_COMM_WORLD())
-        }
-    }
-
-    public func receive(count: Int, wait: Bool) -> [Double]? {
-        var status = MPI_Status()
-        if !wait {
-            var flag: Int32 = 0
-            MPI_Iprobe(shim_MPI_ANY_SOURCE(), Self.rowTag, shim_MPI_COMM_WORLD(), &flag, &status)
-            guard flag != 0 else { return nil }
-        }
-        var row = [Double](repeating: 0, count: count)
-        row.withUnsafeMutableBytes { buffer in
-            _ = MPI_Recv(buffer.baseAddress, Int32(count), shim_MPI_DOUBLE(), shim_MPI_ANY_SOURCE(), Self.rowTag,
-                         shim_MPI_COMM_WORLD(), &status)
-        }
-        return row
-    }
-
-    public func barrier() { MPI_Barrier(shim_MPI_COMM_WORLD()) }
-
-    public func abort(_ code: Int32) -> Never {
-        MPI_Abort(shim_MPI_COMM_WORLD(), code)
-        exit(code)
-    }
-}
-#endif
