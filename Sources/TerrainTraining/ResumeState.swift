@@ -10,7 +10,7 @@ import TerrainIO
 /// the same files as before resuming existed.
 ///
 /// The file is a checkpoint of the model at the end of an epoch (weights, buffers and batch-norm
-/// counters under their own names, so `terrain info` reads it) plus
+/// counters under their own names and its model description in the metadata) plus
 ///
 ///     optimizer/SLOT/NAME     the optimizer's state (`OptimizerState`: Adam's exp_avg and
 ///                             exp_avg_sq, SGD's momentum_buffer), float32 like the weights

@@ -51,6 +51,8 @@ public final class Trainer {
     public var showProgress = true
     /// Called after each epoch (for the CLI's summary lines).
     public var onEpoch: ((EpochSummary) -> Void)?
+    /// Called when a resumed run has been checked and restored, with the epochs it had done.
+    public var onResume: ((Int) -> Void)?
 
     /// Tests: stop (throwing `SimulatedStop`) once this many epochs are done and the resume
     /// state is written, as a run killed at that point would.
@@ -109,6 +111,7 @@ public final class Trainer {
             record.started = resumed.started
             record.checkpoints = resumed.checkpoints
             record.learningRateChanges = resumed.learningRateChanges
+            onResume?(resumed.epochsDone)
         } else {
             epochLog = try MetricsLog(folder: folder, name: "metrics", columns: epochColumns)
             iterationLog = try MetricsLog(folder: folder, name: "iterations", columns: iterationColumns, jsonLines: false)

@@ -23,7 +23,7 @@ struct Info: ParsableCommand {
             if let text = ckpt.metadata["terrain.training"], let config = try? TrainingConfig(json: text), config.usesModernSettings {
                 print("optimizer: \(config.optimizerSummary)")
             }
-            for key in ckpt.metadata.keys.sorted() where key != Checkpoint.modelKey && key != "terrain.training" && !key.hasPrefix("terrain.resume.") {
+            for key in ckpt.metadata.keys.sorted() where key != Checkpoint.modelKey && key != "terrain.training" {
                 print("\(key): \(ckpt.metadata[key]!)")
             }
             for (name, p) in model.namedParameters() {

@@ -149,7 +149,7 @@ func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool, resume: Boo
         line += String(format: "  |θ| %.2f  %.0f s  %.0f img/s", s.weightNorm, s.seconds, s.imagesPerSecond)
         print(line)
     }
-    if resume { print("resuming \(folder.path)/ from its last completed epoch") }
+    trainer.onResume = { done in print("resuming \(folder.path)/ after epoch \(done) of \(config.epochs)") }
     try trainer.run(data: data, resume: resume)
     print("run written to \(folder.path)/ (final.safetensors, checkpoints/, metrics.csv, iterations.csv, run.json)")
 }

@@ -64,7 +64,10 @@ struct ResumeTests {
         }
         let resumed = try Trainer(config: c, folder: stopped)
         resumed.showProgress = false
+        var resumedAfter: Int?
+        resumed.onResume = { resumedAfter = $0 }
         let summaries = try resumed.run(data: try blobs(), resume: true)
+        #expect(resumedAfter == 2)
         #expect(summaries.map(\.epoch) == [3], "only the third epoch is trained again")
 
         for name in ["final.safetensors", "swa.safetensors", "iterations.csv"] {
