@@ -371,6 +371,46 @@ rejects "unknown model is named" "unknown model" train --model resnet7 --dataset
 rejects "missing dataset path is named" "no-such" train --dataset "$work/no-such-folder" --out "$work/x"
 rejects "unknown optimizer" "optimizer" train --optimizer lbfgs --dataset parabola --out "$work/x"
 rejects "bad schedule text" "schedule" train --schedule "multistep:abc" --dataset parabola --out "$work/x"
+
+# --- Transformer-era training: AdamW with a decay scope, warm-up + cosine per step, clipping, resume ---
+recipe=(--model mlp --hidden 16 --dataset "$digits" --batch-size 64 --optimizer adamw --lr 3e-3 --betas 0.9,0.95 --eps 1e-7
+        --weight-decay 0.1 --decay-scope weights --schedule warmup-cosine:10:1e-4 --clip-norm 1 --clip-value 0.5)
+check "train with AdamW, a decay scope, warm-up + cosine per step and clipping" train "${recipe[@]}" --epochs 3 --out "$work/recipe"
+check "run.json records every new setting" python3 -c "
+import json; c = json.load(open('$work/recipe/run.json'))['config']
+assert c['optimizer'] == 'adamw' and c['betas'] == [0.9, 0.95] and c['epsilon'] == 1e-7 and c['decayScope'] == 'weights', c
+assert c['clipNorm'] == 1 and c['clipValue'] == 0.5 and c['schedule'] == 'warmup-cosine:10:1e-4', c"
+check "iterations.csv: the rate climbs from 0 over 10 steps, then falls by a cosine towards 1e-4" python3 -c "
+import csv; lr = [float(r['lr']) for r in csv.DictReader(open('$work/recipe/iterations.csv'))]
+assert lr[0] == 0 and abs(lr[5] - 1.5e-3) < 1e-12 and lr[10] == 3e-3, lr[:11]
+assert all(a >= b for a, b in zip(lr[10:], lr[11:])) and 1e-4 <= lr[-1] < 2e-4, lr[-3:]"
+check "info shows the optimizer settings" bash -c "'$terrain' info '$work/recipe/final.safetensors' | grep -q '^optimizer: adamw .*betas 0.9,0.95 eps 1e-07 weight decay 0.1 (weights only), schedule warmup-cosine:10:0.0001:0, clip norm 1.0, clip value 0.5'"
+check "info of a run without them prints no optimizer line (earlier runs print as before)" bash -c "! '$terrain' info '$work/digits/final.safetensors' | grep -q '^optimizer:'"
+check "a finished run keeps no resume state" test ! -e "$work/recipe/resume.safetensors"
+check "a run killed (SIGKILL) after an epoch resumes to the same bytes as one that never stopped" bash -c "
+  '$terrain' train --quiet ${recipe[*]} --epochs 25 --out '$work/straight' > /dev/null || exit 1
+  '$terrain' train --quiet ${recipe[*]} --epochs 25 --out '$work/killed' > /dev/null & pid=\$!
+  while [ ! -e '$work/killed/resume.safetensors' ] && kill -0 \$pid 2>/dev/null; do sleep 0.01; done
+  kill -9 \$pid; wait \$pid 2>/dev/null
+  [ -e '$work/killed/resume.safetensors' ] && [ ! -e '$work/killed/final.safetensors' ] || { echo 'the run was not stopped mid-way'; exit 1; }
+  '$terrain' train --quiet ${recipe[*]} --epochs 25 --out '$work/killed' --resume > /dev/null || exit 1
+  cmp '$work/straight/final.safetensors' '$work/killed/final.safetensors' &&
+  cmp '$work/straight/iterations.csv' '$work/killed/iterations.csv' &&
+  cmp '$work/straight/checkpoints/epoch-0025.safetensors' '$work/killed/checkpoints/epoch-0025.safetensors' &&
+  [ ! -e '$work/killed/resume.safetensors' ]"
+rejects "resume: a finished run" "has finished" train "${recipe[@]}" --epochs 3 --out "$work/recipe" --resume
+rejects "resume: a folder with no run" "no resume.safetensors" train "${recipe[@]}" --epochs 3 --out "$work/nothing-here" --resume
+rejects "--clip-norm 0" "clip-norm must be a positive number" train --clip-norm 0 --dataset parabola --out "$work/x"
+rejects "--clip-norm nan" "clip-norm must be a positive number, got nan" train --clip-norm nan --dataset parabola --out "$work/x"
+rejects "--clip-value -1" "clip-value must be a positive number" train --clip-value=-1 --dataset parabola --out "$work/x"
+rejects "--clip-norm abc" "clip-norm" train --clip-norm abc --dataset parabola --out "$work/x"
+rejects "--betas with one number" "betas takes two numbers" train --optimizer adamw --betas 0.9 --dataset parabola --out "$work/x"
+rejects "--betas out of range" "betas must be two numbers in \[0, 1\)" train --optimizer adamw --betas 0.9,1.5 --dataset parabola --out "$work/x"
+rejects "--eps negative" "eps must be a finite number" train --optimizer adam --eps=-1 --dataset parabola --out "$work/x"
+rejects "--betas with sgd" "need --optimizer adam or adamw" train --optimizer sgd --betas 0.9,0.95 --dataset parabola --out "$work/x"
+rejects "--decay-scope unknown" "decay-scope" train --decay-scope sideways --dataset parabola --out "$work/x"
+rejects "warmup-cosine without steps" "warm-up length" train --schedule warmup-cosine:x --dataset parabola --out "$work/x"
+rejects "warmup-cosine start factor above 1" "start factor" train --schedule warmup-cosine:10:0:2 --dataset parabola --out "$work/x"
 printf 'not a checkpoint' > "$work/bad.safetensors"
 rejects "malformed checkpoint" "cannot read checkpoint" "$terrain" info "$work/bad.safetensors"
 head -c 300 "$work/digits/final.safetensors" > "$work/truncated.safetensors"

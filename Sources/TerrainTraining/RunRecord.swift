@@ -5,8 +5,8 @@ import TerrainModels
 
 /// `run.json`: what a training run was asked to do and what it produced.
 struct RunRecord: Encodable {
-    struct CheckpointEntry: Encodable { var file: String; var epoch: Int; var iteration: Int }
-    struct RateChange: Encodable { var epoch: Int; var iteration: Int; var from: Double; var to: Double }
+    struct CheckpointEntry: Codable { var file: String; var epoch: Int; var iteration: Int }
+    struct RateChange: Codable { var epoch: Int; var iteration: Int; var from: Double; var to: Double }
     struct Result: Encodable {
         var loss: Double; var accuracy: Double?
         init(_ r: EvaluationResult) { loss = r.loss; accuracy = r.accuracy }

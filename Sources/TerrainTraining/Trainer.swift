@@ -39,12 +39,25 @@ public struct EpochSummary: Sendable {
 ///     checkpoints/epoch-NNNN.safetensors   epoch 0 is the initialization
 ///     checkpoints/iter-NNNNNNNN.safetensors (with --save-every-iterations: the trajectory)
 ///     final.safetensors        the weights after the last epoch (swa.safetensors with SWA)
+///     resume.safetensors       while unfinished: the state to continue from (`ResumeState`)
+///
+/// Each step: forward and backward on a batch, gradient clipping (`clipValue`, then
+/// `clipNorm`, on every gradient the optimizer or SAM uses), the scheduled learning rate, the
+/// optimizer's update. A stopped run continues with `run(data:resume: true)` from the end of its
+/// last completed epoch, with the same result as a run that never stopped.
 public final class Trainer {
     public let config: TrainingConfig
     public let folder: URL
     public var showProgress = true
     /// Called after each epoch (for the CLI's summary lines).
     public var onEpoch: ((EpochSummary) -> Void)?
+    /// Called when a resumed run has been checked and restored, with the epochs it had done.
+    public var onResume: ((Int) -> Void)?
+
+    /// Tests: stop (throwing `SimulatedStop`) once this many epochs are done and the resume
+    /// state is written, as a run killed at that point would.
+    var stopAfterEpochs: Int?
+    struct SimulatedStop: Error {}
 
     public init(config: TrainingConfig, folder: URL) throws {
         try config.validate()
@@ -52,9 +65,13 @@ public final class Trainer {
         self.folder = folder
     }
 
-    /// Runs the whole training on data already loaded; returns the per-epoch summaries.
+    /// Runs the whole training on data already loaded; returns the per-epoch summaries (of the
+    /// epochs this call trained).
+    ///
+    /// - Parameter resume: continue the unfinished run in `folder` (its `resume.safetensors`)
+    ///   instead of starting afresh; its configuration must equal `config`.
     @discardableResult
-    public func run(data: DatasetPair) throws -> [EpochSummary] {
+    public func run(data: DatasetPair, resume: Bool = false) throws -> [EpochSummary] {
         // Everything that can be wrong with the request is found before anything is written.
         let schedule = try LearningRateSchedule.parse(config.schedule, totalEpochs: config.epochs)
         // An empty set would train or score "fine" on nothing (a loss of 0).
@@ -64,6 +81,9 @@ public final class Trainer {
         spec.inputShape = data.train.sampleShape
         spec.outputs = data.train.outputCount
         let model: Module<Float> = try spec.build()
+        let resumed = resume ? try resumeState(spec: spec) : nil
+        // A fresh run in the folder of a stopped one: that run's state no longer applies.
+        if !resume { try? FileManager.default.removeItem(at: ResumeState.url(in: folder)) }
         let checkpoints = folder.appendingPathComponent("checkpoints")
         do { try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true) } catch {
             throw TrainingError.cannotWrite(checkpoints.path)
@@ -74,10 +94,28 @@ public final class Trainer {
 
         let epochColumns = ["epoch", "iteration", "lr", "train_loss", "train_acc", "test_loss", "test_acc",
                             "weight_norm", "seconds", "images_per_s"]
-        let epochLog = try MetricsLog(folder: folder, name: "metrics", columns: epochColumns)
-        let iterationLog = try MetricsLog(folder: folder, name: "iterations",
-                                          columns: ["iteration", "epoch", "lr", "loss", "acc", "weight_norm"], jsonLines: false)
+        let iterationColumns = ["iteration", "epoch", "lr", "loss", "acc", "weight_norm"]
+        let epochLog: MetricsLog, iterationLog: MetricsLog
         var record = RunRecord(config: config, model: spec, normalization: data.normalization)
+        if let resumed {
+            epochLog = try MetricsLog(continuing: folder, name: "metrics", columns: epochColumns, rows: resumed.epochsDone)
+            iterationLog = try MetricsLog(continuing: folder, name: "iterations", columns: iterationColumns,
+                                          rows: resumed.iteration, jsonLines: false)
+            do {
+                try resumed.model.load(into: model, source: ResumeState.url(in: folder).path)
+                try optimizer.restore(resumed.optimizer, into: model.namedParameters().filter(\.parameter.isTrainable))
+            } catch {
+                throw TrainingError.invalidConfig("cannot resume from \(ResumeState.url(in: folder).path): \(error)")
+            }
+            if let averager { averager.restore(resumed.average, averagedModels: resumed.averagedModels) }
+            record.started = resumed.started
+            record.checkpoints = resumed.checkpoints
+            record.learningRateChanges = resumed.learningRateChanges
+            onResume?(resumed.epochsDone)
+        } else {
+            epochLog = try MetricsLog(folder: folder, name: "metrics", columns: epochColumns)
+            iterationLog = try MetricsLog(folder: folder, name: "iterations", columns: iterationColumns, jsonLines: false)
+        }
         let normalizationJSON = data.normalization.map(canonicalJSON)
 
         func save(_ name: String, epoch: Int, iteration: Int, extra: [String: String] = [:]) throws {
@@ -90,15 +128,20 @@ public final class Trainer {
             record.checkpoints.append(.init(file: name, epoch: epoch, iteration: iteration))
         }
 
-        try save("checkpoints/epoch-0000.safetensors", epoch: 0, iteration: 0)
+        if resumed == nil { try save("checkpoints/epoch-0000.safetensors", epoch: 0, iteration: 0) }
         var summaries: [EpochSummary] = []
-        var iteration = 0
-        var learningRate = config.learningRate
-        var previousPosition = 0.0
+        var iteration = resumed?.iteration ?? 0
+        var learningRate = resumed?.learningRate ?? config.learningRate
+        var previousPosition = resumed?.previousPosition ?? 0.0
         let labelWidth = String(config.epochs).count
-        for epoch in 0..<config.epochs {
-            let batches = BatchSchedule(count: data.train.count, batchSize: config.batchSize, shuffle: true,
-                                        seed: config.seed, epoch: epoch).batches.filter { $0.count > 1 || data.train.count == 1 }
+        func batchesOf(epoch: Int) -> [[Int]] {
+            BatchSchedule(count: data.train.count, batchSize: config.batchSize, shuffle: true,
+                          seed: config.seed, epoch: epoch).batches.filter { $0.count > 1 || data.train.count == 1 }
+        }
+        // Every epoch has the same number of steps (the batch sizes do not depend on the order).
+        let stepsPerEpoch = batchesOf(epoch: 0).count
+        for epoch in (resumed?.epochsDone ?? 0)..<config.epochs {
+            let batches = batchesOf(epoch: epoch)
             let progress = ProgressBar(total: batches.count,
                                        label: "epoch \(String(epoch + 1).leftPadded(labelWidth))/\(config.epochs)")
             progress.enabled = showProgress
@@ -107,10 +150,10 @@ public final class Trainer {
             let epochStart = Date()
             var lossSum = 0.0, correct = 0, seen = 0
             for (b, indices) in batches.enumerated() {
-                // The schedule is read at the middle of the iteration: a warm-up never gives a
-                // zero first step, and epoch-based milestones still fall between epochs.
-                let rate = schedule.learningRate(base: config.learningRate,
-                                                 epoch: Double(epoch) + (Double(b) + 0.5) / Double(batches.count))
+                // Epoch-based schedules are read at the middle of the iteration: a warm-up never
+                // gives a zero first step, and milestones still fall between epochs.
+                let rate = schedule.learningRate(base: config.learningRate, step: epoch * stepsPerEpoch + b,
+                                                 stepsPerEpoch: stepsPerEpoch, totalSteps: config.epochs * stepsPerEpoch)
                 // The schedule's jumps (multi-step drops) are recorded: trajectory plots mark
                 // them. Every iteration's rate is in iterations.csv.
                 let position = Double(epoch) + Double(b) / Double(batches.count)
@@ -126,6 +169,7 @@ public final class Trainer {
                     model.zeroGradients()
                     let result = TaskLoss.compute(output: model.forward(inputs), targets: targets)
                     _ = model.backward(result.gradient)
+                    self.clipGradients(model.trainableParameters)
                     if batchResult == nil { batchResult = result }
                     return result.loss
                 }
@@ -172,6 +216,17 @@ public final class Trainer {
                 try save(String(format: "checkpoints/epoch-%04d.safetensors", epoch + 1), epoch: epoch + 1, iteration: iteration,
                          extra: metricsMetadata(summary))
             }
+            if !isLast {
+                try ResumeState(epochsDone: epoch + 1, iteration: iteration, learningRate: learningRate,
+                                previousPosition: previousPosition, configJSON: config.json,
+                                model: Checkpoint(model: model, spec: spec, metadata: normalizationJSON.map { ["terrain.normalization": $0] } ?? [:]),
+                                optimizer: optimizer.state(of: model.namedParameters().filter(\.parameter.isTrainable)),
+                                average: averager?.averagedParameters ?? [], averagedModels: averager?.averagedModels ?? 0,
+                                started: record.started, checkpoints: record.checkpoints,
+                                learningRateChanges: record.learningRateChanges)
+                    .write(to: ResumeState.url(in: folder))
+                if stopAfterEpochs == epoch + 1 { throw SimulatedStop() }
+            }
             onEpoch?(summary)
         }
         let last = summaries.last!
@@ -190,17 +245,65 @@ public final class Trainer {
         record.finalTest = last.test
         record.finished = ISO8601DateFormatter().string(from: Date())
         try record.write(to: folder.appendingPathComponent("run.json"))
+        // Finished: nothing to resume (and the folder holds only the run's results).
+        try? FileManager.default.removeItem(at: ResumeState.url(in: folder))
         return summaries
+    }
+
+    /// The resume state of the run in `folder`, checked against this trainer's configuration.
+    func resumeState(spec: ModelSpec) throws -> ResumeState {
+        let url = ResumeState.url(in: folder)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            let finished = FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.json").path)
+            throw TrainingError.invalidConfig("cannot resume \(folder.path): " + (finished
+                ? "the run has finished (run.json is written and it keeps no resume state)"
+                : "it has no \(ResumeState.fileName) (a run can be resumed once it has finished its first epoch)"))
+        }
+        let state = try ResumeState.read(from: url)
+        guard state.configJSON == config.json else {
+            let stored = (try? TrainingConfig(json: state.configJSON)).map(differences) ?? "unreadable"
+            throw TrainingError.invalidConfig("cannot resume \(folder.path): it was started with other options (\(stored)); "
+                                              + "resume with the command line that started it, plus --resume")
+        }
+        guard state.model.spec == spec else {
+            throw TrainingError.invalidConfig("cannot resume \(folder.path): its model (\(state.model.spec.json)) is not this data's \(spec.json)")
+        }
+        guard (1..<config.epochs).contains(state.epochsDone) else {
+            throw TrainingError.invalidConfig("cannot resume \(folder.path): its state is after epoch \(state.epochsDone) of \(config.epochs)")
+        }
+        return state
+    }
+
+    /// The settings in which `stored` differs from this trainer's configuration, as "key: stored → asked".
+    private func differences(_ stored: TrainingConfig) -> String {
+        func fields(_ c: TrainingConfig) -> [String: String] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(c.json.utf8)) as? [String: Any] else { return [:] }
+            return object.mapValues { value in
+                (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            }
+        }
+        let old = fields(stored), new = fields(config)
+        return Set(old.keys).union(new.keys).sorted().compactMap { key in
+            old[key] == new[key] ? nil : "\(key): \(old[key] ?? "unset") → \(new[key] ?? "unset")"
+        }.joined(separator: "; ")
+    }
+
+    /// Clips the gradients as configured: element values first, then the global norm.
+    func clipGradients(_ parameters: [Parameter<Float>]) {
+        if let clipValue = config.clipValue { GradientClipping.clipValue(parameters, clipValue: clipValue) }
+        if let clipNorm = config.clipNorm { GradientClipping.clipNorm(parameters, maxNorm: clipNorm) }
     }
 
     func makeOptimizer() -> any Optimizer<Float> {
         switch config.optimizer {
         case .sgd:
             return SGD<Float>(learningRate: config.learningRate, momentum: config.momentum, nesterov: config.nesterov,
-                              weightDecay: config.weightDecay)
+                              weightDecay: config.weightDecay, decayScope: config.decayScope ?? .all)
         case .adam, .adamw:
             return Adam<Float>(learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1],
-                               weightDecay: config.weightDecay, decoupled: config.optimizer == .adamw)
+                               epsilon: config.epsilon ?? 1e-8, weightDecay: config.weightDecay,
+                               decoupled: config.optimizer == .adamw, decayScope: config.decayScope ?? .all)
         }
     }
 

@@ -18,6 +18,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var weightDecay: Double = 5e-4
     /// Adam's β1 and β2.
     public var betas: [Double] = [0.9, 0.999]
+    /// Adam's ε (nil: 1e-8, PyTorch's default, and not written, so earlier runs keep their bytes).
+    public var epsilon: Double?
+    /// Which parameters weight decay applies to (nil: all of them, PyTorch's default).
+    public var decayScope: WeightDecayScope?
+    /// Clip the global L2 norm of the gradients to this before each step (nil: no clipping).
+    public var clipNorm: Double?
+    /// Clamp every gradient element to [−clipValue, clipValue] before each step (nil: no clamping).
+    public var clipValue: Double?
     /// Learning-rate schedule in `LearningRateSchedule.parse` syntax.
     public var schedule: String = "constant"
     /// SAM's neighbourhood radius ρ; nil trains without SAM.
@@ -73,7 +81,16 @@ extension TrainingConfig {
         }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("--weight-decay must be a finite number ≥ 0, got \(weightDecay)") }
         guard betas.count == 2, betas.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1 }) else {
-            throw fail("Adam's betas must be two numbers in [0, 1), got \(betas)")
+            throw fail("--betas must be two numbers in [0, 1), got \(betas)")
+        }
+        if let epsilon {
+            guard epsilon.isFinite, epsilon >= 0 else { throw fail("--eps must be a finite number ≥ 0, got \(epsilon)") }
+        }
+        if let clipNorm {
+            guard clipNorm.isFinite, clipNorm > 0 else { throw fail("--clip-norm must be a positive number, got \(clipNorm)") }
+        }
+        if let clipValue {
+            guard clipValue.isFinite, clipValue > 0 else { throw fail("--clip-value must be a positive number, got \(clipValue)") }
         }
         if let samRadius {
             guard samRadius.isFinite, samRadius > 0 else { throw fail("--sam (the radius ρ) must be a positive number, got \(samRadius)") }
@@ -87,6 +104,32 @@ extension TrainingConfig {
         if let testSubset, testSubset < 1 { throw fail("--test-subset must be at least 1, got \(testSubset)") }
         do { _ = try LearningRateSchedule.parse(schedule, totalEpochs: epochs) } catch { throw fail("--schedule: \(error)") }
         do { try model.validateOptions() } catch { throw fail("\(error)") }
+    }
+}
+
+extension TrainingConfig {
+    /// Whether the run sets anything beyond the original options: gradient clipping, a weight
+    /// decay scope, Adam's ε, or a per-step schedule.
+    public var usesModernSettings: Bool {
+        clipNorm != nil || clipValue != nil || decayScope != nil || epsilon != nil
+            || ((try? LearningRateSchedule.parse(schedule, totalEpochs: epochs))?.isPerStep ?? false)
+    }
+
+    /// The optimizer settings in one line, as `terrain info` and the training log show them:
+    /// `adamw lr 0.001 betas 0.9,0.95 eps 1e-08 weight decay 0.1 (weights only), schedule
+    /// warmup-cosine:100:0:0, clip norm 1`.
+    public var optimizerSummary: String {
+        var parts = ["\(optimizer.rawValue) lr \(learningRate)"]
+        switch optimizer {
+        case .sgd: parts[0] += " momentum \(momentum)" + (nesterov ? " nesterov" : "")
+        case .adam, .adamw: parts[0] += " betas \(betas.map { "\($0)" }.joined(separator: ",")) eps \(epsilon ?? 1e-8)"
+        }
+        parts[0] += " weight decay \(weightDecay)" + (decayScope == .weights ? " (weights only)" : "")
+        let schedule = (try? LearningRateSchedule.parse(schedule, totalEpochs: epochs).description) ?? schedule
+        parts.append("schedule \(schedule)")
+        if let clipNorm { parts.append("clip norm \(clipNorm)") }
+        if let clipValue { parts.append("clip value \(clipValue)") }
+        return parts.joined(separator: ", ")
     }
 }
 

@@ -18,6 +18,11 @@ struct Info: ParsableCommand {
             let spec = ckpt.spec
             print("model: \(spec.architecture) width \(spec.width) input \(spec.inputShape) outputs \(spec.outputs)")
             print("parameters: \(model.trainableScalarCount) trainable in \(model.trainableParameters.count) tensors; \(ckpt.tensorOrder.count) tensors stored")
+            // The optimizer line for runs that use the transformer-era settings (clipping, a decay
+            // scope, Adam's ε or a per-step schedule); earlier checkpoints print as before.
+            if let text = ckpt.metadata["terrain.training"], let config = try? TrainingConfig(json: text), config.usesModernSettings {
+                print("optimizer: \(config.optimizerSummary)")
+            }
             for key in ckpt.metadata.keys.sorted() where key != Checkpoint.modelKey && key != "terrain.training" {
                 print("\(key): \(ckpt.metadata[key]!)")
             }

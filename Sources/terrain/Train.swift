@@ -4,6 +4,7 @@ import TerrainData
 import TerrainModels
 import TerrainTraining
 import TerrainIO
+import TerrainNN
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,14 @@ struct Train: ParsableCommand {
           terrain train --model resnet20 --dataset fashion-mnist --epochs 1 --batch-size 128 \\
             --optimizer sgd --lr 0.1 --momentum 0.9 --nesterov --weight-decay 5e-4 --out runs/resnet20
 
+        A GPT-style recipe (AdamW with β2 0.95, no decay on biases and norms, 100 warm-up steps then
+        cosine to 6e-5, gradients clipped to norm 1):
+          terrain train ... --optimizer adamw --lr 6e-4 --betas 0.9,0.95 --weight-decay 0.1 \\
+            --decay-scope weights --schedule warmup-cosine:100:6e-5 --clip-norm 1
+
         Schedules: constant | multistep:150,225,275[:0.1] | cosine[:min] | warmup:EPOCHS,<schedule>
+                   | warmup-cosine:STEPS[:MIN[:START]] (per optimizer step)
+        A stopped run continues from its last completed epoch with the same command line plus --resume.
         """)
 
     @Option(help: "Architecture (see `terrain models`).") var model: String = "cnn"
@@ -29,6 +37,13 @@ struct Train: ParsableCommand {
     @Option(help: "SGD momentum.") var momentum: Double = 0.9
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Double = 5e-4
+    @Option(help: ArgumentHelp("Which parameters weight decay applies to: all, or weights (not biases nor normalization scales and shifts, as GPT training does).",
+                               valueName: "scope"))
+    var decayScope: WeightDecayScope = .all
+    @Option(help: ArgumentHelp("Adam's β1,β2 (adam, adamw; default 0.9,0.999).", valueName: "b1,b2")) var betas: String?
+    @Option(help: "Adam's ε (adam, adamw; default 1e-8).") var eps: Double?
+    @Option(help: "Clip the gradients' global L2 norm to this before each step (torch.nn.utils.clip_grad_norm_).") var clipNorm: Double?
+    @Option(help: "Clamp every gradient element to ±this before each step (torch.nn.utils.clip_grad_value_).") var clipValue: Double?
     @Option(help: "Learning-rate schedule.") var schedule: String = "constant"
     @Option(help: "Train with SAM (sharpness-aware minimization) of this radius ρ.") var sam: Double?
     @Option(help: "Average weights (SWA) from this epoch (1-based) to the end; writes swa.safetensors.") var swaStart: Int?
@@ -42,6 +57,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("What a CSV's last column holds: classes (whole-number labels 0, 1, …), regression (real values) or auto (labels when most values are whole numbers, and then every one must be a valid label).",
                                valueName: "kind"))
     var targets: TargetKind = .automatic
+    @Flag(help: "Continue the stopped run in --out from its last completed epoch (the same options as when it started).") var resume = false
     @Flag(help: "No progress bar.") var quiet = false
     @Option(help: "Run folder (created).") var out: String = "runs/run"
     @OptionGroup var compute: ComputeOptions
@@ -70,6 +86,20 @@ struct Train: ParsableCommand {
         config.momentum = momentum
         config.nesterov = nesterov
         config.weightDecay = weightDecay
+        config.decayScope = decayScope == .all ? nil : decayScope
+        if betas != nil || eps != nil {
+            guard kind != .sgd else { throw ValidationError("--betas and --eps set Adam's moments: they need --optimizer adam or adamw") }
+        }
+        if let betas {
+            let parts = betas.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let b1 = parts[0], let b2 = parts[1] else {
+                throw ValidationError("--betas takes two numbers separated by a comma (e.g. 0.9,0.95), got '\(betas)'")
+            }
+            config.betas = [b1, b2]
+        }
+        config.epsilon = eps
+        config.clipNorm = clipNorm
+        config.clipValue = clipValue
         config.schedule = schedule
         config.samRadius = sam
         config.swaStart = swaStart.map { $0 &- 1 }
@@ -93,13 +123,13 @@ struct Train: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
-            try runTraining(try configuration(), folder: URL(fileURLWithPath: out), quiet: quiet)
+            try runTraining(try configuration(), folder: URL(fileURLWithPath: out), quiet: quiet, resume: resume)
         }
     }
 }
 
 /// Loads the data, trains, and prints one summary line per epoch and where the files went.
-func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool) throws {
+func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool, resume: Bool = false) throws {
     var options = DatasetOptions()
     options.normalize = config.normalize
     options.trainSubset = config.trainSubset
@@ -119,7 +149,8 @@ func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool) throws {
         line += String(format: "  |θ| %.2f  %.0f s  %.0f img/s", s.weightNorm, s.seconds, s.imagesPerSecond)
         print(line)
     }
-    try trainer.run(data: data)
+    trainer.onResume = { done in print("resuming \(folder.path)/ after epoch \(done) of \(config.epochs)") }
+    try trainer.run(data: data, resume: resume)
     print("run written to \(folder.path)/ (final.safetensors, checkpoints/, metrics.csv, iterations.csv, run.json)")
 }
 
@@ -132,3 +163,4 @@ func describeTask(_ data: Dataset) -> String {
 }
 
 extension TargetKind: ExpressibleByArgument {}
+extension WeightDecayScope: ExpressibleByArgument {}

@@ -18,8 +18,9 @@ import TerrainTensor
 /// parameter skipped in a step (no gradient) does not advance its own bias correction. When
 /// every parameter has a gradient at every step, t is simply the optimizer's step count.
 ///
-/// AdamW: `Adam(…, decoupled: true)`, or the factory `Adam.adamW(…)`, whose default weight
-/// decay is 0.01 as in `torch.optim.AdamW`.
+/// AdamW: `Adam(…, decoupled: true)`, or the factory `Adam.adamW(…)` (AdamW.swift), whose
+/// defaults are `torch.optim.AdamW`'s. λ applies to the parameters `decayScope` selects by role
+/// (all of them by default, as PyTorch with one parameter group); the others take λ = 0.
 public final class Adam<Scalar: TensorScalar>: Optimizer {
     public var learningRate: Double
     public var beta1: Double
@@ -29,6 +30,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// True: AdamW's decoupled weight decay, p ← p·(1 − η·λ) before the Adam step. False: L2
     /// regularization, λ·p added to the gradient.
     public var decoupled: Bool
+    /// Which parameters weight decay applies to (by role); the others update with λ = 0.
+    public var decayScope: WeightDecayScope
 
     /// Calls of `step(_:)` so far.
     public private(set) var stepCount = 0
@@ -47,7 +50,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 
     /// - Precondition: η ≥ 0, ε ≥ 0, λ ≥ 0 and 0 ≤ β₁, β₂ < 1.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
-                weightDecay: Double = 0, decoupled: Bool = false) {
+                weightDecay: Double = 0, decoupled: Bool = false, decayScope: WeightDecayScope = .all) {
         precondition(learningRate >= 0, "Adam: learning rate \(learningRate) is negative")
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas (\(beta1), \(beta2)) must lie in [0, 1)")
         precondition(epsilon >= 0, "Adam: epsilon \(epsilon) is negative")
@@ -58,13 +61,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
         self.weightDecay = weightDecay
         self.decoupled = decoupled
-    }
-
-    /// AdamW: Adam with decoupled weight decay (`decoupled: true`), defaults of `torch.optim.AdamW`.
-    public static func adamW(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                             epsilon: Double = 1e-8, weightDecay: Double = 1e-2) -> Adam {
-        Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-             weightDecay: weightDecay, decoupled: true)
+        self.decayScope = decayScope
     }
 
     public func step(_ parameters: [Parameter<Scalar>]) {
@@ -76,6 +73,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             // Scalars computed in Double, as PyTorch computes them in Python floats.
             let biasCorrection1 = 1 - pow(beta1, t)
             let biasCorrection2 = 1 - pow(beta2, t)
+            let weightDecay = decayScope.weightDecay(self.weightDecay, for: p.role)
             adamUpdate(p.value.mutablePointer(), gradient: g.pointer,
                        m: state.firstMoment.mutablePointer(), v: state.secondMoment.mutablePointer(),
                        count: p.value.count,
@@ -92,6 +90,42 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// The step count of `parameter` and its moment estimates (m, v), nil before its first step.
     public func moments(of parameter: Parameter<Scalar>) -> (step: Int, m: Tensor<Scalar>, v: Tensor<Scalar>)? {
         states.existingState(for: parameter).map { ($0.step, $0.firstMoment, $0.secondMoment) }
+    }
+
+    /// PyTorch's slots: `exp_avg` (m), `exp_avg_sq` (v) and `step` per parameter, and the
+    /// optimizer's own count of `step(_:)` calls as counter `step`.
+    public func state(of parameters: [(name: String, parameter: Parameter<Scalar>)]) -> OptimizerState<Scalar> {
+        var result = OptimizerState<Scalar>(counters: ["step": stepCount])
+        for (name, p) in parameters {
+            guard let s = states.existingState(for: p) else { continue }
+            result.tensors[OptimizerState<Scalar>.key("exp_avg", name)] = s.firstMoment
+            result.tensors[OptimizerState<Scalar>.key("exp_avg_sq", name)] = s.secondMoment
+            result.counters[OptimizerState<Scalar>.key("step", name)] = s.step
+        }
+        return result
+    }
+
+    public func restore(_ state: OptimizerState<Scalar>, into parameters: [(name: String, parameter: Parameter<Scalar>)]) throws {
+        try state.checkKeys(slots: ["exp_avg", "exp_avg_sq"], counterSlots: ["step"], names: Set(parameters.map(\.name)))
+        var restored = ParameterStateTable<Scalar, State>()
+        for (name, p) in parameters {
+            let m = try state.tensor("exp_avg", of: name, shape: p.shape)
+            let v = try state.tensor("exp_avg_sq", of: name, shape: p.shape)
+            let step = state.counters[OptimizerState<Scalar>.key("step", name)]
+            guard let m, let v, let step else {
+                guard m == nil && v == nil && step == nil else { throw OptimizerStateError("\(name) has only part of Adam's state") }
+                continue
+            }
+            guard step > 0 else { throw OptimizerStateError("step of \(name) is \(step)") }
+            let s = State(shape: p.shape)
+            // Tensors are values (copy on write): later steps leave `state` untouched.
+            s.firstMoment = m
+            s.secondMoment = v
+            s.step = step
+            restored.set(s, for: p)
+        }
+        states = restored
+        stepCount = state.counters["step"] ?? 0
     }
 
     /// Forgets all moment estimates and step counts.

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Progress is a fractional epoch t = epoch + i / itersPerEpoch, with epochs counted from 0 and
 /// i the iteration within the epoch, so schedules can be evaluated once per iteration (smooth)
-/// or once per epoch (t = epoch).
+/// or once per epoch (t = epoch). One schedule, `warmupCosine`, counts optimizer steps instead
+/// (`isPerStep`), as transformer training does; `learningRate(base:step:stepsPerEpoch:totalSteps:)`
+/// evaluates every schedule at a step.
 public enum LearningRateSchedule: Sendable, Equatable, Codable {
     /// The base rate throughout.
     case constant
@@ -25,12 +27,37 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
     /// shifted). Evaluating at the end of each iteration, t = epoch + (i + 1)/itersPerEpoch,
     /// avoids a zero rate on the very first step.
     indirect case warmup(epochs: Double, then: LearningRateSchedule)
+    /// Linear warm-up then cosine decay, per optimizer step (the GPT recipe). With s the 0-based
+    /// index of the step being taken, S the run's number of steps, W = `warmupSteps`,
+    /// f = `startFactor` and m = `minimum` (an absolute rate), r = m / base:
+    ///
+    ///     s < W:   η_s = base · (f + (1 − f)·s/W)
+    ///     s ≥ W:   η_s = base · (r + (1 − r)·(1 + cos(π·min(s − W, T)/T))/2),   T = S − W
+    ///
+    /// so the rate climbs from f·base to base over W steps, then follows a half cosine to m at the
+    /// run's last step. In PyTorch, with `scheduler.step()` after every `optimizer.step()`, it is
+    /// exactly `LambdaLR(opt, lambda s: <the factor above>)` (bit for bit: the same expression),
+    /// and, for f > 0, `SequentialLR(opt, [LinearLR(opt, start_factor=f, total_iters=W),
+    /// CosineAnnealingLR(opt, T_max=S-W, eta_min=m)], milestones=[W])` up to rounding (those two
+    /// update the rate recursively). With f = 0 and m = 0 it is Hugging Face's
+    /// `get_cosine_schedule_with_warmup`; f = 0 gives the first step a zero rate, as there.
+    case warmupCosine(warmupSteps: Int, minimum: Double, startFactor: Double)
+
+    /// Whether the schedule counts optimizer steps (`warmupCosine`) rather than epochs.
+    public var isPerStep: Bool {
+        if case .warmupCosine = self { return true }
+        return false
+    }
 
     /// The learning rate at fractional epoch t (t = epoch + i/itersPerEpoch, epochs start at 0).
     /// Negative t counts as 0.
+    ///
+    /// - Precondition: the schedule counts epochs (not `isPerStep`).
     public func learningRate(base: Double, epoch t: Double) -> Double {
         let t = max(t, 0)
         switch self {
+        case .warmupCosine:
+            preconditionFailure("warmup-cosine counts optimizer steps: use learningRate(base:step:stepsPerEpoch:totalSteps:)")
         case .constant:
             return base
         case let .multiStep(milestones, gamma):
@@ -51,7 +78,7 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
     /// schedules have none; these are the points that trajectory plots mark.
     public var discontinuities: [Double] {
         switch self {
-        case .constant, .cosine: return []
+        case .constant, .cosine, .warmupCosine: return []
         case let .multiStep(milestones, _): return milestones.map(Double.init)
         case let .warmup(epochs, inner): return inner.discontinuities.filter { $0 > epochs }
         }
@@ -63,15 +90,37 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
         return learningRate(base: base, epoch: Double(epoch) + Double(iteration) / Double(iterationsPerEpoch))
     }
 
+    /// The learning rate of optimizer step `step` (0-based) of a run of `totalSteps` steps,
+    /// `stepsPerEpoch` in each epoch. Epoch-based schedules are read at the middle of the step,
+    /// t = epoch + (i + ½)/stepsPerEpoch, so that a warm-up never gives a zero first step and
+    /// epoch milestones still fall between epochs; `warmupCosine` uses its step formula.
+    public func learningRate(base: Double, step: Int, stepsPerEpoch: Int, totalSteps: Int) -> Double {
+        precondition(stepsPerEpoch > 0, "stepsPerEpoch must be positive")
+        guard case let .warmupCosine(warmup, minimum, startFactor) = self else {
+            let epoch = step / stepsPerEpoch, i = step % stepsPerEpoch
+            return learningRate(base: base, epoch: Double(epoch) + (Double(i) + 0.5) / Double(stepsPerEpoch))
+        }
+        let s = max(step, 0)
+        if s < warmup { return base * (startFactor + (1 - startFactor) * Double(s) / Double(warmup)) }
+        let decaySteps = totalSteps - warmup
+        let ratio = minimum / base
+        guard decaySteps > 0 else { return base * ratio }
+        let progress = Double(min(s - warmup, decaySteps)) / Double(decaySteps)
+        return base * (ratio + (1 - ratio) * (1 + cos(Double.pi * progress)) / 2)
+    }
+
     /// Parses the command-line syntax (case-insensitive, spaces ignored):
     ///
     ///     constant
     ///     multistep:M1,M2,…[:GAMMA]        milestones in epochs, increasing; γ defaults to 0.1
     ///     cosine[:MIN[:EPOCHS]]            anneal to MIN (default 0) over EPOCHS (default totalEpochs)
     ///     warmup:EPOCHS[,SCHEDULE]         linear warm-up, then SCHEDULE (default constant)
+    ///     warmup-cosine:STEPS[:MIN[:START]]  per optimizer step: warm-up over STEPS from START·base
+    ///                                      (default 0) to base, then cosine to MIN (default 0)
+    ///                                      at the run's last step
     ///
     /// Examples: `multistep:150,225,275`, `multistep:150,225,275:0.1`, `cosine`, `cosine:1e-4`,
-    /// `warmup:2,cosine`, `warmup:0.5,multistep:150,225`. `description` prints this syntax, and
+    /// `warmup:2,cosine`, `warmup:0.5,multistep:150,225`, `warmup-cosine:100:6e-5`. `description` prints this syntax, and
     /// parsing it gives the schedule back.
     ///
     /// - Parameter totalEpochs: the run's length, used by `cosine` without an explicit EPOCHS.
@@ -124,6 +173,22 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
             guard total > 0 else { throw fail("cosine needs a positive number of epochs (total epochs is \(totalEpochs))") }
             return .cosine(totalEpochs: total, minimum: minimum)
 
+        case "warmup-cosine":
+            guard let argument, !argument.isEmpty else { throw fail("'warmup-cosine' needs a warm-up length in steps, e.g. warmup-cosine:100") }
+            let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 3 else { throw fail("'warmup-cosine' takes steps, a minimum and a start factor, e.g. warmup-cosine:100:6e-5:0") }
+            guard let steps = Int(parts[0]), steps >= 0 else { throw fail("warm-up length '\(parts[0])' is not a whole number of steps ≥ 0") }
+            var minimum = 0.0, startFactor = 0.0
+            if parts.count >= 2 {
+                guard let m = Double(parts[1]), m.isFinite, m >= 0 else { throw fail("minimum rate '\(parts[1])' is not a non-negative number") }
+                minimum = m
+            }
+            if parts.count == 3 {
+                guard let f = Double(parts[2]), f >= 0, f <= 1 else { throw fail("start factor '\(parts[2])' is not a number in [0, 1]") }
+                startFactor = f
+            }
+            return .warmupCosine(warmupSteps: steps, minimum: minimum, startFactor: startFactor)
+
         case "warmup":
             guard let argument, !argument.isEmpty else { throw fail("'warmup' needs a length in epochs, e.g. warmup:2,cosine") }
             let comma = argument.firstIndex(of: ",")
@@ -134,7 +199,9 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
             guard let comma else { return .warmup(epochs: epochs, then: .constant) }
             let rest = argument[argument.index(after: comma)...]
             guard !rest.isEmpty else { throw fail("nothing follows 'warmup:\(lengthText),'") }
-            return .warmup(epochs: epochs, then: try parse(rest, original: original, totalEpochs: totalEpochs))
+            let inner = try parse(rest, original: original, totalEpochs: totalEpochs)
+            guard !inner.isPerStep else { throw fail("warmup-cosine has its own warm-up; it cannot follow 'warmup:'") }
+            return .warmup(epochs: epochs, then: inner)
 
         default:
             throw fail(kind.isEmpty ? "empty schedule" : "unknown schedule '\(kind)'")
@@ -147,14 +214,14 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
         public let reason: String
 
         public var description: String {
-            "invalid learning-rate schedule '\(text)': \(reason). Expected constant | multistep:M1,M2,…[:GAMMA] | cosine[:MIN[:EPOCHS]] | warmup:EPOCHS[,SCHEDULE]"
+            "invalid learning-rate schedule '\(text)': \(reason). Expected constant | multistep:M1,M2,…[:GAMMA] | cosine[:MIN[:EPOCHS]] | warmup:EPOCHS[,SCHEDULE] | warmup-cosine:STEPS[:MIN[:START]]"
         }
     }
 }
 
 extension LearningRateSchedule: CustomStringConvertible {
     /// The schedule in `parse` syntax, fully spelled out (gamma, minimum and length included):
-    /// `multistep:150,225,275:0.1`, `cosine:0:300`, `warmup:2,cosine:0:300`.
+    /// `multistep:150,225,275:0.1`, `cosine:0:300`, `warmup:2,cosine:0:300`, `warmup-cosine:100:0:0`.
     public var description: String {
         switch self {
         case .constant:
@@ -165,6 +232,8 @@ extension LearningRateSchedule: CustomStringConvertible {
             return "cosine:\(Self.format(minimum)):\(total)"
         case let .warmup(epochs, inner):
             return "warmup:\(Self.format(epochs)),\(inner)"
+        case let .warmupCosine(steps, minimum, startFactor):
+            return "warmup-cosine:\(steps):\(Self.format(minimum)):\(Self.format(startFactor))"
         }
     }
 

@@ -19,8 +19,9 @@ import TerrainTensor
 /// on baseline x86-64, about 5× slower), agreeing with `torch.optim` (float32) to rounding,
 /// about 1e-7 relative.
 ///
-/// Limitation: optimizer state cannot be saved or restored yet (no `state_dict` equivalent), so
-/// a resumed run restarts momentum buffers and moment estimates from zero.
+/// `state(of:)` and `restore(_:into:)` save and load the per-parameter state by parameter name
+/// (`OptimizerState`, PyTorch's `state_dict()["state"]`), so a resumed run continues with the
+/// same momentum buffers, moment estimates and step counts.
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
 
@@ -29,6 +30,25 @@ public protocol Optimizer<Scalar>: AnyObject {
 
     /// Applies one update to every trainable parameter that has a gradient, from `parameter.gradient`.
     func step(_ parameters: [Parameter<Scalar>])
+
+    /// The state of the given parameters, keyed by their names.
+    func state(of parameters: [(name: String, parameter: Parameter<Scalar>)]) -> OptimizerState<Scalar>
+
+    /// Replaces the state of the given parameters with `state` (parameters without an entry
+    /// start fresh). Throws when `state` names a slot or parameter that does not fit.
+    func restore(_ state: OptimizerState<Scalar>, into parameters: [(name: String, parameter: Parameter<Scalar>)]) throws
+}
+
+extension Optimizer {
+    /// A stateless optimizer has nothing to save.
+    public func state(of parameters: [(name: String, parameter: Parameter<Scalar>)]) -> OptimizerState<Scalar> {
+        OptimizerState()
+    }
+
+    /// A stateless optimizer accepts only empty state.
+    public func restore(_ state: OptimizerState<Scalar>, into parameters: [(name: String, parameter: Parameter<Scalar>)]) throws {
+        guard state.isEmpty else { throw OptimizerStateError("\(Self.self) keeps no state, but state was given") }
+    }
 }
 
 extension Optimizer {
@@ -78,6 +98,11 @@ struct ParameterStateTable<Scalar: TensorScalar, State: AnyObject> {
     func existingState(for parameter: Parameter<Scalar>) -> State? {
         guard let entry = entries[ObjectIdentifier(parameter)], entry.parameter === parameter else { return nil }
         return entry.state
+    }
+
+    /// Replaces the state of `parameter` (restoring saved state).
+    mutating func set(_ state: State, for parameter: Parameter<Scalar>) {
+        entries[ObjectIdentifier(parameter)] = Entry(parameter: parameter, state: state)
     }
 
     mutating func removeAll() { entries.removeAll() }

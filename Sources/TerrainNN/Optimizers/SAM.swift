@@ -42,6 +42,15 @@ public final class SAM<Base: Optimizer>: Optimizer {
         set { base.learningRate = newValue }
     }
 
+    /// The base optimizer's state (SAM itself keeps none between steps).
+    public func state(of parameters: [(name: String, parameter: Parameter<Scalar>)]) -> OptimizerState<Scalar> {
+        base.state(of: parameters)
+    }
+
+    public func restore(_ state: OptimizerState<Scalar>, into parameters: [(name: String, parameter: Parameter<Scalar>)]) throws {
+        try base.restore(state, into: parameters)
+    }
+
     /// A single-pass step: plain base optimization with the gradients already present.
     public func step(_ parameters: [Parameter<Scalar>]) {
         base.step(parameters)

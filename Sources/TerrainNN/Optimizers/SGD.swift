@@ -15,12 +15,15 @@ import TerrainTensor
 ///
 /// Note that the learning rate multiplies the momentum buffer at each step (PyTorch's form,
 /// not Sutskever et al.'s b = μ·b − η·g), so changing η rescales the whole step at once.
+/// λ applies to the parameters `decayScope` selects by role; the others take λ = 0.
 public final class SGD<Scalar: TensorScalar>: Optimizer {
     public var learningRate: Double
     public var momentum: Double
     public var nesterov: Bool
     public var weightDecay: Double
     public var dampening: Double
+    /// Which parameters weight decay applies to (by role).
+    public var decayScope: WeightDecayScope
 
     private final class State {
         var buffer: Tensor<Scalar>?
@@ -31,7 +34,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     /// - Precondition: learning rate, momentum and weight decay are non-negative; Nesterov
     ///   momentum needs μ > 0 and zero dampening (as in PyTorch).
     public init(learningRate: Double, momentum: Double = 0, nesterov: Bool = false,
-                weightDecay: Double = 0, dampening: Double = 0) {
+                weightDecay: Double = 0, dampening: Double = 0, decayScope: WeightDecayScope = .all) {
         precondition(learningRate >= 0, "SGD: learning rate \(learningRate) is negative")
         precondition(momentum >= 0, "SGD: momentum \(momentum) is negative")
         precondition(weightDecay >= 0, "SGD: weight decay \(weightDecay) is negative")
@@ -42,12 +45,14 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         self.nesterov = nesterov
         self.weightDecay = weightDecay
         self.dampening = dampening
+        self.decayScope = decayScope
     }
 
     public func step(_ parameters: [Parameter<Scalar>]) {
         for (p, g) in parametersToUpdate(parameters) {
             let count = p.value.count
             let values = p.value.mutablePointer()
+            let weightDecay = decayScope.weightDecay(self.weightDecay, for: p.role)
             guard momentum != 0 else {
                 sgdUpdate(values, gradient: g.pointer, buffer: nil, count: count, learningRate: learningRate,
                           momentum: 0, dampening: dampening, weightDecay: weightDecay, nesterov: false, firstStep: false)
@@ -65,6 +70,29 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     /// The momentum buffer of `parameter`, nil before its first step with momentum.
     public func momentumBuffer(of parameter: Parameter<Scalar>) -> Tensor<Scalar>? {
         states.existingState(for: parameter)?.buffer
+    }
+
+    /// PyTorch's slot: `momentum_buffer` per parameter that has taken a step with momentum.
+    public func state(of parameters: [(name: String, parameter: Parameter<Scalar>)]) -> OptimizerState<Scalar> {
+        var result = OptimizerState<Scalar>()
+        for (name, p) in parameters {
+            if let buffer = states.existingState(for: p)?.buffer {
+                result.tensors[OptimizerState<Scalar>.key("momentum_buffer", name)] = buffer
+            }
+        }
+        return result
+    }
+
+    public func restore(_ state: OptimizerState<Scalar>, into parameters: [(name: String, parameter: Parameter<Scalar>)]) throws {
+        try state.checkKeys(slots: ["momentum_buffer"], counterSlots: [], names: Set(parameters.map(\.name)))
+        var restored = ParameterStateTable<Scalar, State>()
+        for (name, p) in parameters {
+            guard let buffer = try state.tensor("momentum_buffer", of: name, shape: p.shape) else { continue }
+            let s = State()
+            s.buffer = buffer
+            restored.set(s, for: p)
+        }
+        states = restored
     }
 
     /// Forgets all momentum buffers.

@@ -57,6 +57,16 @@ public final class StochasticWeightAverage<Scalar: TensorScalar> {
         zip(names, average).map { ($0, $1) }
     }
 
+    /// Replaces the average with a saved one (`averagedParameters` and `averagedModels` of an
+    /// earlier run), so that a resumed run keeps averaging where it stopped.
+    public func restore(_ parameters: [(name: String, value: Tensor<Scalar>)], averagedModels: Int) {
+        precondition(averagedModels >= 0 && (averagedModels == 0) == parameters.isEmpty,
+                     "StochasticWeightAverage.restore: \(parameters.count) tensors for \(averagedModels) models")
+        names = parameters.map(\.name)
+        average = parameters.map(\.value)
+        self.averagedModels = averagedModels
+    }
+
     /// Forgets the average.
     public func reset() {
         average = []
