@@ -536,9 +536,9 @@ rejects "a fractional token id is refused, named" "'tokens'\[0, 2\] is 3.5: toke
   seqtrain --dataset "$seq/fraction.npz"
 rejects "a token id outside the declared vocabulary is refused, named" "token id 300 .*outside the vocabulary 0..<256" \
   seqtrain --dataset "$seq/outside.npz"
-rejects "--context with arrays that hold no tokens is refused" "--context 4 asks for token sequences" \
+rejects "--context with arrays that hold no tokens is refused" "context 4 asks for token sequences" \
   seqtrain --dataset "$seq/xy.npz" --context 4
-rejects "--context 0 is refused" "--context" seqtrain --dataset "$seq/latin1.txt" --context 0
+rejects "--context 0 is refused" "context must be between 1 and [0-9]+, got 0" seqtrain --dataset "$seq/latin1.txt" --context 0
 rejects "a text corpus shorter than one window is refused with what was read" \
   "read 2048 bytes.*fewer than one window of --context 4096" seqtrain --dataset "$seq/latin1.txt" --context 4096
 
