@@ -43,6 +43,7 @@ extension ModelSource {
             let (objective, description) = try ONNXObjective.make(path: path, dataset: data.dataset, normalize: data.normalize,
                                                                    subset: data.subset, subsetSeed: data.subsetSeed, batchSize: data.batchSize,
                                                                    context: data.context)
+            if let note = objective.data.note { progress.note(note) }
             return LoadedModel(objective: objective, network: objective, architecture: "onnx", dataDescription: description)
         case .stateDict(let path, let architecture):
             // A checkpoint without (or instead of) Terrain's description: the data come first,

@@ -29,6 +29,10 @@ public enum ONNXObjective {
                                test: pair.test.randomSubset(size: subset, seed: subsetSeed &+ 1), normalization: pair.normalization)
         }
         guard pair.train.count > 0 else { throw RequestError("\(name) holds no samples") }
+        // A token model's context is its declared input length: a longer sequence is named as such.
+        if pair.train.targets.isTokens {
+            try DataFit.checkInput(model: model.file, inputShape: model.declaredSampleShape, data: pair.train, dataName: name)
+        }
         let graph: ONNXGraph<Float> = model.makeGraph()
         let output = try graph.outputShape(sampleShape: pair.train.sampleShape)
         try check(output: output, fits: pair.train, model: model)

@@ -23,18 +23,7 @@ public enum DataFit {
     /// sequences need it.
     public static func check(model: String, inputShape: [Int]?, outputs: Int, outputShape: [Int]? = nil,
                              data: Dataset, dataName: String) throws {
-        let sample = data.sampleShape
-        if let inputShape, inputShape != sample {
-            if case .tokens(_, let length, _) = data.targets, inputShape.count == 1 {
-                let context = inputShape[0]
-                throw DataFitError(model: model, dataName: dataName,
-                                   detail: length > context
-                                    ? "the data's sequences hold \(length) tokens, longer than the model's context of \(context) tokens (give --context \(context))"
-                                    : "the model takes sequences of \(context) tokens, the data's hold \(length) (give --context \(context))")
-            }
-            throw DataFitError(model: model, dataName: dataName,
-                               detail: "the model takes samples shaped \(inputShape), the data's samples are shaped \(sample)")
-        }
+        try checkInput(model: model, inputShape: inputShape, data: data, dataName: dataName)
         switch data.targets {
         case .classes(_, let count):
             guard count <= outputs else {
@@ -58,6 +47,23 @@ public enum DataFit {
                                    detail: "token id \(largest.id) (\(largest.place)) is outside the model's vocabulary of \(vocabulary) (ids 0..<\(vocabulary))")
             }
         }
+    }
+
+    /// Throws `DataFitError` when `data`'s samples are not shaped as the model's input (nil:
+    /// unknown, nothing to check); for token sequences the message names the model's context and
+    /// the data's sequence length.
+    public static func checkInput(model: String, inputShape: [Int]?, data: Dataset, dataName: String) throws {
+        let sample = data.sampleShape
+        guard let inputShape, inputShape != sample else { return }
+        if case .tokens(_, let length, _) = data.targets, inputShape.count == 1 {
+            let context = inputShape[0]
+            throw DataFitError(model: model, dataName: dataName,
+                               detail: length > context
+                                ? "the data's sequences hold \(length) tokens, longer than the model's context of \(context) tokens (give --context \(context))"
+                                : "the model takes sequences of \(context) tokens, the data's hold \(length) (give --context \(context))")
+        }
+        throw DataFitError(model: model, dataName: dataName,
+                           detail: "the model takes samples shaped \(inputShape), the data's samples are shaped \(sample)")
     }
 
     /// `check` for a zoo model described by `spec`, on both sets of a pair. For token sequences
