@@ -8,7 +8,7 @@ TERRAIN := $(RELEASE)/terrain
 # Open MPI's mpirun (and the library `terrain` loads under it) for distributed surfaces; Chromium
 # and curl for the viewer's and the server's tests in a real browser (tests/browser.sh); ffmpeg
 # for `terrain animate` to MP4/WebM (GIF needs nothing).
-DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist python3 python3-venv python3-numpy python3-h5py \
+DEB_PACKAGES := pkg-config libopenblas-dev libdnnl-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist fortunes python3 python3-venv python3-numpy python3-h5py \
                 openmpi-bin libcairo2-dev fonts-dejavu-core chromium curl ffmpeg
 # The Python environment the tests compare against and the benchmark runs PyTorch in: PyTorch 2.13
 # (CPU wheel), onnx (for torch.onnx.export), safetensors (the reference reader), numpy and h5py.

@@ -549,6 +549,39 @@ with h5py.File('$work/fid/t.directions.h5', 'r') as f:
                 assert f[g][str(i)][()] == 0, (g, k)
 \""
 
+# Token sequences (issue 18): text corpora read as bytes, arrays of token ids, and the bad input
+# each must name before any work. (An MLP gives one vector per sequence: refused for next-token
+# targets, which need logits [batch, time, vocabulary].)
+seq=$work/seq
+mkdir -p "$seq"
+python3 - "$seq" <<'EOF'
+import numpy as np, sys
+folder = sys.argv[1]
+open(folder + '/empty.txt', 'w').close()
+open(folder + '/latin1.txt', 'wb').write(bytes(range(256)) * 8)
+np.savez(folder + '/negative.npz', tokens=np.array([[1, 2, -3, 4], [5, 6, 7, 8]], dtype=np.int64))
+np.savez(folder + '/fraction.npz', tokens=np.array([[1, 2, 3.5, 4], [5, 6, 7, 8]], dtype=np.float32))
+np.savez(folder + '/outside.npz', tokens=np.array([[1, 2, 300, 4], [5, 6, 7, 8]], dtype=np.int32), vocabulary=np.array(256))
+np.savez(folder + '/xy.npz', x=np.zeros((4, 3), dtype=np.float32), y=np.array([0, 1, 0, 1]))
+EOF
+seqtrain() { "$terrain" train --quiet --model mlp --hidden 8 --epochs 1 --out "$seq/run" "$@"; }
+rejects "an empty text file is refused, named" "empty.txt.*the file is empty" seqtrain --dataset "$seq/empty.txt" --context 16
+rejects "bytes that are not UTF-8 are read as bytes, and said so" "read 2048 bytes \(not UTF-8 text; modelled as bytes\)" \
+  seqtrain --dataset "$seq/latin1.txt" --context 16
+rejects "a model whose output is not [batch, time, vocabulary] is refused for token targets" \
+  "output is shaped \[batch\] \+ \[256\]; next-token targets need \[batch, time, vocabulary\] = \[batch, 16, V\]" \
+  seqtrain --dataset "$seq/latin1.txt" --context 16
+rejects "a negative token id is refused, named" "token id -3 at 'tokens'\[0, 2\]" seqtrain --dataset "$seq/negative.npz"
+rejects "a fractional token id is refused, named" "'tokens'\[0, 2\] is 3.5: token ids must be whole numbers" \
+  seqtrain --dataset "$seq/fraction.npz"
+rejects "a token id outside the declared vocabulary is refused, named" "token id 300 .*outside the vocabulary 0..<256" \
+  seqtrain --dataset "$seq/outside.npz"
+rejects "--context with arrays that hold no tokens is refused" "context 4 asks for token sequences" \
+  seqtrain --dataset "$seq/xy.npz" --context 4
+rejects "--context 0 is refused" "context must be between 1 and [0-9]+, got 0" seqtrain --dataset "$seq/latin1.txt" --context 0
+rejects "a text corpus shorter than one window is refused with what was read" \
+  "read 2048 bytes.*fewer than one window of --context 4096" seqtrain --dataset "$seq/latin1.txt" --context 4096
+
 source "$(dirname "$0")/cli-input.sh"
 
 finish cli

@@ -79,6 +79,35 @@ else
     for name in mlp cnn resnet_block mixer; do
       check "fresh $name.onnx gives PyTorch's loss (1e-5)" compare_onnx "$work/fresh" "$name"
     done
+    # A next-token model (logits [batch, 16, 256]) on a text corpus read as bytes: PyTorch's
+    # F.cross_entropy over every position, token accuracy and perplexity; surfaces store exp(loss).
+    check "a next-token model and its text exported by PyTorch" "$python" "$here/onnx/token_model.py" "$work/tokens"
+    tokens_evaluate() {
+      "$terrain" evaluate --onnx "$work/tokens/tokens.onnx" --dataset "$work/tokens/story.txt" --context 16 --data train \
+        > "$work/tokens-eval.txt" 2>&1 || { cat "$work/tokens-eval.txt"; return 1; }
+      local got want accuracy ppl
+      got=$(evaluated_loss "$work/tokens-eval.txt" train); want=$(reference "$work/tokens/tokens.reference.json" loss)
+      accuracy=$(sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p' "$work/tokens-eval.txt")
+      ppl=$(sed -n 's/.*perplexity \([0-9.]*\) .*/\1/p' "$work/tokens-eval.txt")
+      echo "terrain $got acc $accuracy ppl $ppl; pytorch $want acc $(reference "$work/tokens/tokens.reference.json" accuracy)"
+      close "$got" "$want" && close "$accuracy" "$(reference "$work/tokens/tokens.reference.json" accuracy)" 1e-3 &&
+        close "$ppl" "$(reference "$work/tokens/tokens.reference.json" perplexity)" 1e-4
+    }
+    check "next-token loss, token accuracy and perplexity are PyTorch's" tokens_evaluate
+    check "a surface of a next-token loss stores its perplexity, exp(loss)" bash -c "
+      '$terrain' surface --quiet --onnx '$work/tokens/tokens.onnx' --dataset '$work/tokens/story.txt' --context 16 \
+        --x=-1:1:5 --y=-1:1:5 --data train,test --out '$work/tokens/s.h5' >/dev/null &&
+      python3 -c \"
+import h5py, numpy as np
+with h5py.File('$work/tokens/s.h5', 'r') as f:
+    for s in ('train', 'test'):
+        assert np.array_equal(f[s + '_perplexity'][()], np.exp(f[s + '_loss'][()])), s
+\""
+    check "the Hessian of a next-token loss" "$terrain" hessian --quiet --onnx "$work/tokens/tokens.onnx" \
+      --dataset "$work/tokens/story.txt" --context 16 --top 1 --out "$work/tokens/h.h5"
+    rejects "sequences longer than the model's context are refused, named" \
+      "sequences hold 32 tokens, longer than the model's context of 16 tokens" \
+      "$terrain" evaluate --onnx "$work/tokens/tokens.onnx" --dataset "$work/tokens/story.txt" --context 32
   else
     skip "exporting fresh ONNX fixtures: torch.onnx.export needs the onnx package (pip install onnx)"
   fi

@@ -28,6 +28,10 @@ public struct Dataset: Sendable {
     /// The number of classes, or nil for a regression dataset.
     public var classCount: Int? { targets.classCount }
 
+    /// The accuracy in percent of `correct` right predictions over `samples` of this set's
+    /// samples (`Targets.accuracy`): nil for regression, token accuracy for token sequences.
+    public func accuracy(correct: Int, samples: Int) -> Double? { targets.accuracy(correct: correct, samples: samples) }
+
     /// The number of outputs a model needs: the class count, or the number of regression values.
     public var outputCount: Int { targets.outputCount }
 

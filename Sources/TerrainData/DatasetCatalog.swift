@@ -3,15 +3,18 @@ import TerrainIO
 
 /// Loads a dataset from a name or a path, and prepares it for training.
 ///
-/// Names: `fashion-mnist`, `mnist`, `digits`, `cifar10` (real data found on this machine, see
-/// `NamedDataset`) and `parabola`, `spirals`, `blobs` (synthetic, see `SyntheticData`).
-/// Anything else is a path: a folder of IDX, CIFAR-10 or NPY files, or a file holding an NPZ
-/// archive or a CSV table (gzipped or not), told apart by content (see `DatasetFormat`).
+/// Names: `fashion-mnist`, `mnist`, `digits`, `cifar10`, `fortunes` (real data found on this
+/// machine, see `NamedDataset`, `FortuneCorpus`) and `parabola`, `spirals`, `blobs` (synthetic,
+/// see `SyntheticData`). Anything else is a path: a folder of IDX, CIFAR-10 or NPY files, or a
+/// file holding an NPZ archive or a CSV table (gzipped or not), told apart by content (see
+/// `DatasetFormat`). With `options.context` (`--context`), a file that is not an NPZ archive is
+/// a text corpus read as bytes; arrays named `tokens` are token sequences (`TokenSequences`).
 /// A spec that contains `/` or starts with `.` or `~` is always taken as a path, so
 /// `./mnist` reads a local folder even though `mnist` is also a name.
 ///
-/// After reading, `load` normalizes with statistics of the full training set and then keeps the
-/// requested random subsets, all seeded by `options.seed`.
+/// After reading, `load` normalizes with statistics of the full training set (never token ids,
+/// which index a vocabulary) and then keeps the requested random subsets, all seeded by
+/// `options.seed`.
 public enum DatasetCatalog {
     /// The names `load` understands without a path.
     public static var names: [String] { NamedDataset.all.map(\.name) + SyntheticSet.allCases.map(\.rawValue) }
@@ -53,7 +56,7 @@ public enum DatasetCatalog {
     /// so they do not depend on the subset size.
     public static func prepare(_ raw: DatasetPair, options: DatasetOptions) -> DatasetPair {
         var pair = raw
-        let normalization = options.normalize ? Normalization(fittedTo: pair.train) : nil
+        let normalization = options.normalize && !pair.train.targets.isTokens ? Normalization(fittedTo: pair.train) : nil
         if let size = options.trainSubset {
             pair.train = pair.train.randomSubset(size: size, seed: SeedMixing.seed(options.seed, for: .trainSubset))
         }
@@ -75,19 +78,36 @@ public enum DatasetCatalog {
             case .idxFolder: return try IDX.loadFolder(path, name: name)
             case .cifar10Folder: return try CIFAR10.loadFolder(path, name: name)
             default:
-                return try ArrayDataset.make(from: NPYFolder.read(path), name: name, file: path, options: options)
+                return try arrays(NPYFolder.read(path), name: name, file: path, options: options)
             }
         }
         let file = FileReading.displayName(path)
         let contents = try FileReading.readDecompressing(path)
+        // `--context` makes any file but an array file a text corpus (bytes, whatever the encoding).
+        if let context = options.context, !ZipArchive.isZip(contents), !NPY.isNPY(contents) {
+            return try TokenSequences.fromBytes(Array(contents), context: context, name: name, file: file,
+                                                testFraction: options.testFraction, seed: options.seed)
+        }
         switch try DatasetFormat.detect(contents: contents, file: file) {
         case .npz:
-            return try ArrayDataset.make(from: NPZ.read(contents, file: file), name: name, file: file, options: options)
+            return try arrays(NPZ.read(contents, file: file), name: name, file: file, options: options)
         default:
             let table = try CSV.read(contents, file: file)
             let all = try CSVDataset.make(from: table, name: name, file: file, layout: options.featureLayout, targets: options.targets)
             return all.randomSplit(testFraction: options.testFraction, seed: SeedMixing.seed(options.seed, for: .split))
         }
+    }
+
+    /// Token sequences (`tokens` arrays) or samples with targets (`x`/`y`).
+    static func arrays(_ arrays: [String: NumpyArray], name: String, file: String, options: DatasetOptions) throws -> DatasetPair {
+        if TokenSequences.holdsTokens(arrays) {
+            return try TokenSequences.fromArrays(arrays, name: name, file: file, options: options)
+        }
+        if let context = options.context {
+            throw DatasetError.malformed(
+                file: file, detail: "--context \(context) asks for token sequences, and the archive holds no array 'tokens' (or 'tokens_train' and 'tokens_test')")
+        }
+        return try ArrayDataset.make(from: arrays, name: name, file: file, options: options)
     }
 
     /// The last path component without data-file extensions: `digits.csv.gz` → `digits`.

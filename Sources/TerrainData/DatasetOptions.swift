@@ -25,6 +25,11 @@ public struct DatasetOptions: Sendable, Equatable {
     public var featureLayout: FeatureLayout
     /// Whether the targets are class labels or regression values (see `TargetKind`).
     public var targets: TargetKind = .automatic
+    /// The context T of token sequences (`--context`): a file that is not an NPZ archive is then
+    /// read as a byte corpus cut into windows of T + 1 bytes (`TokenSequences`), and token arrays
+    /// must hold T + 1 tokens per sequence. nil: other data are read as they always were, and
+    /// text corpora (`fortunes`) take `TokenSequences.defaultContext`.
+    public var context: Int?
 
     public init(normalize: Bool = true, trainSubset: Int? = nil, testSubset: Int? = nil, seed: UInt64 = 0,
                 testFraction: Double = 0.2, syntheticCount: Int = 1000, blobClasses: Int = 3,
@@ -56,6 +61,9 @@ public struct DatasetOptions: Sendable, Equatable {
         }
         guard blobClasses >= 1 else {
             throw DatasetError.invalidOption("blobClasses must be at least 1, got \(blobClasses)")
+        }
+        if let context, !(1...TokenSequences.maximumContext).contains(context) {
+            throw DatasetError.invalidOption("--context must be between 1 and \(TokenSequences.maximumContext), got \(context)")
         }
         if let noise = syntheticNoise, !(noise >= 0 && noise.isFinite) {
             throw DatasetError.invalidOption("syntheticNoise must be a finite non-negative number, got \(noise)")

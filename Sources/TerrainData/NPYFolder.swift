@@ -3,8 +3,9 @@ import TerrainIO
 
 /// A folder of NPY files whose names (without `.npy`) are the array keys.
 enum NPYFolder {
-    /// The keys a folder of arrays is read by.
-    static let keys = ["x", "y", "x_train", "y_train", "x_test", "y_test"]
+    /// The keys a folder of arrays is read by: samples and targets, or token sequences
+    /// (`TokenSequences`).
+    static let keys = ["x", "y", "x_train", "y_train", "x_test", "y_test", "tokens", "tokens_train", "tokens_test", "vocabulary"]
 
     /// The `.npy` files in `folder` whose names are dataset keys (case-insensitively), by key.
     static func arrayFiles(in folder: String) -> [String: String] {

@@ -14,8 +14,11 @@ struct NamedDataset: Sendable {
     let locations: @Sendable (_ environment: [String: String]) -> [String]
     /// What to tell a user who has none of the locations.
     let help: String
+    /// Reads the data set from the location found (path, name, options); nil: as any path is
+    /// read (`DatasetCatalog.readPath`).
+    var reader: (@Sendable (_ path: String, _ name: String, _ options: DatasetOptions) throws -> DatasetPair)? = nil
 
-    static let all: [NamedDataset] = [fashionMNIST, mnist, digits, cifar10]
+    static let all: [NamedDataset] = [fashionMNIST, mnist, digits, cifar10, FortuneCorpus.named]
 
     static let fashionMNIST = NamedDataset(
         name: "fashion-mnist", aliases: ["fashion_mnist", "fashionmnist"],
@@ -64,6 +67,7 @@ struct NamedDataset: Sendable {
             let searched = locations(environment).joined(separator: ", ")
             throw DatasetError.notInstalled(name: name, help: "looked in \(searched); \(help)")
         }
+        if let reader { return try reader(path, name, options) }
         return try DatasetCatalog.readPath(path, name: name, options: options)
     }
 

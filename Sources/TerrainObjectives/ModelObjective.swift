@@ -169,7 +169,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
             for i in 0..<group.count { flat[group.offset + i] = Double(src[i]) }
         }
         let value = ObjectiveValue(loss: lossSum / Double(data.count),
-                                   accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
+                                   accuracy: data.accuracy(correct: correct, samples: data.count))
         return (value, flat)
     }
 
@@ -263,7 +263,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
             }
         }
         let value = ObjectiveValue(loss: lossSum / Double(data.count),
-                                   accuracy: data.classCount == nil ? nil : 100 * Double(correct) / Double(data.count))
+                                   accuracy: data.accuracy(correct: correct, samples: data.count))
         return (value, needsGradient ? gradient : nil, product)
     }
 

@@ -120,6 +120,17 @@ public enum SurfaceFigures {
                                           caption: "\(what): heat map"))
             }
         }
+        // A next-token loss's perplexity, exp(loss) (`SurfacePerplexity`), as a heat map on a log scale.
+        for (_, quantity) in SurfacePerplexity.datasets where kinds.contains(.heatmap) {
+            guard let values = file.extraDatasets[quantity], values.count == grid.pointCount else { continue }
+            let g = ScalarGrid(x: grid.x, y: grid.y, values: values)
+            let what = quantity.replacingOccurrences(of: "_", with: " ")
+            guard !g.finiteValues.isEmpty else { continue }
+            let chart = ContourChart(grid: g, style: .heatMap, levels: nil, logarithmic: FigureLevels.isLogarithmic(g.finiteValues, style: style),
+                                     colorMap: style.colorMap, title: what, xLabel: xLabel, yLabel: yLabel, colorbarLabel: "perplexity")
+            result.append(NamedFigure(name: "\(name)_\(quantity)_\(FigureKind.heatmap.suffix)", figure: Figure(chart),
+                                      caption: "\(what) (exp of the next-token loss): heat map"))
+        }
         // An adaptive surface's interpolated points are said in every caption (computed_mask has them).
         if let saving = AdaptiveSurfaceComputation.summary(of: file) {
             for k in result.indices { result[k].caption += " (adaptive: \(saving), the rest interpolated)" }

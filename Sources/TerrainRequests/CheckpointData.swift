@@ -12,9 +12,9 @@ public enum CheckpointData {
     /// The data set `name` for `checkpoint` (read from `source`), the one line that says which
     /// normalization it got, and whether that was a refit the user asked for (other data than
     /// the default: a resumed surface must not mix the two). `subset` cuts both sets (as
-    /// `DatasetOptions` does).
+    /// `DatasetOptions` does). `context` replaces the checkpoint's own context of token sequences.
     public static func load(_ name: String, for checkpoint: Checkpoint, source: String, subset: Int? = nil,
-                     refitNormalization: Bool) throws -> (data: DatasetPair, line: String, refitted: Bool) {
+                     refitNormalization: Bool, context: Int? = nil) throws -> (data: DatasetPair, line: String, refitted: Bool) {
         var options = DatasetOptions()
         options.trainSubset = subset
         options.testSubset = subset
@@ -22,15 +22,19 @@ public enum CheckpointData {
             options.normalize = config.normalize
             options.seed = config.seed
             options.targets = config.targets ?? .automatic
+            options.context = config.context
         }
+        if let context { options.context = context }
         guard options.normalize else {
             return (try DatasetCatalog.load(name, options: options), "normalization: none (the checkpoint was trained on inputs as stored)",
                     false)
         }
         guard !refitNormalization, let stored = try storedNormalization(of: checkpoint, source: source) else {
             let why = refitNormalization ? "--refit-normalization" : "the checkpoint stores none"
-            return (try DatasetCatalog.load(name, options: options),
-                    "normalization: refit on \(name)'s training set (\(why))", refitNormalization)
+            let pair = try DatasetCatalog.load(name, options: options)
+            // Token ids index a vocabulary: never standardized (`DatasetCatalog.prepare`).
+            if pair.train.targets.isTokens { return (pair, "normalization: none (token ids)", false) }
+            return (pair, "normalization: refit on \(name)'s training set (\(why))", refitNormalization)
         }
         options.normalize = false
         var pair = try DatasetCatalog.load(name, options: options)

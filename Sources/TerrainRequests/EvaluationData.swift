@@ -19,12 +19,15 @@ public struct EvaluationData: Equatable, Sendable, Codable {
     public var subsetSeed: UInt64
     public var batchSize: Int
     public var spread: ThreadUse
+    /// The length of token sequences cut from a text corpus (`--context`, `DatasetOptions.context`);
+    /// nil: a checkpoint's own (its training configuration's), else the data's default.
+    public var context: Int?
 
     /// The largest evaluation batch.
     public static let maximumBatchSize = 1 << 20
 
     public init(dataset: String? = nil, sets: [EvaluationSet] = [.train], normalize: Bool = false, refitNormalization: Bool = false,
-                subset: Int? = nil, subsetSeed: UInt64 = 0, batchSize: Int = 500, spread: ThreadUse = .auto) {
+                subset: Int? = nil, subsetSeed: UInt64 = 0, batchSize: Int = 500, spread: ThreadUse = .auto, context: Int? = nil) {
         self.dataset = dataset
         self.sets = sets
         self.normalize = normalize
@@ -33,6 +36,7 @@ public struct EvaluationData: Equatable, Sendable, Codable {
         self.subsetSeed = subsetSeed
         self.batchSize = batchSize
         self.spread = spread
+        self.context = context
     }
 
     /// The one set a Hessian or a sharpness is measured on.

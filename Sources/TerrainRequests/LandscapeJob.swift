@@ -2,6 +2,8 @@ import TerrainTensor
 import Foundation
 import TerrainIO
 import TerrainLandscape
+import TerrainObjectives
+import TerrainData
 
 /// What every surface-like request (surface, plane, interpolation, trajectory) does once its
 /// directions are known: rank 0 writes the direction file, all ranks compute the grid resumably
@@ -81,6 +83,7 @@ struct LandscapeJob {
         metadata.directionType = directionType
         metadata.directionsDigest = DirectionFile.digest(directions, groups: groups, type: type)
         options.extraDatasets = extraDatasets
+        options.storesPerplexity = (objective as? ModelObjective<Float>)?.data.train.targets.isTokens ?? false
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
                                               fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
                                                                                      sets: sets, data: request),

@@ -41,7 +41,9 @@ extension ModelSource {
             return LoadedModel(objective: objective, network: nil, architecture: "objective", dataDescription: description)
         case .onnx(let path):
             let (objective, description) = try ONNXObjective.make(path: path, dataset: data.dataset, normalize: data.normalize,
-                                                                   subset: data.subset, subsetSeed: data.subsetSeed, batchSize: data.batchSize)
+                                                                   subset: data.subset, subsetSeed: data.subsetSeed, batchSize: data.batchSize,
+                                                                   context: data.context)
+            if let note = objective.data.note { progress.note(note) }
             return LoadedModel(objective: objective, network: objective, architecture: "onnx", dataDescription: description)
         case .stateDict(let path, let architecture):
             // A checkpoint without (or instead of) Terrain's description: the data come first,
@@ -50,7 +52,9 @@ extension ModelSource {
                 throw RequestError("--model needs the data the model runs on: pass --dataset or --data FILE")
             }
             name = dataName
-            pair = try DatasetCatalog.load(name, options: DatasetOptions(normalize: data.normalize, testFraction: 0))
+            var options = DatasetOptions(normalize: data.normalize, testFraction: 0)
+            options.context = data.context
+            pair = try DatasetCatalog.load(name, options: options)
             if pair.test.count == 0 { pair.test = pair.train }
             let spec = try ModelDescription(architecture, sampleShape: pair.train.sampleShape, outputs: pair.train.outputCount).spec
             checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path), spec: spec)
@@ -60,12 +64,14 @@ extension ModelSource {
                 throw RequestError("the checkpoint does not name its dataset: pass --dataset")
             }
             name = dataName
-            let (loaded, line, refit) = try CheckpointData.load(name, for: checkpoint, source: path, refitNormalization: data.refitNormalization)
+            let (loaded, line, refit) = try CheckpointData.load(name, for: checkpoint, source: path, refitNormalization: data.refitNormalization,
+                                                                context: data.context)
             pair = loaded
             refitted = refit
             progress.note(line)
         }
         let path = self.path!
+        if let note = pair.note { progress.note(note) }
         try DataFit.check(checkpoint.spec, model: "\(path) (\(checkpoint.spec.architecture))", fits: pair, dataName: name)
         let model = try checkpoint.makeModel(Float.self, source: path)
         if let subset = data.subset {
@@ -76,7 +82,8 @@ extension ModelSource {
         }
         guard data.batchSize > 0 else { throw RequestError("--batch-size must be positive") }
         // A refit normalization is other data: a resumed surface must not mix the two.
-        let description = "\(name) train \(pair.train.count) test \(pair.test.count)"
+        // (A context given on the command line is other data than the checkpoint's default.)
+        let description = "\(name)" + (data.context.map { " context \($0)" } ?? "") + " train \(pair.train.count) test \(pair.test.count)"
             + (data.subset.map { " subset \($0) seed \(data.subsetSeed)" } ?? "")
             + (refitted ? " refit-normalization" : "")
         let objective = ModelObjective(model: model, data: pair, batchSize: data.batchSize) {

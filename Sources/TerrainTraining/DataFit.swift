@@ -1,3 +1,5 @@
+import TerrainTensor
+import TerrainNN
 import TerrainData
 import TerrainModels
 
@@ -9,15 +11,19 @@ import TerrainModels
 /// label's logit), and for regression targets exactly as many outputs as target values (MSE
 /// compares them one to one). Data of another shape would otherwise reach a layer's
 /// precondition (`Linear` checks its input width) and stop the program.
+///
+/// Token sequences (`Targets.tokens`) ask more: sequences no longer than the model's context
+/// (its input shape `[T]`), an output of `[time, vocabulary]` per sequence (`[batch, time,
+/// vocabulary]` per batch), and every token id, of the inputs and of the targets, inside the
+/// model's vocabulary (its outputs per position).
 public enum DataFit {
     /// Throws `DataFitError` when `data` cannot be fed to the model or scored by its loss.
     /// `inputShape` nil: the model checks its input itself (an ONNX graph's shape inference).
-    public static func check(model: String, inputShape: [Int]?, outputs: Int, data: Dataset, dataName: String) throws {
-        let sample = data.sampleShape
-        if let inputShape, inputShape != sample {
-            throw DataFitError(model: model, dataName: dataName,
-                               detail: "the model takes samples shaped \(inputShape), the data's samples are shaped \(sample)")
-        }
+    /// `outputShape`: the model's output for one sample (without the batch), where known; token
+    /// sequences need it.
+    public static func check(model: String, inputShape: [Int]?, outputs: Int, outputShape: [Int]? = nil,
+                             data: Dataset, dataName: String) throws {
+        try checkInput(model: model, inputShape: inputShape, data: data, dataName: dataName)
         switch data.targets {
         case .classes(_, let count):
             guard count <= outputs else {
@@ -29,14 +35,70 @@ public enum DataFit {
                 throw DataFitError(model: model, dataName: dataName,
                                    detail: "the model has \(outputs) outputs, the data \(data.outputCount) regression targets per sample")
             }
+        case .tokens(_, let length, _):
+            guard let outputShape, outputShape.count == 2, outputShape[0] == length, outputShape[1] >= 1 else {
+                let shape = outputShape.map { "[batch] + \($0)" } ?? "unknown"
+                throw DataFitError(model: model, dataName: dataName,
+                                   detail: "the model's output is shaped \(shape); next-token targets need [batch, time, vocabulary] = [batch, \(length), V] (logits for every position)")
+            }
+            let vocabulary = outputShape[1]
+            if let largest = largestToken(in: data), largest.id >= vocabulary {
+                throw DataFitError(model: model, dataName: dataName,
+                                   detail: "token id \(largest.id) (\(largest.place)) is outside the model's vocabulary of \(vocabulary) (ids 0..<\(vocabulary))")
+            }
         }
     }
 
-    /// `check` for a zoo model described by `spec`, on both sets of a pair.
-    public static func check(_ spec: ModelSpec, model: String, fits pair: DatasetPair, dataName: String) throws {
-        for set in [pair.train, pair.test] where set.count > 0 {
-            try check(model: model, inputShape: spec.inputShape, outputs: spec.outputs, data: set, dataName: dataName)
+    /// Throws `DataFitError` when `data`'s samples are not shaped as the model's input (nil:
+    /// unknown, nothing to check); for token sequences the message names the model's context and
+    /// the data's sequence length.
+    public static func checkInput(model: String, inputShape: [Int]?, data: Dataset, dataName: String) throws {
+        let sample = data.sampleShape
+        guard let inputShape, inputShape != sample else { return }
+        if case .tokens(_, let length, _) = data.targets, inputShape.count == 1 {
+            let context = inputShape[0]
+            throw DataFitError(model: model, dataName: dataName,
+                               detail: length > context
+                                ? "the data's sequences hold \(length) tokens, longer than the model's context of \(context) tokens (give --context \(context))"
+                                : "the model takes sequences of \(context) tokens, the data's hold \(length) (give --context \(context))")
         }
+        throw DataFitError(model: model, dataName: dataName,
+                           detail: "the model takes samples shaped \(inputShape), the data's samples are shaped \(sample)")
+    }
+
+    /// `check` for a zoo model described by `spec`, on both sets of a pair. For token sequences
+    /// the model is built once and run on one sequence of zeros to learn its output's shape.
+    public static func check(_ spec: ModelSpec, model: String, fits pair: DatasetPair, dataName: String) throws {
+        var outputShape: [Int]?
+        for set in [pair.train, pair.test] where set.count > 0 {
+            if set.targets.isTokens, outputShape == nil, spec.inputShape == set.sampleShape {
+                outputShape = try sampleOutputShape(of: spec)
+            }
+            try check(model: model, inputShape: spec.inputShape, outputs: spec.outputs, outputShape: outputShape, data: set,
+                      dataName: dataName)
+        }
+    }
+
+    /// The shape of the output of `spec`'s model for one sample of zeros (without the batch).
+    static func sampleOutputShape(of spec: ModelSpec) throws -> [Int] {
+        let probe: Module<Float> = try spec.build()
+        probe.setTraining(false)
+        probe.setRecording(false)
+        return Array(probe.forward(Tensor<Float>(zeros: [1] + spec.inputShape)).shape.dropFirst())
+    }
+
+    /// The largest token id of a set's inputs and targets, and where it is.
+    static func largestToken(in data: Dataset) -> (id: Int, place: String)? {
+        guard case .tokens(let ids, let length, _) = data.targets, length > 0 else { return nil }
+        var best: (id: Int, place: String)?
+        if let k = ids.indices.max(by: { ids[$0] < ids[$1] }) {
+            best = (Int(ids[k]), "the target at sequence \(k / length), position \(k % length)")
+        }
+        let inputs = data.inputs.scalars
+        if let k = inputs.indices.max(by: { inputs[$0] < inputs[$1] }), Int(inputs[k]) > best?.id ?? -1 {
+            best = (Int(inputs[k]), "the input at sequence \(k / length), position \(k % length)")
+        }
+        return best
     }
 }
 

@@ -1,30 +1,54 @@
+import Foundation
 import TerrainTensor
 import TerrainNN
 import TerrainData
 
-/// Loss (and accuracy, for classification) of a model on a dataset.
+/// Loss (and accuracy, for classification and tokens) of a model on a dataset.
 public struct EvaluationResult: Sendable, Equatable {
-    /// Mean loss per sample.
+    /// Mean loss per sample (for token sequences, the mean over every position of every sequence).
     public var loss: Double
-    /// Percentage of correct arg-max predictions; nil for regression.
+    /// Percentage of correct arg-max predictions (of tokens, for token sequences); nil for regression.
     public var accuracy: Double?
     public var count: Int
+    /// exp(loss), the perplexity of a next-token loss; nil for other targets.
+    public var perplexity: Double?
 
     /// The result of summed per-sample losses and correct predictions over all of `data`
-    /// (an empty set gives loss 0 and, for classes, accuracy 0).
+    /// (an empty set gives loss 0 and, for classes and tokens, accuracy 0).
     public init(lossSum: Double, correct: Int, on data: Dataset) {
-        let n = Double(max(data.count, 1))
-        self.init(loss: lossSum / n, accuracy: data.classCount == nil ? nil : 100 * Double(correct) / n, count: data.count)
+        self.init(lossSum: lossSum, correct: correct, samples: data.count, targets: data.targets)
     }
 
-    public init(loss: Double, accuracy: Double?, count: Int) {
+    /// The result of summed per-sample losses and correct predictions over `samples` samples
+    /// whose targets are of the kind of `targets`.
+    public init(lossSum: Double, correct: Int, samples: Int, targets: Targets) {
+        let loss = lossSum / Double(max(samples, 1))
+        self.init(loss: loss, accuracy: targets.accuracy(correct: correct, samples: samples), count: samples,
+                  perplexity: targets.isTokens ? Self.perplexity(loss) : nil)
+    }
+
+    public init(loss: Double, accuracy: Double?, count: Int, perplexity: Double? = nil) {
         self.loss = loss
         self.accuracy = accuracy
         self.count = count
+        self.perplexity = perplexity
     }
+
+    /// exp(loss): the perplexity of a mean next-token cross-entropy (in nats). NaN stays NaN
+    /// (with its sign bit, `SurfaceValue`'s "computed, and NaN").
+    public static func perplexity(_ loss: Double) -> Double { loss.isNaN ? loss : Foundation.exp(loss) }
 }
 
-/// The loss that fits a dataset's targets: cross-entropy for classes, MSE for values.
+/// The loss that fits a dataset's targets: cross-entropy for classes, MSE for values,
+/// next-token cross-entropy for token sequences.
+///
+/// **Tokens.** The model's output for a batch of B sequences of T tokens holds B·T·V logits
+/// (`[B, T, V]`, batch first; a compiled program's `[B, T·V]` is the same memory). The loss is
+/// cross-entropy over the B·T rows of `[B·T, V]`, L = (1/BT) Σ_{b,t} −log softmax(z_bt)[y_bt]:
+/// the mean over every position, which is also the mean over sequences of each sequence's mean
+/// (every sequence has T positions), so batches weigh by their sequence counts as for classes.
+/// The gradient and its tangent are those of `Loss.crossEntropy` on the rows, shaped back like
+/// the output; `correct` counts correct tokens. `DataFit` checks the output's shape first.
 public enum TaskLoss {
     public static func compute<T: TensorScalar>(output: Tensor<T>, targets: Targets) -> LossResult<T> {
         switch targets {
@@ -32,11 +56,15 @@ public enum TaskLoss {
             return Loss.crossEntropy(logits: output, labels: labels)
         case .values(let values):
             return Loss.meanSquaredError(prediction: output, target: Tensor<T>(converting: values).reshaped(output.shape))
+        case .tokens(let ids, _, let vocabulary):
+            var result = Loss.crossEntropy(logits: rows(of: output, ids: ids, vocabulary: vocabulary), labels: ids)
+            result.gradient = result.gradient.reshaped(output.shape)
+            return result
         }
     }
 
     /// `compute` with the gradient's tangent R{∂L/∂output} along the output's tangent (for
-    /// Hessian-vector products): cross-entropy for classes, MSE for values.
+    /// Hessian-vector products): cross-entropy for classes and tokens, MSE for values.
     public static func computeWithTangent<T: TensorScalar>(output: Tensor<T>, tangent: Tensor<T>?, targets: Targets)
         -> (result: LossResult<T>, gradientTangent: Tensor<T>?) {
         switch targets {
@@ -45,7 +73,21 @@ public enum TaskLoss {
         case .values(let values):
             return Loss.meanSquaredErrorTangent(prediction: output, target: Tensor<T>(converting: values).reshaped(output.shape),
                                                 tangent: tangent)
+        case .tokens(let ids, _, let vocabulary):
+            let (rowResult, gradientTangent) = Loss.crossEntropyTangent(
+                logits: rows(of: output, ids: ids, vocabulary: vocabulary), labels: ids,
+                tangent: tangent.map { rows(of: $0, ids: ids, vocabulary: vocabulary) })
+            var result = rowResult
+            result.gradient = result.gradient.reshaped(output.shape)
+            return (result, gradientTangent?.reshaped(output.shape))
         }
+    }
+
+    /// The output as `[B·T, V]` logit rows, one per target token.
+    private static func rows<T: TensorScalar>(of output: Tensor<T>, ids: [Int32], vocabulary: Int) -> Tensor<T> {
+        precondition(output.count == ids.count * vocabulary,
+                     "next-token loss: output \(output.shape) for \(ids.count) tokens of a vocabulary of \(vocabulary) (DataFit checks this)")
+        return output.reshaped([ids.count, vocabulary])
     }
 }
 

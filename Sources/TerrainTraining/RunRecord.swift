@@ -8,8 +8,9 @@ struct RunRecord: Encodable {
     struct CheckpointEntry: Codable { var file: String; var epoch: Int; var iteration: Int }
     struct RateChange: Codable { var epoch: Int; var iteration: Int; var from: Double; var to: Double }
     struct Result: Encodable {
-        var loss: Double; var accuracy: Double?
-        init(_ r: EvaluationResult) { loss = r.loss; accuracy = r.accuracy }
+        /// `perplexity` only for token sequences (nil is left out, so other runs' files keep their bytes).
+        var loss: Double; var accuracy: Double?; var perplexity: Double?
+        init(_ r: EvaluationResult) { loss = r.loss; accuracy = r.accuracy; perplexity = r.perplexity }
     }
 
     var config: TrainingConfig

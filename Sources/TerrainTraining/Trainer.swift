@@ -80,6 +80,13 @@ public final class Trainer {
         var spec = config.model
         spec.inputShape = data.train.sampleShape
         spec.outputs = data.train.outputCount
+        // A token model must give logits per position over the whole vocabulary, and its context
+        // must hold the data's sequences: checked before anything is written.
+        if data.train.targets.isTokens {
+            do { try DataFit.check(spec, model: spec.architecture, fits: data, dataName: config.dataset) } catch {
+                throw TrainingError.invalidConfig("\(error)")
+            }
+        }
         let model: Module<Float> = try spec.build()
         let resumed = resume ? try resumeState(spec: spec) : nil
         // A fresh run in the folder of a stopped one: that run's state no longer applies.
@@ -92,9 +99,11 @@ public final class Trainer {
         let sam = config.samRadius.map { samStepper(optimizer, rho: $0) }
         let averager = config.swaStart.map { _ in StochasticWeightAverage<Float>() }
 
+        // Token sequences add their perplexity, exp(loss), after the columns every run has.
+        let tokens = data.train.targets.isTokens
         let epochColumns = ["epoch", "iteration", "lr", "train_loss", "train_acc", "test_loss", "test_acc",
-                            "weight_norm", "seconds", "images_per_s"]
-        let iterationColumns = ["iteration", "epoch", "lr", "loss", "acc", "weight_norm"]
+                            "weight_norm", "seconds", "images_per_s"] + (tokens ? ["train_perplexity", "test_perplexity"] : [])
+        let iterationColumns = ["iteration", "epoch", "lr", "loss", "acc", "weight_norm"] + (tokens ? ["perplexity"] : [])
         let epochLog: MetricsLog, iterationLog: MetricsLog
         var record = RunRecord(config: config, model: spec, normalization: data.normalization)
         if let resumed {
@@ -187,30 +196,30 @@ public final class Trainer {
                 correct += batchResult.correct
                 seen += indices.count
                 let norm = weightNorm(model)
+                let batchPerplexity: [Double?] = tokens ? [EvaluationResult.perplexity(batchResult.loss)] : []
                 try iterationLog.append([Double(iteration), Double(epoch + 1), rate, batchResult.loss,
-                                         data.train.classCount == nil ? nil : 100 * Double(batchResult.correct) / Double(indices.count), norm])
+                                         data.train.accuracy(correct: batchResult.correct, samples: indices.count), norm] + batchPerplexity)
                 if config.saveEveryIterations > 0 && iteration % config.saveEveryIterations == 0 {
                     try save(String(format: "checkpoints/iter-%08d.safetensors", iteration), epoch: epoch + 1, iteration: iteration)
                 }
                 let speed = Double(seen) / max(Date().timeIntervalSince(epochStart), 1e-9)
                 var fields = String(format: "loss %.4f", lossSum / Double(seen))
-                if data.train.classCount != nil { fields += String(format: "  acc %5.2f%%", 100 * Double(correct) / Double(seen)) }
+                if let accuracy = data.train.accuracy(correct: correct, samples: seen) { fields += String(format: "  acc %5.2f%%", accuracy) }
                 fields += String(format: "  %.0f img/s", speed)
                 progress.update(b + 1, fields)
             }
             progress.finish()
             if let averager, let start = config.swaStart, epoch >= start { averager.update(from: model) }
             let seconds = Date().timeIntervalSince(epochStart)
-            let train = EvaluationResult(loss: lossSum / Double(max(seen, 1)),
-                                         accuracy: data.train.classCount == nil ? nil : 100 * Double(correct) / Double(max(seen, 1)),
-                                         count: seen)
+            let train = EvaluationResult(lossSum: lossSum, correct: correct, samples: seen, targets: data.train.targets)
             let test = Evaluation.evaluate(model, on: data.test)
             let summary = EpochSummary(epoch: epoch + 1, learningRate: learningRate, train: train, test: test,
                                        weightNorm: weightNorm(model), seconds: seconds,
                                        imagesPerSecond: Double(seen) / max(seconds, 1e-9))
             summaries.append(summary)
+            let perplexities: [Double?] = tokens ? [train.perplexity, test.perplexity] : []
             try epochLog.append([Double(epoch + 1), Double(iteration), learningRate, train.loss, train.accuracy,
-                                 test.loss, test.accuracy, summary.weightNorm, seconds, summary.imagesPerSecond])
+                                 test.loss, test.accuracy, summary.weightNorm, seconds, summary.imagesPerSecond] + perplexities)
             let isLast = epoch + 1 == config.epochs
             if isLast || (config.saveEveryEpochs > 0 && (epoch + 1) % config.saveEveryEpochs == 0) {
                 try save(String(format: "checkpoints/epoch-%04d.safetensors", epoch + 1), epoch: epoch + 1, iteration: iteration,
@@ -238,8 +247,9 @@ public final class Trainer {
             StochasticWeightAverage<Float>.recomputeBatchNormStatistics(model, batches: batches)
             let test = Evaluation.evaluate(model, on: data.test)
             record.swaTest = test
-            try save("swa.safetensors", epoch: config.epochs, iteration: iteration,
-                     extra: ["terrain.test_loss": "\(test.loss)", "terrain.test_acc": test.accuracy.map { "\($0)" } ?? ""])
+            var extra = ["terrain.test_loss": "\(test.loss)", "terrain.test_acc": test.accuracy.map { "\($0)" } ?? ""]
+            if let perplexity = test.perplexity { extra["terrain.test_perplexity"] = "\(perplexity)" }
+            try save("swa.safetensors", epoch: config.epochs, iteration: iteration, extra: extra)
         }
         record.finalTrain = last.train
         record.finalTest = last.test
@@ -317,6 +327,8 @@ public final class Trainer {
         var m = ["terrain.train_loss": "\(s.train.loss)", "terrain.test_loss": "\(s.test.loss)", "terrain.lr": "\(s.learningRate)"]
         if let a = s.train.accuracy { m["terrain.train_acc"] = "\(a)" }
         if let a = s.test.accuracy { m["terrain.test_acc"] = "\(a)" }
+        if let p = s.train.perplexity { m["terrain.train_perplexity"] = "\(p)" }
+        if let p = s.test.perplexity { m["terrain.test_perplexity"] = "\(p)" }
         return m
     }
 }

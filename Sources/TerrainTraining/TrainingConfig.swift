@@ -47,6 +47,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// How a CSV's last column is read (nil: `TargetKind.automatic`, and not written, so the
     /// configurations of earlier runs keep their bytes).
     public var targets: TargetKind?
+    /// The context of token sequences (`--context`, `DatasetOptions.context`); nil: not given
+    /// (and not written, so the configurations of earlier runs keep their bytes).
+    public var context: Int?
 
     public init(model: ModelSpec, dataset: String) {
         self.model = model

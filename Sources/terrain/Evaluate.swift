@@ -31,6 +31,8 @@ struct Evaluate: ParsableCommand {
     var refitNormalization = false
     @Option(help: "Use a fixed random subset of this many samples of each split.") var subset: Int?
     @Option(help: "Batch size.") var batchSize: Int = 256
+    @Option(help: "Token sequences: the context T of windows cut from a text corpus (read as bytes), or the length of NPZ token sequences (default: a checkpoint's own).")
+    var context: Int?
     @OptionGroup var compute: ComputeOptions
 
     /// The data file `--data` names, if it names one.
@@ -49,6 +51,7 @@ struct Evaluate: ParsableCommand {
         if let dataFile, let dataset { throw ValidationError("--data \(dataFile) and --dataset \(dataset) name two datasets: give one") }
         try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
+        if let context { try OptionCheck.count(context, "--context", in: 1...TokenSequences.maximumContext) }
     }
 
     func run() throws {
@@ -63,10 +66,11 @@ struct Evaluate: ParsableCommand {
                 throw ValidationError("the checkpoint does not name its dataset: pass --dataset")
             }
             let (data, line, _) = try CheckpointData.load(name, for: ckpt, source: path, subset: subset,
-                                                           refitNormalization: refitNormalization)
+                                                           refitNormalization: refitNormalization, context: context)
             try DataFit.check(ckpt.spec, model: "\(path) (\(ckpt.spec.architecture))", fits: data, dataName: name)
             let model = try ckpt.makeModel(Float.self, source: path)
             print(line)
+            if let note = data.note { print(note) }
             try Self.report(sets.map { set in
                 (set.rawValue, Evaluation.evaluate(model, on: set == .train ? data.train : data.test, batchSize: batchSize))
             })
@@ -75,7 +79,8 @@ struct Evaluate: ParsableCommand {
 
     /// ONNX models and checkpoints described by --model load as the landscape commands load them.
     private func evaluateWithOptions(_ source: ModelSource) throws {
-        let loaded = try source.load(on: EvaluationData(dataset: dataFile ?? dataset, normalize: normalize, subset: subset, batchSize: batchSize),
+        let loaded = try source.load(on: EvaluationData(dataset: dataFile ?? dataset, normalize: normalize, subset: subset, batchSize: batchSize,
+                                                     context: context),
                                      progress: .standard())
         let objective = try loaded.requireNetwork(for: "an evaluation")
         print("\(source.path!) on \(loaded.dataDescription)")
@@ -90,7 +95,8 @@ struct Evaluate: ParsableCommand {
     static func report(_ results: [(label: String, result: EvaluationResult)]) throws {
         for (label, r) in results {
             let loss = r.loss.isFinite ? String(format: "%.6f", r.loss) : "not finite (\(r.loss.isNaN ? "NaN" : r.loss > 0 ? "+inf" : "-inf"))"
-            print("\(label): loss \(loss)" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "") + "  (\(r.count) samples)")
+            print("\(label): loss \(loss)" + (r.accuracy.map { String(format: "  accuracy %.2f%%", $0) } ?? "")
+                  + (r.perplexity.map { String(format: "  perplexity %.4f", $0) } ?? "") + "  (\(r.count) samples)")
         }
         let diverged = results.filter { !$0.result.loss.isFinite }.map(\.label)
         guard diverged.isEmpty else {

@@ -24,6 +24,8 @@ struct EvaluationOptions: ParsableArguments {
     var refitNormalization = false
     @Option(help: "Evaluate on a fixed random subset of this many samples of each set.") var subset: Int?
     @Option(help: "Seed of the subset.") var subsetSeed: UInt64 = 0
+    @Option(help: "Token sequences: the context T of windows cut from a text corpus (read as bytes), or the length of NPZ token sequences (default: a checkpoint's own).")
+    var context: Int?
     @Option(help: "Evaluation batch size.") var batchSize: Int = 500
     @Option(help: ArgumentHelp("How the threads share the work: points (grid points side by side, one copy of the network per thread), layers (one point at a time, each layer split over the threads) or auto. Same numbers either way.",
                                valueName: "mode"))
@@ -32,6 +34,7 @@ struct EvaluationOptions: ParsableArguments {
     func validate() throws {
         try OptionCheck.count(batchSize, "--batch-size", in: 1...EvaluationData.maximumBatchSize)
         if let subset { try OptionCheck.count(subset, "--subset", in: 1...Int.max) }
+        if let context { try OptionCheck.count(context, "--context", in: 1...TokenSequences.maximumContext) }
         _ = try datasetSpec()
     }
 
@@ -49,7 +52,7 @@ struct EvaluationOptions: ParsableArguments {
     /// The library's description of the data.
     func evaluationData() throws -> EvaluationData {
         EvaluationData(dataset: try datasetSpec(), sets: sets(), normalize: normalize, refitNormalization: refitNormalization,
-                       subset: subset, subsetSeed: subsetSeed, batchSize: batchSize, spread: spread)
+                       subset: subset, subsetSeed: subsetSeed, batchSize: batchSize, spread: spread, context: context)
     }
 
     /// A model given as a path (`.onnx` files are ONNX models), with `--model`'s architecture.

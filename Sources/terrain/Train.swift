@@ -28,8 +28,10 @@ struct Train: ParsableCommand {
     @Option(help: "Width multiplier for channels and hidden sizes.") var width: Double = 1
     @Option(help: "MLP hidden sizes, comma-separated (e.g. 64,64,64).") var hidden: String?
     @Option(help: "MLP activation: relu, tanh, sigmoid, gelu, leaky-relu.") var activation: String?
-    @Option(help: "Dataset name (fashion-mnist, mnist, digits, parabola, spirals, blobs) or path (IDX folder, CIFAR folder, CSV, NPZ).")
-    var dataset: String = "fashion-mnist"
+    @Option(help: "Dataset name (fashion-mnist, mnist, digits, cifar10, fortunes, parabola, spirals, blobs) or path (IDX folder, CIFAR folder, CSV, NPZ; a text file with --context). Default: fashion-mnist, and fortunes for gpt.")
+    var dataset: String?
+    @Option(help: "Token sequences: the context T of windows cut from a text corpus (read as bytes; default \(TokenSequences.defaultContext) for fortunes), or the length of NPZ token sequences.")
+    var context: Int?
     @Option(help: "Epochs to train.") var epochs: Int = 10
     @Option(help: "Mini-batch size.") var batchSize: Int = 128
     @Option(help: "Optimizer: sgd, adam, adamw.") var optimizer: String = "sgd"
@@ -78,7 +80,7 @@ struct Train: ParsableCommand {
         var config = TrainingConfig(
             model: ModelSpec(architecture: model, width: width, hiddenSizes: hiddenSizes, activation: activation,
                              inputShape: [], outputs: 0, seed: modelSeed),
-            dataset: dataset)
+            dataset: dataset ?? Self.defaultDataset(for: model))
         config.epochs = epochs
         config.batchSize = batchSize
         config.optimizer = kind
@@ -110,8 +112,16 @@ struct Train: ParsableCommand {
         config.testSubset = testSubset
         config.normalize = !noNormalize
         config.targets = targets == .automatic ? nil : targets
+        config.context = context
+        if let context { try OptionCheck.count(context, "--context", in: 1...TokenSequences.maximumContext) }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         return config
+    }
+
+    /// The data set a model trains on when `--dataset` is not given: the text corpus for a
+    /// language model, Fashion-MNIST for the rest.
+    static func defaultDataset(for architecture: String) -> String {
+        architecture.lowercased() == "gpt" ? "fortunes" : "fashion-mnist"
     }
 
     func validate() throws {
@@ -136,16 +146,20 @@ func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool, resume: Boo
     options.testSubset = config.testSubset
     options.seed = config.seed
     options.targets = config.targets ?? .automatic
+    options.context = config.context
     let start = Date()
     let data = try DatasetCatalog.load(config.dataset, options: options)
+    if let note = data.note { print("data: \(note)") }
     print("data: \(config.dataset): \(data.train.count) training and \(data.test.count) test samples shaped \(data.train.sampleShape), \(describeTask(data.train)), loaded in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     let trainer = try Trainer(config: config, folder: folder)
     trainer.showProgress = !quiet
     trainer.onEpoch = { s in
         var line = String(format: "epoch %d  lr %.4g  train loss %.4f", s.epoch, s.learningRate, s.train.loss)
         if let a = s.train.accuracy { line += String(format: " acc %.2f%%", a) }
+        if let p = s.train.perplexity { line += String(format: " ppl %.3f", p) }
         line += String(format: "  test loss %.4f", s.test.loss)
         if let a = s.test.accuracy { line += String(format: " acc %.2f%%", a) }
+        if let p = s.test.perplexity { line += String(format: " ppl %.3f", p) }
         line += String(format: "  |θ| %.2f  %.0f s  %.0f img/s", s.weightNorm, s.seconds, s.imagesPerSecond)
         print(line)
     }
@@ -159,6 +173,7 @@ func describeTask(_ data: Dataset) -> String {
     switch data.targets {
     case .classes(_, let count): "classification into \(count) classes"
     case .values: "regression of \(data.outputCount) value\(data.outputCount == 1 ? "" : "s")"
+    case .tokens(_, let length, let vocabulary): "next-token prediction over \(length) positions, vocabulary \(vocabulary)"
     }
 }
 

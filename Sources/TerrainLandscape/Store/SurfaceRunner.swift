@@ -23,6 +23,9 @@ public final class SurfaceRunner {
         public var textAttributes: [String: String] = [:]
         public var numberAttributes: [String: Double] = [:]
         public var extraDatasets: [String: [Double]] = [:]
+        /// Store exp(loss) beside each loss (`SurfacePerplexity`): the loss is a next-token
+        /// cross-entropy.
+        public var storesPerplexity = false
         /// Seconds between rewrites of the whole file (the journal holds every point meanwhile).
         public var consolidationInterval: TimeInterval = 20
         public var showProgress = true
@@ -236,6 +239,7 @@ public final class SurfaceRunner {
         file.numberAttributes[options.attributePrefix + "resumed_points"] = Double(resumedPoints)
         file.extraDatasets.merge(options.extraDatasets) { $1 }
         computation.store(into: &file)
+        if options.storesPerplexity { SurfacePerplexity.add(to: &file) }
         return file
     }
 

@@ -11,7 +11,8 @@ public struct ViewerFrame: Sendable {
     public var x: [Double]
     public var y: [Double]
     /// Named grids in display order: the surface quantities (`train_loss`, `train_acc`,
-    /// `test_loss`, `test_acc`), then curvature (`max_eig`, `min_eig`, `eig_ratio`).
+    /// `test_loss`, `test_acc`), a next-token loss's perplexity (`train_perplexity`,
+    /// `test_perplexity`), then curvature (`max_eig`, `min_eig`, `eig_ratio`).
     public var quantities: [(name: String, values: [Double])]
     /// The optimizer's path on the plane, when the surface is a trajectory's.
     public var path: ViewerPath?
@@ -29,6 +30,10 @@ public struct ViewerFrame: Sendable {
             if let v = file.values[q] { quantities.append((q.rawValue, SurfaceFigures.markingDiverged(v, of: q, in: file))) }
         }
         let count = file.grid.pointCount
+        // A next-token loss's perplexity (`SurfacePerplexity`) follows the quantities.
+        for (_, name) in SurfacePerplexity.datasets {
+            if let v = file.extraDatasets[name], v.count == count { quantities.append((name, v)) }
+        }
         let maxEig = file.extraDatasets["max_eig"].flatMap { $0.count == count ? $0 : nil }
         let minEig = file.extraDatasets["min_eig"].flatMap { $0.count == count ? $0 : nil }
         if let maxEig { quantities.append(("max_eig", maxEig)) }

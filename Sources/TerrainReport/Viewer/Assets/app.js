@@ -74,7 +74,7 @@ TV.App = class {
   scale() {
     const r = this.range(this.state.quantity), info = TV.quantityInfo(this.state.quantity);
     this.logAllowed = r.positive;
-    const log = this.logAllowed && (this.state.log === null ? info.kind === "loss" : this.state.log);
+    const log = this.logAllowed && (this.state.log === null ? info.kind === "loss" || info.kind === "perplexity" : this.state.log);
     const full = new TV.Scale(r.lo, r.hi, log);
     return new TV.Scale(r.lo, full.valueAt(this.state.clip), log);
   }

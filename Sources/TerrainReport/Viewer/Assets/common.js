@@ -86,7 +86,8 @@ TV.quantityInfo = function (name) {
     train_loss: { title: "train loss", kind: "loss" }, test_loss: { title: "test loss", kind: "loss" },
     train_acc: { title: "train accuracy", kind: "accuracy", unit: "%" }, test_acc: { title: "test accuracy", kind: "accuracy", unit: "%" },
     max_eig: { title: "λmax (Hessian)", kind: "curvature" }, min_eig: { title: "λmin (Hessian)", kind: "curvature" },
-    eig_ratio: { title: "λmin / λmax", kind: "ratio" }
+    eig_ratio: { title: "λmin / λmax", kind: "ratio" },
+    train_perplexity: { title: "train perplexity", kind: "perplexity" }, test_perplexity: { title: "test perplexity", kind: "perplexity" }
   };
   const info = known[name] || { title: name.replace(/_/g, " "), kind: "other" };
   // The axis and colour bar title: "train accuracy (%)".
