@@ -17,7 +17,7 @@ public enum ONNXOperatorSet {
         "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
         "LayerNormalization", "Where", "Equal", "Expand", "Slice", "Split", "Range", "ConstantOfShape", "Trilu",
-        "Neg", "Sqrt", "Reciprocal", "Pow", "Mod",
+        "Neg", "Sqrt", "Reciprocal", "Pow", "Mod", "ReduceMean", "ReduceSum",
     ]
 
     /// The inputs through which an operator passes gradients (nil: all of them). The others
@@ -26,7 +26,8 @@ public enum ONNXOperatorSet {
     static func gradientInputs(_ opType: String) -> Set<Int>? {
         switch opType {
         case "Shape", "Equal", "Range", "ConstantOfShape", "Mod": []
-        case "Gather", "Slice", "Split", "Reshape", "Expand", "Unsqueeze", "Squeeze", "Trilu", "Pow", "Cast": [0]
+        case "Gather", "Slice", "Split", "Reshape", "Expand", "Unsqueeze", "Squeeze", "Trilu", "Pow", "Cast",
+             "ReduceMean", "ReduceSum": [0]
         case "Where": [1, 2]
         default: nil
         }
@@ -108,6 +109,11 @@ public enum ONNXOperatorSet {
         case "Sqrt": return PowerOperator(exponent: 0.5)
         case "Reciprocal": return PowerOperator(exponent: -1)
         case "Pow": return PowerOperator(exponent: nil)
+        case "ReduceMean", "ReduceSum":
+            let axesAreInput = opset >= (node.opType == "ReduceSum" ? 13 : 18)
+            return ReductionOperator(mean: node.opType == "ReduceMean", axesAttribute: axesAreInput ? nil : try a.ints("axes"),
+                                     keepDimensions: try a.int("keepdims", default: 1) != 0,
+                                     noOpWithoutAxes: try a.int("noop_with_empty_axes", default: 0) != 0)
         case "Constant": return ConstantOperator(value: try constantValue(a))
         case "Shape": return ShapeOperator(start: try a.int("start"), end: try a.int("end"))
         case "Gather": return GatherOperator(axis: try a.int("axis", default: 0))
