@@ -35,28 +35,32 @@ struct ONNXTransformerTests {
         let (x, labels) = try TransformerFixtures.data(name)
         let model = try Fixtures.model(name)
         let expected = reference["logits_center"]!
-        // Double: PyTorch's float64 numbers to rounding; Float: to 1e-5.
+        // Double: PyTorch's float64 numbers up to the graph's float32 constants (ε of LayerNorm and
+        // the attention scale are stored as float32, √d is computed in float32 by the graph);
+        // Float: to 1e-5.
         let double: ONNXGraph<Double> = model.makeGraph()
         double.setRecording(false)
         let logits = double.forward(Tensor(converting: x))
         #expect(logits.shape == expected.shape)
         let worst = zip(logits.scalars, expected.doubles()).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst < 1e-9, "\(name): largest logit difference in Double \(worst)")
+        #expect(worst < 1e-6, "\(name): largest logit difference in Double \(worst)")
         let single: ONNXGraph<Float> = model.makeGraph()
         single.setRecording(false)
         let floatLogits = single.forward(x)
         let worstFloat = zip(floatLogits.scalars, expected.doubles()).map { abs(Double($0) - $1) }.max() ?? .infinity
         #expect(worstFloat < 1e-5, "\(name): largest logit difference in Float \(worstFloat)")
         let center = reference["loss_center"]!.doubles()[0]
-        #expect(relativeError(TransformerFixtures.loss(logits, labels).loss, center) < 1e-12)
-        #expect(relativeError(TransformerFixtures.loss(floatLogits, labels).loss, center) < 1e-5)
+        let lossError = relativeError(TransformerFixtures.loss(logits, labels).loss, center)
+        let floatLossError = relativeError(TransformerFixtures.loss(floatLogits, labels).loss, center)
+        #expect(lossError < 1e-8 && floatLossError < 1e-5, "\(name): loss relative error \(lossError) (Double), \(floatLossError) (Float)")
+        print("\(name): largest logit difference \(worst) (Double), \(worstFloat) (Float); loss relative error \(lossError), \(floatLossError)")
         // θ + 0.1·d, with d given per initializer: every parameter moves, and the loss is PyTorch's.
         for p in double.parameters {
             let d = try #require(reference["direction." + p.name], "\(name): no direction for parameter \(p.name)")
             p.value = Backends.current.add(p.value, Tensor(shape: p.shape, scalars: d.doubles().map { 0.1 * $0 }))
         }
         let moved = TransformerFixtures.loss(double.forward(Tensor(converting: x)), labels).loss
-        #expect(relativeError(moved, reference["loss_perturbed"]!.doubles()[0]) < 1e-9, "\(name): loss at θ + 0.1·d")
+        #expect(relativeError(moved, reference["loss_perturbed"]!.doubles()[0]) < 1e-8, "\(name): loss at θ + 0.1·d")
     }
 
     @Test(arguments: TransformerFixtures.names) func hessianVectorProductMatchesDoubleBackward(_ name: String) throws {
@@ -85,6 +89,7 @@ struct ONNXTransformerTests {
         let difference = zip(product, expected).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
         let size = expected.map { $0 * $0 }.reduce(0, +).squareRoot()
         #expect(size > 0 && difference <= 1e-4 * size, "\(name): H·v relative difference \(difference / size)")
+        print("\(name): H·v relative difference from PyTorch's double backward \(difference / size)")
     }
 
     /// Backward and R-operator passes of whole exported graphs against finite differences, in

@@ -4,7 +4,7 @@ import TerrainTensor
 /// A [..., m, k] · B [..., k, n] = Y [..., m, n], the leading (batch) axes broadcast as in NumPy.
 ///
 /// Bilinear: Ẏ = Ȧ·B + A·Ḃ; ∂A = Σ g·Bᵀ, ∂B = Σ Aᵀ·g (Σ over the axes broadcasting repeated);
-/// R{∂A} = Σ (ġ·Bᵀ + g·Ḃᵀ), R{∂B} = Σ (Aᵀ·ġ + Ȧᵀ·g).
+/// R{∂A} = Σ (ġ·Bᵀ + g·Ḃᵀ), R{∂B} = Σ (Aᵀ·ġ + Ȧᵀ·g). Each product is one `Backend.batchedMatmul`.
 enum BatchedMatrixProduct {
     struct Layout {
         var batch: [Int]
@@ -23,32 +23,19 @@ enum BatchedMatrixProduct {
         return Layout(batch: batch, m: m, k: k, n: n)
     }
 
-    /// op(A)·op(B) for each matrix of stacks [count, rows, columns] (equal counts).
-    private static func stacked<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool, transposeB: Bool) -> Tensor<S> {
-        let backend = Backends.current
-        let count = a.shape[0]
-        let rows = transposeA ? a.shape[2] : a.shape[1], columns = transposeB ? b.shape[1] : b.shape[2]
-        // Empty stacks or matrices (a batch or a sum over nothing): zeros, without a kernel call.
-        if count == 0 || rows == 0 || columns == 0 || a.shape[1] * a.shape[2] == 0 { return Tensor(zeros: [count, rows, columns]) }
-        let ones = [Int](repeating: 1, count: count)
-        let aParts = backend.split(a, axis: 0, sizes: ones), bParts = backend.split(b, axis: 0, sizes: ones)
-        let products = zip(aParts, bParts).map { x, y -> Tensor<S> in
-            let p = backend.matmul(x.reshaped(Array(x.shape.dropFirst())), y.reshaped(Array(y.shape.dropFirst())),
-                                   transposeA: transposeA, transposeB: transposeB)
-            return p.reshaped([1] + p.shape)
-        }
-        return backend.concatenate(products, axis: 0)
-    }
-
-    /// x repeated over the batch axes and seen as [count, rows, columns].
+    /// x as the back end's `batchedMatmul` takes it: a stack [count, rows, columns] when its
+    /// batch axes are the product's, one shared matrix when it has a single one, else repeated
+    /// over the broadcast batch axes first.
     private static func stack<S: TensorScalar>(_ x: Tensor<S>, _ l: Layout) -> Tensor<S> {
-        let matrix = Array(x.shape.suffix(2))
+        let matrix = Array(x.shape.suffix(2)), batch = Array(x.shape.dropLast(2))
+        if batch.reduce(1, *) == 1 { return x.reshaped(matrix) }
+        if batch == l.batch { return x.reshaped([l.count] + matrix) }
         return expanded(x, to: l.batch + matrix).reshaped([l.count] + matrix)
     }
 
     /// A·B for A [..., m, k] and B [..., k, n] as laid out.
     static func product<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, _ l: Layout) -> Tensor<S> {
-        stacked(stack(a, l), stack(b, l), transposeA: false, transposeB: false).reshaped(l.batch + [l.m, l.n])
+        Backends.current.batchedMatmul(stack(a, l), stack(b, l), transposeA: false, transposeB: false).reshaped(l.batch + [l.m, l.n])
     }
 
     /// (∂A, ∂B) of A·B for the output gradient g [..., m, n], summed back to A's and B's shapes.
@@ -56,9 +43,9 @@ enum BatchedMatrixProduct {
                                            needsA: Bool = true, needsB: Bool = true) -> (Tensor<S>?, Tensor<S>?) {
         let backend = Backends.current
         let gs = g.reshaped([l.count, l.m, l.n])
-        let ga = needsA ? backend.sum(stacked(gs, stack(b, l), transposeA: false, transposeB: true).reshaped(l.batch + [l.m, l.k]),
+        let ga = needsA ? backend.sum(backend.batchedMatmul(gs, stack(b, l), transposeA: false, transposeB: true).reshaped(l.batch + [l.m, l.k]),
                                       toShape: a.shape) : nil
-        let gb = needsB ? backend.sum(stacked(stack(a, l), gs, transposeA: true, transposeB: false).reshaped(l.batch + [l.k, l.n]),
+        let gb = needsB ? backend.sum(backend.batchedMatmul(stack(a, l), gs, transposeA: true, transposeB: false).reshaped(l.batch + [l.k, l.n]),
                                       toShape: b.shape) : nil
         return (ga, gb)
     }
