@@ -56,6 +56,75 @@ struct NodeInputs<Scalar: TensorScalar> {
     }
 
     func tangent(_ i: Int) -> Tensor<Scalar>? { i < tangents.count ? tangents[i] : nil }
+
+    /// Indices: integers, or real numbers that are whole (token ids, which Terrain's data sets
+    /// hold as floats where the exported graph declared an int64 input).
+    func indices(_ i: Int) throws -> IntegerTensor {
+        guard i < values.count, let value = values[i] else { throw OperatorFailure("input \(i) is missing") }
+        switch value {
+        case .integers(let t): return t
+        case .real(let t):
+            var whole: [Int64] = []
+            whole.reserveCapacity(t.count)
+            for k in 0..<t.count {
+                let v = Double(t[flat: k])
+                guard v == v.rounded(), abs(v) < 0x1p53 else { throw OperatorFailure("index \(v) (input \(i)) is not a whole number") }
+                whole.append(Int64(v))
+            }
+            return IntegerTensor(shape: t.shape, values: whole)
+        }
+    }
+
+    /// A scalar (one element) as a number, integer or real; throws if it carries a tangent,
+    /// since the operators that read one (Pow's exponent, Range's bounds) treat it as a constant.
+    func constantScalar(_ i: Int) throws -> Double {
+        guard i < values.count, let value = values[i] else { throw OperatorFailure("input \(i) is missing") }
+        guard tangent(i) == nil else { throw OperatorFailure("input \(i) depends on the parameters; Terrain needs a constant there") }
+        switch value {
+        case .integers(let t):
+            guard t.values.count == 1 else { throw OperatorFailure("input \(i) should hold one number, it has shape \(t.shape)") }
+            return Double(t.values[0])
+        case .real(let t):
+            guard t.count == 1 else { throw OperatorFailure("input \(i) should hold one number, it has shape \(t.shape)") }
+            return Double(t[flat: 0])
+        }
+    }
+}
+
+/// For each element of a tensor of `shape`, the flat index of the element of a tensor of
+/// `source` shape that NumPy broadcasting places there (source aligned at the last axis).
+func broadcastSourceIndices(_ shape: [Int], from source: [Int]) -> [Int] {
+    let count = shape.reduce(1, *)
+    var strides = [Int](repeating: 0, count: shape.count)
+    var step = 1
+    for k in stride(from: source.count - 1, through: 0, by: -1) {
+        let j = k + shape.count - source.count
+        strides[j] = source[k] == 1 ? 0 : step
+        step *= source[k]
+    }
+    var result = [Int](repeating: 0, count: count)
+    var index = [Int](repeating: 0, count: shape.count)
+    var offset = 0
+    for flat in 0..<count {
+        result[flat] = offset
+        var k = shape.count - 1
+        while k >= 0 {
+            index[k] += 1
+            offset += strides[k]
+            if index[k] < shape[k] { break }
+            offset -= strides[k] * index[k]
+            index[k] = 0
+            k -= 1
+        }
+    }
+    return result
+}
+
+extension IntegerTensor {
+    /// The values repeated to `shape` by broadcasting.
+    func broadcast(to shape: [Int]) -> IntegerTensor {
+        shape == self.shape ? self : IntegerTensor(shape: shape, values: broadcastSourceIndices(shape, from: self.shape).map { values[$0] })
+    }
 }
 
 /// One node's result: the output value and its tangent (nil: zero).

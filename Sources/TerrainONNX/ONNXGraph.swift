@@ -19,11 +19,19 @@ public final class ONNXGraph<Scalar: TensorScalar>: Module<Scalar> {
     private var plan: GraphPlan { model.plan }
     private var records: [NodeRecord<Scalar>?] = []
     private var inputShape: [Int] = []
+    /// The constant initializers (integers, and real tensors that are no parameters), converted once.
+    private let constants: [(value: Int, content: GraphValue<Scalar>)]
 
     init(model: ONNXModel) {
         self.model = model
         parameters = model.parameters.map { p in
             Parameter(p.name, role: p.role, value: Tensor(shape: p.shape, scalars: p.values.map { Scalar($0) }))
+        }
+        constants = model.plan.constants.map { id, tensor in
+            switch tensor {
+            case .reals(let shape, let values): (id, .real(Tensor(shape: shape, scalars: values.map { Scalar($0) })))
+            case .integers(let t): (id, .integers(t))
+            }
         }
     }
 
@@ -78,7 +86,7 @@ public final class ONNXGraph<Scalar: TensorScalar>: Module<Scalar> {
             values[id] = .real(p.value)
             tangents[id] = p.isTrainable ? p.tangent : nil
         }
-        for (id, t) in plan.constants { values[id] = .integers(t) }
+        for (id, content) in constants { values[id] = content }
         if recording { records = Array(repeating: nil, count: plan.nodes.count) }
         for (k, node) in plan.nodes.enumerated() {
             let inputs = NodeInputs(values: node.inputs.map { $0.flatMap { values[$0] } },

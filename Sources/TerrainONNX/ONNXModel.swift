@@ -116,8 +116,9 @@ struct GraphPlan: Sendable {
     var output: Int
     /// The value number of each parameter, in `ONNXModel.parameters`' order.
     var parameterValues: [Int]
-    /// Initializers that are not parameters (integers: shapes and axes).
-    var constants: [(value: Int, tensor: IntegerTensor)]
+    /// Initializers that are not parameters: integers (shapes and axes), and real tensors that
+    /// no gradient reaches or that the exporter marks as constants (see `ParameterRoles.constantInitializers`).
+    var constants: [(value: Int, tensor: DecodedTensor)]
     /// Values no later node needs, per node: dropped after it runs when nothing is recorded.
     var releaseAfter: [[Int]]
 }
@@ -182,8 +183,11 @@ struct GraphPlanBuilder {
                 initializers.append((id, outputName, initializers[index].tensor))
                 continue
             }
-            let op: any GraphOperator
-            do { op = try ONNXOperatorSet.make(node, opset: opset) } catch let f as OperatorFailure {
+            let ops: [any GraphOperator]
+            do {
+                // Split has one output per part: it runs as one node per part, each computing its own.
+                ops = node.opType == "Split" ? try SplitPartOperator.parts(node, opset: opset) : [try ONNXOperatorSet.make(node, opset: opset)]
+            } catch let f as OperatorFailure {
                 throw ONNXError.unsupportedNode(file: file, node: name, op: node.opType, detail: f.detail)
             }
             let inputIds = try node.input.map { n -> Int? in
@@ -193,11 +197,14 @@ struct GraphPlanBuilder {
                 }
                 return id
             }
-            guard let outputName = node.output.first, !outputName.isEmpty else { throw malformed("node '\(name)' (\(node.opType)) has no output") }
-            nodes.append(GraphPlan.Node(name: name, opType: node.opType, op: op, inputs: inputIds, output: try define(outputName)))
+            let outputNames = node.opType == "Split" ? Array(node.output) : Array(node.output.prefix(1))
+            guard !outputNames.isEmpty, outputNames.allSatisfy({ !$0.isEmpty }) else { throw malformed("node '\(name)' (\(node.opType)) has no output") }
+            for (op, outputName) in zip(ops, outputNames) {
+                nodes.append(GraphPlan.Node(name: name, opType: node.opType, op: op, inputs: inputIds, output: try define(outputName)))
+            }
         }
-        // Only the first output of a node is computed: nothing may use the others.
-        let extraOutputs = Set(graph.node.flatMap { $0.output.dropFirst().filter { !$0.isEmpty } })
+        // Only the first output of a node is computed (every part of a Split): nothing may use the others.
+        let extraOutputs = Set(graph.node.filter { $0.opType != "Split" }.flatMap { $0.output.dropFirst().filter { !$0.isEmpty } })
         for node in graph.node {
             if let used = node.input.first(where: { extraOutputs.contains($0) }) {
                 throw ONNXError.unsupportedNode(file: file, node: node.name, op: node.opType,
@@ -207,19 +214,21 @@ struct GraphPlanBuilder {
         guard let outputName = graph.output.first?.name, let outputId = ids[outputName] else {
             throw malformed("the graph's output \(graph.output.first.map { "'\($0.name)' " } ?? "")is not produced by any node")
         }
-        // Parameters: the real initializers that some node uses, in file order, with their roles.
+        // Parameters: the real initializers that some node uses, in file order, with their roles;
+        // the others (integers, and reals that are constants) are constants.
         let used = Set(nodes.flatMap { $0.inputs.compactMap { $0 } })
         let roles = ParameterRoles.infer(nodes: nodes, initializers: Set(initializers.map(\.id)))
+        let fixed = ParameterRoles.constantInitializers(graph: graph, nodes: nodes, output: outputId,
+                                                        initializers: initializers.map { ($0.id, $0.name, $0.tensor) })
         var parameters: [ONNXParameter] = []
         var parameterValues: [Int] = []
-        var constants: [(value: Int, tensor: IntegerTensor)] = []
+        var constants: [(value: Int, tensor: DecodedTensor)] = []
         for (id, name, tensor) in initializers where used.contains(id) {
-            switch tensor {
-            case .reals(let shape, let values):
+            if case .reals(let shape, let values) = tensor, !fixed.contains(id) {
                 parameters.append(ONNXParameter(name: name, role: roles[id] ?? (shape.count >= 2 ? .weight : .bias), shape: shape, values: values))
                 parameterValues.append(id)
-            case .integers(let t):
-                constants.append((id, t))
+            } else {
+                constants.append((id, tensor))
             }
         }
         // The last node that reads each value; values are released after it.

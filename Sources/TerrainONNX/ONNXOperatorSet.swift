@@ -4,7 +4,8 @@ import TerrainTensor
 ///
 /// Operator-set differences that matter are honoured: Softmax and LogSoftmax coerce to a matrix
 /// before set 13; Unsqueeze and Squeeze take their axes from an attribute before 13 and from an
-/// input after; Reshape's allowzero (14); Shape's start and end (15).
+/// input after; Reshape's allowzero (14); Shape's start and end (15); Slice's bounds are attributes
+/// before 10; Split's sizes an attribute before 13, an input after, and `num_outputs` from 18 on.
 public enum ONNXOperatorSet {
     /// The versions of the default domain (ai.onnx) Terrain reads.
     public static let versions: ClosedRange<Int64> = 7...23
@@ -15,7 +16,21 @@ public enum ONNXOperatorSet {
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Gelu", "Softmax", "LogSoftmax",
         "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
+        "LayerNormalization", "Where", "Equal", "Expand", "Slice", "Split", "Range", "ConstantOfShape", "Trilu",
+        "Neg", "Sqrt", "Reciprocal", "Pow", "Mod",
     ]
+
+    /// The inputs through which an operator passes gradients (nil: all of them). The others
+    /// (shapes, indices, conditions, exponents) are read as constants; a parameter that reaches
+    /// the output only through such inputs is a constant (`ParameterRoles.constantInitializers`).
+    static func gradientInputs(_ opType: String) -> Set<Int>? {
+        switch opType {
+        case "Shape", "Equal", "Range", "ConstantOfShape", "Mod": []
+        case "Gather", "Slice", "Split", "Reshape", "Expand", "Unsqueeze", "Squeeze", "Trilu", "Pow", "Cast": [0]
+        case "Where": [1, 2]
+        default: nil
+        }
+    }
 
     /// The operator of one node, its attributes checked.
     static func make(_ node: Onnx_NodeProto, opset: Int64) throws -> GraphOperator {
@@ -66,9 +81,33 @@ public enum ONNXOperatorSet {
         case "Concat":
             guard let axis = try a.int("axis") else { throw OperatorFailure("the axis attribute is missing") }
             return ConcatOperator(axis: axis)
-        // Dropout evaluates as the identity (inference form); Cast leaves values as they are, so a
-        // cast between integers and reals shows up as a type error where the value is used.
-        case "Identity", "Dropout", "Cast": return IdentityOperator()
+        // Dropout evaluates as the identity (inference form).
+        case "Identity", "Dropout": return IdentityOperator()
+        case "Cast":
+            guard let to = try a.int("to") else { throw OperatorFailure("the to attribute is missing") }
+            return try CastOperator(to: to)
+        case "LayerNormalization":
+            if node.output.dropFirst().contains(where: { !$0.isEmpty }) {
+                throw OperatorFailure("the mean and inverse deviation outputs are not supported")
+            }
+            return LayerNormalizationOperator(axis: try a.int("axis", default: -1), epsilon: try a.float("epsilon", default: 1e-5))
+        case "Where": return WhereOperator()
+        case "Equal": return EqualOperator()
+        case "Expand": return ExpandOperator()
+        case "Trilu": return TriluOperator(upper: try a.int("upper", default: 1) != 0)
+        case "Slice":
+            guard opset < 10 else { return SliceOperator() }
+            guard let starts = try a.ints("starts"), let ends = try a.ints("ends") else { throw OperatorFailure("starts and ends are missing") }
+            return SliceOperator(attributes: (starts, ends, try a.ints("axes")))
+        case "Range": return RangeOperator()
+        case "ConstantOfShape":
+            let value = try a.tensor("value").map { try DecodedTensor($0) } ?? .reals(shape: [1], values: [0])
+            return ConstantOfShapeOperator(value: value)
+        case "Mod": return ModOperator(truncated: try a.int("fmod", default: 0) != 0)
+        case "Neg": return NegationOperator()
+        case "Sqrt": return PowerOperator(exponent: 0.5)
+        case "Reciprocal": return PowerOperator(exponent: -1)
+        case "Pow": return PowerOperator(exponent: nil)
         case "Constant": return ConstantOperator(value: try constantValue(a))
         case "Shape": return ShapeOperator(start: try a.int("start"), end: try a.int("end"))
         case "Gather": return GatherOperator(axis: try a.int("axis", default: 0))

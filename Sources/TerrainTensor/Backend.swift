@@ -85,6 +85,19 @@ public protocol Backend: Sendable {
     /// y[i₀, …] = x[i_{p⁻¹(0)}, …]: axis k of y is axis permutation[k] of x (NumPy's transpose).
     func transpose<T: TensorScalar>(_ x: Tensor<T>, permutation: [Int]) -> Tensor<T>
 
+    // MARK: Indexing (ONNX Gather, Slice, Where; token embeddings)
+    /// Picks entries along `axis`: y has x's shape with dimension `axis` replaced by
+    /// `indices.count`, and y[…, k, …] = x[…, indices[k], …] (every index in 0..<x.shape[axis]).
+    func gather<T: TensorScalar>(_ x: Tensor<T>, axis: Int, indices: [Int]) -> Tensor<T>
+    /// The adjoint of `gather`: a tensor of `inputShape` whose slice i along `axis` is the sum of
+    /// the gradient's slices k with indices[k] = i (zero where no index points), summed in order.
+    func gatherBackward<T: TensorScalar>(_ gradient: Tensor<T>, axis: Int, indices: [Int], inputShape: [Int]) -> Tensor<T>
+    /// y = condition ? a : b elementwise, for a, b and the condition of one shape. A select, not
+    /// arithmetic: an infinite value on the side not taken never reaches y (masks use −∞).
+    func select<T: TensorScalar>(_ condition: [Bool], _ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
+    /// xᵖ elementwise for a constant exponent p (√x for ½, 1/x for −1), as `pow` of the type.
+    func power<T: TensorScalar>(_ x: Tensor<T>, _ exponent: Double) -> Tensor<T>
+
     // MARK: Broadcasting
     /// a ∘ b elementwise with NumPy broadcasting: shapes are aligned at their last axes and a
     /// dimension of 1 (or a missing one) repeats; the result has the broadcast shape.

@@ -1,7 +1,8 @@
 import TerrainTensor
 
 /// Gemm, Y = α·op(A)·op(B) + β·C (op: an optional transpose, C broadcast), and MatMul, Y = A·B
-/// for A of rank ≥ 2 (its leading axes taken as rows) and B a matrix.
+/// for A of rank ≥ 2 (its leading axes taken as rows) and B a matrix; MatMul of stacks (B of
+/// rank 3 or more) is `BatchedMatrixProduct`'s.
 ///
 /// The product is bilinear: Ẏ = α(op(Ȧ)op(B) + op(A)op(Ḃ)) + βĊ, and R{∂A}, R{∂B} are the
 /// backward formulas applied to (ġ, B) + (g, Ḃ) and (A, ġ) + (Ȧ, g).
@@ -25,6 +26,7 @@ struct MatrixProductOperator: GraphOperator {
 
     func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
         let a0 = try inputs.real(0), b = try inputs.real(1)
+        if isMatMul, b.rank > 2 { return try BatchedMatrixProduct.apply(inputs) }
         guard b.rank == 2 else { throw OperatorFailure("B must be a matrix, got \(b.shape) (batched products are not supported)") }
         let a = try matrixA(a0)
         let k = transposeA ? a.shape[0] : a.shape[1], kb = transposeB ? b.shape[1] : b.shape[0]
@@ -60,6 +62,7 @@ struct MatrixProductOperator: GraphOperator {
 
     func pullback<S: TensorScalar>(_ r: NodeRecord<S>, _ g0: Tensor<S>, _ gDot0: Tensor<S>?) -> [InputGradient<S>?] {
         let a0 = r.x(0), b = r.x(1)
+        if isMatMul, b.rank > 2 { return BatchedMatrixProduct.pullback(r, g0, gDot0) }
         let a = (try? matrixA(a0)) ?? a0
         let rows = transposeA ? a.shape[1] : a.shape[0]
         let g = g0.reshaped([rows, g0.count / max(rows, 1)]), gDot = gDot0.map { $0.reshaped(g.shape) }

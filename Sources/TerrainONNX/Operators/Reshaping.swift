@@ -173,33 +173,6 @@ struct ShapeOperator: GraphOperator {
     }
 }
 
-/// Gather on integers (picking dimensions out of a shape): output[…i…] = data[…indices[i]…]
-/// along `axis`, negative indices counting from the end.
-struct GatherOperator: GraphOperator {
-    var axis: Int
-
-    func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
-        guard case .integers(let data)? = inputs.has(0) ? inputs.values[0] : nil else {
-            throw OperatorFailure("Gather is supported on integer tensors (shapes) only")
-        }
-        let indices = try inputs.integers(1)
-        let a = try normalizedAxis(axis, rank: data.shape.count)
-        let n = data.shape[a]
-        let outer = data.shape[..<a].reduce(1, *), inner = data.shape[(a + 1)...].reduce(1, *)
-        let shape = Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...])
-        _ = try elementCount(shape)
-        var values: [Int64] = []
-        for o in 0..<outer {
-            for raw in indices.values {
-                guard raw >= -Int64(n), raw < Int64(n) else { throw OperatorFailure("index \(raw) is out of range for a dimension of \(n)") }
-                let i = Int(raw < 0 ? raw + Int64(n) : raw)
-                values += data.values[((o * n + i) * inner)..<((o * n + i + 1) * inner)]
-            }
-        }
-        return NodeOutput(.integers(IntegerTensor(shape: shape, values: values)))
-    }
-}
-
 /// Constant: a value stored in the node (real numbers, or integers such as a target shape).
 struct ConstantOperator: GraphOperator {
     var value: DecodedTensor
