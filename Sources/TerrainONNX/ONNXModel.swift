@@ -39,10 +39,12 @@ public struct ONNXModel: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw ONNXError.unreadable(file: url.path, detail: "\(error.localizedDescription)")
         }
-        return try ONNXModel(data: data, file: url.path)
+        return try ONNXModel(data: data, file: url.path, folder: url.deletingLastPathComponent())
     }
 
-    public init(data: Data, file: String) throws {
+    /// A model from its bytes; `folder` is where external data files are looked for (none: a model
+    /// with external data is refused).
+    public init(data: Data, file: String, folder: URL? = nil) throws {
         self.file = file
         guard !data.isEmpty else { throw ONNXError.unreadable(file: file, detail: "the file is empty") }
         let model: Onnx_ModelProto
@@ -64,7 +66,8 @@ public struct ONNXModel: Sendable {
             throw ONNXError.unsupportedOpset(file: file, domain: "ai.onnx", version: opset)
         }
         opsetVersion = opset
-        let graph = model.graph
+        var graph = model.graph
+        if let folder { try ExternalData.load(into: &graph, folder: folder, file: file) }
         // Every unsupported operator, named at once.
         let unsupported = Set(graph.node.compactMap { node -> String? in
             let domain = node.domain.isEmpty || node.domain == "ai.onnx" ? "" : node.domain

@@ -19,8 +19,8 @@ public enum ONNXOperatorSet {
         "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Concat",
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
         "LayerNormalization", "Where", "Equal", "Expand", "Slice", "Split", "Range", "ConstantOfShape", "Trilu",
-        "Neg", "Sqrt", "Reciprocal", "Pow", "Mod",
-        "Clip", "HardSigmoid", "HardSwish", "Softplus", "Pad", "ReduceMean", "ReduceSum",
+        "Neg", "Sqrt", "Reciprocal", "Pow", "Mod", "ReduceMean", "ReduceSum",
+        "Clip", "HardSigmoid", "HardSwish", "Softplus", "Pad",
     ]
 
     /// The inputs through which an operator passes gradients (nil: all of them). The others
@@ -30,7 +30,7 @@ public enum ONNXOperatorSet {
         switch opType {
         case "Shape", "Equal", "Range", "ConstantOfShape", "Mod": []
         case "Gather", "Slice", "Split", "Reshape", "Expand", "Unsqueeze", "Squeeze", "Trilu", "Pow", "Cast",
-             "ReduceSum", "ReduceMean": [0]
+             "ReduceMean", "ReduceSum": [0]
         case "Where": [1, 2]
         case "Pad": [0, 2]
         default: nil
@@ -73,11 +73,6 @@ public enum ONNXOperatorSet {
             guard opset < 11 else { return PadOperator(mode: mode) }
             guard let pads = try a.ints("pads") else { throw OperatorFailure("the pads attribute is missing") }
             return PadOperator(mode: mode, attributePads: pads, attributeValue: try a.float("value", default: 0))
-        case "ReduceSum", "ReduceMean":
-            let axesFromInput = opset >= (node.opType == "ReduceSum" ? 13 : 18)
-            return ReductionOperator(kind: node.opType == "ReduceSum" ? .sum : .mean, attributeAxes: axesFromInput ? nil : try a.ints("axes"),
-                                     axesFromInput: axesFromInput, keepDimensions: try a.int("keepdims", default: 1) != 0,
-                                     emptyAxesIsIdentity: try a.int("noop_with_empty_axes", default: 0) != 0)
         case "Gelu":
             let approximate = try a.string("approximate") ?? "none"
             guard approximate == "none" else { throw OperatorFailure("the tanh approximation of GELU is not supported (exact GELU only)") }
@@ -131,6 +126,11 @@ public enum ONNXOperatorSet {
         case "Sqrt": return PowerOperator(exponent: 0.5)
         case "Reciprocal": return PowerOperator(exponent: -1)
         case "Pow": return PowerOperator(exponent: nil)
+        case "ReduceMean", "ReduceSum":
+            let axesAreInput = opset >= (node.opType == "ReduceSum" ? 13 : 18)
+            return ReductionOperator(mean: node.opType == "ReduceMean", axesAttribute: axesAreInput ? nil : try a.ints("axes"),
+                                     keepDimensions: try a.int("keepdims", default: 1) != 0,
+                                     noOpWithoutAxes: try a.int("noop_with_empty_axes", default: 0) != 0)
         case "Constant": return ConstantOperator(value: try constantValue(a))
         case "Shape": return ShapeOperator(start: try a.int("start"), end: try a.int("end"))
         case "Gather": return GatherOperator(axis: try a.int("axis", default: 0))

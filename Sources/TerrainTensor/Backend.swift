@@ -10,6 +10,12 @@ public protocol Backend: Sendable {
     // MARK: Linear algebra
     /// op(A) · op(B) for matrices (rank-2 tensors).
     func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
+    /// op(A_b) · op(B_b) for every matrix b of a batch: the last two axes of each operand are a
+    /// matrix ([…, M, K] and […, K, N], or […, K, M] / […, N, K] when transposed), the axes before
+    /// them index the batch. The batch axes of A and B are equal, or one operand holds a single
+    /// matrix (no batch axes, or batch axes whose product is 1) that every item shares: a batch
+    /// stride of 0, as NumPy's `matmul` broadcasts it. The result is [batch axes…, M, N].
+    func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
 
     // MARK: Elementwise
     func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
@@ -72,6 +78,39 @@ public protocol Backend: Sendable {
     /// Backward of y = γ·(x−μ)/σ + β with batch statistics: dL/dx, dL/dγ, dL/dβ.
     func batchNormBackward<T: TensorScalar>(input x: Tensor<T>, gradient gy: Tensor<T>, mean: [Double],
                                             invStd: [Double], gamma: Tensor<T>) -> BatchNormGradients<T>
+
+    // MARK: Layer normalization (over the last axis)
+    /// y = γ ⊙ x̂ + β with x̂ = (x − μ)/√(σ² + ε) per row of the last axis (μ and the biased
+    /// variance σ² of the row), γ and β shaped like that axis (β nil: zero); returns the row
+    /// statistics the other passes need. Several trailing axes are normalized together by
+    /// reshaping them into one first (row-major: free).
+    func layerNorm<T: TensorScalar>(_ x: Tensor<T>, gamma: Tensor<T>, beta: Tensor<T>?,
+                                    epsilon: Double) -> (output: Tensor<T>, statistics: LayerNormStatistics<T>)
+    /// ∂L/∂x = r·(u − mean(u) − x̂·mean(x̂ ⊙ u)) per row with u = γ ⊙ g; with
+    /// `parameterGradients`, ∂L/∂γ = Σ g ⊙ x̂ and ∂L/∂β = Σ g over the rows.
+    func layerNormBackward<T: TensorScalar>(input x: Tensor<T>, gradient g: Tensor<T>, statistics: LayerNormStatistics<T>,
+                                            gamma: Tensor<T>, parameterGradients: Bool) -> LayerNormGradients<T>
+    /// The R-operator forward, in one sweep: ẏ = γ ⊙ r·(ẋ − mean(ẋ) − x̂·mean(x̂ ⊙ ẋ)) + γ̇ ⊙ x̂ + β̇;
+    /// nil tangents are zero.
+    func layerNormTangent<T: TensorScalar>(input x: Tensor<T>, inputTangent xDot: Tensor<T>?,
+                                           statistics: LayerNormStatistics<T>, gamma: Tensor<T>,
+                                           gammaTangent: Tensor<T>?, betaTangent: Tensor<T>?) -> Tensor<T>
+    /// The backward pass and its R-operator, in one sweep: ∂L/∂x, R{∂L/∂x} (second-order terms
+    /// of the normalization included), ∂L/∂γ, ∂L/∂β (when `parameterGradients`), R{∂L/∂γ} and
+    /// R{∂L/∂β}. The formulas are in `CPUBackend.layerNormTangentBackward`.
+    func layerNormTangentBackward<T: TensorScalar>(input x: Tensor<T>, inputTangent xDot: Tensor<T>?,
+                                                   gradient g: Tensor<T>, gradientTangent gDot: Tensor<T>?,
+                                                   statistics: LayerNormStatistics<T>, gamma: Tensor<T>,
+                                                   gammaTangent: Tensor<T>?, parameterGradients: Bool)
+        -> LayerNormTangentGradients<T>
+
+    // MARK: Table lookups (embeddings)
+    /// y[i…, :] = table[indices[i…], :] for a table [rows, width]: the indices' shape plus
+    /// [width]. Indices are exact integers in 0..<rows held as scalars (checked by the caller).
+    func gatherRows<T: TensorScalar>(_ table: Tensor<T>, indices: Tensor<T>) -> Tensor<T>
+    /// The adjoint of `gatherRows`: a [rows, width] table of zeros to which each values[i…, :]
+    /// is added at row indices[i…] (repeated indices add up).
+    func scatterAddRows<T: TensorScalar>(_ values: Tensor<T>, indices: Tensor<T>, rows: Int) -> Tensor<T>
 
     // MARK: Shape
     /// Concatenates along axis 1.

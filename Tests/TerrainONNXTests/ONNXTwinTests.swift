@@ -51,6 +51,8 @@ struct ONNXTwinTests {
         let norm = { (a: [Double]) in a.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let error = norm(zip(product, want).map { $0 - $1 }) / norm(want)
         #expect(norm(want) > 0 && error < 1e-4, "\(name): H·v differs from PyTorch's double backward by \(error) (relative)")
+        print("\(name): loss relative to PyTorch's \(relativeError(loss32, expected)) (Float), \(relativeError(value.loss, expected)) (Double); "
+              + "H·v \(error)")
     }
 
     /// A model with an operator Terrain lacks is refused when read, naming the operator.

@@ -27,6 +27,9 @@ enum BatchedMatrixProduct {
     private static func stacked<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool, transposeB: Bool) -> Tensor<S> {
         let backend = Backends.current
         let count = a.shape[0]
+        let rows = transposeA ? a.shape[2] : a.shape[1], columns = transposeB ? b.shape[1] : b.shape[2]
+        // Empty stacks or matrices (a batch or a sum over nothing): zeros, without a kernel call.
+        if count == 0 || rows == 0 || columns == 0 || a.shape[1] * a.shape[2] == 0 { return Tensor(zeros: [count, rows, columns]) }
         let ones = [Int](repeating: 1, count: count)
         let aParts = backend.split(a, axis: 0, sizes: ones), bParts = backend.split(b, axis: 0, sizes: ones)
         let products = zip(aParts, bParts).map { x, y -> Tensor<S> in

@@ -22,9 +22,11 @@ struct ConstantOfShapeOperator: GraphOperator {
 struct RangeOperator: GraphOperator {
     func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
         let start = try inputs.constantScalar(0), limit = try inputs.constantScalar(1), delta = try inputs.constantScalar(2)
-        guard delta != 0, start.isFinite, limit.isFinite, delta.isFinite else { throw OperatorFailure("range \(start)..<\(limit) by \(delta)") }
-        let count = max(Int(((limit - start) / delta).rounded(.up)), 0)
-        _ = try elementCount([count])
+        let steps = ((limit - start) / delta).rounded(.up)
+        guard delta != 0, [start, limit, delta].allSatisfy({ abs($0) <= 0x1p53 }), steps <= Double(maximumComputedCount) else {
+            throw OperatorFailure("range \(start)..<\(limit) by \(delta) is not one Terrain computes")
+        }
+        let count = steps > 0 ? Int(steps) : 0
         let allIntegers = (0..<3).allSatisfy { if case .integers? = inputs.values[$0] { true } else { false } }
         if allIntegers {
             let s = Int64(start), d = Int64(delta)

@@ -74,7 +74,9 @@ struct TriluOperator: GraphOperator {
 
     private func kept<S>(_ inputs: NodeInputs<S>, _ shape: [Int]) throws -> [Bool] {
         guard shape.count >= 2 else { throw OperatorFailure("needs at least two axes, got \(shape)") }
-        let k = inputs.has(1) ? Int(try inputs.constantScalar(1)) : 0
+        let diagonal = inputs.has(1) ? try inputs.constantScalar(1) : 0
+        guard abs(diagonal) <= 0x1p53 else { throw OperatorFailure("diagonal \(diagonal)") }
+        let k = Int(diagonal)
         let rows = shape[shape.count - 2], columns = shape[shape.count - 1]
         let matrix = (0..<(rows * columns)).map { flat in
             let d = flat % columns - flat / columns
