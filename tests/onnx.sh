@@ -6,7 +6,8 @@
 # and hessian-map run on an imported model; damaged files and mismatched data are refused.
 # With a PyTorch python (TERRAIN_TORCH_PYTHON, else .venv-torch/bin/python, the venv `make test`
 # creates; under make test these checks must run): the fixtures are exported afresh and compared
-# again (this needs the onnx package beside torch), and zoo checkpoints cross over both ways: Terrain's load into the
+# again (this needs the onnx package beside torch), small twins of today's CNN families
+# (tests/onnx/cnn_twins.py) give PyTorch's loss, and zoo checkpoints cross over both ways: Terrain's load into the
 # twin PyTorch modules with load_state_dict(strict=True), PyTorch's state_dicts saved as
 # safetensors load into `terrain evaluate --model`, with the same test loss.
 # Usage: tests/onnx.sh path/to/terrain
@@ -108,6 +109,18 @@ with h5py.File('$work/tokens/s.h5', 'r') as f:
     rejects "sequences longer than the model's context are refused, named" \
       "sequences hold 32 tokens, longer than the model's context of 16 tokens" \
       "$terrain" evaluate --onnx "$work/tokens/tokens.onnx" --dataset "$work/tokens/story.txt" --context 32
+    # Today's CNN families (small twins of torchvision's, tests/onnx/cnn_twins.py), fresh from
+    # PyTorch: its loss through terrain evaluate, curvature through terrain hessian, and a model
+    # with an operator Terrain lacks refused before any work, by the operator's name.
+    twins="mobilenet_v3 efficientnet"   # ONNXTwinTests checks every twin, with Hessian-vector products
+    check "CNN family twins exported by PyTorch" "$python" "$here/onnx/cnn_twins.py" "$work/twins" $twins instance_norm
+    for name in $twins; do
+      check "$name.onnx gives PyTorch's loss (1e-5)" compare_onnx "$work/twins" "$name"
+    done
+    check "hessian of an imported MobileNetV3" bash -c "'$terrain' hessian --onnx '$work/twins/mobilenet_v3.onnx' --data '$work/twins/mobilenet_v3.npz' \
+      --top 1 --bottom 0 --max-iterations 6 --quiet | grep -q 'λ1'"
+    rejects "a model with an operator Terrain lacks is refused, naming it" "InstanceNormalization" \
+      "$terrain" evaluate --onnx "$work/twins/instance_norm.onnx" --data "$work/twins/instance_norm.npz"
   else
     skip "exporting fresh ONNX fixtures: torch.onnx.export needs the onnx package (pip install onnx)"
   fi

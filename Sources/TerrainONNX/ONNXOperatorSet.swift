@@ -5,7 +5,9 @@ import TerrainTensor
 /// Operator-set differences that matter are honoured: Softmax and LogSoftmax coerce to a matrix
 /// before set 13; Unsqueeze and Squeeze take their axes from an attribute before 13 and from an
 /// input after; Reshape's allowzero (14); Shape's start and end (15); Slice's bounds are attributes
-/// before 10; Split's sizes an attribute before 13, an input after, and `num_outputs` from 18 on.
+/// before 10; Split's sizes an attribute before 13, an input after, and `num_outputs` from 18 on;
+/// Clip's bounds and Pad's pads and fill value are attributes before 11 and inputs after;
+/// ReduceSum's axes an attribute before 13 and ReduceMean's before 18, inputs after; Pad's axes (18).
 public enum ONNXOperatorSet {
     /// The versions of the default domain (ai.onnx) Terrain reads.
     public static let versions: ClosedRange<Int64> = 7...23
@@ -18,6 +20,7 @@ public enum ONNXOperatorSet {
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
         "LayerNormalization", "Where", "Equal", "Expand", "Slice", "Split", "Range", "ConstantOfShape", "Trilu",
         "Neg", "Sqrt", "Reciprocal", "Pow", "Mod", "ReduceMean", "ReduceSum",
+        "Clip", "HardSigmoid", "HardSwish", "Softplus", "Pad",
     ]
 
     /// The inputs through which an operator passes gradients (nil: all of them). The others
@@ -29,6 +32,7 @@ public enum ONNXOperatorSet {
         case "Gather", "Slice", "Split", "Reshape", "Expand", "Unsqueeze", "Squeeze", "Trilu", "Pow", "Cast",
              "ReduceMean", "ReduceSum": [0]
         case "Where": [1, 2]
+        case "Pad": [0, 2]
         default: nil
         }
     }
@@ -56,6 +60,19 @@ public enum ONNXOperatorSet {
         case "Sigmoid": return ActivationOperator(kind: .sigmoid)
         case "Tanh": return ActivationOperator(kind: .tanh)
         case "Erf": return ActivationOperator(kind: .erf)
+        case "HardSigmoid":
+            return ActivationOperator(kind: .hardSigmoid(alpha: try a.float("alpha", default: 0.2), beta: try a.float("beta", default: 0.5)))
+        case "HardSwish": return ActivationOperator(kind: .hardSwish)
+        case "Softplus": return ActivationOperator(kind: .softplus)
+        case "Clip":
+            guard opset < 11 else { return ClipOperator() }
+            return ClipOperator(attributeBounds: (try a.float("min", default: -.infinity), try a.float("max", default: .infinity)))
+        case "Pad":
+            let name = try a.string("mode") ?? "constant"
+            guard let mode = PadOperator.Mode(rawValue: name) else { throw OperatorFailure("mode \(name) is not supported (constant, reflect and edge are)") }
+            guard opset < 11 else { return PadOperator(mode: mode) }
+            guard let pads = try a.ints("pads") else { throw OperatorFailure("the pads attribute is missing") }
+            return PadOperator(mode: mode, attributePads: pads, attributeValue: try a.float("value", default: 0))
         case "Gelu":
             let approximate = try a.string("approximate") ?? "none"
             guard approximate == "none" else { throw OperatorFailure("the tanh approximation of GELU is not supported (exact GELU only)") }

@@ -180,6 +180,17 @@ public enum Activation: Sendable, Equatable, Hashable {
     case gelu
     /// The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (ONNX's Erf, in exported GELUs).
     case erf
+    /// min(max(x, min), max) (PyTorch's clamp and hardtanh; ReLU6 is clip to [0, 6]); f′ = 1
+    /// strictly inside the bounds, 0 outside and at them (as hardtanh's backward), f″ = 0.
+    case clip(min: Double, max: Double)
+    /// max(0, min(1, αx + β)) (ONNX's HardSigmoid; PyTorch's Hardsigmoid is α = 1/6, β = 1/2);
+    /// f′ = α strictly inside the ramp, f″ = 0.
+    case hardSigmoid(alpha: Double, beta: Double)
+    /// x·max(0, min(1, x/6 + 1/2)) (MobileNetV3's Hardswish); f′ = x/3 + 1/2 on (−3, 3), 0
+    /// below, 1 above; f″ = 1/3 on (−3, 3).
+    case hardSwish
+    /// log(1 + eˣ), computed as max(x, 0) + log(1 + e^(−|x|)); f′ = sigmoid(x), f″ = f′·(1 − f′).
+    case softplus
 }
 
 /// Binary elementwise operations of `Backend.broadcast`.

@@ -17,8 +17,8 @@ enum Fixtures {
         try ONNXModel.read(from: folder.appendingPathComponent(name + ".onnx"))
     }
 
-    /// The fixture's x and y as one set used for both train and test.
-    static func data(_ name: String) throws -> DatasetPair {
+    /// The fixture's x and y as one set used for both train and test (NAME.npz in `folder`).
+    static func data(_ name: String, in folder: URL = folder) throws -> DatasetPair {
         let url = folder.appendingPathComponent(name + ".npz")
         let arrays = try NPZ.read(try Data(contentsOf: url), file: url.path)
         let x = arrays["x"]!, y = arrays["y"]!

@@ -4,7 +4,8 @@ import TerrainTensor
 ///
 /// Tangents: ẏ = f′(x)·ẋ; dx = f′(x)·g, R{dx} = f″(x)·ẋ·g + f′(x)·ġ (f″ = 0 for ReLU and leaky
 /// ReLU; tanh: f′ = 1 − y², f″ = −2y·f′; sigmoid: f′ = y(1 − y), f″ = f′·(1 − 2y);
-/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²); erf: f′ = 2/√π·e^(−x²), f″ = −2x·f′).
+/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²); erf: f′ = 2/√π·e^(−x²), f″ = −2x·f′; clip and
+/// hard sigmoid: f″ = 0; hard swish: f″ = 1/3 on (−3, 3); softplus: f′ = σ, f″ = σ(1 − σ)).
 public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
     public let kind: Activation
     private var input: Tensor<Scalar>?
@@ -37,9 +38,9 @@ public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
         let gx = backward(g)
         var gxDot = gDot.map { backend.activationBackward(kind, input: x, output: y, gradient: $0) }
         switch kind {
-        case .relu, .leakyRelu:
+        case .relu, .leakyRelu, .clip, .hardSigmoid:
             break   // f″ = 0
-        case .tanh, .sigmoid, .gelu, .erf:
+        case .tanh, .sigmoid, .gelu, .erf, .hardSwish, .softplus:
             if let xDot = inputTangent {
                 gxDot = addTangents(gxDot, backend.activationSecondDerivative(kind, input: x, output: y,
                                                                               times: backend.multiply(xDot, g)))

@@ -116,7 +116,8 @@ struct BinaryOperator: GraphOperator {
     }
 }
 
-/// Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu: y = f(x) through the back end's activations.
+/// Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu, HardSigmoid, HardSwish, Softplus: y = f(x) through
+/// the back end's activations.
 /// ẏ = f′(x)·ẋ; ∂x = f′(x)·g, R{∂x} = f′(x)·ġ + f″(x)·ẋ·g.
 struct ActivationOperator: GraphOperator {
     var kind: Activation
@@ -135,7 +136,7 @@ struct ActivationOperator: GraphOperator {
         var gxDot = gDot.map { backend.activationBackward(kind, input: x, output: y, gradient: $0) }
         if let xDot = r.xDot(0) {
             switch kind {
-            case .relu, .leakyRelu: break   // f″ = 0
+            case .relu, .leakyRelu, .clip, .hardSigmoid: break   // f″ = 0
             default: gxDot = sumOf(gxDot, backend.activationSecondDerivative(kind, input: x, output: y, times: backend.multiply(xDot, g)))
             }
         }
@@ -143,7 +144,7 @@ struct ActivationOperator: GraphOperator {
     }
 }
 
-/// Identity, Dropout in evaluation, and Cast between types of one kind: the value passes through.
+/// Identity and Dropout in evaluation: the value passes through.
 struct IdentityOperator: GraphOperator {
     func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
         guard inputs.has(0), let value = inputs.values[0] else { throw OperatorFailure("input 0 is missing") }

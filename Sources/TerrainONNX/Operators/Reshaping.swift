@@ -78,8 +78,9 @@ struct ReshapeOperator: GraphOperator {
     }
 }
 
-/// Transpose: axis k of the output is axis perm[k] of the input (reversed axes by default).
-/// Backward: the inverse permutation.
+/// Transpose: axis k of the output is axis perm[k] of the input (reversed axes by default), of
+/// real tensors or of integers (PyTorch's opset-11 Pad computes its pads by transposing a [2, rank]
+/// table). Backward: the inverse permutation.
 struct TransposeOperator: GraphOperator {
     var permutation: [Int]?
 
@@ -90,6 +91,25 @@ struct TransposeOperator: GraphOperator {
     }
 
     func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
+        if case .integers(let t)? = inputs.has(0) ? inputs.values[0] : nil {
+            let p = try perm(t.shape.count)
+            let shape = p.map { t.shape[$0] }
+            // Small tables: index arithmetic element by element.
+            var strides = [Int](repeating: 1, count: t.shape.count)
+            for k in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * t.shape[k + 1] }
+            var values: [Int64] = []
+            values.reserveCapacity(t.values.count)
+            var index = [Int](repeating: 0, count: shape.count)
+            for _ in 0..<t.values.count {
+                values.append(t.values[zip(index, p).reduce(0) { $0 + $1.0 * strides[$1.1] }])
+                for k in stride(from: shape.count - 1, through: 0, by: -1) {
+                    index[k] += 1
+                    if index[k] < shape[k] { break }
+                    index[k] = 0
+                }
+            }
+            return NodeOutput(.integers(IntegerTensor(shape: shape, values: values)))
+        }
         let x = try inputs.real(0)
         let p = try perm(x.rank)
         let backend = Backends.current
@@ -97,7 +117,7 @@ struct TransposeOperator: GraphOperator {
     }
 
     func pullback<S: TensorScalar>(_ r: NodeRecord<S>, _ g: Tensor<S>, _ gDot: Tensor<S>?) -> [InputGradient<S>?] {
-        guard let p = try? perm(r.x(0).rank) else { return [nil] }
+        guard case .real = r.output.value, let p = try? perm(r.x(0).rank) else { return [nil] }
         var inverse = [Int](repeating: 0, count: p.count)
         for (k, a) in p.enumerated() { inverse[a] = k }
         let backend = Backends.current

@@ -157,6 +157,18 @@ public struct CPUBackend: Backend {
                 for i in r { let v = xp[i]; yp[i] = v * (1 + T.erf(v * invSqrt2)) / 2 }
             case .erf:
                 for i in r { yp[i] = T.erf(xp[i]) }
+            case .clip(let lower, let upper):
+                // NaN passes through: both comparisons are false for it.
+                let lo = T(lower), hi = T(upper)
+                for i in r { let v = xp[i], a = v < lo ? lo : v; yp[i] = a > hi ? hi : a }
+            case .hardSigmoid(let alpha, let beta):
+                let a = T(alpha), b = T(beta)
+                for i in r { let u = a * xp[i] + b; yp[i] = u < 0 ? 0 : (u > 1 ? 1 : u) }
+            case .hardSwish:
+                for i in r { let v = xp[i], u = v / 6 + 0.5; yp[i] = v * (u < 0 ? 0 : (u > 1 ? 1 : u)) }
+            case .softplus:
+                // Exact for large |x|: e^(−|x|) never overflows.
+                for i in r { let v = xp[i]; yp[i] = (v > 0 ? v : 0) + T.log(onePlus: T.exp(-abs(v))) }
             }
         }
         return y
@@ -194,6 +206,16 @@ public struct CPUBackend: Backend {
                 // erf′(x) = 2/√π·e^(−x²)
                 let twoOverSqrtPi = 2 / T.sqrt(T.pi)
                 for i in r { let v = xp[i]; op[i] = gp[i] * twoOverSqrtPi * T.exp(-v * v) }
+            case .clip(let lower, let upper):
+                let lo = T(lower), hi = T(upper)
+                for i in r { let v = xp[i]; op[i] = v <= lo || v >= hi ? 0 : gp[i] }
+            case .hardSigmoid(let alpha, let beta):
+                let a = T(alpha), b = T(beta)
+                for i in r { let u = a * xp[i] + b; op[i] = u <= 0 || u >= 1 ? 0 : a * gp[i] }
+            case .hardSwish:
+                for i in r { let v = xp[i]; op[i] = v < -3 ? 0 : (v > 3 ? gp[i] : gp[i] * (v / 3 + 0.5)) }
+            case .softplus:
+                for i in r { op[i] = gp[i] / (1 + T.exp(-xp[i])) }
             }
         }
         return gx
@@ -226,6 +248,12 @@ public struct CPUBackend: Backend {
                 // erf″(x) = −2x·erf′(x)
                 let twoOverSqrtPi = 2 / T.sqrt(T.pi)
                 for i in r { let v = xp[i]; op[i] = tp[i] * (-2 * v * twoOverSqrtPi * T.exp(-v * v)) }
+            case .clip, .hardSigmoid:
+                for i in r { op[i] = 0 }
+            case .hardSwish:
+                for i in r { let v = xp[i]; op[i] = v > -3 && v < 3 ? tp[i] / 3 : 0 }
+            case .softplus:
+                for i in r { let s = 1 / (1 + T.exp(-xp[i])); op[i] = tp[i] * (s * (1 - s)) }
             }
         }
         return out
