@@ -121,6 +121,15 @@ struct HessianVectorProductTests {
         try Self.expectProductMatchesGradientDifferences(Self.objective(model, Self.dataset(sampleShape: [5], count: 12)))
     }
 
+    /// Self-attention over sequences [T, E] (causal and bidirectional) under a linear classifier.
+    @Test(arguments: AttentionMask.allCases)
+    func multiHeadSelfAttention(mask: AttentionMask) throws {
+        var g = SeededGenerator(seed: 8)
+        let model = Sequential<Double>(MultiHeadSelfAttention(embedding: 6, heads: 2, mask: mask, generator: &g),
+                                       Flatten(), Linear(4 * 6, 3, generator: &g))
+        try Self.expectProductMatchesGradientDifferences(Self.objective(model, Self.dataset(sampleShape: [4, 6], count: 12)))
+    }
+
     @Test func sigmoidAndLinearWithoutBias() throws {
         var g = SeededGenerator(seed: 2)
         let model = Sequential<Double>(Linear(5, 4, bias: false, generator: &g), Sigmoid(), Linear(4, 3, generator: &g))

@@ -92,6 +92,23 @@ struct BatchedMatmulTests {
         }
     }
 
+    @Test func resultsDoNotDependOnTheThreadCount() {
+        // Float, where summation order shows in the last bits; both ways of cutting the work.
+        let small: Tensor<Float> = random([3, 200, 40], seed: 11), right: Tensor<Float> = random([3, 30, 40], seed: 12)
+        let many: Tensor<Float> = random([20, 9, 40], seed: 13)
+        func run() -> (Tensor<Float>, Tensor<Float>) {
+            (backend.batchedMatmul(small, right, transposeA: false, transposeB: true),
+             backend.batchedMatmul(many, right.slice(rows: 0..<1), transposeA: false, transposeB: true))
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let one = run()
+        Parallel.threadCount = 3
+        let three = run()
+        #expect(one.0 == three.0 && one.1 == three.1)
+    }
+
     @Test func emptyInnerDimensionGivesZeros() {
         let a = Tensor<Double>(zeros: [3, 4, 0]), b = Tensor<Double>(zeros: [3, 0, 2])
         let c = backend.batchedMatmul(a, b, transposeA: false, transposeB: false)

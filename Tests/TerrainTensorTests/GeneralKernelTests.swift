@@ -117,6 +117,33 @@ struct GeneralKernelTests {
         #expect(zip(term.scalars, second.scalars).allSatisfy { abs($0 - $1) < 1e-7 })
     }
 
+    /// Many distributions (attention's scores) are spread over threads: the bits are those of one
+    /// thread, along the last axis and along an inner one, and each row still sums to 1.
+    @Test func softmaxOverManyDistributionsDoesNotDependOnTheThreadCount() {
+        var g = SeededGenerator(seed: 16)
+        let x = Tensor<Float>.randomNormal(shape: [4, 8, 64, 64], std: 3, generator: &g)
+        let v = Tensor<Float>.randomNormal(shape: x.shape, generator: &g)
+        func run() -> [Tensor<Float>] {
+            [3, 2].flatMap { axis in
+                let y = backend.softmax(x, axis: axis, logarithm: false)
+                return [y, backend.softmax(x, axis: axis, logarithm: true),
+                        backend.softmaxJacobian(output: y, v, axis: axis, logarithm: false, transposed: true),
+                        backend.softmaxSecondOrder(output: y, outputTangent: v, gradient: x, axis: axis, logarithm: false)]
+            }
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let one = run()
+        Parallel.threadCount = 3
+        let three = run()
+        #expect(one == three)
+        let y = three[0]
+        for row in stride(from: 0, to: y.count, by: 64 * 37) {
+            #expect(abs((0..<64).reduce(0.0) { $0 + Double(y[flat: row + $1]) } - 1) < 1e-5)
+        }
+    }
+
     @Test func erfAndItsDerivatives() {
         let x = random([50], seed: 16), ones = Tensor<Double>(repeating: 1, shape: [50]), h = 1e-6
         let y = backend.activation(.erf, x)

@@ -4,15 +4,20 @@ import Numerics
 /// Hessian-vector products. Each (outer, inner) position holds one distribution along the axis;
 /// sums are taken in Double.
 extension CPUBackend {
-    /// Runs `body(base, stride)` once per distribution along `axis` of `shape`: the distribution's
-    /// elements are at base + j·stride for j < shape[axis].
+    /// Runs `body(base, stride, length)` once per distribution along `axis` of `shape`: the
+    /// distribution's elements are at base + j·stride for j < length = shape[axis]. Distributions
+    /// are spread over threads (attention has one per query of every head); each is computed
+    /// alone, in the same order, so the bits do not depend on the thread count.
     @inline(__always)
     func forEachDistribution(_ shape: [Int], axis: Int, _ body: (Int, Int, Int) -> Void) {
         precondition(axis >= 0 && axis < shape.count, "softmax: axis \(axis) of \(shape)")
         let (outer, inner) = aroundAxis(shape, axis)
         let length = shape[axis]
-        for o in 0..<outer {
-            for i in 0..<inner { body(o * length * inner + i, inner, length) }
+        Parallel.forEach(range: outer * inner, grain: max(1, Self.elementwiseGrain / max(length, 1))) { distributions in
+            for d in distributions {
+                let (o, i) = d.quotientAndRemainder(dividingBy: inner)
+                body(o * length * inner + i, inner, length)
+            }
         }
     }
 
