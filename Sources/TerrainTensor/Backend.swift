@@ -10,6 +10,12 @@ public protocol Backend: Sendable {
     // MARK: Linear algebra
     /// op(A) · op(B) for matrices (rank-2 tensors).
     func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
+    /// op(A_b) · op(B_b) for every matrix b of a batch: the last two axes of each operand are a
+    /// matrix ([…, M, K] and […, K, N], or […, K, M] / […, N, K] when transposed), the axes before
+    /// them index the batch. The batch axes of A and B are equal, or one operand holds a single
+    /// matrix (no batch axes, or batch axes whose product is 1) that every item shares: a batch
+    /// stride of 0, as NumPy's `matmul` broadcasts it. The result is [batch axes…, M, N].
+    func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
 
     // MARK: Elementwise
     func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>

@@ -1,0 +1,62 @@
+/// Batched matrix products: one OpenBLAS GEMM per matrix of the batch (or per row block of it).
+extension CPUBackend {
+    /// How the operands of `batchedMatmul` line up: the result's batch axes, the number of
+    /// products, and each operand's distance between consecutive matrices (0 when shared).
+    struct BatchedProductLayout: Equatable {
+        var batchShape: [Int]
+        var batch: Int
+        var strideA: Int
+        var strideB: Int
+    }
+
+    /// The batch axes of A ([…, rows, columns]) and B are equal, or one of them holds a single
+    /// matrix, which every product shares. Traps on any other pair (a programming error).
+    static func batchedProductLayout(_ a: [Int], _ b: [Int]) -> BatchedProductLayout {
+        precondition(a.count >= 2 && b.count >= 2, "batchedMatmul needs matrices or stacks of them, got \(a) and \(b)")
+        let leadA = Array(a.dropLast(2)), leadB = Array(b.dropLast(2))
+        let batchA = leadA.reduce(1, *), batchB = leadB.reduce(1, *)
+        let matrixA = a[a.count - 2] * a[a.count - 1], matrixB = b[b.count - 2] * b[b.count - 1]
+        if leadA == leadB {
+            return BatchedProductLayout(batchShape: leadA, batch: batchA, strideA: matrixA, strideB: matrixB)
+        }
+        if batchB == 1 && (batchA != 1 || leadA.count >= leadB.count) {
+            return BatchedProductLayout(batchShape: leadA, batch: batchA, strideA: matrixA, strideB: 0)
+        }
+        precondition(batchA == 1, "batchedMatmul: batch axes \(leadA) and \(leadB) differ and neither is a single matrix")
+        return BatchedProductLayout(batchShape: leadB, batch: batchB, strideA: 0, strideB: matrixB)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T> {
+        let layout = Self.batchedProductLayout(a.shape, b.shape)
+        let (ra, ca) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (rb, cb) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, k) = transposeA ? (ca, ra) : (ra, ca)
+        let (kb, n) = transposeB ? (cb, rb) : (rb, cb)
+        precondition(k == kb, "batchedMatmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
+        var c = Tensor<T>(uninitializedShape: layout.batchShape + [m, n])
+        guard c.count > 0 else { return c }
+        let cp = c.mutablePointer(), ap = a.pointer, bp = b.pointer
+        if k == 0 { cp.update(repeating: 0, count: c.count); return c }
+        // Work items are (matrix, row block) pairs. A batch of at least `maxGemmChunks` matrices
+        // is cut by matrix only; a smaller one also cuts each product's rows (blocks of at least
+        // 64, as `matmul` does), so one large product still spreads over the threads. The cut
+        // depends on the sizes only, so the bits do not depend on the thread count.
+        let wantedBlocks = (Self.maxGemmChunks + layout.batch - 1) / layout.batch
+        let blocksPerMatrix = max(1, min(wantedBlocks, (m + 63) / 64))
+        let rowsPerBlock = (m + blocksPerMatrix - 1) / blocksPerMatrix
+        let (strideA, strideB, strideC) = (layout.strideA, layout.strideB, m * n)
+        Parallel.forEach(chunks: layout.batch * blocksPerMatrix) { item in
+            let matrix = item / blocksPerMatrix, block = item % blocksPerMatrix
+            let lo = block * rowsPerBlock, hi = min(m, lo + rowsPerBlock)
+            guard lo < hi else { return }
+            let aMatrix = ap + matrix * strideA
+            // Row i of op(A) starts at row i of A, or at column i of A when A is transposed.
+            let aStart = transposeA ? aMatrix + lo : aMatrix + lo * ca
+            T.gemm(transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k,
+                   alpha: 1, a: aStart, lda: ca, b: bp + matrix * strideB, ldb: cb,
+                   beta: 0, c: cp + matrix * strideC + lo * n, ldc: n)
+        }
+        return c
+    }
+}

@@ -1,0 +1,103 @@
+import Testing
+import TerrainTensor
+
+/// `batchedMatmul` against a loop over the definition C[b] = op(A[b]) · op(B[b]), for every pair
+/// of transposes, equal batch axes, a shared operand (batch stride 0) and row-blocked products.
+@Suite("Batched matrix products")
+struct BatchedMatmulTests {
+    let backend = CPUBackend()
+
+    func random<T: TensorScalar>(_ shape: [Int], seed: UInt64, as: T.Type = T.self) -> Tensor<T> {
+        var g = SeededGenerator(seed: seed)
+        return .randomNormal(shape: shape, generator: &g)
+    }
+
+    /// The naive product: batch item `index` of each operand is its own matrix, or its only one.
+    func naive<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                batch: Int, m: Int, k: Int, n: Int) -> [Double] {
+        let sharedA = a.count == m * k, sharedB = b.count == k * n
+        var c = [Double](repeating: 0, count: batch * m * n)
+        for item in 0..<batch {
+            let oa = sharedA ? 0 : item * m * k, ob = sharedB ? 0 : item * k * n
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = 0.0
+                    for p in 0..<k {
+                        let x = transposeA ? a[flat: oa + p * m + i] : a[flat: oa + i * k + p]
+                        let y = transposeB ? b[flat: ob + j * k + p] : b[flat: ob + p * n + j]
+                        s += Double(x) * Double(y)
+                    }
+                    c[(item * m + i) * n + j] = s
+                }
+            }
+        }
+        return c
+    }
+
+    /// Shapes [lead…, rows, columns] of op's operand for a product with the given sizes.
+    func operandShape(_ lead: [Int], rows: Int, columns: Int, transposed: Bool) -> [Int] {
+        lead + (transposed ? [columns, rows] : [rows, columns])
+    }
+
+    static let transposes = [(false, false), (true, false), (false, true), (true, true)]
+
+    @Test(arguments: transposes)
+    func equalBatchAxesMatchLoop(transposeA: Bool, transposeB: Bool) {
+        for (lead, m, k, n) in [([5], 7, 4, 6), ([2, 3], 3, 5, 2), ([2], 150, 9, 11)] {
+            let a: Tensor<Double> = random(operandShape(lead, rows: m, columns: k, transposed: transposeA), seed: 1)
+            let b: Tensor<Double> = random(operandShape(lead, rows: k, columns: n, transposed: transposeB), seed: 2)
+            let c = backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+            #expect(c.shape == lead + [m, n])
+            let expected = naive(a, b, transposeA: transposeA, transposeB: transposeB,
+                                 batch: lead.reduce(1, *), m: m, k: k, n: n)
+            for i in 0..<c.count { #expect(abs(c[flat: i] - expected[i]) < 1e-12, "\(lead) \(m)×\(k)×\(n) at \(i)") }
+        }
+    }
+
+    @Test(arguments: transposes)
+    func sharedOperandHasBatchStrideZero(transposeA: Bool, transposeB: Bool) {
+        let (batch, m, k, n) = (4, 6, 5, 3)
+        // A shared (a plain matrix), then B shared (a batch of one).
+        let sharedA: Tensor<Double> = random(operandShape([], rows: m, columns: k, transposed: transposeA), seed: 3)
+        let stackedB: Tensor<Double> = random(operandShape([batch], rows: k, columns: n, transposed: transposeB), seed: 4)
+        let c1 = backend.batchedMatmul(sharedA, stackedB, transposeA: transposeA, transposeB: transposeB)
+        #expect(c1.shape == [batch, m, n])
+        let e1 = naive(sharedA, stackedB, transposeA: transposeA, transposeB: transposeB, batch: batch, m: m, k: k, n: n)
+        for i in 0..<c1.count { #expect(abs(c1[flat: i] - e1[i]) < 1e-12) }
+
+        let stackedA: Tensor<Double> = random(operandShape([2, 2], rows: m, columns: k, transposed: transposeA), seed: 5)
+        let sharedB: Tensor<Double> = random(operandShape([1], rows: k, columns: n, transposed: transposeB), seed: 6)
+        let c2 = backend.batchedMatmul(stackedA, sharedB, transposeA: transposeA, transposeB: transposeB)
+        #expect(c2.shape == [2, 2, m, n])
+        let e2 = naive(stackedA, sharedB, transposeA: transposeA, transposeB: transposeB, batch: batch, m: m, k: k, n: n)
+        for i in 0..<c2.count { #expect(abs(c2[flat: i] - e2[i]) < 1e-12) }
+    }
+
+    @Test func floatMatchesDoubleLoop() {
+        let a: Tensor<Float> = random([3, 70, 8], seed: 7), b: Tensor<Float> = random([3, 9, 8], seed: 8)
+        let c = backend.batchedMatmul(a, b, transposeA: false, transposeB: true)
+        #expect(c.shape == [3, 70, 9])
+        let expected = naive(a, b, transposeA: false, transposeB: true, batch: 3, m: 70, k: 8, n: 9)
+        for i in 0..<c.count { #expect(abs(Double(c[flat: i]) - expected[i]) < 1e-4) }
+    }
+
+    @Test func eachItemEqualsMatmul() {
+        // Row-blocked items (M > 64, small batch) give matmul's bits for each matrix.
+        let a: Tensor<Double> = random([2, 130, 17], seed: 9), b: Tensor<Double> = random([2, 17, 12], seed: 10)
+        let c = backend.batchedMatmul(a, b, transposeA: false, transposeB: false)
+        for item in 0..<2 {
+            let single = backend.matmul(a.slice(rows: item..<item + 1).reshaped([130, 17]),
+                                        b.slice(rows: item..<item + 1).reshaped([17, 12]), transposeA: false, transposeB: false)
+            #expect(c.slice(rows: item..<item + 1).reshaped([130, 12]) == single)
+        }
+    }
+
+    @Test func emptyInnerDimensionGivesZeros() {
+        let a = Tensor<Double>(zeros: [3, 4, 0]), b = Tensor<Double>(zeros: [3, 0, 2])
+        let c = backend.batchedMatmul(a, b, transposeA: false, transposeB: false)
+        #expect(c.shape == [3, 4, 2])
+        #expect(c.scalars.allSatisfy { $0 == 0 })
+        #expect(backend.batchedMatmul(Tensor<Double>(zeros: [0, 4, 3]), Tensor<Double>(zeros: [0, 3, 2]),
+                                      transposeA: false, transposeB: false).shape == [0, 4, 2])
+    }
+}
