@@ -36,6 +36,21 @@ public enum DataFit {
     public static func check(_ spec: ModelSpec, model: String, fits pair: DatasetPair, dataName: String) throws {
         for set in [pair.train, pair.test] where set.count > 0 {
             try check(model: model, inputShape: spec.inputShape, outputs: spec.outputs, data: set, dataName: dataName)
+            // A gpt scores every position: per-sample class labels or values cannot be its targets
+            // (the loss would meet logits [N, T, V]).
+            if spec.architecture.lowercased() == "gpt", case .classes = set.targets {
+                throw DataFitError(model: model, dataName: dataName,
+                                   detail: "gpt predicts the next token at every position and needs token-sequence targets, the data has one class label per sample")
+            }
+            if spec.architecture.lowercased() == "gpt", case .values = set.targets {
+                throw DataFitError(model: model, dataName: dataName,
+                                   detail: "gpt predicts the next token at every position and needs token-sequence targets, the data has regression values")
+            }
+            do {
+                try spec.checkTokenIDs(set.inputs)
+            } catch {
+                throw DataFitError(model: model, dataName: dataName, detail: "\(error)")
+            }
         }
     }
 }

@@ -63,6 +63,8 @@ public final class Trainer {
         var spec = config.model
         spec.inputShape = data.train.sampleShape
         spec.outputs = data.train.outputCount
+        // What the shapes alone do not tell (a gpt's token ids and per-position targets).
+        try DataFit.check(spec, model: spec.architecture, fits: data, dataName: config.dataset)
         let model: Module<Float> = try spec.build()
         let checkpoints = folder.appendingPathComponent("checkpoints")
         do { try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true) } catch {

@@ -227,6 +227,20 @@ struct HessianVectorProductTests {
         try Self.expectProductMatchesGradientDifferences(Self.objective(model, Self.dataset(sampleShape: [2, 4, 6], count: 8)))
     }
 
+    /// Transformer blocks, causal and bidirectional, between embeddings and a pooled head: the
+    /// attention's and layer norms' second-order terms in a whole Hessian-vector product.
+    @Test(arguments: [AttentionMask.causal, .bidirectional]) func transformerBlock(mask: AttentionMask) throws {
+        var g = SeededGenerator(seed: 13)
+        let block = TransformerBlock<Double>(features: 4, heads: 2, mask: mask, generator: &g)
+        for (_, p) in block.namedParameters() where p.shape.count == 1 {
+            p.value = .randomNormal(shape: p.shape, mean: p.role == .normWeight ? 1 : 0, std: 0.3, generator: &g)
+        }
+        let model = Sequential<Double>(Embedding(7, 4, generator: &g), PositionEmbedding(context: 5, features: 4, generator: &g),
+                                       block, LayerNorm(4), SequenceMeanPool(), Linear(4, 3, generator: &g))
+        try Self.expectProductMatchesGradientDifferences(
+            Self.objective(model, Self.tokenDataset(length: 5, vocabulary: 7, count: 8)))
+    }
+
     // MARK: The zoo
 
     static let zoo: [ModelSpec] = [
