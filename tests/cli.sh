@@ -368,6 +368,17 @@ rejects "a surface file of another request is not overwritten silently" "differe
   surface --x=-1:1:5 --out "$work/whole.h5"
 
 rejects "unknown model is named" "unknown model" train --model resnet7 --dataset parabola --out "$work/x"
+rejects "a transformer's heads must divide its embedding" "divisor of embed" train --model gpt --heads 3 --embed 64 \
+  --dataset parabola --out "$work/x"
+rejects "transformer options on another model are refused" "gpt and vit only" train --model mlp --layers 2 \
+  --dataset parabola --out "$work/x"
+rejects "a vit's patch must divide the images" "does not divide" train --model vit --patch 3 --dataset "$digits" \
+  --out "$work/x"
+rejects "a gpt refuses per-sample targets" "token-sequence targets" train --model gpt --dataset parabola --out "$work/x"
+check "train a small vit on the digits" train --model vit --patch 4 --layers 1 --heads 2 --embed 8 --dataset "$digits" \
+  --epochs 1 --batch-size 64 --optimizer adam --lr 0.01 --out "$work/vit"
+check "the vit's Hessian extremes (attention, layer norms, embeddings in the products)" "$terrain" hessian \
+  --checkpoint "$work/vit/final.safetensors" --subset 100 --out "$work/vit-hessian.h5"
 rejects "missing dataset path is named" "no-such" train --dataset "$work/no-such-folder" --out "$work/x"
 rejects "unknown optimizer" "optimizer" train --optimizer lbfgs --dataset parabola --out "$work/x"
 rejects "bad schedule text" "schedule" train --schedule "multistep:abc" --dataset parabola --out "$work/x"

@@ -24,6 +24,11 @@ public enum ModelLimits {
     public static let maximumHiddenLayers = 1000
     /// The deepest CIFAR ResNet (He et al. train ResNet-1202).
     public static let maximumResNetDepth = 1202
+    /// Transformer blocks of a gpt or vit (GPT-3 has 96).
+    public static let maximumTransformerLayers = 1000
+    /// A transformer's sequence length: a gpt's context, a vit's number of patches. Attention
+    /// keeps a [heads, T, T] score matrix per sequence, so T is bounded well below the tensor limit.
+    public static let maximumSequenceLength = 1 << 16
 }
 
 extension ModelSpec {
@@ -44,7 +49,15 @@ extension ModelSpec {
         }
         _ = try activationLayer() as Module<Float>
         let name = architecture.lowercased()
-        if !["linear", "mlp", "cnn", "vgg9", "densenet"].contains(name) {
+        if Self.transformerArchitectures.contains(name) {
+            _ = try transformerSizes()
+            if name == "gpt" && patch != nil {
+                throw ModelError.invalidDescription("gpt: patch applies to vit only")
+            }
+        } else if layers != nil || heads != nil || embed != nil || patch != nil {
+            throw ModelError.invalidDescription("\(architecture): layers, heads, embed and patch apply to gpt and vit only")
+        }
+        if !Self.transformerArchitectures.contains(name) && !["linear", "mlp", "cnn", "vgg9", "densenet"].contains(name) {
             guard let resnet = ResNetName(name) else { throw ModelError.unknownArchitecture(architecture) }
             guard resnet.depth <= ModelLimits.maximumResNetDepth else {
                 throw ModelError.invalidDescription("\(architecture): depth \(resnet.depth) is above the limit of \(ModelLimits.maximumResNetDepth)")
@@ -66,6 +79,57 @@ extension ModelSpec {
         guard let count = checkedElementCount(inputShape), count <= ModelLimits.maximumInputElements else {
             throw ModelError.invalidDescription("input shape \(inputShape) holds more than \(ModelLimits.maximumInputElements) values per sample")
         }
+        switch architecture.lowercased() {
+        case "gpt": _ = try gptContext()
+        case "vit": _ = try vitPatches()
+        default: break
+        }
+    }
+
+    /// The zoo's transformers, which take `layers`, `heads`, `embed` (and a vit `patch`).
+    static let transformerArchitectures: Set<String> = ["gpt", "vit"]
+
+    /// A transformer's sizes with their defaults (2 layers, 4 heads, embedding 64, patch 4),
+    /// each checked: positive, within the limits, heads dividing the embedding.
+    func transformerSizes() throws -> (layers: Int, heads: Int, embed: Int, patch: Int) {
+        let sizes = (layers: layers ?? 2, heads: heads ?? 4, embed: embed ?? 64, patch: patch ?? 4)
+        guard sizes.layers >= 1, sizes.layers <= ModelLimits.maximumTransformerLayers else {
+            throw ModelError.invalidDescription("\(architecture): layers must be between 1 and \(ModelLimits.maximumTransformerLayers), got \(sizes.layers)")
+        }
+        guard sizes.embed >= 1, sizes.embed <= ModelLimits.maximumLayerSize else {
+            throw ModelError.invalidDescription("\(architecture): embed must be between 1 and \(ModelLimits.maximumLayerSize), got \(sizes.embed)")
+        }
+        guard sizes.heads >= 1, sizes.heads <= sizes.embed, sizes.embed % sizes.heads == 0 else {
+            throw ModelError.invalidDescription("\(architecture): heads (\(sizes.heads)) must be a positive divisor of embed (\(sizes.embed))")
+        }
+        guard sizes.patch >= 1, sizes.patch <= ModelLimits.maximumLayerSize else {
+            throw ModelError.invalidDescription("\(architecture): patch must be between 1 and \(ModelLimits.maximumLayerSize), got \(sizes.patch)")
+        }
+        return sizes
+    }
+
+    /// A gpt's context T: samples are token sequences [T], at most `maximumSequenceLength` long.
+    func gptContext() throws -> Int {
+        guard inputShape.count == 1 else {
+            throw ModelError.incompatibleInput("gpt needs token sequences [T], the data has samples shaped \(inputShape)")
+        }
+        guard inputShape[0] <= ModelLimits.maximumSequenceLength else {
+            throw ModelError.invalidDescription("gpt: context \(inputShape[0]) is above the limit of \(ModelLimits.maximumSequenceLength)")
+        }
+        return inputShape[0]
+    }
+
+    /// A vit's number of patches (H/P)·(W/P): the patch must divide the image's sides.
+    func vitPatches() throws -> Int {
+        let (_, h, w) = try imageShape()
+        let p = try transformerSizes().patch
+        guard h % p == 0, w % p == 0 else {
+            throw ModelError.incompatibleInput("vit: patch \(p) does not divide the \(h)x\(w) images")
+        }
+        guard let count = checkedElementCount([h / p, w / p]), count <= ModelLimits.maximumSequenceLength else {
+            throw ModelError.invalidDescription("vit: \(h / p)x\(w / p) patches are above the limit of \(ModelLimits.maximumSequenceLength)")
+        }
+        return count
     }
 
     /// Channels or hidden units after the width multiplier (at least 1), refused beyond
@@ -116,6 +180,30 @@ struct LayerFactory<T: TensorScalar> {
     mutating func conv(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) throws -> Conv2d<T> {
         try reserve([outChannels, inChannels, kernel, kernel], for: "convolution")
         return Conv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: padding, bias: false, generator: &generator)
+    }
+
+    /// A token embedding [V, E].
+    mutating func embedding(_ vocabulary: Int, _ features: Int) throws -> Embedding<T> {
+        try reserve([vocabulary, features], for: "embedding")
+        return Embedding(vocabulary, features, generator: &generator)
+    }
+
+    mutating func positionEmbedding(context: Int, features: Int) throws -> PositionEmbedding<T> {
+        try reserve([context, features], for: "position embedding")
+        return PositionEmbedding(context: context, features: features, generator: &generator)
+    }
+
+    /// Layer normalization: weight and bias.
+    mutating func layerNorm(_ features: Int) throws -> LayerNorm<T> {
+        try reserve([2, features], for: "layer-norm")
+        return LayerNorm(features)
+    }
+
+    /// A patch embedding: a convolution [E, C, P, P] with bias [E].
+    mutating func patchEmbedding(channels: Int, features: Int, patch: Int) throws -> PatchEmbedding<T> {
+        try reserve([features, channels, patch, patch], for: "patch embedding")
+        try reserve([features], for: "patch embedding bias")
+        return PatchEmbedding(channels: channels, features: features, patch: patch, generator: &generator)
     }
 
     /// Batch normalization: weight, bias, running mean and variance.

@@ -20,9 +20,20 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     public var outputs: Int
     /// Seed of the initial weights.
     public var seed: UInt64
+    /// Transformer blocks of a gpt or vit (default 2). The four transformer fields are optional,
+    /// and left out of the JSON when nil, so the descriptions of every other model, and of
+    /// checkpoints written before they existed, read and write exactly as before.
+    public var layers: Int?
+    /// Attention heads per block (default 4); they divide `embed`.
+    public var heads: Int?
+    /// The embedding width E of a gpt or vit (default 64); the blocks' MLPs are 4E wide.
+    public var embed: Int?
+    /// A vit's square patch side in pixels (default 4); it divides the image's height and width.
+    public var patch: Int?
 
     public init(architecture: String, width: Double = 1, hiddenSizes: [Int]? = nil, activation: String? = nil,
-                inputShape: [Int], outputs: Int, seed: UInt64 = 0) {
+                inputShape: [Int], outputs: Int, seed: UInt64 = 0,
+                layers: Int? = nil, heads: Int? = nil, embed: Int? = nil, patch: Int? = nil) {
         self.architecture = architecture
         self.width = width
         self.hiddenSizes = hiddenSizes
@@ -30,6 +41,10 @@ public struct ModelSpec: Codable, Sendable, Equatable {
         self.inputShape = inputShape
         self.outputs = outputs
         self.seed = seed
+        self.layers = layers
+        self.heads = heads
+        self.embed = embed
+        self.patch = patch
     }
 
     /// Names accepted by `architecture`, with a one-line description each.
@@ -42,6 +57,8 @@ public struct ModelSpec: Codable, Sendable, Equatable {
         ("resnetN-noshort", "the same without shortcut connections"),
         ("wrnN-k[-noshort]", "wide ResNet-N: ResNet-N with k times the channels"),
         ("densenet", "small DenseNet-BC: growth 12, three blocks of 4 bottleneck layers"),
+        ("gpt", "decoder-only transformer on token sequences (--layers, --heads, --embed; context and vocabulary from the data)"),
+        ("vit", "vision transformer on images (--patch, --layers, --heads, --embed), mean-pooled, linear classifier"),
     ]
 
     public var json: String {

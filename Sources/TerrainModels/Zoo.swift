@@ -13,6 +13,8 @@ extension ModelSpec {
         case "cnn": return try buildSmallCNN(&generator)
         case "vgg9": return try buildVGG9(&generator)
         case "densenet": return try buildDenseNet(&generator)
+        case "gpt": return try buildGPT(&generator)
+        case "vit": return try buildViT(&generator)
         default:
             if let resnet = ResNetName(name) { return try buildResNet(resnet, &generator) }
             throw ModelError.unknownArchitecture(architecture)

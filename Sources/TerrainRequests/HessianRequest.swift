@@ -207,6 +207,9 @@ public struct HessianRequest {
         let supported = module is ONNXGraph<Float> || module is Linear<Float> || module is Conv2d<Float> || module is BatchNorm<Float>
             || module is ActivationLayer<Float> || module is MaxPool2d<Float> || module is AvgPool2d<Float>
             || module is GlobalAvgPool<Float> || module is Flatten<Float> || module is Dropout<Float>
+            || module is Embedding<Float> || module is PositionEmbedding<Float> || module is LayerNorm<Float>
+            || module is FeedForward<Float> || module is PatchEmbedding<Float> || module is SequenceMeanPool<Float>
+            || module is MultiHeadSelfAttention<Float> || module is TransformerBlock<Float>
         return supported ? [] : ["\(name.isEmpty ? "(model)" : name) (\(type(of: module)))"]
     }
 }

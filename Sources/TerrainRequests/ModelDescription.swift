@@ -2,7 +2,8 @@ import Foundation
 import TerrainModels
 
 /// `--model`'s text: a zoo architecture with options, `ARCH[,key=value…]` (keys width, hidden as
-/// sizes joined by x, activation, seed), or a `ModelSpec` as JSON. The input shape and the number
+/// sizes joined by x, activation, seed; a transformer's layers, heads, embed, patch), or a
+/// `ModelSpec` as JSON. The input shape and the number
 /// of outputs come from the data.
 public struct ModelDescription {
     public var spec: ModelSpec
@@ -37,8 +38,16 @@ public struct ModelDescription {
             case "seed":
                 guard let s = UInt64(pair[1]) else { throw RequestError("--model seed must be a whole number, got '\(pair[1])'") }
                 spec.seed = s
+            case "layers", "heads", "embed", "patch":
+                guard let v = Int(pair[1]), v > 0 else { throw RequestError("--model \(pair[0]) must be a positive whole number, got '\(pair[1])'") }
+                switch pair[0] {
+                case "layers": spec.layers = v
+                case "heads": spec.heads = v
+                case "embed": spec.embed = v
+                default: spec.patch = v
+                }
             default:
-                throw RequestError("unknown --model option '\(pair[0])' (width, hidden, activation, seed)")
+                throw RequestError("unknown --model option '\(pair[0])' (width, hidden, activation, seed, layers, heads, embed, patch)")
             }
         }
     }

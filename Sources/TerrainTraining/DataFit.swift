@@ -71,6 +71,18 @@ public enum DataFit {
     public static func check(_ spec: ModelSpec, model: String, fits pair: DatasetPair, dataName: String) throws {
         var outputShape: [Int]?
         for set in [pair.train, pair.test] where set.count > 0 {
+            // A gpt scores every position: one class label or value per sample cannot be its
+            // targets (the loss would meet logits [N, T, V]).
+            if spec.architecture.lowercased() == "gpt", !set.targets.isTokens {
+                let has = set.targets.classCount != nil ? "one class label per sample" : "regression values"
+                throw DataFitError(model: model, dataName: dataName,
+                                   detail: "gpt predicts the next token at every position and needs token-sequence targets (a text file with --context, token NPZ, or fortunes); the data has \(has)")
+            }
+            // Every input id a whole number inside the vocabulary: the embedding's lookup would
+            // otherwise meet it.
+            do { try spec.checkTokenIDs(set.inputs) } catch {
+                throw DataFitError(model: model, dataName: dataName, detail: "\(error)")
+            }
             if set.targets.isTokens, outputShape == nil, spec.inputShape == set.sampleShape {
                 outputShape = try sampleOutputShape(of: spec)
             }

@@ -80,12 +80,11 @@ public final class Trainer {
         var spec = config.model
         spec.inputShape = data.train.sampleShape
         spec.outputs = data.train.outputCount
-        // A token model must give logits per position over the whole vocabulary, and its context
-        // must hold the data's sequences: checked before anything is written.
-        if data.train.targets.isTokens {
-            do { try DataFit.check(spec, model: spec.architecture, fits: data, dataName: config.dataset) } catch {
-                throw TrainingError.invalidConfig("\(error)")
-            }
+        // What the shapes alone do not tell, checked before anything is written: a gpt needs
+        // token-sequence targets, a token model logits for every position over the whole
+        // vocabulary and a context that holds the data's sequences.
+        do { try DataFit.check(spec, model: spec.architecture, fits: data, dataName: config.dataset) } catch {
+            throw TrainingError.invalidConfig("\(error)")
         }
         let model: Module<Float> = try spec.build()
         let resumed = resume ? try resumeState(spec: spec) : nil

@@ -52,6 +52,6 @@ struct Models: ParsableCommand {
         for (name, summary) in ModelSpec.architectures {
             print("\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(summary)")
         }
-        print("\nEvery model takes --width (a multiplier of channels and hidden sizes); input shape and outputs follow the dataset.")
+        print("\nEvery model but gpt and vit takes --width (a multiplier of channels and hidden sizes); input shape and outputs follow the dataset.")
     }
 }

@@ -28,6 +28,10 @@ struct Train: ParsableCommand {
     @Option(help: "Width multiplier for channels and hidden sizes.") var width: Double = 1
     @Option(help: "MLP hidden sizes, comma-separated (e.g. 64,64,64).") var hidden: String?
     @Option(help: "MLP activation: relu, tanh, sigmoid, gelu, leaky-relu.") var activation: String?
+    @Option(help: "Transformer blocks of a gpt or vit (default 2).") var layers: Int?
+    @Option(help: "Attention heads of a gpt or vit (default 4; they divide --embed).") var heads: Int?
+    @Option(help: "Embedding width of a gpt or vit (default 64).") var embed: Int?
+    @Option(help: "Patch side in pixels of a vit (default 4; it divides the images' sides).") var patch: Int?
     @Option(help: "Dataset name (fashion-mnist, mnist, digits, cifar10, fortunes, parabola, spirals, blobs) or path (IDX folder, CIFAR folder, CSV, NPZ; a text file with --context). Default: fashion-mnist, and fortunes for gpt.")
     var dataset: String?
     @Option(help: "Token sequences: the context T of windows cut from a text corpus (read as bytes; default \(TokenSequences.defaultContext) for fortunes), or the length of NPZ token sequences.")
@@ -79,7 +83,7 @@ struct Train: ParsableCommand {
         }
         var config = TrainingConfig(
             model: ModelSpec(architecture: model, width: width, hiddenSizes: hiddenSizes, activation: activation,
-                             inputShape: [], outputs: 0, seed: modelSeed),
+                             inputShape: [], outputs: 0, seed: modelSeed, layers: layers, heads: heads, embed: embed, patch: patch),
             dataset: dataset ?? Self.defaultDataset(for: model))
         config.epochs = epochs
         config.batchSize = batchSize

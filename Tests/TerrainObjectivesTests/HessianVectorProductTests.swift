@@ -203,6 +203,53 @@ struct HessianVectorProductTests {
         try Self.expectProductMatchesGradientDifferences(Self.objective(model, Self.dataset(sampleShape: [2, 5, 5], count: 10)))
     }
 
+    // MARK: Transformer layers
+
+    /// `count` token sequences [T] of ids in 0..<vocabulary, labelled with one of `classes`.
+    static func tokenDataset(length: Int, vocabulary: Int, count: Int, classes: Int = 3, seed: UInt64 = 12) -> DatasetPair {
+        var g = SeededGenerator(seed: seed)
+        let ids = (0..<(count * length)).map { _ in Float(g.nextInt(below: vocabulary)) }
+        let set = Dataset(name: "tokens", inputs: Tensor(shape: [count, length], scalars: ids),
+                          targets: .classes((0..<count).map { _ in Int32(g.nextInt(below: classes)) }, count: classes))
+        return DatasetPair(train: set, test: set)
+    }
+
+    /// Token and position embeddings, layer norm (γ, β moved off 1, 0), the GELU MLP over
+    /// sequences and a linear layer over [B, T, E], pooled to class logits.
+    @Test func embeddingsLayerNormAndFeedForward() throws {
+        var g = SeededGenerator(seed: 10)
+        let norm = LayerNorm<Double>(6)
+        norm.weight.value = .randomNormal(shape: [6], mean: 1, std: 0.3, generator: &g)
+        norm.bias.value = .randomNormal(shape: [6], std: 0.3, generator: &g)
+        let model = Sequential<Double>(Embedding(11, 6, generator: &g), PositionEmbedding(context: 5, features: 6, generator: &g),
+                                       norm, FeedForward(features: 6, hidden: 12, generator: &g), Linear(6, 4, generator: &g),
+                                       SequenceMeanPool(), Linear(4, 3, generator: &g))
+        try Self.expectProductMatchesGradientDifferences(
+            Self.objective(model, Self.tokenDataset(length: 5, vocabulary: 11, count: 8)))
+    }
+
+    @Test func patchEmbedding() throws {
+        var g = SeededGenerator(seed: 11)
+        let model = Sequential<Double>(PatchEmbedding(channels: 2, features: 5, patch: 2, generator: &g),
+                                       PositionEmbedding(context: 6, features: 5, generator: &g), LayerNorm(5), GELU(),
+                                       SequenceMeanPool(), Linear(5, 3, generator: &g))
+        try Self.expectProductMatchesGradientDifferences(Self.objective(model, Self.dataset(sampleShape: [2, 4, 6], count: 8)))
+    }
+
+    /// Transformer blocks, causal and bidirectional, between embeddings and a pooled head: the
+    /// attention's and layer norms' second-order terms in a whole Hessian-vector product.
+    @Test(arguments: [AttentionMask.causal, .bidirectional]) func transformerBlock(mask: AttentionMask) throws {
+        var g = SeededGenerator(seed: 13)
+        let block = TransformerBlock<Double>(features: 4, heads: 2, mask: mask, generator: &g)
+        for (_, p) in block.namedParameters() where p.shape.count == 1 {
+            p.value = .randomNormal(shape: p.shape, mean: p.role == .normWeight ? 1 : 0, std: 0.3, generator: &g)
+        }
+        let model = Sequential<Double>(Embedding(7, 4, generator: &g), PositionEmbedding(context: 5, features: 4, generator: &g),
+                                       block, LayerNorm(4), SequenceMeanPool(), Linear(4, 3, generator: &g))
+        try Self.expectProductMatchesGradientDifferences(
+            Self.objective(model, Self.tokenDataset(length: 5, vocabulary: 7, count: 8)))
+    }
+
     // MARK: The zoo
 
     static let zoo: [ModelSpec] = [

@@ -92,3 +92,33 @@ public final class GlobalAvgPool<Scalar: TensorScalar>: Module<Scalar> {
         (backward(g), gDot.map { backward($0) })
     }
 }
+
+/// The mean over a sequence's positions: [B, T, E] → [B, E] (a ViT's pooling when it has no
+/// class token). Linear: ∂L/∂x[b, t] = g[b]/T, tangents go through the same operations.
+public final class SequenceMeanPool<Scalar: TensorScalar>: Module<Scalar> {
+    private var inputShape: [Int] = []
+
+    override public init() {}
+
+    override public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        precondition(x.rank == 3 && x.shape[1] > 0, "SequenceMeanPool expects [B, T, E], got \(x.shape)")
+        inputShape = x.shape
+        var y = Backends.current.sum(x, toShape: [x.shape[0], 1, x.shape[2]])
+        Backends.current.scale(&y, by: 1 / Scalar(x.shape[1]))
+        return y.reshaped([x.shape[0], x.shape[2]])
+    }
+
+    override public func backward(_ g: Tensor<Scalar>) -> Tensor<Scalar> {
+        var share = g.reshaped([inputShape[0], 1, inputShape[2]])
+        Backends.current.scale(&share, by: 1 / Scalar(inputShape[1]))
+        return Backends.current.broadcast(.add, Tensor(zeros: inputShape), share)
+    }
+
+    override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
+        (forward(x), xDot.map { forward($0) })
+    }
+
+    override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
+        (backward(g), gDot.map { backward($0) })
+    }
+}
