@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import TerrainData
+import TerrainIO
 import TerrainModels
 import TerrainTraining
 import TerrainPlot
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, the landscape through training as an animation, every figure, and the interactive viewer.")
+        abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, the landscape through training as an animation; a small character-level GPT on the fortunes corpus with its surface (and perplexity) and Hessian density; every figure, and the interactive viewer.")
 
     @Option(help: "Output folder.") var out: String = "demo-output"
     @Option(help: "Epochs.") var epochs: Int = 3
@@ -26,6 +28,7 @@ struct Demo: ParsableCommand {
         try compute.apply()
         try failing {
             let start = Date()
+            try GPTPart.checkCorpus()
             var config = TrainingConfig(model: ModelSpec(architecture: "cnn", inputShape: [], outputs: 0, seed: 0),
                                         dataset: "fashion-mnist")
             config.epochs = epochs
@@ -74,21 +77,82 @@ struct Demo: ParsableCommand {
             let evolve = try Evolve.parse(["--run", folder.path, "--x=-1:1:11", "--y=-1:1:11", "--max-frames", "6", "--subset", "500",
                                            "--data", "train,test", "--out", evolvePath] + (quiet ? ["--quiet"] : []))
             try evolve.run()
+            let gpt = try GPTPart.run(in: folderURL, quiet: quiet)
             let figures = folderURL.appendingPathComponent("figures").path
             print("\nterrain demo: figures")
             let plot = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, hessianPath, convexityPath, "--out", figures,
                                        "--format", "png,svg,pdf", "--index", "--index-title", "Terrain demo: a small CNN on Fashion-MNIST"])
             try plot.run()
+            let gptFigures = URL(fileURLWithPath: figures).appendingPathComponent("gpt").path
+            try Plot.parse([gpt.surface, gpt.hessian, "--out", gptFigures, "--format", "png,svg,pdf", "--figure-title", GPTPart.figureTitle,
+                            "--index", "--index-title", "Terrain demo: \(GPTPart.title)"]).run()
             print("\nterrain demo: the evolve animation")
             let animation = URL(fileURLWithPath: figures).appendingPathComponent("evolve").path
             let videos = FFmpegVideo.executable != nil ? ["--out", animation + ".mp4"] : []
             try Animate.parse([evolvePath, "--out", animation + ".gif"] + videos).run()
             print("\nterrain demo: the interactive viewer")
             let report = folderURL.appendingPathComponent("report.html").path
-            try View.parse([surfacePath, trajectoryPath, evolvePath, interpolationPath, "--out", report,
-                            "--title", "Terrain demo: a small CNN on Fashion-MNIST"]).run()
-            print(String(format: "\ndemo finished in %.0f s. Open %@ in a browser: the interactive viewer (3D, contours, the training path, the landscape through training). Also: figures/index.html (every figure, and evolve.gif), run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5, evolve.h5 (+ directions and projection files).",
+            try View.parse([surfacePath, trajectoryPath, evolvePath, interpolationPath, gpt.surface, "--out", report,
+                            "--title", "Terrain demo: a small CNN on Fashion-MNIST, and \(GPTPart.title) (gpt-surface)"]).run()
+            print(String(format: "\ndemo finished in %.0f s. Open %@ in a browser: the interactive viewer (3D, contours, the training path, the landscape through training, the GPT's surface). Also: figures/index.html (every CNN figure, and evolve.gif), figures/gpt/index.html (the GPT's surface, perplexity and Hessian density), run/ and gpt-run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5, evolve.h5, gpt-surface.h5, gpt-hessian.h5 (+ directions and projection files).",
                          Date().timeIntervalSince(start), report))
         }
+    }
+}
+
+/// The demo's language model: a small character-level GPT trained on Debian's fortunes corpus,
+/// its loss surface (with perplexity, exp of the next-token loss) and its Hessian's spectral
+/// density, sized to take about a minute on 2 free cores so that the whole demo stays
+/// under 10 minutes (README gives the measured times of each part).
+enum GPTPart {
+    /// Bytes of context: short enough that attention's [T x T] scores cost little, long enough
+    /// for the model to learn words rather than letter frequencies.
+    static let context = 32
+    /// Over each of its figures (short: a figure is 560 points wide).
+    static let figureTitle = "character-level GPT on fortunes"
+    static let title = "a character-level GPT (2 blocks, 4 heads, embedding 64, context \(context)) on the fortunes corpus"
+
+    /// The corpus, looked for before any work: a machine without the fortunes package hears so
+    /// at once, not after the CNN's minutes.
+    static func checkCorpus() throws {
+        var options = DatasetOptions()
+        options.context = context
+        do {
+            _ = try DatasetCatalog.load("fortunes", options: options)
+        } catch let error as DatasetError {
+            guard case .notInstalled = error else { throw error }
+            throw ValidationError("the demo's GPT trains on the fortunes corpus, which is missing here: \(error)")
+        }
+    }
+
+    /// Trains the GPT (AdamW, warm-up then cosine, clipped gradients: the GPT recipe) and writes
+    /// its surface and Hessian spectrum into `folder`; returns their paths.
+    static func run(in folder: URL, quiet: Bool) throws -> (surface: String, hessian: String) {
+        var config = TrainingConfig(model: ModelSpec(architecture: "gpt", inputShape: [], outputs: 0, seed: 0, layers: 2, heads: 4, embed: 64),
+                                    dataset: "fortunes")
+        config.context = context
+        config.epochs = 1
+        config.batchSize = 32
+        config.optimizer = .adamw
+        config.learningRate = 3e-3
+        config.betas = [0.9, 0.95]
+        config.weightDecay = 0.1
+        config.decayScope = .weights
+        config.schedule = "warmup-cosine:20:3e-4"
+        config.clipNorm = 1
+        let run = folder.appendingPathComponent("gpt-run")
+        print("\nterrain demo: \(title), trained for one epoch in batches of 32 sequences with AdamW, warm-up and cosine")
+        try runTraining(config, folder: run, quiet: quiet)
+        let final = run.appendingPathComponent("final.safetensors").path
+        let quietFlag = quiet ? ["--quiet"] : []
+        let surface = folder.appendingPathComponent("gpt-surface.h5").path
+        print("\nterrain demo: the GPT's 11x11 surface (loss and perplexity) along two filter-normalized random directions")
+        try Surface.parse(["--checkpoint", final, "--x=-1:1:11", "--y=-1:1:11", "--subset", "128", "--data", "train,test",
+                           "--out", surface] + quietFlag).run()
+        let hessian = folder.appendingPathComponent("gpt-hessian.h5").path
+        print("\nterrain demo: the GPT's Hessian: its largest eigenvalue and spectral density")
+        try Hessian.parse(["--checkpoint", final, "--top", "1", "--density", "--subset", "128",
+                           "--max-iterations", "30", "--out", hessian] + quietFlag).run()
+        return (surface, hessian)
     }
 }

@@ -26,6 +26,7 @@ struct Plot: ParsableCommand {
     @OptionGroup var look: FigureStyleOptions
     @Flag(help: "Also write index.html: every figure with its caption and links to each format.") var index = false
     @Option(help: "Title of the index page.") var indexTitle: String = "Terrain figures"
+    @Option(help: "A title over every figure drawn (before a figure's own overall title), naming the model or data they show.") var figureTitle: String?
 
     func validate() throws {
         if let out { try OptionCheck.outputs(folders: [out]) }
@@ -68,6 +69,11 @@ struct Plot: ParsableCommand {
             }
             guard !figures.isEmpty else {
                 throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
+            }
+            if let figureTitle {
+                for k in figures.indices {
+                    figures[k].figure.title = figures[k].figure.title.map { "\(figureTitle): \($0)" } ?? figureTitle
+                }
             }
             // Every file to be written is checked before the first is (no device or FIFO replaced).
             let targets = figures.flatMap { named in formats.map { (folder as NSString).appendingPathComponent(named.name) + "." + $0.rawValue } }
