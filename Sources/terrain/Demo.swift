@@ -151,7 +151,7 @@ enum GPTPart {
                            "--out", surface] + quietFlag).run()
         let hessian = folder.appendingPathComponent("gpt-hessian.h5").path
         print("\nterrain demo: the GPT's Hessian: its largest eigenvalue and spectral density")
-        try Hessian.parse(["--checkpoint", final, "--top", "1", "--density", "--subset", "128",
+        try Hessian.parse(["--checkpoint", final, "--top", "1", "--bottom", "0", "--density", "--subset", "128",
                            "--max-iterations", "30", "--out", hessian] + quietFlag).run()
         return (surface, hessian)
     }
