@@ -227,6 +227,100 @@ def hvp_benchmark(repeats):
     report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
 
 
+# The GPT of the transformer benchmarks (GPTBenchmark.swift builds the same): the twin of
+# Terrain's zoo `gpt` (tests/twins/transformer_twins.py), 4 blocks, 4 heads, E = 128, T = 128,
+# V = 256, on 256 sequences of random token ids in batches of 32.
+GPT_LAYERS, GPT_HEADS, GPT_EMBED, GPT_CONTEXT, GPT_VOCABULARY, GPT_SEQUENCES, GPT_BATCH = 4, 4, 128, 128, 256, 256, 32
+
+
+def gpt_case():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "twins"))
+    from transformer_twins import GPT
+    torch.manual_seed(0)
+    net = GPT(GPT_VOCABULARY, GPT_CONTEXT, GPT_EMBED, GPT_HEADS, GPT_LAYERS)
+    stream = torch.randint(0, GPT_VOCABULARY, (GPT_SEQUENCES * GPT_CONTEXT + 1,))
+    x = stream[:-1].reshape(GPT_SEQUENCES, GPT_CONTEXT)
+    y = stream[1:].reshape(GPT_SEQUENCES, GPT_CONTEXT)
+    return net, x, y
+
+
+def gpt_flops_per_token():
+    """2 x the multiply-adds of one token's forward pass (GPTCase.flopsPerToken's formula)."""
+    e, t = GPT_EMBED, GPT_CONTEXT
+    return 2 * (GPT_LAYERS * (12 * e * e + 2 * t * e) + e * GPT_VOCABULARY)
+
+
+def peak_rss_mib():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def gpt_loss(net, x, y):
+    logits = net(x)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def gpt_surface_benchmark(side):
+    """Tokens/s of the reference's loop on the GPT: per point, set_weights (theta + a d + b e, two
+    filter-normalized directions, vectors left at 0), then eval_loss in batches under no_grad."""
+    net, x, y = gpt_case()
+    net.eval()
+    weights = [p.data.clone() for p in net.parameters()]
+    torch.manual_seed(123)
+    dx, dy = filter_normalized_direction(weights), filter_normalized_direction(weights)
+    axis = torch.linspace(-1, 1, side).tolist()
+
+    def point(a, b):
+        for p, w, d, e in zip(net.parameters(), weights, dx, dy):
+            p.data = w + a * d + b * e
+        total = 0.0
+        with torch.no_grad():
+            for i in range(0, GPT_SEQUENCES, GPT_BATCH):
+                total += gpt_loss(net, x[i:i + GPT_BATCH], y[i:i + GPT_BATCH]).item() * x[i:i + GPT_BATCH].size(0)
+        return total / GPT_SEQUENCES
+
+    point(0.0, 0.0)  # warm-up: the centre
+    start = time.perf_counter()
+    for b in axis:
+        for a in axis:
+            point(a, b)
+    t = time.perf_counter() - start
+    tokens_per_s = side * side * GPT_SEQUENCES * GPT_CONTEXT / t
+    report("gpt_surface_tokens_per_s", tokens_per_s, "tokens/s")
+    report("gpt_surface_gflops", tokens_per_s * gpt_flops_per_token() / 1e9, "GFLOP/s")
+    report("gpt_surface_peak_rss_mib", peak_rss_mib(), "MiB (peak RSS)")
+
+
+def gpt_hvp_benchmark(repeats):
+    """H.v of the mean loss over the 256 sequences by double backward (PyHessian's way)."""
+    net, x, y = gpt_case()
+    net.eval()
+    params = [p for p in net.parameters() if p.requires_grad]
+    v = [torch.randn_like(p) for p in params]
+    norm = torch.sqrt(sum((t * t).sum() for t in v))
+    v = [t / norm for t in v]
+
+    def hvp():
+        total = [torch.zeros_like(p) for p in params]
+        for i in range(0, GPT_SEQUENCES, GPT_BATCH):
+            xb, yb = x[i:i + GPT_BATCH], y[i:i + GPT_BATCH]
+            loss = gpt_loss(net, xb, yb) * (xb.size(0) / GPT_SEQUENCES)
+            grads = torch.autograd.grad(loss, params, create_graph=True)
+            dot = sum((g * t).sum() for g, t in zip(grads, v))
+            for acc, h in zip(total, torch.autograd.grad(dot, params)):
+                acc += h
+        return total
+
+    # CPU flash attention has no double backward: the math kernel (softmax(QK^T/sqrt(D))V) has.
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    with sdpa_kernel(SDPBackend.MATH):
+        t = median_seconds(hvp, repeats)
+    tokens = GPT_SEQUENCES * GPT_CONTEXT
+    report("gpt_hvp_per_s", 1 / t, "HVPs/s (256 x 128 tokens)")
+    report("gpt_hvp_gflops", 8 * tokens * gpt_flops_per_token() / t / 1e9, "GFLOP/s")
+    report("gpt_hvp_peak_rss_mib", peak_rss_mib(), "MiB (peak RSS)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -278,6 +372,11 @@ def main():
         surface_benchmark("vgg9", 3)
     if runs("hessian"):
         hvp_benchmark(1 if args.quick else 3)
+    # Named only (bench/run.py runs each in a process of its own, for its peak RSS).
+    if only and "gptsurface" in only:
+        gpt_surface_benchmark(3)
+    if only and "gpthvp" in only:
+        gpt_hvp_benchmark(1)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ import sys
 MNIST_FOLDERS = ["../shared/datasets/mnist", "/usr/share/datasets/mnist", "/usr/share/datasets/fashion-mnist"]
 
 
+GPT_PARTS = ["gptsurface", "gpthvp"]
+
+
 def measure(command, env):
     # Standard error passes through: the benchmarks' warnings (a failed sanity check) show.
     out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -33,7 +36,8 @@ def main():
     ap.add_argument("--terrain", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", help="a subset: gemm,forward,train,surface,hessian,plot,adaptive (surface: mlp,resnet20,vgg9)")
+    ap.add_argument("--only", help="a subset: gemm,forward,train,surface,hessian,plot,adaptive,gptsurface,gpthvp"
+                                   " (surface: mlp,resnet20,vgg9)")
     ap.add_argument("--mnist", help="folder of MNIST's gzipped IDX files for the MLP's surface")
     ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
@@ -42,16 +46,26 @@ def main():
     mnist = args.mnist or next((f for f in MNIST_FOLDERS if os.path.isdir(f)), None)
     if mnist is None:
         sys.exit("no MNIST folder found for the MLP's surface (pass --mnist DIR); looked in " + ", ".join(MNIST_FOLDERS))
-    extra = (["--quick"] if args.quick else []) + (["--only", args.only] if args.only else []) + ["--mnist", mnist]
+    # The GPT's benchmarks run one by one, each in a process of its own on both sides, so that
+    # the peak RSS each reports (the process's high-water mark) is that benchmark's alone.
+    parts = args.only.split(",") if args.only else None
+    gpt_parts = [p for p in GPT_PARTS if parts is None or p in parts]
+    rest = None if parts is None else [p for p in parts if p not in GPT_PARTS] or ["peak"]
+    common = (["--quick"] if args.quick else []) + ["--mnist", mnist]
+    extra = common + (["--only", ",".join(rest)] if rest else [])
     here = os.path.dirname(os.path.abspath(__file__))
     print(f"threads: {env['TERRAIN_THREADS']} (Terrain and PyTorch alike); MLP data: {mnist}", flush=True)
     terrain = measure([args.terrain] + extra, env)
+    for part in gpt_parts:
+        terrain.update(measure([args.terrain, "--only", part] + common, env))
     measured = terrain.pop("fma_peak_gflops", None)
     peak = args.peak or (measured["value"] if measured else None)
     if peak:
         how = "given (--peak)" if args.peak else f"measured: {env['TERRAIN_THREADS']} threads of independent {measured['isa']} FMAs"
         print(f"fp32 FMA peak: {peak:.0f} GFLOP/s ({how})", flush=True)
     torch = measure([args.python, os.path.join(here, "pytorch_bench.py")] + extra, env)
+    for part in gpt_parts:
+        torch.update(measure([args.python, os.path.join(here, "pytorch_bench.py"), "--only", part] + common, env))
     print(f"{'benchmark':44} {'Terrain':>12} {'PyTorch':>12} {'ratio':>7}  unit")
     for name, row in terrain.items():
         if (name.endswith("_gflops") and name != "sgemm_2048_gflops") or "max_difference" in row:
@@ -68,11 +82,13 @@ def main():
         print(f"{name}: {row['grid']} grid, levels {row['levels']}, tolerance {row['tolerance']}, computed {row['computed']} "
               f"of {row['total']} points ({row['value']:.0f}% saved), max |difference| {row['max_difference']:.3g} "
               f"({row['max_difference_percent_of_range']:.2f}% of the range)")
-    rows = [n for n in terrain if n.endswith("_surface_gflops")] + [n for n in ["sgemm_2048_gflops"] if n in terrain]
+    rows = [n for n in terrain if n.endswith("_surface_gflops")] + [n for n in ["gpt_hvp_gflops", "sgemm_2048_gflops"] if n in terrain]
     if rows:
         print("\nGFLOP/s (surfaces: images/s x 2 flops per multiply-add of the whole forward pass's convolutions and"
               " linear layers" + (f"; % of the {peak:.0f} GFLOP/s fp32 peak" if peak else "") + "). Work Terrain skips"
-              " (an MLP's first layer, computed once per plane) still counts, so its figure can pass the peak.")
+              " (an MLP's first layer, computed once per plane) still counts, so its figure can pass the peak. The GPT:"
+              " tokens/s x 2 flops per multiply-add of its projections, MLPs, whole T x T scores and head; its"
+              " Hessian-vector product counts 8 forward passes.")
         print(f"{'figure':44} {'Terrain':>12} {'%peak':>6} {'PyTorch':>12} {'%peak':>6}")
         for name in rows:
             t, p = terrain[name]["value"], torch.get(name, {}).get("value")

@@ -85,6 +85,12 @@ if runs("surface") || runs("vgg9") { try surfaceBenchmark(try .cifarShaped("vgg9
 // Hessian-vector products of ResNet-20 on 1,000 CIFAR-shaped images (HessianBenchmark.swift).
 if runs("hessian") { try hessianBenchmark(repeats: quick ? 1 : 3) }
 
+// The GPT's surface and Hessian-vector products (GPTBenchmark.swift): named only (`--only
+// gptsurface`, `--only gpthvp`), since bench/run.py runs each in a process of its own so that
+// the peak RSS it reports is that benchmark's alone.
+if only?.contains("gptsurface") ?? false { try gptSurfaceBenchmark(side: 3) }
+if only?.contains("gpthvp") ?? false { try gptHessianBenchmark(repeats: 1) }
+
 // Every figure of a 251x251 surface (PlotBenchmark.swift).
 if runs("plot") { try plotBenchmark() }
 
