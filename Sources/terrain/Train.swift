@@ -39,7 +39,7 @@ struct Train: ParsableCommand {
     @Option(help: "Epochs to train.") var epochs: Int = 10
     @Option(help: "Mini-batch size.") var batchSize: Int = 128
     @Option(help: "Optimizer: sgd, adam, adamw.") var optimizer: String = "sgd"
-    @Option(help: "Base learning rate.") var lr: Double = 0.1
+    @Option(help: "Base learning rate (default 0.1 for sgd, 1e-3 for adam and adamw, PyTorch's default for Adam).") var lr: Double?
     @Option(help: "SGD momentum.") var momentum: Double = 0.9
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Double = 5e-4
@@ -88,7 +88,9 @@ struct Train: ParsableCommand {
         config.epochs = epochs
         config.batchSize = batchSize
         config.optimizer = kind
-        config.learningRate = lr
+        // Adam's steps are about the learning rate in size whatever the gradient's scale, so SGD's
+        // 0.1 would throw its weights far: each optimizer gets the rate it is usually run with.
+        config.learningRate = lr ?? (kind == .sgd ? 0.1 : 1e-3)
         config.momentum = momentum
         config.nesterov = nesterov
         config.weightDecay = weightDecay
