@@ -379,6 +379,9 @@ check "train a small vit on the digits" train --model vit --patch 4 --layers 1 -
   --epochs 1 --batch-size 64 --optimizer adam --lr 0.01 --out "$work/vit"
 check "the vit's Hessian extremes (attention, layer norms, embeddings in the products)" "$terrain" hessian \
   --checkpoint "$work/vit/final.safetensors" --subset 100 --out "$work/vit-hessian.h5"
+check "a 2D surface of the vit" "$terrain" surface --quiet --checkpoint "$work/vit/final.safetensors" --x=-1:1:3 --y=-1:1:3 \
+  --subset 100 --out "$work/vit-surface.h5"
+check "sharpness of the vit" "$terrain" sharpness --quiet "$work/vit/final.safetensors" --subset 64 --direction-count 2 --ascent-steps 3
 rejects "missing dataset path is named" "no-such" train --dataset "$work/no-such-folder" --out "$work/x"
 rejects "unknown optimizer" "optimizer" train --optimizer lbfgs --dataset parabola --out "$work/x"
 rejects "bad schedule text" "schedule" train --schedule "multistep:abc" --dataset parabola --out "$work/x"
