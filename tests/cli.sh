@@ -379,6 +379,9 @@ check "train a small vit on the digits" train --model vit --patch 4 --layers 1 -
   --epochs 1 --batch-size 64 --optimizer adam --lr 0.01 --out "$work/vit"
 check "the vit's Hessian extremes (attention, layer norms, embeddings in the products)" "$terrain" hessian \
   --checkpoint "$work/vit/final.safetensors" --subset 100 --out "$work/vit-hessian.h5"
+check "a 2D surface of the vit" "$terrain" surface --quiet --checkpoint "$work/vit/final.safetensors" --x=-1:1:3 --y=-1:1:3 \
+  --subset 100 --out "$work/vit-surface.h5"
+check "sharpness of the vit" "$terrain" sharpness --quiet "$work/vit/final.safetensors" --subset 64 --direction-count 2 --ascent-steps 3
 rejects "missing dataset path is named" "no-such" train --dataset "$work/no-such-folder" --out "$work/x"
 rejects "unknown optimizer" "optimizer" train --optimizer lbfgs --dataset parabola --out "$work/x"
 rejects "bad schedule text" "schedule" train --schedule "multistep:abc" --dataset parabola --out "$work/x"
@@ -592,6 +595,68 @@ rejects "--context with arrays that hold no tokens is refused" "context 4 asks f
 rejects "--context 0 is refused" "context must be between 1 and [0-9]+, got 0" seqtrain --dataset "$seq/latin1.txt" --context 0
 rejects "a text corpus shorter than one window is refused with what was read" \
   "read 2048 bytes.*fewer than one window of --context 4096" seqtrain --dataset "$seq/latin1.txt" --context 4096
+
+# A tiny gpt through every command (issue 18): a character-level transformer (1 block, 2 heads,
+# embedding 16, context 16) trained with AdamW, warm-up + cosine and clipping on a few KB of text
+# this script writes; each command then takes seconds. Perplexity is stored beside each loss.
+gpt=$work/gpt
+mkdir -p "$gpt"
+python3 - "$gpt" <<'EOF'
+import numpy as np, random, sys
+folder = sys.argv[1]
+random.seed(1)
+words = 'the quick brown fox jumps over a lazy dog while cats sleep in the warm sun and birds sing'.split()
+open(folder + '/story.txt', 'w').write(' '.join(random.choice(words) for _ in range(800)))
+# Windows of context 16 + 1 next token, one id (300) outside the byte vocabulary.
+tokens = np.random.RandomState(0).randint(0, 256, (8, 17)); tokens[3, 5] = 300
+np.savez(folder + '/outside.npz', tokens=tokens.astype(np.int32))
+EOF
+check "train a tiny gpt: AdamW, warm-up + cosine, gradients clipped; progress in tokens/s" bash -c "
+  '$terrain' train --model gpt --layers 1 --heads 2 --embed 16 --dataset '$gpt/story.txt' --context 16 --epochs 2 \
+    --batch-size 32 --optimizer adamw --lr 0.003 --betas 0.9,0.95 --weight-decay 0.1 --decay-scope weights \
+    --schedule warmup-cosine:4:1e-4 --clip-norm 1 --save-every-iterations 3 --out '$gpt/run' > '$gpt/train.txt' 2>&1 &&
+  grep -q 'tokens/s' '$gpt/train.txt' && ! grep -q 'img/s' '$gpt/train.txt' && grep -q 'ppl' '$gpt/train.txt'"
+g=$gpt/run/final.safetensors
+g0=$gpt/run/checkpoints/epoch-0000.safetensors
+check "evaluate the gpt: loss, token accuracy, perplexity" bash -c "'$terrain' evaluate '$g' | grep -q '^test: .*perplexity'"
+check "a 2D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:4 --y=-1:1:4 --data train,test --out "$gpt/s2.h5"
+check "a 1D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:5 --data train,test --out "$gpt/s1.h5"
+check "interpolate between the gpt's first and last weights" "$terrain" interpolate --quiet "$g0" "$g" --steps 5 --out "$gpt/i.h5"
+check "a plane through three gpt checkpoints" "$terrain" plane --quiet "$g0" "$gpt/run/checkpoints/iter-00000006.safetensors" "$g" \
+  --x=-0.5:1.5:3 --y=-0.5:1.5:3 --out "$gpt/p.h5"
+check "the gpt's trajectory on its PCA plane" "$terrain" trajectory --quiet --run "$gpt/run" --steps 3 --out "$gpt/t.h5"
+check "evolve: a surface around each gpt checkpoint" "$terrain" evolve --quiet --run "$gpt/run" --frames epochs --x=-1:1:3 --y=-1:1:3 \
+  --out "$gpt/e.h5"
+check "the gpt's Hessian: extremes, trace, density" "$terrain" hessian --quiet --checkpoint "$g" --subset 64 --top 1 --bottom 1 \
+  --trace --probes 10 --density --max-iterations 20 --out "$gpt/h.h5"
+"$terrain" surface --quiet --checkpoint "$g" --x=-1:1:2 --y=-1:1:2 --subset 64 --out "$gpt/hm.h5" > /dev/null
+check "hessian-map on a 2x2 surface of the gpt" "$terrain" hessian-map --quiet --surface "$gpt/hm.h5" --subset 64 --max-iterations 8
+check "sharpness of the gpt" "$terrain" sharpness --quiet "$g" --subset 64 --direction-count 2 --ascent-steps 3 --eigenvalue \
+  --max-iterations 8
+check "plot the gpt's surfaces: loss, accuracy and perplexity figures" bash -c "
+  '$terrain' plot '$gpt/s2.h5' '$gpt/s1.h5' '$gpt/hm.h5' --out '$gpt/figs' > /dev/null &&
+  test -s '$gpt/figs/s2_train_perplexity_2dheat.png' && test -s '$gpt/figs/s2_test_loss_2dcontour.png' &&
+  test -s '$gpt/figs/s1_1d.png' && test -s '$gpt/figs/hm_eig_ratio.png'"
+check "view the gpt's surface" "$terrain" view "$gpt/s2.h5" --out "$gpt/s2.html"
+check "export the gpt's surface to NPZ, CSV and VTK" "$terrain" export "$gpt/s2.h5" "$gpt/s2.npz" "$gpt/s2.csv" "$gpt/s2.vts"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "h5py: perplexity = exp(loss) in the gpt's surfaces, interpolation, plane, trajectory and convexity map" python3 -c "
+import h5py, numpy as np
+for name in ['s2', 's1', 'i', 'p', 't', 'hm']:
+    f = h5py.File('$gpt/' + name + '.h5', 'r')
+    for s in ['train', 'test'] if name in ('s2', 's1') else ['train']:
+        loss, ppl = f[s + '_loss'][:], f[s + '_perplexity'][:]
+        assert ppl.shape == loss.shape and np.allclose(ppl, np.exp(loss), rtol=1e-6), (name, s)
+assert 'max_eig' in h5py.File('$gpt/hm.h5', 'r')
+h = h5py.File('$gpt/h.h5', 'r'); assert h['eigenvalues'][0] > 0 and np.isfinite(h['trace'][()]) and len(h['density']) > 1"
+fi
+rejects "a gpt refuses sequences longer than its context, naming both" \
+  "sequences hold 32 tokens, longer than the model's context of 16 tokens" \
+  "$terrain" evaluate "$g" --dataset "$gpt/story.txt" --context 32
+rejects "a gpt refuses token ids outside its vocabulary before a surface, naming id and place" \
+  "token id 300(\.0)? at sequence 3, position 5 is outside the vocabulary 0\.\.<256" \
+  "$terrain" surface --checkpoint "$g" --dataset "$gpt/outside.npz" --x=-1:1:3 --out "$gpt/never.h5"
+check "nothing written for the refused surface" test ! -e "$gpt/never.h5"
 
 source "$(dirname "$0")/cli-input.sh"
 

@@ -204,7 +204,7 @@ public final class Trainer {
                 let speed = Double(seen) / max(Date().timeIntervalSince(epochStart), 1e-9)
                 var fields = String(format: "loss %.4f", lossSum / Double(seen))
                 if let accuracy = data.train.accuracy(correct: correct, samples: seen) { fields += String(format: "  acc %5.2f%%", accuracy) }
-                fields += String(format: "  %.0f img/s", speed)
+                fields += "  " + Throughput.label(samplesPerSecond: speed, targets: data.train.targets)
                 progress.update(b + 1, fields)
             }
             progress.finish()

@@ -166,7 +166,8 @@ func runTraining(_ config: TrainingConfig, folder: URL, quiet: Bool, resume: Boo
         line += String(format: "  test loss %.4f", s.test.loss)
         if let a = s.test.accuracy { line += String(format: " acc %.2f%%", a) }
         if let p = s.test.perplexity { line += String(format: " ppl %.3f", p) }
-        line += String(format: "  |θ| %.2f  %.0f s  %.0f img/s", s.weightNorm, s.seconds, s.imagesPerSecond)
+        line += String(format: "  |θ| %.2f  %.0f s  ", s.weightNorm, s.seconds)
+            + Throughput.label(samplesPerSecond: s.imagesPerSecond, targets: data.train.targets)
         print(line)
     }
     trainer.onResume = { done in print("resuming \(folder.path)/ after epoch \(done) of \(config.epochs)") }

@@ -104,6 +104,10 @@ struct ChartTests {
     @Test func axisTicksAndLogScales() {
         let log = AxisScale(minimum: 0.05, maximum: 20, logarithmic: true)
         #expect(log.ticks().map(\.label) == ["0.1", "0.3", "1", "3", "10"])
+        // A narrow log range (a perplexity surface, 240..400) holds no 1-2-5 multiple: linear nice ticks instead.
+        let narrow = AxisScale(minimum: 240, maximum: 400, logarithmic: true).ticks()
+        #expect(narrow.count >= 2 && narrow.allSatisfy { $0.value >= 240 && $0.value <= 400 })
+        #expect(narrow.map(\.label).first == "250")
         #expect(abs(log.fraction(of: 1) - (log10(1 / 0.05) / log10(20 / 0.05))) < 1e-12)
         #expect(log.fraction(of: 0).isNaN)
         #expect(Axes2D.typeset("-0.5") == "\u{2212}0.5" && Axes2D.typeset("-0") == "0")

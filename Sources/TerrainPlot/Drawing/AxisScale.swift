@@ -49,7 +49,9 @@ public struct AxisScale: Sendable, Equatable {
             let step = NiceScale.step(from: minimum, to: maximum, maximumCount: maximumCount)
             return NiceScale.ticks(from: minimum, to: maximum, maximumCount: maximumCount).map { ($0, NiceScale.label($0, step: step)) }
         }
-        // Decades, thinned to fit; with less than two decades, 1-2-5 steps inside them.
+        // Decades, thinned to fit; with less than two decades, 1-2-5 steps inside them. A range
+        // narrower than one such step (perplexities 240..400 hold none of 100, 200, 500) gets the
+        // linear scale's nice ticks instead, placed on the log axis: a bar without labels says nothing.
         let lo = Int(floor(log10(minimum) + 1e-9)), hi = Int(ceil(log10(maximum) - 1e-9))
         var values: [Double] = []
         let multiples: [Double] = hi - lo <= 2 ? [1, 2, 5] : hi - lo <= 4 ? [1, 3] : [1]
@@ -57,7 +59,11 @@ public struct AxisScale: Sendable, Equatable {
         for e in stride(from: lo, through: hi, by: every) {
             for m in multiples { values.append(m * pow(10, Double(e))) }
         }
-        return values.filter { $0 >= minimum * (1 - 1e-9) && $0 <= maximum * (1 + 1e-9) }.map { ($0, Self.logLabel($0)) }
+        let inside = values.filter { $0 >= minimum * (1 - 1e-9) && $0 <= maximum * (1 + 1e-9) }
+        guard inside.count >= 2 else {
+            return AxisScale(minimum: minimum, maximum: maximum).ticks(maximumCount: maximumCount)
+        }
+        return inside.map { ($0, Self.logLabel($0)) }
     }
 
     /// "0.01", "1", "200", "1e+06": short labels for powers and 1-2-5 multiples.
