@@ -9,8 +9,10 @@ extension ModelSpec {
         let length = max(1, inputs.shape.last ?? 1)
         try inputs.withUnsafeBufferPointer { ids in
             for (i, id) in ids.enumerated() where !(id >= 0 && id < Float(outputs) && id.rounded() == id) {
+                // Whole ids print as integers (300, not 300.0); others as they are (2.5, nan).
+                let shown = id.isFinite && id.rounded() == id && abs(id) < 1e9 ? String(Int(id)) : "\(id)"
                 throw ModelError.incompatibleInput(
-                    "gpt: token id \(id) at sequence \(i / length), position \(i % length) is outside the vocabulary 0..<\(outputs)")
+                    "gpt: token id \(shown) at sequence \(i / length), position \(i % length) is outside the vocabulary 0..<\(outputs)")
             }
         }
     }
