@@ -19,14 +19,7 @@ public struct LayerNormGradients<T: TensorScalar> {
     }
 }
 
-/// What `Backend.layerNormTangentBackward` returns: ∂L/∂x and its tangent R{∂L/∂x} (nil when
-/// ẋ, ġ and γ̇ all vanish), the parameter gradients when asked for, and the parameters'
-/// curvatures R{∂L/∂γ} (nil when ġ and ẋ vanish) and R{∂L/∂β} (nil when ġ does).
-public struct LayerNormTangentGradients<T: TensorScalar> {
-    public var input: Tensor<T>
-    public var inputTangent: Tensor<T>?
-    public var gamma: Tensor<T>?
-    public var beta: Tensor<T>?
-    public var gammaCurvature: Tensor<T>?
-    public var betaCurvature: Tensor<T>?
-}
+/// What `Backend.layerNormTangentBackward` returns: the same six tensors as batch
+/// normalization's tangent backward pass (∂L/∂x, R{∂L/∂x}, the parameter gradients when asked
+/// for, and R{∂L/∂γ}, R{∂L/∂β}), nil where their inputs vanish.
+public typealias LayerNormTangentGradients<T: TensorScalar> = BatchNormTangentGradients<T>

@@ -50,11 +50,11 @@ enum BlockSelection {
 /// Slice: along each named axis, the indices start, start + step, … before end (ONNX's
 /// clamping: negative bounds count from the end, bounds beyond the axis are clamped, a negative
 /// step walks backwards). Before operator set 10 starts, ends and axes are attributes.
-struct SliceOperator: GraphOperator {
+struct SliceOperator: BlockSelectingOperator {
     /// Operator sets before 10: (starts, ends, axes) from attributes.
     var attributes: (starts: [Int], ends: [Int], axes: [Int]?)? = nil
 
-    private func picks<S>(_ inputs: NodeInputs<S>, _ shape: [Int]) throws -> BlockSelection.Picks {
+    func picks<S>(_ inputs: NodeInputs<S>, _ shape: [Int]) throws -> BlockSelection.Picks {
         let starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
         if let attributes {
             (starts, ends, axes, steps) = (attributes.starts, attributes.ends, attributes.axes, nil)
@@ -88,23 +88,12 @@ struct SliceOperator: GraphOperator {
         }
         return result
     }
-
-    func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
-        guard inputs.has(0), let value = inputs.values[0] else { throw OperatorFailure("input 0 is missing") }
-        return try BlockSelection.apply(value, tangent: inputs.tangent(0), try picks(inputs, value.shape))
-    }
-
-    func pullback<S: TensorScalar>(_ r: NodeRecord<S>, _ g: Tensor<S>, _ gDot: Tensor<S>?) -> [InputGradient<S>?] {
-        guard case .real = r.output.value, let p = try? picks(r.inputs, r.x(0).shape) else { return [] }
-        let shape = r.x(0).shape
-        return [InputGradient(BlockSelection.uncut(g, p, inputShape: shape), gDot.map { BlockSelection.uncut($0, p, inputShape: shape) })]
-    }
 }
 
 /// One part of a Split along `axis`: the sizes come from input 1 (operator set 13 on), the
 /// `split` attribute (before), or equal parts over the node's outputs (`num_outputs` from set 18:
 /// the last part may be smaller). The graph runs a Split as one such node per output.
-struct SplitPartOperator: GraphOperator {
+struct SplitPartOperator: BlockSelectingOperator {
     var axis: Int
     var part: Int
     var parts: Int
@@ -121,7 +110,7 @@ struct SplitPartOperator: GraphOperator {
         return (0..<count).map { SplitPartOperator(axis: axis, part: $0, parts: count, sizesAttribute: sizes) }
     }
 
-    private func picks<S>(_ inputs: NodeInputs<S>, _ shape: [Int]) throws -> BlockSelection.Picks {
+    func picks<S>(_ inputs: NodeInputs<S>, _ shape: [Int]) throws -> BlockSelection.Picks {
         let a = try normalizedAxis(axis, rank: shape.count)
         let d = shape[a]
         let sizes: [Int]
@@ -139,7 +128,16 @@ struct SplitPartOperator: GraphOperator {
         result[a] = Array(start..<(start + sizes[part]))
         return result
     }
+}
 
+/// An operator whose output is a block of its first input, the indices kept along each axis
+/// (`picks`) read from its attributes and other inputs: Slice and each output of Split. Its value
+/// and tangent are that block, its gradient the block put back in place with zeros elsewhere.
+protocol BlockSelectingOperator: GraphOperator {
+    func picks<S>(_ inputs: NodeInputs<S>, _ shape: [Int]) throws -> BlockSelection.Picks
+}
+
+extension BlockSelectingOperator {
     func apply<S: TensorScalar>(_ inputs: NodeInputs<S>) throws -> NodeOutput<S> {
         guard inputs.has(0), let value = inputs.values[0] else { throw OperatorFailure("input 0 is missing") }
         return try BlockSelection.apply(value, tangent: inputs.tangent(0), try picks(inputs, value.shape))
