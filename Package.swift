@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "CTerrainKernels"),
         // Open MPI's handful of calls, resolved with dlopen when a launcher started the process.
         .target(name: "CMPIRuntime", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", .product(name: "Numerics", package: "swift-numerics")]),
+        .target(name: "TerrainTensor", dependencies: ["CBLAS", "CDNNL", "CTerrainKernels", .product(name: "Numerics", package: "swift-numerics")]),
         // The child process that reads an HDF5 file before TerrainIO does (a crash or a loop in
         // libhdf5 on a damaged file stays in the child); C, so the child runs no Swift runtime.
         .target(name: "CHDF5Check", dependencies: ["CHDF5"]),

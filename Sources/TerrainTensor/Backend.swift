@@ -148,6 +148,11 @@ public protocol Backend: Sendable {
     // MARK: Softmax along an axis
     /// softmax(x) = eˣ/Σeˣ along `axis`, or its logarithm x − log Σeˣ.
     func softmax<T: TensorScalar>(_ x: Tensor<T>, axis: Int, logarithm: Bool) -> Tensor<T>
+    /// Attention's probabilities: softmax(c·S + M) along the last axis of scores S [..., T, T],
+    /// with M = 0, or, when `causal`, −∞ above the diagonal (query i sees keys j ≤ i), in one pass
+    /// that never reads the masked scores and leaves their probabilities exactly 0. Equal to
+    /// `softmax` of the scaled, masked scores (the scale rounded to T first, as `scale` does).
+    func attentionSoftmax<T: TensorScalar>(_ scores: Tensor<T>, scale: T, causal: Bool) -> Tensor<T>
     /// J·v (or Jᵀ·v when `transposed`) for the Jacobian J of `softmax` at output y, along `axis`:
     /// softmax J = diag(y) − yyᵀ (symmetric): J·v = y ⊙ (v − ⟨y, v⟩); log-softmax J = I − 1sᵀ with
     /// s = e^y: J·v = v − ⟨s, v⟩, Jᵀ·v = v − s·Σv. The tangent (J·ẋ) and the backward pass (Jᵀ·g).

@@ -22,7 +22,8 @@ public enum AttentionMask: String, Sendable, Codable, CaseIterable {
 ///     y = O·W_oᵀ + b_o                                    W_o [E, E], b_o [E]
 ///
 /// Every head of every sequence is one matrix of a `Backend.batchedMatmul` over [B, H, T, ·], and
-/// one softmax runs over all the scores [B, H, T, T] at once. Only one batch's probabilities P
+/// one `Backend.attentionSoftmax` runs over all the scores [B, H, T, T] at once (scale and mask
+/// fused; a causal one never reads the masked half). Only one batch's probabilities P
 /// are kept for the backward pass (never a whole data set's).
 ///
 /// Backward, from G = ∂L/∂y (the output projection is a `Linear`, so ∂L/∂O = G·W_o):
@@ -77,8 +78,6 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
 
     private var recorded: Recorded?
     private var recordedTangents: RecordedTangents?
-    /// M for the last sequence length seen (causal only): 0 on and below the diagonal, −∞ above.
-    private var causalMask: Tensor<Scalar>?
 
     /// Attention over `embedding` features split into `heads` heads (`heads` divides `embedding`).
     public init(embedding: Int, heads: Int, mask: AttentionMask, generator: inout SeededGenerator) {
@@ -213,10 +212,8 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         var projections = backend.matmul(input, inProjectionWeight.value, transposeA: false, transposeB: true)
         backend.addFeatureBias(&projections, inProjectionBias.value)
         let (q, k, v) = splitHeads(projections, batch: batch, time: time)
-        var scores = backend.batchedMatmul(q, k, transposeA: false, transposeB: true)
-        backend.scale(&scores, by: scoreScale)
-        if mask == .causal { scores = backend.broadcast(.add, scores, causalMask(time: time)) }
-        let p = backend.softmax(scores, axis: 3, logarithm: false)
+        let scores = backend.batchedMatmul(q, k, transposeA: false, transposeB: true)
+        let p = backend.attentionSoftmax(scores, scale: scoreScale, causal: mask == .causal)
         let o = backend.batchedMatmul(p, v, transposeA: false, transposeB: false)
         return (mergeHeads(o), Recorded(batch: batch, time: time, input: input, queries: q, keys: k, values: v, probabilities: p))
     }
@@ -250,16 +247,6 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
     private func inputGradient(_ projections: Tensor<Scalar>, _ r: Recorded) -> Tensor<Scalar> {
         Backends.current.matmul(projections, inProjectionWeight.value, transposeA: false, transposeB: false)
             .reshaped([r.batch, r.time, embedding])
-    }
-
-    /// M [T, T] for causal attention: 0 where j ≤ i, −∞ where j > i (kept while T is unchanged).
-    private func causalMask(time: Int) -> Tensor<Scalar> {
-        if let causalMask, causalMask.shape == [time, time] { return causalMask }
-        var scalars = [Scalar](repeating: 0, count: time * time)
-        for i in 0..<time { for j in (i + 1)..<time { scalars[i * time + j] = -.infinity } }
-        let m = Tensor(shape: [time, time], scalars: scalars)
-        causalMask = m
-        return m
     }
 
     // MARK: Head layout

@@ -1,5 +1,6 @@
 import Foundation
 import Numerics
+import CTerrainKernels
 
 /// The CPU back end: OpenBLAS for matrix products, Swift kernels for the rest, threads from
 /// `Parallel` with size-determined chunks (bit-identical results for any thread count).
@@ -153,8 +154,12 @@ public struct CPUBackend: Backend {
             case .sigmoid:
                 for i in r { yp[i] = 1 / (1 + T.exp(-xp[i])) }
             case .gelu:
-                let invSqrt2 = 1 / T.sqrt(2)
-                for i in r { let v = xp[i]; yp[i] = v * (1 + T.erf(v * invSqrt2)) / 2 }
+                if T.self == Float.self {
+                    terrain_gelu_f32(floats(xp) + r.lowerBound, mutableFloats(yp) + r.lowerBound, r.count)
+                } else {
+                    let invSqrt2 = 1 / T.sqrt(2)
+                    for i in r { let v = xp[i]; yp[i] = v * (1 + T.erf(v * invSqrt2)) / 2 }
+                }
             case .erf:
                 for i in r { yp[i] = T.erf(xp[i]) }
             case .clip(let lower, let upper):
@@ -197,10 +202,15 @@ public struct CPUBackend: Backend {
                 for i in r { op[i] = gp[i] * yp[i] * (1 - yp[i]) }
             case .gelu:
                 // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-                let invSqrt2 = 1 / T.sqrt(2), invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
-                for i in r {
-                    let v = xp[i]
-                    op[i] = gp[i] * ((1 + T.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
+                if T.self == Float.self {
+                    terrain_gelu_backward_f32(floats(xp) + r.lowerBound, floats(gp) + r.lowerBound,
+                                              mutableFloats(op) + r.lowerBound, r.count)
+                } else {
+                    let invSqrt2 = 1 / T.sqrt(2), invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
+                    for i in r {
+                        let v = xp[i]
+                        op[i] = gp[i] * ((1 + T.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
+                    }
                 }
             case .erf:
                 // erf′(x) = 2/√π·e^(−x²)
@@ -239,10 +249,15 @@ public struct CPUBackend: Backend {
                 for i in r { let v = yp[i]; op[i] = tp[i] * (v * (1 - v) * (1 - 2 * v)) }
             case .gelu:
                 // σ = x·Φ(x), σ′ = Φ + x·φ, σ″ = 2φ + x·φ′ = φ(x)·(2 − x²)
-                let invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
-                for i in r {
-                    let v = xp[i]
-                    op[i] = tp[i] * (invSqrt2Pi * T.exp(-v * v / 2) * (2 - v * v))
+                if T.self == Float.self {
+                    terrain_gelu_second_f32(floats(xp) + r.lowerBound, floats(tp) + r.lowerBound,
+                                            mutableFloats(op) + r.lowerBound, r.count)
+                } else {
+                    let invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
+                    for i in r {
+                        let v = xp[i]
+                        op[i] = tp[i] * (invSqrt2Pi * T.exp(-v * v / 2) * (2 - v * v))
+                    }
                 }
             case .erf:
                 // erf″(x) = −2x·erf′(x)
@@ -274,6 +289,15 @@ public struct CPUBackend: Backend {
         precondition(bias.count == c, "bias of \(bias.count) for \(c) features")
         let xp = x.mutablePointer(), bp = bias.pointer
         Parallel.forEach(range: n, grain: max(1, Self.elementwiseGrain / max(1, c * s))) { rows in
+            // Rows of features ([N, F], a linear layer's output): one contiguous, vectorized add
+            // per row, not F single-element loops.
+            if s == 1 {
+                for i in rows {
+                    let row = xp + i * c
+                    for f in 0..<c { row[f] += bp[f] }
+                }
+                return
+            }
             for i in rows {
                 for f in 0..<c {
                     let b = bp[f], base = xp + (i * c + f) * s
@@ -496,6 +520,15 @@ public struct CPUBackend: Backend {
 /// after). The test is `<= 0`, not `> 0`, so that NaN in `mask` selects `values` as PyTorch does:
 /// relu(NaN) = NaN, and its backward (`threshold_backward`: result <= 0 ? 0 : g) passes the
 /// gradient at NaN. One comparison either way, so the same cost.
+/// A Float kernel's view of a pointer the caller has checked to be `Float`'s (T == Float).
+@inline(__always)
+func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+
+@inline(__always)
+func mutableFloats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+
 private func selectWherePositive(mask: UnsafeRawPointer, values: UnsafeRawPointer, into out: UnsafeMutableRawPointer,
                                  _ range: Range<Int>) {
     let stride = MemoryLayout<Float>.stride

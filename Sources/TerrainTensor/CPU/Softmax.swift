@@ -1,4 +1,5 @@
 import Numerics
+import CTerrainKernels
 
 /// Softmax and log-softmax along one axis, their Jacobian products and the second-order term of
 /// Hessian-vector products. Each (outer, inner) position holds one distribution along the axis;
@@ -34,6 +35,38 @@ extension CPUBackend {
             for j in 0..<length {
                 let v = Double(xp[base + j * stride]) - logZ
                 yp[base + j * stride] = T(logarithm ? v : Double.exp(v))
+            }
+        }
+        return y
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func attentionSoftmax<T: TensorScalar>(_ scores: Tensor<T>, scale: T, causal: Bool) -> Tensor<T> {
+        precondition(scores.rank >= 2, "attentionSoftmax needs scores [..., T, T], got \(scores.shape)")
+        let length = scores.shape[scores.rank - 1]
+        precondition(!causal || scores.shape[scores.rank - 2] == length,
+                     "causal attention needs square scores [..., T, T], got \(scores.shape)")
+        var y = Tensor<T>(uninitializedShape: scores.shape)
+        guard y.count > 0 else { return y }
+        let rows = scores.count / length
+        let xp = scores.pointer, yp = y.mutablePointer()
+        // Rows are independent: any cut gives the same bits.
+        Parallel.forEach(range: rows, grain: max(1, Self.elementwiseGrain / max(length, 1))) { block in
+            if T.self == Float.self {
+                terrain_softmax_rows_f32(floats(xp) + block.lowerBound * length, mutableFloats(yp) + block.lowerBound * length,
+                                         block.count, length, Float(scale), causal ? 1 : 0, block.lowerBound)
+                return
+            }
+            for row in block {
+                let x = xp + row * length, out = yp + row * length
+                let valid = causal ? row % length + 1 : length
+                var maxV = -Double.infinity
+                for j in 0..<valid { maxV = max(maxV, Double(scale * x[j])) }
+                var sumExp = 0.0
+                for j in 0..<valid { sumExp += Double.exp(Double(scale * x[j]) - maxV) }
+                let logZ = maxV + Double.log(sumExp)
+                for j in 0..<valid { out[j] = T(Double.exp(Double(scale * x[j]) - logZ)) }
+                for j in valid..<length { out[j] = 0 }
             }
         }
         return y

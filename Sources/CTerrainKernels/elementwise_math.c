@@ -1,0 +1,133 @@
+#include "elementwise_math.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "erfc_coefficients.h"
+
+#pragma clang fp contract(off)
+
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* exp(x) in double, branch-free so that loops over it vectorize. x = k ln 2 + r with
+   k = round(x / ln 2) and |r| <= ln(2)/2, ln 2 split in two parts (Cody and Waite) so that r is
+   exact to double rounding; e^r by its Taylor series to r^13 (truncation below 5e-18), then
+   scaled by 2^k built in the exponent bits. Below -708 (and -inf) the result is 0, which no
+   float can tell from the double subnormals it skips; x is never above 0 here, but up to 709
+   is exact. NaN gives NaN. */
+INLINE double vexp(double x) {
+    const double log2e = 1.4426950408889634074, ln2hi = 6.93147180369123816490e-01,
+                 ln2lo = 1.90821492927058770002e-10, shifter = 6755399441055744.0; /* 1.5 * 2^52 */
+    double clamped = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+    double shifted = clamped * log2e + shifter;
+    double k = shifted - shifter;
+    double r = (clamped - k * ln2hi) - k * ln2lo;
+    double p = 1.0 / 6227020800.0;                       /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;  p = p * r + 1.0 / 39916800.0;  p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;     p = p * r + 1.0 / 40320.0;     p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;        p = p * r + 1.0 / 120.0;       p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;          p = p * r + 0.5;               p = p * r + 1.0;
+    p = p * r + 1.0;
+    int64_t bits = ((int64_t)k + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    double result = p * scale;
+    result = x < -708.0 ? 0.0 : result;
+    return x != x ? x : result;
+}
+
+/* erfc(u) for u >= 0 (or +inf), to about 1e-13 relative: t exp(-u^2 + P(t)), t = 2/(2 + u),
+   P by its Chebyshev series (scripts/fit-erfc.py) summed by Clenshaw's recurrence. */
+INLINE double verfc_nonnegative(double u) {
+    double t = 2.0 / (2.0 + u);
+    double s = 2.0 * t - 1.0, s2 = 2.0 * s;
+    double b1 = 0.0, b2 = 0.0;
+#pragma clang loop unroll(full)
+    for (int j = TERRAIN_ERFC_TERMS - 1; j >= 1; j--) {
+        double b0 = s2 * b1 - b2 + terrain_erfc_chebyshev[j];
+        b2 = b1; b1 = b0;
+    }
+    double p = s * b1 - b2 + terrain_erfc_chebyshev[0];
+    double u2 = u * u;
+    return t * vexp(p - u2);
+}
+
+/* Phi(x) = erfc(-x/sqrt 2) / 2, from erfc of |x|/sqrt 2 on either side. */
+INLINE double vnormal_cdf(double x) {
+    const double inv_sqrt2 = 0.70710678118654752440;
+    double e = verfc_nonnegative(fabs(x) * inv_sqrt2);
+    return x >= 0 ? 1.0 - 0.5 * e : 0.5 * e;
+}
+
+/* phi(x) = exp(-x^2/2) / sqrt(2 pi). */
+INLINE double vnormal_density(double x) {
+    const double inv_sqrt_2pi = 0.39894228040143267794;
+    return inv_sqrt_2pi * vexp(-0.5 * (x * x));
+}
+
+CLONES void terrain_gelu_f32(const float *x, float *y, long count) {
+    for (long i = 0; i < count; i++) {
+        double v = x[i];
+        y[i] = (float)(v * vnormal_cdf(v));
+    }
+}
+
+CLONES void terrain_gelu_backward_f32(const float *x, const float *g, float *out, long count) {
+    for (long i = 0; i < count; i++) {
+        double v = x[i];
+        out[i] = (float)((double)g[i] * (vnormal_cdf(v) + v * vnormal_density(v)));
+    }
+}
+
+CLONES void terrain_gelu_second_f32(const float *x, const float *t, float *out, long count) {
+    for (long i = 0; i < count; i++) {
+        double v = x[i];
+        out[i] = (float)((double)t[i] * (vnormal_density(v) * (2.0 - v * v)));
+    }
+}
+
+/* One row: the first `valid` scores are read, the rest of the row's probabilities are 0. The
+   maximum and the sum run in LANES interleaved partial results combined in a fixed order (so they
+   vectorize, and the bits depend on the length only). */
+#define LANES 16
+INLINE void softmax_row(const float *x, float *y, long length, long valid, float scale) {
+    float lane_max[LANES];
+    int lane_nan[LANES];
+    double lane_sum[LANES];
+    for (int l = 0; l < LANES; l++) { lane_max[l] = -INFINITY; lane_nan[l] = 0; lane_sum[l] = 0.0; }
+    long whole = valid - valid % LANES;
+    for (long j = 0; j < whole; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            float s = scale * x[j + l];
+            lane_nan[l] |= s != s;
+            lane_max[l] = s > lane_max[l] ? s : lane_max[l];
+        }
+    for (long j = whole; j < valid; j++) {
+        float s = scale * x[j];
+        lane_nan[0] |= s != s;
+        lane_max[0] = s > lane_max[0] ? s : lane_max[0];
+    }
+    float maximum = -INFINITY;
+    int has_nan = 0;
+    for (int l = 0; l < LANES; l++) { maximum = lane_max[l] > maximum ? lane_max[l] : maximum; has_nan |= lane_nan[l]; }
+    double m = maximum;
+    for (long j = 0; j < whole; j += LANES) {
+        double e[LANES];
+        for (int l = 0; l < LANES; l++) e[l] = vexp((double)(scale * x[j + l]) - m);
+        for (int l = 0; l < LANES; l++) lane_sum[l] += e[l];
+    }
+    for (long j = whole; j < valid; j++) lane_sum[0] += vexp((double)(scale * x[j]) - m);
+    double sum = 0.0;
+    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
+    double log_z = has_nan ? NAN : m + log(sum);
+    for (long j = 0; j < valid; j++) y[j] = (float)vexp((double)(scale * x[j]) - log_z);
+    for (long j = valid; j < length; j++) y[j] = 0.0f;
+}
+
+CLONES void terrain_softmax_rows_f32(const float *x, float *y, long rows, long length, float scale,
+                                     int causal, long first_row) {
+    for (long r = 0; r < rows; r++) {
+        long valid = causal ? (first_row + r) % length + 1 : length;
+        softmax_row(x + r * length, y + r * length, length, valid, scale);
+    }
+}

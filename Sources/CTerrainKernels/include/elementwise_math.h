@@ -1,0 +1,28 @@
+#ifndef TERRAIN_ELEMENTWISE_MATH_H
+#define TERRAIN_ELEMENTWISE_MATH_H
+
+/* Float kernels of transformers whose cost is transcendental functions: GELU's normal CDF and
+   attention's softmax. Each is computed in double with vectorizable exp and erfc (see
+   elementwise_math.c), then rounded once to float, so results match the scalar Double formulas
+   to the float's last bit in all but rare ties. One clone per instruction set, picked at load
+   time; floating-point contraction is off, so every clone gives the same bits. Each call is
+   single-threaded: callers cut the work by size only. */
+
+/* y = x * Phi(x), Phi the standard normal CDF (exact GELU). y may equal x. */
+void terrain_gelu_f32(const float *x, float *y, long count);
+
+/* out = g * (Phi(x) + x * phi(x)): GELU's derivative times the gradient g. */
+void terrain_gelu_backward_f32(const float *x, const float *g, float *out, long count);
+
+/* out = t * phi(x) * (2 - x^2): GELU's second derivative times t. */
+void terrain_gelu_second_f32(const float *x, const float *t, float *out, long count);
+
+/* Softmax along rows of `length` contiguous scores, of the scaled scores (float)(scale * x[j]):
+   y[j] = exp(s[j] - log(sum_k exp(s[k]))), the sum in double. With `causal`, row r holds the
+   query at position i = (first_row + r) % length and sees keys j <= i only: the scores above
+   the diagonal are never read and their probabilities are exactly 0 (a causal mask of -inf
+   added before the softmax gives the same). A NaN score makes its row NaN. */
+void terrain_softmax_rows_f32(const float *x, float *y, long rows, long length, float scale,
+                              int causal, long first_row);
+
+#endif
