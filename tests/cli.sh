@@ -412,6 +412,15 @@ check "a run killed (SIGKILL) after an epoch resumes to the same bytes as one th
   cmp '$work/straight/iterations.csv' '$work/killed/iterations.csv' &&
   cmp '$work/straight/checkpoints/epoch-0025.safetensors' '$work/killed/checkpoints/epoch-0025.safetensors' &&
   [ ! -e '$work/killed/resume.safetensors' ]"
+check "--weight-decay defaults by optimizer: 5e-4 for sgd and adam, 0.01 for adamw (PyTorch's)" bash -c "
+  for o in sgd adam adamw; do
+    '$terrain' train --quiet --model mlp --hidden 4 --dataset parabola --epochs 1 --optimizer \$o --out '$work/decay-'\$o > /dev/null || exit 1
+  done
+  python3 -c \"
+import json
+decay = {o: json.load(open('$work/decay-' + o + '/run.json'))['config']['weightDecay'] for o in ('sgd', 'adam', 'adamw')}
+assert decay == {'sgd': 5e-4, 'adam': 5e-4, 'adamw': 0.01}, decay
+\""
 rejects "resume: a finished run" "has finished" train "${recipe[@]}" --epochs 3 --out "$work/recipe" --resume
 rejects "resume: a folder with no run" "no resume.safetensors" train "${recipe[@]}" --epochs 3 --out "$work/nothing-here" --resume
 rejects "--clip-norm 0" "clip-norm must be a positive number" train --clip-norm 0 --dataset parabola --out "$work/x"
