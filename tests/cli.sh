@@ -412,6 +412,15 @@ check "a run killed (SIGKILL) after an epoch resumes to the same bytes as one th
   cmp '$work/straight/iterations.csv' '$work/killed/iterations.csv' &&
   cmp '$work/straight/checkpoints/epoch-0025.safetensors' '$work/killed/checkpoints/epoch-0025.safetensors' &&
   [ ! -e '$work/killed/resume.safetensors' ]"
+check "--weight-decay defaults by optimizer: 5e-4 for sgd and adam, 0.01 for adamw (PyTorch's)" bash -c "
+  for o in sgd adam adamw; do
+    '$terrain' train --quiet --model mlp --hidden 4 --dataset parabola --epochs 1 --optimizer \$o --out '$work/decay-'\$o > /dev/null || exit 1
+  done
+  python3 -c \"
+import json
+decay = {o: json.load(open('$work/decay-' + o + '/run.json'))['config']['weightDecay'] for o in ('sgd', 'adam', 'adamw')}
+assert decay == {'sgd': 5e-4, 'adam': 5e-4, 'adamw': 0.01}, decay
+\""
 rejects "resume: a finished run" "has finished" train "${recipe[@]}" --epochs 3 --out "$work/recipe" --resume
 rejects "resume: a folder with no run" "no resume.safetensors" train "${recipe[@]}" --epochs 3 --out "$work/nothing-here" --resume
 rejects "--clip-norm 0" "clip-norm must be a positive number" train --clip-norm 0 --dataset parabola --out "$work/x"
@@ -619,14 +628,18 @@ check "train a tiny gpt: AdamW, warm-up + cosine, gradients clipped; progress in
 g=$gpt/run/final.safetensors
 g0=$gpt/run/checkpoints/epoch-0000.safetensors
 check "evaluate the gpt: loss, token accuracy, perplexity" bash -c "'$terrain' evaluate '$g' | grep -q '^test: .*perplexity'"
-check "a 2D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:4 --y=-1:1:4 --data train,test --out "$gpt/s2.h5"
+check "a 2D surface of the gpt; its summary gives the perplexity's range too" bash -c "
+  '$terrain' surface --quiet --checkpoint '$g' --x=-1:1:4 --y=-1:1:4 --data train,test --out '$gpt/s2.h5' > '$gpt/s2.txt' &&
+  grep -q '^train_loss: min' '$gpt/s2.txt' && grep -q '^train_perplexity: min [0-9.e+-]*  max' '$gpt/s2.txt' &&
+  grep -q '^test_perplexity: min [0-9.e+-]*  max' '$gpt/s2.txt'"
 check "a 1D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:5 --data train,test --out "$gpt/s1.h5"
 check "interpolate between the gpt's first and last weights" "$terrain" interpolate --quiet "$g0" "$g" --steps 5 --out "$gpt/i.h5"
 check "a plane through three gpt checkpoints" "$terrain" plane --quiet "$g0" "$gpt/run/checkpoints/iter-00000006.safetensors" "$g" \
   --x=-0.5:1.5:3 --y=-0.5:1.5:3 --out "$gpt/p.h5"
 check "the gpt's trajectory on its PCA plane" "$terrain" trajectory --quiet --run "$gpt/run" --steps 3 --out "$gpt/t.h5"
-check "evolve: a surface around each gpt checkpoint" "$terrain" evolve --quiet --run "$gpt/run" --frames epochs --x=-1:1:3 --y=-1:1:3 \
-  --out "$gpt/e.h5"
+check "evolve: a surface around each gpt checkpoint; each frame's line gives its perplexity" bash -c "
+  '$terrain' evolve --quiet --run '$gpt/run' --frames epochs --x=-1:1:3 --y=-1:1:3 --out '$gpt/e.h5' > '$gpt/e.txt' &&
+  test \$(grep -c '^  epoch .* train loss [0-9.]*, accuracy [0-9.]* %, perplexity [0-9.]*' '$gpt/e.txt') = 3"
 check "the gpt's Hessian: extremes, trace, density" "$terrain" hessian --quiet --checkpoint "$g" --subset 64 --top 1 --bottom 1 \
   --trace --probes 10 --density --max-iterations 20 --out "$gpt/h.h5"
 "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:2 --y=-1:1:2 --subset 64 --out "$gpt/hm.h5" > /dev/null
@@ -640,9 +653,10 @@ check "plot the gpt's surfaces: loss, accuracy and perplexity figures" bash -c "
 check "view the gpt's surface" "$terrain" view "$gpt/s2.h5" --out "$gpt/s2.html"
 check "export the gpt's surface to NPZ, CSV and VTK" "$terrain" export "$gpt/s2.h5" "$gpt/s2.npz" "$gpt/s2.csv" "$gpt/s2.vts"
 if python3 -c "import h5py" 2>/dev/null; then
-  check "h5py: perplexity = exp(loss) in the gpt's surfaces, interpolation, plane, trajectory and convexity map" python3 -c "
+  check "h5py: perplexity = exp(loss) in the gpt's surfaces, interpolation, plane, trajectory, evolve stack and convexity map" python3 -c "
 import h5py, numpy as np
-for name in ['s2', 's1', 'i', 'p', 't', 'hm']:
+assert h5py.File('$gpt/e.h5', 'r')['train_perplexity'].shape == (3, 3, 3)
+for name in ['s2', 's1', 'i', 'p', 't', 'e', 'hm']:
     f = h5py.File('$gpt/' + name + '.h5', 'r')
     for s in ['train', 'test'] if name in ('s2', 's1') else ['train']:
         loss, ppl = f[s + '_loss'][:], f[s + '_perplexity'][:]
@@ -650,6 +664,20 @@ for name in ['s2', 's1', 'i', 'p', 't', 'hm']:
 assert 'max_eig' in h5py.File('$gpt/hm.h5', 'r')
 h = h5py.File('$gpt/h.h5', 'r'); assert h['eigenvalues'][0] > 0 and np.isfinite(h['trace'][()]) and len(h['density']) > 1"
 fi
+# Sequences shorter than the context (8 of the model's 16), as PyTorch's GPTs take them: the
+# surface's centre is the checkpoint, so its loss is evaluate's.
+check "evaluate and surface a context-16 gpt on --context 8 data" bash -c "
+  '$terrain' evaluate '$g' --context 8 > '$gpt/short.txt' && grep -q '^train: loss [0-9.]* .*perplexity' '$gpt/short.txt' &&
+  '$terrain' surface --quiet --checkpoint '$g' --context 8 --x=-1:1:3 --out '$gpt/short.h5' > '$gpt/short-surface.txt' &&
+  grep -q '^train_perplexity: min' '$gpt/short-surface.txt' &&
+  python3 -c \"
+import h5py, math, re
+centre = h5py.File('$gpt/short.h5', 'r')['train_loss'][1]
+evaluated = float(re.search(r'^train: loss ([0-9.]+)', open('$gpt/short.txt').read(), re.M).group(1))
+assert math.isclose(centre, evaluated, rel_tol=1e-5, abs_tol=1e-6), (centre, evaluated)
+data = h5py.File('$gpt/short.h5', 'r').attrs['terrain.data']
+assert 'context 8' in (data.decode() if isinstance(data, bytes) else data), data
+\""
 rejects "a gpt refuses sequences longer than its context, naming both" \
   "sequences hold 32 tokens, longer than the model's context of 16 tokens" \
   "$terrain" evaluate "$g" --dataset "$gpt/story.txt" --context 32

@@ -3,7 +3,8 @@ import TerrainNN
 
 extension ModelSpec {
     /// A decoder-only transformer (GPT-2's layout, pre-LayerNorm blocks): token ids [N, T] →
-    /// logits [N, T, V] with V = `outputs` (the vocabulary) and T = `inputShape[0]` (the context):
+    /// logits [N, T, V] with V = `outputs` (the vocabulary) and T ≤ C = `inputShape[0]` (the
+    /// context, wpe's rows; a shorter sequence uses the first T, as PyTorch's GPTs do):
     ///
     ///     x = wte(ids) + wpe(0..<T)          [N, T, E]
     ///     x = h.i(x) for each of `layers` causal `TransformerBlock`s
@@ -25,6 +26,12 @@ extension ModelSpec {
             ("ln_f", try g.layerNorm(sizes.embed)), ("head", try g.linear(sizes.embed, outputs)),
         ])
     }
+
+    /// Whether the model takes token sequences shorter than `inputShape` [C] says: a gpt's C is
+    /// its context, the longest sequence its position embedding has rows for, and any T ≤ C runs
+    /// (`PositionEmbedding` adds its first T rows; causal attention is the same at every length).
+    /// Every other model takes exactly `inputShape`.
+    public var takesShorterSequences: Bool { architecture.lowercased() == "gpt" }
 
     /// A vision transformer: images [N, C, H, W] → class logits [N, K]:
     ///

@@ -9,8 +9,8 @@ import TerrainObjectives
 /// normalized to each checkpoint's weights: frame k is `SurfaceRequest` at checkpoint k) or on
 /// one fixed PCA plane through the final weights (each frame marks where its checkpoint projects).
 ///
-/// Writes `output` (frames × ny × nx per quantity, frame_* and path_* datasets, attribute
-/// `terrain.evolve.mode`) and, for the fixed plane, `directionOutput`. Resumable like a surface.
+/// Writes `output` (frames × ny × nx per quantity, and per perplexity for token data; frame_* and
+/// path_* datasets, attribute `terrain.evolve.mode`) and, for the fixed plane, `directionOutput`. Resumable like a surface.
 public struct EvolveRequest: DirectionFileBesideOutput {
     /// A run folder written by `terrain train`.
     public var runFolder: String
@@ -129,6 +129,7 @@ public struct EvolveRequest: DirectionFileBesideOutput {
         metadata.version = TerrainVersion.current
         metadata.directionType = recipe.type
         options.progressLabel = "evolve"
+        options.storesPerplexity = SurfaceRunner.storesPerplexity(for: objective)
         let runner = SurfaceRunner.forRequest(computation: computation, path: output,
                                               fingerprint: computation.fingerprint(data: loaded.dataDescription), options: options,
                                               attributes: try FileAttributes(encoding: metadata), progress: progress)

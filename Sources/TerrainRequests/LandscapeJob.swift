@@ -83,7 +83,7 @@ struct LandscapeJob {
         metadata.directionType = directionType
         metadata.directionsDigest = DirectionFile.digest(directions, groups: groups, type: type)
         options.extraDatasets = extraDatasets
-        options.storesPerplexity = (objective as? ModelObjective<Float>)?.data.train.targets.isTokens ?? false
+        options.storesPerplexity = SurfaceRunner.storesPerplexity(for: objective)
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
                                               fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
                                                                                      sets: sets, data: request),

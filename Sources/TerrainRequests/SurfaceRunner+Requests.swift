@@ -1,4 +1,5 @@
 import TerrainLandscape
+import TerrainObjectives
 
 extension SurfaceRunner {
     /// The runner of a request's grid: `options` as the request set them for its file, plus what
@@ -12,6 +13,14 @@ extension SurfaceRunner {
         options.showProgress = progress.showsBar && Distributed.world.isWriter
         options.communicator = Distributed.world
         return SurfaceRunner(computation: computation, path: path, fingerprint: fingerprint, options: options)
+    }
+
+    /// Whether a request's file over `objective` stores perplexity beside its losses
+    /// (`Options.storesPerplexity`, `SurfacePerplexity`): the objective is a network's
+    /// next-token loss. Every grid request (surface, plane, interpolation, trajectory, evolve)
+    /// decides it here.
+    static func storesPerplexity(for objective: any Objective) -> Bool {
+        (objective as? ModelObjective<Float>)?.data.train.targets.isTokens ?? false
     }
 
     /// The lines a finished run adds: points found damaged and recomputed, points resumed.

@@ -13,17 +13,19 @@ import TerrainModels
 /// precondition (`Linear` checks its input width) and stop the program.
 ///
 /// Token sequences (`Targets.tokens`) ask more: sequences no longer than the model's context
-/// (its input shape `[T]`), an output of `[time, vocabulary]` per sequence (`[batch, time,
-/// vocabulary]` per batch), and every token id, of the inputs and of the targets, inside the
-/// model's vocabulary (its outputs per position).
+/// (its input shape `[C]`; exactly as long for a model that does not take shorter ones, such as
+/// an ONNX graph exported for one length), an output of `[time, vocabulary]` per sequence
+/// (`[batch, time, vocabulary]` per batch, T the data's length), and every token id, of the
+/// inputs and of the targets, inside the model's vocabulary (its outputs per position).
 public enum DataFit {
     /// Throws `DataFitError` when `data` cannot be fed to the model or scored by its loss.
     /// `inputShape` nil: the model checks its input itself (an ONNX graph's shape inference).
     /// `outputShape`: the model's output for one sample (without the batch), where known; token
-    /// sequences need it.
+    /// sequences need it. `acceptsShorterSequences`: `inputShape` [C] is a context, the longest
+    /// token sequence the model takes (a zoo gpt, `ModelSpec.takesShorterSequences`).
     public static func check(model: String, inputShape: [Int]?, outputs: Int, outputShape: [Int]? = nil,
-                             data: Dataset, dataName: String) throws {
-        try checkInput(model: model, inputShape: inputShape, data: data, dataName: dataName)
+                             acceptsShorterSequences: Bool = false, data: Dataset, dataName: String) throws {
+        try checkInput(model: model, inputShape: inputShape, acceptsShorterSequences: acceptsShorterSequences, data: data, dataName: dataName)
         switch data.targets {
         case .classes(_, let count):
             guard count <= outputs else {
@@ -51,10 +53,12 @@ public enum DataFit {
 
     /// Throws `DataFitError` when `data`'s samples are not shaped as the model's input (nil:
     /// unknown, nothing to check); for token sequences the message names the model's context and
-    /// the data's sequence length.
-    public static func checkInput(model: String, inputShape: [Int]?, data: Dataset, dataName: String) throws {
+    /// the data's sequence length. With `acceptsShorterSequences`, token sequences of any length
+    /// T ≤ C fit a model of context C (`inputShape` [C]).
+    public static func checkInput(model: String, inputShape: [Int]?, acceptsShorterSequences: Bool = false,
+                                  data: Dataset, dataName: String) throws {
         let sample = data.sampleShape
-        guard let inputShape, inputShape != sample else { return }
+        guard let inputShape, !inputFits(inputShape, data, acceptsShorterSequences: acceptsShorterSequences) else { return }
         if case .tokens(_, let length, _) = data.targets, inputShape.count == 1 {
             let context = inputShape[0]
             throw DataFitError(model: model, dataName: dataName,
@@ -66,10 +70,21 @@ public enum DataFit {
                            detail: "the model takes samples shaped \(inputShape), the data's samples are shaped \(sample)")
     }
 
+    /// Whether samples of `data` are what a model of input shape `inputShape` takes: the same
+    /// shape, or (`acceptsShorterSequences`) token sequences [T] with T ≤ C for `inputShape` [C].
+    static func inputFits(_ inputShape: [Int], _ data: Dataset, acceptsShorterSequences: Bool) -> Bool {
+        let sample = data.sampleShape
+        if inputShape == sample { return true }
+        guard acceptsShorterSequences, data.targets.isTokens, inputShape.count == 1, sample.count == 1 else { return false }
+        return sample[0] <= inputShape[0]
+    }
+
     /// `check` for a zoo model described by `spec`, on both sets of a pair. For token sequences
-    /// the model is built once and run on one sequence of zeros to learn its output's shape.
+    /// the model is built and run on one sequence of zeros of the data's length to learn its
+    /// output's shape (once per length).
     public static func check(_ spec: ModelSpec, model: String, fits pair: DatasetPair, dataName: String) throws {
-        var outputShape: [Int]?
+        let shorter = spec.takesShorterSequences
+        var outputShapes: [[Int]: [Int]] = [:]
         for set in [pair.train, pair.test] where set.count > 0 {
             // A gpt scores every position: one class label or value per sample cannot be its
             // targets (the loss would meet logits [N, T, V]).
@@ -83,20 +98,22 @@ public enum DataFit {
             do { try spec.checkTokenIDs(set.inputs) } catch {
                 throw DataFitError(model: model, dataName: dataName, detail: "\(error)")
             }
-            if set.targets.isTokens, outputShape == nil, spec.inputShape == set.sampleShape {
-                outputShape = try sampleOutputShape(of: spec)
+            if set.targets.isTokens, outputShapes[set.sampleShape] == nil,
+               inputFits(spec.inputShape, set, acceptsShorterSequences: shorter) {
+                outputShapes[set.sampleShape] = try sampleOutputShape(of: spec, sampleShape: set.sampleShape)
             }
-            try check(model: model, inputShape: spec.inputShape, outputs: spec.outputs, outputShape: outputShape, data: set,
-                      dataName: dataName)
+            try check(model: model, inputShape: spec.inputShape, outputs: spec.outputs, outputShape: outputShapes[set.sampleShape],
+                      acceptsShorterSequences: shorter, data: set, dataName: dataName)
         }
     }
 
-    /// The shape of the output of `spec`'s model for one sample of zeros (without the batch).
-    static func sampleOutputShape(of spec: ModelSpec) throws -> [Int] {
+    /// The shape of the output of `spec`'s model for one sample of zeros shaped `sampleShape`
+    /// (without the batch).
+    static func sampleOutputShape(of spec: ModelSpec, sampleShape: [Int]) throws -> [Int] {
         let probe: Module<Float> = try spec.build()
         probe.setTraining(false)
         probe.setRecording(false)
-        return Array(probe.forward(Tensor<Float>(zeros: [1] + spec.inputShape)).shape.dropFirst())
+        return Array(probe.forward(Tensor<Float>(zeros: [1] + sampleShape)).shape.dropFirst())
     }
 
     /// The largest token id of a set's inputs and targets, and where it is.

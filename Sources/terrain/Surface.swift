@@ -98,12 +98,18 @@ struct Surface: ParsableCommand {
         (out.hasSuffix(".h5") ? String(out.dropLast(3)) : out) + ".directions.h5"
     }
 
+    /// The range of every quantity (and, for a next-token loss, of its perplexity, exp(loss),
+    /// after the quantities: `SurfacePerplexity`), and where the file went.
     static func summarize(_ file: SurfaceFile, path: String) {
         for q in SurfaceQuantity.allCases {
             let invalid = file.values[q]?.filter(SurfaceValue.isInvalid).count ?? 0
             if invalid > 0 { print("\(q.rawValue): \(invalid) point\(invalid == 1 ? "" : "s") NaN (stored as NaN, drawn as invalid)") }
             guard let v = file.values[q]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
             print(String(format: "%@: min %.5g  max %.5g", q.rawValue, v.min()!, v.max()!))
+        }
+        for (_, name) in SurfacePerplexity.datasets {
+            guard let v = file.extraDatasets[name]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
+            print(String(format: "%@: min %.5g  max %.5g", name, v.min()!, v.max()!))
         }
         print("written to \(path) (directions: \(file.directionFile))")
     }

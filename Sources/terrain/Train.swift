@@ -42,7 +42,7 @@ struct Train: ParsableCommand {
     @Option(help: "Base learning rate (default 0.1 for sgd, 1e-3 for adam and adamw, PyTorch's default for Adam).") var lr: Double?
     @Option(help: "SGD momentum.") var momentum: Double = 0.9
     @Flag(help: "Nesterov momentum.") var nesterov = false
-    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Double = 5e-4
+    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw; default 5e-4 for sgd, the paper's, and for adam, whose L2 term is SGD's so its runs keep their results; 0.01 for adamw, PyTorch's AdamW default).") var weightDecay: Double?
     @Option(help: ArgumentHelp("Which parameters weight decay applies to: all, or weights (not biases nor normalization scales and shifts, as GPT training does).",
                                valueName: "scope"))
     var decayScope: WeightDecayScope = .all
@@ -93,7 +93,9 @@ struct Train: ParsableCommand {
         config.learningRate = lr ?? (kind == .sgd ? 0.1 : 1e-3)
         config.momentum = momentum
         config.nesterov = nesterov
-        config.weightDecay = weightDecay
+        // AdamW's decay is decoupled, p ← p − η·λ·p: with Adam's small rates the paper's 5e-4
+        // (an L2 term for SGD and Adam) would hardly decay, so adamw gets PyTorch's default.
+        config.weightDecay = weightDecay ?? (kind == .adamw ? 0.01 : 5e-4)
         config.decayScope = decayScope == .all ? nil : decayScope
         if betas != nil || eps != nil {
             guard kind != .sgd else { throw ValidationError("--betas and --eps set Adam's moments: they need --optimizer adam or adamw") }

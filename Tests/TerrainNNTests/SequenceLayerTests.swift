@@ -96,11 +96,19 @@ struct SequenceLayerTests {
             expectGradientsMatch(positions, input: x)
             expectTangentsMatch(positions, input: x)
         }
-        // Rows beyond the sequence get no gradient.
+        // Rows beyond the sequence get no gradient and no curvature; rows within it do.
         positions.zeroGradients()
         _ = positions.forward(randomInput([2, 3, 4]))
         _ = positions.backward(randomInput([2, 3, 4], seed: 9))
         #expect((12..<24).allSatisfy { positions.weight.gradient![flat: $0] == 0 })
+        #expect((0..<12).contains { positions.weight.gradient![flat: $0] != 0 })
+        positions.zeroGradients()
+        positions.weight.tangent = randomInput([6, 4], seed: 10)
+        _ = positions.forwardTangent(randomInput([2, 3, 4]), nil)
+        _ = positions.backwardTangent(randomInput([2, 3, 4], seed: 11), randomInput([2, 3, 4], seed: 12))
+        #expect((12..<24).allSatisfy { positions.weight.curvature![flat: $0] == 0 })
+        #expect((0..<12).contains { positions.weight.curvature![flat: $0] != 0 })
+        positions.weight.tangent = nil
     }
 
     @Test func linearOverSequences() {
@@ -147,9 +155,12 @@ struct SequenceLayerTests {
             ("ln", Self.layerNorm(4)), ("mlp", FeedForward(features: 4, hidden: 8, generator: &g)),
             ("head", Linear(4, 9, generator: &g)),
         ])
-        let ids = Self.tokenIDs([2, 5], vocabulary: 9)
-        expectGradientsMatch(net, input: ids, checkInput: false)
-        expectTangentsMatchForTokens(net, ids)
+        // Sequences as long as the context, and shorter (wpe's first 3 rows).
+        for length in [5, 3] {
+            let ids = Self.tokenIDs([2, length], vocabulary: 9)
+            expectGradientsMatch(net, input: ids, checkInput: false)
+            expectTangentsMatchForTokens(net, ids)
+        }
     }
 
     @Test func tangentCheckDetectsAWrongCurvature() {

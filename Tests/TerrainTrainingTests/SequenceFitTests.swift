@@ -23,6 +23,27 @@ import TerrainTraining
         }
     }
 
+    /// A gpt's input shape [C] is its context: any T ≤ C fits (wpe's first T rows), a longer
+    /// sequence is refused as before; a model of one fixed length (an ONNX graph's declared
+    /// shape) still takes exactly that length.
+    @Test func aGptTakesSequencesShorterThanItsContext() throws {
+        let spec = ModelSpec(architecture: "gpt", inputShape: [8], outputs: 5, seed: 0, layers: 1, heads: 2, embed: 8)
+        #expect(spec.takesShorterSequences)
+        for length in [8, 3, 1] {
+            let data = Self.sequences(length: length, vocabulary: 5)
+            try DataFit.check(spec, model: "gpt", fits: DatasetPair(train: data, test: data), dataName: "seq")
+        }
+        let long = Self.sequences(length: 9, vocabulary: 5)
+        #expect { try DataFit.check(spec, model: "gpt", fits: DatasetPair(train: long, test: long), dataName: "seq") } throws: {
+            "\($0)".contains("the data's sequences hold 9 tokens, longer than the model's context of 8 tokens (give --context 8)")
+        }
+        let short = Self.sequences(length: 3, vocabulary: 5)
+        #expect { try DataFit.check(model: "m", inputShape: [8], outputs: 5, outputShape: [3, 5], data: short, dataName: "seq") } throws: {
+            "\($0)".contains("the model takes sequences of 8 tokens, the data's hold 3 (give --context 8)")
+        }
+        try DataFit.check(model: "m", inputShape: [8], outputs: 5, outputShape: [3, 5], acceptsShorterSequences: true, data: short, dataName: "seq")
+    }
+
     @Test func anOutputWithoutTimeAndVocabularyIsRefused() {
         let data = Self.sequences(length: 6, vocabulary: 5)
         // A zoo MLP on the ids gives one vector per sequence, not logits per position.

@@ -3,10 +3,12 @@
 Each twin's state_dict has exactly the names and shapes of the Terrain model, so a Terrain
 checkpoint (safetensors) loads with strict=True. The tests (Tests/TerrainTrainingTests) run
 
-    python transformer_twins.py gpt|vit CHECKPOINT INPUTS.json ARCH_JSON
+    python transformer_twins.py CHECKPOINT INPUTS.json ARCH_JSON [--gradients]
 
-which prints the logits (one per line, repr) and the mean cross-entropy against the targets,
-for Terrain to compare with its own.
+which prints the logits (one per line, repr) and the mean cross-entropy against the targets
+("loss V"), and with --gradients the loss's gradient for every parameter ("grad NAME v v …",
+in named_parameters order), for Terrain to compare with its own. A gpt takes sequences of any
+length T up to its context (wpe's first T rows).
 """
 import json
 import sys
@@ -105,13 +107,14 @@ def main():
     from safetensors.torch import load_file
 
     checkpoint, inputs_path, spec_json = sys.argv[1:4]
+    gradients = "--gradients" in sys.argv[4:]
     spec = json.loads(spec_json)
     model = twin(spec)
     model.load_state_dict(load_file(checkpoint), strict=True)
     model.eval()
     with open(inputs_path) as f:
         data = json.load(f)
-    with torch.no_grad():
+    with torch.set_grad_enabled(gradients):
         if spec["architecture"] == "gpt":
             ids = torch.tensor(data["inputs"], dtype=torch.long)
             logits = model(ids)
@@ -124,6 +127,10 @@ def main():
     for v in logits.reshape(-1).tolist():
         print(repr(v))
     print("loss", repr(loss.item()))
+    if gradients:
+        loss.backward()
+        for name, p in model.named_parameters():
+            print("grad", name, " ".join(repr(v) for v in p.grad.reshape(-1).tolist()))
 
 
 if __name__ == "__main__":

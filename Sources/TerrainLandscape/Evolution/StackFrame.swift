@@ -18,11 +18,14 @@ public struct StackFrame: Sendable, Equatable {
     /// checkpoints carry the epoch's running training average and the full test set's numbers);
     /// empty for the initialization and for iteration checkpoints.
     public var logged: [SurfaceQuantity: Double]
+    /// Whether the caption gives each loss's perplexity, exp(loss): the loss is a next-token
+    /// loss (the stack holds `train_perplexity`/`test_perplexity`, `SurfacePerplexity`).
+    public var showsPerplexity: Bool
 
     public init(checkpoint: String, epoch: Int, iteration: Int, x: Double = 0, y: Double = 0,
-                values: [SurfaceQuantity: Double] = [:], logged: [SurfaceQuantity: Double] = [:]) {
+                values: [SurfaceQuantity: Double] = [:], logged: [SurfaceQuantity: Double] = [:], showsPerplexity: Bool = false) {
         self.checkpoint = checkpoint; self.epoch = epoch; self.iteration = iteration
-        self.x = x; self.y = y; self.values = values; self.logged = logged
+        self.x = x; self.y = y; self.values = values; self.logged = logged; self.showsPerplexity = showsPerplexity
     }
 
     /// "epoch 2 · iteration 938 · train loss 0.4123, accuracy 85.30 % · test loss …": the
@@ -32,7 +35,8 @@ public struct StackFrame: Sendable, Equatable {
     /// "epoch 2 · iteration 938".
     public var headline: String { "epoch \(epoch) · iteration \(iteration)" }
 
-    /// "train loss 0.4123, accuracy 85.30 % · test loss …", from `values` (the stack's own
+    /// "train loss 0.4123, accuracy 85.30 % · test loss …" (for a next-token loss "train loss
+    /// 1.234, accuracy 61.20 %, perplexity 3.435 · …"), from `values` (the stack's own
     /// evaluation), falling back on `logged`; empty when neither has a number.
     public var metrics: String {
         var parts: [String] = []
@@ -42,6 +46,7 @@ public struct StackFrame: Sendable, Equatable {
             guard let l = source[loss], !l.isNaN else { continue }
             var text = "\(name) loss \(Self.format(l))"
             if let a = source[accuracy], a.isFinite { text += String(format: ", accuracy %.2f %%", a) }
+            if showsPerplexity { text += ", perplexity \(Self.format(SurfacePerplexity.value(ofLoss: l)))" }
             parts.append(text)
         }
         return parts.joined(separator: " · ")

@@ -10,9 +10,10 @@ import Foundation
 ///
 ///     k, x[i], y[j] (2D), then for each covered dataset in the listed order its value at k,
 ///
-/// where a quantity (train_loss, …) contributes element k, a grid-shaped dataset (max_eig,
-/// min_eig, computed_mask) element k mod (points per frame), and a stack's per-frame list
-/// (frame_train_loss, frame_epoch, …) element k div (points per frame). Values enter as their
+/// where a quantity (train_loss, …) and a stack's dataset shaped like them (its perplexity)
+/// contribute element k, a grid-shaped dataset (max_eig, min_eig, computed_mask) element k mod
+/// (points per frame), and a stack's per-frame list (frame_train_loss, frame_epoch, …) element k
+/// div (points per frame). Values enter as their
 /// IEEE bit patterns, so NaN (not computed) and ±∞ (diverged) are covered like any number, and a
 /// 32-bit sum is held exactly by a float64.
 ///
@@ -33,9 +34,10 @@ enum PointChecksums {
         return quantities + extras
     }
 
-    /// How a dataset lines up with the points: per point, per grid point, or per frame; nil
-    /// when it does not (a path, or a dataset of another length).
-    enum Role { case point, gridPoint, frame }
+    /// How a dataset lines up with the points: per point (a quantity, or a stack's extra dataset
+    /// shaped like one), per grid point, or per frame; nil when it does not (a path, or a dataset
+    /// of another length).
+    enum Role { case point, stackPoint, gridPoint, frame }
 
     static func role(of name: String, in file: SurfaceFile) -> Role? {
         if let q = SurfaceQuantity(rawValue: name) {
@@ -43,6 +45,7 @@ enum PointChecksums {
         }
         guard let values = file.extraDatasets[name] else { return nil }
         if let frames = file.frameCount, name.hasPrefix("frame_") { return values.count == frames ? .frame : nil }
+        if file.isStackShaped(name, count: values.count) { return .stackPoint }
         return !SurfaceFile.isList(name) && values.count == file.grid.pointCount ? .gridPoint : nil
     }
 
@@ -51,6 +54,7 @@ enum PointChecksums {
         let perFrame = file.grid.pointCount
         switch role(of: name, in: file) {
         case .point?: return file.values[SurfaceQuantity(rawValue: name)!]![k]
+        case .stackPoint?: return file.extraDatasets[name]![k]
         case .gridPoint?: return file.extraDatasets[name]![k % perFrame]
         case .frame?: return file.extraDatasets[name]![k / perFrame]
         case nil: return nil
@@ -100,6 +104,8 @@ enum PointChecksums {
             case .point?:
                 let q = SurfaceQuantity(rawValue: name)!
                 for k in failed { file.values[q]![k] = .nan }
+            case .stackPoint?:
+                for k in failed { file.extraDatasets[name]![k] = .nan }
             case .gridPoint?:
                 for k in failed { file.extraDatasets[name]![k % perFrame] = .nan }
             case .frame?:

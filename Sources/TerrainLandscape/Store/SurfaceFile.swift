@@ -43,6 +43,20 @@ public struct SurfaceFile {
     /// Whether an extra dataset is a 1-D list (a path, per-frame data) rather than grid-shaped.
     static func isList(_ name: String) -> Bool { name.hasPrefix("path_") || name.hasPrefix("frame_") }
 
+    /// Whether an extra dataset of a stack holds a value for every point of every frame (a next-
+    /// token loss's perplexity), shaped like the quantities, frames first (a stack holds no
+    /// dataset shaped like one frame's grid, so a stack of one frame is read the same way).
+    func isStackShaped(_ name: String, count: Int) -> Bool {
+        frameCount != nil && !Self.isList(name) && count == valueCount
+    }
+
+    /// How an extra dataset is stored: like the quantities (a stack's per-point dataset), like
+    /// the grid (curvature, a surface's perplexity), or as a list.
+    func extraShape(_ name: String, count: Int) -> [Int] {
+        if isStackShaped(name, count: count) { return valueShape }
+        return !Self.isList(name) && count == grid.pointCount ? grid.shape : [count]
+    }
+
     public init(grid: SurfaceGrid, values: [SurfaceQuantity: [Double]], directionFile: String,
                 textAttributes: [String: String] = [:], numberAttributes: [String: Double] = [:]) {
         self.grid = grid; self.values = values; self.directionFile = directionFile
@@ -59,10 +73,7 @@ public struct SurfaceFile {
                 if let v = values[q] { try file.write(v, shape: valueShape, to: q.rawValue) }
             }
             try file.writeString(directionFile, to: "dir_file")
-            for (name, v) in extraDatasets {
-                let gridShaped = !Self.isList(name) && v.count == grid.pointCount
-                try file.write(v, shape: gridShaped ? grid.shape : [v.count], to: name)
-            }
+            for (name, v) in extraDatasets { try file.write(v, shape: extraShape(name, count: v.count), to: name) }
             for (name, v) in textDatasets { try file.writeStrings(v, to: name) }
             for (k, v) in textAttributes where k != PointChecksums.coversAttribute { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
@@ -116,7 +127,9 @@ public struct SurfaceFile {
             let known = Set(SurfaceQuantity.allCases.map(\.rawValue) + ["xcoordinates", "ycoordinates", "dir_file", PointChecksums.datasetName])
             for name in try file.datasetNames() where !known.contains(name) {
                 if let (_, v) = try? file.readDoubles(name) {
-                    if isList(name) || v.count == grid.pointCount { surface.extraDatasets[name] = v }
+                    if isList(name) || v.count == grid.pointCount || surface.isStackShaped(name, count: v.count) {
+                        surface.extraDatasets[name] = v
+                    }
                 } else if isList(name), let v = try? file.readStrings(name) {
                     surface.textDatasets[name] = v
                 }

@@ -10,6 +10,8 @@ import Foundation
 ///     train_loss, train_acc, test_loss, test_acc
 ///                                          float64 (F, ny, nx)  frame k's surface is [k]
 ///                                          ((F, nx) for a 1D stack); NaN: not computed, +∞: diverged
+///     train_perplexity, test_perplexity    float64 (F, ny, nx)  a next-token loss's exp(loss)
+///                                                       (`SurfacePerplexity`); token data only
 ///     frame_checkpoint                     string [F]   each frame's checkpoint path
 ///     frame_epoch, frame_iteration         float64 [F]
 ///     frame_x, frame_y                     float64 [F]  the checkpoint's position on its frame's
@@ -73,10 +75,12 @@ public struct SurfaceStack {
             logged[q] = try list("frame_logged_\(q.rawValue)")
         }
         func whole(_ v: Double?) -> Int { v.flatMap { $0.isFinite ? Int(exactly: $0.rounded()) : nil } ?? 0 }
+        let perplexity = SurfacePerplexity.isStored(in: file)
         frames = (0..<count).map { k in
             StackFrame(checkpoint: names[k], epoch: whole(epochs?[k]), iteration: whole(iterations?[k]),
                        x: xs?[k] ?? 0, y: ys?[k] ?? 0,
-                       values: own.compactMapValues { $0[k] }, logged: logged.compactMapValues { $0[k] }.filter { !$0.value.isNaN })
+                       values: own.compactMapValues { $0[k] }, logged: logged.compactMapValues { $0[k] }.filter { !$0.value.isNaN },
+                       showsPerplexity: perplexity)
         }
         self.file = file
         mode = file.textAttributes[Self.modeAttribute] ?? "riding"
@@ -90,14 +94,17 @@ public struct SurfaceStack {
         return Array(all[(k * p)..<((k + 1) * p)])
     }
 
-    /// Frame k as one surface: its values, the stack's attributes, direction file and path
-    /// (`path_*`), without the `frame_*` datasets.
+    /// Frame k as one surface: its values, its slice of datasets shaped like them (perplexity),
+    /// the stack's attributes, direction file and path (`path_*`), without the `frame_*` datasets.
     public func surface(at k: Int) -> SurfaceFile {
         var values: [SurfaceQuantity: [Double]] = [:]
         for q in quantities { values[q] = self.values(q, frame: k) }
         var surface = SurfaceFile(grid: grid, values: values, directionFile: file.directionFile,
                                   textAttributes: file.textAttributes, numberAttributes: file.numberAttributes)
-        surface.extraDatasets = file.extraDatasets.filter { !$0.key.hasPrefix("frame_") }
+        let p = grid.pointCount
+        for (name, v) in file.extraDatasets where !name.hasPrefix("frame_") {
+            surface.extraDatasets[name] = file.isStackShaped(name, count: v.count) ? Array(v[(k * p)..<((k + 1) * p)]) : v
+        }
         return surface
     }
 
