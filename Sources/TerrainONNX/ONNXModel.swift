@@ -220,7 +220,9 @@ struct GraphPlanBuilder {
         // Parameters: the real initializers that some node uses, in file order, with their roles;
         // the others (integers, and reals that are constants) are constants.
         let used = Set(nodes.flatMap { $0.inputs.compactMap { $0 } })
-        let roles = ParameterRoles.infer(nodes: nodes, initializers: Set(initializers.map(\.id)))
+        let roles = ParameterRoles.infer(nodes: nodes, initializers: Set(initializers.map(\.id)),
+                                         transposedCopies: ParameterRoles.exporterFoldedMatrices(
+                                             graph: graph, initializers: initializers.map { ($0.id, $0.name, $0.tensor) }))
         let fixed = ParameterRoles.constantInitializers(graph: graph, nodes: nodes, output: outputId,
                                                         initializers: initializers.map { ($0.id, $0.name, $0.tensor) })
         var parameters: [ONNXParameter] = []

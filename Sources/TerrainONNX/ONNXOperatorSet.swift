@@ -74,9 +74,11 @@ public enum ONNXOperatorSet {
             guard let pads = try a.ints("pads") else { throw OperatorFailure("the pads attribute is missing") }
             return PadOperator(mode: mode, attributePads: pads, attributeValue: try a.float("value", default: 0))
         case "Gelu":
-            let approximate = try a.string("approximate") ?? "none"
-            guard approximate == "none" else { throw OperatorFailure("the tanh approximation of GELU is not supported (exact GELU only)") }
-            return ActivationOperator(kind: .gelu)
+            switch try a.string("approximate") ?? "none" {
+            case "none": return ActivationOperator(kind: .gelu)
+            case "tanh": return ActivationOperator(kind: .geluTanh)
+            case let other: throw OperatorFailure("approximate = \"\(other)\" is not a GELU (none and tanh are)")
+            }
         case "Softmax", "LogSoftmax":
             return SoftmaxOperator(axis: try a.int("axis", default: opset >= 13 ? -1 : 1), logarithm: node.opType == "LogSoftmax",
                                    coercesToMatrix: opset < 13)

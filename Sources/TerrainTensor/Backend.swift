@@ -183,6 +183,11 @@ public enum Activation: Sendable, Equatable, Hashable {
     case sigmoid
     /// The exact GELU, x·Φ(x).
     case gelu
+    /// GELU's tanh approximation (GPT-2's; PyTorch's `approximate="tanh"`, ONNX's Gelu with
+    /// approximate = "tanh"): ½x·(1 + tanh u), u = √(2/π)·(x + 0.044715x³). With t = tanh u,
+    /// u′ = √(2/π)·(1 + 3·0.044715x²) and u″ = 6·√(2/π)·0.044715x:
+    /// f′ = ½(1 + t) + ½x·(1 − t²)·u′ and f″ = (1 − t²)·(u′ − x·t·u′² + ½x·u″).
+    case geluTanh
     /// The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (ONNX's Erf, in exported GELUs).
     case erf
     /// min(max(x, min), max) (PyTorch's clamp and hardtanh; ReLU6 is clip to [0, 6]); f′ = 1

@@ -46,6 +46,10 @@ struct CompiledEvaluationTests {
     /// filter-normalized plane, on both sets.
     func expectPathsAgree(_ architecture: String, inputShape: [Int], hidden: [Int]? = nil) throws {
         let (model, data, _) = try Self.subject(architecture, inputShape: inputShape, hidden: hidden)
+        try expectPathsAgree(architecture, model: model, data: data)
+    }
+
+    func expectPathsAgree(_ architecture: String, model: Module<Float>, data: DatasetPair) throws {
         let objective = ModelObjective(model: model, data: data, batchSize: 16)
         #expect(objective.evaluatesCompiled, "\(architecture) should lower")
         let theta = objective.parameters()
@@ -70,6 +74,15 @@ struct CompiledEvaluationTests {
     @Test func cnnAgreesWithTheLayers() throws { try expectPathsAgree("cnn", inputShape: [1, 12, 12]) }
     @Test func resnet20AgreesWithTheLayers() throws { try expectPathsAgree("resnet20", inputShape: [3, 16, 16]) }
     @Test func vgg9AgreesWithTheLayers() throws { try expectPathsAgree("vgg9", inputShape: [3, 16, 16]) }
+
+    /// GELU in both forms, fused into the Linear before it (oneDNN's gelu_erf and gelu_tanh).
+    @Test func geluExactAndTanhAgreeWithTheLayers() throws {
+        var g = SeededGenerator(seed: 12)
+        let model = Sequential<Float>(Flatten(), Linear(64, 32, generator: &g), GELU(tanhApproximation: true),
+                                      Linear(32, 24, generator: &g), GELU(), Linear(24, 10, generator: &g))
+        let (_, data, _) = try Self.subject("mlp", inputShape: [1, 8, 8], hidden: [32, 24])
+        try expectPathsAgree("gelu mlp", model: model, data: data)
+    }
 
     /// An empty set gives what the plain evaluation gives (loss 0, accuracy 0), not a trap.
     @Test func emptySetGivesThePlainResult() throws {

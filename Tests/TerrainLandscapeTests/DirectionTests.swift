@@ -33,6 +33,44 @@ struct DirectionTests {
         }
     }
 
+    /// A transposed weight [in, out] is normalized along its columns: the result is the transpose
+    /// of normalizing the [out, in] weight along its rows, for every normalization by filter, and
+    /// its filter norms are those of the columns. A weight beside it keeps its rows.
+    @Test func aTransposedWeightIsNormalizedAlongItsColumns() {
+        let (rows, columns) = (5, 3)   // PyTorch's weight [out 5, in 3], stored [3, 5]
+        var g = SeededGenerator(seed: 8)
+        let w = (0..<(rows * columns)).map { _ in g.nextNormal() }        // [5, 3], row-major
+        let d = (0..<(rows * columns)).map { _ in g.nextNormal() }
+        let extra = (0..<8).map { _ in g.nextNormal() }, extraD = (0..<8).map { _ in g.nextNormal() }
+        func transposed(_ a: [Double]) -> [Double] {                      // [5, 3] → [3, 5]
+            (0..<columns).flatMap { i in (0..<rows).map { o in a[o * columns + i] } }
+        }
+        let stored: [ParameterGroup] = .tiling([("fc.weightT", [columns, rows], .transposedWeight), ("other", [2, 4], .weight)])
+        let plain: [ParameterGroup] = .tiling([("fc.weight", [rows, columns], .weight), ("other", [2, 4], .weight)])
+        #expect(stored[0].filterDimension == 1 && stored[0].filterCount == rows && stored[0].filterSize == columns)
+        #expect(stored[0].filterRuns(1) == [1..<2, 6..<7, 11..<12])
+        for normalization in [DirectionNormalization.filter, .dfilter] {
+            var mine = Direction(values: transposed(d) + extraD)
+            mine.normalize(against: transposed(w) + extra, groups: stored, type: .weights, normalization: normalization, oneDimensional: .leftOut)
+            var reference = Direction(values: d + extraD)
+            reference.normalize(against: w + extra, groups: plain, type: .weights, normalization: normalization, oneDimensional: .leftOut)
+            // The same sums in another order: equal to rounding.
+            let expected = transposed(Array(reference.values[0..<15])) + reference.values[15...]
+            #expect(zip(mine.values, expected).allSatisfy { abs($0 - $1) <= 1e-15 * max(1, abs($1)) }, "\(normalization)")
+            #expect(mine.values[15...] == reference.values[15...], "\(normalization): the other weight keeps its rows, bit for bit")
+            let norms = mine.filterNorms(groups: stored, type: .weights), expectedNorms = reference.filterNorms(groups: plain, type: .weights)
+            #expect(zip(norms, expectedNorms).allSatisfy { abs($0 - $1) <= 1e-14 * $1 } && norms.count == rows + 2)
+        }
+        // An independent computation of one column: d·‖w‖/(‖d‖ + 1e-10) over PyTorch's row 2.
+        var mine = Direction(values: transposed(d) + extraD)
+        mine.normalize(against: transposed(w) + extra, groups: stored, type: .weights, normalization: .filter, oneDimensional: .leftOut)
+        let row = 2, norm = { (a: [Double]) in (0..<columns).map { a[row * columns + $0] * a[row * columns + $0] }.reduce(0, +).squareRoot() }
+        for i in 0..<columns {
+            let want = d[row * columns + i] * norm(w) / (norm(d) + 1e-10)
+            #expect(abs(mine.values[i * rows + row] - want) <= 1e-14 * abs(want))
+        }
+    }
+
     @Test func oneDimensionalTensorsCopyTheWeightsWhenNotIgnored() throws {
         let (groups, theta) = try resnet()
         var d = Direction.random(groups: groups, type: .states, seed: 5)

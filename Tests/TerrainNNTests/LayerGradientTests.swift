@@ -57,9 +57,15 @@ struct LayerGradientTests {
         #expect(abs(bn.runningVariance.value[flat: 1] - (0.9 + 0.1 * 500 / 3)) < 1e-12)
     }
 
-    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.1), .tanh, .sigmoid, .gelu, .erf])
+    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.1), .tanh, .sigmoid, .gelu, .geluTanh, .erf])
     func activations(kind: Activation) {
         expectGradientsMatch(ActivationLayer<Double>(kind), input: randomInput([3, 7]))
+    }
+
+    /// The R-operator passes of the smooth activations (f″ ≠ 0) against finite differences.
+    @Test(arguments: [Activation.tanh, .sigmoid, .gelu, .geluTanh, .erf, .softplus])
+    func activationTangents(kind: Activation) {
+        expectTangentsMatch(ActivationLayer<Double>(kind), input: randomInput([3, 7]))
     }
 
     @Test func pooling() {

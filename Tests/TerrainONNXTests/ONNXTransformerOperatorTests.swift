@@ -27,6 +27,50 @@ struct ONNXTransformerOperatorTests {
         try ONNXOperatorTests.expectDerivativesMatch(try ONNXOperatorTests.objective(model, sampleShape: [2, 3, 4]), "layer norm, stacks")
     }
 
+    /// A MatMul's right operand is a transposed weight (filters along dim 1) only where the
+    /// exporter folded it from a weight: torch.export's `folded_from` metadata, or a name the
+    /// TorchScript exporter made up (`onnx::MatMul_…`). A tensor under its own name (`x @ W`), or
+    /// one transposed in the graph (`MatMul(x, Transpose(W))`), keeps PyTorch's rows, as do Gemm's.
+    @Test func matMulWeightsFoldedByTheExporterAreTransposed() throws {
+        var b = GraphBuilder(input: [0, 3, 4], opset: 20)
+        b.parameter("val_1", [4, 6]); b.parameter("onnx::MatMul_7", [6, 5]); b.parameter("raw", [5, 4])
+        b.parameter("fc.weight", [3, 4]); b.parameter("head.weight", [2, 9])
+        var folded = Onnx_ValueInfoProto()
+        folded.name = "val_1"
+        var entry = Onnx_StringStringEntryProto()
+        entry.key = "pkg.onnxscript.optimizer.folded_from"; entry.value = "['fc1.weight']"
+        folded.metadataProps = [entry]
+        b.graph.valueInfo.append(folded)
+        b.node("MatMul", ["x", "val_1"], "a")                          // [N, 3, 6]
+        b.node("Gelu", ["a"], "ga", [.string("approximate", "tanh")])
+        b.node("MatMul", ["ga", "onnx::MatMul_7"], "c")                // [N, 3, 5]
+        b.node("MatMul", ["c", "raw"], "d")                            // [N, 3, 4]
+        b.node("Transpose", ["fc.weight"], "fcT", [.ints("perm", [1, 0])])
+        b.node("MatMul", ["d", "fcT"], "e")                            // [N, 3, 3]
+        b.node("Flatten", ["e"], "rows")                              // [N, 9]
+        b.node("Gemm", ["rows", "head.weight"], "out", [.int("transB", 1)])
+        let model = try b.model(output: "out")
+        let roles = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.role) })
+        #expect(roles == ["val_1": .transposedWeight, "onnx::MatMul_7": .transposedWeight, "raw": .weight,
+                          "fc.weight": .weight, "head.weight": .weight])
+        try ONNXOperatorTests.expectDerivativesMatch(try ONNXOperatorTests.objective(model, sampleShape: [3, 4]), "folded MatMul weights")
+    }
+
+    /// Gelu of operator set 20 in both forms, against finite differences through a graph; any
+    /// other approximation is refused, by name.
+    @Test func geluExactAndTanh() throws {
+        var b = GraphBuilder(input: [0, 5], opset: 20)
+        b.parameter("w", [5, 6]); b.parameter("v", [6, 3])
+        b.node("MatMul", ["x", "w"], "h")
+        b.node("Gelu", ["h"], "g", [.string("approximate", "tanh")])
+        b.node("Gelu", ["g"], "gg")
+        b.node("MatMul", ["gg", "v"], "out")
+        try ONNXOperatorTests.expectDerivativesMatch(try ONNXOperatorTests.objective(try b.model(output: "out"), sampleShape: [5]), "Gelu")
+        b.graph.node[1].attribute[0].s = Data("erf".utf8)
+        let error = #expect(throws: ONNXError.self) { try b.model(output: "out") }
+        #expect(error.map { "\($0)".contains("approximate = \"erf\"") } == true, "\(String(describing: error))")
+    }
+
     @Test func slicingMaskingPowersAndReductions() throws {
         var b = GraphBuilder(input: [0, 6])
         b.parameter("a", [6], offset: 1); b.parameter("c", [3]); b.parameter("table", [3, 2])

@@ -11,8 +11,9 @@ import TerrainObjectives
 /// The transformer fixtures (written by tests/onnx/make_transformer_fixtures.py): GPT-style
 /// models on token ids (logits [N, T, V], a next-token label at every position), a ViT on images.
 enum TransformerFixtures {
-    /// gpt, nanogpt and vit by the TorchScript exporter; *_dynamo by torch.export's.
-    static let names = ["gpt", "nanogpt", "vit", "gpt_dynamo", "encoder_dynamo"]
+    /// gpt, nanogpt and vit by the TorchScript exporter; *_dynamo by torch.export's
+    /// (gelu_tanh_dynamo: Gelu with approximate = "tanh", and Linear layers as MatMul).
+    static let names = ["gpt", "nanogpt", "vit", "gpt_dynamo", "encoder_dynamo", "gelu_tanh_dynamo"]
 
     /// The inputs (token ids as floats, or images) and the labels, one per position.
     static func data(_ name: String) throws -> (x: Tensor<Float>, labels: [Int32]) {
@@ -115,6 +116,36 @@ struct ONNXTransformerTests {
         #expect(!(try Fixtures.model("nanogpt")).parameters.contains { $0.name == "mask" })
         // torch.export's lifted scalars (the attention scale, the mask's fill value) are constants.
         #expect((try Fixtures.model("gpt_dynamo")).parameters.allSatisfy { $0.values.count > 1 })
+    }
+
+    /// Filter normalization of an exported model gives the direction the reference code gives
+    /// the PyTorch model (the fixture's 'filter.<initializer>', computed by numpy on PyTorch's
+    /// tensors and laid out as the initializer): a Linear written as MatMul holds Wᵀ [in, out],
+    /// normalized along its columns, the rows of PyTorch's W; the Gemm's weight and the embedding
+    /// table keep their rows.
+    @Test func filterNormalizationIsPyTorchsForTransposedWeights() throws {
+        let name = "gelu_tanh_dynamo"
+        let model = try Fixtures.model(name), reference = try Fixtures.reference(name)
+        let roles = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.role) })
+        // fc.weight and fc2.weight, folded by the exporter into val_1 [16, 64] and val_3 [64, 16].
+        #expect(roles["val_1"] == .transposedWeight && roles["val_3"] == .transposedWeight)
+        #expect(roles["head.weight"] == .weight && roles["wte.weight"] == .weight && roles["fc.bias"] == .bias)
+        let groups: [ParameterGroup] = .tiling(model.parameters.map { ($0.name, $0.shape, $0.role) })
+        let theta = model.parameters.flatMap(\.values)
+        var d = Direction(values: try model.parameters.flatMap { try #require(reference["direction." + $0.name]).doubles() })
+        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
+        var compared = 0
+        for group in groups where group.shape.count >= 2 {
+            let expected = try #require(reference["filter." + group.name], "\(name): no reference for \(group.name)").doubles()
+            let worst = zip(d.values[group.range], expected).map { abs($0 - $1) / max(abs($1), 1e-300) }.max() ?? .infinity
+            #expect(worst < 1e-12, "\(group.name) (\(group.role)): relative difference \(worst) from PyTorch's")
+            compared += 1
+        }
+        #expect(compared == 4)
+        // The TorchScript exporter's folded copies (onnx::MatMul_…) are transposed weights too.
+        let gpt = try Fixtures.model("gpt")
+        #expect(gpt.parameters.filter { $0.name.hasPrefix("onnx::MatMul_") }.allSatisfy { $0.role == .transposedWeight })
+        #expect(gpt.parameters.contains { $0.role == .transposedWeight })
     }
 
     @Test func aShorterSequenceGivesTheCausalPrefix() throws {

@@ -144,6 +144,28 @@ struct GeneralKernelTests {
         }
     }
 
+    /// GELU's tanh approximation: the forward kernel is ½x(1 + tanh(√(2/π)(x + 0.044715x³))), f′ is
+    /// the central difference of the forward kernel and f″ that of the f′ kernel (Double, h = 1e-6).
+    @Test func geluTanhAndItsDerivatives() {
+        var x = random([60], seed: 17)
+        backend.scale(&x, by: 2)   // out to |x| ≈ 6, where tanh saturates
+        let ones = Tensor<Double>(repeating: 1, shape: [60]), h = 1e-6
+        let y = backend.activation(.geluTanh, x)
+        let d1 = backend.activationBackward(.geluTanh, input: x, output: y, gradient: ones)
+        let d2 = backend.activationSecondDerivative(.geluTanh, input: x, output: y, times: ones)
+        func at(_ v: Double) -> (f: Double, slope: Double) {
+            let p = Tensor<Double>(shape: [1], scalars: [v]), q = backend.activation(.geluTanh, p)
+            return (q[flat: 0], backend.activationBackward(.geluTanh, input: p, output: q, gradient: Tensor(repeating: 1, shape: [1]))[flat: 0])
+        }
+        for i in 0..<60 {
+            let v = x[flat: i]
+            let closedForm = 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+            #expect(abs(y[flat: i] - closedForm) <= 1e-15 * max(1, abs(closedForm)))
+            #expect(abs(d1[flat: i] - (at(v + h).f - at(v - h).f) / (2 * h)) < 1e-8, "f′ at \(v)")
+            #expect(abs(d2[flat: i] - (at(v + h).slope - at(v - h).slope) / (2 * h)) < 1e-8, "f″ at \(v)")
+        }
+    }
+
     @Test func erfAndItsDerivatives() {
         let x = random([50], seed: 16), ones = Tensor<Double>(repeating: 1, shape: [50]), h = 1e-6
         let y = backend.activation(.erf, x)

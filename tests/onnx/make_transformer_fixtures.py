@@ -13,12 +13,15 @@ Writes into OUT (default: Tests/TerrainONNXTests/Fixtures), for each model NAME:
                        logits [N, T, V] seen as [N*T, V]), loss_perturbed at θ + 0.1·d, and for
                        each ONNX initializer that holds a parameter, 'direction.<initializer>'
                        (d) and 'hvp.<initializer>' (H·d by double backward), laid out as the
-                       initializer is (the exporters store a Linear's weight transposed for MatMul)
+                       initializer is (the exporters store a Linear's weight transposed for MatMul),
+                       and for each parameter of two or more dimensions 'filter.<initializer>':
+                       d filter-normalized as the reference code does it to the PyTorch tensor
+                       (each slice along dim 0, d ← d·‖w‖/(‖d‖ + 1e-10)), laid out the same way
 
 Every parameter is drawn away from its initial value (LayerNorm's γ = 1, β = 0 included), so
 no two initializers are equal and the exporter shares none; each initializer is matched to its
 parameter by value (or by the transpose's value). Seeds are fixed. Usage:
-  python tests/onnx/make_transformer_fixtures.py [OUT]
+  python tests/onnx/make_transformer_fixtures.py [OUT [NAME ...]]   (NAMEs: only those models)
 """
 import math
 import os
@@ -150,6 +153,26 @@ class Encoder(nn.Module):
         return self.head(self.layer(self.wte(idx)))
 
 
+class TanhMLP(nn.Module):
+    """GPT-2's MLP on embedded tokens, nn.GELU(approximate="tanh") between two Linear layers on
+    [B, T, E] (torch.export writes each as MatMul with the transposed weight folded into an
+    initializer, and the GELU as opset 20's Gelu with approximate="tanh"), and a head on the
+    positions flattened to [B·T, E] (a Gemm, its weight as PyTorch holds it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(VOCABULARY, EMBED)
+        self.fc = nn.Linear(EMBED, 4 * EMBED)
+        self.gelu = nn.GELU(approximate="tanh")
+        self.fc2 = nn.Linear(4 * EMBED, EMBED)
+        self.head = nn.Linear(EMBED, VOCABULARY)
+
+    def forward(self, idx):
+        x = self.wte(idx)
+        x = x + self.fc2(self.gelu(self.fc(x)))
+        return self.head(x.reshape(-1, EMBED)).reshape(idx.shape[0], idx.shape[1], VOCABULARY)
+
+
 # name: (factory, tokens (else images), exporter)
 MODELS = {
     "gpt": (GPT, True, "torchscript"),
@@ -157,7 +180,17 @@ MODELS = {
     "vit": (ViT, False, "torchscript"),
     "gpt_dynamo": (GPT, True, "dynamo"),
     "encoder_dynamo": (Encoder, True, "dynamo"),
+    "gelu_tanh_dynamo": (TanhMLP, True, "dynamo"),
 }
+
+
+def filter_normalized(d, w):
+    """The reference's filter normalization of direction d against weights w (float64 arrays of
+    PyTorch's layout): each slice along dim 0 rescaled to the norm of w's."""
+    out = d.copy()
+    for f in range(d.shape[0]):
+        out[f] = d[f] * (np.linalg.norm(w[f]) / (np.linalg.norm(d[f]) + 1e-10))
+    return out
 
 
 def export(model, x, path, exporter):
@@ -242,6 +275,10 @@ def write(name, out):
         d, h = directions[k].numpy(), hvp[k].numpy()
         reference["direction." + initializer] = np.ascontiguousarray(d.T if transposed else d)
         reference["hvp." + initializer] = np.ascontiguousarray(h.T if transposed else h)
+        if d.ndim >= 2:
+            # The centre's weights (params has moved to θ + 0.1·d by now).
+            f = filter_normalized(d, dict(model.named_parameters())[k].detach().double().numpy())
+            reference["filter." + initializer] = np.ascontiguousarray(f.T if transposed else f)
     np.savez(os.path.join(out, name + ".reference.npz"), **reference)
     ops = sorted({n.op_type for n in onnx.load(path).graph.node})
     print(f"{name} ({exporter}): loss {loss.item():.6f}, {len(params)} parameters, "
@@ -251,7 +288,7 @@ def write(name, out):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "TerrainONNXTests", "Fixtures")
     os.makedirs(out, exist_ok=True)
-    for name in MODELS:
+    for name in sys.argv[2:] or MODELS:
         write(name, out)
 
 

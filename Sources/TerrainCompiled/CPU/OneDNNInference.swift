@@ -134,6 +134,7 @@ final class OneDNNInferenceProgram: InferenceProgram {
         case .tanh: return (dnnl_eltwise_tanh, 0)
         case .sigmoid: return (dnnl_eltwise_logistic, 0)
         case .gelu: return (dnnl_eltwise_gelu_erf, 0)
+        case .geluTanh: return (dnnl_eltwise_gelu_tanh, 0)
         case .erf, .clip, .hardSigmoid, .hardSwish, .softplus: return nil
         }
     }

@@ -6,12 +6,17 @@ import TerrainTensor
 ///
 /// | case | rule |
 /// |---|---|
-/// | `filter` | each slice along dim 0 (a conv filter, a matrix row): d ← d / (‖d‖ + 1e-10) · ‖w‖ |
+/// | `filter` | each filter (a conv filter, a matrix row): d ← d / (‖d‖ + 1e-10) · ‖w‖ |
 /// | `layer` | the same over the whole tensor |
 /// | `weight` | d ← d ⊙ w |
-/// | `dfilter` | each dim-0 slice scaled to unit norm: d ← d / (‖d‖ + 1e-10) |
+/// | `dfilter` | each filter scaled to unit norm: d ← d / (‖d‖ + 1e-10) |
 /// | `dlayer` | the whole tensor scaled to unit norm |
 /// | `none` | unchanged |
+///
+/// A filter is a slice along dim 0, as in the reference, except for a transposed weight
+/// (`ParameterRole.transposedWeight`, an ONNX MatMul's [in, out] copy of a PyTorch [out, in]
+/// weight), whose filters are its columns (`ParameterGroup.filterRuns`): the rows of the weight
+/// PyTorch holds, so the direction is the transpose of the one the reference gives that weight.
 ///
 /// Tensors with at most one dimension (biases, batch-norm parameters and statistics) get a zero
 /// direction when they are left out (`OneDimensionalTensors.leftOut`, the reference's `biasbn`),
@@ -39,10 +44,8 @@ extension Direction {
             case .layer, .dlayer:
                 rescale(group.range, theta: theta, toWeightNorm: normalization == .layer)
             case .filter, .dfilter:
-                let size = group.filterSize
-                for f in 0..<group.shape[0] {
-                    let start = group.offset + f * size
-                    rescale(start..<(start + size), theta: theta, toWeightNorm: normalization == .filter)
+                for f in 0..<group.filterCount {
+                    rescale(group.filterRuns(f), theta: theta, toWeightNorm: normalization == .filter)
                 }
             }
         }
@@ -50,24 +53,33 @@ extension Direction {
 
     /// d ← d / (‖d‖ + 1e-10) · (‖w‖ or 1) over one slice.
     private mutating func rescale(_ range: Range<Int>, theta: [Double], toWeightNorm: Bool) {
-        var dd = 0.0, ww = 0.0
-        for i in range {
-            dd += values[i] * values[i]
-            ww += theta[i] * theta[i]
-        }
-        let factor = (toWeightNorm ? ww.squareRoot() : 1) / (dd.squareRoot() + 1e-10)
-        for i in range { values[i] *= factor }
+        rescale([range], theta: theta, toWeightNorm: toWeightNorm)
     }
 
-    /// The norm of each dim-0 slice of each covered tensor with two or more dimensions:
-    /// what filter normalization makes equal to θ's.
+    /// The same over a slice made of several runs (a filter that is not contiguous), the sums
+    /// taken in position order.
+    private mutating func rescale(_ runs: [Range<Int>], theta: [Double], toWeightNorm: Bool) {
+        var dd = 0.0, ww = 0.0
+        for range in runs {
+            for i in range {
+                dd += values[i] * values[i]
+                ww += theta[i] * theta[i]
+            }
+        }
+        let factor = (toWeightNorm ? ww.squareRoot() : 1) / (dd.squareRoot() + 1e-10)
+        for range in runs {
+            for i in range { values[i] *= factor }
+        }
+    }
+
+    /// The norm of each filter (`ParameterGroup.filterRuns`) of each covered tensor with two or
+    /// more dimensions: what filter normalization makes equal to θ's.
     public func filterNorms(groups: [ParameterGroup], type: TensorSet) -> [Double] {
         var norms: [Double] = []
         for group in groups where type.covers(group) && group.shape.count >= 2 {
-            let size = group.filterSize
-            for f in 0..<group.shape[0] {
-                let start = group.offset + f * size
-                norms.append(values[start..<(start + size)].reduce(0) { $0 + $1 * $1 }.squareRoot())
+            for f in 0..<group.filterCount {
+                let runs = group.filterRuns(f)
+                norms.append(runs.reduce(0.0) { sum, run in values[run].reduce(sum) { $0 + $1 * $1 } }.squareRoot())
             }
         }
         return norms

@@ -72,8 +72,27 @@ public struct ParameterGroup: Sendable, Equatable {
     public var count: Int { shape.reduce(1, *) }
     public var range: Range<Int> { offset..<(offset + count) }
     public var isTrainable: Bool { role.isTrainable }
-    /// Size of one slice along dim 0 (one output filter or one matrix row).
-    public var filterSize: Int { shape.count >= 1 && shape[0] > 0 ? count / shape[0] : count }
+    /// The dimension that numbers the filters: the role's (`ParameterRole.filterDimension`, 1 for
+    /// a transposed weight [in, out]) where the tensor has it, else 0.
+    public var filterDimension: Int { role.filterDimension < shape.count ? role.filterDimension : 0 }
+    /// The number of filters: the size of `filterDimension` (1 for a scalar).
+    public var filterCount: Int { shape.isEmpty ? 1 : shape[filterDimension] }
+    /// Size of one filter (one output filter, one matrix row, or a transposed weight's column).
+    public var filterSize: Int { filterCount > 0 ? count / filterCount : count }
+
+    /// The positions of filter `f` in the flat vector, as runs of consecutive positions in
+    /// increasing order. With shape [a₀, …, a_k, …] and k = `filterDimension`, filter f is every
+    /// element whose index along k is f: `outer` = a₀⋯a_{k−1} runs of `inner` = a_{k+1}⋯ values,
+    /// run o starting at offset + (o·a_k + f)·inner. For k = 0 it is one run, the dim-0 slice.
+    public func filterRuns(_ f: Int) -> [Range<Int>] {
+        let k = filterDimension
+        guard k > 0 else { return [(offset + f * filterSize)..<(offset + (f + 1) * filterSize)] }
+        let outer = shape[..<k].reduce(1, *), inner = shape[(k + 1)...].reduce(1, *)
+        return (0..<outer).map { o in
+            let start = offset + (o * shape[k] + f) * inner
+            return start..<(start + inner)
+        }
+    }
 }
 
 /// Which data a surface point is evaluated on.

@@ -4,7 +4,7 @@ import TerrainTensor
 ///
 /// Tangents: ẏ = f′(x)·ẋ; dx = f′(x)·g, R{dx} = f″(x)·ẋ·g + f′(x)·ġ (f″ = 0 for ReLU and leaky
 /// ReLU; tanh: f′ = 1 − y², f″ = −2y·f′; sigmoid: f′ = y(1 − y), f″ = f′·(1 − 2y);
-/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²); erf: f′ = 2/√π·e^(−x²), f″ = −2x·f′; clip and
+/// GELU x·Φ(x): f′ = Φ + x·φ, f″ = φ·(2 − x²); GELU's tanh approximation: `Activation.geluTanh`; erf: f′ = 2/√π·e^(−x²), f″ = −2x·f′; clip and
 /// hard sigmoid: f″ = 0; hard swish: f″ = 1/3 on (−3, 3); softplus: f′ = σ, f″ = σ(1 − σ)).
 public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
     public let kind: Activation
@@ -40,7 +40,7 @@ public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
         switch kind {
         case .relu, .leakyRelu, .clip, .hardSigmoid:
             break   // f″ = 0
-        case .tanh, .sigmoid, .gelu, .erf, .hardSwish, .softplus:
+        case .tanh, .sigmoid, .gelu, .geluTanh, .erf, .hardSwish, .softplus:
             if let xDot = inputTangent {
                 gxDot = addTangents(gxDot, backend.activationSecondDerivative(kind, input: x, output: y,
                                                                               times: backend.multiply(xDot, g)))
@@ -72,7 +72,8 @@ public final class Sigmoid<Scalar: TensorScalar>: ActivationLayer<Scalar> {
     public init() { super.init(.sigmoid) }
 }
 
-/// The exact GELU, x·Φ(x) with Φ the standard normal CDF.
+/// GELU: the exact x·Φ(x) with Φ the standard normal CDF, or with `tanhApproximation` GPT-2's
+/// ½x·(1 + tanh(√(2/π)(x + 0.044715x³))) (PyTorch's `nn.GELU(approximate="tanh")`).
 public final class GELU<Scalar: TensorScalar>: ActivationLayer<Scalar> {
-    public init() { super.init(.gelu) }
+    public init(tanhApproximation: Bool = false) { super.init(tanhApproximation ? .geluTanh : .gelu) }
 }

@@ -5,7 +5,7 @@ import TerrainTensor
 /// `.all` is PyTorch's behaviour with one parameter group: every trainable parameter decays.
 /// `.weights` is the usual transformer recipe (GPT-2, nanoGPT, minGPT, ViT): only matrices,
 /// convolution kernels and embedding tables (role `.weight`, every parameter with dim ≥ 2 in
-/// the zoo) decay; biases and normalization scales and shifts (`.bias`, `.normWeight`,
+/// the zoo, or `.transposedWeight`, an ONNX file's [in, out] copy of one) decay; biases and normalization scales and shifts (`.bias`, `.normWeight`,
 /// `.normBias`, the same parameters `--xignore biasbn` skips) do not. In PyTorch it is two
 /// parameter groups:
 ///
@@ -19,7 +19,7 @@ public enum WeightDecayScope: String, Sendable, Codable, CaseIterable {
     public func decays(_ role: ParameterRole) -> Bool {
         switch self {
         case .all: true
-        case .weights: role == .weight
+        case .weights: role.isWeight
         }
     }
 

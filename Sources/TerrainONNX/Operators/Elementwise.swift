@@ -116,7 +116,7 @@ struct BinaryOperator: GraphOperator {
     }
 }
 
-/// Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu, HardSigmoid, HardSwish, Softplus: y = f(x) through
+/// Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu (exact or tanh), HardSigmoid, HardSwish, Softplus: y = f(x) through
 /// the back end's activations.
 /// ẏ = f′(x)·ẋ; ∂x = f′(x)·g, R{∂x} = f′(x)·ġ + f″(x)·ẋ·g.
 struct ActivationOperator: GraphOperator {

@@ -134,6 +134,9 @@ public struct CPUBackend: Backend {
         return partials.reduce(0, +)
     }
 
+    /// The cubic term's coefficient in GELU's tanh approximation (`Activation.geluTanh`).
+    static let geluTanhCubic = 0.044715
+
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func activation<T: TensorScalar>(_ kind: Activation, _ x: Tensor<T>) -> Tensor<T> {
         var y = Tensor<T>(uninitializedShape: x.shape)
@@ -160,6 +163,9 @@ public struct CPUBackend: Backend {
                     let invSqrt2 = 1 / T.sqrt(2)
                     for i in r { let v = xp[i]; yp[i] = v * (1 + T.erf(v * invSqrt2)) / 2 }
                 }
+            case .geluTanh:
+                let c = T.sqrt(2 / T.pi), k = T(Self.geluTanhCubic)
+                for i in r { let v = xp[i]; yp[i] = v * (1 + T.tanh(c * (v + k * v * v * v))) / 2 }
             case .erf:
                 for i in r { yp[i] = T.erf(xp[i]) }
             case .clip(let lower, let upper):
@@ -212,6 +218,13 @@ public struct CPUBackend: Backend {
                         op[i] = gp[i] * ((1 + T.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
                     }
                 }
+            case .geluTanh:
+                // f′ = ½(1 + t) + ½x·(1 − t²)·u′ (see `Activation.geluTanh`)
+                let c = T.sqrt(2 / T.pi), k = T(Self.geluTanhCubic)
+                for i in r {
+                    let v = xp[i], t = T.tanh(c * (v + k * v * v * v)), slope = c * (1 + 3 * k * v * v)
+                    op[i] = gp[i] * ((1 + t) / 2 + v * (1 - t * t) * slope / 2)
+                }
             case .erf:
                 // erf′(x) = 2/√π·e^(−x²)
                 let twoOverSqrtPi = 2 / T.sqrt(T.pi)
@@ -258,6 +271,14 @@ public struct CPUBackend: Backend {
                         let v = xp[i]
                         op[i] = tp[i] * (invSqrt2Pi * T.exp(-v * v / 2) * (2 - v * v))
                     }
+                }
+            case .geluTanh:
+                // f″ = (1 − t²)·(u′ − x·t·u′² + ½x·u″) (see `Activation.geluTanh`)
+                let c = T.sqrt(2 / T.pi), k = T(Self.geluTanhCubic)
+                for i in r {
+                    let v = xp[i], t = T.tanh(c * (v + k * v * v * v))
+                    let slope = c * (1 + 3 * k * v * v), curve = 6 * c * k * v
+                    op[i] = tp[i] * ((1 - t * t) * (slope - v * t * slope * slope + v * curve / 2))
                 }
             case .erf:
                 // erf″(x) = −2x·erf′(x)
