@@ -119,6 +119,18 @@ struct ViewerPageTests {
         #expect(frame.quantities.last?.values.allSatisfy { $0 == -0.25 } == true)
     }
 
+    /// A next-token loss's surface: perplexity follows the four quantities, and the frame's label
+    /// says it, with the accuracy named as over tokens.
+    @Test func perplexityBecomesAQuantityAndIsInTheLabel() throws {
+        var file = surface { a, b in a * a + b * b + 2 }
+        SurfacePerplexity.add(to: &file)
+        let frame = ViewerFrame(file: file, name: "gpt")
+        #expect(frame.quantities.map(\.name) == ["train_loss", "train_acc", "train_perplexity"])
+        #expect(frame.label == "gpt · loss 2 · perplexity 7.389 · token accuracy 33.3 %")
+        // Without perplexity (a classifier), the label is as it was.
+        #expect(ViewerFrame(file: surface { a, b in a * a + b * b + 2 }, name: "cnn").label == "cnn · loss 2 · accuracy 33.3 %")
+    }
+
     @Test func writesAtomically() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-viewer-\(getpid()).html").path
         try ViewerPage.write(surfaces: [("a", surface { a, b in a * b + 1 })], title: "written", to: path)
