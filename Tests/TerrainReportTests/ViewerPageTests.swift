@@ -131,6 +131,20 @@ struct ViewerPageTests {
         #expect(ViewerFrame(file: surface { a, b in a * a + b * b + 2 }, name: "cnn").label == "cnn · loss 2 · accuracy 33.3 %")
     }
 
+    /// Each data set has its own colour scale: the group is the data's name, without a folder.
+    @Test func scaleGroupsAreDataSets() throws {
+        var file = surface { a, b in a * a + b * b + 2 }
+        #expect(ViewerSurface.dataSet(of: file) == "")
+        file.textAttributes["terrain.data"] = "fortunes context 32 train 128 test 128 subset 128 seed 0"
+        #expect(ViewerSurface.dataSet(of: file) == "fortunes")
+        file.textAttributes["terrain.data"] = "/tmp/runs/story.txt train 176 test 44"
+        #expect(ViewerSurface.dataSet(of: file) == "story.txt")
+        file.textAttributes["terrain.data"] = "fashion-mnist train 1000 test 1000 subset 1000 seed 0"
+        let html = try ViewerPage.html(for: try ViewerPage.document(surfaces: [("s", file)], asFrames: false, title: "one"))
+        let surfaces = try #require(try payload(html)["surfaces"] as? [[String: Any]])
+        #expect(surfaces[0]["scaleGroup"] as? String == "fashion-mnist")
+    }
+
     @Test func writesAtomically() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-viewer-\(getpid()).html").path
         try ViewerPage.write(surfaces: [("a", surface { a, b in a * b + 1 })], title: "written", to: path)

@@ -20,13 +20,14 @@ public struct ViewerSurface: Sendable {
     }
 
     /// The data set a surface was computed on, from its `terrain.data` description
-    /// ("fortunes context 32 train 128 test 128 subset 128 seed 0" → "fortunes"); "" when the
-    /// file does not say.
+    /// ("fortunes context 32 train 128 test 128 subset 128 seed 0" → "fortunes"; a data file's
+    /// name without its folder, "runs/story.txt train 176 test 44" → "story.txt", short enough
+    /// for a colour bar's title); "" when the file does not say.
     public static func dataSet(of file: SurfaceFile) -> String {
         guard let description = file.textAttributes["terrain.data"] else { return "" }
         let ends = [description.range(of: " context ")?.lowerBound, description.range(of: " train ", options: .backwards)?.lowerBound]
-        guard let end = ends.compactMap({ $0 }).min() else { return description }
-        return String(description[..<end])
+        let name = ends.compactMap { $0 }.min().map { String(description[..<$0]) } ?? description
+        return (name as NSString).lastPathComponent
     }
 
     /// A single surface file: one frame, axis titles as the static figures have them (PC
