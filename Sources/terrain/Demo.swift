@@ -11,6 +11,9 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, the landscape through training as an animation; a small character-level GPT on the fortunes corpus with its surface (and perplexity) and Hessian density; every figure, and the interactive viewer.")
 
+    /// Checkpoints of the CNN's run that the landscape through training shows (`evolve --max-frames`).
+    static let evolveFrames = 6
+
     @Option(help: "Output folder.") var out: String = "demo-output"
     @Option(help: "Epochs.") var epochs: Int = 3
     @Option(help: "Grid points per axis of the surfaces.") var steps: Int = 21
@@ -74,8 +77,8 @@ struct Demo: ParsableCommand {
             let map = try HessianMap.parse(["--surface", convexityPath, "--subset", "200", "--max-iterations", "12"] + (quiet ? ["--quiet"] : []))
             try map.run()
             let evolvePath = folderURL.appendingPathComponent("evolve.h5").path
-            print("\nterrain demo: the landscape through training: a surface around each of 6 checkpoints, along directions re-normalized to each")
-            let evolve = try Evolve.parse(["--run", folder.path, "--x=-1:1:11", "--y=-1:1:11", "--max-frames", "6", "--subset", "500",
+            print("\nterrain demo: the landscape through training: a surface around each of \(Self.evolveFrames) checkpoints, along directions re-normalized to each")
+            let evolve = try Evolve.parse(["--run", folder.path, "--x=-1:1:11", "--y=-1:1:11", "--max-frames", "\(Self.evolveFrames)", "--subset", "500",
                                            "--data", "train,test", "--out", evolvePath] + (quiet ? ["--quiet"] : []))
             try evolve.run()
             let gpt = try GPTPart.run(in: folderURL, quiet: quiet)
@@ -110,7 +113,7 @@ extension Demo {
     func writeIndex(in figures: String, cnn: [FigureIndex.Entry], animation: [String], gpt: [FigureIndex.Entry]) throws -> String {
         let page = (figures as NSString).appendingPathComponent("index.html")
         try OptionCheck.outputs(files: [page])
-        let evolve = FigureIndex.Entry(name: "evolve", caption: "the loss surface around each of 6 checkpoints through training, directions re-normalized to each (animation)",
+        let evolve = FigureIndex.Entry(name: "evolve", caption: "the loss surface around each of \(Self.evolveFrames) checkpoints through training, directions re-normalized to each (animation)",
                                        files: animation)
         let inGPTFolder = gpt.map { entry in
             FigureIndex.Entry(name: entry.name, caption: entry.caption, files: entry.files.map { GPTPart.figureFolder + "/" + $0 })

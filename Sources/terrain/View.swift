@@ -11,7 +11,8 @@ struct View: ParsableCommand {
         The page needs no network and no other file: open it in any browser with WebGL. The 3D \
         view rotates (drag), zooms (wheel), takes a log z axis, a colour map and a z max (clip); \
         the contour view shows the training path when the file holds one and the values under \
-        the mouse. Several files are shown side by side on one colour scale; with --frames they \
+        the mouse. Several files are shown side by side on one colour scale (one per data set: a \
+        language model's losses beside an image model's get their own); with --frames they \
         become the frames of one panel, stepped through with a slider or the play button.
         """)
 
