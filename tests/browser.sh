@@ -104,6 +104,54 @@ json=$(selfcheck "file://$pages/interp.html#selftest")
 expect_page "1D: the curve is drawn, no 3D view, values on hover" "$json" "
 p = c['panels'][0]; assert p['surface3d'] is None and p['curve']['drawn'] > 1000, p
 assert c['selftest']['hover'].startswith('α = ') and 'train loss' in c['selftest']['hover'], c['selftest']"
+# A language model's surface (issue 18): a tiny character-level gpt on a few KB of text. Its
+# surface file holds train_perplexity and test_perplexity (exp of each loss) beside the losses;
+# the viewer offers them as quantities, draws them on a log colour scale by default, reads them
+# out under the mouse, and beside a surface of other data gives each data set its own scale.
+python3 -c "
+import random, sys
+random.seed(1)
+words = 'the quick brown fox jumps over a lazy dog while cats sleep in the warm sun and birds sing'.split()
+open(sys.argv[1], 'w').write(' '.join(random.choice(words) for _ in range(800)))" "$data/story.txt"
+check "train a tiny gpt" "$terrain" train --quiet --model gpt --layers 1 --heads 2 --embed 16 --dataset "$data/story.txt" \
+  --context 16 --epochs 2 --batch-size 32 --optimizer adamw --lr 0.01 --out "$data/gpt"
+check "a surface of the gpt (loss, token accuracy, perplexity)" "$terrain" surface --quiet --checkpoint "$data/gpt/final.safetensors" \
+  --x=-1:1:9 --y=-1:1:9 --data train,test --out "$data/gpt.h5"
+check "view: the gpt's surface" "$terrain" view "$data/gpt.h5" --out "$pages/gpt.html"
+check "view: the gpt beside the MLP" "$terrain" view "$data/e2.h5" "$data/gpt.h5" --out "$pages/mixed.html"
+json=$(selfcheck "file://$pages/gpt.html#quantity=train_perplexity")
+expect_page "gpt: perplexity is offered beside the losses, shown on a log colour scale, and drawn" "$json" "
+assert [q[0] for q in c['quantities']] == ['train_loss', 'train_acc', 'test_loss', 'test_acc', 'train_perplexity', 'test_perplexity'], c['quantities']
+assert dict(c['quantities'])['test_perplexity'] == 'test perplexity', c['quantities']
+assert c['quantity'] == 'train_perplexity' and c['logarithmic'] is True, c
+bars = c['colorbars']; assert len(bars) == 1 and bars[0]['title'] == 'train perplexity · log scale', bars
+lo, hi = bars[0]['range']; assert 1 <= lo < hi, bars
+assert c['labels'][0].startswith('loss ') and ' · perplexity ' in c['labels'][0] and ' · token accuracy ' in c['labels'][0], c['labels']
+p = c['panels'][0]; s, m = p['surface3d'], p['contour']
+assert c['webgl'] and s['drawn'] > 0.05 * s['pixels'] and s['colours'] > 100, s
+assert m['drawn'] > 0.4 * m['pixels'] and m['colours'] > 100, m"
+json=$(selfcheck "file://$pages/gpt.html#quantity=test_perplexity&selftest")
+expect_page "gpt: hovering reads out perplexity = exp(loss); colour map, z max and log z redraw it" "$json" "
+import math, re
+h = c['selftest']['hover']
+ppl = float(re.search(r'test perplexity ([0-9.e+]+)', h).group(1)); loss = float(re.search(r'test loss ([0-9.e+]+)', h).group(1))
+assert h.startswith('α = ') and abs(ppl / math.exp(loss) - 1) < 1e-3, h
+t = c['selftest']
+assert t['afterColorMap']['hashes'] != t['before']['hashes'] and t['afterClip']['hashes'] != t['afterColorMap']['hashes'], t
+assert t['afterLog']['hashes'] != t['afterClip']['hashes'] and c['logarithmic'] is False, t"
+check "gpt: Chromium's console shows no error" console_clean
+json=$(selfcheck "file://$pages/mixed.html")
+expect_page "gpt beside the MLP: each data set has its own colour scale, neither surface is flat" "$json" "
+bars = c['colorbars']; assert len(bars) == 2 and bars[0]['range'] != bars[1]['range'], bars
+assert [b['title'] for b in bars] == ['train loss · digits.csv.gz · log scale', 'train loss · story.txt · log scale'], bars
+for p in c['panels']: assert p['contour']['colours'] > 100, p"
+json=$(selfcheck "file://$pages/mixed.html#quantity=train_perplexity")
+expect_page "gpt beside the MLP: perplexity, which only the gpt has, has one colour bar" "$json" "
+assert [b['title'] for b in c['colorbars']] == ['train perplexity · story.txt · log scale'], c['colorbars']
+assert c['panels'][1]['contour']['colours'] > 100, c['panels'][1]"
+check "screenshot of the gpt's perplexity" chrome --virtual-time-budget=6000 --screenshot="$work/gpt.png" "file://$pages/gpt.html#quantity=train_perplexity"
+check "the gpt screenshot's 3D area is not blank" python3 "$here/png_colours.py" "$work/gpt.png:60:330:700:760:200"
+
 # Points not computed (NaN) and diverged (+inf) are holes in 3D, not a failure (h5py writes them).
 if python3 -c "import h5py, numpy" 2>/dev/null; then
   check "a surface with holes" python3 -c "

@@ -26,11 +26,18 @@ public enum SpectrumFigures {
     /// The density figure of a spectrum file, or nil when the file holds no density.
     public static func density(of file: HessianSpectrumFile, name: String) throws -> NamedFigure? {
         guard let x = file.densityX, let d = file.density, !d.isEmpty else { return nil }
-        let figure = try density(x: x, density: d, markers: file.eigenvalues,
-                                 title: "Hessian eigenvalue density (\(file.parameters.rawValue), \(file.samples) samples)")
+        let figure = try density(x: x, density: d, markers: file.eigenvalues, title: densityTitle(of: file))
         return NamedFigure(name: "\(name)_density", figure: figure,
                            caption: "spectral density of the Hessian by stochastic Lanczos quadrature (log scale); lines: Lanczos eigenvalues. "
                                + summary(of: file))
+    }
+
+    /// "Hessian spectral density (500 train samples)"; "…, weight matrices only (…)" when the
+    /// Hessian leaves out the tensors of at most one dimension (`--parameters matrices`). Every
+    /// tensor is the default, so it is not said.
+    public static func densityTitle(of file: HessianSpectrumFile) -> String {
+        let which = file.parameters == .leftOut ? ", weight matrices only" : ""
+        return "Hessian spectral density\(which) (\(file.samples) \(file.set.rawValue) samples)"
     }
 
     /// "λmax = 6.107, λmin = −0.2672, |λmin/λmax| = 0.0438, trace = 37.98 ± 3.07": the numbers a

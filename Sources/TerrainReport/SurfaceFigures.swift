@@ -54,11 +54,14 @@ public enum SurfaceFigures {
         }
         let pcLabels = principalComponentLabels(file)
         let xLabel = pcLabels?.x ?? axisLabel(file, "x"), yLabel = pcLabels?.y ?? axisLabel(file, "y")
+        // A next-token loss's surface (it holds perplexity) measures accuracy over tokens.
+        let overTokens = SurfacePerplexity.datasets.contains { file.extraDatasets[$0.name] != nil }
         for q in SurfaceQuantity.allCases {
             guard let values = file.values[q] else { continue }
             let g = ScalarGrid(x: grid.x, y: grid.y, values: markingDiverged(values, of: q, in: file))
             let isLoss = q == .trainLoss || q == .testLoss
-            let what = q.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "acc", with: "accuracy")
+            let what = q.rawValue.replacingOccurrences(of: "_", with: " ")
+                .replacingOccurrences(of: "acc", with: overTokens ? "token accuracy" : "accuracy")
             guard !g.finiteValues.isEmpty else {
                 // Nothing to contour or colour: each figure asked for is still drawn, every cell
                 // marked invalid, with a note (an all-diverged surface is a result, not an error).
@@ -76,7 +79,7 @@ public enum SurfaceFigures {
                     ? FigureLevels.levels(over: values, count: s.automaticLevelCount, logarithmic: log, style: style) : nil
                 var c = ContourChart(grid: g, style: s, levels: levels, logarithmic: log,
                                      colorMap: style.colorMap, title: what, xLabel: xLabel, yLabel: yLabel,
-                                     colorbarLabel: isLoss ? "loss" : "accuracy (%)")
+                                     colorbarLabel: isLoss ? "loss" : overTokens ? "token accuracy (%)" : "accuracy (%)")
                 if !isLoss { c.colorScale = AxisScale(minimum: 0, maximum: 100) }
                 return c
             }

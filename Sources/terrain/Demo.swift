@@ -5,10 +5,14 @@ import TerrainIO
 import TerrainModels
 import TerrainTraining
 import TerrainPlot
+import TerrainReport
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The main job on a real default: train a small CNN on Fashion-MNIST recording its trajectory, then its loss surface, its path on the PCA plane, an interpolation, its Hessian and a convexity map, the landscape through training as an animation; a small character-level GPT on the fortunes corpus with its surface (and perplexity) and Hessian density; every figure, and the interactive viewer.")
+
+    /// Checkpoints of the CNN's run that the landscape through training shows (`evolve --max-frames`).
+    static let evolveFrames = 6
 
     @Option(help: "Output folder.") var out: String = "demo-output"
     @Option(help: "Epochs.") var epochs: Int = 3
@@ -73,19 +77,17 @@ struct Demo: ParsableCommand {
             let map = try HessianMap.parse(["--surface", convexityPath, "--subset", "200", "--max-iterations", "12"] + (quiet ? ["--quiet"] : []))
             try map.run()
             let evolvePath = folderURL.appendingPathComponent("evolve.h5").path
-            print("\nterrain demo: the landscape through training: a surface around each of 6 checkpoints, along directions re-normalized to each")
-            let evolve = try Evolve.parse(["--run", folder.path, "--x=-1:1:11", "--y=-1:1:11", "--max-frames", "6", "--subset", "500",
+            print("\nterrain demo: the landscape through training: a surface around each of \(Self.evolveFrames) checkpoints, along directions re-normalized to each")
+            let evolve = try Evolve.parse(["--run", folder.path, "--x=-1:1:11", "--y=-1:1:11", "--max-frames", "\(Self.evolveFrames)", "--subset", "500",
                                            "--data", "train,test", "--out", evolvePath] + (quiet ? ["--quiet"] : []))
             try evolve.run()
             let gpt = try GPTPart.run(in: folderURL, quiet: quiet)
             let figures = folderURL.appendingPathComponent("figures").path
             print("\nterrain demo: figures")
-            let plot = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, hessianPath, convexityPath, "--out", figures,
-                                       "--format", "png,svg,pdf", "--index", "--index-title", "Terrain demo: a small CNN on Fashion-MNIST"])
-            try plot.run()
-            let gptFigures = URL(fileURLWithPath: figures).appendingPathComponent("gpt").path
-            try Plot.parse([gpt.surface, gpt.hessian, "--out", gptFigures, "--format", "png,svg,pdf", "--figure-title", GPTPart.figureTitle,
-                            "--index", "--index-title", "Terrain demo: \(GPTPart.title)"]).run()
+            let cnnFigures = try Plot.parse([surfacePath, trajectoryPath, interpolationPath, hessianPath, convexityPath, "--out", figures,
+                                             "--format", "png,svg,pdf"]).draw()
+            let gptFigures = try Plot.parse([gpt.surface, gpt.hessian, "--out", (figures as NSString).appendingPathComponent(GPTPart.figureFolder),
+                                             "--format", "png,svg,pdf", "--figure-title", GPTPart.figureTitle]).draw()
             print("\nterrain demo: the evolve animation")
             let animation = URL(fileURLWithPath: figures).appendingPathComponent("evolve").path
             let videos = FFmpegVideo.executable != nil ? ["--out", animation + ".mp4"] : []
@@ -94,9 +96,38 @@ struct Demo: ParsableCommand {
             let report = folderURL.appendingPathComponent("report.html").path
             try View.parse([surfacePath, trajectoryPath, evolvePath, interpolationPath, gpt.surface, "--out", report,
                             "--title", "Terrain demo: a small CNN on Fashion-MNIST, and \(GPTPart.title) (gpt-surface)"]).run()
-            print(String(format: "\ndemo finished in %.0f s. Open %@ in a browser: the interactive viewer (3D, contours, the training path, the landscape through training, the GPT's surface). Also: figures/index.html (every CNN figure, and evolve.gif), figures/gpt/index.html (the GPT's surface, perplexity and Hessian density), run/ and gpt-run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5, evolve.h5, gpt-surface.h5, gpt-hessian.h5 (+ directions and projection files).",
+            let animationFiles = ["evolve.gif"] + (videos.isEmpty ? [] : ["evolve.mp4"])
+            let page = try writeIndex(in: figures, cnn: cnnFigures, animation: animationFiles, gpt: gptFigures)
+            print("written \(page)")
+            print(String(format: "\ndemo finished in %.0f s. Open %@ in a browser: the interactive viewer (3D, contours, the training path, the landscape through training, the GPT's surface). Also: figures/index.html (every figure: the CNN's, its evolve animation, and the GPT's surface, perplexity and Hessian density), run/ and gpt-run/ (checkpoints, metrics.csv), surface.h5, trajectory.h5, interpolation.h5, hessian.h5, convexity.h5, evolve.h5, gpt-surface.h5, gpt-hessian.h5 (+ directions and projection files).",
                          Date().timeIntervalSince(start), report))
         }
+    }
+}
+
+extension Demo {
+    /// The demo's one page of figures, `figures/index.html`: the CNN's figures with its
+    /// animation, then the GPT's (drawn into `figures/gpt/`), each model a section of its own
+    /// with links to both at the top, and a link to the interactive viewer. One page rather than
+    /// a page per model: whoever opens the demo's figures should find all of them in one place.
+    func writeIndex(in figures: String, cnn: [FigureIndex.Entry], animation: [String], gpt: [FigureIndex.Entry]) throws -> String {
+        let page = (figures as NSString).appendingPathComponent("index.html")
+        try OptionCheck.outputs(files: [page])
+        let evolve = FigureIndex.Entry(name: "evolve", caption: "the loss surface around each of \(Self.evolveFrames) checkpoints through training, directions re-normalized to each (animation)",
+                                       files: animation)
+        let inGPTFolder = gpt.map { entry in
+            FigureIndex.Entry(name: entry.name, caption: entry.caption, files: entry.files.map { GPTPart.figureFolder + "/" + $0 })
+        }
+        try FigureIndex.write(sections: [
+            FigureIndex.Section(title: "A small CNN on Fashion-MNIST",
+                                note: "Trained for \(epochs) epochs (SGD with Nesterov momentum, cosine schedule): its surface around the final weights, the training path on its PCA plane, the line from the initial weights to the final ones, its Hessian's spectrum, a convexity map, and the landscape through training.",
+                                entries: cnn + [evolve]),
+            FigureIndex.Section(title: "A character-level GPT on fortunes",
+                                note: "\(GPTPart.title.prefix(1).uppercased())\(GPTPart.title.dropFirst()), trained for one epoch: its surface around the final weights (loss, token accuracy and perplexity, exp of the loss) and its Hessian's spectral density.",
+                                entries: inGPTFolder),
+        ], title: "Terrain demo: a small CNN on Fashion-MNIST and a character-level GPT on fortunes",
+           links: [FigureIndex.Link(text: "the interactive viewer (report.html)", target: "../report.html")], to: page)
+        return page
     }
 }
 
@@ -110,6 +141,9 @@ enum GPTPart {
     static let context = 32
     /// Over each of its figures (short: a figure is 560 points wide).
     static let figureTitle = "character-level GPT on fortunes"
+    /// The subfolder of `figures` its figures are drawn into (names would not clash, but the
+    /// folder keeps each model's files apart).
+    static let figureFolder = "gpt"
     static let title = "a character-level GPT (2 blocks, 4 heads, embedding 64, context \(context)) on the fortunes corpus"
 
     /// The corpus, looked for before any work: a machine without the fortunes package hears so

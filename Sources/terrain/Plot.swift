@@ -33,66 +33,73 @@ struct Plot: ParsableCommand {
     }
 
     func run() throws {
-        try failing {
-            guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }
-            let kinds = try Self.kinds(kind)
-            let formats = try format.split(separator: ",").map { try FigureFormat(name: String($0).trimmingCharacters(in: .whitespaces)) }
-            guard !formats.isEmpty else { throw ValidationError("--format takes png, svg and/or pdf") }
-            let style = try look.figureStyle()
-            let folder = out ?? (URL(fileURLWithPath: surfaces[0]).deletingLastPathComponent().path)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            // Surface files, and Hessian spectrum files (written by `terrain hessian --out`).
-            var files: [(name: String, file: SurfaceFile)] = []
-            var spectra: [(name: String, file: HessianSpectrumFile)] = []
-            for path in surfaces {
-                do {
-                    files.append((Self.stem(of: path), try SurfaceFile.read(from: path)))
-                } catch {
-                    guard let spectrum = try? HessianSpectrumFile.read(from: path) else { throw error }
-                    spectra.append((Self.stem(of: path), spectrum))
-                }
+        try failing { try draw() }
+    }
+
+    /// Draws and writes every figure asked for, and index.html with `--index`; returns the
+    /// figures as index entries (file names relative to the folder), for a page of several
+    /// folders' figures (the demo's).
+    @discardableResult
+    func draw() throws -> [FigureIndex.Entry] {
+        guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }
+        let kinds = try Self.kinds(kind)
+        let formats = try format.split(separator: ",").map { try FigureFormat(name: String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !formats.isEmpty else { throw ValidationError("--format takes png, svg and/or pdf") }
+        let style = try look.figureStyle()
+        let folder = out ?? (URL(fileURLWithPath: surfaces[0]).deletingLastPathComponent().path)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Surface files, and Hessian spectrum files (written by `terrain hessian --out`).
+        var files: [(name: String, file: SurfaceFile)] = []
+        var spectra: [(name: String, file: HessianSpectrumFile)] = []
+        for path in surfaces {
+            do {
+                files.append((Self.stem(of: path), try SurfaceFile.read(from: path)))
+            } catch {
+                guard let spectrum = try? HessianSpectrumFile.read(from: path) else { throw error }
+                spectra.append((Self.stem(of: path), spectrum))
             }
-            var figures: [NamedFigure] = []
-            if kinds.contains(.spectrum) {
-                for entry in spectra {
-                    if let figure = try SpectrumFigures.density(of: entry.file, name: entry.name) { figures.append(figure) }
-                    print("\(entry.name): \(SpectrumFigures.summary(of: entry.file))")
-                }
-            }
-            if compare {
-                guard files.count >= 2 else { throw ValidationError("--compare needs two or more surface files") }
-                figures = try SurfaceFigures.comparison(files, quantity: quantity, style: style)
-            } else {
-                for entry in files {
-                    figures += try SurfaceFigures.figures(for: entry.file, name: entry.name, kinds: kinds, style: style)
-                }
-            }
-            guard !figures.isEmpty else {
-                throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
-            }
-            if let figureTitle {
-                for k in figures.indices {
-                    figures[k].figure.title = figures[k].figure.title.map { "\(figureTitle): \($0)" } ?? figureTitle
-                }
-            }
-            // Every file to be written is checked before the first is (no device or FIFO replaced).
-            let targets = figures.flatMap { named in formats.map { (folder as NSString).appendingPathComponent(named.name) + "." + $0.rawValue } }
-            try OptionCheck.outputs(files: targets + (index ? [(folder as NSString).appendingPathComponent("index.html")] : []))
-            let start = Date()
-            var entries: [FigureIndex.Entry] = []
-            for named in figures {
-                let paths = try named.figure.write(to: (folder as NSString).appendingPathComponent(named.name), formats: formats)
-                for path in paths { print("written \(path)") }
-                entries.append(FigureIndex.Entry(name: named.name, caption: named.caption,
-                                                 files: paths.map { ($0 as NSString).lastPathComponent }))
-            }
-            if index {
-                let page = (folder as NSString).appendingPathComponent("index.html")
-                try FigureIndex.write(entries, title: indexTitle, to: page)
-                print("written \(page)")
-            }
-            print(String(format: "%d figures in %.2f s", figures.count * formats.count, Date().timeIntervalSince(start)))
         }
+        var figures: [NamedFigure] = []
+        if kinds.contains(.spectrum) {
+            for entry in spectra {
+                if let figure = try SpectrumFigures.density(of: entry.file, name: entry.name) { figures.append(figure) }
+                print("\(entry.name): \(SpectrumFigures.summary(of: entry.file))")
+            }
+        }
+        if compare {
+            guard files.count >= 2 else { throw ValidationError("--compare needs two or more surface files") }
+            figures = try SurfaceFigures.comparison(files, quantity: quantity, style: style)
+        } else {
+            for entry in files {
+                figures += try SurfaceFigures.figures(for: entry.file, name: entry.name, kinds: kinds, style: style)
+            }
+        }
+        guard !figures.isEmpty else {
+            throw ValidationError("none of the figures asked for (--kind \(kind)) fits \(surfaces.joined(separator: ", "))")
+        }
+        if let figureTitle {
+            for k in figures.indices {
+                figures[k].figure.title = figures[k].figure.title.map { "\(figureTitle): \($0)" } ?? figureTitle
+            }
+        }
+        // Every file to be written is checked before the first is (no device or FIFO replaced).
+        let targets = figures.flatMap { named in formats.map { (folder as NSString).appendingPathComponent(named.name) + "." + $0.rawValue } }
+        try OptionCheck.outputs(files: targets + (index ? [(folder as NSString).appendingPathComponent("index.html")] : []))
+        let start = Date()
+        var entries: [FigureIndex.Entry] = []
+        for named in figures {
+            let paths = try named.figure.write(to: (folder as NSString).appendingPathComponent(named.name), formats: formats)
+            for path in paths { print("written \(path)") }
+            entries.append(FigureIndex.Entry(name: named.name, caption: named.caption,
+                                             files: paths.map { ($0 as NSString).lastPathComponent }))
+        }
+        if index {
+            let page = (folder as NSString).appendingPathComponent("index.html")
+            try FigureIndex.write(entries, title: indexTitle, to: page)
+            print("written \(page)")
+        }
+        print(String(format: "%d figures in %.2f s", figures.count * formats.count, Date().timeIntervalSince(start)))
+        return entries
     }
 
     static func kinds(_ text: String) throws -> Set<FigureKind> {

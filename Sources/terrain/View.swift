@@ -11,7 +11,8 @@ struct View: ParsableCommand {
         The page needs no network and no other file: open it in any browser with WebGL. The 3D \
         view rotates (drag), zooms (wheel), takes a log z axis, a colour map and a z max (clip); \
         the contour view shows the training path when the file holds one and the values under \
-        the mouse. Several files are shown side by side on one colour scale; with --frames they \
+        the mouse. Several files are shown side by side on one colour scale (one per data set: a \
+        language model's losses beside an image model's get their own); with --frames they \
         become the frames of one panel, stepped through with a slider or the play button.
         """)
 
@@ -21,9 +22,9 @@ struct View: ParsableCommand {
     @Option(help: "Title of the page (default: the file names).") var title: String?
     @Option(help: ArgumentHelp("Frame labels, one per file, separated by '|' (with --frames; default: name, epoch, loss and accuracy at the centre).", valueName: "labels"))
     var labels: String?
-    @Option(help: "Quantity shown first: train_loss, train_acc, test_loss, test_acc, max_eig, min_eig, eig_ratio.") var quantity: String?
+    @Option(help: "Quantity shown first: train_loss, train_acc, test_loss, test_acc, train_perplexity and test_perplexity (a language model's), max_eig, min_eig, eig_ratio.") var quantity: String?
     @Option(help: "Colour map shown first: viridis, cividis, magma, diverging.") var colormap: String = "viridis"
-    @Option(help: ArgumentHelp("Log z and log colours at first: on, off or auto (on for losses when every value is positive).", valueName: "mode"))
+    @Option(help: ArgumentHelp("Log z and log colours at first: on, off or auto (on for losses and perplexity when every value is positive).", valueName: "mode"))
     var log: String = "auto"
 
     func validate() throws {

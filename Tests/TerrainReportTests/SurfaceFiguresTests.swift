@@ -26,6 +26,19 @@ struct SurfaceFiguresTests {
         #expect(curves.map(\.name) == ["c_1d", "c_1d_log"])
     }
 
+    /// A next-token loss's surface: a perplexity heat map, and its accuracy named as over tokens;
+    /// a classifier's accuracy keeps its name.
+    @Test func perplexityAndTokenAccuracy() throws {
+        var file = surface(nx: 5, ny: 5) { 2 + $0 * $0 + $1 * $1 }
+        let plain = try SurfaceFigures.figures(for: file, name: "s", kinds: [.heatmap], style: FigureStyle())
+        #expect(plain.map(\.caption) == ["train loss: heat map", "train accuracy: heat map"])
+        SurfacePerplexity.add(to: &file)
+        let figures = try SurfaceFigures.figures(for: file, name: "s", kinds: [.heatmap], style: FigureStyle())
+        #expect(figures.map(\.name) == ["s_train_loss_2dheat", "s_train_acc_2dheat", "s_train_perplexity_2dheat"])
+        #expect(figures[1].caption == "train token accuracy: heat map")
+        #expect((figures[1].figure.panels.first as? ContourChart)?.colorbarLabel == "token accuracy (%)")
+    }
+
     /// Missing (NaN) and diverged (+∞) points are drawn as such, whatever the figure.
     @Test func missingAndDivergedPointsDrawWithoutFailing() throws {
         var file = surface(nx: 21, ny: 21) { a, b in a > 0.5 ? .infinity : (b > 0.5 ? .nan : 0.2 + a * a + b * b) }

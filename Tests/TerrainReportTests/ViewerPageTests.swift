@@ -119,6 +119,32 @@ struct ViewerPageTests {
         #expect(frame.quantities.last?.values.allSatisfy { $0 == -0.25 } == true)
     }
 
+    /// A next-token loss's surface: perplexity follows the four quantities, and the frame's label
+    /// says it, with the accuracy named as over tokens.
+    @Test func perplexityBecomesAQuantityAndIsInTheLabel() throws {
+        var file = surface { a, b in a * a + b * b + 2 }
+        SurfacePerplexity.add(to: &file)
+        let frame = ViewerFrame(file: file, name: "gpt")
+        #expect(frame.quantities.map(\.name) == ["train_loss", "train_acc", "train_perplexity"])
+        #expect(frame.label == "gpt · loss 2 · perplexity 7.389 · token accuracy 33.3 %")
+        // Without perplexity (a classifier), the label is as it was.
+        #expect(ViewerFrame(file: surface { a, b in a * a + b * b + 2 }, name: "cnn").label == "cnn · loss 2 · accuracy 33.3 %")
+    }
+
+    /// Each data set has its own colour scale: the group is the data's name, without a folder.
+    @Test func scaleGroupsAreDataSets() throws {
+        var file = surface { a, b in a * a + b * b + 2 }
+        #expect(ViewerSurface.dataSet(of: file) == "")
+        file.textAttributes["terrain.data"] = "fortunes context 32 train 128 test 128 subset 128 seed 0"
+        #expect(ViewerSurface.dataSet(of: file) == "fortunes")
+        file.textAttributes["terrain.data"] = "/tmp/runs/story.txt train 176 test 44"
+        #expect(ViewerSurface.dataSet(of: file) == "story.txt")
+        file.textAttributes["terrain.data"] = "fashion-mnist train 1000 test 1000 subset 1000 seed 0"
+        let html = try ViewerPage.html(for: try ViewerPage.document(surfaces: [("s", file)], asFrames: false, title: "one"))
+        let surfaces = try #require(try payload(html)["surfaces"] as? [[String: Any]])
+        #expect(surfaces[0]["scaleGroup"] as? String == "fashion-mnist")
+    }
+
     @Test func writesAtomically() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-viewer-\(getpid()).html").path
         try ViewerPage.write(surfaces: [("a", surface { a, b in a * b + 1 })], title: "written", to: path)

@@ -2,8 +2,9 @@ import Foundation
 import TerrainPlot
 
 /// What one viewer page shows: one or more surfaces side by side, on one colour scale per
-/// quantity (computed over every surface and every frame, so that playing a stack never
-/// rescales the colours), and the controls' first settings.
+/// quantity and scale group (computed over every surface of the group and every frame, so that
+/// playing a stack never rescales the colours; a group is a data set, `ViewerSurface.scaleGroup`),
+/// and the controls' first settings.
 public struct ViewerDocument: Sendable {
     public var title: String
     public var surfaces: [ViewerSurface]

@@ -49,7 +49,8 @@ public struct ViewerFrame: Sendable {
     public var isTwoDimensional: Bool { !y.isEmpty }
 
     /// "name · epoch 3 · loss 0.412 · accuracy 87.1 %": the epoch when the file records one
-    /// (`terrain.epoch`), then the train (else test) loss and accuracy at the grid point nearest
+    /// (`terrain.epoch`), then the train (else test) loss, perplexity (a next-token loss's: "loss
+    /// 1.9 · perplexity 6.69 · token accuracy 45.2 %") and accuracy at the grid point nearest
     /// the centre (0, 0), which is the checkpoint itself for a surface around it. Without a
     /// name (a panel's only frame, under the panel's title), the name is left out.
     public static func describe(_ file: SurfaceFile, name: String?) -> String {
@@ -65,8 +66,17 @@ public struct ViewerFrame: Sendable {
             let point = nearestZero(grid.x) + (grid.isTwoDimensional ? nearestZero(grid.y) * grid.x.count : 0)
             let loss = file.values[.trainLoss] ?? file.values[.testLoss]
             let accuracy = file.values[.trainAccuracy] ?? file.values[.testAccuracy]
+            // A next-token loss's surface (it holds perplexity): its perplexity, the number a
+            // language model is judged by, and its accuracy is over tokens.
+            let perplexity = file.values[.trainLoss] != nil ? file.extraDatasets[SurfacePerplexity.datasets[0].name]
+                : file.extraDatasets[SurfacePerplexity.datasets[1].name]
             if let loss, point < loss.count, loss[point].isFinite { parts.append(String(format: "loss %.4g", loss[point])) }
-            if let accuracy, point < accuracy.count, accuracy[point].isFinite { parts.append(String(format: "accuracy %.1f %%", accuracy[point])) }
+            if let perplexity, point < perplexity.count, perplexity[point].isFinite {
+                parts.append(String(format: "perplexity %.4g", perplexity[point]))
+            }
+            if let accuracy, point < accuracy.count, accuracy[point].isFinite {
+                parts.append((perplexity == nil ? "accuracy " : "token accuracy ") + String(format: "%.1f %%", accuracy[point]))
+            }
         }
         return parts.isEmpty ? "" : parts.joined(separator: " · ")
     }

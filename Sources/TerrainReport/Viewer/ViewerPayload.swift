@@ -29,6 +29,8 @@ struct ViewerPayload: Encodable {
         var xLabel: String
         var yLabel: String
         var frames: [Frame]
+        /// Surfaces of one group share a colour scale (`ViewerSurface.scaleGroup`).
+        var scaleGroup: String
     }
     struct Initial: Encodable {
         var quantity: String?
@@ -61,7 +63,7 @@ struct ViewerPayload: Encodable {
                 Frame(label: f.label, x: f.x, y: f.y, order: f.quantities.map(\.name),
                       values: Dictionary(f.quantities.map { ($0.name, Self.base64Float32($0.values)) }, uniquingKeysWith: { a, _ in a }),
                       path: f.path.map { Path(x: $0.x, y: $0.y, iterations: $0.iterations, drops: $0.drops) })
-            })
+            }, scaleGroup: s.scaleGroup)
         }
     }
 

@@ -22,6 +22,9 @@ TV.App = class {
     this.quantities = [];
     for (const s of data.surfaces) for (const f of s.frames) for (const q of f.order) if (this.quantities.indexOf(q) < 0) this.quantities.push(q);
     this.frameCount = Math.max.apply(null, data.surfaces.map(function (s) { return s.frames.length; }));
+    // Scale groups (data sets): each has its own colour scale and colour bar.
+    this.groups = [];
+    for (const s of data.surfaces) if (this.groups.indexOf(s.scaleGroup || "") < 0) this.groups.push(s.scaleGroup || "");
     const hash = TV.parseHash(), initial = data.initial;
     const startFrame = hash.frame !== undefined ? Number(hash.frame) : initial.frame;
     this.state = {
@@ -49,13 +52,16 @@ TV.App = class {
     return frame.decoded;
   }
 
-  // The finite range of a quantity over every surface and frame, and what else it holds.
-  range(q) {
-    if (this.ranges[q]) return this.ranges[q];
-    const r = { lo: Infinity, hi: -Infinity, positive: true, any: false, missing: false, invalid: false, diverged: false };
+  // The finite range of a quantity over every surface of a scale group and every frame, and
+  // what else it holds (present: some frame of the group has the quantity).
+  range(q, group) {
+    const key = q + "\u0000" + group;
+    if (this.ranges[key]) return this.ranges[key];
+    const r = { lo: Infinity, hi: -Infinity, positive: true, any: false, present: false, missing: false, invalid: false, diverged: false };
     for (const s of this.data.surfaces) for (const f of s.frames) {
-      const v = this.values(f)[q];
+      const v = (s.scaleGroup || "") === group ? this.values(f)[q] : undefined;
       if (!v) continue;
+      r.present = true;
       for (let k = 0; k < v.length; k++) {
         const x = v[k];
         if (Number.isFinite(x)) { r.any = true; if (x < r.lo) r.lo = x; if (x > r.hi) r.hi = x; if (x <= 0) r.positive = false; }
@@ -65,15 +71,22 @@ TV.App = class {
     }
     if (!r.any) { r.lo = 0; r.hi = 1; r.positive = false; }
     if (TV.quantityInfo(q).kind === "accuracy") { r.lo = Math.min(r.lo, 0); r.hi = Math.max(r.hi, 100); r.positive = false; }
-    this.ranges[q] = r;
+    this.ranges[key] = r;
     return r;
   }
 
-  // The scale shown: the quantity's whole range, log when asked (or, by default, for a
-  // loss that is positive everywhere), its top lowered to the z max slider's value.
-  scale() {
-    const r = this.range(this.state.quantity), info = TV.quantityInfo(this.state.quantity);
-    this.logAllowed = r.positive;
+  // The groups that hold the quantity shown.
+  groupsShown() {
+    const shown = this.groups.filter((g) => this.range(this.state.quantity, g).present);
+    return shown.length > 0 ? shown : this.groups.slice(0, 1);
+  }
+
+  // A group's scale: the quantity's whole range there, log when asked (or, by default, for a
+  // loss or perplexity that is positive everywhere), its top lowered to the z max slider's
+  // value. Log is allowed when the quantity is positive in every group that holds it.
+  scale(group) {
+    const q = this.state.quantity, r = this.range(q, group), info = TV.quantityInfo(q);
+    this.logAllowed = this.groupsShown().every((g) => this.range(q, g).positive);
     const log = this.logAllowed && (this.state.log === null ? info.kind === "loss" || info.kind === "perplexity" : this.state.log);
     const full = new TV.Scale(r.lo, r.hi, log);
     return new TV.Scale(r.lo, full.valueAt(this.state.clip), log);
@@ -84,7 +97,8 @@ TV.App = class {
     const header = TV.element("header", {}, root);
     TV.element("h1", {}, header, data.title);
     const frames = this.frameCount > 1 ? ", " + this.frameCount + " frames" : "";
-    TV.element("p", { class: "sub" }, header, (several ? data.surfaces.length + " surfaces side by side on one colour scale" : "1 surface") + frames);
+    const scales = this.groups.length > 1 ? " per data set (" + this.groups.map(function (g) { return g || "unnamed"; }).join(", ") + ")" : "";
+    TV.element("p", { class: "sub" }, header, (several ? data.surfaces.length + " surfaces side by side on one colour scale" + scales : "1 surface") + frames);
 
     const bar = TV.element("section", { class: "controls" }, root);
     const group = function (label) { const g = TV.element("label", { class: "control" }, bar); TV.element("span", {}, g, label); return g; };
@@ -120,7 +134,10 @@ TV.App = class {
     }
 
     const legend = TV.element("section", { class: "legend" }, root);
-    this.colorbar = TV.element("canvas", { id: "tv-colorbar" }, legend);
+    const bars = TV.element("div", { class: "colorbars" }, legend);
+    this.colorbars = this.groups.map(function (g, k) {
+      return TV.element("canvas", { id: k === 0 ? "tv-colorbar" : "tv-colorbar-" + (k + 1), class: "colorbar" }, bars);
+    });
     TV.element("p", { class: "help" }, legend, "3D: drag to rotate, wheel to zoom, double-click to reset · map: hover for values");
 
     const main = TV.element("main", { class: several ? "panels several" : "panels single" }, root);
@@ -131,7 +148,7 @@ TV.App = class {
       const frameLabel = TV.element("p", { class: "frame-label" }, card);
       const views = TV.element("div", { class: "views" }, card);
       const readout = TV.element("p", { class: "readout" }, card, " ");
-      const panel = { surface: s, card: card, frameLabel: frameLabel, readout: readout };
+      const panel = { surface: s, card: card, frameLabel: frameLabel, views: views, readout: readout };
       if (twoD) {
         const box = TV.element("div", { class: "view3d" }, views);
         const gl = TV.element("canvas", { class: "gl" }, box), overlay = TV.element("canvas", { class: "overlay" }, box);
@@ -140,28 +157,31 @@ TV.App = class {
       } else {
         panel.curve = new TV.CurveView(TV.element("canvas", { class: "curve" }, views), readout);
       }
-      panel.message = TV.element("p", { class: "message", hidden: "" }, views);
+      panel.message = TV.element("p", { class: "message", hidden: "" }, card);
       return panel;
     });
   }
 
   render() {
-    const q = this.state.quantity, info = TV.quantityInfo(q), scale = this.scale();
+    const q = this.state.quantity, info = TV.quantityInfo(q), shown = this.groupsShown(), scales = {};
+    for (const g of this.groups) scales[g] = this.scale(g);
     const colours = { anchors: this.data.colorMaps[this.state.map], missing: this.data.missingColor,
                       invalid: this.data.invalidColor, diverged: this.data.divergedColor };
-    this.logBox.checked = scale.log; this.logBox.disabled = !this.logAllowed;
-    this.clipValue.textContent = this.state.clip < 1 ? TV.format(scale.valueAt(1), 4) : "all";
+    this.logBox.checked = scales[shown[0]].log; this.logBox.disabled = !this.logAllowed;
+    this.clipValue.textContent = this.state.clip < 1 ? shown.map(function (g) { return TV.format(scales[g].valueAt(1), 4); }).join(" · ") : "all";
     for (const p of this.panels) {
+      const scale = scales[p.surface.scaleGroup || ""];
       const frames = p.surface.frames, index = Math.min(this.state.frame, frames.length - 1), frame = frames[index];
       const all = this.values(frame), v = all[q];
       p.currentLabel = frame.label;
       p.frameLabel.textContent = frames.length > 1 ? "frame " + (index + 1) + " / " + frames.length + ": " + frame.label : frame.label;
       const titles = { x: p.surface.xLabel, y: p.surface.yLabel, z: info.label + (scale.log ? " (log)" : ""), title: info.label, quantity: q };
-      const shown = !!v;
-      p.message.hidden = shown;
-      p.message.textContent = shown ? "" : "this surface has no " + info.label;
-      for (const view of [p.view3d, p.contour, p.curve]) if (view) view.canvas.parentElement.style.visibility = shown ? "visible" : "hidden";
-      if (!shown) continue;
+      const has = !!v;
+      p.message.hidden = has;
+      p.message.textContent = has ? "" : "this surface has no " + info.label;
+      // A panel without the quantity shrinks to its title and the message.
+      p.views.hidden = !has;
+      if (!has) continue;
       if (p.view3d) {
         p.view3d.setData(frame.x, frame.y, v, scale, colours.anchors, titles, frame.path);
         p.view3d.draw();
@@ -176,12 +196,18 @@ TV.App = class {
       this.frameSlider.value = String(this.state.frame);
       this.frameLabel.textContent = (this.state.frame + 1) + " / " + this.frameCount + (this.panels.length === 1 ? ": " + this.panels[0].currentLabel : "");
     }
-    this.drawColorbar(scale, colours, info);
+    this.colorbarState = [];
+    this.groups.forEach((g, k) => {
+      const c = this.colorbars[k];
+      c.hidden = shown.indexOf(g) < 0;
+      if (!c.hidden) this.drawColorbar(c, g, scales[g], colours, info);
+    });
     this.writeSelfCheck();
   }
 
-  drawColorbar(scale, colours, info) {
-    const c = this.colorbar, ctx = c.getContext("2d"), size = TV.fitCanvas(c, ctx);
+  // One group's colour bar: titled with the quantity, and the group's name when there are several.
+  drawColorbar(c, group, scale, colours, info) {
+    const ctx = c.getContext("2d"), size = TV.fitCanvas(c, ctx);
     ctx.clearRect(0, 0, size.width, size.height);
     const left = 12, right = size.width - 12, top = 20, height = 14, width = right - left;
     for (let px = 0; px < width; px++) {
@@ -190,8 +216,11 @@ TV.App = class {
     }
     ctx.strokeStyle = "#555"; ctx.lineWidth = 1; ctx.strokeRect(left + 0.5, top + 0.5, width - 1, height);
     ctx.font = TV.font; ctx.fillStyle = "#333"; ctx.textBaseline = "bottom"; ctx.textAlign = "left";
-    const r = this.range(this.state.quantity);
-    ctx.fillText(info.label + (scale.log ? " · log scale" : "") + (this.state.clip < 1 ? " · clipped at " + TV.format(scale.valueAt(1), 4) : ""), left, top - 4);
+    const r = this.range(this.state.quantity, group);
+    const title = info.label + (this.groups.length > 1 ? " · " + (group || "unnamed") : "") + (scale.log ? " · log scale" : "")
+      + (this.state.clip < 1 ? " · clipped at " + TV.format(scale.valueAt(1), 4) : "");
+    this.colorbarState.push({ group: group, title: title, range: [scale.valueAt(0), scale.valueAt(1)] });
+    ctx.fillText(title, left, top - 4);
     ctx.textAlign = "right";
     const keys = [];
     if (r.missing) keys.push([colours.missing, "not computed"]);
@@ -224,13 +253,16 @@ TV.App = class {
   }
 
   // What the tests read: WebGL present, pixels drawn on every canvas and their hashes, the
-  // frame and its labels, the controls' state, and every error so far.
+  // frame and its labels, the controls' state (the quantities offered, the colour bars' titles
+  // and ranges), and every error so far.
   selfCheck() {
     return {
       ready: true,
       webgl: this.panels.every(function (p) { return !p.view3d || !!p.view3d.gl; }),
       frame: this.state.frame, frameCount: this.frameCount,
       quantity: this.state.quantity, colorMap: this.state.map, logarithmic: this.logBox.checked,
+      quantities: this.quantities.map(function (q) { return [q, TV.quantityInfo(q).label]; }),
+      colorbars: this.colorbarState,
       labels: this.panels.map(function (p) { return p.currentLabel; }),
       panels: this.panels.map(function (p) {
         return {

@@ -279,8 +279,14 @@ TV.Surface3D = class {
     const x = this.x, y = this.y, nx = x.length, ny = y.length;
     const label = function (p, text, dx, dy, align) {
       const s = project(p); if (!s) return;
-      ctx.textAlign = align || "center"; ctx.textBaseline = "middle";
-      ctx.fillText(text, s[0] + (dx || 0), s[1] + (dy || 0));
+      const a = align || "center", width = ctx.measureText(text).width;
+      // Kept inside the canvas: a long title (the z axis's, "train perplexity (log)") at the
+      // edge of a narrow panel would otherwise lose its first letters.
+      let px = s[0] + (dx || 0);
+      const start = a === "center" ? px - width / 2 : a === "right" ? px - width : px;
+      px += Math.max(0, 2 - start) - Math.max(0, start + width - (size.width - 2));
+      ctx.textAlign = a; ctx.textBaseline = "middle";
+      ctx.fillText(text, px, s[1] + (dy || 0));
     };
     const axisTicks = (values, toWorld, place, outward) => {
       const lo = values[0], hi = values[values.length - 1];
@@ -298,7 +304,11 @@ TV.Surface3D = class {
     label([0, sy * 1.55, 0], this.titles.x);
     label([sx * 1.55, 0, 0], this.titles.y);
     const z = this.zCorner(), s = this.scale;
-    for (const v of TV.ticks(s.valueAt(0), s.valueAt(1), 4, s.log)) {
+    // A log axis of less than a decade gets ticks at 1, 1.5, 2, 3, 5, 7: every other one is
+    // enough on the short z axis, where six labels would touch.
+    let zTicks = TV.ticks(s.valueAt(0), s.valueAt(1), 4, s.log);
+    if (zTicks.length > 5) zTicks = zTicks.filter(function (v, k) { return k % 2 === 0; });
+    for (const v of zTicks) {
       const h = H * s.t(v);
       if (h < -1e-6 || h > H + 1e-6) continue;
       label([z[0], z[1], h], TV.format(v, 3) + " ", -4, 0, "right");
