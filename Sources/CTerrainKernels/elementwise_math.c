@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include "erfc_coefficients.h"
+#include "error_function_coefficients.h"
 
 #pragma clang fp contract(off)
 
@@ -36,8 +36,8 @@ INLINE double vexp(double x) {
     return x != x ? x : result;
 }
 
-/* erfc(u) for u >= 0 (or +inf), to about 1e-13 relative: t exp(-u^2 + P(t)), t = 2/(2 + u),
-   P by its Chebyshev series (scripts/fit-erfc.py) summed by Clenshaw's recurrence. */
+/* erfc(u) for u >= 0 (or +inf), to about 1e-16 relative: t exp(-u^2 + P(t)), t = 2/(2 + u),
+   P by its Chebyshev series (scripts/fit-error-function.py) summed by Clenshaw's recurrence. */
 INLINE double verfc_nonnegative(double u) {
     double t = 2.0 / (2.0 + u);
     double s = 2.0 * t - 1.0, s2 = 2.0 * s;
@@ -52,11 +52,22 @@ INLINE double verfc_nonnegative(double u) {
     return t * vexp(p - u2);
 }
 
-/* Phi(x) = erfc(-x/sqrt 2) / 2, from erfc of |x|/sqrt 2 on either side. */
+/* Phi(x) = erfc(-x/sqrt 2) / 2, from erfc of |x|/sqrt 2 on either side: any x, NaN and +-inf. */
 INLINE double vnormal_cdf(double x) {
     const double inv_sqrt2 = 0.70710678118654752440;
     double e = verfc_nonnegative(fabs(x) * inv_sqrt2);
     return x >= 0 ? 1.0 - 0.5 * e : 0.5 * e;
+}
+
+/* Phi(x) = (1 + erf(x/sqrt 2)) / 2 for |x| <= 3 (u^2 = x^2/2 <= TERRAIN_ERF_RANGE): erf by its
+   polynomial, no division and no exp, within 2e-15 (the cancellation at x = -3 costs no more
+   than 5e-12 of Phi's relative accuracy). */
+INLINE double vnormal_cdf_near_zero(double x) {
+    const double inv_sqrt2 = 0.70710678118654752440;
+    double w = 0.5 * (x * x), q = terrain_erf_powers[TERRAIN_ERF_TERMS - 1];
+#pragma clang loop unroll(full)
+    for (int j = TERRAIN_ERF_TERMS - 2; j >= 0; j--) q = q * w + terrain_erf_powers[j];
+    return 0.5 + 0.5 * (x * inv_sqrt2 * q);
 }
 
 /* phi(x) = exp(-x^2/2) / sqrt(2 pi). */
@@ -65,15 +76,44 @@ INLINE double vnormal_density(double x) {
     return inv_sqrt_2pi * vexp(-0.5 * (x * x));
 }
 
+/* The GELU kernels run in blocks of BLOCK values: a block whose every |x| <= 3 (nearly all of
+   them in a network) takes the polynomial; any other block, and the last partial one, takes
+   erfc. Which path a value takes depends only on its block's values, never on threads. */
+#define BLOCK 16
+INLINE int block_near_zero(const float *x) {
+    int inside = 1;
+    for (int l = 0; l < BLOCK; l++) inside &= fabsf(x[l]) <= 3.0f;
+    return inside;
+}
+
 CLONES void terrain_gelu_f32(const float *x, float *y, long count) {
-    for (long i = 0; i < count; i++) {
-        double v = x[i];
-        y[i] = (float)(v * vnormal_cdf(v));
+    long i = 0;
+    for (; i + BLOCK <= count; i += BLOCK) {
+        if (block_near_zero(x + i)) {
+            for (int l = 0; l < BLOCK; l++) { double v = x[i + l]; y[i + l] = (float)(v * vnormal_cdf_near_zero(v)); }
+        } else {
+            for (int l = 0; l < BLOCK; l++) { double v = x[i + l]; y[i + l] = (float)(v * vnormal_cdf(v)); }
+        }
     }
+    for (; i < count; i++) { double v = x[i]; y[i] = (float)(v * vnormal_cdf(v)); }
 }
 
 CLONES void terrain_gelu_backward_f32(const float *x, const float *g, float *out, long count) {
-    for (long i = 0; i < count; i++) {
+    long i = 0;
+    for (; i + BLOCK <= count; i += BLOCK) {
+        if (block_near_zero(x + i)) {
+            for (int l = 0; l < BLOCK; l++) {
+                double v = x[i + l];
+                out[i + l] = (float)((double)g[i + l] * (vnormal_cdf_near_zero(v) + v * vnormal_density(v)));
+            }
+        } else {
+            for (int l = 0; l < BLOCK; l++) {
+                double v = x[i + l];
+                out[i + l] = (float)((double)g[i + l] * (vnormal_cdf(v) + v * vnormal_density(v)));
+            }
+        }
+    }
+    for (; i < count; i++) {
         double v = x[i];
         out[i] = (float)((double)g[i] * (vnormal_cdf(v) + v * vnormal_density(v)));
     }
@@ -90,6 +130,7 @@ CLONES void terrain_gelu_second_f32(const float *x, const float *t, float *out, 
    maximum and the sum run in LANES interleaved partial results combined in a fixed order (so they
    vectorize, and the bits depend on the length only). */
 #define LANES 16
+#define ROW_BUFFER 4096
 INLINE void softmax_row(const float *x, float *y, long length, long valid, float scale) {
     float lane_max[LANES];
     int lane_nan[LANES];
@@ -111,16 +152,30 @@ INLINE void softmax_row(const float *x, float *y, long length, long valid, float
     int has_nan = 0;
     for (int l = 0; l < LANES; l++) { maximum = lane_max[l] > maximum ? lane_max[l] : maximum; has_nan |= lane_nan[l]; }
     double m = maximum;
-    for (long j = 0; j < whole; j += LANES) {
-        double e[LANES];
-        for (int l = 0; l < LANES; l++) e[l] = vexp((double)(scale * x[j + l]) - m);
-        for (int l = 0; l < LANES; l++) lane_sum[l] += e[l];
+    if (valid <= ROW_BUFFER) {
+        /* One exp per score: e_j = exp(s_j - max) kept in double, then y_j = e_j / sum. */
+        double e[ROW_BUFFER];
+        for (long j = 0; j < valid; j++) e[j] = vexp((double)(scale * x[j]) - m);
+        for (long j = 0; j < whole; j += LANES)
+            for (int l = 0; l < LANES; l++) lane_sum[l] += e[j + l];
+        for (long j = whole; j < valid; j++) lane_sum[0] += e[j];
+        double sum = 0.0;
+        for (int l = 0; l < LANES; l++) sum += lane_sum[l];
+        double inverse = has_nan ? NAN : 1.0 / sum;
+        for (long j = 0; j < valid; j++) y[j] = (float)(e[j] * inverse);
+    } else {
+        /* Rows too long for the buffer: exp(s_j - log sum) in a second pass. */
+        for (long j = 0; j < whole; j += LANES) {
+            double e[LANES];
+            for (int l = 0; l < LANES; l++) e[l] = vexp((double)(scale * x[j + l]) - m);
+            for (int l = 0; l < LANES; l++) lane_sum[l] += e[l];
+        }
+        for (long j = whole; j < valid; j++) lane_sum[0] += vexp((double)(scale * x[j]) - m);
+        double sum = 0.0;
+        for (int l = 0; l < LANES; l++) sum += lane_sum[l];
+        double log_z = has_nan ? NAN : m + log(sum);
+        for (long j = 0; j < valid; j++) y[j] = (float)vexp((double)(scale * x[j]) - log_z);
     }
-    for (long j = whole; j < valid; j++) lane_sum[0] += vexp((double)(scale * x[j]) - m);
-    double sum = 0.0;
-    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
-    double log_z = has_nan ? NAN : m + log(sum);
-    for (long j = 0; j < valid; j++) y[j] = (float)vexp((double)(scale * x[j]) - log_z);
     for (long j = valid; j < length; j++) y[j] = 0.0f;
 }
 

@@ -17,11 +17,13 @@ void terrain_gelu_backward_f32(const float *x, const float *g, float *out, long 
 /* out = t * phi(x) * (2 - x^2): GELU's second derivative times t. */
 void terrain_gelu_second_f32(const float *x, const float *t, float *out, long count);
 
-/* Softmax along rows of `length` contiguous scores, of the scaled scores (float)(scale * x[j]):
-   y[j] = exp(s[j] - log(sum_k exp(s[k]))), the sum in double. With `causal`, row r holds the
-   query at position i = (first_row + r) % length and sees keys j <= i only: the scores above
-   the diagonal are never read and their probabilities are exactly 0 (a causal mask of -inf
-   added before the softmax gives the same). A NaN score makes its row NaN. */
+/* Softmax along rows of `length` contiguous scores, of the scaled scores s[j] = (float)(scale * x[j]):
+   y[j] = e[j] / sum_k e[k] with e[j] = exp(s[j] - max_k s[k]), all in double (rows longer than
+   4096: exp(s[j] - log sum_k e[k])). With `causal`, row r holds the query at position
+   i = (first_row + r) % length and sees keys j <= i only: the scores above the diagonal are never
+   read and their probabilities are exactly 0, as a causal mask of -inf added before the softmax
+   gives. A NaN among the scores a row reads makes that row's read part NaN (its masked part
+   stays 0). */
 void terrain_softmax_rows_f32(const float *x, float *y, long rows, long length, float scale,
                               int causal, long first_row);
 
