@@ -126,16 +126,57 @@ CLONES void terrain_gelu_second_f32(const float *x, const float *t, float *out, 
     }
 }
 
-/* One row: the first `valid` scores are read, the rest of the row's probabilities are 0. The
-   maximum and the sum run in LANES interleaved partial results combined in a fixed order (so they
-   vectorize, and the bits depend on the length only). */
 #define LANES 16
 #define ROW_BUFFER 4096
+
+/* sum_j exp(scale * x[j] - m) over n scores, in LANES interleaved partial sums added in a fixed
+   order (so the loop vectorizes and the bits depend on n only); each term is also stored in e
+   unless e is NULL. */
+INLINE double sum_of_exps(const float *x, float scale, double m, long n, double *e) {
+    double lane_sum[LANES];
+    for (int l = 0; l < LANES; l++) lane_sum[l] = 0.0;
+    long whole = n - n % LANES;
+    for (long j = 0; j < whole; j += LANES) {
+        double term[LANES];
+        for (int l = 0; l < LANES; l++) term[l] = vexp((double)(scale * x[j + l]) - m);
+        for (int l = 0; l < LANES; l++) lane_sum[l] += term[l];
+        if (e) for (int l = 0; l < LANES; l++) e[j + l] = term[l];
+    }
+    for (long j = whole; j < n; j++) {
+        double term = vexp((double)(scale * x[j]) - m);
+        lane_sum[0] += term;
+        if (e) e[j] = term;
+    }
+    double sum = 0.0;
+    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
+    return sum;
+}
+
+/* y[j] = exp(scale * x[j] - m) / sum for j < n, with sum = sum_of_exps(x, scale, m, n): one exp per
+   score through a buffer when n <= ROW_BUFFER, else exp(scale * x[j] - log_z) in a second pass.
+   Each y[j] is written as (y[j] - subtract_at(j)) * factor, where subtract_at is 1 at index
+   `subtract` (-1 for none): cross-entropy's gradient comes out of the same pass. Returns
+   log_z = m + log(sum). */
+INLINE double write_softmax(const float *x, float scale, double m, long n, long subtract, double factor, float *y) {
+    if (n <= ROW_BUFFER) {
+        double e[ROW_BUFFER];
+        double sum = sum_of_exps(x, scale, m, n, e);
+        double inverse = 1.0 / sum;
+        for (long j = 0; j < n; j++) y[j] = (float)((e[j] * inverse - (j == subtract ? 1.0 : 0.0)) * factor);
+        return m + log(sum);
+    }
+    double log_z = m + log(sum_of_exps(x, scale, m, n, 0));
+    for (long j = 0; j < n; j++)
+        y[j] = (float)((vexp((double)(scale * x[j]) - log_z) - (j == subtract ? 1.0 : 0.0)) * factor);
+    return log_z;
+}
+
+/* One row: the first `valid` scores are read, the rest of the row's probabilities are 0. The
+   maximum runs in LANES interleaved partial results too. */
 INLINE void softmax_row(const float *x, float *y, long length, long valid, float scale) {
     float lane_max[LANES];
     int lane_nan[LANES];
-    double lane_sum[LANES];
-    for (int l = 0; l < LANES; l++) { lane_max[l] = -INFINITY; lane_nan[l] = 0; lane_sum[l] = 0.0; }
+    for (int l = 0; l < LANES; l++) { lane_max[l] = -INFINITY; lane_nan[l] = 0; }
     long whole = valid - valid % LANES;
     for (long j = 0; j < whole; j += LANES)
         for (int l = 0; l < LANES; l++) {
@@ -151,31 +192,7 @@ INLINE void softmax_row(const float *x, float *y, long length, long valid, float
     float maximum = -INFINITY;
     int has_nan = 0;
     for (int l = 0; l < LANES; l++) { maximum = lane_max[l] > maximum ? lane_max[l] : maximum; has_nan |= lane_nan[l]; }
-    double m = maximum;
-    if (valid <= ROW_BUFFER) {
-        /* One exp per score: e_j = exp(s_j - max) kept in double, then y_j = e_j / sum. */
-        double e[ROW_BUFFER];
-        for (long j = 0; j < valid; j++) e[j] = vexp((double)(scale * x[j]) - m);
-        for (long j = 0; j < whole; j += LANES)
-            for (int l = 0; l < LANES; l++) lane_sum[l] += e[j + l];
-        for (long j = whole; j < valid; j++) lane_sum[0] += e[j];
-        double sum = 0.0;
-        for (int l = 0; l < LANES; l++) sum += lane_sum[l];
-        double inverse = has_nan ? NAN : 1.0 / sum;
-        for (long j = 0; j < valid; j++) y[j] = (float)(e[j] * inverse);
-    } else {
-        /* Rows too long for the buffer: exp(s_j - log sum) in a second pass. */
-        for (long j = 0; j < whole; j += LANES) {
-            double e[LANES];
-            for (int l = 0; l < LANES; l++) e[l] = vexp((double)(scale * x[j + l]) - m);
-            for (int l = 0; l < LANES; l++) lane_sum[l] += e[l];
-        }
-        for (long j = whole; j < valid; j++) lane_sum[0] += vexp((double)(scale * x[j]) - m);
-        double sum = 0.0;
-        for (int l = 0; l < LANES; l++) sum += lane_sum[l];
-        double log_z = has_nan ? NAN : m + log(sum);
-        for (long j = 0; j < valid; j++) y[j] = (float)vexp((double)(scale * x[j]) - log_z);
-    }
+    write_softmax(x, scale, has_nan ? NAN : maximum, valid, -1, 1.0, y);
     for (long j = valid; j < length; j++) y[j] = 0.0f;
 }
 
@@ -184,5 +201,20 @@ CLONES void terrain_softmax_rows_f32(const float *x, float *y, long rows, long l
     for (long r = 0; r < rows; r++) {
         long valid = causal ? (first_row + r) % length + 1 : length;
         softmax_row(x + r * length, y + r * length, length, valid, scale);
+    }
+}
+
+CLONES void terrain_cross_entropy_rows_f32(const float *logits, const int *labels, long rows, long classes,
+                                           double inverse_count, float *gradient, double *loss, long *argmax) {
+    for (long r = 0; r < rows; r++) {
+        const float *z = logits + r * classes;
+        /* torch.max's arg-max: the first NaN if there is one, else the first largest value. */
+        long arg = 0;
+        for (long j = 1; j < classes; j++)
+            if (z[j] > z[arg] || (z[j] != z[j] && z[arg] == z[arg])) arg = j;
+        long label = labels[r];
+        double log_z = write_softmax(z, 1.0f, (double)z[arg], classes, label, inverse_count, gradient + r * classes);
+        loss[r] = log_z - (double)z[label];
+        argmax[r] = arg;
     }
 }

@@ -27,4 +27,12 @@ void terrain_gelu_second_f32(const float *x, const float *t, float *out, long co
 void terrain_softmax_rows_f32(const float *x, float *y, long rows, long length, float scale,
                               int causal, long first_row);
 
+/* Softmax cross-entropy of `rows` rows of logits [rows, classes] against labels (each inside
+   0..<classes, checked by the caller): loss[r] = log sum_j exp(z_j) - z_label in double (the
+   sum as softmax's, from the row's maximum), argmax[r] = the first NaN's index if there is one,
+   else the first largest value's (torch.max), and the gradient row
+   (softmax(z)_j - [j = label]) * inverse_count, rounded to float. */
+void terrain_cross_entropy_rows_f32(const float *logits, const int *labels, long rows, long classes,
+                                    double inverse_count, float *gradient, double *loss, long *argmax);
+
 #endif

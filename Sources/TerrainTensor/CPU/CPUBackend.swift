@@ -474,6 +474,28 @@ public struct CPUBackend: Backend {
         let lp = logits.pointer, gp = grad.mutablePointer()
         var total = 0.0, correct = 0
         let invN = 1 / Double(n)
+        if T.self == Float.self && k > 0 {
+            // Rows in parallel by the vectorized kernel, their losses then added in row order.
+            for label in labels { precondition(label >= 0 && Int(label) < k, "label \(label) outside 0..<\(k)") }
+            var rowLoss = [Double](repeating: 0, count: n), rowArgmax = [Int](repeating: 0, count: n)
+            rowLoss.withUnsafeMutableBufferPointer { lossBuffer in
+                rowArgmax.withUnsafeMutableBufferPointer { argBuffer in
+                    labels.withUnsafeBufferPointer { labelBuffer in
+                        let losses = lossBuffer.baseAddress!, args = argBuffer.baseAddress!, ls = labelBuffer.baseAddress!
+                        Parallel.forEach(range: n, grain: max(1, Self.elementwiseGrain / k)) { rows in
+                            terrain_cross_entropy_rows_f32(floats(lp) + rows.lowerBound * k, ls + rows.lowerBound, rows.count, k, invN,
+                                                           mutableFloats(gp) + rows.lowerBound * k, losses + rows.lowerBound,
+                                                           args + rows.lowerBound)
+                        }
+                    }
+                }
+            }
+            for i in 0..<n {
+                total += rowLoss[i]
+                if rowArgmax[i] == Int(labels[i]) { correct += 1 }
+            }
+            return LossResult(loss: total * invN, gradient: grad, correct: correct)
+        }
         for i in 0..<n {
             let row = lp + i * k, g = gp + i * k
             let label = Int(labels[i])

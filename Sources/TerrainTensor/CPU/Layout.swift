@@ -60,6 +60,25 @@ extension CPUBackend {
         // y's axis k steps through x with x's stride of axis permutation[k].
         let strides = permutation.map { sourceStrides[$0] }
         let xp = x.pointer, yp = y.mutablePointer()
+        let run = shape[shape.count - 1]
+        if strides[strides.count - 1] == 1 && run >= 8 {
+            // The last axis stays last (attention's heads: [B, T, H, D] ↔ [B, H, T, D]): copy whole
+            // runs of it, rows of y spread over threads. Each row's source offset comes from its
+            // own index, so any cut gives the same result.
+            let outerShape = Array(shape.dropLast()), outerStrides = Array(strides.dropLast())
+            Parallel.forEach(range: y.count / run, grain: max(1, Self.elementwiseGrain / run)) { rows in
+                for row in rows {
+                    var rest = row, offset = 0
+                    for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
+                        let (q, r) = rest.quotientAndRemainder(dividingBy: outerShape[axis])
+                        offset += r * outerStrides[axis]
+                        rest = q
+                    }
+                    (yp + row * run).update(from: xp + offset, count: run)
+                }
+            }
+            return y
+        }
         forEachStridedOffset(shape: shape, strides: strides) { i, offset in yp[i] = xp[offset] }
         return y
     }
