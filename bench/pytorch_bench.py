@@ -26,6 +26,44 @@ def report(name, value, unit):
     print(json.dumps({"name": name, "value": value, "unit": unit}), flush=True)
 
 
+def seconds_over_grid(point, side):
+    """Seconds of point(a, b) at every point of the side x side grid over [-1, 1]^2 (a row of b
+    at a time), after the centre point(0, 0) as the warm-up: the surface benchmarks' loop, the
+    same as Terrain's (LandscapeTiming.swift)."""
+    axis = torch.linspace(-1, 1, side).tolist()
+    point(0.0, 0.0)
+    start = time.perf_counter()
+    for b in axis:
+        for a in axis:
+            point(a, b)
+    return time.perf_counter() - start
+
+
+def mean_loss_hvp(net, x, y, batch, loss_of):
+    """The function computing H.v of the mean loss over all samples, for a random unit v over the
+    trainable parameters (drawn now), by double backward (torch.autograd.grad with
+    create_graph=True) as PyHessian computes it; each batch's mean loss loss_of(net, xb, yb) is
+    weighted by its share so that the product is that of the mean over all samples."""
+    samples = x.size(0)
+    params = [p for p in net.parameters() if p.requires_grad]
+    v = [torch.randn_like(p) for p in params]
+    norm = torch.sqrt(sum((t * t).sum() for t in v))
+    v = [t / norm for t in v]
+
+    def hvp():
+        total = [torch.zeros_like(p) for p in params]
+        for i in range(0, samples, batch):
+            xb, yb = x[i:i + batch], y[i:i + batch]
+            loss = loss_of(net, xb, yb) * (xb.size(0) / samples)
+            grads = torch.autograd.grad(loss, params, create_graph=True)
+            dot = sum((g * t).sum() for g, t in zip(grads, v))
+            for acc, h in zip(total, torch.autograd.grad(dot, params)):
+                acc += h
+        return total
+
+    return hvp
+
+
 class BasicBlock(nn.Module):
     def __init__(self, inp, out, stride):
         super().__init__()
@@ -182,15 +220,11 @@ def surface_benchmark(name, side, mnist=None):
         for p, w, d in zip(net.parameters(), weights, changes):
             p.data = w + d
 
-    coords = torch.linspace(-1, 1, side).tolist()
-    set_weights(0.0, 0.0)
-    eval_loss(net, batches, images)
-    start = time.perf_counter()
-    for beta in coords:
-        for alpha in coords:
-            set_weights(alpha, beta)
-            eval_loss(net, batches, images)
-    points_per_s = side * side / (time.perf_counter() - start)
+    def point(alpha, beta):
+        set_weights(alpha, beta)
+        eval_loss(net, batches, images)
+
+    points_per_s = side * side / seconds_over_grid(point, side)
     report(f"{name}_surface_points_per_s", points_per_s, "points/s")
     report(f"{name}_surface_images_per_s", points_per_s * images, "images/s")
     report(f"{name}_surface_gflops", points_per_s * images * flops_per_image(net, x) / 1e9, "GFLOP/s")
@@ -207,23 +241,7 @@ def hvp_benchmark(repeats):
     net.eval()
     x = torch.randn(images, 3, 32, 32)
     y = torch.arange(images) % 10
-    params = [p for p in net.parameters() if p.requires_grad]
-    v = [torch.randn_like(p) for p in params]
-    norm = torch.sqrt(sum((t * t).sum() for t in v))
-    v = [t / norm for t in v]
-
-    def hvp():
-        total = [torch.zeros_like(p) for p in params]
-        for i in range(0, images, 500):
-            xb, yb = x[i:i + 500], y[i:i + 500]
-            loss = F.cross_entropy(net(xb), yb) * (xb.size(0) / images)
-            grads = torch.autograd.grad(loss, params, create_graph=True)
-            dot = sum((g * t).sum() for g, t in zip(grads, v))
-            for acc, h in zip(total, torch.autograd.grad(dot, params)):
-                acc += h
-        return total
-
-    t = median_seconds(hvp, repeats)
+    t = median_seconds(mean_loss_hvp(net, x, y, 500, lambda net, xb, yb: F.cross_entropy(net(xb), yb)), repeats)
     report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
 
 
@@ -268,7 +286,6 @@ def gpt_surface_benchmark(side):
     weights = [p.data.clone() for p in net.parameters()]
     torch.manual_seed(123)
     dx, dy = filter_normalized_direction(weights), filter_normalized_direction(weights)
-    axis = torch.linspace(-1, 1, side).tolist()
 
     def point(a, b):
         for p, w, d, e in zip(net.parameters(), weights, dx, dy):
@@ -279,13 +296,7 @@ def gpt_surface_benchmark(side):
                 total += gpt_loss(net, x[i:i + GPT_BATCH], y[i:i + GPT_BATCH]).item() * x[i:i + GPT_BATCH].size(0)
         return total / GPT_SEQUENCES
 
-    point(0.0, 0.0)  # warm-up: the centre
-    start = time.perf_counter()
-    for b in axis:
-        for a in axis:
-            point(a, b)
-    t = time.perf_counter() - start
-    tokens_per_s = side * side * GPT_SEQUENCES * GPT_CONTEXT / t
+    tokens_per_s = side * side * GPT_SEQUENCES * GPT_CONTEXT / seconds_over_grid(point, side)
     report("gpt_surface_tokens_per_s", tokens_per_s, "tokens/s")
     report("gpt_surface_gflops", tokens_per_s * gpt_flops_per_token() / 1e9, "GFLOP/s")
     report("gpt_surface_peak_rss_mib", peak_rss_mib(), "MiB (peak RSS)")
@@ -295,22 +306,7 @@ def gpt_hvp_benchmark(repeats):
     """H.v of the mean loss over the 256 sequences by double backward (PyHessian's way)."""
     net, x, y = gpt_case()
     net.eval()
-    params = [p for p in net.parameters() if p.requires_grad]
-    v = [torch.randn_like(p) for p in params]
-    norm = torch.sqrt(sum((t * t).sum() for t in v))
-    v = [t / norm for t in v]
-
-    def hvp():
-        total = [torch.zeros_like(p) for p in params]
-        for i in range(0, GPT_SEQUENCES, GPT_BATCH):
-            xb, yb = x[i:i + GPT_BATCH], y[i:i + GPT_BATCH]
-            loss = gpt_loss(net, xb, yb) * (xb.size(0) / GPT_SEQUENCES)
-            grads = torch.autograd.grad(loss, params, create_graph=True)
-            dot = sum((g * t).sum() for g, t in zip(grads, v))
-            for acc, h in zip(total, torch.autograd.grad(dot, params)):
-                acc += h
-        return total
-
+    hvp = mean_loss_hvp(net, x, y, GPT_BATCH, gpt_loss)
     # CPU flash attention has no double backward: the math kernel (softmax(QK^T/sqrt(D))V) has.
     from torch.nn.attention import SDPBackend, sdpa_kernel
     with sdpa_kernel(SDPBackend.MATH):

@@ -62,31 +62,11 @@ func gptSurfaceBenchmark(side: Int) throws {
     let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: GPTCase.batchSize) {
         try spec.build() as Module<Float>
     }
-    let theta = objective.parameters()
-    let groups = objective.groups
-    let directions = (0..<2).map { k -> Direction in
-        var d = Direction.random(groups: groups, type: .weights, seed: 123 + UInt64(k))
-        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-        return d
-    }
-    let axis = Axis(minimum: -1, maximum: 1, count: side).coordinates
-    let grid = SurfaceGrid(x: axis, y: axis)
+    let plane = benchmarkPlane(objective)
     let unmoved = Evaluation.evaluate(model, on: set, batchSize: GPTCase.batchSize)
     let before = peakResidentMiB()
-    let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
-                                             yDirection: directions[1], grid: grid, sets: [.train])
-    try computation.spreadPointsOverThreads()
-    let row = try computation.compute(point: (side / 2) * side + side / 2)
-    if abs(row[0] - unmoved.loss) > 1e-5 * abs(unmoved.loss) {
-        warn("gpt surface centre loss \(row[0]) differs from Evaluation.evaluate's \(unmoved.loss)")
-    }
-    let points = Array(0..<grid.pointCount)
-    let t = try seconds {
-        for group in stride(from: 0, to: points.count, by: computation.concurrentPoints) {
-            _ = try computation.compute(points: Array(points[group..<min(points.count, group + computation.concurrentPoints)]))
-        }
-    }
-    computation.restoreCenter()
+    let (computation, t) = try timedSurface(objective, plane: plane, side: side, spreadPoints: true,
+                                            unmovedLoss: unmoved.loss, name: "gpt")
     let peak = peakResidentMiB()
     let growth = (peak - before) * 1024 * 1024
     // Points run concurrently, each on its own copy of the model: had each kept one layer's scores
@@ -94,7 +74,7 @@ func gptSurfaceBenchmark(side: Int) throws {
     if growth >= GPTCase.wholeSetScoresBytes * Double(computation.concurrentPoints) {
         warn("the gpt surface grew the RSS by \(Int(growth / 1048576)) MiB, no less than one layer's scores over the whole set per concurrent point")
     }
-    let tokensPerSecond = Double(grid.pointCount * set.count * GPTCase.context) / t
+    let tokensPerSecond = Double(side * side * set.count * GPTCase.context) / t
     report("gpt_surface_tokens_per_s", tokensPerSecond, "tokens/s")
     report("gpt_surface_gflops", tokensPerSecond * GPTCase.flopsPerToken / 1e9, "GFLOP/s")
     report("gpt_surface_peak_rss_mib", peak, "MiB (peak RSS)")
@@ -108,15 +88,8 @@ func gptHessianBenchmark(repeats: Int) throws {
     let model: Module<Float> = try GPTCase.spec.build()
     let set = GPTCase.data
     let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: GPTCase.batchSize)
-    let hessian = HessianOperator(objective: objective)
     var g = SeededGenerator(seed: 7)
-    var v = (0..<hessian.dimension).map { _ in g.nextNormal() }
-    let norm = VectorMath.norm(v)
-    v = v.map { $0 / norm }
-    _ = try hessian.apply(v)   // warm-up
-    var times: [Double] = []
-    for _ in 0..<repeats { times.append(try seconds { _ = try hessian.apply(v) }) }
-    let t = times.sorted()[times.count / 2]
+    let t = try medianHessianVectorProductSeconds(objective, repeats: repeats, generator: &g)
     let tokens = Double(set.count * GPTCase.context)
     report("gpt_hvp_per_s", 1 / t, "HVPs/s (256 x 128 tokens)")
     report("gpt_hvp_gflops", 8 * tokens * GPTCase.flopsPerToken / t / 1e9, "GFLOP/s")

@@ -3,7 +3,6 @@ import TerrainTensor
 import TerrainNN
 import TerrainData
 import TerrainModels
-import TerrainLandscape
 import TerrainObjectives
 
 /// Hessian-vector products per second: ResNet-20 (fresh, evaluation mode) on 1,000 CIFAR-shaped
@@ -18,13 +17,6 @@ func hessianBenchmark(repeats: Int) throws {
     let inputs = Tensor<Float>.randomNormal(shape: [images, 3, 32, 32], generator: &g)
     let set = Dataset(name: "synthetic-cifar", inputs: inputs, targets: .classes((0..<images).map { Int32($0 % 10) }, count: 10))
     let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: 500)
-    let hessian = HessianOperator(objective: objective)
-    var v = (0..<hessian.dimension).map { _ in g.nextNormal() }
-    let norm = VectorMath.norm(v)
-    v = v.map { $0 / norm }
-    _ = try hessian.apply(v)   // warm-up
-    var times: [Double] = []
-    for _ in 0..<repeats { times.append(try seconds { _ = try hessian.apply(v) }) }
-    let t = times.sorted()[times.count / 2]
+    let t = try medianHessianVectorProductSeconds(objective, repeats: repeats, generator: &g)
     report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
 }

@@ -10,9 +10,9 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 /// Median of `repeats` timings after one warm-up.
-func median(repeats: Int, _ body: () -> Void) -> Double {
-    body()
-    let times = (0..<repeats).map { _ in seconds(body) }.sorted()
+func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    let times = try (0..<repeats).map { _ in try seconds(body) }.sorted()
     return times[times.count / 2]
 }
 

@@ -27,40 +27,19 @@ func surfaceBenchmark(_ surface: SurfaceCase, side: Int) throws {
     let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: 500) {
         try surface.spec.build() as Module<Float>
     }
-
-    let theta = objective.parameters()
-    let groups = objective.groups
-    let directions = (0..<2).map { k -> Direction in
-        var d = Direction.random(groups: groups, type: .weights, seed: 123 + UInt64(k))
-        d.normalize(against: theta, groups: groups, type: .weights, normalization: .filter, oneDimensional: .leftOut)
-        return d
-    }
-    let axis = Axis(minimum: -1, maximum: 1, count: side).coordinates
-    let grid = SurfaceGrid(x: axis, y: axis)
+    let plane = benchmarkPlane(objective)
     let unmoved = Evaluation.evaluate(model, on: set, batchSize: 500)
+    let points = side * side
 
     var surfaces: [[Double]] = []
     for spreadPoints in surface.threadSharings {
-        let computation = try SurfaceComputation(objective: objective, center: theta, xDirection: directions[0],
-                                                 yDirection: directions[1], grid: grid, sets: [.train])
-        if spreadPoints { try computation.spreadPointsOverThreads() }
-        // Warm-up: the centre, checked against the unmoved model's plain evaluation.
-        let row = try computation.compute(point: (side / 2) * side + side / 2)
-        if abs(row[0] - unmoved.loss) > 1e-5 * abs(unmoved.loss) {
-            warn("\(surface.name) surface centre loss \(row[0]) differs from Evaluation.evaluate's \(unmoved.loss)")
-        }
-        let points = Array(0..<grid.pointCount)
-        let t = try seconds {
-            for group in stride(from: 0, to: points.count, by: computation.concurrentPoints) {
-                _ = try computation.compute(points: Array(points[group..<min(points.count, group + computation.concurrentPoints)]))
-            }
-        }
-        computation.restoreCenter()
+        let (computation, t) = try timedSurface(objective, plane: plane, side: side, spreadPoints: spreadPoints,
+                                                unmovedLoss: unmoved.loss, name: surface.name)
         surfaces.append(computation.values[.trainLoss]!)
-        let imagesPerSecond = Double(grid.pointCount * set.count) / t
+        let imagesPerSecond = Double(points * set.count) / t
         let suffix = spreadPoints ? "" : "_layer_threads"
         let name = "\(surface.name)_surface"
-        report("\(name)\(suffix)_points_per_s", Double(grid.pointCount) / t, "points/s", against: "\(name)_points_per_s")
+        report("\(name)\(suffix)_points_per_s", Double(points) / t, "points/s", against: "\(name)_points_per_s")
         report("\(name)\(suffix)_images_per_s", imagesPerSecond, "images/s", against: "\(name)_images_per_s")
         if spreadPoints {
             // Useful work only: 2 flops per multiply-add of the convolutions and linear layers.

@@ -17,12 +17,9 @@ extension ModelSpec {
         let context = try gptContext()
         let wte = try g.embedding(outputs, sizes.embed)
         let wpe = try g.positionEmbedding(context: context, features: sizes.embed)
-        var blocks: [Module<T>] = []
-        for _ in 0..<sizes.layers {
-            blocks.append(try g.transformerBlock(features: sizes.embed, heads: sizes.heads, mask: .causal))
-        }
+        let blocks = try g.transformerBlocks(sizes, mask: .causal)
         return Sequential<T>(named: [
-            ("wte", wte), ("wpe", wpe), ("h", Sequential(blocks)),
+            ("wte", wte), ("wpe", wpe), ("h", blocks),
             ("ln_f", try g.layerNorm(sizes.embed)), ("head", try g.linear(sizes.embed, outputs)),
         ])
     }
@@ -49,12 +46,9 @@ extension ModelSpec {
         let patches = try vitPatches()
         let patchEmbed = try g.patchEmbedding(channels: channels, features: sizes.embed, patch: sizes.patch)
         let positions = try g.positionEmbedding(context: patches, features: sizes.embed)
-        var blocks: [Module<T>] = []
-        for _ in 0..<sizes.layers {
-            blocks.append(try g.transformerBlock(features: sizes.embed, heads: sizes.heads, mask: .bidirectional))
-        }
+        let blocks = try g.transformerBlocks(sizes, mask: .bidirectional)
         return Sequential<T>(named: [
-            ("patch_embed", patchEmbed), ("pos_embed", positions), ("blocks", Sequential(blocks)),
+            ("patch_embed", patchEmbed), ("pos_embed", positions), ("blocks", blocks),
             ("norm", try g.layerNorm(sizes.embed)), ("pool", SequenceMeanPool()),
             ("head", try g.linear(sizes.embed, outputs)),
         ])
@@ -62,6 +56,18 @@ extension ModelSpec {
 }
 
 extension LayerFactory {
+    /// The stack of a gpt or vit: `sizes.layers` blocks of width `sizes.embed` with `sizes.heads`
+    /// heads, made in order (so the weights are drawn in order), named 0, 1, … as a PyTorch
+    /// `nn.ModuleList`.
+    mutating func transformerBlocks(_ sizes: (layers: Int, heads: Int, embed: Int, patch: Int),
+                                    mask: AttentionMask) throws -> Sequential<T> {
+        var blocks: [Module<T>] = []
+        for _ in 0..<sizes.layers {
+            blocks.append(try transformerBlock(features: sizes.embed, heads: sizes.heads, mask: mask))
+        }
+        return Sequential(blocks)
+    }
+
     /// A pre-LayerNorm block of width E: two layer norms, attention (W_in [3E, E], b_in [3E],
     /// W_o [E, E], b_o [E]) and the MLP (fc1 [4E, E] + [4E], fc2 [E, 4E] + [E]).
     mutating func transformerBlock(features e: Int, heads: Int, mask: AttentionMask) throws -> TransformerBlock<T> {

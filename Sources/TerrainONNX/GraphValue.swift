@@ -92,9 +92,9 @@ struct NodeInputs<Scalar: TensorScalar> {
 }
 
 /// For each element of a tensor of `shape`, the flat index of the element of a tensor of
-/// `source` shape that NumPy broadcasting places there (source aligned at the last axis).
+/// `source` shape that NumPy broadcasting places there (source aligned at the last axis): the
+/// offsets of `forEachStridedOffset` with the source's row-major strides, 0 along its axes of size 1.
 func broadcastSourceIndices(_ shape: [Int], from source: [Int]) -> [Int] {
-    let count = shape.reduce(1, *)
     var strides = [Int](repeating: 0, count: shape.count)
     var step = 1
     for k in stride(from: source.count - 1, through: 0, by: -1) {
@@ -102,21 +102,8 @@ func broadcastSourceIndices(_ shape: [Int], from source: [Int]) -> [Int] {
         strides[j] = source[k] == 1 ? 0 : step
         step *= source[k]
     }
-    var result = [Int](repeating: 0, count: count)
-    var index = [Int](repeating: 0, count: shape.count)
-    var offset = 0
-    for flat in 0..<count {
-        result[flat] = offset
-        var k = shape.count - 1
-        while k >= 0 {
-            index[k] += 1
-            offset += strides[k]
-            if index[k] < shape[k] { break }
-            offset -= strides[k] * index[k]
-            index[k] = 0
-            k -= 1
-        }
-    }
+    var result = [Int](repeating: 0, count: shape.reduce(1, *))
+    forEachStridedOffset(shape: shape, strides: strides) { flat, offset in result[flat] = offset }
     return result
 }
 

@@ -106,22 +106,8 @@ struct AttentionTests {
 struct TangentCheckTests {
     /// An attention layer whose R{∂L/∂x} is off by 1%: the checker must notice.
     @Test func noticesAWrongInputCurvature() {
-        final class Skewed: Module<Double> {
-            let inner: MultiHeadSelfAttention<Double>
-            init(_ inner: MultiHeadSelfAttention<Double>) { self.inner = inner }
-            override var children: [(name: String, module: Module<Double>)] { [("inner", inner)] }
-            override func forward(_ x: Tensor<Double>) -> Tensor<Double> { inner.forward(x) }
-            override func backward(_ g: Tensor<Double>) -> Tensor<Double> { inner.backward(g) }
-            override func forwardTangent(_ x: Tensor<Double>, _ xDot: Tensor<Double>?) -> (y: Tensor<Double>, yDot: Tensor<Double>?) {
-                inner.forwardTangent(x, xDot)
-            }
-            override func backwardTangent(_ g: Tensor<Double>, _ gDot: Tensor<Double>?) -> (gx: Tensor<Double>, gxDot: Tensor<Double>?) {
-                var (gx, gxDot) = inner.backwardTangent(g, gDot)
-                if gxDot != nil { Backends.current.scale(&gxDot!, by: 1.01) }
-                return (gx, gxDot)
-            }
-        }
-        let report = TangentCheck().run(Skewed(AttentionTests.attention(mask: .causal)), input: randomInput([2, 4, 6]))
+        let skewed = SkewedModule(AttentionTests.attention(mask: .causal), skewing: .inputCurvature)
+        let report = TangentCheck().run(skewed, input: randomInput([2, 4, 6]))
         #expect(report.inputCurvature > 1e-3)
         #expect(report.outputTangent < 1e-6)
     }

@@ -163,24 +163,10 @@ struct SequenceLayerTests {
         }
     }
 
+    /// A layer norm whose R{∂L/∂x} is off by 1%: the checker must notice.
     @Test func tangentCheckDetectsAWrongCurvature() {
-        /// A layer norm whose R{∂L/∂x} is off by 1%: the checker must notice.
-        final class Skewed: Module<Double> {
-            let inner: LayerNorm<Double>
-            init(_ inner: LayerNorm<Double>) { self.inner = inner }
-            override var children: [(name: String, module: Module<Double>)] { [("inner", inner)] }
-            override func forward(_ x: Tensor<Double>) -> Tensor<Double> { inner.forward(x) }
-            override func backward(_ g: Tensor<Double>) -> Tensor<Double> { inner.backward(g) }
-            override func forwardTangent(_ x: Tensor<Double>, _ xDot: Tensor<Double>?) -> (y: Tensor<Double>, yDot: Tensor<Double>?) {
-                inner.forwardTangent(x, xDot)
-            }
-            override func backwardTangent(_ g: Tensor<Double>, _ gDot: Tensor<Double>?) -> (gx: Tensor<Double>, gxDot: Tensor<Double>?) {
-                var (gx, gxDot) = inner.backwardTangent(g, gDot)
-                Backends.current.scale(&gxDot!, by: 1.01)
-                return (gx, gxDot)
-            }
-        }
-        let report = TangentCheck().run(Skewed(Self.layerNorm(4)), input: randomInput([3, 4]), inputTangent: true)
+        let skewed = SkewedModule(Self.layerNorm(4), skewing: .inputCurvature)
+        let report = TangentCheck().run(skewed, input: randomInput([3, 4]), inputTangent: true)
         #expect(report.inputCurvature > 1e-3)
     }
 }

@@ -8,6 +8,16 @@ import TerrainTestSupport
 /// pieces of transformer training, checked by hand and against PyTorch step by step.
 @Suite("Transformer training recipe")
 struct TransformerRecipeTests {
+    /// `LearningRateSchedule.warmupCosine`'s factor of step s in Python, for PyTorch's LambdaLR:
+    /// linear from f to 1 over W warmup steps, then a cosine from 1 to m/base at step S (the
+    /// scripts set W, S, base, m and f).
+    static let pythonScheduleFactor = """
+        def factor(s):
+            if s < W: return f + (1 - f) * s / W
+            r = m / base
+            return r + (1 - r) * (1 + math.cos(math.pi * (min(s - W, S - W) / (S - W)))) / 2
+        """
+
     private static func close(_ a: [Double], _ b: [Double], _ tolerance: Double) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) }
     }
@@ -186,10 +196,7 @@ struct TransformerRecipeTests {
             torch.set_default_dtype(torch.float64)
             batches = [\(data)]
             W, S, base, m, f = \(warmup), \(steps), \(base), \(minimum), 0.1
-            def factor(s):
-                if s < W: return f + (1 - f) * s / W
-                r = m / base
-                return r + (1 - r) * (1 + math.cos(math.pi * (min(s - W, S - W) / (S - W)))) / 2
+            \(Self.pythonScheduleFactor)
             out = {}
             for clip in ['norm', 'value']:
                 model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
@@ -253,10 +260,7 @@ struct TransformerRecipeTests {
             torch.set_num_threads(1)
             W, S, base, m, f = \(warmup), \(steps), \(base), \(minimum), \(start)
             grads = [\(grads.map { "(\(literal($0.0)), \(literal($0.1)))" }.joined(separator: ", "))]
-            def factor(s):
-                if s < W: return f + (1 - f) * s / W
-                r = m / base
-                return r + (1 - r) * (1 + math.cos(math.pi * (min(s - W, S - W) / (S - W)))) / 2
+            \(Self.pythonScheduleFactor)
             out = {}
             for dtype in ['float64', 'float32']:
                 for clip in ['norm', 'value']:

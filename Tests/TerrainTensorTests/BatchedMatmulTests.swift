@@ -100,12 +100,7 @@ struct BatchedMatmulTests {
             (backend.batchedMatmul(small, right, transposeA: false, transposeB: true),
              backend.batchedMatmul(many, right.slice(rows: 0..<1), transposeA: false, transposeB: true))
         }
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = run()
-        Parallel.threadCount = 3
-        let three = run()
+        let (one, three) = resultsWithOneAndThreeThreads(run)
         #expect(one.0 == three.0 && one.1 == three.1)
     }
 

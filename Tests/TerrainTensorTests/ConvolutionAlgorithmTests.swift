@@ -71,19 +71,15 @@ struct ConvolutionAlgorithmTests {
         let geometry = Conv2dGeometry(kernel: 3, stride: 1, padding: 1)
         let x = random([45, 16, 10, 10], seed: 5)
         let w = random([16, 16, 3, 3], seed: 6)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        var results: [([Float], [Float], [Float])] = []
-        for threads in [1, 2, 3] {
-            Parallel.threadCount = threads
+        let runs = results(threadCounts: [1, 2, 3]) { () -> ([Float], [Float], [Float]) in
             let y = fast.conv2d(x, weight: w, bias: nil, geometry: geometry)
             let g = fast.conv2dBackward(input: x, weight: w, gradient: y, geometry: geometry, needsInputGradient: true)
-            results.append((y.scalars, g.input!.scalars, g.weight.scalars))
+            return (y.scalars, g.input!.scalars, g.weight.scalars)
         }
-        for r in results.dropFirst() {
-            #expect(r.0 == results[0].0)
-            #expect(r.1 == results[0].1)
-            #expect(r.2 == results[0].2)
+        for r in runs.dropFirst() {
+            #expect(r.0 == runs[0].0)
+            #expect(r.1 == runs[0].1)
+            #expect(r.2 == runs[0].2)
         }
     }
 }

@@ -131,12 +131,7 @@ struct GeneralKernelTests {
                         backend.softmaxSecondOrder(output: y, outputTangent: v, gradient: x, axis: axis, logarithm: false)]
             }
         }
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = run()
-        Parallel.threadCount = 3
-        let three = run()
+        let (one, three) = resultsWithOneAndThreeThreads(run)
         #expect(one == three)
         let y = three[0]
         for row in stride(from: 0, to: y.count, by: 64 * 37) {

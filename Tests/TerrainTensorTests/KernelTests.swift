@@ -96,12 +96,7 @@ struct KernelTests {
             let grads = backend.conv2dBackward(input: x, weight: w, gradient: y, geometry: geometry, needsInputGradient: true)
             return (y, grads, backend.sum(big), backend.featureMoments(x).variance)
         }
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = run()
-        Parallel.threadCount = 3
-        let three = run()
+        let (one, three) = resultsWithOneAndThreeThreads(run)
         #expect(one.0 == three.0)
         #expect(one.1.weight == three.1.weight && one.1.input! == three.1.input! && one.1.bias == three.1.bias)
         #expect(one.2 == three.2 && one.3 == three.3)

@@ -37,9 +37,8 @@ For NAME in the list (default: all), writes into OUT:
                        an initializer the exporter folded from a parameter (a Linear's weight
                        transposed for MatMul) gets the parameter's entries transposed
   NAME.reference.json  the loss again (as loss_center), for checks without NumPy
-Usage: python tests/onnx/cnn_twins.py OUT [NAME ...]
+What the fixture writers share is fixture_support.py. Usage: python tests/onnx/cnn_twins.py OUT [NAME ...]
 """
-import json
 import os
 import sys
 
@@ -49,7 +48,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import randomize_batch_norm  # noqa: E402
+from fixture_support import (export_torchscript, hessian_vector_products, in_double, laid_out, main,  # noqa: E402
+                             randomize_batch_norm, save_data, save_reference_json, seeded)
 
 CLASSES = 10
 SAMPLES = 16
@@ -332,49 +332,34 @@ def folded_initializers(path, model):
 
 def write(name, out):
     factory, opset = MODELS[name]
-    seed = sum(map(ord, name.split("_opset")[0]))
-    torch.manual_seed(seed)
+    generator = seeded(name.split("_opset")[0])
     model = factory()
-    generator = torch.Generator().manual_seed(seed + 1)
     randomize_batch_norm(model, generator)
     randomize_parameters(model, generator)
     model.eval()
     x = torch.randn(SAMPLES, 3, 32, 32, generator=generator)
     y = torch.randint(0, CLASSES, (SAMPLES,), generator=generator)
     path = os.path.join(out, name + ".onnx")
-    torch.onnx.export(model, (x[:2],), path, dynamo=False, opset_version=opset, input_names=["input"],
-                      output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=True)
-    np.savez(os.path.join(out, name + ".npz"), x=x.numpy().astype(np.float32), y=y.numpy().astype(np.int64))
+    export_torchscript(model, x[:2], path, opset, training=torch.onnx.TrainingMode.PRESERVE)
+    save_data(out, name, x, y)
 
     # The float32 weights in float64, and the loss's Hessian along v by double backward.
-    model64 = twice_differentiable(factory()).double().eval()
-    model64.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in model.state_dict().items()})
+    model64 = in_double(twice_differentiable(factory()).double().eval(), model.state_dict())
     names = [n for n, _ in model64.named_parameters()]
     params = [p for _, p in model64.named_parameters()]
     directions = [torch.randn(p.shape, generator=generator, dtype=torch.float64) for p in params]
     loss = F.cross_entropy(model64(x.double()), y)
-    gradients = torch.autograd.grad(loss, params, create_graph=True)
-    products = torch.autograd.grad(sum((g * v).sum() for g, v in zip(gradients, directions)), params)
+    products = hessian_vector_products(loss, params, directions)
     arrays = {"loss": np.float64(loss.item())}
     folded = folded_initializers(path, model)
     for n, v, hv in zip(names, directions, products):
         onnx_name, transposed = folded.get(n, (n, False))
-        arrays["direction." + onnx_name] = np.ascontiguousarray((v.T if transposed else v).numpy())
-        arrays["hvp." + onnx_name] = np.ascontiguousarray((hv.T if transposed else hv).numpy())
+        arrays["direction." + onnx_name] = laid_out(v.numpy(), transposed)
+        arrays["hvp." + onnx_name] = laid_out(hv.numpy(), transposed)
     np.savez(os.path.join(out, name + ".reference.npz"), **arrays)
-    with open(os.path.join(out, name + ".reference.json"), "w") as f:
-        json.dump({"loss_center": loss.item(), "samples": SAMPLES, "opset": opset}, f, indent=1)
-        f.write("\n")
+    save_reference_json(out, name, {"loss_center": loss.item(), "samples": SAMPLES, "opset": opset})
     print(f"{name}: opset {opset}, {len(names)} parameters, loss {loss.item():.6f} ({os.path.getsize(path)} bytes)")
 
 
-def main():
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
-    for name in sys.argv[2:] or MODELS:
-        write(name, out)
-
-
 if __name__ == "__main__":
-    main()
+    main(write, MODELS, default_out=None)

@@ -15,12 +15,11 @@ Writes into OUT (default: Tests/TerrainONNXTests/Fixtures):
 
 torch.onnx.export needs the `onnx` package (PyPI) besides torch.
 
-Seeds are fixed, so the same torch version writes the same numbers. Usage:
-  python tests/onnx/make_fixtures.py [OUT]
+Seeds are fixed, so the same torch version writes the same numbers. What the fixture writers
+share is fixture_support.py. Usage:
+  python tests/onnx/make_fixtures.py [OUT [NAME ...]]   (NAMEs: only those models)
 """
-import json
 import os
-import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -28,6 +27,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from fixture_support import (export_torchscript, in_double, main, randomize_batch_norm, save_data,
+                             save_reference_json, seeded)
 
 
 class Mixer(nn.Module):
@@ -117,33 +118,17 @@ MODELS = {
 SAMPLES = 48
 
 
-def randomize_batch_norm(model, generator):
-    """Running statistics and affine parameters away from their initial 0/1 (which the exporter
-    would also share between tensors of equal values)."""
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            with torch.no_grad():
-                m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.3)
-                m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-                m.weight.copy_(1 + 0.2 * torch.randn(m.num_features, generator=generator))
-                m.bias.copy_(0.2 * torch.randn(m.num_features, generator=generator))
-
-
 def write(name, out):
     factory, sample_shape, classes, opset = MODELS[name]
-    seed = sum(map(ord, name))
-    torch.manual_seed(seed)
+    generator = seeded(name)
     model = factory()
-    generator = torch.Generator().manual_seed(seed + 1)
     randomize_batch_norm(model, generator)
     model.eval()
     x = torch.randn((SAMPLES,) + sample_shape, generator=generator)
     y = torch.randint(0, classes, (SAMPLES,), generator=generator)
     path = os.path.join(out, name + ".onnx")
-    torch.onnx.export(model, (x[:2],), path, dynamo=False, opset_version=opset, input_names=["input"],
-                      output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=True)
-    np.savez(os.path.join(out, name + ".npz"), x=x.numpy().astype(np.float32), y=y.numpy().astype(np.int64))
+    export_torchscript(model, x[:2], path, opset, training=torch.onnx.TrainingMode.PRESERVE)
+    save_data(out, name, x, y)
 
     state = model.state_dict()
     buffers = {n for n, _ in model.named_buffers()}
@@ -160,8 +145,7 @@ def write(name, out):
             logits = model64(x.double())
             return F.cross_entropy(logits, y).item(), logits.numpy()
 
-    center = factory().double().eval()
-    center.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in state.items()})
+    center = in_double(factory().double().eval(), state)
     loss_center, logits_center = evaluate(center)
     perturbed = factory().double().eval()
     moved = {}
@@ -172,19 +156,10 @@ def write(name, out):
     loss_perturbed, logits_perturbed = evaluate(perturbed)
     np.savez(os.path.join(out, name + ".reference.npz"), loss_center=np.float64(loss_center), logits_center=logits_center,
              loss_perturbed=np.float64(loss_perturbed), logits_perturbed=logits_perturbed, **directions)
-    with open(os.path.join(out, name + ".reference.json"), "w") as f:
-        json.dump({"loss_center": loss_center, "loss_perturbed": loss_perturbed, "samples": SAMPLES, "opset": opset}, f, indent=1)
-        f.write("\n")
+    save_reference_json(out, name, {"loss_center": loss_center, "loss_perturbed": loss_perturbed, "samples": SAMPLES, "opset": opset})
     print(f"{name}: opset {opset}, {len(directions)} initializers, loss {loss_center:.6f} at the centre, "
           f"{loss_perturbed:.6f} at θ + 0.1·d  ({os.path.getsize(path)} bytes)")
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "TerrainONNXTests", "Fixtures")
-    os.makedirs(out, exist_ok=True)
-    for name in MODELS:
-        write(name, out)
-
-
 if __name__ == "__main__":
-    main()
+    main(write, MODELS)

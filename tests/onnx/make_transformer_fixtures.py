@@ -20,12 +20,12 @@ Writes into OUT (default: Tests/TerrainONNXTests/Fixtures), for each model NAME:
 
 Every parameter is drawn away from its initial value (LayerNorm's γ = 1, β = 0 included), so
 no two initializers are equal and the exporter shares none; each initializer is matched to its
-parameter by value (or by the transpose's value). Seeds are fixed. Usage:
+parameter by value (or by the transpose's value). Seeds are fixed. What the fixture writers share
+is fixture_support.py. Usage:
   python tests/onnx/make_transformer_fixtures.py [OUT [NAME ...]]   (NAMEs: only those models)
 """
 import math
 import os
-import sys
 
 import numpy as np
 import onnx
@@ -33,6 +33,8 @@ import onnx.numpy_helper
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from fixture_support import export_torchscript, hessian_vector_products, in_double, laid_out, main, save_data, seeded
 
 VOCABULARY, CONTEXT, EMBED, HEADS = 11, 8, 16, 4
 SAMPLES = 6
@@ -198,8 +200,7 @@ def export(model, x, path, exporter):
         torch.onnx.export(model, (x,), path, dynamo=True, input_names=["input"], output_names=["output"],
                           dynamic_shapes=({0: torch.export.Dim("batch")},))
     else:
-        torch.onnx.export(model, (x,), path, dynamo=False, opset_version=17, input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, do_constant_folding=True)
+        export_torchscript(model, x, path, 17)
 
 
 def initializer_map(path, model):
@@ -229,10 +230,8 @@ def write(name, out):
         except ImportError:
             print(f"{name}: skipped (the dynamo exporter needs the onnxscript package)")
             return
-    seed = sum(map(ord, name.replace("_dynamo", "")))
-    torch.manual_seed(seed)
+    generator = seeded(name.replace("_dynamo", ""))
     model = factory().eval()
-    generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.1 * torch.randn(p.shape, generator=generator))
@@ -245,11 +244,10 @@ def write(name, out):
         y = torch.randint(0, 5, (SAMPLES,), generator=generator)
     path = os.path.join(out, name + ".onnx")
     export(model, x[:2], path, exporter)
-    np.savez(os.path.join(out, name + ".npz"), x=x.numpy().astype(np.float32), y=y.numpy().astype(np.int64))
+    save_data(out, name, x, y)
 
     where = initializer_map(path, model)
-    model64 = factory().double().eval()
-    model64.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in model.state_dict().items()})
+    model64 = in_double(factory().double().eval(), model.state_dict())
     params = dict(model64.named_parameters())
     directions = {k: torch.randn(p.shape, generator=generator, dtype=torch.float64) for k, p in params.items()}
 
@@ -260,9 +258,7 @@ def write(name, out):
     with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
         logits = model64(x64)
         loss = loss_of(logits)
-        gradient = torch.autograd.grad(loss, list(params.values()), create_graph=True)
-        dot = sum((g * directions[k]).sum() for k, g in zip(params, gradient))
-        hvp = dict(zip(params, torch.autograd.grad(dot, list(params.values()))))
+        hvp = dict(zip(params, hessian_vector_products(loss, list(params.values()), [directions[k] for k in params])))
         with torch.no_grad():
             for k, p in params.items():
                 p.add_(0.1 * directions[k])
@@ -273,24 +269,17 @@ def write(name, out):
     for k in params:
         initializer, transposed = where[k]
         d, h = directions[k].numpy(), hvp[k].numpy()
-        reference["direction." + initializer] = np.ascontiguousarray(d.T if transposed else d)
-        reference["hvp." + initializer] = np.ascontiguousarray(h.T if transposed else h)
+        reference["direction." + initializer] = laid_out(d, transposed)
+        reference["hvp." + initializer] = laid_out(h, transposed)
         if d.ndim >= 2:
             # The centre's weights (params has moved to θ + 0.1·d by now).
             f = filter_normalized(d, dict(model.named_parameters())[k].detach().double().numpy())
-            reference["filter." + initializer] = np.ascontiguousarray(f.T if transposed else f)
+            reference["filter." + initializer] = laid_out(f, transposed)
     np.savez(os.path.join(out, name + ".reference.npz"), **reference)
     ops = sorted({n.op_type for n in onnx.load(path).graph.node})
     print(f"{name} ({exporter}): loss {loss.item():.6f}, {len(params)} parameters, "
           f"{os.path.getsize(path)} bytes, operators {' '.join(ops)}")
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "TerrainONNXTests", "Fixtures")
-    os.makedirs(out, exist_ok=True)
-    for name in sys.argv[2:] or MODELS:
-        write(name, out)
-
-
 if __name__ == "__main__":
-    main()
+    main(write, MODELS)
