@@ -218,3 +218,36 @@ CLONES void terrain_cross_entropy_rows_f32(const float *logits, const int *label
         argmax[r] = arg;
     }
 }
+
+/* sum_j a[j] * b[j] in double, in LANES interleaved partial sums added in a fixed order. */
+INLINE double dot_product(const float *a, const float *b, long n) {
+    double lane_sum[LANES];
+    for (int l = 0; l < LANES; l++) lane_sum[l] = 0.0;
+    long whole = n - n % LANES;
+    for (long j = 0; j < whole; j += LANES)
+        for (int l = 0; l < LANES; l++) lane_sum[l] += (double)a[j + l] * (double)b[j + l];
+    for (long j = whole; j < n; j++) lane_sum[0] += (double)a[j] * (double)b[j];
+    double sum = 0.0;
+    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
+    return sum;
+}
+
+CLONES void terrain_softmax_jacobian_rows_f32(const float *y, const float *v, float *out, long rows, long length) {
+    for (long r = 0; r < rows; r++) {
+        const float *yr = y + r * length, *vr = v + r * length;
+        float *o = out + r * length;
+        double dot = dot_product(yr, vr, length);
+        for (long j = 0; j < length; j++) o[j] = (float)((double)yr[j] * ((double)vr[j] - dot));
+    }
+}
+
+CLONES void terrain_softmax_second_order_rows_f32(const float *y, const float *t, const float *g, float *out,
+                                                  long rows, long length) {
+    for (long r = 0; r < rows; r++) {
+        const float *yr = y + r * length, *tr = t + r * length, *gr = g + r * length;
+        float *o = out + r * length;
+        double gy = dot_product(gr, yr, length), gt = dot_product(gr, tr, length);
+        for (long j = 0; j < length; j++)
+            o[j] = (float)((double)tr[j] * ((double)gr[j] - gy) - (double)yr[j] * gt);
+    }
+}

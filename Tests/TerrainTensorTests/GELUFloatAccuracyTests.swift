@@ -114,11 +114,9 @@ struct GELUFloatAccuracyTests {
     /// terms (≈ ±0.23) cancel: a relative error ε in Φ becomes an absolute error of 0.23·ε in
     /// σ′(x) ≈ 0.43·(x − x₀), so the few Floats nearest x₀ need Φ to far better than 1e-13.
     ///
-    /// Known issue: the erfc fit (scripts/fit-erfc.py, truncated at 1e-13; measured up to 1.4e-14
-    /// relative against glibc's erfc) is off by 6e-15 relative there, which gives 4 ulps at
-    /// x = −0.7517915 (σ′ = −5.2273e-9, absolute error 1.8e-15). Everywhere else in the sweep the
-    /// results are within one ulp; 12 of the 335,545 differ from the rounded reference. The
-    /// absolute error stays below 1e-14·Φ(x) + 1 ulp.
+    /// There Φ comes from the erf polynomial (scripts/fit-error-function.py, within 2e-15 of erf),
+    /// and every result must be within one ulp, with the absolute error below 1e-14·Φ(x) + 1 ulp.
+    /// (An erfc fit truncated at 1e-13 gave 4 ulps at x = −0.7517915; this test caught it.)
     @Test func derivativeNearItsZeroIsWithinOneULP() {
         var xs: [Float] = []
         var x: Float = -0.76
@@ -134,9 +132,7 @@ struct GELUFloatAccuracyTests {
         }
         #expect(tally.nanMismatches == 0)
         #expect(tally.unequalFraction <= 1e-4, "\(tally.unequal) of \(tally.count) not equal to the rounded reference")
-        withKnownIssue("σ′ loses ulps to cancellation at its zero: the erfc fit is good to 1e-14 only") {
-            #expect(tally.worst <= 1, "σ′: \(tally.worst) ulps at x = \(tally.worstIndex.map { xs[$0] } ?? .nan)")
-        }
+        #expect(tally.worst <= 1, "σ′: \(tally.worst) ulps at x = \(tally.worstIndex.map { xs[$0] } ?? .nan)")
     }
 
     /// For large negative x, σ(x) = x·Φ(x) is tiny but must keep its relative accuracy: computed as

@@ -35,4 +35,13 @@ void terrain_softmax_rows_f32(const float *x, float *y, long rows, long length, 
 void terrain_cross_entropy_rows_f32(const float *logits, const int *labels, long rows, long classes,
                                     double inverse_count, float *gradient, double *loss, long *argmax);
 
+/* Softmax's Jacobian along rows of `length` contiguous values, at the output y (symmetric):
+   out = y * (v - <y, v>), the dot product in double. */
+void terrain_softmax_jacobian_rows_f32(const float *y, const float *v, float *out, long rows, long length);
+
+/* The second-order term of a Hessian-vector product through softmax, along rows: given the
+   output y, its tangent t and the output gradient g, out = t * (g - <g, y>) - y * <g, t>. */
+void terrain_softmax_second_order_rows_f32(const float *y, const float *t, const float *g, float *out,
+                                           long rows, long length);
+
 #endif

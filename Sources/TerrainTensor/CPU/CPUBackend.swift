@@ -333,6 +333,23 @@ public struct CPUBackend: Backend {
         let (n, c, s) = featureLayout(x.shape)
         var out = Tensor<T>(uninitializedShape: [c])
         let xp = x.pointer, op = out.mutablePointer()
+        if s == 1 {
+            // Rows of features ([N, F]): each feature's sum still runs over the rows in order (the
+            // same bits), but a block of features at a time, so each row is read contiguously.
+            let block = 256
+            Parallel.forEach(chunks: (c + block - 1) / block) { chunk in
+                let first = chunk * block, count = min(block, c - first)
+                var acc = [Double](repeating: 0, count: count)
+                acc.withUnsafeMutableBufferPointer { a in
+                    for i in 0..<n {
+                        let row = xp + i * c + first
+                        for f in 0..<count { a[f] += Double(row[f]) }
+                    }
+                }
+                for f in 0..<count { op[first + f] = T(acc[f]) }
+            }
+            return out
+        }
         Parallel.forEach(range: c, grain: max(1, Self.elementwiseGrain / max(1, n * s))) { features in
             for f in features {
                 var acc = 0.0

@@ -22,6 +22,22 @@ extension CPUBackend {
         }
     }
 
+    /// The length of the distributions when they are contiguous rows (`axis` the last one, of a
+    /// non-empty tensor), the layout the Float kernels take; nil otherwise.
+    func contiguousRowLength(_ shape: [Int], axis: Int) -> Int? {
+        guard axis == shape.count - 1, let length = shape.last, length > 0, shape.reduce(1, *) > 0 else { return nil }
+        return length
+    }
+
+    /// Runs `body(firstRow, rowCount)` over blocks of the `count / length` rows, spread over
+    /// threads by size only (rows are independent, so any cut gives the same bits).
+    @inline(__always)
+    func forEachRowBlock(count: Int, length: Int, _ body: (Int, Int) -> Void) {
+        Parallel.forEach(range: count / length, grain: max(1, Self.elementwiseGrain / length)) { rows in
+            body(rows.lowerBound, rows.count)
+        }
+    }
+
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func softmax<T: TensorScalar>(_ x: Tensor<T>, axis: Int, logarithm: Bool) -> Tensor<T> {
         var y = Tensor<T>(uninitializedShape: x.shape)
@@ -50,13 +66,15 @@ extension CPUBackend {
         guard y.count > 0 else { return y }
         let rows = scores.count / length
         let xp = scores.pointer, yp = y.mutablePointer()
+        if T.self == Float.self {
+            forEachRowBlock(count: scores.count, length: length) { first, count in
+                terrain_softmax_rows_f32(floats(xp) + first * length, mutableFloats(yp) + first * length,
+                                         count, length, Float(scale), causal ? 1 : 0, first)
+            }
+            return y
+        }
         // Rows are independent: any cut gives the same bits.
         Parallel.forEach(range: rows, grain: max(1, Self.elementwiseGrain / max(length, 1))) { block in
-            if T.self == Float.self {
-                terrain_softmax_rows_f32(floats(xp) + block.lowerBound * length, mutableFloats(yp) + block.lowerBound * length,
-                                         block.count, length, Float(scale), causal ? 1 : 0, block.lowerBound)
-                return
-            }
             for row in block {
                 let x = xp + row * length, out = yp + row * length
                 let valid = causal ? row % length + 1 : length
@@ -78,6 +96,13 @@ extension CPUBackend {
         precondition(y.shape == v.shape, "softmax Jacobian: output \(y.shape), vector \(v.shape)")
         var out = Tensor<T>(uninitializedShape: y.shape)
         let yp = y.pointer, vp = v.pointer, op = out.mutablePointer()
+        if T.self == Float.self && !logarithm, let length = contiguousRowLength(y.shape, axis: axis) {
+            forEachRowBlock(count: y.count, length: length) { first, rows in
+                terrain_softmax_jacobian_rows_f32(floats(yp) + first * length, floats(vp) + first * length,
+                                                  mutableFloats(op) + first * length, rows, length)
+            }
+            return out
+        }
         forEachDistribution(y.shape, axis: axis) { base, stride, length in
             if !logarithm {
                 // y ⊙ (v − ⟨y, v⟩), either way (the Jacobian is symmetric).
@@ -105,6 +130,14 @@ extension CPUBackend {
         precondition(y.shape == yDot.shape && y.shape == g.shape, "softmax second order: shapes \(y.shape), \(yDot.shape), \(g.shape)")
         var out = Tensor<T>(uninitializedShape: y.shape)
         let yp = y.pointer, tp = yDot.pointer, gp = g.pointer, op = out.mutablePointer()
+        if T.self == Float.self && !logarithm, let length = contiguousRowLength(y.shape, axis: axis) {
+            forEachRowBlock(count: y.count, length: length) { first, rows in
+                terrain_softmax_second_order_rows_f32(floats(yp) + first * length, floats(tp) + first * length,
+                                                      floats(gp) + first * length, mutableFloats(op) + first * length,
+                                                      rows, length)
+            }
+            return out
+        }
         forEachDistribution(y.shape, axis: axis) { base, stride, length in
             if logarithm {
                 // −(s ⊙ ẏ)·Σg
