@@ -81,6 +81,24 @@ run evolve evolve --quiet --run $mlp --x=-1:1:5 --y=-1:1:5 --max-frames 3 --data
 run evolve-pca evolve --quiet --run $mlp --mode fixed-pca --steps 5 --frames epochs --out files/evolve-pca.h5
 run animate animate files/evolve-pca.h5 --view 3d --fps 2 --out files/evolve-pca.gif
 
+# A language model (README: Transformer training, token sequences): a character-level gpt (1
+# block, 2 heads, embedding 16, context 16) trained by the README's AdamW recipe on text this
+# script writes, then evaluated on shorter windows, a surface with perplexity, its Hessian.
+python3 - <<'EOF'
+import random
+random.seed(1)
+words = 'the quick brown fox jumps over a lazy dog while cats sleep in the warm sun and birds sing'.split()
+open('files/story.txt', 'w').write(' '.join(random.choice(words) for _ in range(600)))
+EOF
+gpt=files/run-gpt
+run train-gpt train --quiet --model gpt --layers 1 --heads 2 --embed 16 --dataset files/story.txt --context 16 \
+  --epochs 1 --batch-size 32 --optimizer adamw --lr 6e-4 --betas 0.9,0.95 --weight-decay 0.1 --decay-scope weights \
+  --schedule warmup-cosine:4:6e-5 --clip-norm 1 --seed 0 --model-seed 0 --out $gpt
+run evaluate-gpt-short evaluate $gpt/final.safetensors --context 8
+run surface-gpt surface --quiet --checkpoint $gpt/final.safetensors --x=-1:1:3 --y=-1:1:3 --data train,test \
+  --out files/gpt-surface.h5
+run hessian-gpt hessian --quiet --checkpoint $gpt/final.safetensors --top 2 --subset 32 --out files/gpt-hessian.h5
+
 # Figures and the viewer: only the set of files is compared.
 run plot plot files/mlp.h5
 run plot-1d plot files/mlp-1d.h5

@@ -121,6 +121,8 @@ TEXT_RULES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"\(\d+(\.\d+)? per second\)"), "(<rate> per second)", "throughput of that step"),
     (re.compile(r"\bloaded in \d+(\.\d+)? s\b"), "loaded in <duration> s", "how long reading the data took"),
     (re.compile(r"\b\d+(\.\d+)? s +\d+ img/s"), "<duration> s <rate> img/s", "an epoch's time and throughput"),
+    (re.compile(r"\b\d+(\.\d+)? s +\d+ tokens/s"), "<duration> s <rate> tokens/s",
+     "an epoch's time and throughput (token sequences)"),
     (re.compile(r"; \d+ points at once"), "", "hessian-map's points in parallel: the thread count, i.e. the host's cores"),
 ]
 
