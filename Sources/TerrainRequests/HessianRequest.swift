@@ -130,8 +130,10 @@ public struct HessianRequest {
         progress.note("Hessian of the mean loss over \(samples) samples (the reference sums per-batch products: multiply by the number of batches to compare)")
         progress.note("checkpoint: \(name)")
         progress.note("data: \(loaded.dataDescription); the \(set.rawValue) set in \(batches) batch\(batches == 1 ? "" : "es") of ≤ \(objective.batchSize)")
+        // Only a model with batch norm has running statistics for evaluation mode to use.
+        let mode = objective.groups.contains { !$0.role.isTrainable } ? "evaluation mode (BN running statistics)" : "evaluation mode"
         progress.note("parameters: \(parameters == .included ? "all trainable tensors" : "tensors with ≥ 2 dimensions"): "
-                      + "\(op.dimension) scalars in \(op.selectedGroups.count) tensors; evaluation mode (BN running statistics)")
+                      + "\(op.dimension) scalars in \(op.selectedGroups.count) tensors; \(mode)")
 
         // Lanczos: the extreme eigenpairs (the top two vectors for the eigenvector file).
         let wantTop = eigenvectors != nil ? max(top, 2) : top
