@@ -190,12 +190,7 @@ struct AttentionSoftmaxTests {
                  backend.attentionSoftmax(d, scale: Self.scale, causal: causal).scalars.bitPatterns]
             }
         }
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = run()
-        Parallel.threadCount = 3
-        let three = run()
+        let (one, three) = resultsWithOneAndThreeThreads(run)
         #expect(one == three)
     }
 }

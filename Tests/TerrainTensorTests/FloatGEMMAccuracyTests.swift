@@ -158,12 +158,7 @@ struct FloatGEMMAccuracyTests {
              backend.batchedMatmul(stack, b, transposeA: false, transposeB: false),
              backend.batchedMatmul(many, bt, transposeA: false, transposeB: true)].map { $0.scalars.bitPatterns }
         }
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = run()
-        Parallel.threadCount = 3
-        let three = run()
+        let (one, three) = resultsWithOneAndThreeThreads(run)
         #expect(one == three)
     }
 }

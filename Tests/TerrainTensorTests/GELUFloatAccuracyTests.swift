@@ -207,12 +207,7 @@ struct GELUFloatAccuracyTests {
     /// give the same bits.
     @Test func resultsDoNotDependOnTheThreadCount() {
         let xs = Self.randomInputs(300_007, seed: 5), gs = Self.randomMultipliers(300_007, seed: 6)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = kernels(xs, times: gs)
-        Parallel.threadCount = 3
-        let three = kernels(xs, times: gs)
+        let (one, three) = resultsWithOneAndThreeThreads { kernels(xs, times: gs) }
         #expect(one.value.bitPatterns == three.value.bitPatterns)
         #expect(one.derivative.bitPatterns == three.derivative.bitPatterns)
         #expect(one.second.bitPatterns == three.second.bitPatterns)
