@@ -251,3 +251,39 @@ CLONES void terrain_softmax_second_order_rows_f32(const float *y, const float *t
             o[j] = (float)((double)tr[j] * ((double)gr[j] - gy) - (double)yr[j] * gt);
     }
 }
+
+/* sum_j x[j] and sum_j (x[j] - mu)^2 in double, in LANES interleaved partial sums. */
+INLINE double sum_of(const float *x, long n, double shift, int squares) {
+    double lane_sum[LANES];
+    for (int l = 0; l < LANES; l++) lane_sum[l] = 0.0;
+    long whole = n - n % LANES;
+    for (long j = 0; j < whole; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            double v = (double)x[j + l] - shift;
+            lane_sum[l] += squares ? v * v : v;
+        }
+    for (long j = whole; j < n; j++) {
+        double v = (double)x[j] - shift;
+        lane_sum[0] += squares ? v * v : v;
+    }
+    double sum = 0.0;
+    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
+    return sum;
+}
+
+CLONES void terrain_layer_norm_rows_f32(const float *x, const float *gamma, const float *beta, float *y,
+                                        float *mean, float *inv_std, long rows, long width, double epsilon) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * width;
+        float *yr = y + r * width;
+        double mu = sum_of(xr, width, 0.0, 0) / (double)width;
+        double variance = sum_of(xr, width, mu, 1) / (double)width;
+        float m = (float)mu, s = (float)(1.0 / sqrt(variance + epsilon));
+        mean[r] = m;
+        inv_std[r] = s;
+        if (beta)
+            for (long j = 0; j < width; j++) yr[j] = gamma[j] * ((xr[j] - m) * s) + beta[j];
+        else
+            for (long j = 0; j < width; j++) yr[j] = gamma[j] * ((xr[j] - m) * s);
+    }
+}

@@ -44,4 +44,10 @@ void terrain_softmax_jacobian_rows_f32(const float *y, const float *v, float *ou
 void terrain_softmax_second_order_rows_f32(const float *y, const float *t, const float *g, float *out,
                                            long rows, long length);
 
+/* Layer normalization of `rows` rows of `width` values: mean and variance (biased) in double, in
+   interleaved partial sums; mean[r] and inv_std[r] = 1/sqrt(variance + epsilon) rounded to float,
+   then y = gamma * ((x - mean) * inv_std) + beta in float (beta may be NULL). */
+void terrain_layer_norm_rows_f32(const float *x, const float *gamma, const float *beta, float *y,
+                                 float *mean, float *inv_std, long rows, long width, double epsilon);
+
 #endif

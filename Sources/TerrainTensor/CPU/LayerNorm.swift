@@ -1,3 +1,5 @@
+import CTerrainKernels
+
 /// Layer normalization over the last axis, and its backward and tangent (R-operator) passes,
 /// each one sweep over the rows.
 ///
@@ -63,6 +65,13 @@ extension CPUBackend {
         let xp = x.pointer, yp = y.mutablePointer(), mp = mean.mutablePointer(), rp = invStd.mutablePointer()
         let gp = gamma.pointer, bp = beta?.pointer
         Parallel.forEach(range: rows, grain: layerNormRowsPerChunk(width: d)) { range in
+            if T.self == Float.self {
+                // The same formulas, the sums vectorized (CTerrainKernels).
+                terrain_layer_norm_rows_f32(floats(xp) + range.lowerBound * d, floats(gp), bp.map { floats($0) },
+                                            mutableFloats(yp) + range.lowerBound * d, mutableFloats(mp) + range.lowerBound,
+                                            mutableFloats(rp) + range.lowerBound, range.count, d, epsilon)
+                return
+            }
             for row in range {
                 let xr = xp + row * d, yr = yp + row * d
                 var sum = 0.0
