@@ -33,7 +33,7 @@ struct Plot: ParsableCommand {
     }
 
     func run() throws {
-        try failing { try draw() }
+        try failing { _ = try draw() }
     }
 
     /// Draws and writes every figure asked for, and index.html with `--index`; returns the

@@ -64,18 +64,14 @@ extension CPUBackend {
                      "causal attention needs square scores [..., T, T], got \(scores.shape)")
         var y = Tensor<T>(uninitializedShape: scores.shape)
         guard y.count > 0 else { return y }
-        let rows = scores.count / length
         let xp = scores.pointer, yp = y.mutablePointer()
-        if T.self == Float.self {
-            forEachRowBlock(count: scores.count, length: length) { first, count in
+        forEachRowBlock(count: scores.count, length: length) { first, count in
+            if T.self == Float.self {
                 terrain_softmax_rows_f32(floats(xp) + first * length, mutableFloats(yp) + first * length,
                                          count, length, Float(scale), causal ? 1 : 0, first)
+                return
             }
-            return y
-        }
-        // Rows are independent: any cut gives the same bits.
-        Parallel.forEach(range: rows, grain: max(1, Self.elementwiseGrain / max(length, 1))) { block in
-            for row in block {
+            for row in first..<(first + count) {
                 let x = xp + row * length, out = yp + row * length
                 let valid = causal ? row % length + 1 : length
                 var maxV = -Double.infinity
