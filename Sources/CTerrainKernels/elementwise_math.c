@@ -6,29 +6,36 @@
 
 #pragma clang fp contract(off)
 
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* Explicit fma() is exact everywhere: one instruction in the two vector clones (Haswell's
+   instruction set has FMA, AVX2 alone does not), glibc's exact fma elsewhere. */
+#define CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
 #define INLINE static inline __attribute__((always_inline))
 
 /* exp(x) in double, branch-free so that loops over it vectorize. x = k ln 2 + r with
    k = round(x / ln 2) and |r| <= ln(2)/2, ln 2 split in two parts (Cody and Waite) so that r is
-   exact to double rounding; e^r by its Taylor series to r^13 (truncation below 5e-18), then
-   scaled by 2^k built in the exponent bits. Below -708 (and -inf) the result is 0, which no
-   float can tell from the double subnormals it skips; x is never above 0 here, but up to 709
-   is exact. NaN gives NaN. */
+   exact to double rounding; e^r by its Taylor series to r^13 (truncation below 5e-18) in Horner's
+   form with fused multiply-adds, then scaled by 2^k built in the exponent bits. k is read from
+   the bits of x / ln 2 + 1.5 * 2^52, whose last mantissa bits hold 2^51 + k, so no double is
+   converted to an integer (AVX-512F has no vector instruction for that and the loop would fall
+   back to scalar code). Below -708 (and -inf) the result is 0, which no float can tell from the
+   double subnormals it skips; x is never above 0 here, but up to 709 is exact. NaN gives NaN. */
 INLINE double vexp(double x) {
     const double log2e = 1.4426950408889634074, ln2hi = 6.93147180369123816490e-01,
                  ln2lo = 1.90821492927058770002e-10, shifter = 6755399441055744.0; /* 1.5 * 2^52 */
+    const int64_t shifter_bits = 0x4338000000000000LL;
     double clamped = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
     double shifted = clamped * log2e + shifter;
     double k = shifted - shifter;
     double r = (clamped - k * ln2hi) - k * ln2lo;
-    double p = 1.0 / 6227020800.0;                       /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;  p = p * r + 1.0 / 39916800.0;  p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;     p = p * r + 1.0 / 40320.0;     p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;        p = p * r + 1.0 / 120.0;       p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;          p = p * r + 0.5;               p = p * r + 1.0;
-    p = p * r + 1.0;
-    int64_t bits = ((int64_t)k + 1023) << 52;
+    double p = 1.0 / 6227020800.0;                                  /* 1/13! */
+    p = fma(p, r, 1.0 / 479001600.0);  p = fma(p, r, 1.0 / 39916800.0);  p = fma(p, r, 1.0 / 3628800.0);
+    p = fma(p, r, 1.0 / 362880.0);     p = fma(p, r, 1.0 / 40320.0);     p = fma(p, r, 1.0 / 5040.0);
+    p = fma(p, r, 1.0 / 720.0);        p = fma(p, r, 1.0 / 120.0);       p = fma(p, r, 1.0 / 24.0);
+    p = fma(p, r, 1.0 / 6.0);          p = fma(p, r, 0.5);               p = fma(p, r, 1.0);
+    p = fma(p, r, 1.0);
+    int64_t shifted_bits;
+    memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
+    int64_t bits = (shifted_bits - shifter_bits + 1023) << 52;
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     double result = p * scale;
@@ -60,13 +67,13 @@ INLINE double vnormal_cdf(double x) {
 }
 
 /* Phi(x) = (1 + erf(x/sqrt 2)) / 2 for |x| <= 3 (u^2 = x^2/2 <= TERRAIN_ERF_RANGE): erf by its
-   polynomial, no division and no exp, within 2e-15 (the cancellation at x = -3 costs no more
+   polynomial (Horner's form, fused multiply-adds), no division and no exp, within 2e-15 (the cancellation at x = -3 costs no more
    than 5e-12 of Phi's relative accuracy). */
 INLINE double vnormal_cdf_near_zero(double x) {
     const double inv_sqrt2 = 0.70710678118654752440;
     double w = 0.5 * (x * x), q = terrain_erf_powers[TERRAIN_ERF_TERMS - 1];
 #pragma clang loop unroll(full)
-    for (int j = TERRAIN_ERF_TERMS - 2; j >= 0; j--) q = q * w + terrain_erf_powers[j];
+    for (int j = TERRAIN_ERF_TERMS - 2; j >= 0; j--) q = fma(q, w, terrain_erf_powers[j]);
     return 0.5 + 0.5 * (x * inv_sqrt2 * q);
 }
 
@@ -126,6 +133,78 @@ CLONES void terrain_gelu_second_f32(const float *x, const float *t, float *out, 
     }
 }
 
+/* GELU's forward pass with its tangent, Phi computed once per value: y = x Phi(x) and
+   y_dot = x_dot (Phi(x) + x phi(x)), the same bits as terrain_gelu_f32 and
+   terrain_gelu_backward_f32 (the same blocks take the same path). */
+CLONES void terrain_gelu_with_tangent_f32(const float *restrict x, const float *restrict x_dot, float *restrict y,
+                                          float *restrict y_dot, long count) {
+    long i = 0;
+    for (; i + BLOCK <= count; i += BLOCK) {
+        if (block_near_zero(x + i)) {
+            for (int l = 0; l < BLOCK; l++) {
+                double v = x[i + l], c = vnormal_cdf_near_zero(v);
+                y[i + l] = (float)(v * c);
+                y_dot[i + l] = (float)((double)x_dot[i + l] * (c + v * vnormal_density(v)));
+            }
+        } else {
+            for (int l = 0; l < BLOCK; l++) {
+                double v = x[i + l], c = vnormal_cdf(v);
+                y[i + l] = (float)(v * c);
+                y_dot[i + l] = (float)((double)x_dot[i + l] * (c + v * vnormal_density(v)));
+            }
+        }
+    }
+    for (; i < count; i++) {
+        double v = x[i], c = vnormal_cdf(v);
+        y[i] = (float)(v * c);
+        y_dot[i] = (float)((double)x_dot[i] * (c + v * vnormal_density(v)));
+    }
+}
+
+/* One value of GELU's backward pass and its R-operator (the flags are constants where it is
+   inlined, so each combination is its own vector loop). */
+INLINE void gelu_backward_tangent_at(long i, double cdf, const float *x, const float *g, const float *g_dot,
+                                     const float *x_dot, float *gx, float *gx_dot, int has_g_dot, int has_x_dot) {
+    double v = x[i], density = vnormal_density(v), slope = cdf + v * density;
+    gx[i] = (float)((double)g[i] * slope);
+    float along_g = has_g_dot ? (float)((double)g_dot[i] * slope) : 0.0f;
+    float along_x = 0.0f;
+    if (has_x_dot) {
+        float t = x_dot[i] * g[i];
+        along_x = (float)((double)t * (density * (2.0 - v * v)));
+    }
+    if (has_g_dot && has_x_dot) gx_dot[i] = along_g + along_x;
+    else if (has_g_dot) gx_dot[i] = along_g;
+    else if (has_x_dot) gx_dot[i] = along_x;
+}
+
+INLINE void gelu_backward_tangent(const float *restrict x, const float *restrict g, const float *restrict g_dot,
+                                  const float *restrict x_dot, float *restrict gx, float *restrict gx_dot, long count,
+                                  int has_g_dot, int has_x_dot) {
+    long i = 0;
+    for (; i + BLOCK <= count; i += BLOCK) {
+        if (block_near_zero(x + i)) {
+            for (int l = 0; l < BLOCK; l++)
+                gelu_backward_tangent_at(i + l, vnormal_cdf_near_zero(x[i + l]), x, g, g_dot, x_dot, gx, gx_dot,
+                                         has_g_dot, has_x_dot);
+        } else {
+            for (int l = 0; l < BLOCK; l++)
+                gelu_backward_tangent_at(i + l, vnormal_cdf(x[i + l]), x, g, g_dot, x_dot, gx, gx_dot,
+                                         has_g_dot, has_x_dot);
+        }
+    }
+    for (; i < count; i++)
+        gelu_backward_tangent_at(i, vnormal_cdf(x[i]), x, g, g_dot, x_dot, gx, gx_dot, has_g_dot, has_x_dot);
+}
+
+CLONES void terrain_gelu_backward_tangent_f32(const float *x, const float *g, const float *g_dot, const float *x_dot,
+                                              float *gx, float *gx_dot, long count) {
+    if (g_dot && x_dot) gelu_backward_tangent(x, g, g_dot, x_dot, gx, gx_dot, count, 1, 1);
+    else if (g_dot) gelu_backward_tangent(x, g, g_dot, x_dot, gx, gx_dot, count, 1, 0);
+    else if (x_dot) gelu_backward_tangent(x, g, g_dot, x_dot, gx, gx_dot, count, 0, 1);
+    else gelu_backward_tangent(x, g, g_dot, x_dot, gx, gx_dot, count, 0, 0);
+}
+
 #define LANES 16
 #define ROW_BUFFER 4096
 
@@ -142,10 +221,18 @@ INLINE double sum_of_exps(const float *x, float scale, double m, long n, double 
         for (int l = 0; l < LANES; l++) lane_sum[l] += term[l];
         if (e) for (int l = 0; l < LANES; l++) e[j + l] = term[l];
     }
-    for (long j = whole; j < n; j++) {
-        double term = vexp((double)(scale * x[j]) - m);
-        lane_sum[0] += term;
-        if (e) e[j] = term;
+    /* The last n % LANES scores: their exps computed as one padded vector (a causal row's tail is
+       half a vector on average, and scalar exps took as long as the rest of the row), added to
+       lane 0 one by one in index order. */
+    if (whole < n) {
+        float padded[LANES];
+        double term[LANES];
+        for (int l = 0; l < LANES; l++) padded[l] = whole + l < n ? x[whole + l] : 0.0f;
+        for (int l = 0; l < LANES; l++) term[l] = vexp((double)(scale * padded[l]) - m);
+        for (long j = whole; j < n; j++) {
+            lane_sum[0] += term[j - whole];
+            if (e) e[j] = term[j - whole];
+        }
     }
     double sum = 0.0;
     for (int l = 0; l < LANES; l++) sum += lane_sum[l];
@@ -285,5 +372,151 @@ CLONES void terrain_layer_norm_rows_f32(const float *x, const float *gamma, cons
             for (long j = 0; j < width; j++) yr[j] = gamma[j] * ((xr[j] - m) * s) + beta[j];
         else
             for (long j = 0; j < width; j++) yr[j] = gamma[j] * ((xr[j] - m) * s);
+    }
+}
+
+/* The row sums of layer normalization's backward and tangent passes: `count` sums over the
+   row's d elements, each in LANES interleaved double lanes (the last d % LANES elements into
+   lane 0 in order) and the lanes added in a fixed order. ADD_TERMS(j, terms) fills terms[k]
+   with the k-th summand at element j. */
+#define LN_MAX_SUMS 6
+#define ROW_SUMS(count, d, totals, ADD_TERMS)                                                   \
+    do {                                                                                        \
+        double lanes_[LN_MAX_SUMS][LANES];                                                      \
+        for (int k_ = 0; k_ < (count); k_++)                                                    \
+            for (int l_ = 0; l_ < LANES; l_++) lanes_[k_][l_] = 0.0;                            \
+        long whole_ = (d) - (d) % LANES;                                                        \
+        for (long j0_ = 0; j0_ < whole_; j0_ += LANES)                                          \
+            for (int l_ = 0; l_ < LANES; l_++) {                                                \
+                double terms_[LN_MAX_SUMS];                                                     \
+                ADD_TERMS(j0_ + l_, terms_);                                                    \
+                for (int k_ = 0; k_ < (count); k_++) lanes_[k_][l_] += terms_[k_];              \
+            }                                                                                   \
+        for (long j_ = whole_; j_ < (d); j_++) {                                                \
+            double terms_[LN_MAX_SUMS];                                                         \
+            ADD_TERMS(j_, terms_);                                                              \
+            for (int k_ = 0; k_ < (count); k_++) lanes_[k_][0] += terms_[k_];                   \
+        }                                                                                       \
+        for (int k_ = 0; k_ < (count); k_++) {                                                  \
+            double s_ = 0.0;                                                                    \
+            for (int l_ = 0; l_ < LANES; l_++) s_ += lanes_[k_][l_];                            \
+            (totals)[k_] = s_;                                                                  \
+        }                                                                                       \
+    } while (0)
+
+CLONES void terrain_layer_norm_backward_rows_f32(const float *restrict x, const float *restrict g, const float *restrict mean,
+                                                 const float *restrict inv_std, const float *restrict gamma, float *restrict gx,
+                                                 double *restrict sums, long rows, long d) {
+    double inv_d = 1.0 / (double)d;
+    for (long row = 0; row < rows; row++) {
+        const float *xr = x + row * d, *gr = g + row * d;
+        float *gxr = gx + row * d;
+        float m = mean[row], r = inv_std[row];
+        double totals[2];
+#define TERMS(j, t)                                                  \
+        do {                                                         \
+            float xhat_ = (xr[j] - m) * r, u_ = gamma[j] * gr[j];    \
+            (t)[0] = (double)u_; (t)[1] = (double)(xhat_ * u_);      \
+        } while (0)
+        ROW_SUMS(2, d, totals, TERMS);
+#undef TERMS
+        float u_mean = (float)(totals[0] * inv_d), xhat_u_mean = (float)(totals[1] * inv_d);
+        for (long j = 0; j < d; j++) {
+            float xhat = (xr[j] - m) * r;
+            gxr[j] = r * (gamma[j] * gr[j] - u_mean - xhat * xhat_u_mean);
+            if (sums) { sums[j] += (double)(gr[j] * xhat); sums[d + j] += (double)gr[j]; }
+        }
+    }
+}
+
+CLONES void terrain_layer_norm_tangent_rows_f32(const float *restrict x, const float *restrict x_dot, const float *restrict mean,
+                                                const float *restrict inv_std, const float *restrict gamma, const float *restrict gamma_dot,
+                                                const float *restrict beta_dot, float *restrict y_dot, long rows, long d) {
+    double inv_d = 1.0 / (double)d;
+    for (long row = 0; row < rows; row++) {
+        const float *xr = x + row * d, *dr = x_dot ? x_dot + row * d : 0;
+        float *yr = y_dot + row * d;
+        float m = mean[row], r = inv_std[row];
+        float dot_mean = 0.0f, a = 0.0f;
+        if (dr) {
+            double totals[2];
+#define TERMS(j, t)                                                                   \
+            do { (t)[0] = (double)dr[j]; (t)[1] = (double)((xr[j] - m) * r * dr[j]); } while (0)
+            ROW_SUMS(2, d, totals, TERMS);
+#undef TERMS
+            dot_mean = (float)(totals[0] * inv_d);
+            a = (float)(totals[1] * inv_d);
+        }
+        for (long j = 0; j < d; j++) {
+            float xhat = (xr[j] - m) * r, v = 0.0f;
+            if (dr) v = gamma[j] * (r * (dr[j] - dot_mean - xhat * a));
+            if (gamma_dot) v += gamma_dot[j] * xhat;
+            if (beta_dot) v += beta_dot[j];
+            yr[j] = v;
+        }
+    }
+}
+
+CLONES void terrain_layer_norm_tangent_backward_rows_f32(
+    const float *restrict x, const float *restrict x_dot, const float *restrict g, const float *restrict g_dot, const float *restrict mean,
+    const float *restrict inv_std, const float *restrict gamma, const float *restrict gamma_dot, float *restrict gx, float *restrict gx_dot,
+    double *restrict sums, int parameter_gradients, long rows, long d) {
+    double inv_d = 1.0 / (double)d;
+    for (long row = 0; row < rows; row++) {
+        long off = row * d;
+        const float *xr = x + off, *gr = g + off;
+        const float *dr = x_dot ? x_dot + off : 0, *gdr = g_dot ? g_dot + off : 0;
+        float m = mean[row], r = inv_std[row];
+        /* First sweep: the row means that every element's terms need. */
+        double totals[6];
+#define TERMS(j, t)                                                                   \
+        do {                                                                          \
+            float xhat_ = (xr[j] - m) * r, gv_ = gr[j], u_ = gamma[j] * gv_, w_ = 0.0f; \
+            if (gamma_dot) w_ += gamma_dot[j] * gv_;                                  \
+            if (gdr) w_ += gamma[j] * gdr[j];                                         \
+            (t)[0] = (double)u_; (t)[1] = (double)(xhat_ * u_);                       \
+            (t)[2] = (double)w_; (t)[3] = (double)(xhat_ * w_);                       \
+            (t)[4] = dr ? (double)dr[j] : 0.0; (t)[5] = dr ? (double)(xhat_ * dr[j]) : 0.0; \
+        } while (0)
+        ROW_SUMS(6, d, totals, TERMS);
+#undef TERMS
+        float u_mean = (float)(totals[0] * inv_d), m_u = (float)(totals[1] * inv_d);
+        float w_mean = (float)(totals[2] * inv_d), m_w = (float)(totals[3] * inv_d);
+        float dot_mean = (float)(totals[4] * inv_d), a = (float)(totals[5] * inv_d);
+        /* m-dot = mean(R{x-hat} * u) needs R{x-hat}, known only now. */
+        float m_dot = 0.0f;
+        if (dr) {
+            double total[1];
+#define TERMS(j, t)                                                                         \
+            do {                                                                            \
+                float xhat_ = (xr[j] - m) * r;                                              \
+                (t)[0] = (double)(r * (dr[j] - dot_mean - xhat_ * a) * gamma[j] * gr[j]);   \
+            } while (0)
+            ROW_SUMS(1, d, total, TERMS);
+#undef TERMS
+            m_dot = (float)(total[0] * inv_d);
+        }
+        /* Second sweep: every element's values and the per-feature sums. */
+        for (long j = 0; j < d; j++) {
+            float xhat = (xr[j] - m) * r, gv = gr[j];
+            float dx = r * (gamma[j] * gv - u_mean - xhat * m_u);
+            gx[off + j] = dx;
+            if (parameter_gradients) { sums[j] += (double)(gv * xhat); sums[d + j] += (double)gv; }
+            float w = 0.0f;
+            if (gamma_dot) w += gamma_dot[j] * gv;
+            if (gdr) {
+                float gd = gdr[j];
+                w += gamma[j] * gd;
+                sums[2 * d + j] += (double)(gd * xhat);
+                sums[3 * d + j] += (double)gd;
+            }
+            float rdx = r * (w - w_mean - xhat * m_w);
+            if (dr) {
+                float xhat_dot = r * (dr[j] - dot_mean - xhat * a);
+                rdx += -r * a * dx - r * (xhat_dot * m_u + xhat * m_dot);
+                sums[2 * d + j] += (double)(gv * xhat_dot);
+            }
+            if (gx_dot) gx_dot[off + j] = rdx;
+        }
     }
 }

@@ -35,6 +35,17 @@ public protocol Backend: Sendable {
     /// piecewise-linear activations (ReLU, leaky ReLU) away from their kink.
     func activationSecondDerivative<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
                                                      times t: Tensor<T>) -> Tensor<T>
+    /// y = σ(x) and its tangent ẏ = σ′(x) ⊙ ẋ in one call (the same values as `activation` and
+    /// `activationBackward`; GELU computes Φ once for both).
+    func activationWithTangent<T: TensorScalar>(_ kind: Activation, _ x: Tensor<T>,
+                                                tangent xDot: Tensor<T>) -> (y: Tensor<T>, yDot: Tensor<T>)
+    /// The backward pass and its R-operator in one call: ∂L/∂x = σ′(x) ⊙ g and
+    /// R{∂L/∂x} = σ′(x) ⊙ ġ + σ″(x) ⊙ (ẋ ⊙ g), a term left out where its tangent is nil (and the
+    /// second one where σ″ = 0); nil when nothing remains. The same values as `activationBackward`,
+    /// `activationSecondDerivative` and an add.
+    func activationBackwardTangent<T: TensorScalar>(_ kind: Activation, input x: Tensor<T>, output y: Tensor<T>,
+                                                    gradient g: Tensor<T>, gradientTangent gDot: Tensor<T>?,
+                                                    inputTangent xDot: Tensor<T>?) -> (gx: Tensor<T>, gxDot: Tensor<T>?)
 
     // MARK: Bias and per-feature reductions
     /// Adds `bias[c]` to every element of feature c, for x shaped [N, C, spatial…] or [N, C].
@@ -201,6 +212,15 @@ public enum Activation: Sendable, Equatable, Hashable {
     case hardSwish
     /// log(1 + eˣ), computed as max(x, 0) + log(1 + e^(−|x|)); f′ = sigmoid(x), f″ = f′·(1 − f′).
     case softplus
+
+    /// Whether f″ = 0 wherever f is twice differentiable (the piecewise-linear ones): a
+    /// Hessian-vector product gets no second-order term from them.
+    public var isPiecewiseLinear: Bool {
+        switch self {
+        case .relu, .leakyRelu, .clip, .hardSigmoid: true
+        case .tanh, .sigmoid, .gelu, .geluTanh, .erf, .hardSwish, .softplus: false
+        }
+    }
 }
 
 /// Binary elementwise operations of `Backend.broadcast`.

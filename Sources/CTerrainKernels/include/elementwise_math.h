@@ -17,6 +17,18 @@ void terrain_gelu_backward_f32(const float *x, const float *g, float *out, long 
 /* out = t * phi(x) * (2 - x^2): GELU's second derivative times t. */
 void terrain_gelu_second_f32(const float *x, const float *t, float *out, long count);
 
+/* GELU with its tangent in one pass: y = x * Phi(x), y_dot = x_dot * (Phi(x) + x * phi(x)), the
+   same bits as terrain_gelu_f32 and terrain_gelu_backward_f32. */
+void terrain_gelu_with_tangent_f32(const float *x, const float *x_dot, float *y, float *y_dot, long count);
+
+/* GELU's backward pass and its R-operator in one pass, f' = Phi + x phi and f'' = phi (2 - x^2)
+   computed once per value: gx = g * f'(x) and gx_dot = (g_dot * f') + (f'' * (x_dot * g)), each
+   product rounded to float as terrain_gelu_backward_f32 and terrain_gelu_second_f32 round it
+   (x_dot * g in float first), then added in float. g_dot or x_dot may be NULL (that term
+   vanishes; with both NULL gx_dot is not written). */
+void terrain_gelu_backward_tangent_f32(const float *x, const float *g, const float *g_dot, const float *x_dot,
+                                       float *gx, float *gx_dot, long count);
+
 /* Softmax along rows of `length` contiguous scores, of the scaled scores s[j] = (float)(scale * x[j]):
    y[j] = e[j] / sum_k e[k] with e[j] = exp(s[j] - max_k s[k]), all in double (rows longer than
    4096: exp(s[j] - log sum_k e[k])). With `causal`, row r holds the query at position
@@ -49,5 +61,23 @@ void terrain_softmax_second_order_rows_f32(const float *y, const float *t, const
    then y = gamma * ((x - mean) * inv_std) + beta in float (beta may be NULL). */
 void terrain_layer_norm_rows_f32(const float *x, const float *gamma, const float *beta, float *y,
                                  float *mean, float *inv_std, long rows, long width, double epsilon);
+
+/* Layer normalization's passes over `rows` rows of d values with the forward pass's float mean
+   and inv_std (CPUBackend's LayerNorm.swift gives the formulas, derived there). Each row's sums
+   run in double in interleaved partial sums; every element's arithmetic is the float arithmetic
+   of the Swift formulas. Per-feature sums over the rows are added (+=) to `sums`, row by row in
+   order: [sum g x-hat, sum g] for the backward pass (NULL: none), and for the tangent backward pass
+   [sum g x-hat, sum g] (when parameter_gradients), then sum (g-dot x-hat + g R{x-hat}), sum g-dot.
+   Tangent pointers may be NULL (zero tangents); gx_dot may be NULL when no tangent is asked. */
+void terrain_layer_norm_backward_rows_f32(const float *x, const float *g, const float *mean,
+                                          const float *inv_std, const float *gamma, float *gx,
+                                          double *sums, long rows, long d);
+void terrain_layer_norm_tangent_rows_f32(const float *x, const float *x_dot, const float *mean,
+                                         const float *inv_std, const float *gamma, const float *gamma_dot,
+                                         const float *beta_dot, float *y_dot, long rows, long d);
+void terrain_layer_norm_tangent_backward_rows_f32(
+    const float *x, const float *x_dot, const float *g, const float *g_dot, const float *mean,
+    const float *inv_std, const float *gamma, const float *gamma_dot, float *gx, float *gx_dot,
+    double *sums, int parameter_gradients, long rows, long d);
 
 #endif

@@ -27,26 +27,17 @@ public class ActivationLayer<Scalar: TensorScalar>: Module<Scalar> {
 
     override public func forwardTangent(_ x: Tensor<Scalar>, _ xDot: Tensor<Scalar>?) -> (y: Tensor<Scalar>, yDot: Tensor<Scalar>?) {
         requireRecordingForTangents()
-        let y = forward(x)
         inputTangent = xDot
-        return (y, xDot.map { Backends.current.activationBackward(kind, input: x, output: y, gradient: $0) })
+        guard let xDot else { return (forward(x), nil) }
+        let (y, yDot) = Backends.current.activationWithTangent(kind, x, tangent: xDot)
+        input = x; output = y
+        return (y, yDot)
     }
 
     override public func backwardTangent(_ g: Tensor<Scalar>, _ gDot: Tensor<Scalar>?) -> (gx: Tensor<Scalar>, gxDot: Tensor<Scalar>?) {
         guard let x = input, let y = output else { fatalError("\(kind) backwardTangent without a recorded forwardTangent") }
-        let backend = Backends.current
-        let gx = backward(g)
-        var gxDot = gDot.map { backend.activationBackward(kind, input: x, output: y, gradient: $0) }
-        switch kind {
-        case .relu, .leakyRelu, .clip, .hardSigmoid:
-            break   // f″ = 0
-        case .tanh, .sigmoid, .gelu, .geluTanh, .erf, .hardSwish, .softplus:
-            if let xDot = inputTangent {
-                gxDot = addTangents(gxDot, backend.activationSecondDerivative(kind, input: x, output: y,
-                                                                              times: backend.multiply(xDot, g)))
-            }
-        }
-        return (gx, gxDot)
+        return Backends.current.activationBackwardTangent(kind, input: x, output: y, gradient: g, gradientTangent: gDot,
+                                                          inputTangent: inputTangent)
     }
 
     override public func forgetRecordedState() { input = nil; output = nil; inputTangent = nil }

@@ -1,7 +1,8 @@
 import CTerrainKernels
 
 /// Layer normalization over the last axis, and its backward and tangent (R-operator) passes,
-/// each one sweep over the rows.
+/// each one sweep over the rows. Float rows go to CTerrainKernels' row kernels: the same float
+/// arithmetic per element, the row sums in interleaved Double lanes so that they vectorize.
 ///
 /// A row is the `width` = shape.last elements that share one mean and variance. Row statistics
 /// are accumulated in Double. Rows are spread over threads in chunks whose size depends on the
@@ -106,6 +107,14 @@ extension CPUBackend {
         let mp = st.mean.pointer, rp = st.invStd.pointer
         let invD = 1 / Double(d)
         let sums = layerNormRowChunks(rows: rows, width: d, vectors: parameterGradients ? 2 : 0) { range, acc in
+            if T.self == Float.self {
+                // The same formulas, the row sums vectorized (CTerrainKernels).
+                let first = range.lowerBound
+                terrain_layer_norm_backward_rows_f32(floats(xp) + first * d, floats(gp) + first * d, floats(mp) + first,
+                                                     floats(rp) + first, floats(gam), mutableFloats(gxp) + first * d,
+                                                     parameterGradients ? acc : nil, range.count, d)
+                return
+            }
             for row in range {
                 let off = row * d, m = mp[row], r = rp[row]
                 var uSum = 0.0, xhatU = 0.0
@@ -143,6 +152,14 @@ extension CPUBackend {
         let mp = st.mean.pointer, rp = st.invStd.pointer
         let invD = 1 / Double(d)
         Parallel.forEach(range: rows, grain: layerNormRowsPerChunk(width: d)) { range in
+            if T.self == Float.self {
+                let first = range.lowerBound
+                terrain_layer_norm_tangent_rows_f32(floats(xp) + first * d, dp.map { floats($0) + first * d },
+                                                    floats(mp) + first, floats(rp) + first, floats(gam),
+                                                    gdp.map { floats($0) }, bdp.map { floats($0) },
+                                                    mutableFloats(yp) + first * d, range.count, d)
+                return
+            }
             for row in range {
                 let off = row * d, m = mp[row], r = rp[row]
                 var dotMean: T = 0, a: T = 0
@@ -190,6 +207,15 @@ extension CPUBackend {
         let invD = 1 / Double(d)
         // Per feature: Σ g·x̂, Σ g, Σ (ġ·x̂ + g·R{x̂}), Σ ġ.
         let sums = layerNormRowChunks(rows: rows, width: d, vectors: 4) { range, acc in
+            if T.self == Float.self {
+                let first = range.lowerBound
+                terrain_layer_norm_tangent_backward_rows_f32(
+                    floats(xp) + first * d, dp.map { floats($0) + first * d }, floats(gp) + first * d,
+                    gdp.map { floats($0) + first * d }, floats(mp) + first, floats(rp) + first, floats(gam),
+                    gamDot.map { floats($0) }, mutableFloats(gxp) + first * d, gxdp.map { mutableFloats($0) + first * d },
+                    acc, parameterGradients ? 1 : 0, range.count, d)
+                return
+            }
             for row in range {
                 let off = row * d, m = mp[row], r = rp[row]
                 // First sweep: the row means that every element's terms need.
