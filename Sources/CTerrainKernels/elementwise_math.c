@@ -457,10 +457,13 @@ CLONES void terrain_layer_norm_tangent_rows_f32(const float *restrict x, const f
     }
 }
 
-CLONES void terrain_layer_norm_tangent_backward_rows_f32(
+/* The flags say which tangents are present; they are constants where this is inlined, so each
+   combination compiles to its own vector loops (with run-time tests inside, the compiler left
+   the second sweep scalar). */
+INLINE void layer_norm_tangent_backward_rows(
     const float *restrict x, const float *restrict x_dot, const float *restrict g, const float *restrict g_dot, const float *restrict mean,
     const float *restrict inv_std, const float *restrict gamma, const float *restrict gamma_dot, float *restrict gx, float *restrict gx_dot,
-    double *restrict sums, int parameter_gradients, long rows, long d) {
+    double *restrict sums, long rows, long d, int has_x_dot, int has_g_dot, int has_gamma_dot, int has_gx_dot, int has_parameters) {
     double inv_d = 1.0 / (double)d;
     for (long row = 0; row < rows; row++) {
         long off = row * d;
@@ -472,11 +475,11 @@ CLONES void terrain_layer_norm_tangent_backward_rows_f32(
 #define TERMS(j, t)                                                                   \
         do {                                                                          \
             float xhat_ = (xr[j] - m) * r, gv_ = gr[j], u_ = gamma[j] * gv_, w_ = 0.0f; \
-            if (gamma_dot) w_ += gamma_dot[j] * gv_;                                  \
-            if (gdr) w_ += gamma[j] * gdr[j];                                         \
+            if (has_gamma_dot) w_ += gamma_dot[j] * gv_;                                  \
+            if (has_g_dot) w_ += gamma[j] * gdr[j];                                         \
             (t)[0] = (double)u_; (t)[1] = (double)(xhat_ * u_);                       \
             (t)[2] = (double)w_; (t)[3] = (double)(xhat_ * w_);                       \
-            (t)[4] = dr ? (double)dr[j] : 0.0; (t)[5] = dr ? (double)(xhat_ * dr[j]) : 0.0; \
+            (t)[4] = has_x_dot ? (double)dr[j] : 0.0; (t)[5] = has_x_dot ? (double)(xhat_ * dr[j]) : 0.0; \
         } while (0)
         ROW_SUMS(6, d, totals, TERMS);
 #undef TERMS
@@ -485,7 +488,7 @@ CLONES void terrain_layer_norm_tangent_backward_rows_f32(
         float dot_mean = (float)(totals[4] * inv_d), a = (float)(totals[5] * inv_d);
         /* m-dot = mean(R{x-hat} * u) needs R{x-hat}, known only now. */
         float m_dot = 0.0f;
-        if (dr) {
+        if (has_x_dot) {
             double total[1];
 #define TERMS(j, t)                                                                         \
             do {                                                                            \
@@ -501,22 +504,38 @@ CLONES void terrain_layer_norm_tangent_backward_rows_f32(
             float xhat = (xr[j] - m) * r, gv = gr[j];
             float dx = r * (gamma[j] * gv - u_mean - xhat * m_u);
             gx[off + j] = dx;
-            if (parameter_gradients) { sums[j] += (double)(gv * xhat); sums[d + j] += (double)gv; }
+            if (has_parameters) { sums[j] += (double)(gv * xhat); sums[d + j] += (double)gv; }
             float w = 0.0f;
-            if (gamma_dot) w += gamma_dot[j] * gv;
-            if (gdr) {
+            if (has_gamma_dot) w += gamma_dot[j] * gv;
+            if (has_g_dot) {
                 float gd = gdr[j];
                 w += gamma[j] * gd;
                 sums[2 * d + j] += (double)(gd * xhat);
                 sums[3 * d + j] += (double)gd;
             }
             float rdx = r * (w - w_mean - xhat * m_w);
-            if (dr) {
+            if (has_x_dot) {
                 float xhat_dot = r * (dr[j] - dot_mean - xhat * a);
                 rdx += -r * a * dx - r * (xhat_dot * m_u + xhat * m_dot);
                 sums[2 * d + j] += (double)(gv * xhat_dot);
             }
-            if (gx_dot) gx_dot[off + j] = rdx;
+            if (has_gx_dot) gx_dot[off + j] = rdx;
         }
     }
+}
+
+CLONES void terrain_layer_norm_tangent_backward_rows_f32(
+    const float *x, const float *x_dot, const float *g, const float *g_dot, const float *mean, const float *inv_std,
+    const float *gamma, const float *gamma_dot, float *gx, float *gx_dot, double *sums, int parameter_gradients,
+    long rows, long d) {
+    int all = x_dot && g_dot && gamma_dot && gx_dot;
+    if (all && parameter_gradients)
+        layer_norm_tangent_backward_rows(x, x_dot, g, g_dot, mean, inv_std, gamma, gamma_dot, gx, gx_dot, sums, rows, d,
+                                         1, 1, 1, 1, 1);
+    else if (all)
+        layer_norm_tangent_backward_rows(x, x_dot, g, g_dot, mean, inv_std, gamma, gamma_dot, gx, gx_dot, sums, rows, d,
+                                         1, 1, 1, 1, 0);
+    else
+        layer_norm_tangent_backward_rows(x, x_dot, g, g_dot, mean, inv_std, gamma, gamma_dot, gx, gx_dot, sums, rows, d,
+                                         x_dot != 0, g_dot != 0, gamma_dot != 0, gx_dot != 0, parameter_gradients != 0);
 }

@@ -164,6 +164,13 @@ public protocol Backend: Sendable {
     /// that never reads the masked scores and leaves their probabilities exactly 0. Equal to
     /// `softmax` of the scaled, masked scores (the scale rounded to T first, as `scale` does).
     func attentionSoftmax<T: TensorScalar>(_ scores: Tensor<T>, scale: T, causal: Bool) -> Tensor<T>
+    /// Self-attention without a backward pass: `projections` [B·T, 3E] hold each position's
+    /// [Q | K | V], head h in columns h·D..<(h+1)·D of each (D = E/heads); returns O [B·T, E]
+    /// with O's head h in the same columns, softmax(scale·Q·Kᵀ (+ the causal mask))·V per sequence
+    /// and head, the values `attentionSoftmax` and `batchedMatmul` give (to rounding of the
+    /// products' blocking).
+    func packedSelfAttention<T: TensorScalar>(_ projections: Tensor<T>, batch: Int, time: Int, heads: Int,
+                                              scale: T, causal: Bool) -> Tensor<T>
     /// J·v (or Jᵀ·v when `transposed`) for the Jacobian J of `softmax` at output y, along `axis`:
     /// softmax J = diag(y) − yyᵀ (symmetric): J·v = y ⊙ (v − ⟨y, v⟩); log-softmax J = I − 1sᵀ with
     /// s = e^y: J·v = v − ⟨s, v⟩, Jᵀ·v = v − s·Σv. The tangent (J·ẋ) and the backward pass (Jᵀ·g).

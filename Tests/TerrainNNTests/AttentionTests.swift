@@ -90,15 +90,50 @@ struct AttentionTests {
         try #require(lines.count == 2)
         let torchDouble = lines[0].split(separator: " ").compactMap { Double($0) }
         let torchFloat = lines[1].split(separator: " ").compactMap { Double($0) }
-        let ours = layer.forward(x)
-        try #require(torchDouble.count == ours.count && torchFloat.count == ours.count)
-        for i in 0..<ours.count { #expect(abs(ours[flat: i] - torchDouble[i]) < 1e-12, "float64 output \(i)") }
-
         var g = SeededGenerator(seed: 0)
         let single = MultiHeadSelfAttention<Float>(embedding: embedding, heads: heads, mask: mask, generator: &g)
         for ((_, p), (_, q)) in zip(single.namedParameters(), layer.namedParameters()) { p.value = Tensor(converting: q.value) }
-        let oursFloat = single.forward(Tensor(converting: x))
-        for i in 0..<ours.count { #expect(abs(Double(oursFloat[flat: i]) - torchFloat[i]) < 1e-5, "float32 output \(i)") }
+        // Both paths: recording (batched heads, P kept) and evaluation (`packedSelfAttention`).
+        for recording in [true, false] {
+            layer.setRecording(recording); single.setRecording(recording)
+            let ours = layer.forward(x)
+            try #require(torchDouble.count == ours.count && torchFloat.count == ours.count)
+            for i in 0..<ours.count { #expect(abs(ours[flat: i] - torchDouble[i]) < 1e-12, "float64 output \(i), recording \(recording)") }
+            let oursFloat = single.forward(Tensor(converting: x))
+            for i in 0..<ours.count {
+                #expect(abs(Double(oursFloat[flat: i]) - torchFloat[i]) < 1e-5, "float32 output \(i), recording \(recording)")
+            }
+        }
+    }
+
+    /// An evaluation's attention (recording off: heads read in place, causal products cut to the
+    /// keys each block of 32 queries sees) against the recorded path, over lengths around the
+    /// blocks' edges, in Double and Float, with any number of threads.
+    @Test(arguments: AttentionMask.allCases)
+    func evaluationPathAgreesWithTheRecordedPath(mask: AttentionMask) {
+        for time in [1, 5, 31, 32, 33, 64, 70] {
+            let layer = Self.attention(embedding: 16, heads: 4, mask: mask, seed: UInt64(time))
+            let x = randomInput([3, time, 16], seed: UInt64(100 + time))
+            var g = SeededGenerator(seed: 0)
+            let single = MultiHeadSelfAttention<Float>(embedding: 16, heads: 4, mask: mask, generator: &g)
+            for ((_, p), (_, q)) in zip(single.namedParameters(), layer.namedParameters()) { p.value = Tensor(converting: q.value) }
+            let recorded = layer.forward(x), recordedFloat = single.forward(Tensor(converting: x))
+            layer.setRecording(false); single.setRecording(false)
+            let evaluated = layer.forward(x)
+            let saved = Parallel.threadCount
+            let runs = [1, 3].map { threads -> [Float] in
+                Parallel.threadCount = threads
+                return single.forward(Tensor(converting: x)).scalars
+            }
+            let (one, three) = (runs[0], runs[1])
+            Parallel.threadCount = saved
+            #expect(one.map(\.bitPattern) == three.map(\.bitPattern), "T = \(time): the evaluation path's bits depend on the thread count")
+            let scale = recorded.scalars.map(abs).max()!
+            for i in 0..<recorded.count {
+                #expect(abs(evaluated[flat: i] - recorded[flat: i]) <= 1e-14 * scale, "T = \(time), Double output \(i)")
+                #expect(abs(Double(one[i]) - Double(recordedFloat[flat: i])) <= 1e-6 * scale, "T = \(time), Float output \(i)")
+            }
+        }
     }
 }
 

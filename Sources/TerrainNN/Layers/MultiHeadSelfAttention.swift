@@ -21,10 +21,13 @@ public enum AttentionMask: String, Sendable, Codable, CaseIterable {
 ///     Oₕ = Pₕ·Vₕ,  O = [O₁ … O_H]                         [T, E]
 ///     y = O·W_oᵀ + b_o                                    W_o [E, E], b_o [E]
 ///
-/// Every head of every sequence is one matrix of a `Backend.batchedMatmul` over [B, H, T, ·], and
-/// one `Backend.attentionSoftmax` runs over all the scores [B, H, T, T] at once (scale and mask
-/// fused; a causal one never reads the masked half). Only one batch's probabilities P
-/// are kept for the backward pass (never a whole data set's).
+/// While recording, every head of every sequence is one matrix of a `Backend.batchedMatmul` over
+/// [B, H, T, ·], and one `Backend.attentionSoftmax` runs over all the scores [B, H, T, T] at once
+/// (scale and mask fused; a causal one never reads the masked half). Only one batch's
+/// probabilities P are kept for the backward pass (never a whole data set's). An evaluation
+/// (recording off) goes through `Backend.packedSelfAttention`: each head read and written in
+/// place in the packed rows, its scores one [T, T] buffer, a causal head's products cut to the
+/// keys each block of queries sees.
 ///
 /// Backward, from G = ∂L/∂y (the output projection is a `Linear`, so ∂L/∂O = G·W_o):
 ///
@@ -106,6 +109,13 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
     // MARK: Passes
 
     override public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard isRecording else {
+            // An evaluation: no backward pass follows, so nothing is split, kept or merged.
+            let (batch, time, projections) = inputProjections(x)
+            let o = Backends.current.packedSelfAttention(projections, batch: batch, time: time, heads: heads,
+                                                          scale: scoreScale, causal: mask == .causal)
+            return outProjection.forward(o).reshaped(x.shape)
+        }
         let state = attend(x)
         if isRecording { recorded = state.recorded }
         return outProjection.forward(state.output).reshaped(x.shape)
@@ -203,14 +213,22 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
     private var scoreScale: Scalar { 1 / Scalar(headWidth).squareRoot() }
 
     /// Everything up to the output projection: O as rows [B·T, E] and what backward needs.
-    private func attend(_ x: Tensor<Scalar>) -> (output: Tensor<Scalar>, recorded: Recorded) {
+    /// [Q K V] = x·W_inᵀ + b_in as rows [B·T, 3E].
+    private func inputProjections(_ x: Tensor<Scalar>) -> (batch: Int, time: Int, projections: Tensor<Scalar>) {
         precondition(x.rank == 3 && x.shape[2] == embedding,
                      "MultiHeadSelfAttention(embedding \(embedding)) needs input [batch, time, \(embedding)], got \(x.shape)")
         let backend = Backends.current
         let (batch, time) = (x.shape[0], x.shape[1])
-        let input = x.reshaped([batch * time, embedding])
-        var projections = backend.matmul(input, inProjectionWeight.value, transposeA: false, transposeB: true)
+        var projections = backend.matmul(x.reshaped([batch * time, embedding]), inProjectionWeight.value,
+                                         transposeA: false, transposeB: true)
         backend.addFeatureBias(&projections, inProjectionBias.value)
+        return (batch, time, projections)
+    }
+
+    private func attend(_ x: Tensor<Scalar>) -> (output: Tensor<Scalar>, recorded: Recorded) {
+        let backend = Backends.current
+        let (batch, time, projections) = inputProjections(x)
+        let input = x.reshaped([batch * time, embedding])
         let (q, k, v) = splitHeads(projections, batch: batch, time: time)
         let scores = backend.batchedMatmul(q, k, transposeA: false, transposeB: true)
         let p = backend.attentionSoftmax(scores, scale: scoreScale, causal: mask == .causal)

@@ -56,6 +56,28 @@ extension CPUBackend {
         return y
     }
 
+    /// `attentionSoftmax` on `rows` rows of `length` scores from x into y (which may be x): row r
+    /// is the query at position (firstRow + r) % length. Single-threaded.
+    @inline(__always)
+    func attentionSoftmaxRows<T: TensorScalar>(_ xp: UnsafePointer<T>, _ yp: UnsafeMutablePointer<T>, rows: Int, length: Int,
+                                               firstRow: Int, scale: T, causal: Bool) {
+        if T.self == Float.self {
+            terrain_softmax_rows_f32(floats(xp), mutableFloats(yp), rows, length, Float(scale), causal ? 1 : 0, firstRow)
+            return
+        }
+        for r in 0..<rows {
+            let x = xp + r * length, out = yp + r * length
+            let valid = causal ? (firstRow + r) % length + 1 : length
+            var maxV = -Double.infinity
+            for j in 0..<valid { maxV = max(maxV, Double(scale * x[j])) }
+            var sumExp = 0.0
+            for j in 0..<valid { sumExp += Double.exp(Double(scale * x[j]) - maxV) }
+            let logZ = maxV + Double.log(sumExp)
+            for j in 0..<valid { out[j] = T(Double.exp(Double(scale * x[j]) - logZ)) }
+            for j in valid..<length { out[j] = 0 }
+        }
+    }
+
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func attentionSoftmax<T: TensorScalar>(_ scores: Tensor<T>, scale: T, causal: Bool) -> Tensor<T> {
         precondition(scores.rank >= 2, "attentionSoftmax needs scores [..., T, T], got \(scores.shape)")
@@ -66,22 +88,8 @@ extension CPUBackend {
         guard y.count > 0 else { return y }
         let xp = scores.pointer, yp = y.mutablePointer()
         forEachRowBlock(count: scores.count, length: length) { first, count in
-            if T.self == Float.self {
-                terrain_softmax_rows_f32(floats(xp) + first * length, mutableFloats(yp) + first * length,
-                                         count, length, Float(scale), causal ? 1 : 0, first)
-                return
-            }
-            for row in first..<(first + count) {
-                let x = xp + row * length, out = yp + row * length
-                let valid = causal ? row % length + 1 : length
-                var maxV = -Double.infinity
-                for j in 0..<valid { maxV = max(maxV, Double(scale * x[j])) }
-                var sumExp = 0.0
-                for j in 0..<valid { sumExp += Double.exp(Double(scale * x[j]) - maxV) }
-                let logZ = maxV + Double.log(sumExp)
-                for j in 0..<valid { out[j] = T(Double.exp(Double(scale * x[j]) - logZ)) }
-                for j in valid..<length { out[j] = 0 }
-            }
+            attentionSoftmaxRows(xp + first * length, yp + first * length, rows: count, length: length,
+                                 firstRow: first, scale: scale, causal: causal)
         }
         return y
     }
