@@ -16,6 +16,13 @@ public protocol Backend: Sendable {
     /// matrix (no batch axes, or batch axes whose product is 1) that every item shares: a batch
     /// stride of 0, as NumPy's `matmul` broadcasts it. The result is [batch axes…, M, N].
     func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
+    /// C += op(A)·op(B): `matmul`'s product added into C [M, N] by the GEMM itself (β = 1), with
+    /// no pass of its own. Tangents are sums of such products (the product rule).
+    func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                 addingTo c: inout Tensor<T>)
+    /// C += `batchedMatmul`(A, B), the same way.
+    func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                        addingTo c: inout Tensor<T>)
 
     // MARK: Elementwise
     func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>

@@ -112,4 +112,33 @@ struct BatchedMatmulTests {
         #expect(backend.batchedMatmul(Tensor<Double>(zeros: [0, 4, 3]), Tensor<Double>(zeros: [0, 3, 2]),
                                       transposeA: false, transposeB: false).shape == [0, 4, 2])
     }
+
+    /// `addingTo:` adds the product into C by the GEMM (β = 1): C + op(A)·op(B), for matrices and
+    /// stacks, row-blocked or not, Float and Double, whatever C held before.
+    @Test(arguments: transposes)
+    func productsAddedIntoAnExistingResult(transposeA: Bool, transposeB: Bool) {
+        func check<T: TensorScalar>(_: T.Type, tolerance: Double) {
+            for (lead, m, k, n) in [([] as [Int], 150, 9, 11), ([5], 7, 4, 6), ([2], 150, 33, 5), ([], 3, 0, 2)] {
+                let a: Tensor<T> = random(operandShape(lead, rows: m, columns: k, transposed: transposeA), seed: 3)
+                let b: Tensor<T> = random(operandShape(lead, rows: k, columns: n, transposed: transposeB), seed: 4)
+                let start: Tensor<T> = random(lead + [m, n], seed: 5)
+                var sum = start
+                if lead.isEmpty {
+                    backend.matmul(a, b, transposeA: transposeA, transposeB: transposeB, addingTo: &sum)
+                } else {
+                    backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, addingTo: &sum)
+                }
+                let product = naive(a, b, transposeA: transposeA, transposeB: transposeB,
+                                    batch: max(1, lead.reduce(1, *)), m: m, k: k, n: n)
+                #expect(start.scalars != sum.scalars || k == 0, "\(T.self) \(lead) \(m)×\(k)×\(n): C unchanged")
+                for i in 0..<sum.count {
+                    let expected = Double(start[flat: i]) + product[i]
+                    #expect(abs(Double(sum[flat: i]) - expected) <= tolerance * (1 + abs(expected)),
+                            "\(T.self) \(lead) \(m)×\(k)×\(n) at \(i)")
+                }
+            }
+        }
+        check(Double.self, tolerance: 1e-12)
+        check(Float.self, tolerance: 1e-5)
+    }
 }

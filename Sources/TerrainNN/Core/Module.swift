@@ -115,13 +115,74 @@ func addTangents<Scalar: TensorScalar>(_ a: Tensor<Scalar>?, _ b: Tensor<Scalar>
     return Backends.current.add(a, b)
 }
 
+/// A matrix product op(A)·op(B), of two matrices (`Backend.matmul`) or two stacks of them
+/// (`Backend.batchedMatmul`), not computed yet: `sumOfProducts` computes the first of a sum and
+/// lets the GEMM add each other into it.
+struct MatrixProduct<Scalar: TensorScalar> {
+    var a: Tensor<Scalar>, b: Tensor<Scalar>
+    var transposeA: Bool, transposeB: Bool
+    var stacked: Bool
+
+    static func matrices(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeA: Bool = false,
+                         transposeB: Bool = false) -> Self {
+        Self(a: a, b: b, transposeA: transposeA, transposeB: transposeB, stacked: false)
+    }
+
+    static func stacks(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeA: Bool = false,
+                       transposeB: Bool = false) -> Self {
+        Self(a: a, b: b, transposeA: transposeA, transposeB: transposeB, stacked: true)
+    }
+
+    func computed() -> Tensor<Scalar> {
+        let backend = Backends.current
+        return stacked ? backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+                       : backend.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+
+    func add(into c: inout Tensor<Scalar>) {
+        let backend = Backends.current
+        if stacked {
+            backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, addingTo: &c)
+        } else {
+            backend.matmul(a, b, transposeA: transposeA, transposeB: transposeB, addingTo: &c)
+        }
+    }
+}
+
+/// The sum of the products present (a nil one is a zero tangent), nil when none is: the first
+/// computed, each other added into it by its own GEMM (β = 1). A tangent's product-rule terms
+/// are summed this way without a pass over memory of their own.
+func sumOfProducts<Scalar: TensorScalar>(_ terms: MatrixProduct<Scalar>?...) -> Tensor<Scalar>? {
+    var sum: Tensor<Scalar>?
+    for case let term? in terms {
+        if sum == nil { sum = term.computed() } else { term.add(into: &sum!) }
+    }
+    return sum
+}
+
 /// ẏ of a layer bilinear in (x, W) plus a per-feature bias, y = op(x, W) + b, at output shape
 /// `outputShape`: ẏ = op(ẋ, W) + op(x, V) + ḃ with V = Ẇ, each term left out where its tangent
 /// is nil (zero); nil when all three vanish. `Linear` and `Conv2d` differ only in `op`.
 func bilinearTangent<Scalar: TensorScalar>(outputShape: [Int], x: Tensor<Scalar>, xDot: Tensor<Scalar>?,
                                            weight: Parameter<Scalar>, bias: Parameter<Scalar>?,
                                            _ op: (_ x: Tensor<Scalar>, _ w: Tensor<Scalar>) -> Tensor<Scalar>) -> Tensor<Scalar>? {
-    var yDot = addTangents(xDot.map { op($0, weight.value) }, weight.tangent.map { op(x, $0) })
+    addBias(bias, to: addTangents(xDot.map { op($0, weight.value) }, weight.tangent.map { op(x, $0) }), outputShape: outputShape)
+}
+
+/// `bilinearTangent` of a layer whose op is a matrix product: ẏ = op(ẋ, W) + op(x, V) + ḃ, the
+/// second product added into the first by its GEMM.
+func bilinearTangent<Scalar: TensorScalar>(outputShape: [Int], x: Tensor<Scalar>, xDot: Tensor<Scalar>?,
+                                           weight: Parameter<Scalar>, bias: Parameter<Scalar>?,
+                                           product: (_ x: Tensor<Scalar>, _ w: Tensor<Scalar>) -> MatrixProduct<Scalar>)
+    -> Tensor<Scalar>? {
+    addBias(bias, to: sumOfProducts(xDot.map { product($0, weight.value) }, weight.tangent.map { product(x, $0) }),
+            outputShape: outputShape)
+}
+
+/// yDot + ḃ per feature (a zero yDot of `outputShape` where it is nil and ḃ is not).
+private func addBias<Scalar: TensorScalar>(_ bias: Parameter<Scalar>?, to yDot: Tensor<Scalar>?,
+                                           outputShape: [Int]) -> Tensor<Scalar>? {
+    var yDot = yDot
     if let bDot = bias?.tangent {
         if yDot == nil { yDot = Tensor(zeros: outputShape) }
         Backends.current.addFeatureBias(&yDot!, bDot)

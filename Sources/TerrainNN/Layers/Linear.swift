@@ -64,7 +64,7 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
         let x2 = rows(x), xDot2 = xDot.map(rows)
         inputTangent = xDot2
         let yDot = bilinearTangent(outputShape: [x2.shape[0], outFeatures], x: x2, xDot: xDot2, weight: weight, bias: bias) {
-            Backends.current.matmul($0, $1, transposeA: false, transposeB: true)  // x·Wᵀ
+            .matrices($0, $1, transposeB: true)  // x·Wᵀ
         }
         return (y, yDot.map(unflattened))
     }
@@ -75,13 +75,12 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
         let g2 = g.reshaped([-1, outFeatures]), gDot2 = gDot.map { $0.reshaped([-1, outFeatures]) }
         let gx = computesParameterGradients
             ? backward(g) : backend.matmul(g2, weight.value, transposeA: false, transposeB: false).reshaped(inputShape)
-        if let curvature = addTangents(gDot2.map { backend.matmul($0, x, transposeA: true, transposeB: false) },
-                                       inputTangent.map { backend.matmul(g2, $0, transposeA: true, transposeB: false) }) {
+        if let curvature = sumOfProducts(gDot2.map { .matrices($0, x, transposeA: true) },
+                                         inputTangent.map { .matrices(g2, $0, transposeA: true) }) {
             weight.accumulateCurvature(curvature)
         }
         if let bias, let gDot2 { bias.accumulateCurvature(backend.sumPerFeature(gDot2)) }
-        let gxDot = addTangents(gDot2.map { backend.matmul($0, weight.value, transposeA: false, transposeB: false) },
-                                weight.tangent.map { backend.matmul(g2, $0, transposeA: false, transposeB: false) })
+        let gxDot = sumOfProducts(gDot2.map { .matrices($0, weight.value) }, weight.tangent.map { .matrices(g2, $0) })
         return (gx, gxDot.map { $0.reshaped(inputShape) })
     }
 

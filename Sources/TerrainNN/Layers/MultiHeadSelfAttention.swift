@@ -139,7 +139,7 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         let inputDot = xDot.map { $0.reshaped([r.batch * r.time, embedding]) }
         let projectionsDot = bilinearTangent(outputShape: [r.batch * r.time, 3 * embedding], x: r.input, xDot: inputDot,
                                              weight: inProjectionWeight, bias: inProjectionBias) {
-            backend.matmul($0, $1, transposeA: false, transposeB: true)  // x·W_inᵀ
+            .matrices($0, $1, transposeB: true)  // x·W_inᵀ
         }
         var qDot, kDot, vDot: Tensor<Scalar>?
         if let projectionsDot {
@@ -147,13 +147,12 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
             (qDot, kDot, vDot) = (parts.queries, parts.keys, parts.values)
         }
         // Ṡ = c·(Q̇·Kᵀ + Q·K̇ᵀ), Ṗ = J·Ṡ
-        var sDot = addTangents(qDot.map { backend.batchedMatmul($0, r.keys, transposeA: false, transposeB: true) },
-                               kDot.map { backend.batchedMatmul(r.queries, $0, transposeA: false, transposeB: true) })
+        var sDot = sumOfProducts(qDot.map { .stacks($0, r.keys, transposeB: true) },
+                                 kDot.map { .stacks(r.queries, $0, transposeB: true) })
         if sDot != nil { backend.scale(&sDot!, by: scoreScale) }
         let pDot = sDot.map { backend.softmaxJacobian(output: r.probabilities, $0, axis: 3, logarithm: false, transposed: false) }
         // Ȯ = Ṗ·V + P·V̇
-        let oDot = addTangents(pDot.map { backend.batchedMatmul($0, r.values, transposeA: false, transposeB: false) },
-                               vDot.map { backend.batchedMatmul(r.probabilities, $0, transposeA: false, transposeB: false) })
+        let oDot = sumOfProducts(pDot.map { .stacks($0, r.values) }, vDot.map { .stacks(r.probabilities, $0) })
         recordedTangents = RecordedTangents(input: inputDot, queries: qDot, keys: kDot, values: vDot, probabilities: pDot)
         let (y, yDot) = outProjection.forwardTangent(state.output, oDot.map(mergeHeads))
         return (y.reshaped(x.shape), yDot?.reshaped(x.shape))
@@ -170,11 +169,11 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         let gODot = gORowsDot.map { separateHeads($0, batch: r.batch, time: r.time) }
         let (gP, gS, gV) = scoreAndValueGradients(r, outputGradient: gO)
         // R{∂L/∂P} = R{∂L/∂O}·Vᵀ + ∂L/∂O·V̇ᵀ
-        let gPDot = addTangents(gODot.map { backend.batchedMatmul($0, r.values, transposeA: false, transposeB: true) },
-                                t.values.map { backend.batchedMatmul(gO, $0, transposeA: false, transposeB: true) })
+        let gPDot = sumOfProducts(gODot.map { .stacks($0, r.values, transposeB: true) },
+                                  t.values.map { .stacks(gO, $0, transposeB: true) })
         // R{∂L/∂V} = Ṗᵀ·∂L/∂O + Pᵀ·R{∂L/∂O}
-        let gVDot = addTangents(t.probabilities.map { backend.batchedMatmul($0, gO, transposeA: true, transposeB: false) },
-                                gODot.map { backend.batchedMatmul(r.probabilities, $0, transposeA: true, transposeB: false) })
+        let gVDot = sumOfProducts(t.probabilities.map { .stacks($0, gO, transposeA: true) },
+                                  gODot.map { .stacks(r.probabilities, $0, transposeA: true) })
         // R{∂L/∂S} = c·(Jᵀ·R{∂L/∂P} + R{Jᵀ}·∂L/∂P)
         var gSDot = addTangents(
             gPDot.map { backend.softmaxJacobian(output: r.probabilities, $0, axis: 3, logarithm: false, transposed: true) },
@@ -182,10 +181,9 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
                                                              axis: 3, logarithm: false) })
         if gSDot != nil { backend.scale(&gSDot!, by: scoreScale) }
         // R{∂L/∂Q} = R{c·∂L/∂S}·K + c·∂L/∂S·K̇, R{∂L/∂K} = R{c·∂L/∂S}ᵀ·Q + (c·∂L/∂S)ᵀ·Q̇
-        let gQDot = addTangents(gSDot.map { backend.batchedMatmul($0, r.keys, transposeA: false, transposeB: false) },
-                                t.keys.map { backend.batchedMatmul(gS, $0, transposeA: false, transposeB: false) })
-        let gKDot = addTangents(gSDot.map { backend.batchedMatmul($0, r.queries, transposeA: true, transposeB: false) },
-                                t.queries.map { backend.batchedMatmul(gS, $0, transposeA: true, transposeB: false) })
+        let gQDot = sumOfProducts(gSDot.map { .stacks($0, r.keys) }, t.keys.map { .stacks(gS, $0) })
+        let gKDot = sumOfProducts(gSDot.map { .stacks($0, r.queries, transposeA: true) },
+                                  t.queries.map { .stacks(gS, $0, transposeA: true) })
         let projections = joinHeads(queryKeyGradients(r, scoreGradient: gS), gV)
         var projectionsDot: Tensor<Scalar>?
         if gQDot != nil || gKDot != nil || gVDot != nil {
@@ -194,14 +192,14 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         }
         if computesParameterGradients { accumulateInProjectionGradients(projections, input: r.input) }
         // R{∂L/∂W_in} = R{∂L/∂[Q K V]}ᵀ·x + (∂L/∂[Q K V])ᵀ·ẋ,  R{∂L/∂b_in} = Σₜ R{∂L/∂[Q K V]}
-        if let curvature = addTangents(projectionsDot.map { backend.matmul($0, r.input, transposeA: true, transposeB: false) },
-                                       t.input.map { backend.matmul(projections, $0, transposeA: true, transposeB: false) }) {
+        if let curvature = sumOfProducts(projectionsDot.map { .matrices($0, r.input, transposeA: true) },
+                                         t.input.map { .matrices(projections, $0, transposeA: true) }) {
             inProjectionWeight.accumulateCurvature(curvature)
         }
         if let projectionsDot { inProjectionBias.accumulateCurvature(backend.sumPerFeature(projectionsDot)) }
         let gx = inputGradient(projections, r)
-        let gxDot = addTangents(projectionsDot.map { backend.matmul($0, inProjectionWeight.value, transposeA: false, transposeB: false) },
-                                inProjectionWeight.tangent.map { backend.matmul(projections, $0, transposeA: false, transposeB: false) })
+        let gxDot = sumOfProducts(projectionsDot.map { .matrices($0, inProjectionWeight.value) },
+                                  inProjectionWeight.tangent.map { .matrices(projections, $0) })
         return (gx, gxDot?.reshaped([r.batch, r.time, embedding]))
     }
 

@@ -28,16 +28,43 @@ extension CPUBackend {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T> {
+        let shape = batchedProductShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        var c = Tensor<T>(uninitializedShape: shape)
+        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 0)
+        return c
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                               addingTo c: inout Tensor<T>) {
+        let shape = batchedProductShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        precondition(c.shape == shape, "batchedMatmul: the sum \(c.shape) is not the product's \(shape)")
+        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 1)
+    }
+
+    /// The product's shape [batch axes…, M, N], the inner dimensions checked.
+    private func batchedProductShape<T>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> [Int] {
         let layout = Self.batchedProductLayout(a.shape, b.shape)
         let (ra, ca) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let (rb, cb) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
         let (m, k) = transposeA ? (ca, ra) : (ra, ca)
         let (kb, n) = transposeB ? (cb, rb) : (rb, cb)
         precondition(k == kb, "batchedMatmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
-        var c = Tensor<T>(uninitializedShape: layout.batchShape + [m, n])
-        guard c.count > 0 else { return c }
-        let cp = c.mutablePointer(), ap = a.pointer, bp = b.pointer
-        if k == 0 { cp.update(repeating: 0, count: c.count); return c }
+        return layout.batchShape + [m, n]
+    }
+
+    /// C = op(A)·op(B) + β·C (β 0 or 1), matrix by matrix, into C at `cp`.
+    private func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                                into cp: UnsafeMutablePointer<T>, beta: T) {
+        let layout = Self.batchedProductLayout(a.shape, b.shape)
+        let (ra, ca) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let cb = b.shape[b.rank - 1]
+        let m = transposeA ? ca : ra, k = transposeA ? ra : ca
+        let n = transposeB ? b.shape[b.rank - 2] : cb
+        let count = layout.batch * m * n
+        guard count > 0 else { return }
+        let ap = a.pointer, bp = b.pointer
+        if k == 0 { if beta == 0 { cp.update(repeating: 0, count: count) }; return }
         // Work items are (matrix, row block) pairs. A batch of at least `maxGemmChunks` matrices
         // is cut by matrix only; a smaller one also cuts each product's rows (blocks of at least
         // 64, as `matmul` does), so one large product still spreads over the threads. The cut
@@ -55,8 +82,7 @@ extension CPUBackend {
             let aStart = transposeA ? aMatrix + lo : aMatrix + lo * ca
             T.gemm(transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k,
                    alpha: 1, a: aStart, lda: ca, b: bp + matrix * strideB, ldb: cb,
-                   beta: 0, c: cp + matrix * strideC + lo * n, ldc: n)
+                   beta: beta, c: cp + matrix * strideC + lo * n, ldc: n)
         }
-        return c
     }
 }

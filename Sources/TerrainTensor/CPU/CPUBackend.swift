@@ -36,25 +36,47 @@ public struct CPUBackend: Backend {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T> {
+        let (m, n) = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        var c = Tensor<T>(uninitializedShape: [m, n])
+        matmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 0)
+        return c
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                        addingTo c: inout Tensor<T>) {
+        let (m, n) = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        precondition(c.shape == [m, n], "matmul: the sum \(c.shape) is not the product's [\(m), \(n)]")
+        matmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 1)
+    }
+
+    /// op(A)'s rows and op(B)'s columns, the inner dimensions checked.
+    private func matmulShape<T>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> (Int, Int) {
         precondition(a.rank == 2 && b.rank == 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
-        var c = Tensor<T>(uninitializedShape: [m, n])
-        let cp = c.mutablePointer(), ap = a.pointer, bp = b.pointer
+        return (m, n)
+    }
+
+    /// C = op(A)·op(B) + β·C (β 0 or 1) into C [m, n] at `cp`.
+    private func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                         into cp: UnsafeMutablePointer<T>, beta: T) {
+        let (m, n) = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        let k = transposeA ? a.shape[0] : a.shape[1]
+        let ap = a.pointer, bp = b.pointer
         let lda = a.shape[1], ldb = b.shape[1]
-        if k == 0 { cp.update(repeating: 0, count: m * n); return c }
+        if k == 0 { if beta == 0 { cp.update(repeating: 0, count: m * n) }; return }
         // Rows of C in at most `maxGemmChunks` blocks of at least 64 rows, each an independent
         // single-threaded GEMM. The split depends on the sizes only, so results do not depend
-        // on the thread count; few large blocks keep OpenBLAS's packing of B amortized.
+        // on the thread count; few large blocks keep the packing of B amortized.
         let rowsPerChunk = max(64, (m + Self.maxGemmChunks - 1) / Self.maxGemmChunks)
         Parallel.forEach(range: m, grain: rowsPerChunk) { rows in
             let aStart = transposeA ? ap + rows.lowerBound : ap + rows.lowerBound * lda
             T.gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
                    alpha: 1, a: aStart, lda: lda, b: bp, ldb: ldb,
-                   beta: 0, c: cp + rows.lowerBound * n, ldc: n)
+                   beta: beta, c: cp + rows.lowerBound * n, ldc: n)
         }
-        return c
     }
 
     // MARK: Elementwise
