@@ -15,14 +15,17 @@ public protocol Backend: Sendable {
     /// them index the batch. The batch axes of A and B are equal, or one operand holds a single
     /// matrix (no batch axes, or batch axes whose product is 1) that every item shares: a batch
     /// stride of 0, as NumPy's `matmul` broadcasts it. The result is [batch axes…, M, N].
-    func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T>
+    /// With a `structure` other than `.general` the products skip what a causal attention's
+    /// triangular matrices make zero or unread (see `CausalStructure`).
+    func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                        structure: CausalStructure) -> Tensor<T>
     /// C += op(A)·op(B): `matmul`'s product added into C [M, N] by the GEMM itself (β = 1), with
     /// no pass of its own. Tangents are sums of such products (the product rule).
     func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
                                  addingTo c: inout Tensor<T>)
     /// C += `batchedMatmul`(A, B), the same way.
     func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
-                                        addingTo c: inout Tensor<T>)
+                                        structure: CausalStructure, addingTo c: inout Tensor<T>)
 
     // MARK: Elementwise
     func add<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
@@ -198,6 +201,33 @@ public protocol Backend: Sendable {
     func softmaxCrossEntropyTangent<T: TensorScalar>(logits: Tensor<T>, tangent: Tensor<T>) -> Tensor<T>
     /// Mean over all elements of (prediction − target)², its gradient.
     func meanSquaredError<T: TensorScalar>(prediction: Tensor<T>, target: Tensor<T>) -> LossResult<T>
+}
+
+/// What a batched product of causal attention's square [T, T] matrices may skip. Each matrix's
+/// rows go in blocks of 32; a block of rows lo..<hi sees only part of the inner dimension, or
+/// writes only part of its row:
+public enum CausalStructure: Sendable, Equatable, Hashable {
+    /// Every product in full.
+    case general
+    /// op(A) is lower triangular (zero above the diagonal, as P, Ṗ and ∂L/∂S are): rows lo..<hi
+    /// sum over k < hi only.
+    case lowerTriangularLeft
+    /// op(A) is upper triangular (zero below the diagonal: Pᵀ): rows lo..<hi sum over k ≥ lo.
+    case upperTriangularLeft
+    /// Only C's lower triangle is read afterwards (scores before the causal softmax): rows
+    /// lo..<hi are computed in columns < hi, the rest of C is left unwritten.
+    case lowerTriangularResult
+}
+
+extension Backend {
+    public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T> {
+        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: .general)
+    }
+
+    public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                               addingTo c: inout Tensor<T>) {
+        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: .general, addingTo: &c)
+    }
 }
 
 /// Pointwise nonlinearities.

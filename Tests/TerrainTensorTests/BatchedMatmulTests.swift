@@ -141,4 +141,54 @@ struct BatchedMatmulTests {
         check(Double.self, tolerance: 1e-12)
         check(Float.self, tolerance: 1e-5)
     }
+
+    /// Causal attention's structures: a triangular op(A) (zero on the skipped side) gives the full
+    /// product; a triangular result is right in its lower triangle. Sizes around the row blocks of
+    /// 32, products added into an existing C too, Float and Double.
+    @Test(arguments: transposes)
+    func causalStructuresSkipOnlyZerosAndUnreadValues(transposeA: Bool, transposeB: Bool) {
+        func check<T: TensorScalar>(_: T.Type, tolerance: Double) {
+            for (batch, t, width) in [(3, 1, 4), (2, 31, 5), (2, 33, 8), (1, 70, 3), (2, 64, 16)] {
+                for structure in [CausalStructure.lowerTriangularLeft, .upperTriangularLeft, .lowerTriangularResult] {
+                    let label = "\(T.self) \(structure) B \(batch) T \(t) D \(width)"
+                    let triangularLeft = structure != .lowerTriangularResult
+                    // op(A) [T, T] triangular (zeros on the skipped side), or [T, D] for the result case.
+                    var a: Tensor<T> = random(operandShape([batch], rows: t, columns: triangularLeft ? t : width,
+                                                           transposed: transposeA), seed: 7)
+                    if triangularLeft {
+                        for item in 0..<batch {
+                            for i in 0..<t {
+                                for p in 0..<t where structure == .lowerTriangularLeft ? p > i : p < i {
+                                    a[flat: item * t * t + (transposeA ? p * t + i : i * t + p)] = 0
+                                }
+                            }
+                        }
+                    }
+                    let (k, n) = triangularLeft ? (t, width) : (width, t)
+                    let b: Tensor<T> = random(operandShape([batch], rows: k, columns: n, transposed: transposeB), seed: 8)
+                    let product = naive(a, b, transposeA: transposeA, transposeB: transposeB, batch: batch, m: t, k: k, n: n)
+                    let start: Tensor<T> = random([batch, t, n], seed: 9)
+                    var sum = start
+                    backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: structure,
+                                          addingTo: &sum)
+                    let c = backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: structure)
+                    #expect(c.shape == [batch, t, n], "\(label)")
+                    for item in 0..<batch {
+                        for i in 0..<t {
+                            for j in 0..<n where triangularLeft || j <= i {
+                                let at = (item * t + i) * n + j
+                                #expect(abs(Double(c[flat: at]) - product[at]) <= tolerance * (1 + abs(product[at])),
+                                        "\(label) at [\(item), \(i), \(j)]")
+                                let expected = Double(start[flat: at]) + product[at]
+                                #expect(abs(Double(sum[flat: at]) - expected) <= tolerance * (1 + abs(expected)),
+                                        "\(label), added, at [\(item), \(i), \(j)]")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        check(Double.self, tolerance: 1e-12)
+        check(Float.self, tolerance: 1e-5)
+    }
 }

@@ -122,6 +122,8 @@ struct MatrixProduct<Scalar: TensorScalar> {
     var a: Tensor<Scalar>, b: Tensor<Scalar>
     var transposeA: Bool, transposeB: Bool
     var stacked: Bool
+    /// What a stack of causal attention's matrices lets the product skip.
+    var structure: CausalStructure = .general
 
     static func matrices(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeA: Bool = false,
                          transposeB: Bool = false) -> Self {
@@ -129,20 +131,20 @@ struct MatrixProduct<Scalar: TensorScalar> {
     }
 
     static func stacks(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>, transposeA: Bool = false,
-                       transposeB: Bool = false) -> Self {
-        Self(a: a, b: b, transposeA: transposeA, transposeB: transposeB, stacked: true)
+                       transposeB: Bool = false, structure: CausalStructure = .general) -> Self {
+        Self(a: a, b: b, transposeA: transposeA, transposeB: transposeB, stacked: true, structure: structure)
     }
 
     func computed() -> Tensor<Scalar> {
         let backend = Backends.current
-        return stacked ? backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+        return stacked ? backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: structure)
                        : backend.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
     }
 
     func add(into c: inout Tensor<Scalar>) {
         let backend = Backends.current
         if stacked {
-            backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, addingTo: &c)
+            backend.batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: structure, addingTo: &c)
         } else {
             backend.matmul(a, b, transposeA: transposeA, transposeB: transposeB, addingTo: &c)
         }

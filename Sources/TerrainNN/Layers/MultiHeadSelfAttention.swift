@@ -45,7 +45,9 @@ public enum AttentionMask: String, Sendable, Codable, CaseIterable {
 ///     R{∂L/∂Q} = c·(R{∂L/∂S}·K + ∂L/∂S·K̇),  R{∂L/∂K} = c·(R{∂L/∂S}ᵀ·Q + (∂L/∂S)ᵀ·Q̇)
 ///     R{∂L/∂W_in} = R{∂L/∂[Q K V]}ᵀ·x + (∂L/∂[Q K V])ᵀ·ẋ,  R{∂L/∂x} = R{∂L/∂[Q K V]}·W_in + ∂L/∂[Q K V]·Ẇ_in
 ///
-/// A masked entry has P = 0, hence Ṗ = 0 and zero gradients, so the mask needs no other care.
+/// A masked entry has P = 0, hence Ṗ = 0 and zero gradients, so the mask needs no other care;
+/// the products skip those zeros (`CausalStructure`), and the scores above the diagonal, which
+/// the softmax never reads, are not computed.
 ///
 /// Parameters are PyTorch's: `in_proj_weight` [3E, E] and `out_proj.weight` [E, E] (role
 /// `.weight`: each row is a filter), `in_proj_bias` [3E] and `out_proj.bias` [E] (role `.bias`),
@@ -152,7 +154,8 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         if sDot != nil { backend.scale(&sDot!, by: scoreScale) }
         let pDot = sDot.map { backend.softmaxJacobian(output: r.probabilities, $0, axis: 3, logarithm: false, transposed: false) }
         // Ȯ = Ṗ·V + P·V̇
-        let oDot = sumOfProducts(pDot.map { .stacks($0, r.values) }, vDot.map { .stacks(r.probabilities, $0) })
+        let oDot = sumOfProducts(pDot.map { .stacks($0, r.values, structure: causal(.lowerTriangularLeft)) },
+                                 vDot.map { .stacks(r.probabilities, $0, structure: causal(.lowerTriangularLeft)) })
         recordedTangents = RecordedTangents(input: inputDot, queries: qDot, keys: kDot, values: vDot, probabilities: pDot)
         let (y, yDot) = outProjection.forwardTangent(state.output, oDot.map(mergeHeads))
         return (y.reshaped(x.shape), yDot?.reshaped(x.shape))
@@ -172,8 +175,8 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         let gPDot = sumOfProducts(gODot.map { .stacks($0, r.values, transposeB: true) },
                                   t.values.map { .stacks(gO, $0, transposeB: true) })
         // R{∂L/∂V} = Ṗᵀ·∂L/∂O + Pᵀ·R{∂L/∂O}
-        let gVDot = sumOfProducts(t.probabilities.map { .stacks($0, gO, transposeA: true) },
-                                  gODot.map { .stacks(r.probabilities, $0, transposeA: true) })
+        let gVDot = sumOfProducts(t.probabilities.map { .stacks($0, gO, transposeA: true, structure: causal(.upperTriangularLeft)) },
+                                  gODot.map { .stacks(r.probabilities, $0, transposeA: true, structure: causal(.upperTriangularLeft)) })
         // R{∂L/∂S} = c·(Jᵀ·R{∂L/∂P} + R{Jᵀ}·∂L/∂P)
         var gSDot = addTangents(
             gPDot.map { backend.softmaxJacobian(output: r.probabilities, $0, axis: 3, logarithm: false, transposed: true) },
@@ -181,9 +184,10 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
                                                              axis: 3, logarithm: false) })
         if gSDot != nil { backend.scale(&gSDot!, by: scoreScale) }
         // R{∂L/∂Q} = R{c·∂L/∂S}·K + c·∂L/∂S·K̇, R{∂L/∂K} = R{c·∂L/∂S}ᵀ·Q + (c·∂L/∂S)ᵀ·Q̇
-        let gQDot = sumOfProducts(gSDot.map { .stacks($0, r.keys) }, t.keys.map { .stacks(gS, $0) })
-        let gKDot = sumOfProducts(gSDot.map { .stacks($0, r.queries, transposeA: true) },
-                                  t.queries.map { .stacks(gS, $0, transposeA: true) })
+        let gQDot = sumOfProducts(gSDot.map { .stacks($0, r.keys, structure: causal(.lowerTriangularLeft)) },
+                                  t.keys.map { .stacks(gS, $0, structure: causal(.lowerTriangularLeft)) })
+        let gKDot = sumOfProducts(gSDot.map { .stacks($0, r.queries, transposeA: true, structure: causal(.upperTriangularLeft)) },
+                                  t.queries.map { .stacks(gS, $0, transposeA: true, structure: causal(.upperTriangularLeft)) })
         let projections = joinHeads(queryKeyGradients(r, scoreGradient: gS), gV)
         var projectionsDot: Tensor<Scalar>?
         if gQDot != nil || gKDot != nil || gVDot != nil {
@@ -210,6 +214,11 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
     /// c = 1/√D.
     private var scoreScale: Scalar { 1 / Scalar(headWidth).squareRoot() }
 
+    /// `structure` for a causal layer's products, `.general` for a bidirectional one. Under the
+    /// causal mask P, Ṗ, ∂L/∂S and R{∂L/∂S} are lower triangular (exact zeros where P is), so
+    /// products with them or their transposes skip the zero half of the sum.
+    private func causal(_ structure: CausalStructure) -> CausalStructure { mask == .causal ? structure : .general }
+
     /// Everything up to the output projection: O as rows [B·T, E] and what backward needs.
     /// [Q K V] = x·W_inᵀ + b_in as rows [B·T, 3E].
     private func inputProjections(_ x: Tensor<Scalar>) -> (batch: Int, time: Int, projections: Tensor<Scalar>) {
@@ -228,17 +237,18 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         let (batch, time, projections) = inputProjections(x)
         let input = x.reshaped([batch * time, embedding])
         let (q, k, v) = splitHeads(projections, batch: batch, time: time)
-        let scores = backend.batchedMatmul(q, k, transposeA: false, transposeB: true)
+        // The causal softmax never reads the scores above the diagonal: they are not computed.
+        let scores = backend.batchedMatmul(q, k, transposeA: false, transposeB: true, structure: causal(.lowerTriangularResult))
         let p = backend.attentionSoftmax(scores, scale: scoreScale, causal: mask == .causal)
-        let o = backend.batchedMatmul(p, v, transposeA: false, transposeB: false)
+        let o = backend.batchedMatmul(p, v, transposeA: false, transposeB: false, structure: causal(.lowerTriangularLeft))
         return (mergeHeads(o), Recorded(batch: batch, time: time, input: input, queries: q, keys: k, values: v, probabilities: p))
     }
 
     /// (∂L/∂Q, ∂L/∂K) = (c·∂L/∂S·K, (c·∂L/∂S)ᵀ·Q) from c·∂L/∂S [B, H, T, T].
     private func queryKeyGradients(_ r: Recorded, scoreGradient gS: Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
         let backend = Backends.current
-        return (backend.batchedMatmul(gS, r.keys, transposeA: false, transposeB: false),
-                backend.batchedMatmul(gS, r.queries, transposeA: true, transposeB: false))
+        return (backend.batchedMatmul(gS, r.keys, transposeA: false, transposeB: false, structure: causal(.lowerTriangularLeft)),
+                backend.batchedMatmul(gS, r.queries, transposeA: true, transposeB: false, structure: causal(.upperTriangularLeft)))
     }
 
     /// (∂L/∂P, c·∂L/∂S, ∂L/∂V) from ∂L/∂O [B, H, T, D]: ∂L/∂P = ∂L/∂O·Vᵀ, ∂L/∂S = Jᵀ·∂L/∂P,
@@ -249,7 +259,8 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
         let gP = backend.batchedMatmul(gO, r.values, transposeA: false, transposeB: true)
         var gS = backend.softmaxJacobian(output: r.probabilities, gP, axis: 3, logarithm: false, transposed: true)
         backend.scale(&gS, by: scoreScale)
-        return (gP, gS, backend.batchedMatmul(r.probabilities, gO, transposeA: true, transposeB: false))
+        return (gP, gS, backend.batchedMatmul(r.probabilities, gO, transposeA: true, transposeB: false,
+                                              structure: causal(.upperTriangularLeft)))
     }
 
     /// ∂L/∂W_in += (∂L/∂[Q K V])ᵀ·x, ∂L/∂b_in += Σₜ ∂L/∂[Q K V].

@@ -27,19 +27,22 @@ extension CPUBackend {
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
-    public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> Tensor<T> {
+    public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
+                                               structure: CausalStructure) -> Tensor<T> {
         let shape = batchedProductShape(a, b, transposeA: transposeA, transposeB: transposeB)
         var c = Tensor<T>(uninitializedShape: shape)
-        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 0)
+        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: structure,
+                      into: c.mutablePointer(), beta: 0)
         return c
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
-                                               addingTo c: inout Tensor<T>) {
+                                               structure: CausalStructure, addingTo c: inout Tensor<T>) {
         let shape = batchedProductShape(a, b, transposeA: transposeA, transposeB: transposeB)
         precondition(c.shape == shape, "batchedMatmul: the sum \(c.shape) is not the product's \(shape)")
-        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 1)
+        batchedMatmul(a, b, transposeA: transposeA, transposeB: transposeB, structure: structure,
+                      into: c.mutablePointer(), beta: 1)
     }
 
     /// The product's shape [batch axes…, M, N], the inner dimensions checked.
@@ -55,7 +58,7 @@ extension CPUBackend {
 
     /// C = op(A)·op(B) + β·C (β 0 or 1), matrix by matrix, into C at `cp`.
     private func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
-                                                into cp: UnsafeMutablePointer<T>, beta: T) {
+                                                structure: CausalStructure, into cp: UnsafeMutablePointer<T>, beta: T) {
         let layout = Self.batchedProductLayout(a.shape, b.shape)
         let (ra, ca) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let cb = b.shape[b.rank - 1]
@@ -65,23 +68,47 @@ extension CPUBackend {
         guard count > 0 else { return }
         let ap = a.pointer, bp = b.pointer
         if k == 0 { if beta == 0 { cp.update(repeating: 0, count: count) }; return }
+        switch structure {
+        case .general: break
+        case .lowerTriangularLeft, .upperTriangularLeft:
+            precondition(m == k, "batchedMatmul: a triangular op(A) must be square, got [\(m), \(k)]")
+        case .lowerTriangularResult:
+            precondition(m == n, "batchedMatmul: a triangular result must be square, got [\(m), \(n)]")
+        }
         // Work items are (matrix, row block) pairs. A batch of at least `maxGemmChunks` matrices
         // is cut by matrix only; a smaller one also cuts each product's rows (blocks of at least
-        // 64, as `matmul` does), so one large product still spreads over the threads. The cut
-        // depends on the sizes only, so the bits do not depend on the thread count.
-        let wantedBlocks = (Self.maxGemmChunks + layout.batch - 1) / layout.batch
-        let blocksPerMatrix = max(1, min(wantedBlocks, (m + 63) / 64))
-        let rowsPerBlock = (m + blocksPerMatrix - 1) / blocksPerMatrix
+        // 64, as `matmul` does), so one large product still spreads over the threads. A
+        // triangular structure cuts rows in blocks of `causalRowBlock`, each block's share of the
+        // inner dimension or of the columns its own. The cut depends on the sizes only, so the
+        // bits do not depend on the thread count.
+        let rowsPerBlock: Int
+        if structure == .general {
+            let wantedBlocks = (Self.maxGemmChunks + layout.batch - 1) / layout.batch
+            let blocksPerMatrix = max(1, min(wantedBlocks, (m + 63) / 64))
+            rowsPerBlock = (m + blocksPerMatrix - 1) / blocksPerMatrix
+        } else {
+            rowsPerBlock = Self.causalRowBlock
+        }
+        let blocksPerMatrix = (m + rowsPerBlock - 1) / rowsPerBlock
         let (strideA, strideB, strideC) = (layout.strideA, layout.strideB, m * n)
         Parallel.forEach(chunks: layout.batch * blocksPerMatrix) { item in
             let matrix = item / blocksPerMatrix, block = item % blocksPerMatrix
             let lo = block * rowsPerBlock, hi = min(m, lo + rowsPerBlock)
             guard lo < hi else { return }
-            let aMatrix = ap + matrix * strideA
-            // Row i of op(A) starts at row i of A, or at column i of A when A is transposed.
-            let aStart = transposeA ? aMatrix + lo : aMatrix + lo * ca
-            T.gemm(transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k,
-                   alpha: 1, a: aStart, lda: ca, b: bp + matrix * strideB, ldb: cb,
+            // The inner range first..<first + inner and the columns 0..<columns this block needs.
+            var (first, inner, columns) = (0, k, n)
+            switch structure {
+            case .general: break
+            case .lowerTriangularLeft: inner = hi
+            case .upperTriangularLeft: (first, inner) = (lo, k - lo)
+            case .lowerTriangularResult: columns = hi
+            }
+            let aMatrix = ap + matrix * strideA, bMatrix = bp + matrix * strideB
+            // op(A)[i, p] is A[i, p], or A[p, i] when A is transposed; op(B)[p, j] likewise.
+            let aStart = transposeA ? aMatrix + first * ca + lo : aMatrix + lo * ca + first
+            let bStart = transposeB ? bMatrix + first : bMatrix + first * cb
+            T.gemm(transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: columns, k: inner,
+                   alpha: 1, a: aStart, lda: ca, b: bStart, ldb: cb,
                    beta: beta, c: cp + matrix * strideC + lo * n, ldc: n)
         }
     }
