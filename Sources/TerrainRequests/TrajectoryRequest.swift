@@ -65,11 +65,11 @@ public struct TrajectoryRequest: DirectionFileBesideOutput {
         }
         try validate()
         let history = try RunHistory(folder: runFolder)
-        let final = ModelSource(path: history.finalPath, architecture: architecture)
+        let final = history.finalModel(architecture: architecture)
         let loaded = try final.load(on: data, progress: progress)
         let objective = loaded.objective
         let groups = objective.groups
-        let center = objective.parameters()
+        let center = try history.finalParameters(model: final, objective: objective)
         progress.note("trajectory: \(history.entries.count) checkpoints of \(runFolder)")
         let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
         let pca = try TrajectoryPCA(checkpoints: thetas, final: center, groups: groups, type: type,
