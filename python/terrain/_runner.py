@@ -66,14 +66,17 @@ def run(arguments: Sequence[str], *, quiet: bool = False, program: Optional[str]
     reader.start()
     display = ProgressDisplay(quiet=quiet)
     stderr_lines: List[str] = []
+    failing = False
     try:
         assert process.stderr is not None
         for line in process.stderr:
             stderr_lines.append(line)
+            # The failure and what follows it (argument-parser's usage lines) become the exception.
+            failing = failing or _is_error_line(line)
             progress = parse(line)
             if progress is not None:
                 display.update(progress)
-            elif line.strip() and not _is_error_line(line):
+            elif line.strip() and not failing:
                 display.note(line.rstrip("\n"))
         returncode = process.wait()
     except KeyboardInterrupt:

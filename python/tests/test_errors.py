@@ -1,0 +1,102 @@
+"""Failures raise TerrainError with the program's message; Ctrl-C leaves a resumable file."""
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import terrain
+from terrain import _runner
+
+
+def test_an_unsupported_onnx_operator_is_named(torch, helpers):
+    class Sine(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(6, 3)
+
+        def forward(self, x):
+            return torch.sin(self.linear(x))
+
+    x, y = helpers.classification_data(torch)
+    with pytest.raises(terrain.TerrainError) as caught:
+        terrain.surface(Sine(), (x, y), x=(-1, 1, 3), y=None, out="sine.h5", quiet=True)
+    assert "Sin" in caught.value.message
+    assert caught.value.returncode not in (0, None)
+    assert caught.value.command[1] == "surface"
+    assert "Sin" in str(caught.value)
+
+
+def test_data_of_the_wrong_shape(torch, helpers):
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    with pytest.raises(terrain.TerrainError) as caught:
+        terrain.surface(model, (x, y[:50]), x=(-1, 1, 3), y=None, out="counts.h5", quiet=True)
+    assert "64 samples" in caught.value.message and "50" in caught.value.message
+    # Eight features where the exported model takes six: refused before any work, and said so.
+    terrain.surface(model, (x, y), x=(-1, 1, 3), y=None, out="six.h5", quiet=True)
+    wide = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    with pytest.raises(terrain.TerrainError) as caught:
+        terrain.surface("six.model.onnx", (wide, y.numpy()), x=(-1, 1, 3), y=None, out="eight.h5", quiet=True)
+    assert "shape" in caught.value.message or "8" in caught.value.message, caught.value.message
+
+
+def test_a_refused_option_carries_argument_parsers_message(torch, helpers):
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    with pytest.raises(terrain.TerrainError) as caught:
+        terrain.surface(model, (x, y), x=(1, -1, 3), y=None, out="bad.h5", quiet=True)
+    assert caught.value.returncode == 64
+    assert caught.value.message and "Usage" not in caught.value.message
+
+
+def test_the_error_line_is_found_among_progress_and_notes():
+    stderr = "surface 1/4  10 points/s  eta 00:01\nnote: data as stored\nerror: the file is damaged\n"
+    assert _runner.error_message(stderr) == "the file is damaged"
+    assert _runner.error_message("Error: --x must be increasing\nUsage: terrain surface\n") == "--x must be increasing"
+
+
+def test_progress_lines_are_parsed():
+    from terrain._progress import parse
+    progress = parse("hessian: Lanczos HVP 30/100  2.1 HVPs/s  eta 00:33\n")
+    assert (progress.label, progress.done, progress.total, progress.eta) == ("hessian: Lanczos HVP", 30, 100, "00:33")
+    assert parse("surface: 441 points (21x21) on data") is None
+
+
+def test_a_missing_program_is_a_terrain_error(monkeypatch):
+    monkeypatch.setenv("TERRAIN", "/nonexistent/terrain")
+    with pytest.raises(terrain.TerrainError, match="TERRAIN"):
+        terrain.find_program()
+
+
+def test_ctrl_c_stops_the_program_and_the_same_call_resumes(torch, helpers, monkeypatch):
+    monkeypatch.setenv("TERRAIN_THREADS", "1")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(32, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 10))
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(4000, 32, generator=generator)
+    y = torch.randint(0, 10, (4000,), generator=generator)
+
+    def compute():
+        return terrain.surface(model, (x, y), x=(-1, 1, 21), y=(-1, 1, 21), out="long.h5", quiet=True)
+
+    # Ctrl-C as a Jupyter kernel's interrupt: SIGINT to Python alone, once the program has started.
+    started = threading.Event()
+    original_run = _runner.run
+
+    def run_and_interrupt(arguments, **options):
+        threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        started.set()
+        return original_run(arguments, **options)
+
+    monkeypatch.setattr(_runner, "run", run_and_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        compute()
+    monkeypatch.setattr(_runner, "run", original_run)
+    assert started.is_set()
+    resumed = compute()
+    total = 21 * 21
+    assert 0 < resumed.resumed_points < total, "the interrupted run kept some points, not all"
+    assert np.isfinite(resumed.train_loss).all()
