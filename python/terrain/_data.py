@@ -107,14 +107,33 @@ def write_npz(path: Path, x: Any, y: Any) -> None:
     layout ``--data FILE.npz`` reads. Written to a temporary name and renamed, so a reader never
     sees half a file."""
     x_array, y_array = _to_numpy(x), _to_numpy(y)
-    if y_array.dtype.kind in "iub":
-        y_array = y_array.astype(np.int64)
-    else:
-        y_array = y_array.astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".partial.npz")
-    np.savez(temporary, x=x_array.astype(np.float32), y=y_array)
+    if _are_token_sequences(x_array, y_array):
+        np.savez(temporary, tokens=next_token_sequences(x_array, y_array))
+    else:
+        if y_array.dtype.kind in "iub":
+            y_array = y_array.astype(np.int64)
+        else:
+            y_array = y_array.astype(np.float32)
+        np.savez(temporary, x=x_array.astype(np.float32), y=y_array)
     os.replace(temporary, path)
+
+
+def _are_token_sequences(x: np.ndarray, y: np.ndarray) -> bool:
+    """Integer inputs and targets of one shape [N, T], T > 1: a language model's token ids and
+    the targets at every position."""
+    return x.ndim == 2 and x.shape == y.shape and x.shape[1] > 1 and x.dtype.kind in "iu" and y.dtype.kind in "iu"
+
+
+def next_token_sequences(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Inputs [N, T] and next-token targets [N, T] (y[:, t] = x[:, t + 1] for t < T − 1) as the
+    [N, T + 1] sequences of the ``tokens`` array the program reads (its inputs the first T ids,
+    its targets the last T). Other per-position targets have no such layout and are refused."""
+    if not np.array_equal(y[:, :-1], x[:, 1:]):
+        raise ValueError("token targets y [N, T] must be the next tokens of x (y[:, t] == x[:, t + 1]): "
+                         "Terrain's loss for token sequences is the next-token cross-entropy at every position")
+    return np.concatenate([x, y[:, -1:]], axis=1).astype(np.int64)
 
 
 def prepare(data: Any, *, subset: Optional[int], npz_path: Path) -> PreparedData:

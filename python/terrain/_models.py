@@ -57,7 +57,9 @@ def export_onnx(module: Any, example: Any, path: Path, opset: int = DEFAULT_OPSE
     was_training = module.training
     module.eval()
     try:
-        with torch.no_grad(), warnings.catch_warnings():
+        # Not under torch.no_grad(): without autograd, nn.TransformerEncoderLayer takes its fused
+        # fast path (aten::_transformer_encoder_layer_fwd), which has no ONNX export.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(module, (x,), str(temporary), dynamo=False, opset_version=opset,
                               input_names=["input"], output_names=["output"],
