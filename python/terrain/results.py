@@ -278,6 +278,17 @@ class Spectrum(Result):
         value = self.datasets.get("trace")
         return None if value is None else float(value)
 
+    def _repr_html_(self) -> str:
+        # No viewer for a spectrum: its numbers, and Terrain's density figure when it has one.
+        rows = "".join(f"<tr><td>{v:.6g}</td><td>{r:.3g}</td></tr>"
+                       for v, r in zip(self.eigenvalues, self.datasets.get("residuals", [float("nan")] * len(self.eigenvalues))))
+        text = f"<table><tr><th>eigenvalue</th><th>residual</th></tr>{rows}</table>"
+        if self.trace is not None:
+            text += f"<p>trace {self.trace:.6g} ± {float(self.datasets.get('trace_standard_error', float('nan'))):.3g}</p>"
+        if "density" in self.datasets:
+            text += self.figure()._repr_html_()
+        return text
+
     def plot(self, ax: Any = None, **options: Any) -> Any:
         """The spectral density (log scale) with the eigenvalues marked."""
         plt = _pyplot()

@@ -68,6 +68,8 @@ def test_hessian_hessian_map_and_sharpness(torch, helpers, two_models):
     assert spectrum.eigenvalues.shape == (3,) and spectrum.eigenvalues[0] >= spectrum.eigenvalues[1]
     assert spectrum.trace is not None and spectrum.density.shape == spectrum.density_x.shape
     assert spectrum.samples == 64
+    shown = spectrum._repr_html_()
+    assert "<table>" in shown and "<img" in shown  # the eigenvalues and Terrain's density figure
     eigenvectors = terrain.load("eig.h5")
     assert isinstance(eigenvectors, terrain.Directions)
     top = np.concatenate([d.ravel() for d in eigenvectors.x])

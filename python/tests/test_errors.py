@@ -82,19 +82,22 @@ def test_ctrl_c_stops_the_program_and_the_same_call_resumes(torch, helpers, monk
     def compute():
         return terrain.surface(model, (x, y), x=(-1, 1, 21), y=(-1, 1, 21), out="long.h5", quiet=True)
 
-    # Ctrl-C as a Jupyter kernel's interrupt: SIGINT to Python alone, once the program has started.
+    # Ctrl-C as a Jupyter kernel's interrupt: SIGINT to Python alone, at the program's first
+    # progress line (so some points are done and others not).
+    from terrain import _progress
+    original_update = _progress.ProgressDisplay.update
     started = threading.Event()
-    original_run = _runner.run
 
-    def run_and_interrupt(arguments, **options):
-        threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-        started.set()
-        return original_run(arguments, **options)
+    def update_then_interrupt(self, progress):
+        if not started.is_set():
+            started.set()
+            os.kill(os.getpid(), signal.SIGINT)
+        return original_update(self, progress)
 
-    monkeypatch.setattr(_runner, "run", run_and_interrupt)
+    monkeypatch.setattr(_progress.ProgressDisplay, "update", update_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         compute()
-    monkeypatch.setattr(_runner, "run", original_run)
+    monkeypatch.setattr(_progress.ProgressDisplay, "update", original_update)
     assert started.is_set()
     resumed = compute()
     total = 21 * 21

@@ -92,6 +92,12 @@ def test_trajectory_and_evolve_of_a_recorded_pytorch_run(torch, helpers, tmp_pat
     assert stack.frame_train_loss[-1] == pytest.approx(final_loss, rel=1e-5)
     assert stack.frame_logged_train_loss[-1] == pytest.approx(final_loss, rel=1e-5)
 
+    # One PCA plane for the run: the same plane as the trajectory's, the final weights at its origin.
+    fixed = terrain.evolve("runs/mlp", (x, y), mode="fixed-pca", steps=3, frames="epochs", out="fixed.h5", quiet=True)
+    assert fixed.mode == "fixed-pca" and fixed.pc1_explained == pytest.approx(path.pc1_explained, rel=1e-12)
+    assert (fixed.frame_x[-1], fixed.frame_y[-1]) == (pytest.approx(0, abs=1e-9), pytest.approx(0, abs=1e-9))
+    np.testing.assert_allclose(fixed.path_x, path.path_x, rtol=1e-12, atol=1e-12)
+
 
 def test_the_command_line_reads_a_recorded_run_alone(torch, helpers, tmp_path):
     train_and_record(torch, helpers, "runs/mlp")
