@@ -20,12 +20,10 @@ import shutil
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from . import _data, _models, _runner
+from . import _data, _models, _runner, _safetensors
 from .figures import options_to_arguments
-from .results import Directions, Result, Sharpness, Spectrum, Stack, Surface, load
-
-PathLike = Union[str, "os.PathLike[str]"]
-Range = Tuple[float, float, int]
+from .results import Result, Sharpness, Spectrum, Stack, Surface, load
+from ._typing import PathLike, Range
 
 
 def _stem(out: Path) -> Path:
@@ -171,7 +169,6 @@ def _run_folder(run_or_checkpoints: Any, out: Path, model: Any, example: Any, op
             if isinstance(item, (str, os.PathLike)):
                 os.symlink(os.path.abspath(os.fspath(item)), folder / name)
             else:
-                from . import _safetensors
                 _safetensors.write(folder / name, _models.state_dict_of(item))
             entries.append({"epoch": index, "file": name, "iteration": index})
         final = folder / "final.safetensors"
@@ -180,6 +177,8 @@ def _run_folder(run_or_checkpoints: Any, out: Path, model: Any, example: Any, op
         os.symlink(os.path.abspath(folder / entries[-1]["file"]), final)
         record = {"checkpoints": entries, "learning_rate_changes": [], "config": {"recorder": "terrain (Python)"}}
         (folder / "run.json").write_text(json.dumps(record, indent=2))
+        if model is None and _models.is_torch_module(items[-1]):
+            model = items[-1]  # a list of modules: the last one is the network, at the final weights
     run_json = folder / "run.json"
     record = json.loads(run_json.read_text()) if run_json.exists() else {}
     if model is not None and _models.is_torch_module(model) and "onnx" not in record:

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Union
 
 from . import _runner
-
-PathLike = Union[str, "os.PathLike[str]"]
+from ._typing import PathLike
 
 
 class Figure:

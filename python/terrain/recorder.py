@@ -25,7 +25,6 @@ zoo, its architecture (``architecture="mlp,hidden=64x64"``; the command line the
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -36,8 +35,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from . import _models, _safetensors
+from ._typing import PathLike
 
-PathLike = "os.PathLike[str] | str"
 
 _EPOCH_COLUMNS = ["epoch", "iteration", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "weight_norm", "seconds",
                   "images_per_s"]

@@ -23,15 +23,14 @@ diverged ones +inf, as in the file (a NaN computed as NaN has its sign bit set: 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
 from . import figures as _figures
+from ._typing import PathLike
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 #: The quantities a grid may hold, in the order the program writes them.
 QUANTITIES = ("train_loss", "train_acc", "test_loss", "test_acc", "train_perplexity", "test_perplexity",

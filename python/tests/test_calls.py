@@ -112,3 +112,15 @@ def test_load_reads_what_it_is_given(torch, helpers):
         with h5py.File("other.h5", "w") as f:
             f["a"] = 1
         terrain.load("other.h5")
+
+
+def test_plot_draws_with_matplotlib_when_it_is_installed(torch, helpers):
+    matplotlib = pytest.importorskip("matplotlib")  # optional by design: figure() needs no matplotlib
+    matplotlib.use("Agg")
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    surface = terrain.surface(model, (x, y), x=(-1, 1, 3), y=(-1, 1, 3), out="p.h5", quiet=True)
+    axes = surface.plot()
+    assert axes.get_xlabel() == "α"
+    curve = terrain.surface(model, (x, y), x=(-1, 1, 3), y=None, out="c.h5", quiet=True)
+    assert len(curve.plot().get_lines()) == 1

@@ -119,3 +119,19 @@ def test_a_list_of_checkpoints_and_a_module_given_later(torch, helpers):
     assert len(path.path_x) == 3 and path.path_iteration.tolist() == [0, 1, 2]
     assert (path.path_x[-1], path.path_y[-1]) == (0, 0) and path.path_x[0] != 0
     assert json.loads(open("listed.run/run.json").read())["onnx"] == "model.onnx"
+
+
+def test_a_list_of_modules_is_its_own_network(torch, helpers):
+    import copy
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    snapshots = []
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(3):
+        snapshots.append(copy.deepcopy(model))
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    snapshots.append(copy.deepcopy(model))
+    path = terrain.trajectory(snapshots, (x, y), steps=3, out="snapshots.h5", quiet=True)
+    assert len(path.path_x) == 4 and (path.path_x[-1], path.path_y[-1]) == (0, 0)
