@@ -187,7 +187,9 @@ class Recorder:
     def _note_rate(self, rate: float) -> None:
         rates = self._rates
         if len(rates) >= 2 and rates[-1] == rates[-2] and rate < _DROP_RATIO * rates[-1]:
-            self._rate_changes.append({"epoch": self.epochs_done, "iteration": self.iteration, "from": rates[-1], "to": rate})
+            # As `terrain train` records a change: the epoch in progress (from 0) and the steps
+            # done before the first step at the new rate.
+            self._rate_changes.append({"epoch": self.epochs_done, "iteration": self.iteration - 1, "from": rates[-1], "to": rate})
         rates.append(rate)
         del rates[:-2]
 

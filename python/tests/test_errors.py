@@ -103,3 +103,24 @@ def test_ctrl_c_stops_the_program_and_the_same_call_resumes(torch, helpers, monk
     total = 21 * 21
     assert 0 < resumed.resumed_points < total, "the interrupted run kept some points, not all"
     assert np.isfinite(resumed.train_loss).all()
+
+
+def test_the_program_is_found_through_terrain_then_the_path(tmp_path, monkeypatch):
+    # A stand-in `terrain` on the PATH (as `make install PREFIX=…` puts the program in PREFIX/bin).
+    bin_folder = tmp_path / "prefix" / "bin"
+    bin_folder.mkdir(parents=True)
+    stand_in = bin_folder / "terrain"
+    stand_in.write_text("#!/bin/sh\necho 'error: the stand-in was run' >&2\nexit 3\n")
+    stand_in.chmod(0o755)
+    monkeypatch.delenv("TERRAIN", raising=False)
+    monkeypatch.setenv("PATH", f"{bin_folder}:{os.environ['PATH']}")
+    assert terrain.find_program() == str(stand_in)
+    with pytest.raises(terrain.TerrainError) as caught:
+        _runner.run(["info"], quiet=True)
+    assert caught.value.message == "the stand-in was run" and caught.value.returncode == 3
+    # $TERRAIN comes first, before the PATH.
+    other = tmp_path / "other-terrain"
+    other.write_text("#!/bin/sh\nexit 0\n")
+    other.chmod(0o755)
+    monkeypatch.setenv("TERRAIN", str(other))
+    assert terrain.find_program() == str(other)

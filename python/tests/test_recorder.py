@@ -47,8 +47,9 @@ def test_the_recorder_writes_terrains_run_folder(torch, helpers, tmp_path):
     assert [c["iteration"] for c in record["checkpoints"]] == [0, 4, 6, 8, 12, 12, 12]
     assert record["onnx"] == "model.onnx" and (run / "model.onnx").exists()
     assert "finished" in record and record["final_train"]["loss"] > 0
-    # StepLR's drop from 0.2 to 0.02 after the first epoch, at its first step.
-    assert record["learning_rate_changes"] == [{"epoch": 1, "iteration": 7, "from": 0.2, "to": pytest.approx(0.02)}]
+    # StepLR's drop from 0.2 to 0.02 after the first epoch, as terrain train records one: the epoch
+    # in progress (from 0) and the 6 steps done before the first step at the new rate.
+    assert record["learning_rate_changes"] == [{"epoch": 1, "iteration": 6, "from": 0.2, "to": pytest.approx(0.02)}]
     with open(run / "metrics.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["epoch", "iteration", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "weight_norm",
@@ -73,6 +74,8 @@ def test_trajectory_and_evolve_of_a_recorded_pytorch_run(torch, helpers, tmp_pat
     assert len(path.path_x) == 5  # iterations 0, 4, 6, 8, 12: one checkpoint per iteration, final aside
     assert path.path_x[-1] == pytest.approx(0, abs=1e-9) and path.path_y[-1] == pytest.approx(0, abs=1e-9)
     assert 0 < path.pc1_explained <= 1
+    # The drop is marked at the first checkpoint from iteration 6 on: epoch 1's end.
+    assert path.path_iteration.tolist() == [0, 4, 6, 8, 12] and path.path_lr_drop.tolist() == [0, 0, 1, 0, 0]
     # A grid point is θ_final + α·d1 + β·d2 with the plane's directions, as PyTorch evaluates it.
     directions = path.directions
     theta = [p.detach().double() for p in model.parameters()]
