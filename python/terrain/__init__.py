@@ -15,10 +15,12 @@ from .calls import evolve, hessian, hessian_map, interpolate, plane, sharpness, 
 from .errors import TerrainError
 from .figures import Figure, Figures
 from .recorder import Recorder
-from .results import Directions, Projection, Result, Sharpness, Spectrum, Stack, Surface, load
+from .results import (Checkpoint, Directions, Export, Projection, Result, Run, Sharpness, Spectrum, Stack, Surface,
+                      Table, load)
 
 __version__ = "0.1.0"
 
 __all__ = ["surface", "interpolate", "plane", "trajectory", "evolve", "hessian", "hessian_map", "sharpness", "load",
            "Recorder", "TerrainError", "Result", "Surface", "Stack", "Spectrum", "Directions", "Projection", "Sharpness",
+           "Table", "Export", "Checkpoint", "Run",
            "Figure", "Figures", "find_program"]

@@ -62,6 +62,7 @@ def write(path: "os.PathLike[str] | str", tensors: Mapping[str, Any], metadata: 
 def read(path: "os.PathLike[str] | str") -> "tuple[Dict[str, np.ndarray], Dict[str, str]]":
     """The tensors (as NumPy arrays, in file order) and metadata of a safetensors file."""
     kinds = {v: k for k, v in _DTYPES.items()}
+    kinds["F16"] = np.dtype(np.float16)
     raw = Path(path).read_bytes()
     (size,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + size])
@@ -69,6 +70,13 @@ def read(path: "os.PathLike[str] | str") -> "tuple[Dict[str, np.ndarray], Dict[s
     tensors: Dict[str, np.ndarray] = {}
     for name, entry in sorted(header.items(), key=lambda item: item[1]["data_offsets"][0]):
         start, end = entry["data_offsets"]
-        dtype = kinds[entry["dtype"]].newbyteorder("<")
-        tensors[name] = np.frombuffer(raw[8 + size + start:8 + size + end], dtype=dtype).reshape(entry["shape"]).copy()
+        data = raw[8 + size + start:8 + size + end]
+        if entry["dtype"] == "BF16":
+            # bfloat16 is float32's upper half: widened exactly.
+            values = (np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        elif entry["dtype"] in kinds:
+            values = np.frombuffer(data, dtype=kinds[entry["dtype"]].newbyteorder("<"))
+        else:
+            raise ValueError(f"{path}: tensor {name} has the dtype {entry['dtype']}, which this reader does not read")
+        tensors[name] = values.reshape(entry["shape"]).copy()
     return tensors, metadata

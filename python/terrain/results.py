@@ -13,7 +13,11 @@
 - `Directions`: a direction file (``S.directions.h5``, ``hessian --eigenvectors``): ``.x`` and
   ``.y``, one array per parameter tensor in the model's order;
 - `Projection`: ``trajectory``'s ``OUT.projection.h5`` (``.proj_xcoord``, ``.proj_ycoord``);
-- `Sharpness`: the CSV of ``terrain sharpness --csv``: one row per checkpoint.
+- `Sharpness`: the CSV of ``terrain sharpness --csv``: one row per checkpoint; `Table`: another
+  CSV (a run's ``metrics.csv``, ``iterations.csv``);
+- `Export`: ``terrain export``'s ``.npz`` and ``.csv`` (the grid and its quantities);
+- `Checkpoint`: a ``.safetensors`` file (``.tensors`` by state_dict name, metadata);
+- `Run`: a run folder (run.json, metrics, the checkpoints' paths).
 
 Metadata are the file's ``terrain.*`` attributes without the prefix, dots made underscores
 (``terrain.direction_cosine`` → ``.direction_cosine``, ``terrain.adaptive.levels`` →
@@ -23,6 +27,8 @@ diverged ones +inf, as in the file (a NaN computed as NaN has its sign bit set: 
 from __future__ import annotations
 
 import csv
+import html
+import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
@@ -328,9 +334,10 @@ class Projection(Result):
         return f"<pre>{repr(self)}</pre>"
 
 
-class Sharpness(Result):
-    """``terrain sharpness --csv``: a row per checkpoint; columns as NumPy arrays (``.loss``,
-    ``.epsilon_sharpness``, ``.loss_increase_mean``, ``.lambda_max``, …) and ``.rows`` as dicts."""
+class Table(Result):
+    """A CSV file Terrain writes: a run's ``metrics.csv`` and ``iterations.csv``, or
+    ``terrain sharpness --csv``. Columns as NumPy arrays (text columns as lists) by name, and
+    ``.rows`` as dicts."""
 
     def __init__(self, path: PathLike, rows: List[Dict[str, Any]]) -> None:
         columns: Dict[str, Any] = {}
@@ -346,6 +353,64 @@ class Sharpness(Result):
         head = "".join(f"<th>{k}</th>" for k in self.rows[0])
         body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in self.rows)
         return f"<table><tr>{head}</tr>{body}</table>"
+
+
+class Sharpness(Table):
+    """``terrain sharpness --csv``: a row per checkpoint (``.loss``, ``.epsilon_sharpness``,
+    ``.loss_increase_mean``, ``.lambda_max``, …)."""
+
+
+class Export(Surface):
+    """A surface exported by ``terrain export`` as ``.npz`` or ``.csv``: its grid and quantities
+    (no metadata, no direction file; the viewer and figures need the HDF5 file)."""
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+
+class Checkpoint(Result):
+    """A checkpoint (safetensors): ``.tensors`` by state_dict name as NumPy arrays, and the
+    metadata (``terrain.epoch`` → ``.epoch``, ``terrain.model``, …)."""
+
+    def __init__(self, path: PathLike, tensors: Dict[str, np.ndarray], metadata: Dict[str, str]) -> None:
+        super().__init__(path, {}, dict(metadata))
+        self.tensors = tensors
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({str(self.path)!r}: {len(self.tensors)} tensors, {sum(t.size for t in self.tensors.values())} values)"
+
+
+class Run:
+    """A run folder (``terrain train``'s, or a `terrain.Recorder`'s): ``.record`` (run.json),
+    ``.metrics`` and ``.iterations`` (the CSV files, as `Table`), ``.checkpoints`` (the paths
+    run.json lists, in training order, final.safetensors last) and ``.path``."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self.record: Dict[str, Any] = json.loads((self.path / "run.json").read_text())
+        self.checkpoints = [self.path / entry["file"] for entry in self.record.get("checkpoints", [])]
+        self.metrics = Table(self.path / "metrics.csv", _read_csv(self.path / "metrics.csv")) \
+            if (self.path / "metrics.csv").exists() else None
+        self.iterations = Table(self.path / "iterations.csv", _read_csv(self.path / "iterations.csv")) \
+            if (self.path / "iterations.csv").exists() else None
+
+    def checkpoint(self, index: int = -1) -> Checkpoint:
+        """A checkpoint of the run, read (the last by default)."""
+        result = load(self.checkpoints[index])
+        assert isinstance(result, Checkpoint)
+        return result
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}: {len(self.checkpoints)} checkpoints)"
+
+    def _repr_html_(self) -> str:
+        parts = [f"<p><code>{html.escape(str(self.path))}</code>: {len(self.checkpoints)} checkpoints</p>"]
+        if self.metrics is not None:
+            parts.append(self.metrics._repr_html_())
+        return "".join(parts)
 
 
 def _cell(value: Any) -> str:
@@ -399,11 +464,42 @@ def _number_or_text(text: str) -> Any:
         return text
 
 
-def load(path: PathLike) -> Result:
-    """Reads any file Terrain writes (see the module's documentation for what each becomes)."""
+def _export_csv(path: Path, rows: List[Dict[str, Any]]) -> Export:
+    """``terrain export S.h5 S.csv``: a row per grid point, x fastest (then y), as the grid."""
+    xs = sorted({row["x"] for row in rows})
+    datasets: Dict[str, Any] = {"xcoordinates": np.array(xs, dtype=float)}
+    shape: "tuple[int, ...]" = (len(xs),)
+    if rows and "y" in rows[0]:
+        ys = sorted({row["y"] for row in rows})
+        datasets["ycoordinates"] = np.array(ys, dtype=float)
+        shape = (len(ys), len(xs))
+    for name in rows[0]:
+        if name not in ("x", "y"):
+            datasets[name] = np.array([row[name] for row in rows], dtype=float).reshape(shape)
+    return Export(path, datasets, {})
+
+
+def load(path: PathLike) -> Union[Result, Run]:
+    """Reads any file Terrain writes (see the module's documentation for what each becomes);
+    also ``terrain export``'s ``.npz`` and ``.csv``, checkpoints (``.safetensors``) and run
+    folders (`Run`)."""
     path = Path(path)
-    if path.suffix.lower() == ".csv":
-        return Sharpness(path, _read_csv(path))
+    if path.is_dir():
+        return Run(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = _read_csv(path)
+        columns = list(rows[0]) if rows else []
+        if columns[:1] == ["x"]:
+            return _export_csv(path, rows)
+        return Sharpness(path, rows) if "epsilon_sharpness" in columns else Table(path, rows)
+    if suffix == ".npz":
+        with np.load(path) as archive:
+            return Export(path, {k: archive[k] for k in archive.files}, {})
+    if suffix == ".safetensors":
+        from . import _safetensors
+        tensors, metadata = _safetensors.read(path)
+        return Checkpoint(path, tensors, metadata)
     datasets, attrs = _read_hdf5(path)
     if "eigenvalues" in datasets:
         return Spectrum(path, datasets, attrs)

@@ -1,6 +1,7 @@
 """The other calls (interpolate, plane, hessian, hessian_map, sharpness), load() of their files,
 Terrain's figures and the viewer page shown inline."""
 import html
+import subprocess
 import re
 
 import numpy as np
@@ -124,3 +125,27 @@ def test_plot_draws_with_matplotlib_when_it_is_installed(torch, helpers):
     assert axes.get_xlabel() == "α"
     curve = terrain.surface(model, (x, y), x=(-1, 1, 3), y=None, out="c.h5", quiet=True)
     assert len(curve.plot().get_lines()) == 1
+
+
+def test_exports_checkpoints_and_run_folders_load_too(torch, helpers):
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    surface = terrain.surface(model, (x, y), x=(-1, 1, 3), y=(-0.5, 0.5, 2), out="e.h5", quiet=True)
+    subprocess.run([terrain.find_program(), "export", "e.h5", "e.npz", "e.csv"], check=True, capture_output=True)
+    for name in ("e.npz", "e.csv"):
+        exported = terrain.load(name)
+        assert isinstance(exported, terrain.Export)
+        np.testing.assert_array_equal(exported.x, surface.x)
+        np.testing.assert_array_equal(exported.y, surface.y)
+        np.testing.assert_allclose(exported.train_loss, surface.train_loss, rtol=1e-15)
+
+    recorder = terrain.Recorder(model, out="run", every=0)
+    recorder.epoch(train_loss=1.5)
+    recorder.close()
+    run = terrain.load("run")
+    assert isinstance(run, terrain.Run) and [p.name for p in run.checkpoints] == \
+        ["epoch-0000.safetensors", "epoch-0001.safetensors", "final.safetensors"]
+    assert run.metrics.train_loss.tolist() == [1.5]
+    final = run.checkpoint()
+    assert isinstance(final, terrain.Checkpoint) and final.epoch == "1" and final.train_loss == "1.5"
+    np.testing.assert_array_equal(final.tensors["0.weight"], model[0].weight.detach().numpy())
