@@ -89,7 +89,7 @@ def viewer_page(paths: Sequence[PathLike], *, quiet: bool = True, **options: obj
         return Path(page).read_text(encoding="utf-8")
 
 
-def inline_frame(page: str, height: int = 640) -> str:
+def inline_frame(page: str, height: int = 760) -> str:
     """The page in a sandboxed iframe (``srcdoc``): its scripts run, but it cannot reach the
     notebook, its cookies or the network beyond what the page itself allows (nothing)."""
     return (f'<iframe sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}" '

@@ -2,6 +2,7 @@
 Terrain's figures and the viewer page shown inline."""
 import html
 import subprocess
+from pathlib import Path
 import re
 
 import numpy as np
@@ -149,3 +150,32 @@ def test_exports_checkpoints_and_run_folders_load_too(torch, helpers):
     final = run.checkpoint()
     assert isinstance(final, terrain.Checkpoint) and final.epoch == "1" and final.train_loss == "1.5"
     np.testing.assert_array_equal(final.tensors["0.weight"], model[0].weight.detach().numpy())
+
+
+def test_the_inline_viewer_draws_in_a_browser(torch, helpers, tmp_path):
+    """The sandboxed frame as a notebook shows it, screenshot by headless Chromium (software
+    WebGL, as tests/browser.sh runs it): its 3D view holds a picture, not a blank."""
+    import os
+    import shutil
+    import sys
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        if os.environ.get("TERRAIN_REQUIRE_CROSSCHECKS") == "1":
+            pytest.fail("Chromium is required (TERRAIN_REQUIRE_CROSSCHECKS=1) but missing")
+        pytest.skip("no Chromium")
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    surface = terrain.surface(model, (x, y), x=(-1, 1, 9), y=(-1, 1, 9), out="drawn.h5", quiet=True)
+    page = tmp_path / "cell.html"
+    page.write_text('<!doctype html><html><body style="margin:0"><h3>a notebook cell</h3>'
+                    + surface._repr_html_() + "</body></html>")
+    shot = tmp_path / "cell.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                    "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
+                    "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,900",
+                    "--virtual-time-budget=6000", f"--screenshot={shot}", page.as_uri()],
+                   check=True, capture_output=True, timeout=90)
+    checker = Path(__file__).resolve().parent.parent.parent / "tests" / "png_colours.py"
+    # The frame's 3D view, below its controls and colour bar.
+    done = subprocess.run([sys.executable, str(checker), f"{shot}:60:380:600:740:40"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
