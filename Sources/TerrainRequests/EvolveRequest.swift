@@ -12,7 +12,8 @@ import TerrainObjectives
 /// Writes `output` (frames × ny × nx per quantity, and per perplexity for token data; frame_* and
 /// path_* datasets, attribute `terrain.evolve.mode`) and, for the fixed plane, `directionOutput`. Resumable like a surface.
 public struct EvolveRequest: DirectionFileBesideOutput {
-    /// A run folder written by `terrain train`.
+    /// A run folder written by `terrain train`, or by the Python package's `Recorder` (its network
+    /// then the ONNX file run.json names: `RunHistory.onnx`).
     public var runFolder: String
     public var data: EvaluationData
     /// A state_dict architecture for the run's checkpoints (nil: Terrain checkpoints).

@@ -11,7 +11,8 @@ import TerrainObjectives
 /// path_lr_drop), `directionOutput` (the components and explained variance) and
 /// `projectionOutput` (proj_xcoord, proj_ycoord as the reference's plot_trajectory writes).
 public struct TrajectoryRequest: DirectionFileBesideOutput {
-    /// A run folder written by `terrain train` (with checkpoints along the way).
+    /// A run folder written by `terrain train` (with checkpoints along the way), or by the Python
+    /// package's `Recorder` (its network then the ONNX file run.json names: `RunHistory.onnx`).
     public var runFolder: String
     public var data: EvaluationData
     /// A state_dict architecture for the run's checkpoints (nil: Terrain checkpoints).
