@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from . import _data, _models, _runner, _safetensors
+from .errors import TerrainError
 from .figures import options_to_arguments
 from .results import Result, Sharpness, Spectrum, Stack, Surface, load
 from ._typing import PathLike, Range
@@ -45,7 +46,14 @@ def _prepare_model(model: Any, example: Any, out: Path, name: str = "model", *, 
 
 
 def _finish(arguments: List[str], out: Path, quiet: bool) -> Result:
-    done = _runner.run(arguments, quiet=quiet)
+    try:
+        done = _runner.run(arguments, quiet=quiet)
+    except TerrainError as error:
+        if "--overwrite" in error.message or "--out" in error.message:
+            # The program names its options; a Python caller gives them as keywords.
+            raise TerrainError(error.message + " (from Python: overwrite=True, or another out=)", returncode=error.returncode,
+                               command=error.command, stderr=error.stderr) from None
+        raise
     result = load(out)
     result.log = done.stdout
     return result

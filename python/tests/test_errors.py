@@ -124,3 +124,12 @@ def test_the_program_is_found_through_terrain_then_the_path(tmp_path, monkeypatc
     other.chmod(0o755)
     monkeypatch.setenv("TERRAIN", str(other))
     assert terrain.find_program() == str(other)
+
+
+def test_another_request_into_the_same_file_says_how_to_replace_it(torch, helpers):
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    terrain.surface(model, (x, y), x=(-1, 1, 3), y=None, out="same.h5", quiet=True)
+    with pytest.raises(terrain.TerrainError, match="overwrite=True"):
+        terrain.surface(model, (x, y), x=(-1, 1, 5), y=None, out="same.h5", quiet=True)
+    assert terrain.surface(model, (x, y), x=(-1, 1, 5), y=None, out="same.h5", overwrite=True, quiet=True).train_loss.shape == (5,)
