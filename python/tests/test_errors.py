@@ -133,3 +133,56 @@ def test_another_request_into_the_same_file_says_how_to_replace_it(torch, helper
     with pytest.raises(terrain.TerrainError, match="overwrite=True"):
         terrain.surface(model, (x, y), x=(-1, 1, 5), y=None, out="same.h5", quiet=True)
     assert terrain.surface(model, (x, y), x=(-1, 1, 5), y=None, out="same.h5", overwrite=True, quiet=True).train_loss.shape == (5,)
+
+
+def test_progress_goes_to_tqdm_when_it_is_installed(monkeypatch, capsys):
+    """The bar's calls, through a stand-in with tqdm's interface (tqdm itself is optional)."""
+    import sys
+    import types
+    from terrain._progress import ProgressDisplay, parse
+    calls = []
+
+    class StandIn:
+        def __init__(self, total, desc, leave):
+            calls.append(("new", desc, total))
+            self.n = 0
+
+        def set_postfix_str(self, text, refresh):
+            calls.append(("postfix", text))
+
+        def refresh(self):
+            calls.append(("n", self.n))
+
+        def write(self, line, file):
+            calls.append(("note", line))
+
+        def close(self):
+            calls.append(("close",))
+
+    auto = types.ModuleType("tqdm.auto")
+    auto.tqdm = StandIn
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
+    display = ProgressDisplay()
+    display.update(parse("surface 10/100  5 points/s  eta 00:18"))
+    display.update(parse("surface 20/100  6 points/s  eta 00:13"))
+    display.note("written to s.h5")
+    display.update(parse("hessian: lanczos HVP 3/30  2 HVP/s  eta 00:13"))
+    display.close()
+    assert calls == [("new", "surface", 100), ("postfix", "5 points/s"), ("n", 10), ("postfix", "6 points/s"), ("n", 20),
+                     ("note", "written to s.h5"), ("close",), ("new", "hessian: lanczos HVP", 30), ("postfix", "2 HVP/s"),
+                     ("n", 3), ("close",)]
+    quiet = ProgressDisplay(quiet=True)
+    quiet.update(parse("surface 10/100  5 points/s  eta 00:18"))
+    quiet.note("nothing")
+    assert len(calls) == 11 and capsys.readouterr().err == ""
+
+
+def test_without_tqdm_progress_is_a_plain_line(monkeypatch, capsys):
+    import sys
+    from terrain._progress import ProgressDisplay, parse
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails as if not installed
+    display = ProgressDisplay()
+    display.update(parse("surface 25/100  5 points/s  eta 00:15"))
+    display.close()
+    assert capsys.readouterr().err == "surface 25/100 (25%)  5 points/s  eta 00:15\n"
