@@ -138,3 +138,31 @@ def test_a_list_of_modules_is_its_own_network(torch, helpers):
     snapshots.append(copy.deepcopy(model))
     path = terrain.trajectory(snapshots, (x, y), steps=3, out="snapshots.h5", quiet=True)
     assert len(path.path_x) == 4 and (path.path_x[-1], path.path_y[-1]) == (0, 0)
+
+
+def test_a_zoo_network_recorded_with_its_architecture(torch, helpers):
+    # Terrain's zoo MLP has PyTorch's names fc1, fc2: the same network written in PyTorch.
+    torch.manual_seed(3)
+    model = torch.nn.Module()
+    model.fc1 = torch.nn.Linear(6, 8)
+    model.fc2 = torch.nn.Linear(8, 3)
+    model.forward = lambda inputs: model.fc2(torch.relu(model.fc1(inputs)))
+    x, y = helpers.classification_data(torch)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    with terrain.Recorder(model, out="runs/zoo", every=2, architecture="mlp,hidden=8") as recorder:
+        for _ in range(6):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            recorder.step(loss=loss, lr=0.3)
+        recorder.epoch(train_loss=loss)
+    record = json.loads(open("runs/zoo/run.json").read())
+    assert record["model"] == {"architecture": "mlp", "description": "mlp,hidden=8"} and "onnx" not in record
+    # The architecture comes from run.json: the program reads the state_dicts as the zoo's MLP.
+    path = terrain.trajectory("runs/zoo", (x, y), steps=3, out="zoo.h5", quiet=True)
+    assert path.path_iteration.tolist() == [0, 2, 4, 6]
+    with torch.no_grad():
+        final_loss = torch.nn.functional.cross_entropy(model(x), y).item()
+    frames = terrain.evolve("runs/zoo", (x, y), x=(-1, 1, 3), y=(-1, 1, 3), frames="epochs", out="zoo-evolve.h5", quiet=True)
+    assert frames.frame_train_loss[-1] == pytest.approx(final_loss, rel=1e-5)
