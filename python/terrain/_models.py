@@ -41,10 +41,16 @@ def export_onnx(module: Any, example: Any, path: Path, opset: int = DEFAULT_OPSE
     """Exports `module` as Terrain's ONNX import reads it: in evaluation mode (BN's running
     statistics, no dropout) with BN kept as its own operator (``training=PRESERVE`` on an
     evaluation-mode module), by the TorchScript exporter (``dynamo=False``: initializers keep their
-    state_dict names, so directions, checkpoints and filter normalization name the same tensors),
-    input ``input`` and output ``output`` with a dynamic batch axis, constants folded. `example` is
-    a batch of inputs (token ids stay integers; floating inputs are cast to the module's dtype).
-    The module's training mode is restored afterwards."""
+    state_dict names), input ``input`` and output ``output`` with a dynamic batch axis.
+
+    Constants are not folded: folding turns a Linear layer on sequences into MatMul with a new,
+    transposed initializer (``onnx::MatMul_…``), which no state_dict names. Unfolded, every
+    parameter is its state_dict entry in PyTorch's layout (the Transpose is a node of the graph),
+    so a direction file's tensors, a recorded run's checkpoints and the graph name the same
+    tensors, and filter normalization goes by PyTorch's rows as the reference's does.
+
+    `example` is a batch of inputs (token ids stay integers; floating inputs are cast to the
+    module's dtype). The module's training mode is restored afterwards."""
     import torch
 
     parameter = next(iter(module.parameters()), None)
@@ -64,7 +70,7 @@ def export_onnx(module: Any, example: Any, path: Path, opset: int = DEFAULT_OPSE
             torch.onnx.export(module, (x,), str(temporary), dynamo=False, opset_version=opset,
                               input_names=["input"], output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                              do_constant_folding=True, training=torch.onnx.TrainingMode.PRESERVE)
+                              do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
     finally:
         module.train(was_training)
     os.replace(temporary, path)
