@@ -83,13 +83,18 @@ def run(arguments: Sequence[str], *, quiet: bool = False, program: Optional[str]
         _stop(process)
         display.close()
         if not quiet:
-            sys.stderr.write("terrain: stopped; the same call resumes from the points already computed\n")
+            sys.stderr.write("terrain: stopped; a grid's finished points are kept, and the same call resumes from them\n")
         raise
     finally:
         display.close()
     reader.join()
     stdout = "".join(stdout_parts)
     stderr = "".join(stderr_lines)
+    if returncode < 0:
+        # Killed (the kernel's out-of-memory killer, a kill from outside): no message of its own.
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
+        raise TerrainError(f"the terrain program was killed by signal {name}", returncode=returncode, command=command,
+                           stderr=stderr)
     if returncode != 0:
         raise TerrainError(error_message(stderr), returncode=returncode, command=command, stderr=stderr)
     return Completed(command=command, stdout=stdout, stderr=stderr)

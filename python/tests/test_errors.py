@@ -186,3 +186,12 @@ def test_without_tqdm_progress_is_a_plain_line(monkeypatch, capsys):
     display.update(parse("surface 25/100  5 points/s  eta 00:15"))
     display.close()
     assert capsys.readouterr().err == "surface 25/100 (25%)  5 points/s  eta 00:15\n"
+
+
+def test_a_killed_program_says_so(tmp_path, monkeypatch):
+    stand_in = tmp_path / "terrain"
+    stand_in.write_text("#!/bin/sh\nkill -9 $$\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("TERRAIN", str(stand_in))
+    with pytest.raises(terrain.TerrainError, match="killed by signal SIGKILL"):
+        _runner.run(["surface"], quiet=True)
