@@ -39,9 +39,7 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 
 def _is_torch_data(value: Any) -> bool:
-    module = type(value).__module__
-    return module.startswith("torch.utils.data") or (
-        hasattr(value, "__getitem__") and hasattr(value, "__len__") and _subclass_of(value, "torch.utils.data.dataset", "Dataset"))
+    return type(value).__module__.startswith("torch.utils.data") or _subclass_of(value, "torch.utils.data.dataset", "Dataset")
 
 
 def _subclass_of(value: Any, module: str, name: str) -> bool:
@@ -53,8 +51,9 @@ def _is_loader(value: Any) -> bool:
 
 
 def materialize(data: Any, subset: Optional[int]) -> Tuple[np.ndarray, np.ndarray, Any]:
-    """A PyTorch `Dataset` or `DataLoader` as arrays (x, y) and an example input, in its own order
-    (a shuffling loader's order of this pass), cut to `subset` samples when given."""
+    """A PyTorch `Dataset` (map-style or iterable) or `DataLoader` as arrays (x, y) and an example
+    input, in its own order (a shuffling loader's order of this pass), cut to `subset` samples
+    when given."""
     inputs: List[np.ndarray] = []
     targets: List[np.ndarray] = []
     count = 0
@@ -70,9 +69,16 @@ def materialize(data: Any, subset: Optional[int]) -> Tuple[np.ndarray, np.ndarra
             if subset is not None and count >= subset:
                 break
     else:
-        total = len(data) if subset is None else min(len(data), subset)
-        for index in range(total):
-            x, y = _pair(data[index])
+        # A map-style Dataset by index; an IterableDataset (no __getitem__ by index) in its order.
+        if _subclass_of(data, "torch.utils.data.dataset", "IterableDataset"):
+            samples = iter(data)
+        else:
+            total = len(data) if subset is None else min(len(data), subset)
+            samples = (data[index] for index in range(total))
+        for sample in samples:
+            if subset is not None and len(inputs) >= subset:
+                break
+            x, y = _pair(sample)
             if first is None:
                 first = x
             inputs.append(_to_numpy(x)[None])

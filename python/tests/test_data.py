@@ -59,3 +59,15 @@ def test_names_sets_and_paths_pass_through(tmp_path):
         ["--data", str(tmp_path / "mine.npz")]
     with pytest.raises(ValueError):
         _data.prepare((1, 2, 3), subset=None, npz_path=tmp_path / "d.npz")
+
+
+def test_an_iterable_dataset_in_its_order(torch):
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            for k in range(100):
+                yield torch.full((3,), float(k)), k % 4
+
+    from terrain import _data
+    xs, ys, example = _data.materialize(Stream(), subset=7)
+    assert xs[:, 0].tolist() == list(range(7)) and ys.tolist() == [0, 1, 2, 3, 0, 1, 2]
+    assert tuple(example.shape) == (1, 3)
