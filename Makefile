@@ -18,7 +18,11 @@ TORCH ?= torch==2.13.0+cpu
 PY_VENV := .venv-torch
 PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps check-imports venv build demo test test-mpi fuzz fuzz-smoke bench accuracy clean
+.PHONY: all deps check-imports venv python build install demo test test-mpi fuzz fuzz-smoke bench accuracy clean
+
+# `make install PREFIX=~/.local` puts the program in PREFIX/bin, where the Python package finds it
+# on the PATH (it also finds $TERRAIN, or this repository's release build).
+PREFIX ?= /usr/local
 
 all: build
 
@@ -44,6 +48,10 @@ check-imports:
 build: deps check-imports
 	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain
 
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(TERRAIN) $(DESTDIR)$(PREFIX)/bin/terrain
+
 demo: build
 	$(TERRAIN) demo --out demo-output
 
@@ -68,6 +76,8 @@ test: deps check-imports $(PY_VENV)/.ok
 	bash tests/serve.sh $(TERRAIN)
 	bash tests/onnx.sh $(TERRAIN)
 	bash tests/golden.sh $(TERRAIN)
+	$(MAKE) python
+	cd python && TERRAIN=$(abspath $(TERRAIN)) $(PY_VENV_PYTHON) -m pytest -q tests
 	@d=$$(mktemp -d); $(RELEASE)/terrain-example-closure $$d/out && test -s $$d/out/logistic.h5 \
 	  && test -s $$d/out/logistic_train_loss_2dcontourf.png && test -s $$d/out/logistic.directions.h5 \
 	  && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
@@ -113,9 +123,15 @@ $(PY_VENV)/.ok:
 	  echo "note: $(TORCH) cannot be installed here (see $(PY_VENV)/pip-torch.log); installing PyPI's torch instead"; \
 	  $(PY_VENV)/bin/pip install -q torch && echo "torch (PyPI)" > $(PY_VENV)/torch-used; \
 	fi
-	$(PY_VENV)/bin/pip install -q numpy h5py safetensors onnx
+	$(PY_VENV)/bin/pip install -q numpy h5py safetensors onnx pytest
 	@$(PY_VENV)/bin/python -c "import torch, numpy, h5py, safetensors, onnx; print('PyTorch', torch.__version__, 'in $(PY_VENV), from', open('$(PY_VENV)/torch-used').read().strip())"
 	touch $@
+
+# The Python package (python/, `import terrain`) installed into the venv as `pip install ./python`
+# does, and pytest for its tests (`make test` runs them against the program it built).
+python: $(PY_VENV)/.ok
+	@$(PY_VENV)/bin/python -c "import pytest" 2>/dev/null || $(PY_VENV)/bin/pip install -q pytest
+	$(PY_VENV)/bin/pip install -q ./python
 
 bench: deps check-imports $(PY_VENV)/.ok
 	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain-bench

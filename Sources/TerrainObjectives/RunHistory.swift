@@ -20,6 +20,11 @@ public struct RunHistory {
     public var entries: [Entry]
     public var finalPath: String
     public var learningRateDrops: [Int]
+    /// The run's model as an ONNX graph, when `run.json` names one (key `onnx`, a path relative to
+    /// the folder): a run recorded from PyTorch (`terrain.Recorder`) whose checkpoints are
+    /// state_dicts of a network the zoo does not have. The graph's initializers are named as the
+    /// checkpoints' tensors, so each checkpoint's values load into it by name.
+    public var onnx: String?
 
     public init(folder: String) throws {
         self.folder = folder
@@ -42,6 +47,13 @@ public struct RunHistory {
             throw LandscapeError.incompatibleFile(folder, "no final.safetensors: the run did not finish")
         }
         learningRateDrops = ((json["learning_rate_changes"] as? [[String: Any]]) ?? []).compactMap { $0["iteration"] as? Int }
+        if let graph = json["onnx"] as? String {
+            let path = graph.hasPrefix("/") ? graph : URL(fileURLWithPath: folder).appendingPathComponent(graph).path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LandscapeError.incompatibleFile(runURL.path, "its model \(graph) (key onnx) does not exist")
+            }
+            onnx = path
+        }
     }
 
     /// A checkpoint's values in the objective's layout, read straight from the file (whose
@@ -52,9 +64,10 @@ public struct RunHistory {
 
     /// A checkpoint's values in the objective's layout and the metrics training logged with it
     /// (`terrain.train_loss`, `terrain.train_acc`, `terrain.test_loss`, `terrain.test_acc` in its
-    /// metadata: epoch checkpoints and the final one carry them).
+    /// metadata: epoch checkpoints and the final one carry them). Like `parameters(of:groups:)`,
+    /// it needs no model description, so a PyTorch state_dict reads as well.
     public static func load(_ path: String, groups: [ParameterGroup]) throws -> (parameters: [Double], logged: [SurfaceQuantity: Double]) {
-        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path))
+        let checkpoint = try Checkpoint.readTensors(from: URL(fileURLWithPath: path))
         var logged: [SurfaceQuantity: Double] = [:]
         for q in SurfaceQuantity.allCases {
             if let text = checkpoint.metadata["terrain.\(q.rawValue)"], let v = Double(text) { logged[q] = v }

@@ -12,7 +12,8 @@ import TerrainObjectives
 /// Writes `output` (frames × ny × nx per quantity, and per perplexity for token data; frame_* and
 /// path_* datasets, attribute `terrain.evolve.mode`) and, for the fixed plane, `directionOutput`. Resumable like a surface.
 public struct EvolveRequest: DirectionFileBesideOutput {
-    /// A run folder written by `terrain train`.
+    /// A run folder written by `terrain train`, or by the Python package's `Recorder` (its network
+    /// then the ONNX file run.json names: `RunHistory.onnx`).
     public var runFolder: String
     public var data: EvaluationData
     /// A state_dict architecture for the run's checkpoints (nil: Terrain checkpoints).
@@ -75,7 +76,7 @@ public struct EvolveRequest: DirectionFileBesideOutput {
         guard !chosen.isEmpty else {
             throw RequestError("\(runFolder) has no \(frames == .epochs ? "epoch " : "")checkpoints listed in run.json")
         }
-        let final = ModelSource(path: history.finalPath, architecture: architecture)
+        let final = history.finalModel(architecture: architecture)
         let loaded = try final.load(on: data, progress: progress)
         let objective = loaded.objective
         let groups = objective.groups
@@ -98,7 +99,7 @@ public struct EvolveRequest: DirectionFileBesideOutput {
             directions.record(count: 2, in: &metadata)
         case .fixedPCA:
             guard steps >= 2 else { throw RequestError("--steps must be at least 2") }
-            let center = objective.parameters()
+            let center = try history.finalParameters(model: final, objective: objective)
             let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
             let pca = try TrajectoryPCA(checkpoints: thetas, final: center, groups: groups, type: recipe.type,
                                         oneDimensional: ignore)

@@ -11,7 +11,8 @@ import TerrainObjectives
 /// path_lr_drop), `directionOutput` (the components and explained variance) and
 /// `projectionOutput` (proj_xcoord, proj_ycoord as the reference's plot_trajectory writes).
 public struct TrajectoryRequest: DirectionFileBesideOutput {
-    /// A run folder written by `terrain train` (with checkpoints along the way).
+    /// A run folder written by `terrain train` (with checkpoints along the way), or by the Python
+    /// package's `Recorder` (its network then the ONNX file run.json names: `RunHistory.onnx`).
     public var runFolder: String
     public var data: EvaluationData
     /// A state_dict architecture for the run's checkpoints (nil: Terrain checkpoints).
@@ -65,11 +66,11 @@ public struct TrajectoryRequest: DirectionFileBesideOutput {
         }
         try validate()
         let history = try RunHistory(folder: runFolder)
-        let final = ModelSource(path: history.finalPath, architecture: architecture)
+        let final = history.finalModel(architecture: architecture)
         let loaded = try final.load(on: data, progress: progress)
         let objective = loaded.objective
         let groups = objective.groups
-        let center = objective.parameters()
+        let center = try history.finalParameters(model: final, objective: objective)
         progress.note("trajectory: \(history.entries.count) checkpoints of \(runFolder)")
         let thetas = try history.entries.map { try RunHistory.parameters(of: $0.path, groups: groups) }
         let pca = try TrajectoryPCA(checkpoints: thetas, final: center, groups: groups, type: type,

@@ -108,15 +108,18 @@ public struct Checkpoint {
         return Checkpoint(spec: spec, metadata: metadata, tensors: tensors, counters: counters, tensorOrder: file.entries.map(\.name))
     }
 
-    /// The tensors and batch-norm counters of a safetensors file, whatever its metadata says.
-    public static func readTensors(from url: URL) throws -> (tensors: [String: Tensor<Float>], counters: [String: Int64]) {
+    /// The tensors, batch-norm counters and metadata of a safetensors file, whatever its metadata
+    /// says: a PyTorch state_dict (no model description) reads as well as a Terrain checkpoint.
+    public static func readTensors(from url: URL) throws -> (tensors: [String: Tensor<Float>], counters: [String: Int64],
+                                                              metadata: [String: String]) {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile.read(from: url)
         } catch {
             throw CheckpointError.unreadable(url.path, "\(error)")
         }
-        return try values(of: file, source: url.path)
+        let (tensors, counters) = try values(of: file, source: url.path)
+        return (tensors, counters, file.metadata)
     }
 
     private static func values(of file: SafetensorsFile, source: String) throws -> (tensors: [String: Tensor<Float>], counters: [String: Int64]) {

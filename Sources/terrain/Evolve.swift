@@ -35,7 +35,7 @@ struct Evolve: ParsableCommand {
         Draw it with `terrain animate OUT`.
         """)
 
-    @Option(name: .customLong("run"), help: "A run folder written by `terrain train`.") var runFolder: String
+    @Option(name: .customLong("run"), help: "A run folder written by `terrain train`, or by the Python package's terrain.Recorder (run.json may name the network as an ONNX file).") var runFolder: String
     @Option(help: "riding (a surface around each checkpoint) or fixed-pca (one plane, the minimizer moving across it).") var mode: EvolutionMode = .riding
     @Option(parsing: .unconditional, help: ArgumentHelp("x range (riding default -1:1:21; fixed-pca: on the plane, default: covering the path).", valueName: "min:max:num"))
     var x: AxisRange?

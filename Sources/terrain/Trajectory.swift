@@ -14,7 +14,7 @@ struct Trajectory: ParsableCommand {
         OUT.projection.h5 (proj_xcoord, proj_ycoord as the reference's plot_trajectory writes).
         """)
 
-    @Option(name: .customLong("run"), help: "A run folder written by `terrain train` (with checkpoints along the way).") var runFolder: String
+    @Option(name: .customLong("run"), help: "A run folder written by `terrain train` (with checkpoints along the way), or by the Python package's terrain.Recorder (run.json may name the network as an ONNX file).") var runFolder: String
     @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: TensorSet = .weights
     @OptionGroup var plane: PCAPlaneOptions
     @OptionGroup var evaluation: EvaluationOptions
