@@ -123,16 +123,17 @@ $(PY_VENV)/.ok:
 	  echo "note: $(TORCH) cannot be installed here (see $(PY_VENV)/pip-torch.log); installing PyPI's torch instead"; \
 	  $(PY_VENV)/bin/pip install -q torch && echo "torch (PyPI)" > $(PY_VENV)/torch-used; \
 	fi
-	$(PY_VENV)/bin/pip install -q numpy h5py safetensors onnx pytest nbclient nbformat ipykernel
+	$(PY_VENV)/bin/pip install -q numpy h5py safetensors onnx pytest nbclient nbformat ipykernel matplotlib tqdm
 	@$(PY_VENV)/bin/python -c "import torch, numpy, h5py, safetensors, onnx; print('PyTorch', torch.__version__, 'in $(PY_VENV), from', open('$(PY_VENV)/torch-used').read().strip())"
 	touch $@
 
 # The Python package (python/, `import terrain`) installed into the venv as `pip install ./python`
 # does, and pytest for its tests (`make test` runs them against the program it built), with
-# nbclient and ipykernel to run the example notebook in a real kernel.
+# nbclient and ipykernel to run the example notebook in a real kernel, matplotlib and tqdm for
+# the calls that use them when a user has them.
 python: $(PY_VENV)/.ok
-	@$(PY_VENV)/bin/python -c "import pytest, nbclient, nbformat, ipykernel" 2>/dev/null \
-	  || $(PY_VENV)/bin/pip install -q pytest nbclient nbformat ipykernel
+	@$(PY_VENV)/bin/python -c "import pytest, nbclient, nbformat, ipykernel, matplotlib, tqdm" 2>/dev/null \
+	  || $(PY_VENV)/bin/pip install -q pytest nbclient nbformat ipykernel matplotlib tqdm
 	$(PY_VENV)/bin/pip install -q ./python
 
 bench: deps check-imports $(PY_VENV)/.ok

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import terrain
+from conftest import require
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ def test_load_reads_what_it_is_given(torch, helpers):
 
 
 def test_plot_draws_with_matplotlib_when_it_is_installed(torch, helpers):
-    matplotlib = pytest.importorskip("matplotlib")  # optional by design: figure() needs no matplotlib
+    matplotlib = require("matplotlib")  # optional for users (figure() needs none); installed for the tests
     matplotlib.use("Agg")
     model = helpers.small_mlp(torch)
     x, y = helpers.classification_data(torch)

@@ -8,6 +8,7 @@ import pytest
 
 import terrain
 from terrain import _runner
+from conftest import require
 
 
 def test_an_unsupported_onnx_operator_is_named(torch, helpers):
@@ -176,6 +177,16 @@ def test_progress_goes_to_tqdm_when_it_is_installed(monkeypatch, capsys):
     quiet.update(parse("surface 10/100  5 points/s  eta 00:18"))
     quiet.note("nothing")
     assert len(calls) == 11 and capsys.readouterr().err == ""
+
+
+def test_a_real_tqdm_bar_follows_the_program(torch, helpers, capsys):
+    """With tqdm installed, a real call's progress lines become its bar on standard error."""
+    require("tqdm")
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    terrain.surface(model, (x, y), x=(-1, 1, 11), y=(-1, 1, 11), out="bar.h5")
+    err = capsys.readouterr().err
+    assert "surface" in err and "121/121" in err and "100%" in err
 
 
 def test_without_tqdm_progress_is_a_plain_line(monkeypatch, capsys):
