@@ -19,6 +19,10 @@ public protocol Backend: Sendable {
     /// triangular matrices make zero or unread (see `CausalStructure`).
     func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
                                         structure: CausalStructure) -> Tensor<T>
+    /// y = x·Wᵀ + b for rows x [N, in], W [out, in], b [out] or nil (PyTorch's `F.linear`): each
+    /// block of rows gets its bias right after its product, while it is in cache. The values of
+    /// `matmul` then `addFeatureBias`.
+    func linear<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?) -> Tensor<T>
     /// C += op(A)·op(B): `matmul`'s product added into C [M, N] by the GEMM itself (β = 1), with
     /// no pass of its own. Tangents are sums of such products (the product rule).
     func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,

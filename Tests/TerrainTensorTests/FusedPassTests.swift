@@ -71,6 +71,29 @@ struct FusedPassTests {
         #expect(one == three)
     }
 
+    // MARK: Linear layers
+
+    /// `linear` adds the bias to each block of rows after its product: the bits of `matmul` then
+    /// `addFeatureBias`, with and without a bias, over several row blocks and an empty inner
+    /// dimension.
+    func expectLinearEqualsProductThenBias<T: TensorScalar>(_: T.Type) {
+        for (rows, inputs, outputs) in [(700, 33, 17), (5, 4, 3), (9, 0, 4)] {
+            var g = SeededGenerator(seed: UInt64(rows))
+            let x: Tensor<T> = .randomNormal(shape: [rows, inputs], generator: &g)
+            let w: Tensor<T> = .randomNormal(shape: [outputs, inputs], generator: &g)
+            let b: Tensor<T> = .randomNormal(shape: [outputs], generator: &g)
+            var expected = backend.matmul(x, w, transposeA: false, transposeB: true)
+            #expect(haveSameBits(backend.linear(x, weight: w, bias: nil).scalars, expected.scalars), "\(T.self) \(rows)×\(inputs)")
+            backend.addFeatureBias(&expected, b)
+            #expect(haveSameBits(backend.linear(x, weight: w, bias: b).scalars, expected.scalars), "\(T.self) \(rows)×\(inputs), bias")
+        }
+    }
+
+    @Test func linearGivesTheProductAndBiasBits() {
+        expectLinearEqualsProductThenBias(Float.self)
+        expectLinearEqualsProductThenBias(Double.self)
+    }
+
     // MARK: Layer normalization
 
     /// Everything the three passes return, as Double arrays in a fixed order.

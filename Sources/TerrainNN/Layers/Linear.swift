@@ -45,9 +45,7 @@ public final class Linear<Scalar: TensorScalar>: Module<Scalar> {
         let x2 = rows(x)
         inputShape = x.shape
         if isRecording { input = x2 }
-        var y = Backends.current.matmul(x2, weight.value, transposeA: false, transposeB: true)
-        if let bias { Backends.current.addFeatureBias(&y, bias.value) }
-        return unflattened(y)
+        return unflattened(Backends.current.linear(x2, weight: weight.value, bias: bias?.value))
     }
 
     override public func backward(_ gy: Tensor<Scalar>) -> Tensor<Scalar> {

@@ -226,9 +226,8 @@ public final class MultiHeadSelfAttention<Scalar: TensorScalar>: Module<Scalar> 
                      "MultiHeadSelfAttention(embedding \(embedding)) needs input [batch, time, \(embedding)], got \(x.shape)")
         let backend = Backends.current
         let (batch, time) = (x.shape[0], x.shape[1])
-        var projections = backend.matmul(x.reshaped([batch * time, embedding]), inProjectionWeight.value,
-                                         transposeA: false, transposeB: true)
-        backend.addFeatureBias(&projections, inProjectionBias.value)
+        let projections = backend.linear(x.reshaped([batch * time, embedding]), weight: inProjectionWeight.value,
+                                         bias: inProjectionBias.value)
         return (batch, time, projections)
     }
 

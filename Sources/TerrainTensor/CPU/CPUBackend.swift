@@ -50,6 +50,15 @@ public struct CPUBackend: Backend {
         matmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c.mutablePointer(), beta: 1)
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func linear<T: TensorScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?) -> Tensor<T> {
+        let (m, n) = matmulShape(x, weight, transposeA: false, transposeB: true)
+        precondition(bias == nil || bias!.count == n, "linear: a bias of \(bias!.count) for \(n) outputs")
+        var y = Tensor<T>(uninitializedShape: [m, n])
+        matmul(x, weight, transposeA: false, transposeB: true, into: y.mutablePointer(), beta: 0, rowBias: bias)
+        return y
+    }
+
     /// op(A)'s rows and op(B)'s columns, the inner dimensions checked.
     private func matmulShape<T>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool) -> (Int, Int) {
         precondition(a.rank == 2 && b.rank == 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
@@ -59,14 +68,21 @@ public struct CPUBackend: Backend {
         return (m, n)
     }
 
-    /// C = op(A)·op(B) + β·C (β 0 or 1) into C [m, n] at `cp`.
+    /// C = op(A)·op(B) + β·C (β 0 or 1) into C [m, n] at `cp`, then `rowBias` [n] added to every
+    /// row by the thread that computed it, while its block of rows is still in cache (the same
+    /// float adds as `addFeatureBias`, so the same bits).
     private func matmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, transposeB: Bool,
-                                         into cp: UnsafeMutablePointer<T>, beta: T) {
+                                         into cp: UnsafeMutablePointer<T>, beta: T, rowBias: Tensor<T>? = nil) {
         let (m, n) = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
         let k = transposeA ? a.shape[0] : a.shape[1]
         let ap = a.pointer, bp = b.pointer
         let lda = a.shape[1], ldb = b.shape[1]
-        if k == 0 { if beta == 0 { cp.update(repeating: 0, count: m * n) }; return }
+        let biasPointer = rowBias?.pointer
+        if k == 0 {
+            if beta == 0 { cp.update(repeating: 0, count: m * n) }
+            if let biasPointer { for i in 0..<m { for j in 0..<n { cp[i * n + j] += biasPointer[j] } } }
+            return
+        }
         // Rows of C in at most `maxGemmChunks` blocks of at least 64 rows, each an independent
         // single-threaded GEMM. The split depends on the sizes only, so results do not depend
         // on the thread count; few large blocks keep the packing of B amortized.
@@ -76,6 +92,12 @@ public struct CPUBackend: Backend {
             T.gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
                    alpha: 1, a: aStart, lda: lda, b: bp, ldb: ldb,
                    beta: beta, c: cp + rows.lowerBound * n, ldc: n)
+            if let biasPointer {
+                for i in rows {
+                    let row = cp + i * n
+                    for j in 0..<n { row[j] += biasPointer[j] }
+                }
+            }
         }
     }
 
