@@ -75,7 +75,7 @@ fi
 cp "$work/whole.h5" "$work/analyzed.h5"
 check "analyze prints the critical points, the centre's basin and the roughness, and stores them" bash -c "
   '$terrain' analyze '$work/analyzed.h5' --levels 1.5 > '$work/analyze.txt' &&
-  grep -q '^critical points (8-neighbourhood): [0-9]* minima, [0-9]* saddles, [0-9]* maxima' '$work/analyze.txt' &&
+  grep -qE '^critical points \(8-neighbourhood\): [0-9]+ minim(um|a), [0-9]+ saddles?, [0-9]+ maxim(um|a)$' '$work/analyze.txt' &&
   grep -q '^minima by persistence' '$work/analyze.txt' && grep -q '^basin of the centre (α ' '$work/analyze.txt' &&
   grep -q '^+25% of range ' '$work/analyze.txt' && grep -q '^absolute  *1.5 ' '$work/analyze.txt' &&
   grep -q '^roughness' '$work/analyze.txt' && grep -q 'stored in .*analyzed.h5 as analysis/train_loss/' '$work/analyze.txt'"
@@ -100,7 +100,9 @@ for q in ['train_loss', 'test_loss']:
     assert np.array_equal(minima, kind == 1), q
     assert g.attrs['minima'] == minima.sum() == len(g['minimum_value']), q
     assert np.isinf(g['minimum_death'][0]) and g['minimum_value'][0] == z.min(), q
-    assert len(g['basin_area']) == 4 and np.all(np.diff(g['basin_area'][:]) >= 0), q
+    rise = ~np.isnan(g['basin_rise'][:])
+    assert rise.sum() == 4 and np.all(np.diff(g['basin_area'][:][rise]) >= 0), q
+assert b['analysis/train_loss/basin_level'][-1] == 1.5 and np.isnan(b['analysis/train_loss/basin_rise'][-1])
 print('minima:', int(b['analysis/train_loss'].attrs['minima']), 'saddles:', int(b['analysis/train_loss'].attrs['saddles']))"
 else
   skip "h5py checks of terrain analyze (python3 h5py not installed)"
@@ -110,7 +112,7 @@ rejects "analyze: a 1D interpolation is refused, naming the file and what it hol
   "$terrain" analyze "$work/interp.h5"
 rejects "analyze: a missing quantity is refused, listing those the file holds" "has no train_perplexity; it holds train_loss, train_acc, test_loss, test_acc" \
   "$terrain" analyze "$work/analyzed.h5" --quantity train_perplexity
-rejects "analyze: a negative rise is refused" "--rise" "$terrain" analyze "$work/analyzed.h5" --rise=-0.1
+rejects "analyze: a negative rise is refused" "rise takes fractions" "$terrain" analyze "$work/analyzed.h5" --rise=-0.1
 
 # Adaptive refinement: the same 41x41 surface from a coarse lattice and the cells it leaves
 # unresolved; computed points must be the full grid's bits, the rest marked in computed_mask.

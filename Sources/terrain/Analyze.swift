@@ -79,7 +79,9 @@ struct Analyze: ParsableCommand {
         out.append("\(t.validPoints) points analysed, \(t.excludedPoints) left out (NaN: not computed or NaN; ±inf: diverged)"
                    + (t.validPoints > 0 ? "; values \(n(t.minimumValue)) … \(n(t.maximumValue))" : ""))
         let (minima, saddles, maxima) = (t.points(.minimum), t.points(.saddle), t.points(.maximum))
-        out.append("critical points (8-neighbourhood): \(minima.count) minima, \(saddles.count) saddles, \(maxima.count) maxima")
+        func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) " + (n == 1 ? one : many) }
+        out.append("critical points (8-neighbourhood): " + count(minima.count, "minimum", "minima") + ", "
+                   + count(saddles.count, "saddle", "saddles") + ", " + count(maxima.count, "maximum", "maxima"))
 
         if !t.persistence.isEmpty {
             out.append("")
