@@ -107,24 +107,42 @@ extension GridField {
                                        open: false, widthAlphaOpen: false, widthBetaOpen: false)
         guard values[minimum] <= level else { return result }
         let wx = Self.cellWidths(grid.x), wy = Self.cellWidths(grid.y)
-        var inside = [Bool](repeating: false, count: values.count)
-        var stack = [minimum]
-        inside[minimum] = true
-        while let p = stack.popLast() {
+        for p in sublevelComponent(from: minimum, at: level) {
             result.pointCount += 1
             result.area += wx[p % nx] * wy[p / nx]
-            var present = 0
-            for k in 0..<8 {
-                guard let q = neighbour(of: p, at: k) else { continue }
-                present += 1
-                if !inside[q], values[q] <= level { inside[q] = true; stack.append(q) }
-            }
             // Fewer than 8 present neighbours: p is on the edge or next to an excluded point.
-            if present < 8 { result.open = true }
+            if (0..<8).contains(where: { neighbour(of: p, at: $0) == nil }) { result.open = true }
         }
         (result.widthAlpha, result.widthAlphaOpen) = width(through: minimum, at: level, step: 1, count: nx, coordinates: grid.x)
         (result.widthBeta, result.widthBetaOpen) = width(through: minimum, at: level, step: nx, count: ny, coordinates: grid.y)
         return result
+    }
+
+    /// The points of the 8-connected component of {valid q : f(q) ≤ level} holding `start`
+    /// (none when f(start) > level), in the order a depth-first flood fill reaches them.
+    public func sublevelComponent(from start: Int, at level: Double) -> [Int] {
+        guard isValid(start), values[start] <= level else { return [] }
+        var inside = [Bool](repeating: false, count: values.count)
+        var stack = [start], component: [Int] = []
+        inside[start] = true
+        while let p = stack.popLast() {
+            component.append(p)
+            for k in 0..<8 {
+                if let q = neighbour(of: p, at: k), !inside[q], values[q] <= level { inside[q] = true; stack.append(q) }
+            }
+        }
+        return component
+    }
+
+    /// The values with every point of {f ≤ level} outside `start`'s component raised above the
+    /// level (to level + 1 + the range), so that the contour of the result at `level` is the
+    /// outline of that component alone: the basin's outline a figure draws. A raised point is
+    /// never next to the component (it would belong to it), so no crossing of the outline moves.
+    public func componentOutlineValues(from start: Int, at level: Double) -> [Double] {
+        var inside = [Bool](repeating: false, count: values.count)
+        for p in sublevelComponent(from: start, at: level) { inside[p] = true }
+        let raised = level + 1 + valueRange
+        return values.indices.map { p in values[p] <= level && !inside[p] ? raised : values[p] }
     }
 
     /// The extent of {f ≤ level} along one grid line through `p` (see `CentreBasin`): `step` is 1

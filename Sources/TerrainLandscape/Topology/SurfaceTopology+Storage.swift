@@ -102,3 +102,39 @@ extension SurfaceFile {
         return (file, SurfaceTopology(quantity: name, field: GridField(grid: file.grid, values: values), levels: levels))
     }
 }
+
+/// What `terrain analyze` stored for one quantity, read back from the file's group (the layout
+/// above) for the figures: positions of the critical points, the centre basin's minimum and its
+/// levels.
+public struct StoredTopology: Sendable {
+    public var minima: [(alpha: Double, beta: Double)]
+    public var saddles: [(alpha: Double, beta: Double)]
+    public var maxima: [(alpha: Double, beta: Double)]
+    /// The centre basin's minimum, nil when the centre was excluded.
+    public var basinMinimum: (alpha: Double, beta: Double)?
+    /// The basin's levels with the fraction of the range each rose by (nil: an absolute level).
+    public var basinLevels: [(level: Double, rise: Double?)]
+
+    /// The level a figure outlines: the +10% one when stored, else the first.
+    public var outlinedLevel: Double? {
+        (basinLevels.first { $0.rise == 0.1 } ?? basinLevels.first)?.level
+    }
+}
+
+extension SurfaceFile {
+    /// The analysis `terrain analyze` stored for `quantity`, or nil when there is none (or it
+    /// is not in the layout `SurfaceTopology.storedGroup` writes).
+    public func storedTopology(of quantity: String) -> StoredTopology? {
+        guard let group = groups[SurfaceTopology.groupName]?.groups[quantity] else { return nil }
+        func list(_ name: String) -> [Double]? { group.datasets[name]?.values }
+        func points(_ prefix: String) -> [(alpha: Double, beta: Double)]? {
+            guard let a = list(prefix + "_alpha"), let b = list(prefix + "_beta"), a.count == b.count else { return nil }
+            return zip(a, b).map { ($0, $1) }
+        }
+        guard let minima = points("minimum"), let saddles = points("saddle"), let maxima = points("maximum"),
+              let levels = list("basin_level"), let rises = list("basin_rise"), levels.count == rises.count else { return nil }
+        let basin = group.numberAttributes["basin_minimum_alpha"].flatMap { a in group.numberAttributes["basin_minimum_beta"].map { (a, $0) } }
+        return StoredTopology(minima: minima, saddles: saddles, maxima: maxima, basinMinimum: basin,
+                              basinLevels: zip(levels, rises).map { ($0, $1.isNaN ? nil : $1) })
+    }
+}
