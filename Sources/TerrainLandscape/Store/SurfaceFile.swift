@@ -138,8 +138,10 @@ public struct SurfaceFile {
                     surface.textDatasets[name] = v
                 }
             }
-            for name in try file.groupNames() {
-                surface.groups[name] = try SurfaceFileGroup.read(from: file, at: name)
+            // Groups are kept for rewriting (`SurfaceFileGroup`); one that cannot be read (a user's
+            // own, of types Terrain does not write) is left out rather than failing the surface.
+            for name in (try? file.groupNames()) ?? [] {
+                if let group = try? SurfaceFileGroup.read(from: file, at: name) { surface.groups[name] = group }
             }
             if let covers = surface.textAttributes.removeValue(forKey: PointChecksums.coversAttribute) {
                 // A missing or unreadable checksum dataset fails every point.
