@@ -126,12 +126,20 @@ struct Analyze: ParsableCommand {
                 case .absolute: name = "absolute"
                 }
                 func open(_ s: String, _ flag: Bool) -> String { flag ? "≥ " + s : s }
+                guard level.pointCount > 0 else {
+                    // A level below the basin's minimum: no basin there at all.
+                    table.rows.append([name, n(level.value), "0", "-", "-", "-"])
+                    continue
+                }
                 table.rows.append([name, n(level.value), "\(level.pointCount)", open(n(level.area), level.open),
                                    open(n(level.widthAlpha), level.widthAlphaOpen), open(n(level.widthBeta), level.widthBetaOpen)])
             }
             out += table.lines
             if basin.levels.contains(where: { $0.open || $0.widthAlphaOpen || $0.widthBetaOpen }) {
                 out.append("≥: the basin reaches the grid's edge or a left-out point there, so it may extend beyond")
+            }
+            if basin.levels.contains(where: { $0.pointCount == 0 }) {
+                out.append("-: the level is below the basin's minimum")
             }
         } else {
             out.append("basin of the centre: none (the point nearest α = 0, β = 0 is NaN or infinite)")

@@ -55,9 +55,9 @@ public struct CentreBasin: Sendable, Equatable {
 }
 
 extension GridField {
-    /// The grid point nearest (α, β) = (0, 0).
+    /// The grid point nearest (α, β) = (0, 0) (0 for an empty grid).
     public var centrePoint: Int {
-        func nearestZero(_ c: [Double]) -> Int { c.indices.min { abs(c[$0]) < abs(c[$1]) }! }
+        func nearestZero(_ c: [Double]) -> Int { c.indices.min { abs(c[$0]) < abs(c[$1]) } ?? 0 }
         return nearestZero(grid.y) * nx + nearestZero(grid.x)
     }
 
@@ -85,7 +85,7 @@ extension GridField {
     /// is excluded (NaN or ±∞) and so lies in no basin.
     public func centreBasin(levels specs: [CentreBasin.LevelSpec], persistence: [PersistencePair]? = nil) -> CentreBasin? {
         let centre = centrePoint
-        guard isValid(centre) else { return nil }
+        guard centre < values.count, isValid(centre) else { return nil }
         let minimum = descend(from: centre)
         let pairs = persistence ?? minimumPersistence()
         let merge = pairs.first { $0.minimum == minimum }?.death ?? .infinity

@@ -7,7 +7,6 @@ import Foundation
 public struct SurfaceTopology: Sendable {
     /// The quantity analysed (`train_loss`, `test_loss`, `train_perplexity`, …).
     public var quantity: String
-    public var shape: (nx: Int, ny: Int) { (field.nx, field.ny) }
     public var validPoints: Int
     public var excludedPoints: Int
     /// The smallest and largest valid value (NaN when no point is valid).
@@ -64,7 +63,10 @@ extension SurfaceFile {
 
     /// Refuses a file that is not one 2D surface, saying what it holds instead.
     public func requireTwoDimensional(path: String, for use: String) throws {
-        guard !grid.isTwoDimensional else { return }
+        guard !grid.isTwoDimensional else {
+            guard !grid.x.isEmpty else { throw LandscapeError.incompatibleFile(path, "holds no grid points (xcoordinates is empty)") }
+            return
+        }
         let span = grid.x.isEmpty ? "" : " from α = \(Self.short(grid.x.first!)) to \(Self.short(grid.x.last!))"
         let origin: String
         if let from = textAttributes["terrain.from"], let to = textAttributes["terrain.to"] {
