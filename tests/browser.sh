@@ -97,6 +97,19 @@ expect_page "side by side: two panels, both drawn" "$json" "
 assert [p['name'] for p in c['panels']] == ['e0', 'e2'], c['panels']
 for p in c['panels']:
     assert p['surface3d']['drawn'] > 0.03 * p['surface3d']['pixels'] and p['contour']['colours'] > 20, p"
+# terrain analyze's findings on the contour view: the same surface with and without them.
+cp "$data/e2.h5" "$data/analysed.h5"
+check "view: a surface analysed by terrain analyze" bash -c "
+  '$terrain' analyze '$data/analysed.h5' > /dev/null && '$terrain' view '$data/analysed.h5' --out '$pages/analysed.html' > /dev/null &&
+  '$terrain' view '$data/e2.h5' --out '$pages/plain.html' > /dev/null && grep -q '\"topology\":{\"train_loss\"' '$pages/analysed.html'"
+plain=$(selfcheck "file://$pages/plain.html")
+json=$(selfcheck "file://$pages/analysed.html")
+expect_page "analysed: the map draws the minima, saddles, maxima and basin outline over the same surface, no error" "$json" "
+plain = json.loads(sys.argv[2])['panels'][0]['contour']
+m = c['panels'][0]['contour']
+assert m['drawn'] > 0.4 * m['pixels'] and m['hash'] != plain['hash'], (m, plain)" "$plain"
+check "analysed: Chromium's console shows no error" console_clean
+
 json=$(selfcheck "file://$pages/traj.html#frame=0")
 expect_page "trajectory: drawn with the magma map" "$json" "
 assert c['colorMap'] == 'magma' and c['panels'][0]['surface3d']['colours'] > 100, c"

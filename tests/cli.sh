@@ -70,6 +70,50 @@ else
   skip "h5py checks (python3 h5py not installed)"
 fi
 
+# terrain analyze: the topology of the 2D surface, printed and stored as analysis/<quantity>/,
+# the rest of the file unchanged; a 1D file and a missing quantity are refused by name.
+cp "$work/whole.h5" "$work/analyzed.h5"
+check "analyze prints the critical points, the centre's basin and the roughness, and stores them" bash -c "
+  '$terrain' analyze '$work/analyzed.h5' --levels 1.5 > '$work/analyze.txt' &&
+  grep -qE '^critical points \(8-neighbourhood\): [0-9]+ minim(um|a), [0-9]+ saddles?, [0-9]+ maxim(um|a)$' '$work/analyze.txt' &&
+  grep -q '^minima by persistence' '$work/analyze.txt' && grep -q '^basin of the centre (α ' '$work/analyze.txt' &&
+  grep -q '^+25% of range ' '$work/analyze.txt' && grep -q '^absolute  *1.5 ' '$work/analyze.txt' &&
+  grep -q '^roughness' '$work/analyze.txt' && grep -q 'stored in .*analyzed.h5 as analysis/train_loss/' '$work/analyze.txt'"
+check "analyze --quantity test_loss is stored beside train_loss; --no-store leaves the file as it is" bash -c "
+  '$terrain' analyze '$work/analyzed.h5' --quantity test_loss > /dev/null && cp '$work/analyzed.h5' '$work/analyzed-copy.h5' &&
+  '$terrain' analyze '$work/analyzed.h5' --quantity train_acc --no-store > /dev/null && cmp '$work/analyzed.h5' '$work/analyzed-copy.h5'"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "h5py: the analysis group, the surface unchanged, the minima those a brute-force 8-neighbour scan finds" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/whole.h5', 'r'), h5py.File('$work/analyzed.h5', 'r')
+assert set(b.keys()) == set(a.keys()) | {'analysis'} and set(b['analysis'].keys()) == {'train_loss', 'test_loss'}
+for k in a.keys():
+    assert np.array_equal(a[k][()], b[k][()]), k
+assert dict(a.attrs) == dict(b.attrs)
+for q in ['train_loss', 'test_loss']:
+    g = b['analysis'][q]; z = a[q][:]
+    assert g.attrs['quantity'] == q and g['critical_kind'].shape == z.shape
+    kind = g['critical_kind'][:]
+    p = np.pad(z, 1, constant_values=np.inf)
+    ring = [p[1 + dj:p.shape[0] - 1 + dj, 1 + di:p.shape[1] - 1 + di] for dj in (-1, 0, 1) for di in (-1, 0, 1) if (di, dj) != (0, 0)]
+    minima = np.all([r > z for r in ring], axis=0)
+    assert np.array_equal(minima, kind == 1), q
+    assert g.attrs['minima'] == minima.sum() == len(g['minimum_value']), q
+    assert np.isinf(g['minimum_death'][0]) and g['minimum_value'][0] == z.min(), q
+    rise = ~np.isnan(g['basin_rise'][:])
+    assert rise.sum() == 4 and np.all(np.diff(g['basin_area'][:][rise]) >= 0), q
+assert b['analysis/train_loss/basin_level'][-1] == 1.5 and np.isnan(b['analysis/train_loss/basin_rise'][-1])
+print('minima:', int(b['analysis/train_loss'].attrs['minima']), 'saddles:', int(b['analysis/train_loss'].attrs['saddles']))"
+else
+  skip "h5py checks of terrain analyze (python3 h5py not installed)"
+fi
+check "an analysed surface still plots" "$terrain" plot "$work/analyzed.h5" --kind contour --out "$work/analyzed-figures"
+rejects "analyze: a 1D interpolation is refused, naming the file and what it holds" "interp.h5: holds a 1D curve of 21 points.*terrain interpolate" \
+  "$terrain" analyze "$work/interp.h5"
+rejects "analyze: a missing quantity is refused, listing those the file holds" "has no train_perplexity; it holds train_loss, train_acc, test_loss, test_acc" \
+  "$terrain" analyze "$work/analyzed.h5" --quantity train_perplexity
+rejects "analyze: a negative rise is refused" "rise takes fractions" "$terrain" analyze "$work/analyzed.h5" --rise=-0.1
+
 # Adaptive refinement: the same 41x41 surface from a coarse lattice and the cells it leaves
 # unresolved; computed points must be the full grid's bits, the rest marked in computed_mask.
 # A killed adaptive run resumes to the same file.

@@ -99,11 +99,17 @@ run surface-gpt surface --quiet --checkpoint $gpt/final.safetensors --x=-1:1:3 -
   --out files/gpt-surface.h5
 run hessian-gpt hessian --quiet --checkpoint $gpt/final.safetensors --top 2 --subset 32 --out files/gpt-hessian.h5
 
+# Topology (README: Topology of a surface), on a copy, so that the files above stay as they are.
+cp files/mlp.h5 files/mlp-analyzed.h5
+run analyze analyze files/mlp-analyzed.h5
+run analyze-test analyze files/mlp-analyzed.h5 --quantity test_loss --rise 0.01,0.1 --levels 0.5,1
+
 # Figures and the viewer: only the set of files is compared.
 run plot plot files/mlp.h5
 run plot-1d plot files/mlp-1d.h5
 run plot-trajectory plot files/trajectory.h5
 run plot-convexity plot files/convexity.h5
+run plot-analyzed plot files/mlp-analyzed.h5 --kind contour
 run view view files/mlp.h5 --out files/report.html
 
 # ONNX (README: Bring your own model) on the committed fixtures; a second model of the same

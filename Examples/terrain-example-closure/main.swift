@@ -7,7 +7,8 @@
 // Li et al.). The example fits the model with its own gradient, then draws a 2D surface around
 // the fit with `SurfaceRequest` (the library's `terrain surface`), which writes it as HDF5 (the
 // reference's layout) with the program's metadata and resume fingerprint, and its directions
-// beside it; then draws it as PNG figures.
+// beside it; then analyses its topology (the library's `terrain analyze`) and draws it as PNG
+// figures.
 //
 //     swift run terrain-example-closure [OUTPUT_FOLDER]
 //
@@ -101,8 +102,18 @@ do {
     let surface = try request.run(progress: .silent)
     print("surface: \(surface.grid.pointCount) points written to \(path)")
 
-    // The figures `terrain plot` would draw for it.
-    let figures = try SurfaceFigures.figures(for: surface, name: "logistic", kinds: [.filled, .surface3d], style: FigureStyle())
+    // Its topology (the library's `terrain analyze`): minima, saddles, the basin holding the
+    // fit at levels above its minimum, roughness; stored in the file as analysis/train_loss/.
+    let topology = SurfaceTopology(quantity: "train_loss", field: GridField(grid: surface.grid, values: surface.values[.trainLoss]!))
+    if let level = topology.centreBasin?.levels.first(where: { $0.spec == .rise(0.1) }) {
+        print(String(format: "topology: minima %d, saddles %d; the fit's basin at +10%% of the range: area %.3g, widths %.3g × %.3g",
+                     topology.points(.minimum).count, topology.points(.saddle).count, level.area, level.widthAlpha, level.widthBeta))
+    }
+    let analysed = surface.storing(topology)
+    try analysed.write(to: path)
+
+    // The figures `terrain plot` would draw for it (the contour lines with the topology marked).
+    let figures = try SurfaceFigures.figures(for: analysed, name: "logistic", kinds: [.contour, .filled, .surface3d], style: FigureStyle())
     for named in figures {
         for file in try named.figure.write(to: (output as NSString).appendingPathComponent(named.name), formats: [.png]) {
             print("figure: \(file)")

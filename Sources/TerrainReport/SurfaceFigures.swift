@@ -86,8 +86,13 @@ public enum SurfaceFigures {
             let base = "\(name)_\(q.rawValue)"
             if isLoss {
                 if kinds.contains(.contour) {
-                    result.append(NamedFigure(name: "\(base)_\(FigureKind.contour.suffix)", figure: Figure(chart(.lines)),
-                                              caption: "\(what): contour lines\(log ? " (log-spaced levels)" : "")"))
+                    var lines = chart(.lines)
+                    var caption = "\(what): contour lines\(log ? " (log-spaced levels)" : "")"
+                    if let (overlay, note) = TopologyOverlay.overlay(for: file, quantity: q.rawValue) {
+                        lines.criticalPoints = overlay
+                        caption += "; " + note
+                    }
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.contour.suffix)", figure: Figure(lines), caption: caption))
                 }
                 if kinds.contains(.filled) {
                     result.append(NamedFigure(name: "\(base)_\(FigureKind.filled.suffix)", figure: Figure(chart(.filled)),

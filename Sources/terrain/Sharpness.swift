@@ -100,16 +100,8 @@ struct SharpnessCommand: ParsableCommand {
             if eigenvalue { cells.append(r.topEigenvalue.map { Self.number($0.value) + ($0.converged ? "" : "*") } ?? "-") }
             return cells
         }
-        let widths = header.indices.map { c in ([header] + body).map { $0[c].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { c, cell in
-                let pad = String(repeating: " ", count: widths[c] - cell.count)
-                return c == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
-        }
         print("ε = \(Self.number(epsilon)) (\(ascentSteps) ascent steps), r = \(Self.number(radius)) over \(directions) filter-normalized directions (seed \(seed))")
-        print(line(header))
-        for row in body { print(line(row)) }
+        for line in TextTable(header: header, rows: body).lines { print(line) }
         if eigenvalue, rows.contains(where: { $0.report.topEigenvalue?.converged == false }) {
             print("* Lanczos did not reach its tolerance in \(lanczosIterations) iterations")
         }

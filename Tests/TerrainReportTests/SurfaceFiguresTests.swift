@@ -39,6 +39,33 @@ struct SurfaceFiguresTests {
         #expect((figures[1].figure.panels.first as? ContourChart)?.colorbarLabel == "token accuracy (%)")
     }
 
+    /// A surface `terrain analyze` stored its topology in: the contour figure marks the minima,
+    /// the saddle and the maxima, and outlines the centre's basin (a closed line around the lower
+    /// well only, at +10% of the range); the other figures are as before.
+    @Test func analysedSurfaceMarksItsCriticalPoints() throws {
+        var file = surface(nx: 41, ny: 21) { a, b in (a * 2 * a * 2 - 1) * (a * 2 * a * 2 - 1) + 0.5 * a + 2 * b * b }
+        let plain = try SurfaceFigures.figures(for: file, name: "s", kinds: [.contour, .filled], style: FigureStyle())
+        #expect((plain[0].figure.panels.first as? ContourChart)?.criticalPoints == nil)
+        let topology = SurfaceTopology(quantity: "train_loss", field: GridField(grid: file.grid, values: file.values[.trainLoss]!))
+        file = file.storing(topology)
+        let figures = try SurfaceFigures.figures(for: file, name: "s", kinds: [.contour, .filled], style: FigureStyle())
+        let chart = try #require(figures[0].figure.panels.first as? ContourChart)
+        let overlay = try #require(chart.criticalPoints)
+        #expect(overlay.minima.count == 2 && overlay.saddles.count == 1 && overlay.maxima.count == topology.points(.maximum).count)
+        #expect(figures[0].caption.hasSuffix("and the centre's basin at +10% of the range (dashed), from terrain analyze"))
+        let basin = try #require(topology.centreBasin)
+        let level = try #require(basin.levels.first { $0.spec == .rise(0.1) })
+        // One closed outline, around the basin's minimum and on the lower well's side only.
+        #expect(overlay.outlines.count == 1 && overlay.outlines[0].isClosed && overlay.outlines[0].level == level.value)
+        let minimumAlpha = topology.field.coordinates(of: basin.minimum).alpha
+        #expect(overlay.outlines[0].points.allSatisfy { ($0.x < 0) == (minimumAlpha < 0) })
+        #expect((figures[1].figure.panels.first as? ContourChart)?.criticalPoints == nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-analysed-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try figures[0].figure.write(to: folder + "/s", formats: [.png, .svg]).count == 2)
+    }
+
     /// Missing (NaN) and diverged (+∞) points are drawn as such, whatever the figure.
     @Test func missingAndDivergedPointsDrawWithoutFailing() throws {
         var file = surface(nx: 21, ny: 21) { a, b in a > 0.5 ? .infinity : (b > 0.5 ? .nan : 0.2 + a * a + b * b) }

@@ -34,6 +34,28 @@ struct ViewerPageTests {
         }
     }
 
+    /// `terrain analyze`'s findings reach the page for the contour view, keyed by quantity; a
+    /// surface without them has no `topology` key at all (its page is as before).
+    @Test func storedTopologyReachesThePage() throws {
+        var file = surface { a, b in a * a + b * b + 0.5 }
+        func frame(_ file: SurfaceFile) throws -> [String: Any] {
+            let html = try ViewerPage.html(for: try ViewerPage.document(surfaces: [("s", file)], asFrames: false, title: "one"))
+            let surfaces = try #require(try payload(html)["surfaces"] as? [[String: Any]])
+            return try #require((surfaces[0]["frames"] as? [[String: Any]])?.first)
+        }
+        #expect(try frame(file)["topology"] == nil)
+        file = file.storing(SurfaceTopology(quantity: "train_loss", field: GridField(grid: file.grid, values: file.values[.trainLoss]!)))
+        let topology = try #require(try frame(file)["topology"] as? [String: Any])
+        #expect(Array(topology.keys) == ["train_loss"])
+        let loss = try #require(topology["train_loss"] as? [String: Any])
+        #expect(loss["minima"] as? [[Double]] == [[0, 0]])
+        #expect(loss["saddles"] as? [[Double]] == [])
+        #expect((loss["maxima"] as? [[Double]])?.count == 4)
+        // The basin's outline at +10% of the range (0.2 above the minimum): closed, around (0, 0).
+        let outlines = try #require(loss["outlines"] as? [[[Double]]])
+        #expect(outlines.count == 1 && outlines[0].first == outlines[0].last && outlines[0].count > 3)
+    }
+
     @Test func valuesNaNAndInfinityReachThePage() throws {
         var file = surface { a, b in a * a + b * b + 0.5 }
         file.values[.trainLoss]![3] = .nan

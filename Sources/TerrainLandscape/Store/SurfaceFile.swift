@@ -27,6 +27,9 @@ public struct SurfaceFile {
     public var extraDatasets: [String: [Double]] = [:]
     /// 1-D string datasets stored beside the surface (a stack's `frame_checkpoint`).
     public var textDatasets: [String: [String]] = [:]
+    /// Groups stored beside the surface, by name (`analysis`, written by `terrain analyze`), kept
+    /// when the file is read and written again (`SurfaceFileGroup`).
+    public var groups: [String: SurfaceFileGroup] = [:]
     /// nil: one surface. n: a stack of n surfaces over `grid`; each quantity then holds
     /// n × `grid.pointCount` values, frame after frame.
     public var frameCount: Int?
@@ -75,6 +78,7 @@ public struct SurfaceFile {
             try file.writeString(directionFile, to: "dir_file")
             for (name, v) in extraDatasets { try file.write(v, shape: extraShape(name, count: v.count), to: name) }
             for (name, v) in textDatasets { try file.writeStrings(v, to: name) }
+            for (name, group) in groups { try group.write(to: file, at: name) }
             for (k, v) in textAttributes where k != PointChecksums.coversAttribute { try file.setAttribute(k, v) }
             for (k, v) in numberAttributes { try file.setAttribute(k, v) }
             let (covered, sums) = PointChecksums.compute(for: self)
@@ -133,6 +137,11 @@ public struct SurfaceFile {
                 } else if isList(name), let v = try? file.readStrings(name) {
                     surface.textDatasets[name] = v
                 }
+            }
+            // Groups are kept for rewriting (`SurfaceFileGroup`); one that cannot be read (a user's
+            // own, of types Terrain does not write) is left out rather than failing the surface.
+            for name in (try? file.groupNames()) ?? [] {
+                if let group = try? SurfaceFileGroup.read(from: file, at: name) { surface.groups[name] = group }
             }
             if let covers = surface.textAttributes.removeValue(forKey: PointChecksums.coversAttribute) {
                 // A missing or unreadable checksum dataset fails every point.

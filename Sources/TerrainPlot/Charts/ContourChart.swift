@@ -33,6 +33,8 @@ public struct ContourChart: Chart {
     public var showsColorbar = true
     public var labelsLines = true
     public var paths: [PathOverlay] = []
+    /// Critical points and outlines drawn over everything else (`terrain analyze`'s findings).
+    public var criticalPoints: CriticalPointOverlay?
 
     public init(grid: ScalarGrid, style: Style = .lines, levels: [Double]? = nil, logarithmic: Bool = false,
                 colorMap: ColorMap = .viridis, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil,
@@ -83,6 +85,7 @@ public struct ContourChart: Chart {
                 drawLines(on: canvas, axes: axes, levels: levels, color: color, width: 1.1, labels: labelsLines)
             }
             for path in paths { path.draw(on: canvas, axes: axes) }
+            criticalPoints?.draw(on: canvas, axes: axes)
         }
         axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: yLabel, title: title)
         drawKeyForUnusablePoints(on: canvas, area: area)

@@ -16,6 +16,8 @@ public struct ViewerFrame: Sendable {
     public var quantities: [(name: String, values: [Double])]
     /// The optimizer's path on the plane, when the surface is a trajectory's.
     public var path: ViewerPath?
+    /// What `terrain analyze` stored, by quantity name, drawn over the contour view.
+    public var topology: [String: ViewerTopology] = [:]
 
     public init(label: String, x: [Double], y: [Double], quantities: [(name: String, values: [Double])], path: ViewerPath? = nil) {
         self.label = label; self.x = x; self.y = y; self.quantities = quantities; self.path = path
@@ -44,6 +46,9 @@ public struct ViewerFrame: Sendable {
         }
         self.init(label: label ?? Self.describe(file, name: name), x: file.grid.x, y: file.grid.y,
                   quantities: quantities, path: ViewerPath(file: file))
+        for (name, _) in quantities {
+            if let stored = ViewerTopology(file: file, quantity: name) { topology[name] = stored }
+        }
     }
 
     public var isTwoDimensional: Bool { !y.isEmpty }

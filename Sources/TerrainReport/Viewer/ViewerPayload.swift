@@ -17,6 +17,14 @@ struct ViewerPayload: Encodable {
         var order: [String]
         var values: [String: String]
         var path: Path?
+        /// `terrain analyze`'s findings by quantity; absent when the file holds none.
+        var topology: [String: Topology]?
+    }
+    struct Topology: Encodable {
+        var minima: [[Double]]
+        var saddles: [[Double]]
+        var maxima: [[Double]]
+        var outlines: [[[Double]]]
     }
     struct Path: Encodable {
         var x: [Double]
@@ -62,7 +70,10 @@ struct ViewerPayload: Encodable {
             Surface(name: s.name, xLabel: s.xLabel, yLabel: s.yLabel, frames: s.frames.map { f in
                 Frame(label: f.label, x: f.x, y: f.y, order: f.quantities.map(\.name),
                       values: Dictionary(f.quantities.map { ($0.name, Self.base64Float32($0.values)) }, uniquingKeysWith: { a, _ in a }),
-                      path: f.path.map { Path(x: $0.x, y: $0.y, iterations: $0.iterations, drops: $0.drops) })
+                      path: f.path.map { Path(x: $0.x, y: $0.y, iterations: $0.iterations, drops: $0.drops) },
+                      topology: f.topology.isEmpty ? nil : f.topology.mapValues {
+                          Topology(minima: $0.minima, saddles: $0.saddles, maxima: $0.maxima, outlines: $0.outlines)
+                      })
             }, scaleGroup: s.scaleGroup)
         }
     }

@@ -114,6 +114,7 @@ TV.ContourView = class extends TV.PlotView {
     }
     ctx.stroke();
     this.drawPath(ctx, axes);
+    this.drawTopology(ctx, axes);
     ctx.restore();
     axes.draw(ctx, { x: this.titles.x, y: this.titles.y, title: this.titles.title });
     this.drawHover(ctx, axes);
@@ -138,6 +139,39 @@ TV.ContourView = class extends TV.PlotView {
     ctx.fillStyle = "#fff"; ctx.strokeStyle = "#1b1b1f"; ctx.lineWidth = 1.5;
     ctx.fillRect(s[0] - 5, s[1] - 5, 10, 10); ctx.strokeRect(s[0] - 5, s[1] - 5, 10, 10);
     ctx.beginPath(); ctx.arc(e[0], e[1], 5.5, 0, 2 * Math.PI); ctx.fillStyle = "#1b1b1f"; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.stroke();
+  }
+
+  // What `terrain analyze` stored for the quantity shown, as on the contour figure: the centre
+  // basin's outline (dashed), maxima (red triangles), saddles (crosses), minima (blue discs).
+  drawTopology(ctx, axes) {
+    const all = this.frame.topology, t = all && all[this.titles.quantity];
+    if (!t) return;
+    ctx.save();
+    ctx.lineJoin = "round"; ctx.lineCap = "round";
+    for (const line of t.outlines) {
+      const trace = function () {
+        ctx.beginPath();
+        line.forEach(function (p, k) { const px = axes.X(p[0]), py = axes.Y(p[1]); if (k === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py); });
+        ctx.stroke();
+      };
+      ctx.setLineDash([]); ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.lineWidth = 4; trace();
+      ctx.setLineDash([6, 4]); ctx.strokeStyle = "#111"; ctx.lineWidth = 1.8; trace();
+    }
+    ctx.setLineDash([]);
+    ctx.fillStyle = "#d62728"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 1;
+    for (const p of t.maxima) {
+      const px = axes.X(p[0]), py = axes.Y(p[1]);
+      ctx.beginPath(); ctx.moveTo(px, py - 6); ctx.lineTo(px - 5.5, py + 4); ctx.lineTo(px + 5.5, py + 4); ctx.closePath(); ctx.fill(); ctx.stroke();
+    }
+    for (const p of t.saddles) {
+      const px = axes.X(p[0]), py = axes.Y(p[1]);
+      const cross = function () { ctx.beginPath(); ctx.moveTo(px - 5, py - 5); ctx.lineTo(px + 5, py + 5); ctx.moveTo(px - 5, py + 5); ctx.lineTo(px + 5, py - 5); ctx.stroke(); };
+      ctx.strokeStyle = "#fff"; ctx.lineWidth = 4; cross();
+      ctx.strokeStyle = "#111"; ctx.lineWidth = 2; cross();
+    }
+    ctx.fillStyle = "#1f77b4"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2;
+    for (const p of t.minima) { ctx.beginPath(); ctx.arc(axes.X(p[0]), axes.Y(p[1]), 5, 0, 2 * Math.PI); ctx.fill(); ctx.stroke(); }
+    ctx.restore();
   }
 
   // The grid point nearest the mouse: a marker, and its values in the readout line.
