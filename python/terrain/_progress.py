@@ -19,6 +19,10 @@ from typing import Any, Optional
 _LINE = re.compile(r"^(?P<label>.+?) (?P<done>\d+)/(?P<total>\d+)  (?P<fields>.*?)\s*eta (?P<eta>[-\d:]+)$")
 
 
+# tqdm's bar without its own rate: the program's rate comes in the postfix.
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+
 @dataclass
 class Progress:
     """One progress line of the program."""
@@ -59,7 +63,10 @@ class ProgressDisplay:
             self.close()
             self._key = key
             if self._tqdm is not None:
-                self._bar = self._tqdm(total=progress.total, desc=progress.label, leave=True)
+                # The program reports its own rate (points/s, HVP/s) in the postfix; tqdm's would
+                # count the bursts in which the lines arrive, so it is left out of the bar.
+                self._bar = self._tqdm(total=progress.total, desc=progress.label, leave=True,
+                                       bar_format=BAR_FORMAT)
         if self._bar is not None:
             self._bar.n = progress.done
             self._bar.set_postfix_str(progress.fields, refresh=False)

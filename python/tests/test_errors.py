@@ -144,7 +144,7 @@ def test_progress_goes_to_tqdm_when_it_is_installed(monkeypatch, capsys):
     calls = []
 
     class StandIn:
-        def __init__(self, total, desc, leave):
+        def __init__(self, total, desc, leave, bar_format):
             calls.append(("new", desc, total))
             self.n = 0
 
