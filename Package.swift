@@ -149,7 +149,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot", "TerrainTestSupport"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainLandscape", "TerrainPlot", "TerrainReport", "TerrainTestSupport"]),
-        .testTarget(name: "TerrainServeTests", dependencies: ["TerrainLandscape", "TerrainServe"]),
+        .testTarget(name: "TerrainServeTests", dependencies: ["TerrainIO", "TerrainLandscape", "TerrainServe"]),
         .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainLandscape", "TerrainRequests"]),
     ]
 )

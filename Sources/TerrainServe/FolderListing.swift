@@ -79,18 +79,43 @@ public struct FolderListing: Sendable {
         return listing
     }
 
-    /// Surface or not, 1D or 2D, trajectory, curvature; direction and projection files by name.
+    /// What a Terrain HDF5 file is, from its contents: a 2D surface, a 1D curve (an interpolation
+    /// between two models when it names them), an evolve stack (a surface per checkpoint), a
+    /// Hessian spectrum, with a training path, a curvature map or a topology analysis noted;
+    /// direction and projection files by name.
     public static func describeHDF5(_ item: inout Item, at path: String) {
         if item.name.hasSuffix(".directions.h5") { item.note = "directions"; return }
         if item.name.hasSuffix(".projection.h5") { item.note = "trajectory projection"; return }
         guard let file = try? HDF5File(path: path, mode: .readOnly) else { item.note = "not readable as HDF5"; return }
         defer { file.close() }
-        guard file.exists("xcoordinates") else { item.note = "HDF5, not a surface"; return }
+        guard file.exists("xcoordinates") else {
+            item.note = file.exists("eigenvalues") ? spectrumNote(file) : "HDF5, not a surface"
+            return
+        }
         item.isSurface = true
-        var notes = [file.exists("ycoordinates") ? "2D surface" : "1D surface"]
+        let grid = (try? file.datasetShape("train_loss")) ?? []
+        var notes: [String]
+        if grid.count == 3 || file.exists("frame_epoch") {
+            notes = ["evolve stack" + (grid.count == 3 ? ": \(grid[0]) surfaces of \(grid[2])x\(grid[1])" : "")]
+        } else if file.exists("ycoordinates") {
+            notes = ["2D surface" + (grid.count == 2 ? " \(grid[1])x\(grid[0])" : "")]
+        } else {
+            let between = (try? file.attribute("terrain.from")) != nil && (try? file.attribute("terrain.to")) != nil
+            notes = [(between ? "interpolation" : "1D surface") + (grid.count == 1 ? ", \(grid[0]) points" : "")]
+        }
         if file.exists("path_x") { notes.append("training path") }
         if file.exists("max_eig") { notes.append("curvature map") }
+        if file.exists("analysis") { notes.append("topology analysed") }
         item.note = notes.joined(separator: ", ")
+    }
+
+    /// "Hessian spectrum: 4 extreme eigenvalues, trace, spectral density".
+    static func spectrumNote(_ file: HDF5File) -> String {
+        let count = (try? file.datasetShape("eigenvalues"))?.first ?? 0
+        var parts = ["\(count) extreme eigenvalue\(count == 1 ? "" : "s")"]
+        if file.exists("trace") { parts.append("trace") }
+        if file.exists("density") { parts.append("spectral density") }
+        return "Hessian spectrum: " + parts.joined(separator: ", ")
     }
 
     /// "mlp on digits.csv.gz, 2 epochs · final test accuracy 91.2 %, loss 0.31 · 4 checkpoints".
