@@ -1,8 +1,8 @@
 import Foundation
 
 /// The server's front page: every folder that holds something, runs with their summaries, each
-/// surface with a link to the viewer and a box to compare several, figures as thumbnails,
-/// reports and tables as links.
+/// surface with a link to the viewer and a box to compare several, figures as thumbnails (each
+/// figure once, its PNG, SVG and PDF files linked beside its name), reports and tables as links.
 public enum ListingPage {
     public static func html(_ listing: FolderListing, title: String) -> String {
         var html = """
@@ -42,8 +42,10 @@ public enum ListingPage {
         for folder in listing.folders {
             html += "<section><h2>\(escape(folder.path.isEmpty ? "./" : folder.path + "/"))</h2>\n"
             if let run = folder.run { html += "<p class=\"run\">run: \(escape(run.summary))</p>\n" }
-            let rows = folder.items.filter { !($0.kind == .figure && $0.name.lowercased().hasSuffix(".png")) }
-            if !rows.isEmpty {
+            let figures = figureGroups(folder.items)
+            let rows = folder.items.filter { $0.kind != .figure }
+            let unpictured = figures.filter { $0.picture == nil }
+            if !rows.isEmpty || !unpictured.isEmpty {
                 html += "<table>\n"
                 for item in rows {
                     let file = "/files/" + URLPath.encode(item.path)
@@ -58,14 +60,20 @@ public enum ListingPage {
                     html += "<td>\(item.isSurface ? "<a href=\"\(file)\">download</a>" : "")</td>"
                     html += "<td class=\"size\">\(formatSize(item.size))</td></tr>\n"
                 }
+                // Figures drawn without a PNG: one row each, its formats side by side.
+                for group in unpictured {
+                    html += "<tr><td>\(escape(group.name))</td><td class=\"note\">figure</td>"
+                    html += "<td>\(formatLinks(group))</td><td class=\"size\"></td></tr>\n"
+                }
                 html += "</table>\n"
             }
-            let pictures = folder.items.filter { $0.kind == .figure && $0.name.lowercased().hasSuffix(".png") }
-            if !pictures.isEmpty {
+            let pictured = figures.filter { $0.picture != nil }
+            if !pictured.isEmpty {
                 html += "<div class=\"thumbs\">\n"
-                for item in pictures {
-                    let file = "/files/" + URLPath.encode(item.path)
-                    html += "<figure><a href=\"\(file)\"><img src=\"\(file)\" alt=\"\(escape(item.name))\" loading=\"lazy\"></a><figcaption>\(escape(item.name))</figcaption></figure>\n"
+                for group in pictured {
+                    let file = "/files/" + URLPath.encode(group.picture!.path)
+                    html += "<figure><a href=\"\(file)\"><img src=\"\(file)\" alt=\"\(escape(group.name))\" loading=\"lazy\"></a>"
+                    html += "<figcaption>\(escape(group.name)) \(formatLinks(group))</figcaption></figure>\n"
                 }
                 html += "</div>\n"
             }
@@ -73,6 +81,40 @@ public enum ListingPage {
         }
         html += "</form></body></html>\n"
         return html
+    }
+
+    /// One figure drawn in several formats: its name without the extension, its files in the order
+    /// PNG, SVG, PDF, and the PNG shown as its thumbnail.
+    struct FigureGroup {
+        var name: String
+        var files: [FolderListing.Item]
+        var picture: FolderListing.Item? { files.first { $0.name.lowercased().hasSuffix(".png") } }
+    }
+
+    /// A folder's figures grouped by name, each group once, in the order the names first appear.
+    static func figureGroups(_ items: [FolderListing.Item]) -> [FigureGroup] {
+        var groups: [FigureGroup] = [], index: [String: Int] = [:]
+        let order = ["png": 0, "svg": 1, "pdf": 2]
+        for item in items where item.kind == .figure {
+            let name = (item.name as NSString).deletingPathExtension
+            if let i = index[name] { groups[i].files.append(item) } else {
+                index[name] = groups.count
+                groups.append(FigureGroup(name: name, files: [item]))
+            }
+        }
+        for i in groups.indices {
+            groups[i].files.sort { (order[($0.name as NSString).pathExtension.lowercased()] ?? 3)
+                < (order[($1.name as NSString).pathExtension.lowercased()] ?? 3) }
+        }
+        return groups
+    }
+
+    /// "PNG · SVG · PDF", each a link to its file.
+    static func formatLinks(_ group: FigureGroup) -> String {
+        group.files.map { item in
+            let format = (item.name as NSString).pathExtension.uppercased()
+            return "<a href=\"/files/\(URLPath.encode(item.path))\" title=\"\(formatSize(item.size))\">\(escape(format))</a>"
+        }.joined(separator: " · ")
     }
 
     static func describe(_ kind: FileKind) -> String {

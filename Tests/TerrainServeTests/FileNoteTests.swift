@@ -51,4 +51,22 @@ struct FileNoteTests {
         let other = try Self.file("o.h5", datasets: ["weights": [3]])
         #expect(Self.note(other) == "HDF5, not a surface")
     }
+
+    /// Each figure once: a thumbnail of its PNG with its formats linked in the caption, a figure
+    /// without a PNG one row with its formats; no format listed on its own row.
+    @Test func eachFigureIsListedOnceWithItsFormats() {
+        func item(_ path: String) -> FolderListing.Item { FolderListing.Item(path: path, kind: FileKind(fileName: path)!, size: 2048) }
+        let folder = FolderListing.Folder(path: "run", run: nil, items: [
+            item("run/loss.pdf"), item("run/loss.png"), item("run/loss.svg"), item("run/only.svg"),
+            item("run/only.pdf"), item("run/metrics.csv")])
+        let listing = FolderListing(folders: [folder])
+        let page = ListingPage.html(listing, title: "t")
+        #expect(page.components(separatedBy: "<img ").count == 2)
+        #expect(page.contains("<img src=\"/files/run/loss.png\""))
+        #expect(page.contains("<figcaption>loss <a href=\"/files/run/loss.png\" title=\"2.0 kB\">PNG</a> · "
+                              + "<a href=\"/files/run/loss.svg\" title=\"2.0 kB\">SVG</a> · <a href=\"/files/run/loss.pdf\" title=\"2.0 kB\">PDF</a></figcaption>"))
+        #expect(page.contains("<tr><td>only</td><td class=\"note\">figure</td><td><a href=\"/files/run/only.svg\""))
+        #expect(!page.contains(">loss.svg<") && !page.contains(">only.pdf<"))
+        #expect(page.contains(">metrics.csv<"))
+    }
 }
