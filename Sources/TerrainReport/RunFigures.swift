@@ -30,6 +30,20 @@ public enum RunFigures {
         draw(runs, prefix: "compare", titled: nil)
     }
 
+    /// The runs named so that names tell them apart: runs whose folders share a name
+    /// (`sgd/seed1`, `adam/seed1`) are called by their parent's name and theirs (`sgd-seed1`,
+    /// `adam-seed1`), so that legends differ and one run's figures do not overwrite another's.
+    public static func distinctlyNamed(_ runs: [RunLog]) -> [RunLog] {
+        let counts = Dictionary(runs.map { ($0.name, 1) }, uniquingKeysWith: +)
+        return runs.map { run in
+            guard counts[run.name, default: 0] > 1 else { return run }
+            var renamed = run
+            let parent = URL(fileURLWithPath: run.folder).standardizedFileURL.deletingLastPathComponent().lastPathComponent
+            renamed.name = parent.isEmpty || parent == "/" ? run.name : "\(parent)-\(run.name)"
+            return renamed
+        }
+    }
+
     static let dropLegend = "learning-rate drop"
     /// One run's drops: grey, as the reference lines of the other line charts.
     static let grey = Color(hex: 0x777777)

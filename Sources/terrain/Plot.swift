@@ -124,7 +124,7 @@ struct Plot: ParsableCommand {
             throw ValidationError("give run folders or surface files, not both (\(files.joined(separator: ", ")) not a folder)")
         }
         guard kind == "all" else { throw ValidationError("--kind chooses among a surface file's figures; a run folder's are all drawn") }
-        let runs = try surfaces.map { try RunLog(folder: $0) }
+        let runs = RunFigures.distinctlyNamed(try surfaces.map { try RunLog(folder: $0) })
         let results: [RunFigures.Result]
         if compare {
             guard runs.count >= 2 else { throw ValidationError("--compare needs two or more run folders") }

@@ -101,4 +101,14 @@ struct RunFiguresTests {
                                  "adam: metrics.csv has no test_acc: accuracy per epoch drawn without it"])
         for named in result.figures { _ = try named.figure.render(scale: 1) }
     }
+
+    /// Two seeds of two optimizers: folders named alike are told apart by their parents.
+    @Test func runsNamedAlikeAreToldApart() throws {
+        let parent = try TemporaryFolder("run-figures")
+        let a = try RunLog(folder: try run(in: parent, named: "sgd/seed1")), b = try RunLog(folder: try run(in: parent, named: "adam/seed1"))
+        let c = try RunLog(folder: try run(in: parent, named: "adam/seed2"))
+        #expect(RunFigures.distinctlyNamed([a, b, c]).map(\.name) == ["sgd-seed1", "adam-seed1", "seed2"])
+        let names = RunFigures.distinctlyNamed([a, b]).map { RunFigures.figures(for: $0).figures[0].name }
+        #expect(names == ["sgd-seed1_loss", "adam-seed1_loss"])
+    }
 }
