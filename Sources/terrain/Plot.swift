@@ -8,17 +8,17 @@ struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a surface file's figures: 1D curves, contours, filled contours, heat maps, 3D views, trajectories, curvature maps; or a training run's curves.",
         discussion: """
-        With no --kind, every figure that fits the file is drawn. Names follow the reference's: \\
-        S_train_loss_2dcontour.png, S_train_loss_2dcontourf.png, S_train_loss_2dheat.png, \\
+        With no --kind, every figure that fits the file is drawn. Names follow the reference's: \
+        S_train_loss_2dcontour.png, S_train_loss_2dcontourf.png, S_train_loss_2dheat.png, \
         S_train_loss_3dsurface.png, S_1d.png, …
 
-        Several files and --compare draw them side by side on one colour scale (with vs without \\
+        Several files and --compare draw them side by side on one colour scale (with vs without \
         shortcuts, small vs large batch).
 
-        A run folder (written by train or the Python package's terrain.Recorder) draws the run's \\
-        own figures: RUN_loss.png and RUN_accuracy.png (train and test per epoch), \\
-        RUN_weight_norm.png (per epoch) and RUN_weight_norm_iterations.png (per iteration, from \\
-        iterations.csv), learning-rate drops dashed. Several run folders and --compare overlay \\
+        A run folder (written by train or the Python package's terrain.Recorder) draws the run's \
+        own figures: RUN_loss.png and RUN_accuracy.png (train and test per epoch), \
+        RUN_weight_norm.png (per epoch) and RUN_weight_norm_iterations.png (per iteration, from \
+        iterations.csv), learning-rate drops dashed. Several run folders and --compare overlay \
         them (compare_loss.png, …), each run named by its folder.
         """)
 
