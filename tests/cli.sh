@@ -465,6 +465,28 @@ import json
 decay = {o: json.load(open('$work/decay-' + o + '/run.json'))['config']['weightDecay'] for o in ('sgd', 'adam', 'adamw')}
 assert decay == {'sgd': 5e-4, 'adam': 5e-4, 'adamw': 0.01}, decay
 \""
+# A run's own figures (terrain plot RUN): loss, accuracy and weight norm per epoch and per
+# iteration, learning-rate drops dashed; several runs overlaid with --compare.
+check "train a tiny run whose learning rate drops after its first epoch" train --model mlp --hidden 8 --dataset "$digits" \
+  --epochs 2 --batch-size 256 --lr 0.1 --schedule multistep:1:0.1 --out "$work/runs/drop"
+check "plot a run folder: its own figures, as PNG and SVG" "$terrain" plot "$work/runs/drop" --format png,svg --out "$work/runfigs"
+check "plot three runs --compare: overlaid; the regression run's missing accuracy is a note, not an error" bash -c "
+  '$terrain' plot '$work/runs/drop' '$work/digits' '$work/decay-sgd' --compare --out '$work/runfigs' |
+    grep -q '^note: decay-sgd: metrics.csv has no train_acc or test_acc: no accuracy per epoch'"
+check "the run figures are real PNG files (size in the header) and SVG" python3 -c "
+import struct, os
+d = '$work/runfigs'
+for name in ['drop_loss', 'drop_accuracy', 'drop_weight_norm', 'drop_weight_norm_iterations',
+             'compare_loss', 'compare_accuracy', 'compare_weight_norm', 'compare_weight_norm_iterations']:
+    png = open(os.path.join(d, name + '.png'), 'rb').read()
+    assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n' and png[12:16] == b'IHDR', name
+    w, h = struct.unpack('>II', png[16:24]); assert w >= 1000 and h >= 800, (name, w, h)
+assert b'<svg' in open(os.path.join(d, 'drop_loss.svg'), 'rb').read(400)"
+check "plot RUN without --out writes beside the run folder" bash -c "
+  '$terrain' plot '$work/runs/drop' > /dev/null && test -s '$work/runs/drop_loss.png'"
+rejects "plot: a folder that is not a run names what was expected" "not a run folder: expected metrics.csv" "$terrain" plot "$work/runfigs"
+rejects "plot: --compare of runs needs two" "two or more run folders" "$terrain" plot "$work/runs/drop" --compare
+rejects "plot: run folders and surface files are not mixed" "not both" "$terrain" plot "$work/runs/drop" "$work/interp.h5"
 rejects "resume: a finished run" "has finished" train "${recipe[@]}" --epochs 3 --out "$work/recipe" --resume
 rejects "resume: a folder with no run" "no resume.safetensors" train "${recipe[@]}" --epochs 3 --out "$work/nothing-here" --resume
 rejects "--clip-norm 0" "clip-norm must be a positive number" train --clip-norm 0 --dataset parabola --out "$work/x"

@@ -60,6 +60,9 @@ def plot(paths: Sequence[PathLike], *, kind: Union[str, Iterable[str], None] = N
          out: Optional[PathLike] = None, quantity: Optional[str] = None, quiet: bool = True, **options: object) -> Figures:
     """``terrain plot PATHS… --kind KIND --format FORMAT --out OUT`` and the figures it wrote.
 
+    `paths`: surface or spectrum files, or run folders (a `Recorder`'s or ``terrain train``'s:
+    the run's loss, accuracy and weight norm; ``compare=True`` overlays several runs).
+
     `kind`: 1d, contour, filled, heatmap, 3d, trajectory, eigen, spectrum or all (a list or a
     comma-separated string; None: every figure that fits). `quantity` keeps only the figures of one
     quantity (``train_loss``, ``test_acc``, …; the file names say which). Other keywords are

@@ -166,3 +166,13 @@ def test_a_zoo_network_recorded_with_its_architecture(torch, helpers):
         final_loss = torch.nn.functional.cross_entropy(model(x), y).item()
     frames = terrain.evolve("runs/zoo", (x, y), x=(-1, 1, 3), y=(-1, 1, 3), frames="epochs", out="zoo-evolve.h5", quiet=True)
     assert frames.frame_train_loss[-1] == pytest.approx(final_loss, rel=1e-5)
+
+
+def test_a_recorded_run_draws_its_own_figures(torch, helpers, tmp_path):
+    # `terrain plot RUN`: loss, accuracy and weight norm per epoch, and the weight norm at the
+    # recorder's checkpoint steps; no test metrics were given, which the program notes.
+    train_and_record(torch, helpers, "runs/mlp", example=False)
+    figures = terrain.figures.plot(["runs/mlp"], out="figures")
+    assert [f.path.name for f in figures] == ["mlp_loss.png", "mlp_accuracy.png", "mlp_weight_norm.png",
+                                             "mlp_weight_norm_iterations.png"]
+    assert all(f.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in figures)

@@ -14,6 +14,17 @@ public struct LineSeries: Sendable {
     }
 }
 
+/// A vertical dashed line across a line chart's plot area, in a colour of its own (a run's
+/// learning-rate drop, in the run's colour when several runs are overlaid).
+public struct VerticalMarker: Sendable, Equatable {
+    public var x: Double
+    public var color: Color
+
+    public init(x: Double, color: Color) {
+        self.x = x; self.color = color
+    }
+}
+
 /// 1D curves: loss on the left axis (optionally logarithmic), accuracy on the right (0–100 %),
 /// as the reference draws a 1D surface or an interpolation; any number of curves overlaid.
 ///
@@ -28,6 +39,15 @@ public struct LineChart: Chart {
     public var logarithmic = false
     /// Vertical reference lines (e.g. α = 0 and α = 1 of an interpolation).
     public var markers: [Double] = []
+    /// Vertical dashed lines, each in its colour.
+    public var coloredMarkers: [VerticalMarker] = []
+    /// The legend's entry for `coloredMarkers` (a dashed line), such as "learning-rate drop".
+    public var markerLegend: String?
+    /// Ticks on the x axis at whole numbers only (epochs).
+    public var wholeNumberX = false
+    /// Room left on each side of the data's x range, in x units (half an epoch: the first and
+    /// last epochs' points, and a drop after the first epoch, are not drawn on the frame).
+    public var xPadding = 0.0
 
     public init(series: [LineSeries], title: String? = nil, xLabel: String? = nil, leftLabel: String? = "loss",
                 rightLabel: String? = "accuracy (%)", logarithmic: Bool = false) {
@@ -47,7 +67,9 @@ public struct LineChart: Chart {
         }
         let hasRight = !right.isEmpty
         let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: hasRight ? 62 : 18, bottom: 46)
-        let xScale = AxisScale(minimum: allX.min()!, maximum: allX.max()! > allX.min()! ? allX.max()! : allX.min()! + 1)
+        var xScale = AxisScale(minimum: allX.min()! - xPadding,
+                               maximum: (allX.max()! > allX.min()! ? allX.max()! : allX.min()! + 1) + xPadding)
+        xScale.wholeNumberTicks = wholeNumberX
         let leftScale = AxisScale.covering(left.flatMap(\.y), logarithmic: logarithmic, padding: 0.05)
         let rightScale = AxisScale(minimum: 0, maximum: 100)
         let axes = Axes2D(area: area, x: xScale, y: leftScale)
@@ -57,6 +79,10 @@ public struct LineChart: Chart {
             for m in markers where m >= xScale.minimum && m <= xScale.maximum {
                 let px = axes.point(m, leftScale.minimum).x
                 canvas.stroke([PlotPoint(px, area.minY), PlotPoint(px, area.maxY)], color: Color(hex: 0x888888), width: 0.8, dash: [2, 3])
+            }
+            for m in coloredMarkers where m.x >= xScale.minimum && m.x <= xScale.maximum {
+                let px = axes.point(m.x, leftScale.minimum).x
+                canvas.stroke([PlotPoint(px, area.minY), PlotPoint(px, area.maxY)], color: m.color, width: 1, dash: Self.markerDash)
             }
             for s in series {
                 let scale = s.axis == .left ? leftScale : rightScale
@@ -102,10 +128,22 @@ public struct LineChart: Chart {
         return runs
     }
 
-    /// The legend goes in the corner of the plot area that hides the fewest data points.
+    static let markerDash = [4.0, 3.0]
+
+    /// The legend goes in the corner of the plot area that hides the fewest data points. It lists
+    /// the labelled curves when there are several, and the coloured markers when they have a
+    /// legend entry (its line dashed as theirs, grey when their colours differ).
     private func drawLegend(on canvas: Canvas, area: PlotRect, xScale: AxisScale, leftScale: AxisScale, rightScale: AxisScale) {
-        let labelled = series.filter { !$0.label.isEmpty }
-        guard labelled.count > 1 else { return }
+        var labelled = series.filter { !$0.label.isEmpty }
+        let markerEntry = markerLegend.flatMap { text -> LineSeries? in
+            let shown = coloredMarkers.filter { $0.x >= xScale.minimum && $0.x <= xScale.maximum }
+            guard let first = shown.first else { return nil }
+            let color = shown.allSatisfy({ $0.color == first.color }) ? first.color : Color(hex: 0x777777)
+            return LineSeries(label: text, x: [], y: [], color: color, dashed: true)
+        }
+        guard labelled.count > 1 || markerEntry != nil else { return }
+        var markerRow: Int?
+        if let markerEntry { markerRow = labelled.count; labelled.append(markerEntry) }
         let size = Axes2D.fontSize, line = size + 5
         let textWidth = labelled.map { canvas.measure($0.label, size: size).width }.max() ?? 0
         let w = textWidth + 38, h = Double(labelled.count) * line + 6
@@ -118,6 +156,18 @@ public struct LineChart: Chart {
                 let p = view.point(s.x[i], s.y[i])
                 if p.x.isFinite && p.y.isFinite { pagePoints.append(p) }
             }
+            // The lines between points count too, so that a curve of a few points (a few
+            // epochs) does not run under the legend.
+            for run in Self.finiteRuns(s, logarithmic: s.axis == .left && logarithmic) {
+                let points = run.map { view.point(s.x[$0], s.y[$0]) }.filter { $0.x.isFinite && $0.y.isFinite }
+                for (a, b) in zip(points, points.dropFirst()) {
+                    for t in stride(from: 0.125, to: 1, by: 0.125) { pagePoints.append(PlotPoint(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)) }
+                }
+            }
+        }
+        for m in coloredMarkers where m.x >= xScale.minimum && m.x <= xScale.maximum {
+            let px = Axes2D(area: area, x: xScale, y: leftScale).point(m.x, leftScale.minimum).x
+            for t in stride(from: 0.0, through: 1, by: 0.125) { pagePoints.append(PlotPoint(px, area.minY + t * area.height)) }
         }
         let box = corners.min { a, b in
             pagePoints.filter { a.contains($0) }.count < pagePoints.filter { b.contains($0) }.count
@@ -126,7 +176,9 @@ public struct LineChart: Chart {
         canvas.stroke(rectangle: box, color: Color(hex: 0xbbbbbb), width: 0.5)
         for (k, s) in labelled.enumerated() {
             let y = box.minY + 3 + (Double(k) + 0.5) * line
-            canvas.stroke([PlotPoint(box.minX + 6, y), PlotPoint(box.minX + 28, y)], color: s.color, width: 1.6, dash: s.dashed ? [6, 3] : [])
+            let isMarker = k == markerRow
+            canvas.stroke([PlotPoint(box.minX + 6, y), PlotPoint(box.minX + 28, y)], color: s.color, width: isMarker ? 1 : 1.6,
+                          dash: isMarker ? Self.markerDash : s.dashed ? [6, 3] : [])
             canvas.text(s.label, at: PlotPoint(box.minX + 33, y), size: size, baseline: .middle)
         }
     }

@@ -5,6 +5,9 @@ public struct AxisScale: Sendable, Equatable {
     public var minimum: Double
     public var maximum: Double
     public var logarithmic: Bool
+    /// Linear ticks at whole numbers only (epochs): a range of a few units keeps ticks at its
+    /// units instead of being cut into fractions.
+    public var wholeNumberTicks = false
 
     public init(minimum: Double, maximum: Double, logarithmic: Bool = false) {
         self.minimum = minimum
@@ -46,6 +49,13 @@ public struct AxisScale: Sendable, Equatable {
     /// Tick values inside the range, with their labels.
     public func ticks(maximumCount: Int = 6) -> [(value: Double, label: String)] {
         guard logarithmic else {
+            if wholeNumberTicks {
+                let step = max(1, NiceScale.step(from: minimum, to: maximum, maximumCount: maximumCount))
+                guard step.isFinite else { return [] }
+                let first = (minimum / step).rounded(.up), last = (maximum / step).rounded(.down)
+                guard first <= last else { return [] }
+                return stride(from: first, through: last, by: 1).map { ($0 * step, NiceScale.label($0 * step, step: step)) }
+            }
             let step = NiceScale.step(from: minimum, to: maximum, maximumCount: maximumCount)
             return NiceScale.ticks(from: minimum, to: maximum, maximumCount: maximumCount).map { ($0, NiceScale.label($0, step: step)) }
         }
