@@ -93,37 +93,35 @@ INLINE int block_near_zero(const float *x) {
     return inside;
 }
 
+/* Runs AT(i, cdf) for every i < count, cdf = Phi(x[i]): by the polynomial for a block of BLOCK
+   values whose every |x| <= 3, by erfc for any other block and for the last partial one. The one
+   walk of every GELU kernel, so that each takes the same path for the same value. */
+#define GELU_BLOCKS(x, count, AT)                                                                    \
+    do {                                                                                             \
+        long i_ = 0;                                                                                 \
+        for (; i_ + BLOCK <= (count); i_ += BLOCK) {                                                 \
+            if (block_near_zero((x) + i_)) {                                                         \
+                for (int l_ = 0; l_ < BLOCK; l_++) AT(i_ + l_, vnormal_cdf_near_zero((x)[i_ + l_])); \
+            } else {                                                                                 \
+                for (int l_ = 0; l_ < BLOCK; l_++) AT(i_ + l_, vnormal_cdf((x)[i_ + l_]));           \
+            }                                                                                        \
+        }                                                                                            \
+        for (; i_ < (count); i_++) AT(i_, vnormal_cdf((x)[i_]));                                     \
+    } while (0)
+
+/* GELU's slope Phi(x) + x phi(x) at x, given Phi(x). */
+INLINE double gelu_slope(double v, double cdf) { return cdf + v * vnormal_density(v); }
+
 CLONES void terrain_gelu_f32(const float *x, float *y, long count) {
-    long i = 0;
-    for (; i + BLOCK <= count; i += BLOCK) {
-        if (block_near_zero(x + i)) {
-            for (int l = 0; l < BLOCK; l++) { double v = x[i + l]; y[i + l] = (float)(v * vnormal_cdf_near_zero(v)); }
-        } else {
-            for (int l = 0; l < BLOCK; l++) { double v = x[i + l]; y[i + l] = (float)(v * vnormal_cdf(v)); }
-        }
-    }
-    for (; i < count; i++) { double v = x[i]; y[i] = (float)(v * vnormal_cdf(v)); }
+#define AT(i, cdf) do { double c_ = (cdf); y[i] = (float)((double)x[i] * c_); } while (0)
+    GELU_BLOCKS(x, count, AT);
+#undef AT
 }
 
 CLONES void terrain_gelu_backward_f32(const float *x, const float *g, float *out, long count) {
-    long i = 0;
-    for (; i + BLOCK <= count; i += BLOCK) {
-        if (block_near_zero(x + i)) {
-            for (int l = 0; l < BLOCK; l++) {
-                double v = x[i + l];
-                out[i + l] = (float)((double)g[i + l] * (vnormal_cdf_near_zero(v) + v * vnormal_density(v)));
-            }
-        } else {
-            for (int l = 0; l < BLOCK; l++) {
-                double v = x[i + l];
-                out[i + l] = (float)((double)g[i + l] * (vnormal_cdf(v) + v * vnormal_density(v)));
-            }
-        }
-    }
-    for (; i < count; i++) {
-        double v = x[i];
-        out[i] = (float)((double)g[i] * (vnormal_cdf(v) + v * vnormal_density(v)));
-    }
+#define AT(i, cdf) do { double c_ = (cdf); out[i] = (float)((double)g[i] * gelu_slope(x[i], c_)); } while (0)
+    GELU_BLOCKS(x, count, AT);
+#undef AT
 }
 
 CLONES void terrain_gelu_second_f32(const float *x, const float *t, float *out, long count) {
@@ -135,30 +133,17 @@ CLONES void terrain_gelu_second_f32(const float *x, const float *t, float *out, 
 
 /* GELU's forward pass with its tangent, Phi computed once per value: y = x Phi(x) and
    y_dot = x_dot (Phi(x) + x phi(x)), the same bits as terrain_gelu_f32 and
-   terrain_gelu_backward_f32 (the same blocks take the same path). */
+   terrain_gelu_backward_f32 (GELU_BLOCKS takes the same path for the same value). */
 CLONES void terrain_gelu_with_tangent_f32(const float *restrict x, const float *restrict x_dot, float *restrict y,
                                           float *restrict y_dot, long count) {
-    long i = 0;
-    for (; i + BLOCK <= count; i += BLOCK) {
-        if (block_near_zero(x + i)) {
-            for (int l = 0; l < BLOCK; l++) {
-                double v = x[i + l], c = vnormal_cdf_near_zero(v);
-                y[i + l] = (float)(v * c);
-                y_dot[i + l] = (float)((double)x_dot[i + l] * (c + v * vnormal_density(v)));
-            }
-        } else {
-            for (int l = 0; l < BLOCK; l++) {
-                double v = x[i + l], c = vnormal_cdf(v);
-                y[i + l] = (float)(v * c);
-                y_dot[i + l] = (float)((double)x_dot[i + l] * (c + v * vnormal_density(v)));
-            }
-        }
-    }
-    for (; i < count; i++) {
-        double v = x[i], c = vnormal_cdf(v);
-        y[i] = (float)(v * c);
-        y_dot[i] = (float)((double)x_dot[i] * (c + v * vnormal_density(v)));
-    }
+#define AT(i, cdf)                                                               \
+    do {                                                                         \
+        double c_ = (cdf), v_ = x[i];                                            \
+        y[i] = (float)(v_ * c_);                                                 \
+        y_dot[i] = (float)((double)x_dot[i] * gelu_slope(v_, c_));               \
+    } while (0)
+    GELU_BLOCKS(x, count, AT);
+#undef AT
 }
 
 /* One value of GELU's backward pass and its R-operator (the flags are constants where it is
@@ -181,20 +166,9 @@ INLINE void gelu_backward_tangent_at(long i, double cdf, const float *x, const f
 INLINE void gelu_backward_tangent(const float *restrict x, const float *restrict g, const float *restrict g_dot,
                                   const float *restrict x_dot, float *restrict gx, float *restrict gx_dot, long count,
                                   int has_g_dot, int has_x_dot) {
-    long i = 0;
-    for (; i + BLOCK <= count; i += BLOCK) {
-        if (block_near_zero(x + i)) {
-            for (int l = 0; l < BLOCK; l++)
-                gelu_backward_tangent_at(i + l, vnormal_cdf_near_zero(x[i + l]), x, g, g_dot, x_dot, gx, gx_dot,
-                                         has_g_dot, has_x_dot);
-        } else {
-            for (int l = 0; l < BLOCK; l++)
-                gelu_backward_tangent_at(i + l, vnormal_cdf(x[i + l]), x, g, g_dot, x_dot, gx, gx_dot,
-                                         has_g_dot, has_x_dot);
-        }
-    }
-    for (; i < count; i++)
-        gelu_backward_tangent_at(i, vnormal_cdf(x[i]), x, g, g_dot, x_dot, gx, gx_dot, has_g_dot, has_x_dot);
+#define AT(i, cdf) gelu_backward_tangent_at(i, cdf, x, g, g_dot, x_dot, gx, gx_dot, has_g_dot, has_x_dot)
+    GELU_BLOCKS(x, count, AT);
+#undef AT
 }
 
 CLONES void terrain_gelu_backward_tangent_f32(const float *x, const float *g, const float *g_dot, const float *x_dot,
@@ -207,6 +181,35 @@ CLONES void terrain_gelu_backward_tangent_f32(const float *x, const float *g, co
 
 #define LANES 16
 #define ROW_BUFFER 4096
+
+/* Sums over a row of d elements, as every row kernel here takes them: `count` sums over the
+   row's d elements, each in LANES interleaved double lanes (the last d % LANES elements into
+   lane 0 in order) and the lanes added in a fixed order. ADD_TERMS(j, terms) fills terms[k]
+   with the k-th summand at element j. */
+#define MAX_ROW_SUMS 6
+#define ROW_SUMS(count, d, totals, ADD_TERMS)                                                   \
+    do {                                                                                        \
+        double lanes_[MAX_ROW_SUMS][LANES];                                                      \
+        for (int k_ = 0; k_ < (count); k_++)                                                    \
+            for (int l_ = 0; l_ < LANES; l_++) lanes_[k_][l_] = 0.0;                            \
+        long whole_ = (d) - (d) % LANES;                                                        \
+        for (long j0_ = 0; j0_ < whole_; j0_ += LANES)                                          \
+            for (int l_ = 0; l_ < LANES; l_++) {                                                \
+                double terms_[MAX_ROW_SUMS];                                                     \
+                ADD_TERMS(j0_ + l_, terms_);                                                    \
+                for (int k_ = 0; k_ < (count); k_++) lanes_[k_][l_] += terms_[k_];              \
+            }                                                                                   \
+        for (long j_ = whole_; j_ < (d); j_++) {                                                \
+            double terms_[MAX_ROW_SUMS];                                                         \
+            ADD_TERMS(j_, terms_);                                                              \
+            for (int k_ = 0; k_ < (count); k_++) lanes_[k_][0] += terms_[k_];                   \
+        }                                                                                       \
+        for (int k_ = 0; k_ < (count); k_++) {                                                  \
+            double s_ = 0.0;                                                                    \
+            for (int l_ = 0; l_ < LANES; l_++) s_ += lanes_[k_][l_];                            \
+            (totals)[k_] = s_;                                                                  \
+        }                                                                                       \
+    } while (0)
 
 /* sum_j exp(scale * x[j] - m) over n scores, in LANES interleaved partial sums added in a fixed
    order (so the loop vectorizes and the bits depend on n only); each term is also stored in e
@@ -308,15 +311,11 @@ CLONES void terrain_cross_entropy_rows_f32(const float *logits, const int *label
 
 /* sum_j a[j] * b[j] in double, in LANES interleaved partial sums added in a fixed order. */
 INLINE double dot_product(const float *a, const float *b, long n) {
-    double lane_sum[LANES];
-    for (int l = 0; l < LANES; l++) lane_sum[l] = 0.0;
-    long whole = n - n % LANES;
-    for (long j = 0; j < whole; j += LANES)
-        for (int l = 0; l < LANES; l++) lane_sum[l] += (double)a[j + l] * (double)b[j + l];
-    for (long j = whole; j < n; j++) lane_sum[0] += (double)a[j] * (double)b[j];
-    double sum = 0.0;
-    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
-    return sum;
+    double total[1];
+#define TERMS(j, t) ((t)[0] = (double)a[j] * (double)b[j])
+    ROW_SUMS(1, n, total, TERMS);
+#undef TERMS
+    return total[0];
 }
 
 CLONES void terrain_softmax_jacobian_rows_f32(const float *y, const float *v, float *out, long rows, long length) {
@@ -341,21 +340,11 @@ CLONES void terrain_softmax_second_order_rows_f32(const float *y, const float *t
 
 /* sum_j x[j] and sum_j (x[j] - mu)^2 in double, in LANES interleaved partial sums. */
 INLINE double sum_of(const float *x, long n, double shift, int squares) {
-    double lane_sum[LANES];
-    for (int l = 0; l < LANES; l++) lane_sum[l] = 0.0;
-    long whole = n - n % LANES;
-    for (long j = 0; j < whole; j += LANES)
-        for (int l = 0; l < LANES; l++) {
-            double v = (double)x[j + l] - shift;
-            lane_sum[l] += squares ? v * v : v;
-        }
-    for (long j = whole; j < n; j++) {
-        double v = (double)x[j] - shift;
-        lane_sum[0] += squares ? v * v : v;
-    }
-    double sum = 0.0;
-    for (int l = 0; l < LANES; l++) sum += lane_sum[l];
-    return sum;
+    double total[1];
+#define TERMS(j, t) do { double v_ = (double)x[j] - shift; (t)[0] = squares ? v_ * v_ : v_; } while (0)
+    ROW_SUMS(1, n, total, TERMS);
+#undef TERMS
+    return total[0];
 }
 
 CLONES void terrain_layer_norm_rows_f32(const float *x, const float *gamma, const float *beta, float *y,
@@ -374,35 +363,6 @@ CLONES void terrain_layer_norm_rows_f32(const float *x, const float *gamma, cons
             for (long j = 0; j < width; j++) yr[j] = gamma[j] * ((xr[j] - m) * s);
     }
 }
-
-/* The row sums of layer normalization's backward and tangent passes: `count` sums over the
-   row's d elements, each in LANES interleaved double lanes (the last d % LANES elements into
-   lane 0 in order) and the lanes added in a fixed order. ADD_TERMS(j, terms) fills terms[k]
-   with the k-th summand at element j. */
-#define LN_MAX_SUMS 6
-#define ROW_SUMS(count, d, totals, ADD_TERMS)                                                   \
-    do {                                                                                        \
-        double lanes_[LN_MAX_SUMS][LANES];                                                      \
-        for (int k_ = 0; k_ < (count); k_++)                                                    \
-            for (int l_ = 0; l_ < LANES; l_++) lanes_[k_][l_] = 0.0;                            \
-        long whole_ = (d) - (d) % LANES;                                                        \
-        for (long j0_ = 0; j0_ < whole_; j0_ += LANES)                                          \
-            for (int l_ = 0; l_ < LANES; l_++) {                                                \
-                double terms_[LN_MAX_SUMS];                                                     \
-                ADD_TERMS(j0_ + l_, terms_);                                                    \
-                for (int k_ = 0; k_ < (count); k_++) lanes_[k_][l_] += terms_[k_];              \
-            }                                                                                   \
-        for (long j_ = whole_; j_ < (d); j_++) {                                                \
-            double terms_[LN_MAX_SUMS];                                                         \
-            ADD_TERMS(j_, terms_);                                                              \
-            for (int k_ = 0; k_ < (count); k_++) lanes_[k_][0] += terms_[k_];                   \
-        }                                                                                       \
-        for (int k_ = 0; k_ < (count); k_++) {                                                  \
-            double s_ = 0.0;                                                                    \
-            for (int l_ = 0; l_ < LANES; l_++) s_ += lanes_[k_][l_];                            \
-            (totals)[k_] = s_;                                                                  \
-        }                                                                                       \
-    } while (0)
 
 CLONES void terrain_layer_norm_backward_rows_f32(const float *restrict x, const float *restrict g, const float *restrict mean,
                                                  const float *restrict inv_std, const float *restrict gamma, float *restrict gx,

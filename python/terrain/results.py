@@ -117,14 +117,26 @@ class Result:
         return _figures.inline_frame(self.viewer())
 
 
-class Surface(Result):
-    """A loss surface on a 1D or 2D grid: ``surface``, ``interpolate``, ``plane``, ``trajectory``
-    and convexity maps (``hessian-map``)."""
+class _OnGrid(Result):
+    """What every file of values on an α (and β) grid has: its x coordinates and losses."""
 
     @property
     def x(self) -> np.ndarray:
         """The x (α) coordinates."""
         return self.datasets["xcoordinates"]
+
+    @property
+    def train_loss(self) -> np.ndarray:
+        return self.datasets["train_loss"]
+
+    @property
+    def test_loss(self) -> np.ndarray:
+        return self.datasets["test_loss"]
+
+
+class Surface(_OnGrid):
+    """A loss surface on a 1D or 2D grid: ``surface``, ``interpolate``, ``plane``, ``trajectory``
+    and convexity maps (``hessian-map``)."""
 
     @property
     def y(self) -> Optional[np.ndarray]:
@@ -155,16 +167,8 @@ class Surface(Result):
         return "surface"
 
     @property
-    def train_loss(self) -> np.ndarray:
-        return self.datasets["train_loss"]
-
-    @property
     def train_acc(self) -> np.ndarray:
         return self.datasets["train_acc"]
-
-    @property
-    def test_loss(self) -> np.ndarray:
-        return self.datasets["test_loss"]
 
     @property
     def test_acc(self) -> np.ndarray:
@@ -224,12 +228,8 @@ class Surface(Result):
         return ax
 
 
-class Stack(Result):
+class Stack(_OnGrid):
     """``terrain evolve``: a surface per checkpoint of a run, quantities shaped (frames, ny, nx)."""
-
-    @property
-    def x(self) -> np.ndarray:
-        return self.datasets["xcoordinates"]
 
     @property
     def y(self) -> np.ndarray:
@@ -243,14 +243,6 @@ class Stack(Result):
     def mode(self) -> str:
         """riding or fixed-pca."""
         return str(self.attrs.get("terrain.evolve.mode", ""))
-
-    @property
-    def train_loss(self) -> np.ndarray:
-        return self.datasets["train_loss"]
-
-    @property
-    def test_loss(self) -> np.ndarray:
-        return self.datasets["test_loss"]
 
     def animate(self, out: PathLike, **options: Any) -> Path:
         """``terrain animate`` into `out` (GIF; MP4/WebM through ffmpeg): options as the command's

@@ -80,7 +80,7 @@ public struct CPUBackend: Backend {
         let biasPointer = rowBias?.pointer
         if k == 0 {
             if beta == 0 { cp.update(repeating: 0, count: m * n) }
-            if let biasPointer { for i in 0..<m { for j in 0..<n { cp[i * n + j] += biasPointer[j] } } }
+            if let biasPointer { Self.addBias(biasPointer, toRows: 0..<m, of: cp, width: n) }
             return
         }
         // Rows of C in at most `maxGemmChunks` blocks of at least 64 rows, each an independent
@@ -92,12 +92,7 @@ public struct CPUBackend: Backend {
             T.gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
                    alpha: 1, a: aStart, lda: lda, b: bp, ldb: ldb,
                    beta: beta, c: cp + rows.lowerBound * n, ldc: n)
-            if let biasPointer {
-                for i in rows {
-                    let row = cp + i * n
-                    for j in 0..<n { row[j] += biasPointer[j] }
-                }
-            }
+            if let biasPointer { Self.addBias(biasPointer, toRows: rows, of: cp, width: n) }
         }
     }
 
@@ -357,10 +352,7 @@ public struct CPUBackend: Backend {
             // Rows of features ([N, F], a linear layer's output): one contiguous, vectorized add
             // per row, not F single-element loops.
             if s == 1 {
-                for i in rows {
-                    let row = xp + i * c
-                    for f in 0..<c { row[f] += bp[f] }
-                }
+                Self.addBias(bp, toRows: rows, of: xp, width: c)
                 return
             }
             for i in rows {
@@ -369,6 +361,16 @@ public struct CPUBackend: Backend {
                     for j in 0..<s { base[j] += b }
                 }
             }
+        }
+    }
+
+    /// row[j] += bias[j] for the given rows of a row-major [·, width] matrix: a linear layer's bias.
+    @inline(__always)
+    static func addBias<T: TensorScalar>(_ bias: UnsafePointer<T>, toRows rows: Range<Int>,
+                                         of matrix: UnsafeMutablePointer<T>, width: Int) {
+        for i in rows {
+            let row = matrix + i * width
+            for j in 0..<width { row[j] += bias[j] }
         }
     }
 
