@@ -276,6 +276,37 @@ t = h5py.File('$work/traj.h5', 'r'); d = h5py.File('$work/traj.directions.h5', '
 assert t['path_x'][-1] == 0 and t['path_y'][-1] == 0
 r = d['explained_variance_ratio_'][:]; assert 0 < r[1] <= r[0] <= 1 and r.sum() <= 1 + 1e-12, r"
 fi
+# Ensembles: K direction pairs (or K subsets) in one resumable file, the same bits for any thread count.
+TERRAIN_THREADS=1 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --subset 200 --repeats 3 --out "$work/rep1.h5" > /dev/null
+TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --subset 200 --repeats 3 --out "$work/rep2.h5" > /dev/null
+"$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --subset 200 --seed 125 --out "$work/rep-seed125.h5" > /dev/null
+"$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:5 --y=-1:1:5 --subset 100 --subset-repeats 3 --out "$work/subrep.h5" > /dev/null
+if python3 -c "import h5py" 2>/dev/null; then
+  check "surface --repeats 3: members, mean and std the same bits for 1 and 2 threads; member 1 is --seed 125; std is the members'" python3 -c "
+import h5py, numpy as np
+a = h5py.File('$work/rep1.h5', 'r'); b = h5py.File('$work/rep2.h5', 'r'); s = h5py.File('$work/rep-seed125.h5', 'r')
+r = a['repeats']
+assert r.attrs['kind'] == 'directions' and r.attrs['members'] == 3, dict(r.attrs)
+for k in ['0', '1', '2', 'mean', 'std', 'count']:
+    for q in ['train_loss', 'train_acc']:
+        assert np.array_equal(r[k][q][:].view(np.uint64), b['repeats'][k][q][:].view(np.uint64)), (k, q)
+assert np.array_equal(a['train_loss'][:], r['0']['train_loss'][:]) and np.array_equal(r['1']['train_loss'][:], s['train_loss'][:])
+m = np.stack([r[k]['train_loss'][:] for k in '012'])
+assert not np.array_equal(m[0], m[1])
+assert np.allclose(r['std']['train_loss'][:], m.std(axis=0, ddof=1), rtol=1e-12, atol=0)"
+  check "surface --subset-repeats 3: the same directions on three subsets, which give different surfaces" python3 -c "
+import h5py, numpy as np
+f = h5py.File('$work/subrep.h5', 'r'); r = f['repeats']
+assert r.attrs['kind'] == 'subsets' and r.attrs['seeds'] == '0,2,4', dict(r.attrs)
+assert r['0']['train_loss'].shape == (5, 5) and not np.array_equal(r['0']['train_loss'][:], r['1']['train_loss'][:])"
+fi
+check "plot draws a 1D ensemble's band" "$terrain" plot "$work/rep1.h5" --out "$work/repfigs"
+check "analyze reports the spread over the members of a 2D ensemble" bash -c "
+  '$terrain' analyze '$work/subrep.h5' | grep -q 'across the 3 members'"
+rejects "surface: --repeats 0 is refused" "from 1 to" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --repeats 0 --out "$work/r0.h5"
+rejects "surface: --subset-repeats needs --subset" "give --subset too" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --subset-repeats 2 --out "$work/r0.h5"
+rejects "surface: --repeats with given directions is refused" "one fixed pair" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --repeats 2 --directions "$work/t1.directions.h5" --out "$work/r0.h5"
+rejects "surface: --repeats and --subset-repeats at once" "give one of them" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --repeats 2 --subset 10 --subset-repeats 2 --out "$work/r0.h5"
 # Convexity map: λmax and λmin of the Hessian at every point of a small surface, written into it.
 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:3 --y=-1:1:3 --subset 100 --out "$work/hm.h5" > /dev/null
 check "hessian-map on a 3x3 surface of the digits MLP" "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --max-iterations 10

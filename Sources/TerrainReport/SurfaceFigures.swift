@@ -165,6 +165,7 @@ public enum SurfaceFigures {
 
     /// Loss (left) and accuracy (right) along a 1D axis, train solid and test dashed, linear and log.
     static func curves(_ file: SurfaceFile, name: String, style: FigureStyle) -> [NamedFigure] {
+        if let repeats = file.repeats, repeats.members.count > 1 { return ensembleCurves(repeats, name: name) }
         var series: [LineSeries] = []
         let x = file.grid.x
         if let v = file.values[.trainLoss] { series.append(LineSeries(label: "train loss", x: x, y: v, color: Color.series[0])) }
@@ -182,6 +183,40 @@ public enum SurfaceFigures {
         let positive = series.filter { $0.axis == .left }.flatMap(\.y).contains { $0.isFinite && $0 > 0 }
         return [NamedFigure(name: "\(name)_1d", figure: Figure(chart), caption: "loss and accuracy along the direction")]
             + (positive ? [NamedFigure(name: "\(name)_1d_log", figure: Figure(log), caption: "the same with a log loss axis")] : [])
+    }
+
+    /// An ensemble's curves (`SurfaceRepeats`): per quantity the members' mean, a shaded band of ±1
+    /// standard deviation around it, and each member as a light line, linear and log.
+    static func ensembleCurves(_ repeats: SurfaceRepeats, name: String) -> [NamedFigure] {
+        let x = repeats.grid.x
+        let statistics = repeats.statistics
+        var series: [LineSeries] = [], members: [LineSeries] = [], bands: [LineBand] = []
+        let styles: [(SurfaceQuantity, String, Color, Bool, LineSeries.Axis)] = [
+            (.trainLoss, "train loss", Color.series[0], false, .left), (.testLoss, "test loss", Color.series[0], true, .left),
+            (.trainAccuracy, "train accuracy", Color.series[1], false, .right), (.testAccuracy, "test accuracy", Color.series[1], true, .right),
+        ]
+        for (q, label, color, dashed, axis) in styles {
+            guard let s = statistics[q] else { continue }
+            for member in repeats.members {
+                members.append(LineSeries(label: "", x: x, y: member[q]!, color: color.mixed(with: .white, 0.6), dashed: dashed, axis: axis))
+            }
+            series.append(LineSeries(label: label + " (mean)", x: x, y: s.mean, color: color, dashed: dashed, axis: axis))
+            // Where the standard deviation is undefined (one finite member), the band is the mean.
+            let spread = zip(s.mean, s.standardDeviation).map { $0.isFinite && $1.isNaN ? 0 : $1 }
+            bands.append(LineBand(x: x, lower: zip(s.mean, spread).map { $0 - $1 }, upper: zip(s.mean, spread).map { $0 + $1 },
+                                  color: color.withAlpha(0.22), axis: axis))
+        }
+        guard !series.isEmpty else { return [] }
+        let what = repeats.kind == .directions ? "direction pairs" : "data subsets"
+        var chart = LineChart(series: members + series, title: "1D loss surface: mean ± std over \(repeats.members.count) \(what)", xLabel: "α")
+        chart.bands = bands
+        var log = chart
+        log.logarithmic = true
+        log.title = (chart.title ?? "") + " (log loss)"
+        let positive = series.filter { $0.axis == .left }.flatMap(\.y).contains { $0.isFinite && $0 > 0 }
+        let caption = "mean of \(repeats.members.count) \(what) with ±1 standard deviation shaded, each member light"
+        return [NamedFigure(name: "\(name)_1d", figure: Figure(chart), caption: caption)]
+            + (positive ? [NamedFigure(name: "\(name)_1d_log", figure: Figure(log), caption: caption + ", log loss axis")] : [])
     }
 
     /// Each file's loss (left axis; train solid, test dashed) and accuracy (right axis, lighter) in

@@ -34,8 +34,38 @@ struct LandscapeJob {
     var extraDatasets: [String: [Double]] = [:]
     /// Compute only the points an adaptive refinement asks for (2D surfaces); nil: every point.
     var adaptive: AdaptiveSettings? = nil
+    /// Several surfaces (`--repeats`, `--subset-repeats`): every member, member 0 being the one
+    /// `objective` and `directions` describe; nil: one surface.
+    var ensemble: Ensemble? = nil
     /// The line said before the computation starts.
     var announcement: String
+
+    /// The members of an ensemble of surfaces (`SurfaceRepeats`, `RepeatedSurfaceComputation`).
+    struct Ensemble {
+        struct Member {
+            var objective: any Objective
+            var directions: [Direction]
+            var seed: UInt64
+            /// The data as the member's fingerprint records it (a subset's own seed).
+            var dataDescription: String
+        }
+        var kind: SurfaceRepeats.Kind
+        var members: [Member]
+
+        /// The fingerprint of every member's surface, combined.
+        func fingerprint(center: [Double], grid: SurfaceGrid, sets: [EvaluationSet]) -> String {
+            RepeatedSurfaceComputation.fingerprint(kind: kind, memberFingerprints: members.map {
+                SurfaceRunner.fingerprint(center: center, directions: $0.directions, grid: grid, sets: sets, data: $0.dataDescription)
+            })
+        }
+
+        func computation(center: [Double], grid: SurfaceGrid, sets: [EvaluationSet]) throws -> RepeatedSurfaceComputation {
+            try RepeatedSurfaceComputation(kind: kind, members: members.map {
+                RepeatedSurfaceComputation.Member(objective: $0.objective, xDirection: $0.directions[0],
+                      yDirection: $0.directions.count > 1 ? $0.directions[1] : nil, seed: $0.seed)
+            }, center: center, grid: grid, sets: sets)
+        }
+    }
 
     func run(progress: RequestProgress, overwrite: Bool) throws -> SurfaceFile {
         let world = Distributed.world
@@ -50,8 +80,16 @@ struct LandscapeJob {
                                                         withIntermediateDirectories: true)
             }
         }
-        try spread.apply(to: computation)
         var gridComputation: any GridComputation = computation
+        var fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: dataDescription)
+        if let ensemble {
+            let repeated = try ensemble.computation(center: center, grid: grid, sets: sets)
+            if spread.spreadsPoints { try repeated.spreadPointsOverThreads() }
+            gridComputation = repeated
+            fingerprint = ensemble.fingerprint(center: center, grid: grid, sets: sets)
+        } else {
+            try spread.apply(to: computation)
+        }
         var request = dataDescription
         var announcement = announcement
         if let adaptive {
@@ -61,6 +99,7 @@ struct LandscapeJob {
             request += AdaptiveSurfaceComputation.requestTag(levels: refining.plan.levels, tolerance: adaptive.tolerance,
                                                              contourLevels: adaptive.contourLevels)
             announcement += "; adaptive: coarse stride \(1 << refining.plan.levels), tolerance \(adaptive.tolerance) of a level spacing"
+            fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: request)
         }
         var options = SurfaceRunner.Options()
         options.directionFile = directionPath
@@ -85,8 +124,7 @@ struct LandscapeJob {
         options.extraDatasets = extraDatasets
         options.storesPerplexity = SurfaceRunner.storesPerplexity(for: objective)
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
-                                              fingerprint: SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid,
-                                                                                     sets: sets, data: request),
+                                              fingerprint: fingerprint,
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         progress.note(announcement + (world.size > 1 ? "; \(world.size) ranks" : ""))
         let result = try runner.run(overwrite: overwrite)

@@ -37,10 +37,30 @@ public struct SurfaceRequest {
     public var output: String
     /// Replace an existing output of a different request.
     public var overwrite: Bool
+    /// Compute the slice several times, along other random directions or on other subsets, and
+    /// store the members with their mean and standard deviation (`SurfaceRepeats`); nil (or one
+    /// member): one surface.
+    public var repeats: Repeats?
+
+    /// An ensemble of surfaces: `members` slices differing by `kind`. Member k draws from the
+    /// seed + 2k (`SurfaceRepeats.memberSeed`), so member 0 is the plain run and member k the
+    /// plain run with `--seed` (or `--subset-seed`) seed + 2k.
+    public struct Repeats: Equatable, Sendable {
+        public var kind: SurfaceRepeats.Kind
+        public var members: Int
+        public init(kind: SurfaceRepeats.Kind, members: Int) { self.kind = kind; self.members = members }
+
+        /// The most members an ensemble may have.
+        public static let maximumMembers = 1000
+
+        /// The option asking for it.
+        public var option: String { kind == .directions ? "--repeats" : "--subset-repeats" }
+    }
 
     public init(model: ModelSource, data: EvaluationData = EvaluationData(), x: Axis, y: Axis? = nil,
                 directions: Directions = .random(RandomDirections()), path: String? = nil, adaptive: AdaptiveSettings? = nil,
-                output: String = "surface.h5", overwrite: Bool = false) {
+                output: String = "surface.h5", overwrite: Bool = false, repeats: Repeats? = nil) {
+        self.repeats = repeats
         self.model = model
         self.data = data
         self.x = x
@@ -74,8 +94,30 @@ public struct SurfaceRequest {
         return directionType
     }
 
-    /// Checks what needs no loading: adaptive settings and their fit to the grid.
+    /// Checks what needs no loading: adaptive settings and their fit to the grid, repeats and
+    /// what they go with.
     public func validate() throws {
+        if let repeats {
+            let option = repeats.option
+            guard repeats.members >= 1, repeats.members <= Repeats.maximumMembers else {
+                throw RequestError("\(option) takes a number of members from 1 to \(Repeats.maximumMembers), got \(repeats.members)")
+            }
+            switch (repeats.kind, directions) {
+            case (.directions, .file(let file, _)):
+                throw RequestError("--repeats draws its members' directions from --seed, but --directions \(file) gives one fixed pair: "
+                                   + "drop --repeats, or use --subset-repeats for these directions on several data subsets")
+            case (.directions, .parameters):
+                throw RequestError("--repeats draws random directions, but --x-axis/--y-axis give fixed axes: drop one of them")
+            case (.subsets, _) where data.subset == nil:
+                throw RequestError("--subset-repeats \(repeats.members) draws \(repeats.members) subsets of --subset N samples each: give --subset too")
+            case (.subsets, _) where model.path == nil:
+                throw RequestError("--subset-repeats draws subsets of the data a checkpoint or ONNX model is evaluated on; an objective given in Swift has none")
+            default: break
+            }
+            if adaptive != nil && repeats.members > 1 {
+                throw RequestError("--adaptive refines one surface from its own values; \(option) computes every member in full: drop one of them")
+            }
+        }
         if let adaptive {
             guard y != nil else { throw RequestError("--adaptive refines 2D surfaces: give --y too (a 1D curve is cheap to compute in full)") }
             guard Distributed.world.size == 1 else {
@@ -146,14 +188,59 @@ public struct SurfaceRequest {
         }
         let cosine = dirs.count > 1 ? Direction.cosine(dirs[0], dirs[1]) : 1
         metadata.directionCosine = cosine
+        var ensemble: LandscapeJob.Ensemble?
+        var ensembleNote = ""
+        if let repeats, repeats.members > 1 {
+            ensemble = try members(of: repeats, first: dirs, objective: objective, dataDescription: loaded.dataDescription,
+                                   center: theta, count: count)
+            let seeds = ensemble!.members.map { String($0.seed) }
+            ensembleNote = "; \(repeats.members) members, each " + (repeats.kind == .directions
+                ? "along its own directions (--seed \(seeds.joined(separator: ", ")))"
+                : "on its own subset (--subset-seed \(seeds.joined(separator: ", ")))")
+        }
         return try LandscapeJob(
             objective: objective, spread: data.spread, center: theta, directions: dirs, directionType: type,
             grid: grid, sets: data.sets, dataDescription: loaded.dataDescription, out: output, directionPath: directionOutput,
-            directionOutput: directionWrite, metadata: metadata, extraDatasets: extra, adaptive: adaptive,
+            directionOutput: directionWrite, metadata: metadata, extraDatasets: extra, adaptive: adaptive, ensemble: ensemble,
             announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
                 + "\(groups.filter(announcedType.covers).count) tensors move"
-                + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "")
+                + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "") + ensembleNote
         ).run(progress: progress, overwrite: overwrite)
+    }
+
+    /// The members of an ensemble: member 0 is the plain run (`first`, `objective`); member k
+    /// draws its directions from --seed + 2k, or its subset from --subset-seed + 2k (the model
+    /// loaded again on it), along the same directions.
+    private func members(of repeats: Repeats, first: [Direction], objective: any Objective, dataDescription: String,
+                         center: [Double], count: Int) throws -> LandscapeJob.Ensemble {
+        var members: [LandscapeJob.Ensemble.Member] = []
+        switch (repeats.kind, directions) {
+        case (.directions, .random(let random)):
+            members.append(.init(objective: objective, directions: first, seed: random.seed, dataDescription: dataDescription))
+            for k in 1..<repeats.members {
+                var drawn = random
+                drawn.seed = SurfaceRepeats.memberSeed(random.seed, member: k)
+                let dirs = drawn.recipe.directions(count: count, for: center, groups: objective.groups)
+                try Direction.checkSpan(dirs, names: ["x", "y"].map { "of the \($0) axis of member \(k)" })
+                members.append(.init(objective: objective, directions: dirs, seed: drawn.seed, dataDescription: dataDescription))
+            }
+        case (.subsets, _):
+            members.append(.init(objective: objective, directions: first, seed: data.subsetSeed, dataDescription: dataDescription))
+            for k in 1..<repeats.members {
+                var subset = data
+                subset.subsetSeed = SurfaceRepeats.memberSeed(data.subsetSeed, member: k)
+                let loaded = try model.load(on: subset, progress: .silent)
+                guard loaded.objective.groups == objective.groups else {
+                    throw RequestError("member \(k) of --subset-repeats loaded a model with other parameters than member 0's")
+                }
+                loaded.objective.setParameters(center)
+                members.append(.init(objective: loaded.objective, directions: first, seed: subset.subsetSeed,
+                                     dataDescription: loaded.dataDescription))
+            }
+        default:
+            throw RequestError("--repeats draws random directions (validate refuses the others)")
+        }
+        return LandscapeJob.Ensemble(kind: repeats.kind, members: members)
     }
 }
 

@@ -19,6 +19,11 @@ struct Analyze: ParsableCommand {
         Roughness is the mean absolute second difference along each axis, in the quantity's units \
         per grid step. The results are stored in the file as the group analysis/<quantity>/ \
         (the rest of the file is unchanged; --no-store leaves the file alone).
+
+        A file of `terrain surface --repeats K` (or --subset-repeats K) is analysed as its \
+        surface (member 0), then member by member: each number's mean ± standard deviation over \
+        the members (ddof = 1, over the members where it is finite) is printed and stored as \
+        analysis/<quantity>/repeats/.
         """)
 
     @Argument(help: "A 2D surface file written by surface, plane or trajectory.") var surface: String
@@ -54,14 +59,43 @@ struct Analyze: ParsableCommand {
         try failing {
             let (file, topology) = try SurfaceFile.topology(at: surface, quantity: quantity, levels: try levelSpecs())
             print(summary(topology, file: file), terminator: "")
+            let spread = file.topologySpread(of: quantity, levels: try levelSpecs())
+            if let spread { print(Self.summary(spread, levels: topology.centreBasin?.levels ?? [], kind: file.repeats!.kind), terminator: "") }
             guard !noStore else { return }
             guard file.damagedPoints == 0 else {
                 print("not stored: \(file.damagedPoints) points of \(surface) failed their checksums (read as not computed); recompute them first")
                 return
             }
-            try file.storing(topology).write(to: surface)
+            var stored = file.storing(topology)
+            if let spread { stored = stored.storing(spread) }
+            try stored.write(to: surface)
             print("stored in \(surface) as \(SurfaceTopology.groupName)/\(topology.quantity)/")
         }
+    }
+
+    /// The spread over an ensemble's members: one row per number, member 0's value (the
+    /// surface's), the mean ± standard deviation and the members where it is finite.
+    static func summary(_ spread: TopologySpread, levels: [CentreBasin.Level], kind: SurfaceRepeats.Kind) -> String {
+        func n(_ x: Double) -> String { number(x) }
+        var out = ["", "across the \(spread.memberCount) members (\(kind == .directions ? "direction pairs" : "data subsets")): mean ± std (ddof 1) of each number"]
+        var table = TextTable(header: ["number", "member 0", "mean", "std", "relative std", "finite members"])
+        for item in spread.numbers {
+            var name = item.name
+            // basin_area_2 → "basin area +10% of range", as the basin table names its levels.
+            if let last = name.split(separator: "_").last, let i = Int(last), name.hasPrefix("basin_"), i < levels.count {
+                let what = name.dropLast(last.count + 1).replacingOccurrences(of: "_", with: " ")
+                switch levels[i].spec {
+                case .rise(let r): name = what + " +" + n(100 * r) + "%"
+                case .absolute(let v): name = what + " ≤ " + n(v)
+                }
+            } else {
+                name = name.replacingOccurrences(of: "_", with: " ")
+            }
+            let relative = item.mean != 0 && item.mean.isFinite ? abs(item.standardDeviation / item.mean) : .nan
+            table.rows.append([name, n(item.values[0]), n(item.mean), n(item.standardDeviation), n(relative), "\(item.count)/\(spread.memberCount)"])
+        }
+        out += table.lines
+        return out.joined(separator: "\n") + "\n"
     }
 
     static func number(_ x: Double, _ format: String = "%.6g") -> String {

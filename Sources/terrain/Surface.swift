@@ -23,6 +23,13 @@ struct Surface: ParsableCommand {
         other points are interpolated and marked 0 in the dataset computed_mask. Resumable \
         like any surface; one process only.
 
+        --repeats K computes the slice along K direction pairs (member k drawn from --seed + 2k, \
+        so member 0 is the plain run), --subset-repeats K on K data subsets of --subset N samples \
+        (member k from --subset-seed + 2k) along the same directions; the file holds member 0 as \
+        its surface and every member with their mean and standard deviation per point in the \
+        group repeats/ (figures of a 1D file draw the band, `terrain analyze` reports each \
+        number's spread over the members). Resumable and threaded like one surface.
+
         The model is a checkpoint (--checkpoint; a PyTorch state_dict with --model ARCH) or an \
         ONNX model exported by PyTorch (--onnx M.onnx --data D.npz, arrays x and y).
         """)
@@ -47,7 +54,23 @@ struct Surface: ParsableCommand {
     @Option(help: ArgumentHelp("With --adaptive: halvings from the coarse grid to the full one, the coarse stride being 2^N (default 3; fewer when the coarse grid would have under 4 cells a side).",
                                valueName: "N"))
     var adaptiveLevels: Int?
+    @Option(help: ArgumentHelp("Compute the slice along K independently drawn direction pairs (seeds --seed + 2k) and store their mean and standard deviation per point.",
+                               valueName: "K"))
+    var repeats: Int?
+    @Option(help: ArgumentHelp("Compute the slice on K data subsets of --subset samples (seeds --subset-seed + 2k) along the same directions, with their mean and standard deviation.",
+                               valueName: "K"))
+    var subsetRepeats: Int?
     @OptionGroup var compute: ComputeOptions
+
+    /// The ensemble asked for, if any.
+    func repeatsRequested() throws -> SurfaceRequest.Repeats? {
+        switch (repeats, subsetRepeats) {
+        case (nil, nil): return nil
+        case (let k?, nil): return SurfaceRequest.Repeats(kind: .directions, members: k)
+        case (nil, let k?): return SurfaceRequest.Repeats(kind: .subsets, members: k)
+        case (_?, _?): throw ValidationError("--repeats and --subset-repeats vary different things: give one of them")
+        }
+    }
 
     func validate() throws {
         try OptionCheck.outputs(files: [out, directions ?? Self.directionPath(for: out)])
@@ -81,7 +104,7 @@ struct Surface: ParsableCommand {
         }
         let request = SurfaceRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
                                      x: xRange, y: yRange, directions: chosen, path: path, adaptive: try adaptiveSettings(),
-                                     output: out, overwrite: output.overwrite)
+                                     output: out, overwrite: output.overwrite, repeats: try repeatsRequested())
         do { try request.validate() } catch let error as RequestError { throw ValidationError(error.description) }
         return request
     }
@@ -91,6 +114,24 @@ struct Surface: ParsableCommand {
         try failing {
             let result = try request().run(progress: progress.progress)
             if Distributed.world.isWriter { Self.summarize(result, path: out) }
+        }
+    }
+
+    /// How much the members differ: per quantity, the standard deviation over the members
+    /// averaged over the grid's points (where it is defined), and at the centre.
+    static func summarize(_ repeats: SurfaceRepeats) {
+        let statistics = repeats.statistics
+        let centre = repeats.grid.pointCount > 0 ? repeats.grid.centrePoint : nil
+        print("\(repeats.members.count) members (\(repeats.kind.rawValue), seeds \(repeats.seeds.map(String.init).joined(separator: ", ")))")
+        for q in repeats.quantities {
+            guard let s = statistics[q] else { continue }
+            let defined = s.standardDeviation.filter(\.isFinite)
+            let excluded = s.count.filter { $0.isFinite && Int($0) < repeats.members.count }.count
+            var line = "\(q.rawValue) across members: mean std " + (defined.isEmpty ? "nan" : String(format: "%.5g", defined.reduce(0, +) / Double(defined.count)))
+                + String(format: ", largest %.5g", defined.max() ?? .nan)
+            if let centre { line += String(format: "; at the centre %.5g ± %.5g", s.mean[centre], s.standardDeviation[centre]) }
+            if excluded > 0 { line += "; \(excluded) point\(excluded == 1 ? "" : "s") with a diverged or NaN member left out of its mean" }
+            print(line)
         }
     }
 
@@ -111,6 +152,7 @@ struct Surface: ParsableCommand {
             guard let v = file.extraDatasets[name]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
             print(String(format: "%@: min %.5g  max %.5g", name, v.min()!, v.max()!))
         }
+        if let repeats = file.repeats { summarize(repeats) }
         print("written to \(path) (directions: \(file.directionFile))")
     }
 }

@@ -54,12 +54,18 @@ public struct CentreBasin: Sendable, Equatable {
     }
 }
 
-extension GridField {
-    /// The grid point nearest (α, β) = (0, 0) (0 for an empty grid).
+extension SurfaceGrid {
+    /// The grid point nearest (α, β) = (0, 0): the x and the y coordinate nearest 0, the first
+    /// on a tie (in 1D, the x nearest 0); 0 for an empty grid.
     public var centrePoint: Int {
         func nearestZero(_ c: [Double]) -> Int { c.indices.min { abs(c[$0]) < abs(c[$1]) } ?? 0 }
-        return nearestZero(grid.y) * nx + nearestZero(grid.x)
+        return nearestZero(y) * x.count + nearestZero(x)
     }
+}
+
+extension GridField {
+    /// The grid point nearest (α, β) = (0, 0) (0 for an empty grid).
+    public var centrePoint: Int { grid.centrePoint }
 
     /// Steepest descent on the grid from `p` (valid) to the minimum whose basin holds it.
     public func descend(from p: Int) -> Int {

@@ -14,6 +14,35 @@ public struct LineSeries: Sendable {
     }
 }
 
+/// A shaded band between two curves over the same x values (mean ± one standard deviation of an
+/// ensemble), drawn under the curves; where either bound is not finite the band breaks.
+public struct LineBand: Sendable {
+    public var x: [Double]
+    public var lower: [Double]
+    public var upper: [Double]
+    public var color: Color
+    public var axis: LineSeries.Axis
+
+    public init(x: [Double], lower: [Double], upper: [Double], color: Color, axis: LineSeries.Axis = .left) {
+        precondition(x.count == lower.count && x.count == upper.count, "a band needs one lower and one upper value per x")
+        self.x = x; self.lower = lower; self.upper = upper; self.color = color; self.axis = axis
+    }
+
+    /// Index runs where the band can be drawn: x and both bounds finite (and positive on a log axis).
+    func runs(logarithmic: Bool) -> [[Int]] {
+        var runs: [[Int]] = [], current: [Int] = []
+        for i in x.indices {
+            if x[i].isFinite && lower[i].isFinite && upper[i].isFinite && (!logarithmic || lower[i] > 0) {
+                current.append(i)
+            } else if !current.isEmpty {
+                runs.append(current); current = []
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+}
+
 /// A vertical dashed line across a line chart's plot area, in a colour of its own (a run's
 /// learning-rate drop, in the run's colour when several runs are overlaid).
 public struct VerticalMarker: Sendable, Equatable {
@@ -32,6 +61,8 @@ public struct VerticalMarker: Sendable, Equatable {
 /// tick on the top edge, so a blow-up is visible instead of silently cut off.
 public struct LineChart: Chart {
     public var series: [LineSeries]
+    /// Shaded bands drawn under the curves (an ensemble's ±1 standard deviation).
+    public var bands: [LineBand] = []
     public var title: String?
     public var xLabel: String?
     public var leftLabel: String?
@@ -70,7 +101,11 @@ public struct LineChart: Chart {
         var xScale = AxisScale(minimum: allX.min()! - xPadding,
                                maximum: (allX.max()! > allX.min()! ? allX.max()! : allX.min()! + 1) + xPadding)
         xScale.wholeNumberTicks = wholeNumberX
-        let leftScale = AxisScale.covering(left.flatMap(\.y), logarithmic: logarithmic, padding: 0.05)
+        // The left axis covers the bands too (on a log axis, only their positive lower bounds).
+        let bandValues = bands.filter { $0.axis == .left }.flatMap { band in
+            band.runs(logarithmic: logarithmic).flatMap { run in run.flatMap { [band.lower[$0], band.upper[$0]] } }
+        }
+        let leftScale = AxisScale.covering(left.flatMap(\.y) + bandValues, logarithmic: logarithmic, padding: 0.05)
         let rightScale = AxisScale(minimum: 0, maximum: 100)
         let axes = Axes2D(area: area, x: xScale, y: leftScale)
         axes.drawGrid(on: canvas)
@@ -83,6 +118,14 @@ public struct LineChart: Chart {
             for m in coloredMarkers where m.x >= xScale.minimum && m.x <= xScale.maximum {
                 let px = axes.point(m.x, leftScale.minimum).x
                 canvas.stroke([PlotPoint(px, area.minY), PlotPoint(px, area.maxY)], color: m.color, width: 1, dash: Self.markerDash)
+            }
+            for band in bands {
+                let view = Axes2D(area: area, x: xScale, y: band.axis == .left ? leftScale : rightScale)
+                for run in band.runs(logarithmic: band.axis == .left && logarithmic) where run.count > 1 {
+                    let upper = run.map { view.point(band.x[$0], band.upper[$0]) }
+                    let lower = run.reversed().map { view.point(band.x[$0], band.lower[$0]) }
+                    canvas.fill(upper + lower, with: band.color)
+                }
             }
             for s in series {
                 let scale = s.axis == .left ? leftScale : rightScale
