@@ -306,6 +306,10 @@ check "analyze reports the spread over the members of a 2D ensemble" bash -c "
 rejects "surface: --repeats 0 is refused" "from 1 to" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --repeats 0 --out "$work/r0.h5"
 rejects "surface: --subset-repeats needs --subset" "give --subset too" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --subset-repeats 2 --out "$work/r0.h5"
 rejects "surface: --repeats with given directions is refused" "one fixed pair" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --repeats 2 --directions "$work/t1.directions.h5" --out "$work/r0.h5"
+check "sharpness --subset-repeats 3: each number's spread over the subsets, a CSV row per subset" bash -c "
+  '$terrain' sharpness '$ckpt' --subset 100 --subset-repeats 3 --direction-count 2 --ascent-steps 2 --csv '$work/sharp-rep.csv' | grep -q 'across 3 subsets' &&
+  [ \$(wc -l < '$work/sharp-rep.csv') -eq 4 ] && head -1 '$work/sharp-rep.csv' | grep -q ',subset_seed\$'"
+rejects "sharpness: --subset-repeats needs --subset" "give --subset too" "$terrain" sharpness "$ckpt" --subset-repeats 2
 rejects "surface: --repeats and --subset-repeats at once" "give one of them" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:3 --repeats 2 --subset 10 --subset-repeats 2 --out "$work/r0.h5"
 # Convexity map: λmax and λmin of the Hessian at every point of a small surface, written into it.
 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:3 --y=-1:1:3 --subset 100 --out "$work/hm.h5" > /dev/null

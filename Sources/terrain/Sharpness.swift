@@ -15,6 +15,11 @@ struct SharpnessCommand: ParsableCommand {
         Loss increase: mean ± sd of L(θ + r·d) − L(θ) over random filter-normalized directions d \
         (biases and BN left out, the seeds of `terrain surface`). λmax: the largest Hessian eigenvalue \
         by Lanczos (--eigenvalue; one Hessian-vector product per step).
+
+        The loss increase is itself a spread over random directions (--direction-count); \
+        ε-sharpness has no random direction. --subset-repeats K measures every number on K random \
+        subsets of --subset N samples (subset k from --subset-seed + 2k, subset 0 the plain run's) \
+        and adds each number's mean ± standard deviation (ddof = 1) over them.
         """)
 
     @Argument(help: "Checkpoints (.safetensors) written by terrain, or .onnx models.") var checkpoints: [String]
@@ -28,6 +33,9 @@ struct SharpnessCommand: ParsableCommand {
     @Option(help: "Lanczos: the most iterations (with --eigenvalue).") var maxIterations: Int?
     @Option(name: .customLong("lanczos-iterations"), help: .hidden) var oldLanczosIterations: Int?
     @OptionGroup var evaluation: EvaluationOptions
+    @Option(help: ArgumentHelp("Measure on K random subsets of --subset samples (seeds --subset-seed + 2k) and give each number's mean ± std over them.",
+                               valueName: "K"))
+    var subsetRepeats: Int?
     @Option(help: "Also write the numbers to this CSV file.") var csv: String?
     @OptionGroup var progress: ProgressOptions
     @OptionGroup var compute: ComputeOptions
@@ -65,6 +73,12 @@ struct SharpnessCommand: ParsableCommand {
         }
         if let csv, csv.isEmpty { throw ValidationError("--csv needs a file name") }
         if let csv { try OptionCheck.outputs(files: [csv]) }
+        if let subsetRepeats {
+            try OptionCheck.count(subsetRepeats, "--subset-repeats", in: 1...SurfaceRequest.Repeats.maximumMembers)
+            guard try evaluation.evaluationData().subset != nil else {
+                throw ValidationError("--subset-repeats \(subsetRepeats) draws \(subsetRepeats) subsets of --subset N samples each: give --subset too")
+            }
+        }
     }
 
     func run() throws {
@@ -79,7 +93,7 @@ struct SharpnessCommand: ParsableCommand {
             settings.eigenvalue = eigenvalue
             settings.lanczosIterations = lanczosIterations
             let request = SharpnessRequest(models: checkpoints.map(evaluation.source), data: try evaluation.evaluationData(),
-                                           settings: settings, csv: csv)
+                                           settings: settings, csv: csv, subsetRepeats: subsetRepeats)
             let rows = try request.run(progress: progress.progress)
             printTable(rows, set: request.data.sets[0])
         }
@@ -105,5 +119,24 @@ struct SharpnessCommand: ParsableCommand {
         if eigenvalue, rows.contains(where: { $0.report.topEigenvalue?.converged == false }) {
             print("* Lanczos did not reach its tolerance in \(lanczosIterations) iterations")
         }
+        if let first = rows.first, !first.subsets.isEmpty { printSpread(rows, set: set) }
+    }
+
+    /// One row per checkpoint: each number's mean ± standard deviation over the subsets.
+    private func printSpread(_ rows: [SharpnessRequest.Row], set: EvaluationSet) {
+        var header = ["checkpoint", "\(set.rawValue) loss", "acc %", "ε-sharpness", "Δloss@r mean"]
+        if eigenvalue { header.append("λmax") }
+        let body: [[String]] = rows.map { row in
+            func cell(_ number: (SharpnessReport) -> Double?) -> String {
+                let s = row.spread(number)
+                return Self.number(s.mean) + " ± " + Self.number(s.standardDeviation)
+            }
+            var cells = [row.name, cell { $0.loss }, cell { $0.accuracy }, cell { $0.epsilon.sharpness }, cell { $0.lossIncrease.mean }]
+            if eigenvalue { cells.append(cell { $0.topEigenvalue?.value }) }
+            return cells
+        }
+        print("")
+        print("across \(rows[0].subsets.count) subsets (--subset-seed \(rows[0].subsets.map { String($0.seed) }.joined(separator: ", "))): mean ± std (ddof 1)")
+        for line in TextTable(header: header, rows: body).lines { print(line) }
     }
 }
