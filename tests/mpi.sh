@@ -91,6 +91,18 @@ for k in ['train_loss', 'train_acc']:
     assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k"
 fi
 
+# An ensemble (--repeats) is one grid of K x P points: split over the ranks like any surface.
+"$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --y=-1:1:5 --subset 200 --repeats 3 --out "$work/rep1.h5" > /dev/null
+mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --y=-1:1:5 --subset 200 --repeats 3 --threads 1 --out "$work/rep2.h5" > "$work/rep2.log" 2>&1
+if python3 -c "import h5py" 2>/dev/null; then
+  check "an ensemble under mpirun -n 2: every member, mean and std bit-identical to one process's" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/rep1.h5', 'r')['repeats'], h5py.File('$work/rep2.h5', 'r')['repeats']
+for k in ['0', '1', '2', 'mean', 'std', 'count']:
+    for q in ['train_loss', 'train_acc']:
+        assert np.array_equal(a[k][q][:].view(np.uint64), b[k][q][:].view(np.uint64)), (k, q)"
+fi
+
 # A refused start (a different request in the output) stops every rank cleanly, without abort.
 mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:5 --data train --threads 1 --out "$work/two.h5" >"$work/refused.log" 2>&1
 rc=$?
