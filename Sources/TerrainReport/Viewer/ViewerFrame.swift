@@ -18,6 +18,9 @@ public struct ViewerFrame: Sendable {
     public var path: ViewerPath?
     /// What `terrain analyze` stored, by quantity name, drawn over the contour view.
     public var topology: [String: ViewerTopology] = [:]
+    /// A 1D ensemble's band by quantity name (`SurfaceRepeats`): the members' mean ± one standard
+    /// deviation, shaded under the curve (member 0's).
+    public var bands: [String: (lower: [Double], upper: [Double])] = [:]
 
     public init(label: String, x: [Double], y: [Double], quantities: [(name: String, values: [Double])], path: ViewerPath? = nil) {
         self.label = label; self.x = x; self.y = y; self.quantities = quantities; self.path = path
@@ -48,6 +51,13 @@ public struct ViewerFrame: Sendable {
                   quantities: quantities, path: ViewerPath(file: file))
         for (name, _) in quantities {
             if let stored = ViewerTopology(file: file, quantity: name) { topology[name] = stored }
+        }
+        if !file.grid.isTwoDimensional, let repeats = file.repeats, repeats.members.count > 1 {
+            for (q, s) in repeats.statistics {
+                // Where the deviation is undefined (one finite member) the band is the mean.
+                let spread = zip(s.mean, s.standardDeviation).map { $0.isFinite && $1.isNaN ? 0 : $1 }
+                bands[q.rawValue] = (zip(s.mean, spread).map { $0 - $1 }, zip(s.mean, spread).map { $0 + $1 })
+            }
         }
     }
 

@@ -19,6 +19,12 @@ struct ViewerPayload: Encodable {
         var path: Path?
         /// `terrain analyze`'s findings by quantity; absent when the file holds none.
         var topology: [String: Topology]?
+        /// A 1D ensemble's mean ± std band by quantity (base64 float32 bounds); absent otherwise.
+        var bands: [String: Band]?
+    }
+    struct Band: Encodable {
+        var lower: String
+        var upper: String
     }
     struct Topology: Encodable {
         var minima: [[Double]]
@@ -73,6 +79,9 @@ struct ViewerPayload: Encodable {
                       path: f.path.map { Path(x: $0.x, y: $0.y, iterations: $0.iterations, drops: $0.drops) },
                       topology: f.topology.isEmpty ? nil : f.topology.mapValues {
                           Topology(minima: $0.minima, saddles: $0.saddles, maxima: $0.maxima, outlines: $0.outlines)
+                      },
+                      bands: f.bands.isEmpty ? nil : f.bands.mapValues {
+                          Band(lower: Self.base64Float32($0.lower), upper: Self.base64Float32($0.upper))
                       })
             }, scaleGroup: s.scaleGroup)
         }

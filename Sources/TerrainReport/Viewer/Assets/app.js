@@ -68,6 +68,15 @@ TV.App = class {
         else if (TV.isInvalid(v, k)) r.invalid = true;
         else if (Number.isNaN(x)) r.missing = true; else r.diverged = true;
       }
+      // A 1D ensemble's band (mean ± std) fits in the range too; its positive bounds only, so
+      // that a band reaching below zero does not turn a positive loss's log scale off.
+      const band = f.bands ? f.bands[q] : null;
+      if (band) {
+        for (const b64 of [band.lower, band.upper]) {
+          const b = TV.decodeFloat32(b64);
+          for (let k = 0; k < b.length; k++) if (Number.isFinite(b[k]) && (b[k] > 0 || !r.positive)) { r.lo = Math.min(r.lo, b[k]); r.hi = Math.max(r.hi, b[k]); }
+        }
+      }
     }
     if (!r.any) { r.lo = 0; r.hi = 1; r.positive = false; }
     if (TV.quantityInfo(q).kind === "accuracy") { r.lo = Math.min(r.lo, 0); r.hi = Math.max(r.hi, 100); r.positive = false; }

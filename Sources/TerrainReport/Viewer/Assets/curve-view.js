@@ -11,6 +11,27 @@ TV.CurveView = class extends TV.PlotView {
     const Y = function (v) { return axes.Y(s.f(v)); };
     ctx.save();
     ctx.beginPath(); ctx.rect(axes.left, axes.top, axes.width, axes.height); ctx.clip();
+    // An ensemble's mean ± std (terrain surface --repeats), shaded under the curve, in runs of
+    // points where both bounds can be drawn.
+    const band = this.frame.bands ? this.frame.bands[this.titles.quantity] : null;
+    if (band) {
+      if (!band.lo) { band.lo = TV.decodeFloat32(band.lower); band.hi = TV.decodeFloat32(band.upper); }
+      ctx.fillStyle = TV.css(TV.colorAt(this.colours.anchors, 0.25), 0.22);
+      let run = [];
+      const flush = function () {
+        if (run.length > 1) {
+          ctx.beginPath();
+          run.forEach(function (k, i) { const px = axes.X(x[k]), py = Y(band.hi[k]); if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py); });
+          for (let i = run.length - 1; i >= 0; i--) ctx.lineTo(axes.X(x[run[i]]), Y(band.lo[run[i]]));
+          ctx.closePath(); ctx.fill();
+        }
+        run = [];
+      };
+      for (let k = 0; k < n; k++) {
+        if (Number.isFinite(s.f(band.lo[k])) && Number.isFinite(s.f(band.hi[k]))) run.push(k); else flush();
+      }
+      flush();
+    }
     ctx.strokeStyle = TV.css(TV.colorAt(this.colours.anchors, 0.25)); ctx.lineWidth = 2.2; ctx.lineJoin = "round";
     ctx.beginPath();
     let open = false;
