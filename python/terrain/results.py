@@ -5,7 +5,10 @@
 - `Surface`: ``terrain surface`` (1D or 2D), ``interpolate``, ``plane``, ``trajectory`` and a
   ``hessian-map``'s convexity map (``max_eig``, ``min_eig``): ``.x``, ``.y`` (None in 1D),
   ``.train_loss``, ``.train_acc``, ``.test_loss``, ``.test_acc`` shaped ``(len(y), len(x))`` as in
-  the file, the path of a trajectory (``.path_x``, ``.path_y``, …);
+  the file, the path of a trajectory (``.path_x``, ``.path_y``, …); groups as nested dicts:
+  ``terrain analyze``'s ``.analysis["train_loss"]``, an ensemble's (``--repeats``)
+  ``.repeats["mean"]["train_loss"]``, ``.repeats["std"]…``, ``.repeats["1"]…`` (member 1) and
+  ``.repeats["attrs"]`` (``kind``, ``members``, ``seeds``);
 - `Stack`: ``terrain evolve``, every quantity shaped ``(frames, len(y), len(x))`` with the
   frames' checkpoints and numbers (``.frame_checkpoint``, ``.frame_epoch``, …);
 - `Spectrum`: ``terrain hessian --out``: ``.eigenvalues``, ``.residuals``, ``.trace``,
@@ -428,17 +431,28 @@ def _read_hdf5(path: Path) -> "tuple[Dict[str, Any], Dict[str, Any]]":
     with h5py.File(path, "r") as file:
         attrs = {k: _plain(v) for k, v in file.attrs.items()}
         for name, item in file.items():
-            if isinstance(item, h5py.Group):
-                # xdirection/0, xdirection/1, …: a list in index order.
-                keys = sorted(item.keys(), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
-                datasets[name] = [np.asarray(item[k][()]) for k in keys]
-            elif item.shape == ():
-                datasets[name] = _plain(item[()])
-            elif item.dtype.kind == "O" or item.dtype.kind == "S":
-                datasets[name] = [_plain(v) for v in item[()]]
-            else:
-                datasets[name] = np.asarray(item[()])
+            datasets[name] = _read_item(item)
     return datasets, attrs
+
+
+def _read_item(item: Any) -> Any:
+    """A dataset as an array (a scalar as a number, strings as a list), a group of numbered
+    datasets (xdirection/0, xdirection/1, …) as a list in index order, and any other group
+    (``repeats/0/train_loss``, ``repeats/mean/…``, ``analysis/train_loss/…``) as a dict by name,
+    its attributes under ``"attrs"`` unless a member has that name."""
+    import h5py
+    if isinstance(item, h5py.Group):
+        if all(k.isdigit() and not isinstance(item[k], h5py.Group) for k in item.keys()):
+            keys = sorted(item.keys(), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+            return [np.asarray(item[k][()]) for k in keys]
+        group = {k: _read_item(child) for k, child in item.items()}
+        group.setdefault("attrs", {k: _plain(v) for k, v in item.attrs.items()})
+        return group
+    if item.shape == ():
+        return _plain(item[()])
+    if item.dtype.kind == "O" or item.dtype.kind == "S":
+        return [_plain(v) for v in item[()]]
+    return np.asarray(item[()])
 
 
 def _read_csv(path: Path) -> List[Dict[str, Any]]:

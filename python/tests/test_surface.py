@@ -61,3 +61,20 @@ def test_a_state_dict_with_its_zoo_architecture(torch, helpers):
         logits = module.fc2(torch.relu(module.fc1(x)))
         loss = torch.nn.functional.cross_entropy(logits, y).item()
     assert curve.train_loss[1] == pytest.approx(loss, rel=1e-5)
+
+
+def test_an_ensemble_of_surfaces_reads_as_nested_dicts(torch, helpers):
+    model = helpers.small_mlp(torch)
+    x, y = helpers.classification_data(torch)
+    plain = terrain.surface(model, (x.numpy(), y.numpy()), x=(-1, 1, 5), y=None, seed=9, out="plain.h5", quiet=True)
+    ensemble = terrain.surface(model, (x.numpy(), y.numpy()), x=(-1, 1, 5), y=None, seed=7, repeats=3, out="ensemble.h5",
+                               quiet=True)
+    repeats = ensemble.repeats
+    assert repeats["attrs"]["kind"] == "directions" and repeats["attrs"]["seeds"] == "7,9,11"
+    # Member 1 is the plain run with --seed 9; the file's own datasets are member 0.
+    np.testing.assert_array_equal(repeats["1"]["train_loss"], plain.train_loss)
+    np.testing.assert_array_equal(repeats["0"]["train_loss"], ensemble.train_loss)
+    members = np.stack([repeats[k]["train_loss"] for k in "012"])
+    np.testing.assert_allclose(repeats["mean"]["train_loss"], members.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(repeats["std"]["train_loss"], members.std(axis=0, ddof=1), rtol=1e-9, atol=1e-15)
+    assert isinstance(ensemble.directions.x, list)
