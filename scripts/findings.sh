@@ -61,7 +61,7 @@ for batch in $small_batch $large_batch; do
 done
 say "sharpness of both minima"
 "$terrain" sharpness runs/cnn-b$small_batch/final.safetensors runs/cnn-b$large_batch/final.safetensors \
-  --eigenvalue --subset $eval_subset > sharpness.txt
+  --eigenvalue --subset $eval_subset | grep -v "^normalization:" > sharpness.txt
 cat sharpness.txt
 "$terrain" plot cnn-b$small_batch.h5 cnn-b$large_batch.h5 --compare --kind 1d --out figures > /dev/null
 say "the straight line between them (Keskar et al.'s plot)"

@@ -13,16 +13,8 @@ public enum RunPage {
         precondition(!runs.isEmpty, "a run page shows at least one run")
         let named = RunFigures.distinctlyNamed(runs)
         let drawn = named.count == 1 ? RunFigures.figures(for: named[0]) : RunFigures.comparison(named)
-        var html = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escapeHTML(title))</title>
-        <link rel="icon" href="data:,">
-        <style>
-        body { font: 14px "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; margin: 0; padding: 18px 26px 40px; background: #f4f5f7; color: #222; }
-        h1 { font-size: 21px; margin: 0 0 6px; font-weight: 600; }
+        var html = dashboardPageHead(title: title, style: """
         nav { margin: 0 0 12px; } nav a { margin-right: 14px; }
-        a { color: #2f6db5; text-decoration: none; } a:hover { text-decoration: underline; }
-        section { background: #fff; border: 1px solid #d8d8de; border-radius: 8px; padding: 10px 14px; margin-bottom: 12px; }
         table { border-collapse: collapse; }
         th, td { padding: 3px 12px 3px 0; text-align: right; border-top: 1px solid #eee; font-variant-numeric: tabular-nums; white-space: nowrap; }
         th { font-weight: 600; border-top: none; } th:first-child, td:first-child, .settings { text-align: left; }
@@ -32,6 +24,8 @@ public enum RunPage {
         .figures img { width: 560px; max-width: 100%; border: 1px solid #e2e2e8; background: #fff; }
         .figures figcaption { color: #555; font-size: 12px; max-width: 560px; }
         .notes { color: #666; font-size: 13px; }
+
+        """) + """
         </style></head><body>
         <h1>\(escapeHTML(title))</h1>
 

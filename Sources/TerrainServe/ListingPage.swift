@@ -7,24 +7,16 @@ import TerrainReport
 public enum ListingPage {
     public static func html(_ listing: FolderListing, title: String) -> String {
         let runCount = listing.folders.filter { $0.run != nil }.count
-        var html = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escapeHTML(title))</title>
-        <link rel="icon" href="data:,">
-        <style>
-        body { font: 14px "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; margin: 0; padding: 18px 26px 40px; background: #f4f5f7; color: #222; }
-        h1 { font-size: 21px; margin: 0 0 2px; font-weight: 600; }
+        var html = dashboardPageHead(title: title, style: """
         .sub { color: #666; margin: 0 0 14px; }
         .bar { position: sticky; top: 0; background: #f4f5f7; padding: 8px 0; display: flex; gap: 10px; align-items: center; z-index: 1; }
         button { font: inherit; padding: 4px 10px; border: 1px solid #b9bcc6; border-radius: 5px; background: #fff; cursor: pointer; }
-        section { background: #fff; border: 1px solid #d8d8de; border-radius: 8px; padding: 10px 14px; margin-bottom: 12px; }
         h2 { font-size: 15px; margin: 0 0 4px; font-family: "DejaVu Sans Mono", monospace; }
         .run { margin: 0 0 8px; color: #2f6db5; }
         table { border-collapse: collapse; width: 100%; }
         td { padding: 3px 8px 3px 0; vertical-align: middle; border-top: 1px solid #eee; }
         td.size { color: #777; text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
         td.note { color: #555; }
-        a { color: #2f6db5; text-decoration: none; } a:hover { text-decoration: underline; }
         a.view { font-weight: 600; }
         .thumbs { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 8px; }
         .thumbs figure { margin: 0; width: 210px; font-size: 12px; }
@@ -33,6 +25,8 @@ public enum ListingPage {
         .empty { color: #666; }
         .run .curves { display: flex; gap: 10px; margin: 6px 0 4px; }
         .run .curves img { width: 280px; height: 215px; border: 1px solid #e2e2e8; background: #fff; }
+
+        """) + """
         </style></head><body>
         <h1>\(escapeHTML(title))</h1>
         <p class="sub">\(listing.folders.count) folder\(listing.folders.count == 1 ? "" : "s") with runs, surfaces, figures or reports\(listing.truncated ? " (the listing stops early: too deep or too many files)" : "")</p>
