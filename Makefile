@@ -18,7 +18,7 @@ TORCH ?= torch==2.13.0+cpu
 PY_VENV := .venv-torch
 PY_VENV_PYTHON := $(abspath $(PY_VENV))/bin/python
 
-.PHONY: all deps check-imports venv python build install demo test test-mpi fuzz fuzz-smoke bench accuracy clean
+.PHONY: all deps check-imports venv python build install demo findings test test-mpi fuzz fuzz-smoke bench accuracy clean
 
 # `make install PREFIX=~/.local` puts the program in PREFIX/bin, where the Python package finds it
 # on the PATH (it also finds $TERRAIN, or this repository's release build).
@@ -108,6 +108,11 @@ fuzz-smoke: deps check-imports
 
 # Distributed surfaces under `mpirun -n 2` (the same binary: Open MPI is loaded at run time),
 # against one process.
+# Li et al.'s findings reproduced at a small scale (about half an hour on two cores): figures and
+# findings/findings.md (README "The paper's findings, reproduced").
+findings: build
+	bash scripts/findings.sh $(TERRAIN) findings
+
 test-mpi: build
 	bash tests/mpi.sh $(TERRAIN)
 

@@ -98,7 +98,7 @@ let package = Package(
         .target(name: "TerrainRequests", dependencies: ["TerrainTensor", "TerrainIO", "TerrainNN", "TerrainData", "TerrainModels", "TerrainTraining",
                                                         "TerrainLandscape", "TerrainObjectives", "TerrainONNX", "TerrainReport"]),
         .target(name: "TerrainServe", dependencies: [
-            "TerrainIO", "TerrainLandscape", "TerrainReport",
+            "TerrainIO", "TerrainLandscape", "TerrainPlot", "TerrainReport",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

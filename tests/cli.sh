@@ -522,6 +522,11 @@ check "plot RUN without --out writes beside the run folder" bash -c "
 rejects "plot: a folder that is not a run names what was expected" "not a run folder: expected metrics.csv" "$terrain" plot "$work/runfigs"
 rejects "plot: --compare of runs needs two" "two or more run folders" "$terrain" plot "$work/runs/drop" --compare
 rejects "plot: run folders and surface files are not mixed" "not both" "$terrain" plot "$work/runs/drop" "$work/interp.h5"
+check "view RUN RUN: one page of both runs, their settings and their four figures inside it" bash -c "
+  '$terrain' view '$work/runs/drop' '$work/digits' --out '$work/runs.html' > /dev/null &&
+  [ \$(grep -o 'data:image/svg+xml;base64,' '$work/runs.html' | wc -l) -eq 4 ] &&
+  grep -q 'schedule multistep:1:0.1' '$work/runs.html' && ! grep -q '<script' '$work/runs.html'"
+rejects "view: run folders and surface files are not mixed" "not both" "$terrain" view "$work/runs/drop" "$work/interp.h5"
 rejects "resume: a finished run" "has finished" train "${recipe[@]}" --epochs 3 --out "$work/recipe" --resume
 rejects "resume: a folder with no run" "no resume.safetensors" train "${recipe[@]}" --epochs 3 --out "$work/nothing-here" --resume
 rejects "--clip-norm 0" "clip-norm must be a positive number" train --clip-norm 0 --dataset parabola --out "$work/x"

@@ -49,10 +49,7 @@ public enum FigureIndex {
     }
 
     static func html(sections: [Section], title: String, links: [Link]) -> String {
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let escape = escapeHTML
         let titled = sections.filter { $0.title != nil }
         var html = """
         <!DOCTYPE html>

@@ -68,6 +68,10 @@ public struct RunLog: Sendable {
     public var iterations: Table?
     /// The learning-rate changes of run.json (empty when there is none or it records none).
     public var rateChanges: [RateChange]
+    /// What the run was trained with, from run.json, in reading order (model, data set,
+    /// optimizer, learning rate, schedule, weight decay, batch size, seed): what tells one run of
+    /// a comparison from another. Only the settings run.json records.
+    public var settings: [(name: String, value: String)] = []
 
     public init(name: String, folder: String, epochs: Table?, iterations: Table?, rateChanges: [RateChange]) {
         self.name = name; self.folder = folder; self.epochs = epochs; self.iterations = iterations; self.rateChanges = rateChanges
@@ -92,7 +96,13 @@ public struct RunLog: Sendable {
         name = url.standardizedFileURL.lastPathComponent
         epochs = manager.fileExists(atPath: metrics) ? try Self.table(at: metrics) : nil
         self.iterations = manager.fileExists(atPath: iterations) ? try Self.table(at: iterations) : nil
-        rateChanges = manager.fileExists(atPath: record) ? try Self.rateChanges(at: record) : []
+        if manager.fileExists(atPath: record) {
+            let json = try Self.object(at: record)
+            rateChanges = Self.rateChanges(json)
+            settings = Self.settings(json)
+        } else {
+            rateChanges = []
+        }
     }
 
     /// The steps of one epoch, from metrics.csv (iterations done at an epoch's end over epochs
@@ -139,16 +149,47 @@ public struct RunLog: Sendable {
         return Table(columns: columns, rows: rows)
     }
 
-    static func rateChanges(at path: String) throws -> [RateChange] {
+    static func object(at path: String) throws -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: path),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ReadError(path: path, why: "is not a readable JSON object")
         }
+        return json
+    }
+
+    static func rateChanges(_ json: [String: Any]) -> [RateChange] {
         let list = (json["learning_rate_changes"] as? [[String: Any]]) ?? []
         return list.compactMap { item in
             guard let epoch = (item["epoch"] as? NSNumber)?.intValue, let iteration = (item["iteration"] as? NSNumber)?.intValue,
                   let from = (item["from"] as? NSNumber)?.doubleValue, let to = (item["to"] as? NSNumber)?.doubleValue else { return nil }
             return RateChange(epoch: epoch, iteration: iteration, from: from, to: to)
         }
+    }
+
+    /// run.json's `model.architecture` and the `config` keys `Trainer` writes (a Recorder's run
+    /// has its model's name and data set).
+    static func settings(_ json: [String: Any]) -> [(name: String, value: String)] {
+        let config = json["config"] as? [String: Any] ?? [:]
+        func text(_ value: Any?) -> String? {
+            switch value {
+            case let s as String: return s.isEmpty ? nil : s
+            case let n as NSNumber: return n.stringValue
+            default: return nil
+            }
+        }
+        var settings: [(String, String)] = []
+        let model = (json["model"] as? [String: Any]).flatMap { text($0["description"]) ?? text($0["architecture"]) }
+        let entries: [(String, String?)] = [
+            ("model", model),
+            ("data", text(config["dataset"]).map { ($0 as NSString).lastPathComponent }),
+            ("optimizer", text(config["optimizer"])),
+            ("learning rate", text(config["learningRate"])),
+            ("schedule", text(config["schedule"]).flatMap { $0 == "constant" ? nil : $0 }),
+            ("weight decay", text(config["weightDecay"]).flatMap { $0 == "0" ? nil : $0 }),
+            ("batch size", text(config["batchSize"])),
+            ("seed", text(config["seed"])),
+        ]
+        for case let (name, value?) in entries { settings.append((name, value)) }
+        return settings
     }
 }

@@ -27,7 +27,8 @@ public struct SharpnessRequest {
 
     /// One model's numbers.
     public struct Row {
-        /// The file's name (its last path component), and the path.
+        /// The file's name (its last path component; more of the path where files share a name),
+        /// and the path.
         public var name: String
         public var path: String
         /// The numbers on the data (on subset 0 with `subsetRepeats`).
@@ -56,14 +57,30 @@ public struct SharpnessRequest {
         }
     }
 
+    /// Each checkpoint's name in the table: its file name, or, where files share one (every run's
+    /// `final.safetensors`), as much of the path as tells them apart (`cnn-b64/final.safetensors`).
+    static func distinctNames(_ paths: [String]) -> [String] {
+        let parts = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" } }
+        return parts.indices.map { k in
+            var depth = 1
+            func tail(_ p: [String], _ n: Int) -> String { p.suffix(n).joined(separator: "/") }
+            while depth < parts[k].count,
+                  parts.indices.contains(where: { $0 != k && parts[$0] != parts[k] && tail(parts[$0], depth) == tail(parts[k], depth) }) {
+                depth += 1
+            }
+            return tail(parts[k], depth)
+        }
+    }
+
     public func run(progress: RequestProgress = .standard()) throws -> [Row] {
         try validate()
         var settings = settings
         settings.set = data.sets[0]
         var rows: [Row] = []
+        let names = Self.distinctNames(models.map(\.label))
         for (index, model) in models.enumerated() {
             let path = model.label
-            let name = URL(fileURLWithPath: path).lastPathComponent
+            let name = names[index]
             let count = subsetRepeats ?? 1
             var subsets: [(seed: UInt64, report: SharpnessReport)] = []
             for k in 0..<count {

@@ -28,6 +28,8 @@ public struct FolderListing: Sendable {
     public struct Run: Sendable {
         public var summary: String
         public var checkpoints: Int
+        /// Whether it has finished an epoch (metrics.csv), so that it has curves to draw.
+        public var hasCurves = false
     }
 
     public struct Folder: Sendable {
@@ -67,7 +69,7 @@ public struct FolderListing: Sendable {
                 if kind == .hdf5 && describingHDF5 { describeHDF5(&item, at: target) }
                 folder.items.append(item)
             }
-            if names.contains("run.json") { folder.run = runSummary(real) }
+            if names.contains("run.json") || names.contains("metrics.csv") { folder.run = runSummary(real) }
             if folder.run != nil || !folder.items.isEmpty { listing.folders.append(folder) }
             for sub in subfolders {
                 if depth >= maxDepth { listing.truncated = true; continue }
@@ -118,13 +120,14 @@ public struct FolderListing: Sendable {
         return "Hessian spectrum: " + parts.joined(separator: ", ")
     }
 
-    /// "mlp on digits.csv.gz, 2 epochs · final test accuracy 91.2 %, loss 0.31 · 4 checkpoints".
+    /// "mlp on digits.csv.gz, sgd, 2 epochs · final test accuracy 91.2 %, loss 0.31 · 4 checkpoints".
     static func runSummary(_ folder: String) -> Run {
         let checkpoints = ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/checkpoints")) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.count
+        let hasCurves = ServedFolder.isRegularFile(folder + "/metrics.csv")
         guard let data = FileManager.default.contents(atPath: folder + "/run.json"),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return Run(summary: "run.json is not readable", checkpoints: checkpoints)
+            return Run(summary: "run.json is not readable", checkpoints: checkpoints, hasCurves: hasCurves)
         }
         var parts: [String] = []
         let config = json["config"] as? [String: Any]
@@ -132,6 +135,7 @@ public struct FolderListing: Sendable {
         let dataset = (config?["dataset"] as? String).map { ($0 as NSString).lastPathComponent }
         let epochs = config?["epochs"] as? Int
         var what = [model, dataset.map { "on \($0)" }].compactMap { $0 }.joined(separator: " ")
+        if let optimizer = config?["optimizer"] as? String, !optimizer.isEmpty { what += (what.isEmpty ? "" : ", ") + optimizer }
         if let epochs { what += (what.isEmpty ? "" : ", ") + "\(epochs) epoch\(epochs == 1 ? "" : "s")" }
         if !what.isEmpty { parts.append(what) }
         if let test = json["final_test"] as? [String: Any] {
@@ -141,6 +145,6 @@ public struct FolderListing: Sendable {
             if !result.isEmpty { parts.append("final test " + result.joined(separator: ", ")) }
         }
         parts.append("\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s")")
-        return Run(summary: parts.joined(separator: " · "), checkpoints: checkpoints)
+        return Run(summary: parts.joined(separator: " · "), checkpoints: checkpoints, hasCurves: hasCurves)
     }
 }

@@ -8,6 +8,8 @@ import TerrainReport
 ///     GET /view/PATH.h5      the viewer for one surface, made on the fly (ViewerPage)
 ///     GET /compare?f=A&f=B[&mode=frames]   several surfaces side by side, or as frames
 ///     GET /files/PATH        the file itself, for the types in FileKind
+///     GET /run/PATH, /runs?r=A&r=B, /run-figure/NAME.svg?r=A   training runs
+///                            (TerrainServer+Runs.swift)
 ///
 /// HEAD is answered for each of them. Every path goes through `ServedFolder.resolve`, so nothing
 /// outside the folder is read; any failure becomes a short error page with its status (400,
@@ -113,6 +115,19 @@ public struct TerrainServer: Sendable {
             }
         }
         if path == "/compare" { return try comparePlan(query) }
+        if path.hasPrefix("/run/") || path == "/run" {
+            guard let relative = URLPath.decode(path.dropFirst("/run".count).drop { $0 == "/" }) else {
+                throw ServeError.badRequest("the path is not valid percent-encoding")
+            }
+            return try runPagePlan(relative: relative)
+        }
+        if path == "/runs" { return try runsPagePlan(query) }
+        if path.hasPrefix("/run-figure/") {
+            guard let file = URLPath.decode(path.dropFirst("/run-figure/".count)), !file.contains("/") else {
+                throw ServeError.badRequest("/run-figure/ takes NAME.svg or NAME.png")
+            }
+            return try runFigurePlan(file, query: query)
+        }
         throw ServeError.notFound("no such page")
     }
 
@@ -207,7 +222,7 @@ public struct TerrainServer: Sendable {
     func errorPage(_ error: ServeError) -> ServerReply {
         let page = """
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>\(error.status)</title><link rel="icon" href="data:,"></head>
-        <body style="font: 14px sans-serif; margin: 2em"><h1>\(error.status)</h1><p>\(escape(error.description))</p>
+        <body style="font: 14px sans-serif; margin: 2em"><h1>\(error.status)</h1><p>\(escapeHTML(error.description))</p>
         <p><a href="/">back to the listing</a></p></body></html>
 
         """

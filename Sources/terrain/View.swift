@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TerrainIO
 import TerrainLandscape
 import TerrainPlot
 import TerrainReport
@@ -14,9 +15,13 @@ struct View: ParsableCommand {
         the mouse. Several files are shown side by side on one colour scale (one per data set: a \
         language model's losses beside an image model's get their own); with --frames they \
         become the frames of one panel, stepped through with a slider or the play button.
+
+        Run folders (written by train or the Python package's terrain.Recorder) make a page of \
+        the runs instead: each run's last and best numbers, then its loss, accuracy and weight \
+        norm curves; several runs are overlaid on the same axes.
         """)
 
-    @Argument(help: "Surface files written by surface, interpolate, plane, trajectory or hessian-map.") var surfaces: [String]
+    @Argument(help: "Surface files written by surface, interpolate, plane, trajectory or hessian-map; or run folders.") var surfaces: [String]
     @Option(help: "The page to write (default: beside the first file, NAME.html).") var out: String?
     @Flag(help: "Show the files as the frames of one surface (in the order given), not side by side.") var frames = false
     @Option(help: "Title of the page (default: the file names).") var title: String?
@@ -33,7 +38,8 @@ struct View: ParsableCommand {
 
     func run() throws {
         try failing {
-            guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file") }
+            guard !surfaces.isEmpty else { throw ValidationError("name at least one surface file or run folder") }
+            if surfaces.contains(where: Plot.isFolder) { return try writeRunPage() }
             guard let map = ColorMap.named(colormap) else {
                 throw ValidationError("--colormap takes \(ColorMap.all.map(\.name).joined(separator: ", "))")
             }
@@ -68,5 +74,20 @@ struct View: ParsableCommand {
             try ViewerPage.write(document, to: path)
             print("written \(path)")
         }
+    }
+
+    /// The page of run folders (`RunPage`): NAME.html beside the first run's folder.
+    func writeRunPage() throws {
+        let files = surfaces.filter { !Plot.isFolder($0) }
+        guard files.isEmpty else {
+            throw ValidationError("give run folders or surface files, not both (\(files.joined(separator: ", ")) not a folder)")
+        }
+        guard !frames, labels == nil, quantity == nil else { throw ValidationError("--frames, --labels and --quantity are for surface files") }
+        let runs = try surfaces.map { try RunLog(folder: $0) }
+        let pageTitle = title ?? (runs.count == 1 ? "run \(runs[0].name)" : "runs " + RunFigures.distinctlyNamed(runs).map(\.name).joined(separator: ", "))
+        let standardized = URL(fileURLWithPath: surfaces[0]).standardizedFileURL
+        let path = out ?? standardized.deletingLastPathComponent().appendingPathComponent(standardized.lastPathComponent + ".html").path
+        try AtomicFile.write(Data(try RunPage.html(runs, title: pageTitle).utf8), to: URL(fileURLWithPath: path))
+        print("written \(path)")
     }
 }

@@ -196,4 +196,19 @@ struct VTKTests {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["s.VTS", "s.vtp"])
     }
+
+    /// CSV: a column per quantity, then one per grid-shaped extra dataset (a curvature map's
+    /// eigenvalues), never a list such as a trajectory's path, even one as long as the grid.
+    @Test func csvCarriesCurvatureColumnsButNotThePath() {
+        var file = SurfaceFile(grid: SurfaceGrid(x: [0, 1], y: [0, 1]), values: [.trainLoss: [1, 2, .nan, .infinity]], directionFile: "")
+        file.extraDatasets = ["max_eig": [4, 3, 2, 1], "min_eig": [-1, 0, 1, 2], "path_x": [9, 9, 9, 9]]
+        #expect(file.csv() == """
+            x,y,train_loss,max_eig,min_eig
+            0.0,0.0,1.0,4.0,-1.0
+            1.0,0.0,2.0,3.0,0.0
+            0.0,1.0,nan,2.0,1.0
+            1.0,1.0,inf,1.0,2.0
+
+            """)
+    }
 }

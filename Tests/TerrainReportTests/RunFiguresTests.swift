@@ -111,4 +111,35 @@ struct RunFiguresTests {
         let names = RunFigures.distinctlyNamed([a, b]).map { RunFigures.figures(for: $0).figures[0].name }
         #expect(names == ["sgd-seed1_loss", "adam-seed1_loss"])
     }
+
+    /// A run page (`terrain view RUN`, the server's /run/): the numbers, what each run was trained
+    /// with (shared settings said once), and every figure as an SVG inside the page.
+    @Test func aRunPageHoldsItsNumbersAndFigures() throws {
+        let parent = try TemporaryFolder("run-page")
+        let sgd = try run(in: parent, named: "sgd"), adam = try run(in: parent, named: "adam")
+        for (folder, optimizer) in [(sgd, "sgd"), (adam, "adam")] {
+            let record = #"{"config": {"optimizer": "\#(optimizer)", "learningRate": 0.1, "batchSize": 128, "dataset": "data/digits.csv.gz", "schedule": "constant"}, "model": {"architecture": "mlp"}, "learning_rate_changes": [{"epoch": 2, "iteration": 20, "from": 0.1, "to": 0.01}]}"#
+            try Data(record.utf8).write(to: URL(fileURLWithPath: folder + "/run.json"))
+        }
+        let logs = [try RunLog(folder: sgd), try RunLog(folder: adam)]
+        #expect(logs[0].settings.map(\.name) == ["model", "data", "optimizer", "learning rate", "batch size"])
+        let one = try RunPage.html([logs[0]], title: "run <sgd>")
+        #expect(one.contains("<title>run &lt;sgd&gt;</title>"))
+        #expect(one.contains("model mlp · data digits.csv.gz · optimizer sgd · learning rate 0.1 · batch size 128"))
+        // Last epoch: loss 0.5, accuracy 90; best test accuracy 85 at epoch 4.
+        #expect(one.contains("<td>4</td><td>0.5</td><td>90.00</td><td>0.7</td><td>85.00</td><td>85.00 % at epoch 4</td>"))
+        #expect(one.components(separatedBy: "data:image/svg+xml;base64,").count - 1 == 4)
+        let both = try RunPage.html(logs, title: "runs")
+        #expect(both.contains("<p>all runs: model mlp · data digits.csv.gz · learning rate 0.1 · batch size 128</p>"))
+        #expect(both.contains("<td class=\"settings\">optimizer sgd</td>") && both.contains("<td class=\"settings\">optimizer adam</td>"))
+        // Each figure decodes to an SVG document.
+        let first = try #require(both.components(separatedBy: "data:image/svg+xml;base64,").dropFirst().first?.prefix { $0 != "\"" })
+        let svg = String(decoding: try #require(Data(base64Encoded: String(first))), as: UTF8.self)
+        #expect(svg.hasPrefix("<?xml") && svg.contains("<svg"))
+        // One figure alone, as the server's thumbnails fetch it; nil for what the logs cannot draw.
+        let png = try #require(try RunPage.figure("loss", of: [logs[0]], format: .png))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        try parent.write(Data("epoch,train_loss\n1,0.5\n".utf8), to: "bare/metrics.csv")
+        #expect(try RunPage.figure("accuracy", of: [try RunLog(folder: parent.file("bare"))], format: .svg) == nil)
+    }
 }

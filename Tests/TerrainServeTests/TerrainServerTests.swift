@@ -187,4 +187,38 @@ struct TerrainServerTests {
         // pool's load on 2 cores, 22 s once, not the server.)
         #expect(await server.reply(path: "/", query: nil).status == 200)
     }
+
+    /// Runs as a dashboard: the listing shows each run's curves and a box to overlay runs; a
+    /// run's page and an overlay page are drawn from the logs; bad names are refused.
+    @Test func runsHaveTheirPagesAndCurves() throws {
+        let server = try Self.makeRuns()
+        let run = server.folder.root + "/digits"
+        try Data("epoch,iteration,train_loss,train_acc,test_loss,test_acc,weight_norm\n1,10,0.5,80,0.6,78,10\n2,20,0.4,85,0.5,82,11\n".utf8)
+            .write(to: URL(fileURLWithPath: run + "/metrics.csv"))
+        try FileManager.default.createDirectory(atPath: server.folder.root + "/adam", withIntermediateDirectories: true)
+        try Data("epoch,train_loss\n1,0.7\n".utf8).write(to: URL(fileURLWithPath: server.folder.root + "/adam/metrics.csv"))
+        let listing = server.respond(path: "/", query: nil).text
+        #expect(listing.contains("href=\"/run/digits\""))
+        #expect(listing.contains("<img src=\"/run-figure/loss.svg?r=digits\""))
+        #expect(listing.contains("name=\"r\" value=\"adam\"") && listing.contains("formaction=\"/runs\""))
+        let page = server.respond(path: "/run/digits", query: nil)
+        #expect(page.status == 200 && page.text.contains("82.00 % at epoch 2") && page.text.contains("data:image/svg+xml;base64,"))
+        #expect(page.contentSecurityPolicy == TerrainServer.listingPolicy)
+        let figure = server.respond(path: "/run-figure/accuracy.svg", query: "r=digits")
+        #expect(figure.status == 200 && figure.contentType == "image/svg+xml" && figure.text.contains("<svg"))
+        let overlay = server.respond(path: "/runs", query: "r=digits&r=adam")
+        #expect(overlay.status == 200 && overlay.text.contains("<td>adam</td>"))
+        // adam logged no accuracy: its figure is not there; unknown figures, non-runs and paths out are refused.
+        #expect(server.respond(path: "/run-figure/accuracy.svg", query: "r=adam").status == 404)
+        #expect(server.respond(path: "/run-figure/secrets.svg", query: "r=digits").status == 404)
+        #expect(server.respond(path: "/run-figure/loss.gif", query: "r=digits").status == 404)
+        #expect(server.respond(path: "/run/digits/checkpoints", query: nil).status == 404)
+        #expect(server.respond(path: "/run/..", query: nil).status == 403)
+        #expect(server.respond(path: "/runs", query: nil).status == 400)
+        #expect(server.respond(path: "/runs", query: "r=%zz").status == 400)
+        // A malformed log is a 422 naming the line, not a crash.
+        try Data("epoch,train_loss\n1\n".utf8).write(to: URL(fileURLWithPath: server.folder.root + "/adam/metrics.csv"))
+        let broken = server.respond(path: "/run/adam", query: nil)
+        #expect(broken.status == 422 && broken.text.contains("line 2 has 1 cells") && !broken.text.contains(server.folder.root))
+    }
 }

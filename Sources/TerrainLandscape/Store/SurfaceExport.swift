@@ -15,16 +15,20 @@ extension SurfaceFile {
         return NPZ.write(arrays: arrays)
     }
 
-    /// One row per grid point: x, y (2D only), then each quantity; NaN (not computed) and inf
+    /// One row per grid point: x, y (2D only), then each quantity, then each extra dataset with a
+    /// value per grid point (a curvature map's `max_eig` and `min_eig`, a language model's
+    /// perplexity; lists such as a trajectory's path are left out); NaN (not computed) and inf
     /// (diverged) are written as `nan` and `inf`, which numpy and pandas read.
     public func csv() -> String {
         let quantities = SurfaceQuantity.allCases.filter { values[$0] != nil }
-        var lines = [((grid.isTwoDimensional ? ["x", "y"] : ["x"]) + quantities.map(\.rawValue)).joined(separator: ",")]
+        let perPoint = extraDatasets.keys.sorted().filter { extraShape($0, count: extraDatasets[$0]!.count) == grid.shape }
+        let columns = quantities.map { values[$0]! } + perPoint.map { extraDatasets[$0]! }
+        var lines = [((grid.isTwoDimensional ? ["x", "y"] : ["x"]) + quantities.map(\.rawValue) + perPoint).joined(separator: ",")]
         func text(_ v: Double) -> String { v.isNaN ? "nan" : v.isInfinite ? (v > 0 ? "inf" : "-inf") : "\(v)" }
         for point in 0..<grid.pointCount {
             let (alpha, beta) = grid.coordinates(of: point)
             let coordinates = grid.isTwoDimensional ? [alpha, beta] : [alpha]
-            lines.append((coordinates.map(text) + quantities.map { text(values[$0]![point]) }).joined(separator: ","))
+            lines.append((coordinates.map(text) + columns.map { text($0[point]) }).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -98,8 +98,11 @@ public struct LineChart: Chart {
         }
         let hasRight = !right.isEmpty
         let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: hasRight ? 62 : 18, bottom: 46)
-        var xScale = AxisScale(minimum: allX.min()! - xPadding,
-                               maximum: (allX.max()! > allX.min()! ? allX.max()! : allX.min()! + 1) + xPadding)
+        // One x value: padded, it sits in the middle; unpadded, it starts an axis one unit wide.
+        let (low, high) = (allX.min()!, allX.max()!)
+        let single = high <= low
+        var xScale = AxisScale(minimum: low - (single && xPadding == 0 ? 0 : xPadding),
+                               maximum: single ? low + (xPadding > 0 ? xPadding : 1) : high + xPadding)
         xScale.wholeNumberTicks = wholeNumberX
         // The left axis covers the bands too (on a log axis, only their positive lower bounds).
         let bandValues = bands.filter { $0.axis == .left }.flatMap { band in
@@ -133,7 +136,7 @@ public struct LineChart: Chart {
                 for run in Self.finiteRuns(s, logarithmic: s.axis == .left && logarithmic) {
                     let points = run.map { view.point(s.x[$0], s.y[$0]) }
                     if points.count == 1 {
-                        canvas.fillCircle(center: points[0], radius: 1.8, color: s.color)
+                        Self.dot(s, at: points[0], on: canvas)
                     } else {
                         canvas.stroke(points, color: s.color, width: 1.6, dash: s.dashed ? [6, 3] : [])
                     }
@@ -220,9 +223,27 @@ public struct LineChart: Chart {
         for (k, s) in labelled.enumerated() {
             let y = box.minY + 3 + (Double(k) + 0.5) * line
             let isMarker = k == markerRow
-            canvas.stroke([PlotPoint(box.minX + 6, y), PlotPoint(box.minX + 28, y)], color: s.color, width: isMarker ? 1 : 1.6,
-                          dash: isMarker ? Self.markerDash : s.dashed ? [6, 3] : [])
+            if !isMarker && Self.drawsOnlyDots(s) {
+                Self.dot(s, at: PlotPoint(box.minX + 17, y), on: canvas)
+            } else {
+                canvas.stroke([PlotPoint(box.minX + 6, y), PlotPoint(box.minX + 28, y)], color: s.color, width: isMarker ? 1 : 1.6,
+                              dash: isMarker ? Self.markerDash : s.dashed ? [6, 3] : [])
+            }
             canvas.text(s.label, at: PlotPoint(box.minX + 33, y), size: size, baseline: .middle)
         }
+    }
+
+    /// A point with no finite neighbour (a run of one epoch, a value between two gaps): a dot,
+    /// filled for a solid series and hollow for a dashed one, so that a one-epoch run's train
+    /// and test losses, which share a colour, are still told apart.
+    static func dot(_ s: LineSeries, at point: PlotPoint, on canvas: Canvas) {
+        canvas.fillCircle(center: point, radius: 3, color: s.dashed ? .white : s.color, outline: s.color, outlineWidth: 1.4)
+    }
+
+    /// Whether every finite stretch of the series is a single point, so that its legend shows
+    /// the dot it is drawn as rather than a line.
+    static func drawsOnlyDots(_ s: LineSeries) -> Bool {
+        let runs = finiteRuns(s, logarithmic: false)
+        return !runs.isEmpty && runs.allSatisfy { $0.count == 1 }
     }
 }

@@ -239,33 +239,61 @@ public final class Canvas {
     /// whole or not at all (`PlotOutput`: written beside it, synced, then renamed).
     public func write(to path: String, format: FigureFormat? = nil) throws {
         let format = try format ?? FigureFormat(name: (path as NSString).pathExtension)
+        let bytes = try encoded(format, naming: path)
         try PlotOutput.write(to: path) { temporary in
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+                throw PlotError.cannotWrite(path, "the file could not be created")
+            }
+        }
+    }
+
+    /// The page as the bytes of a PNG, SVG or PDF file, made in memory: what `terrain serve`
+    /// sends without touching the disk, and what `write(to:)` writes.
+    public func encoded(_ format: FigureFormat) throws -> [UInt8] {
+        try encoded(format, naming: "the \(format.rawValue.uppercased()) figure")
+    }
+
+    /// Cairo hands the encoded bytes to a C callback, which appends them to `Sink` through the
+    /// closure's context pointer (a C function pointer cannot capture).
+    private final class Sink { var bytes: [UInt8] = [] }
+
+    private func encoded(_ format: FigureFormat, naming what: String) throws -> [UInt8] {
+        let sink = Sink()
+        let closure = Unmanaged.passUnretained(sink).toOpaque()
+        let append: cairo_write_func_t = { context, data, length in
+            guard let context, let data else { return CAIRO_STATUS_WRITE_ERROR }
+            Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue().bytes
+                .append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+            return CAIRO_STATUS_SUCCESS
+        }
+        try withExtendedLifetime(sink) {
             let target: OpaquePointer
             switch format {
             case .png:
                 target = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),
                                                     Int32((height * scale).rounded(.up)))
             case .svg:
-                target = cairo_svg_surface_create(temporary, width, height)
+                target = cairo_svg_surface_create_for_stream(append, closure, width, height)
             case .pdf:
-                target = cairo_pdf_surface_create(temporary, width, height)
+                target = cairo_pdf_surface_create_for_stream(append, closure, width, height)
             }
             defer { cairo_surface_destroy(target) }
-            try check(cairo_surface_status(target), path)
+            try check(cairo_surface_status(target), what)
             let cr = cairo_create(target)
             if format == .png { cairo_scale(cr, scale, scale) }
             cairo_set_source_surface(cr, surface, 0, 0)
             cairo_paint(cr)
             let drawStatus = cairo_status(cr)
             cairo_destroy(cr)
-            try check(drawStatus, path)
+            try check(drawStatus, what)
             if format == .png {
-                try check(cairo_surface_write_to_png(target, temporary), path)
+                try check(cairo_surface_write_to_png_stream(target, append, closure), what)
             } else {
                 cairo_surface_finish(target)
-                try check(cairo_surface_status(target), path)
+                try check(cairo_surface_status(target), what)
             }
         }
+        return sink.bytes
     }
 
     private func check(_ status: cairo_status_t, _ path: String) throws {

@@ -64,10 +64,3 @@ public enum ViewerPage {
         return ViewerDocument(title: title, surfaces: try surfaces.map { try ViewerSurface.panel(file: $0.file, name: $0.name) })
     }
 }
-
-/// Text for HTML content and attribute values.
-func escapeHTML(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        .replacingOccurrences(of: "'", with: "&#39;")
-}
