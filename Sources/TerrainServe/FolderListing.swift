@@ -107,6 +107,13 @@ public struct FolderListing: Sendable {
         }
         if file.exists("path_x") { notes.append("training path") }
         if file.exists("max_eig") { notes.append("curvature map") }
+        if file.exists("repeats") {
+            // An ensemble (`terrain surface --repeats`, `SurfaceRepeats`): its size and what varies.
+            var members = "", kind = "members"
+            if case .double(let d)? = try? file.attribute("members", on: "repeats"), d.isFinite, d >= 1, d <= 1e6 { members = "\(Int(d)) " }
+            if case .string(let k)? = try? file.attribute("kind", on: "repeats") { kind = k == "subsets" ? "data subsets" : "direction pairs" }
+            notes.append("ensemble of \(members)\(kind)")
+        }
         if file.exists("analysis") { notes.append("topology analysed") }
         item.note = notes.joined(separator: ", ")
     }

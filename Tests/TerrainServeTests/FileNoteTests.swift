@@ -50,6 +50,12 @@ struct FileNoteTests {
         #expect(Self.note(top) == "Hessian spectrum: 1 extreme eigenvalue")
         let other = try Self.file("o.h5", datasets: ["weights": [3]])
         #expect(Self.note(other) == "HDF5, not a surface")
+        let ensemble = try Self.file("r.h5", datasets: ["xcoordinates": [9], "train_loss": [9], "repeats/0/train_loss": [9]])
+        let file = try HDF5File(path: ensemble, mode: .readWrite)
+        try file.setAttribute("members", 3.0, on: "repeats")
+        try file.setAttribute("kind", "subsets", on: "repeats")
+        file.close()
+        #expect(Self.note(ensemble) == "1D surface, 9 points, ensemble of 3 data subsets")
     }
 
     /// Each figure once: a thumbnail of its PNG with its formats linked in the caption, a figure
