@@ -281,6 +281,7 @@ TERRAIN_THREADS=1 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --s
 TERRAIN_THREADS=2 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --subset 200 --repeats 3 --out "$work/rep2.h5" > /dev/null
 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --subset 200 --seed 125 --out "$work/rep-seed125.h5" > /dev/null
 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:5 --y=-1:1:5 --subset 100 --subset-repeats 3 --out "$work/subrep.h5" > /dev/null
+"$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:5 --y=-1:1:5 --subset 100 --subset-seed 4 --out "$work/subrep-seed4.h5" > /dev/null
 if python3 -c "import h5py" 2>/dev/null; then
   check "surface --repeats 3: members, mean and std the same bits for 1 and 2 threads; member 1 is --seed 125; std is the members'" python3 -c "
 import h5py, numpy as np
@@ -294,11 +295,13 @@ assert np.array_equal(a['train_loss'][:], r['0']['train_loss'][:]) and np.array_
 m = np.stack([r[k]['train_loss'][:] for k in '012'])
 assert not np.array_equal(m[0], m[1])
 assert np.allclose(r['std']['train_loss'][:], m.std(axis=0, ddof=1), rtol=1e-12, atol=0)"
-  check "surface --subset-repeats 3: the same directions on three subsets, which give different surfaces" python3 -c "
+  check "surface --subset-repeats 3: the same directions on three subsets, which give different surfaces; member 2 is --subset-seed 4" python3 -c "
 import h5py, numpy as np
 f = h5py.File('$work/subrep.h5', 'r'); r = f['repeats']
 assert r.attrs['kind'] == 'subsets' and r.attrs['seeds'] == '0,2,4', dict(r.attrs)
-assert r['0']['train_loss'].shape == (5, 5) and not np.array_equal(r['0']['train_loss'][:], r['1']['train_loss'][:])"
+assert r['0']['train_loss'].shape == (5, 5) and not np.array_equal(r['0']['train_loss'][:], r['1']['train_loss'][:])
+p = h5py.File('$work/subrep-seed4.h5', 'r')
+assert np.array_equal(r['2']['train_loss'][:].view(np.uint64), p['train_loss'][:].view(np.uint64)), 'member 2 is --subset-seed 4'"
 fi
 check "plot draws a 1D ensemble's band" "$terrain" plot "$work/rep1.h5" --out "$work/repfigs"
 check "analyze reports the spread over the members of a 2D ensemble" bash -c "
