@@ -48,6 +48,8 @@ struct LandscapeJob {
             var seed: UInt64
             /// The data as the member's fingerprint records it (a subset's own seed).
             var dataDescription: String
+            /// Its stored group's attributes (the digest of its directions).
+            var attributes: [String: String] = [:]
         }
         var kind: SurfaceRepeats.Kind
         var members: [Member]
@@ -62,7 +64,7 @@ struct LandscapeJob {
         func computation(center: [Double], grid: SurfaceGrid, sets: [EvaluationSet]) throws -> RepeatedSurfaceComputation {
             try RepeatedSurfaceComputation(kind: kind, members: members.map {
                 RepeatedSurfaceComputation.Member(objective: $0.objective, xDirection: $0.directions[0],
-                      yDirection: $0.directions.count > 1 ? $0.directions[1] : nil, seed: $0.seed)
+                      yDirection: $0.directions.count > 1 ? $0.directions[1] : nil, seed: $0.seed, attributes: $0.attributes)
             }, center: center, grid: grid, sets: sets)
         }
     }

@@ -240,6 +240,12 @@ public struct SurfaceRequest {
         default:
             throw RequestError("--repeats draws random directions (validate refuses the others)")
         }
+        // Each member records its directions' digest, as a surface does, so that directions drawn
+        // again from its seed can be checked against the ones it was computed along.
+        for k in members.indices {
+            members[k].attributes[DirectionFile.digestAttribute] = DirectionFile.digest(members[k].directions, groups: objective.groups,
+                                                                                         type: directionType)
+        }
         return LandscapeJob.Ensemble(kind: repeats.kind, members: members)
     }
 }

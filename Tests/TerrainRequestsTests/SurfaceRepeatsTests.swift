@@ -60,6 +60,7 @@ struct SurfaceRepeatsTests {
                 #expect(bits(repeats.members[k][q]) == bits(plain.values[q]), "member \(k), \(q)")
                 if k == 0 { #expect(bits(file.values[q]) == bits(plain.values[q]), "the surface is member 0") }
             }
+            #expect(repeats.memberAttributes[k][DirectionFile.digestAttribute] == plain.textAttributes[DirectionFile.digestAttribute])
         }
         let losses = repeats.members.map { $0[.trainLoss]! }
         #expect(losses[0] != losses[1] && losses[1] != losses[2], "other directions, another landscape")

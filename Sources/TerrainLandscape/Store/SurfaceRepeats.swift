@@ -12,7 +12,9 @@
 ///                               seeds ("123,125,…": member k's --seed, or --subset-seed),
 ///                               ddof (1)
 ///     repeats/<k>/<quantity>    member k's values, shaped like the quantity (k = 0 … K−1;
-///                               repeats/0 repeats the top-level datasets); attribute seed
+///                               repeats/0 repeats the top-level datasets); attributes seed
+///                               and what the request adds (terrain.directions_digest: the
+///                               digest of the member's directions, `DirectionFile.digest`)
 ///     repeats/mean/<quantity>   the mean over the members whose value is finite
 ///     repeats/std/<quantity>    their sample standard deviation (ddof = 1: the members are a
 ///                               sample of the directions or subsets one could draw)
@@ -39,11 +41,15 @@ public struct SurfaceRepeats: Sendable, Equatable {
     public var seeds: [UInt64]
     /// Per member, its values of each quantity on the grid.
     public var members: [[SurfaceQuantity: [Double]]]
+    /// Per member, the text attributes of its group (its directions' digest).
+    public var memberAttributes: [[String: String]]
     public let grid: SurfaceGrid
 
-    public init(kind: Kind, seeds: [UInt64], members: [[SurfaceQuantity: [Double]]], grid: SurfaceGrid) {
-        precondition(seeds.count == members.count)
+    public init(kind: Kind, seeds: [UInt64], members: [[SurfaceQuantity: [Double]]], grid: SurfaceGrid,
+                memberAttributes: [[String: String]]? = nil) {
+        precondition(seeds.count == members.count && (memberAttributes?.count ?? members.count) == members.count)
         self.kind = kind; self.seeds = seeds; self.members = members; self.grid = grid
+        self.memberAttributes = memberAttributes ?? members.map { _ in [:] }
     }
 
     /// Member k's seed: the user's seed + 2k, so that member k is exactly the plain run with that
@@ -105,6 +111,7 @@ public struct SurfaceRepeats: Sendable, Equatable {
             var memberGroup = SurfaceFileGroup()
             for (q, v) in member { memberGroup.datasets[q.rawValue] = dataset(v) }
             memberGroup.numberAttributes["seed"] = Double(seeds[k])
+            memberGroup.textAttributes = memberAttributes[k]
             group.groups[String(k)] = memberGroup
         }
         var mean = SurfaceFileGroup(), std = SurfaceFileGroup(), count = SurfaceFileGroup()
@@ -138,6 +145,7 @@ extension SurfaceFile {
         let seeds = (group.textAttributes["seeds"] ?? "").split(separator: ",").compactMap { UInt64($0) }
         let members = (0..<Int(count)).map { SurfaceRepeats.storedMember($0, in: group, grid: grid) }
         guard seeds.count == members.count, members.allSatisfy({ !$0.isEmpty }) else { return nil }
-        return SurfaceRepeats(kind: kind, seeds: seeds, members: members, grid: grid)
+        let attributes = (0..<Int(count)).map { group.groups[String($0)]?.textAttributes ?? [:] }
+        return SurfaceRepeats(kind: kind, seeds: seeds, members: members, grid: grid, memberAttributes: attributes)
     }
 }

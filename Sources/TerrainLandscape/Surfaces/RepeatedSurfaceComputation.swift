@@ -21,8 +21,11 @@ public final class RepeatedSurfaceComputation: GridComputation {
         public var xDirection: Direction
         public var yDirection: Direction?
         public var seed: UInt64
-        public init(objective: Objective, xDirection: Direction, yDirection: Direction?, seed: UInt64) {
+        /// Text attributes of the member's stored group (`SurfaceRepeats.memberAttributes`).
+        public var attributes: [String: String]
+        public init(objective: Objective, xDirection: Direction, yDirection: Direction?, seed: UInt64, attributes: [String: String] = [:]) {
             self.objective = objective; self.xDirection = xDirection; self.yDirection = yDirection; self.seed = seed
+            self.attributes = attributes
         }
     }
 
@@ -32,6 +35,7 @@ public final class RepeatedSurfaceComputation: GridComputation {
     public let center: [Double]
     public let members: [SurfaceComputation]
     public let seeds: [UInt64]
+    public let memberAttributes: [[String: String]]
     /// One pool per distinct objective (by identity), and each member's pool.
     private var pools: [ReplicaPool<Objective>]
     private let poolOfMember: [Int]
@@ -48,6 +52,7 @@ public final class RepeatedSurfaceComputation: GridComputation {
                                    yDirection: $0.yDirection, grid: grid, sets: sets)
         }
         seeds = members.map(\.seed)
+        memberAttributes = members.map(\.attributes)
         var objectives: [Objective] = [], poolOf: [Int] = []
         for member in members {
             if let index = objectives.firstIndex(where: { $0 === member.objective }) {
@@ -136,7 +141,7 @@ public final class RepeatedSurfaceComputation: GridComputation {
 
     /// The members' values as an ensemble (NaN where not computed yet).
     public var ensemble: SurfaceRepeats {
-        SurfaceRepeats(kind: kind, seeds: seeds, members: members.map(\.values), grid: grid)
+        SurfaceRepeats(kind: kind, seeds: seeds, members: members.map(\.values), grid: grid, memberAttributes: memberAttributes)
     }
 
     public func restoreCenter() { for member in members { member.restoreCenter() } }
