@@ -1,0 +1,141 @@
+import TerrainTensor
+
+/// Weight matching (Ainsworth, Hayase and Srinivasa, "Git Re-Basin", 2023, algorithm 1): the
+/// permutations π of B's units that make B's weights closest to A's,
+///
+///     maximize  J(π) = Σₜ ⟨Aₜ, π(Bₜ)⟩   over the matched tensors t of `spec`,
+///
+/// which is minimizing ‖A − π(B)‖² (‖π(B)‖ = ‖B‖). J couples the permutations (a weight is
+/// permuted on its output axis by one group and on its input axis by another), so it is
+/// maximized by coordinate descent: one group at a time, the others held fixed, J is linear in
+/// the group's permutation matrix P, J = Σᵢⱼ Pᵢⱼ Cᵢⱼ + const with
+///
+///     Cᵢⱼ = Σ over the group's matched axes of ⟨A's unit i, B's unit j with the other groups applied⟩,
+///
+/// a linear assignment problem solved exactly (`LinearAssignment`). Groups are visited in a
+/// seeded random order, reshuffled each pass, and a group's permutation changes only when J
+/// strictly grows, so J never decreases and the loop stops after the first pass without change
+/// (J takes finitely many values). Deterministic: same tensors and seed, same permutations.
+///
+/// Model-free: it reads named tensors and a `PermutationSpec`, nothing else (the zoo's specs are
+/// `ModelSpec.permutationSpec`). All sums are in Double.
+public struct WeightMatching {
+    public var spec: PermutationSpec
+    /// Seeds the order in which groups are visited.
+    public var seed: UInt64
+    /// A bound on the passes over all groups (the loop normally stops long before).
+    public var maximumPasses: Int
+
+    public init(spec: PermutationSpec, seed: UInt64 = 0, maximumPasses: Int = 200) {
+        self.spec = spec; self.seed = seed; self.maximumPasses = maximumPasses
+    }
+
+    public struct Result: Sendable {
+        /// One permutation per group of the spec, in its order: unit i of the aligned B is
+        /// unit π[i] of B.
+        public var permutations: [[Int]]
+        /// J at the identity (B as it is) and at the permutations found.
+        public var objectiveBefore: Double
+        public var objectiveAfter: Double
+        /// Passes over all groups, the last one (without change) included.
+        public var passes: Int
+    }
+
+    /// The permutations of `b`'s units that match them to `a`'s. Both hold every tensor the spec
+    /// names, with the same shapes (checked by the caller, `spec.check`).
+    public func match(reference a: [String: Tensor<Float>], moving b: [String: Tensor<Float>]) -> Result {
+        let groups = spec.groups
+        var permutations = groups.map { Array(0..<$0.size) }
+        // Each tensor's permuted axes, by group index.
+        var axesOfTensor: [String: [(group: Int, axis: PermutationSpec.Axis)]] = [:]
+        for (g, group) in groups.enumerated() {
+            for axis in group.axes { axesOfTensor[axis.tensor, default: []].append((g, axis)) }
+        }
+        let matchedNames = Set(groups.flatMap { $0.axes.filter(\.matched).map(\.tensor) }).sorted()
+        let tensorsA = Dictionary(uniqueKeysWithValues: matchedNames.map { ($0, Tensor<Double>(converting: a[$0]!)) })
+        let tensorsB = Dictionary(uniqueKeysWithValues: matchedNames.map { ($0, Tensor<Double>(converting: b[$0]!)) })
+
+        /// B's tensor with every group's current permutation applied but `excluded`'s.
+        func movingTensor(_ name: String, except excluded: Int?) -> Tensor<Double> {
+            var x = tensorsB[name]!
+            for (g, axis) in axesOfTensor[name] ?? [] where g != excluded {
+                x = PermutationSpec.permuted(x, axis: axis.axis, blockSize: axis.blockSize, by: permutations[g])
+            }
+            return x
+        }
+        func objective() -> Double {
+            matchedNames.reduce(0) { $0 + Self.dot(tensorsA[$1]!, movingTensor($1, except: nil)) }
+        }
+
+        let before = objective()
+        var generator = SeededGenerator(seed: seed)
+        var passes = 0
+        var changed = true
+        while changed && passes < maximumPasses {
+            changed = false
+            passes += 1
+            for g in generator.permutation(groups.count) {
+                let n = groups[g].size
+                var weights = [Double](repeating: 0, count: n * n)
+                for axis in groups[g].axes where axis.matched {
+                    Self.accumulateSimilarity(tensorsA[axis.tensor]!, movingTensor(axis.tensor, except: g), axis: axis, units: n,
+                                              into: &weights)
+                }
+                let current = LinearAssignment.value(of: permutations[g], weights, size: n)
+                let best = LinearAssignment.maximize(weights, size: n)
+                let bestValue = LinearAssignment.value(of: best, weights, size: n)
+                // Strictly better beyond rounding: the sum's own scale sets the margin.
+                let scale = weights.reduce(0) { $0 + abs($1) } / Double(max(n, 1))
+                if bestValue > current + 1e-12 * max(scale, .leastNormalMagnitude), best != permutations[g] {
+                    permutations[g] = best
+                    changed = true
+                }
+            }
+        }
+        return Result(permutations: permutations, objectiveBefore: before, objectiveAfter: objective(), passes: passes)
+    }
+
+    /// weights[i·n + j] += Σ over outer and inner positions of a[o, i, r] · b[o, j, r].
+    static func accumulateSimilarity(_ a: Tensor<Double>, _ b: Tensor<Double>, axis: PermutationSpec.Axis, units n: Int,
+                                     into weights: inout [Double]) {
+        let layout = AxisLayout(shape: a.shape, axis: axis.axis, blockSize: axis.blockSize)
+        let pa = a.pointer, pb = b.pointer, inner = layout.inner
+        weights.withUnsafeMutableBufferPointer { w in
+            for o in 0..<layout.outer {
+                for i in 0..<n {
+                    let rowA = pa + (o * n + i) * inner
+                    for j in 0..<n {
+                        let rowB = pb + (o * n + j) * inner
+                        var sum = 0.0
+                        for r in 0..<inner { sum += rowA[r] * rowB[r] }
+                        w[i * n + j] += sum
+                    }
+                }
+            }
+        }
+    }
+
+    static func dot(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
+        let pa = a.pointer, pb = b.pointer
+        var sum = 0.0
+        for i in 0..<a.count { sum += pa[i] * pb[i] }
+        return sum
+    }
+
+    /// ‖A − B‖ over the tensors both hold (in Double).
+    public static func distance(_ a: [String: Tensor<Float>], _ b: [String: Tensor<Float>]) -> Double {
+        var sum = 0.0
+        for name in a.keys.sorted() {
+            guard let x = a[name], let y = b[name], x.shape == y.shape else { continue }
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeBufferPointer { py in
+                    for i in px.indices {
+                        let d = Double(px[i]) - Double(py[i])
+                        sum += d * d
+                    }
+                }
+            }
+        }
+        return sum.squareRoot()
+    }
+}
