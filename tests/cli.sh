@@ -700,6 +700,8 @@ check "a 2D surface of the gpt; its summary gives the perplexity's range too" ba
   grep -q '^test_perplexity: min [0-9.e+-]*  max' '$gpt/s2.txt'"
 check "a 1D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:5 --data train,test --out "$gpt/s1.h5"
 check "interpolate between the gpt's first and last weights" "$terrain" interpolate --quiet "$g0" "$g" --steps 5 --out "$gpt/i.h5"
+rejects "align: a gpt is refused, naming what is supported" "gpt cannot be aligned: .*supports mlp, cnn, vgg9" \
+  "$terrain" align "$g0" "$g" --out "$gpt/aligned.safetensors"
 check "a plane through three gpt checkpoints" "$terrain" plane --quiet "$g0" "$gpt/run/checkpoints/iter-00000006.safetensors" "$g" \
   --x=-0.5:1.5:3 --y=-0.5:1.5:3 --out "$gpt/p.h5"
 check "the gpt's trajectory on its PCA plane" "$terrain" trajectory --quiet --run "$gpt/run" --steps 3 --out "$gpt/t.h5"
@@ -791,6 +793,15 @@ else
 fi
 check "align: plot --compare overlays both curves in one figure" bash -c "
   '$terrain' plot '$al/A-to-B.h5' '$al/A-to-B-aligned.h5' --compare --out '$al/figs' > /dev/null && ls '$al/figs' | grep -q '\.png$'"
+check "align: a cnn and a resnet14 (batch norms, three residual streams): the check in Double passes" bash -c "
+  for m in cnn resnet14; do
+    for s in 1 2; do
+      '$terrain' train --quiet --model \$m --width 0.5 --dataset '$digits' --epochs 1 --model-seed \$s --seed \$s --out '$al/'\$m-\$s > /dev/null || exit 1
+    done
+    '$terrain' align '$al/'\$m-1/final.safetensors '$al/'\$m-2/final.safetensors --out '$al/'\$m-aligned.safetensors > '$al/'\$m.txt || exit 1
+    grep -q 'check: B-aligned' '$al/'\$m.txt || exit 1
+  done
+  grep -q '^  stream 3 ' '$al/resnet14.txt' && grep -q '^  layer3.1.conv1 ' '$al/resnet14.txt' && grep -q '^  conv2 ' '$al/cnn.txt'"
 rejects "align: different architectures are refused, naming both" "different architectures \(mlp and cnn\)" \
   "$terrain" align "$al/a/final.safetensors" "$work/a/final.safetensors" --out "$al/never.safetensors"
 rejects "align: different sizes are refused, naming the tensor" "different sizes: tensor fc1\.bias is \[48\] in A and \[32\] in B" \

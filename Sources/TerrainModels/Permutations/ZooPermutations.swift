@@ -71,7 +71,7 @@ extension ModelSpec {
         let blocksPerStage = (name.depth - 2) / 6
         // The open group that the next layers read: its name, writers, readers so far.
         var stream = (name: name.shortcuts ? "stream 1" : "conv1", writers: Self.convWriters("conv1", bn: "bn1"),
-                      readers: [(String, Bool)]())
+                      readers: [(String, Bool)](), slot: builder.count)
         var streams = 1
         var previousChannels = builder.shapes["conv1.weight"]?.first
         for stage in 1...3 {
@@ -83,14 +83,15 @@ extension ModelSpec {
                               readers: [("\(block).conv2.weight", false)])
                 let output = Self.convWriters("\(block).conv2", bn: "\(block).bn2")
                 if !name.shortcuts {
-                    builder.group(stream.name, writers: stream.writers, readers: stream.readers)
-                    stream = ("\(block).conv2", output, [])
+                    builder.group(stream.name, writers: stream.writers, readers: stream.readers, at: stream.slot)
+                    stream = ("\(block).conv2", output, [], builder.count)
                 } else if (stage > 1 && b == 0) || previousChannels != outChannels {
                     // A projection shortcut (1x1 convolution and batch norm) reads the old stream and starts a new one.
                     stream.readers.append(("\(block).shortcut.0.weight", false))
-                    builder.group(stream.name, writers: stream.writers, readers: stream.readers)
+                    builder.group(stream.name, writers: stream.writers, readers: stream.readers, at: stream.slot)
                     streams += 1
-                    stream = ("stream \(streams)", output + Self.convWriters("\(block).shortcut.0", bn: "\(block).shortcut.1"), [])
+                    stream = ("stream \(streams)", output + Self.convWriters("\(block).shortcut.0", bn: "\(block).shortcut.1"), [],
+                              builder.count)
                 } else {
                     stream.writers += output
                 }
@@ -98,7 +99,7 @@ extension ModelSpec {
             }
         }
         stream.readers.append(("linear.weight", false))
-        builder.group(stream.name, writers: stream.writers, readers: stream.readers)
+        builder.group(stream.name, writers: stream.writers, readers: stream.readers, at: stream.slot)
     }
 
     /// A linear layer's outputs: weight rows and bias.
@@ -126,7 +127,12 @@ struct PermutationSpecBuilder {
 
     init(shapes: [String: [Int]]) { self.shapes = shapes }
 
-    mutating func group(_ name: String, writers: [(String, Bool)], readers: [(tensor: String, flattened: Bool)]) {
+    /// Groups so far: where the next one goes.
+    var count: Int { groups.count }
+
+    /// Adds a group, at the end or at `slot` (a residual stream is listed where it starts, though
+    /// its readers are known only where it ends).
+    mutating func group(_ name: String, writers: [(String, Bool)], readers: [(tensor: String, flattened: Bool)], at slot: Int? = nil) {
         guard failure == nil else { return }
         guard let first = writers.first, let size = shapes[first.0]?.first else {
             failure = .shapeMismatch("tensor \(writers.first?.0 ?? name) is missing")
@@ -148,7 +154,7 @@ struct PermutationSpecBuilder {
             }
             axes.append(PermutationSpec.Axis(tensor: reader.tensor, axis: 1, blockSize: block))
         }
-        groups.append(PermutationSpec.Group(name: name, size: size, axes: axes))
+        groups.insert(PermutationSpec.Group(name: name, size: size, axes: axes), at: slot ?? groups.count)
     }
 
     func finish() throws(PermutationError) -> [PermutationSpec.Group] {
