@@ -808,6 +808,12 @@ rejects "align: different sizes are refused, naming the tensor" "different sizes
   "$terrain" align "$al/a/final.safetensors" "$work/digits/final.safetensors" --out "$al/never.safetensors"
 rejects "align: an ONNX model is refused, naming what is supported" "ONNX model.*mlp, cnn, vgg9, resnetN" \
   "$terrain" align "$al/a/final.safetensors" "$al/b.onnx" --out "$al/never.safetensors"
+check "align: write a state_dict without Terrain's description" python3 -c "
+import json, struct
+h = json.dumps({'fc1.weight': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]}}).encode()
+open('$al/state.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + bytes(4))"
+rejects "align: a checkpoint without a model description is refused, saying why" "state.safetensors \(B\) has no Terrain model description" \
+  "$terrain" align "$al/a/final.safetensors" "$al/state.safetensors" --out "$al/never.safetensors"
 rejects "align: an existing output needs --overwrite" "exists: pass --overwrite" \
   "$terrain" align "$al/a/final.safetensors" "$al/b/final.safetensors" --out "$al/again.safetensors"
 rejects "align: the output may not replace an input" "would replace the input" \

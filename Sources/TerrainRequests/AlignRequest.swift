@@ -126,7 +126,17 @@ public struct AlignRequest {
     static func checkpoint(_ source: ModelSource, role: String) throws -> (String, Checkpoint) {
         switch source {
         case .checkpoint(let path):
-            return (path, try Checkpoint.read(from: URL(fileURLWithPath: path)))
+            let url = URL(fileURLWithPath: path)
+            do {
+                return (path, try Checkpoint.read(from: url))
+            } catch {
+                // Checkpoint's own message would ask for --model, which alignment does not take.
+                if let metadata = try? Checkpoint.readTensors(from: url).metadata, metadata[Checkpoint.modelKey] == nil {
+                    throw RequestError("\(path) (\(role)) has no Terrain model description (a PyTorch state_dict?): alignment reads "
+                                       + "Terrain checkpoints, whose description names the architecture")
+                }
+                throw error
+            }
         case .onnx(let path):
             throw RequestError("\(path) (\(role)) is an ONNX model: alignment needs Terrain checkpoints of the zoo, whose units it knows how "
                                + "to permute (\(ModelSpec.alignableArchitectures))")

@@ -76,11 +76,12 @@ public struct WeightMatching {
             passes += 1
             for g in generator.permutation(groups.count) {
                 let n = groups[g].size
-                var weights = [Double](repeating: 0, count: n * n)
+                var similarity = Tensor<Double>(zeros: [n, n])
                 for axis in groups[g].axes where axis.matched {
-                    Self.accumulateSimilarity(tensorsA[axis.tensor]!, movingTensor(axis.tensor, except: g), axis: axis, units: n,
-                                              into: &weights)
+                    Self.accumulateSimilarity(tensorsA[axis.tensor]!, movingTensor(axis.tensor, except: g), axis: axis,
+                                              into: &similarity)
                 }
+                let weights = similarity.scalars
                 let current = LinearAssignment.value(of: permutations[g], weights, size: n)
                 let best = LinearAssignment.maximize(weights, size: n)
                 let bestValue = LinearAssignment.value(of: best, weights, size: n)
@@ -95,24 +96,29 @@ public struct WeightMatching {
         return Result(permutations: permutations, objectiveBefore: before, objectiveAfter: objective(), passes: passes)
     }
 
-    /// weights[i·n + j] += Σ over outer and inner positions of a[o, i, r] · b[o, j, r].
-    static func accumulateSimilarity(_ a: Tensor<Double>, _ b: Tensor<Double>, axis: PermutationSpec.Axis, units n: Int,
-                                     into weights: inout [Double]) {
-        let layout = AxisLayout(shape: a.shape, axis: axis.axis, blockSize: axis.blockSize)
-        let pa = a.pointer, pb = b.pointer, inner = layout.inner
-        weights.withUnsafeMutableBufferPointer { w in
-            for o in 0..<layout.outer {
-                for i in 0..<n {
-                    let rowA = pa + (o * n + i) * inner
-                    for j in 0..<n {
-                        let rowB = pb + (o * n + j) * inner
-                        var sum = 0.0
-                        for r in 0..<inner { sum += rowA[r] * rowB[r] }
-                        w[i * n + j] += sum
-                    }
+    /// C[i, j] += Σ over outer and inner positions of a[o, i, r] · b[o, j, r]: one product
+    /// (DGEMM) of the units' rows, C += A′·B′ᵀ with A′ = a as [units, outer · inner].
+    static func accumulateSimilarity(_ a: Tensor<Double>, _ b: Tensor<Double>, axis: PermutationSpec.Axis,
+                                     into similarity: inout Tensor<Double>) {
+        Backends.current.matmul(unitRows(a, axis), unitRows(b, axis), transposeA: false, transposeB: true, addingTo: &similarity)
+    }
+
+    /// The tensor as one row per unit of `axis`: [units, outer · inner], row i holding every
+    /// entry of unit i (a reshape when the axis is the first, a copy otherwise).
+    static func unitRows(_ x: Tensor<Double>, _ axis: PermutationSpec.Axis) -> Tensor<Double> {
+        let layout = AxisLayout(shape: x.shape, axis: axis.axis, blockSize: axis.blockSize)
+        let (outer, units, inner) = (layout.outer, layout.units, layout.inner)
+        if outer == 1 { return x.reshaped([units, inner]) }
+        var rows = Tensor<Double>(uninitializedShape: [units, outer * inner])
+        let target = rows.mutablePointer()
+        x.withUnsafeBufferPointer { source in
+            for o in 0..<outer {
+                for i in 0..<units {
+                    (target + (i * outer + o) * inner).update(from: source.baseAddress! + (o * units + i) * inner, count: inner)
                 }
             }
         }
+        return rows
     }
 
     static func dot(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
