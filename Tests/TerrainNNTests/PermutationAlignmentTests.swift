@@ -51,7 +51,7 @@ struct PermutationAlignmentTests {
         ModelSpec(architecture: "mlp", hiddenSizes: [12, 10, 9], activation: "tanh", inputShape: [5], outputs: 3),
         ModelSpec(architecture: "mlp", width: 1, hiddenSizes: [16, 16], inputShape: [2, 3, 3], outputs: 4),
         ModelSpec(architecture: "cnn", width: 0.5, inputShape: [2, 8, 8], outputs: 3),
-        ModelSpec(architecture: "vgg9", width: 0.125, inputShape: [3, 8, 8], outputs: 4),
+        ModelSpec(architecture: "vgg9", width: 0.125, inputShape: [3, 16, 16], outputs: 4),  // 2x2 maps into the classifier
         ModelSpec(architecture: "resnet20", width: 0.5, inputShape: [3, 8, 8], outputs: 3),
         ModelSpec(architecture: "resnet20-noshort", width: 0.5, inputShape: [3, 8, 8], outputs: 3),
         ModelSpec(architecture: "wrn14-2", width: 0.25, inputShape: [3, 8, 8], outputs: 3),

@@ -18,7 +18,10 @@ import TerrainTensor
 /// (J takes finitely many values). Deterministic: same tensors and seed, same permutations.
 ///
 /// Model-free: it reads named tensors and a `PermutationSpec`, nothing else (the zoo's specs are
-/// `ModelSpec.permutationSpec`). All sums are in Double.
+/// `ModelSpec.permutationSpec`). All sums are in Double. It lives in `TerrainModels` all the same,
+/// beside the specs that are its only input: `TerrainTensor` stays tensors, kernels and the
+/// vocabulary every target shares, and a Swift user with a network of their own writes a
+/// `PermutationSpec` for it and calls this with the same import as the zoo's.
 public struct WeightMatching {
     public var spec: PermutationSpec
     /// Seeds the order in which groups are visited.
