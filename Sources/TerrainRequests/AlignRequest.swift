@@ -63,8 +63,8 @@ public struct AlignRequest {
 
     @discardableResult
     public func run(progress: RequestProgress = .standard()) throws -> Summary {
-        let (pathA, checkpointA) = try Self.checkpoint(a, role: "A")
-        let (pathB, checkpointB) = try Self.checkpoint(b, role: "B")
+        // What kind of model each is, before reading either.
+        let pathA = try Self.checkpointPath(a, role: "A"), pathB = try Self.checkpointPath(b, role: "B")
         for input in [pathA, pathB] where URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
             throw RequestError("--out \(output) would replace the input \(input): name another file")
         }
@@ -72,9 +72,8 @@ public struct AlignRequest {
         if !overwrite && FileManager.default.fileExists(atPath: output) {
             throw RequestError("\(output) exists: pass --overwrite to replace it")
         }
-        var specA = checkpointA.spec, specB = checkpointB.spec
-        specA.seed = 0; specB.seed = 0
-        guard specA.architecture.lowercased() == specB.architecture.lowercased() else {
+        let checkpointA = try Self.readCheckpoint(pathA, role: "A"), checkpointB = try Self.readCheckpoint(pathB, role: "B")
+        guard checkpointA.spec.architecture.lowercased() == checkpointB.spec.architecture.lowercased() else {
             throw RequestError("\(pathA) and \(pathB) are different architectures (\(checkpointA.spec.architecture) and "
                                + "\(checkpointB.spec.architecture)): alignment permutes one network's units onto another of the same architecture")
         }
@@ -122,21 +121,11 @@ public struct AlignRequest {
         return summary
     }
 
-    /// A Terrain checkpoint's path and contents; other model sources are refused with the reason.
-    static func checkpoint(_ source: ModelSource, role: String) throws -> (String, Checkpoint) {
+    /// A Terrain checkpoint's path; other model sources are refused with the reason.
+    static func checkpointPath(_ source: ModelSource, role: String) throws -> String {
         switch source {
         case .checkpoint(let path):
-            let url = URL(fileURLWithPath: path)
-            do {
-                return (path, try Checkpoint.read(from: url))
-            } catch {
-                // Checkpoint's own message would ask for --model, which alignment does not take.
-                if let metadata = try? Checkpoint.readTensors(from: url).metadata, metadata[Checkpoint.modelKey] == nil {
-                    throw RequestError("\(path) (\(role)) has no Terrain model description (a PyTorch state_dict?): alignment reads "
-                                       + "Terrain checkpoints, whose description names the architecture")
-                }
-                throw error
-            }
+            return path
         case .onnx(let path):
             throw RequestError("\(path) (\(role)) is an ONNX model: alignment needs Terrain checkpoints of the zoo, whose units it knows how "
                                + "to permute (\(ModelSpec.alignableArchitectures))")
@@ -144,6 +133,20 @@ public struct AlignRequest {
             throw RequestError("\(path) (\(role)): alignment reads Terrain checkpoints (with their model description), not PyTorch state_dicts")
         case .objective:
             throw RequestError("\(role) is an objective given in Swift: alignment needs Terrain checkpoints")
+        }
+    }
+
+    static func readCheckpoint(_ path: String, role: String) throws -> Checkpoint {
+        let url = URL(fileURLWithPath: path)
+        do {
+            return try Checkpoint.read(from: url)
+        } catch {
+            // Checkpoint's own message would ask for --model, which alignment does not take.
+            if let metadata = try? Checkpoint.readTensors(from: url).metadata, metadata[Checkpoint.modelKey] == nil {
+                throw RequestError("\(path) (\(role)) has no Terrain model description (a PyTorch state_dict?): alignment reads "
+                                   + "Terrain checkpoints, whose description names the architecture")
+            }
+            throw error
         }
     }
 
