@@ -705,6 +705,8 @@ check "a 2D surface of the gpt; its summary gives the perplexity's range too" ba
   grep -q '^test_perplexity: min [0-9.e+-]*  max' '$gpt/s2.txt'"
 check "a 1D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:5 --data train,test --out "$gpt/s1.h5"
 check "interpolate between the gpt's first and last weights" "$terrain" interpolate --quiet "$g0" "$g" --steps 5 --out "$gpt/i.h5"
+rejects "align: a gpt is refused, naming what is supported" "gpt cannot be aligned: .*supports mlp, cnn, vgg9" \
+  "$terrain" align "$g0" "$g" --out "$gpt/aligned.safetensors"
 check "a plane through three gpt checkpoints" "$terrain" plane --quiet "$g0" "$gpt/run/checkpoints/iter-00000006.safetensors" "$g" \
   --x=-0.5:1.5:3 --y=-0.5:1.5:3 --out "$gpt/p.h5"
 check "the gpt's trajectory on its PCA plane" "$terrain" trajectory --quiet --run "$gpt/run" --steps 3 --out "$gpt/t.h5"
@@ -756,6 +758,72 @@ rejects "a gpt refuses token ids outside its vocabulary before a surface, naming
   "token id 300(\.0)? at sequence 3, position 5 is outside the vocabulary 0\.\.<256" \
   "$terrain" surface --checkpoint "$g" --dataset "$gpt/outside.npz" --x=-1:1:3 --out "$gpt/never.h5"
 check "nothing written for the refused surface" test ! -e "$gpt/never.h5"
+
+# Permutation alignment (terrain align): two MLPs from different seeds. B-aligned computes B's
+# function (align checks it in Double; evaluate agrees) and lies closer to A, and the barrier on
+# the line A → B-aligned is lower than on A → B: both curves overlaid in one figure.
+al="$work/align"
+alignTrain() { "$terrain" train --quiet --model mlp --hidden 48,48 --dataset "$digits" --epochs 4 --batch-size 32 --lr 0.05 "$@"; }
+check "align: train A (seed 1)" alignTrain --model-seed 1 --seed 1 --out "$al/a"
+check "align: train B (seed 2)" alignTrain --model-seed 2 --seed 2 --out "$al/b"
+check "align B onto A: a summary, the check, the file" bash -c "
+  '$terrain' align '$al/a/final.safetensors' '$al/b/final.safetensors' --out '$al/b-aligned.safetensors' > '$al/align.txt' &&
+  cat '$al/align.txt' && grep -q '^  fc1 *48 *[0-9]' '$al/align.txt' && grep -q '^  fc2 *48' '$al/align.txt' &&
+  grep -Eq 'check: B-aligned.s outputs equal B.s on [0-9]+ test samples' '$al/align.txt' && test -s '$al/b-aligned.safetensors'"
+check "align: ‖A − B-aligned‖ < ‖A − B‖, and the objective grew" python3 -c "
+import re
+text = open('$al/align.txt').read()
+j0, j1 = map(float, re.search(r'objective .*: (\S+) -> (\S+)', text).groups())
+d0, d1 = map(float, re.search(r'‖A − B‖ = (\S+), ‖A − B-aligned‖ = (\S+)', text).groups())
+assert j1 > j0 and d1 < d0, (j0, j1, d0, d1)"
+check "align: B-aligned evaluates as B does (same loss and accuracy)" bash -c "
+  [ \"\$('$terrain' evaluate '$al/b/final.safetensors')\" = \"\$('$terrain' evaluate '$al/b-aligned.safetensors')\" ]"
+check "align: the same seed gives the same bytes; info reads the file" bash -c "
+  '$terrain' align '$al/a/final.safetensors' '$al/b/final.safetensors' --out '$al/again.safetensors' > /dev/null &&
+  cmp '$al/b-aligned.safetensors' '$al/again.safetensors' && '$terrain' info '$al/b-aligned.safetensors' | grep -q 'model: mlp'"
+check "align: interpolate A → B and A → B-aligned" bash -c "
+  '$terrain' interpolate --quiet '$al/a/final.safetensors' '$al/b/final.safetensors' --steps 21 --out '$al/A-to-B.h5' > /dev/null &&
+  '$terrain' interpolate --quiet '$al/a/final.safetensors' '$al/b-aligned.safetensors' --steps 21 --out '$al/A-to-B-aligned.h5' > /dev/null"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "align: the barrier on the line to B-aligned is lower than to B" python3 -c "
+import h5py
+def barrier(path):
+    loss = h5py.File(path, 'r')['train_loss'][:]
+    return loss.max() - max(loss[0], loss[-1])
+before, after = barrier('$al/A-to-B.h5'), barrier('$al/A-to-B-aligned.h5')
+print('train-loss barrier: A -> B %.4f, A -> B-aligned %.4f' % (before, after))
+assert after < before, (before, after)"
+else
+  skip "align's barriers (python3 with h5py)"
+fi
+check "align: plot --compare overlays both curves in one figure" bash -c "
+  '$terrain' plot '$al/A-to-B.h5' '$al/A-to-B-aligned.h5' --compare --out '$al/figs' > /dev/null && ls '$al/figs' | grep -q '\.png$'"
+check "align: a cnn and a resnet14 (batch norms, three residual streams): the check in Double passes" bash -c "
+  for m in cnn resnet14; do
+    for s in 1 2; do
+      '$terrain' train --quiet --model \$m --width 0.5 --dataset '$digits' --epochs 1 --model-seed \$s --seed \$s --out '$al/'\$m-\$s > /dev/null || exit 1
+    done
+    '$terrain' align '$al/'\$m-1/final.safetensors '$al/'\$m-2/final.safetensors --out '$al/'\$m-aligned.safetensors > '$al/'\$m.txt || exit 1
+    grep -q 'check: B-aligned' '$al/'\$m.txt || exit 1
+  done
+  grep -q '^  stream 3 ' '$al/resnet14.txt' && grep -q '^  layer3.1.conv1 ' '$al/resnet14.txt' && grep -q '^  conv2 ' '$al/cnn.txt'"
+rejects "align: different architectures are refused, naming both" "different architectures \(mlp and cnn\)" \
+  "$terrain" align "$al/a/final.safetensors" "$work/a/final.safetensors" --out "$al/never.safetensors"
+rejects "align: different sizes are refused, naming the tensor" "different sizes: tensor fc1\.bias is \[48\] in A and \[32\] in B" \
+  "$terrain" align "$al/a/final.safetensors" "$work/digits/final.safetensors" --out "$al/never.safetensors"
+rejects "align: an ONNX model is refused, naming what is supported" "ONNX model.*mlp, cnn, vgg9, resnetN" \
+  "$terrain" align "$al/a/final.safetensors" "$al/b.onnx" --out "$al/never.safetensors"
+check "align: write a state_dict without Terrain's description" python3 -c "
+import json, struct
+h = json.dumps({'fc1.weight': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]}}).encode()
+open('$al/state.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + bytes(4))"
+rejects "align: a checkpoint without a model description is refused, saying why" "state.safetensors \(B\) has no Terrain model description" \
+  "$terrain" align "$al/a/final.safetensors" "$al/state.safetensors" --out "$al/never.safetensors"
+rejects "align: an existing output needs --overwrite" "exists: pass --overwrite" \
+  "$terrain" align "$al/a/final.safetensors" "$al/b/final.safetensors" --out "$al/again.safetensors"
+rejects "align: the output may not replace an input" "would replace the input" \
+  "$terrain" align "$al/a/final.safetensors" "$al/b/final.safetensors" --out "$al/b/final.safetensors" --overwrite
+check "align: nothing written for the refused requests" test ! -e "$al/never.safetensors"
 
 source "$(dirname "$0")/cli-input.sh"
 
