@@ -165,6 +165,7 @@ public enum SurfaceFigures {
 
     /// Loss (left) and accuracy (right) along a 1D axis, train solid and test dashed, linear and log.
     static func curves(_ file: SurfaceFile, name: String, style: FigureStyle) -> [NamedFigure] {
+        if let connection = ConnectFigures.curves(file, name: name) { return connection }
         var series: [LineSeries] = []
         let x = file.grid.x
         if let v = file.values[.trainLoss] { series.append(LineSeries(label: "train loss", x: x, y: v, color: Color.series[0])) }
