@@ -10,11 +10,7 @@ enum ConnectFigures {
         let x = file.grid.x
         let lineQuantities = SurfaceQuantity.allCases.filter { file.extraDatasets["line_\($0.rawValue)"] != nil }
         guard !lineQuantities.isEmpty else { return nil }
-        let curveName = switch file.textAttributes["terrain.curve"] {
-        case "polychain": "polygonal chain"
-        case "bezier": "Bézier curve"
-        default: "curve"
-        }
+        let curveName = curveName(file)
         var series: [LineSeries] = []
         for (path, color, values) in [(curveName, Color.series[0], file.values),
                                       ("line", Color.series[1], Dictionary(uniqueKeysWithValues: lineQuantities.map {
@@ -38,5 +34,27 @@ enum ConnectFigures {
         let positive = series.filter { $0.axis == .left }.flatMap(\.y).contains { $0.isFinite && $0 > 0 }
         return [NamedFigure(name: "\(name)_1d", figure: Figure(chart), caption: "loss and accuracy along the \(curveName) and the straight line")]
             + (positive ? [NamedFigure(name: "\(name)_1d_log", figure: Figure(log), caption: "the same with a log loss axis")] : [])
+    }
+
+    /// The paths drawn on the plane through A (0, 0), B (1, 0) and the bend (0, 1) of a
+    /// `terrain connect` plane (`terrain.kind` connect): the straight line from A to B, the curve
+    /// (its path_x, path_y) and the bend's point; nil for any other file.
+    static func planeOverlays(_ file: SurfaceFile, curve: PathOverlay) -> (paths: [PathOverlay], title: String, caption: String)? {
+        guard file.textAttributes["terrain.kind"] == "connect" else { return nil }
+        let line = PathOverlay(points: [PlotPoint(0, 0), PlotPoint(1, 0)], label: "line")
+        var bend = PathOverlay(points: [PlotPoint(0, 1)], label: "bend")
+        bend.marksStart = false
+        let name = curveName(file)
+        return ([line, curve, bend], "with the \(name)",
+                "the \(name) from A (square, α = β = 0) to B (dot, α = 1) on the plane through A, B and the bend (dot at β = 1), and the straight line")
+    }
+
+    /// The curve's name from the file's `terrain.curve`.
+    static func curveName(_ file: SurfaceFile) -> String {
+        switch file.textAttributes["terrain.curve"] {
+        case "polychain": "polygonal chain"
+        case "bezier": "Bézier curve"
+        default: "curve"
+        }
     }
 }

@@ -120,8 +120,13 @@ public enum SurfaceFigures {
                     var c = chart(.lines)
                     c.paths = [path]
                     c.title = "\(what) with the training path"
-                    result.append(NamedFigure(name: "\(base)_\(FigureKind.trajectory.suffix)", figure: Figure(c),
-                                              caption: "the optimizer's path on the plane (red: learning-rate drops; square: start, dot: end)"))
+                    var caption = "the optimizer's path on the plane (red: learning-rate drops; square: start, dot: end)"
+                    if let connection = ConnectFigures.planeOverlays(file, curve: path) {
+                        c.paths = connection.paths
+                        c.title = "\(what) \(connection.title)"
+                        caption = connection.caption
+                    }
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.trajectory.suffix)", figure: Figure(c), caption: caption))
                 }
             } else if kinds.contains(.heatmap) {
                 result.append(NamedFigure(name: "\(base)_\(FigureKind.heatmap.suffix)", figure: Figure(chart(.heatMap)),
@@ -243,6 +248,8 @@ public enum SurfaceFigures {
             let name = String(axes[axis == "x" ? 0 : min(1, axes.count - 1)])
             if !name.isEmpty { return name }
         }
+        // The plane of a curve between two models: A + α·(B − A) + β·(θ_b − A).
+        if file.textAttributes["terrain.kind"] == "connect" { return axis == "x" ? "α (along B − A)" : "β (along bend − A)" }
         return axis == "x" ? "α" : "β"
     }
 
