@@ -31,7 +31,7 @@ do {
     let examples: [(String, (String, String) throws -> Void)] = [
         ("surface", surfaceExample), ("plane", planeExample), ("interpolation", interpolationExample),
         ("trajectory", trajectoryExample), ("evolve", evolveExample), ("hessian", hessianExample),
-        ("curvature map", curvatureMapExample), ("sharpness", sharpnessExample),
+        ("curvature map", curvatureMapExample), ("sharpness", sharpnessExample), ("connect", connectExample),
     ]
     for (name, example) in examples {
         print("— \(name)")

@@ -45,7 +45,7 @@ enum ConnectFigures {
         var bend = PathOverlay(points: [PlotPoint(0, 1)], label: "bend")
         bend.marksStart = false
         let name = curveName(file)
-        return ([line, curve, bend], "with the \(name)",
+        return ([line, curve, bend], "on the plane through A, B and the bend",
                 "the \(name) from A (square, α = β = 0) to B (dot, α = 1) on the plane through A, B and the bend (dot at β = 1), and the straight line")
     }
 

@@ -93,6 +93,10 @@ public struct ConnectRequest {
     @discardableResult
     public func run(progress: RequestProgress = .standard()) throws -> ConnectResult {
         try validate()
+        // The bend's training is not split over ranks, and every rank would write its files.
+        guard Distributed.world.size == 1 else {
+            throw RequestError("terrain connect runs in one process (the bend's training is not split over ranks): run it without mpirun")
+        }
         let checkpointA = try Self.readCheckpoint(a, role: "A"), checkpointB = try Self.readCheckpoint(b, role: "B")
         var specB = checkpointB.spec
         specB.seed = checkpointA.spec.seed
