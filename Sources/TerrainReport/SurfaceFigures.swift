@@ -249,7 +249,11 @@ public enum SurfaceFigures {
             if !name.isEmpty { return name }
         }
         // The plane of a curve between two models: A + α·(B − A) + β·(θ_b − A).
-        if file.textAttributes["terrain.kind"] == "connect" { return axis == "x" ? "α (along B − A)" : "β (along bend − A)" }
+        // (curve.h5 is over the curve's parameter t.)
+        if file.textAttributes["terrain.kind"] == "connect" {
+            if !file.grid.isTwoDimensional { return "t (0: A, 1: B)" }
+            return axis == "x" ? "α (along B − A)" : "β (along bend − A)"
+        }
         return axis == "x" ? "α" : "β"
     }
 

@@ -133,11 +133,8 @@ public struct ConnectRequest {
             progress.note("curve: \(curveCheckpoint) is this request's, trained already")
         } else {
             progress.note("curve: training the bend of a \(curve.title) between \(a) and \(b), \(training.epochs) epoch\(training.epochs == 1 ? "" : "s") on \(loaded.dataDescription)")
-            var bend = try trainer.run(a: checkpointA, b: checkpointB, data: trainData, resume: !overwrite)
-            bend.metadata[requestKey] = trainer.requestJSON
-            bend.metadata["terrain.curve.a"] = a
-            bend.metadata["terrain.curve.b"] = b
-            try bend.write(to: URL(fileURLWithPath: curveCheckpoint))
+            try trainer.run(a: checkpointA, b: checkpointB, data: trainData, resume: !overwrite, output: URL(fileURLWithPath: curveCheckpoint),
+                            metadata: [requestKey: trainer.requestJSON, "terrain.curve.a": a, "terrain.curve.b": b])
         }
 
         // The plane through A, B and the bend, and the two paths in it.

@@ -60,10 +60,14 @@ public final class CurveTrainer {
     /// Whether `folder` holds a stopped training of this request to continue.
     public var canResume: Bool { FileManager.default.fileExists(atPath: ResumeState.url(in: folder).path) }
 
-    /// Trains the bend between `a` and `b` (checkpoints of `a.spec`'s architecture) on `data` and
-    /// returns it as a checkpoint: the model with the bend's trainable weights and A's buffers.
-    /// With `resume`, continues the stopped training in `folder` when there is one.
-    public func run(a: Checkpoint, b: Checkpoint, data: Dataset, resume: Bool) throws -> Checkpoint {
+    /// Trains the bend between `a` and `b` (checkpoints of `a.spec`'s architecture) on `data`,
+    /// writes it to `output` as a checkpoint (the model with the bend's trainable weights and A's
+    /// buffers, with `metadata` added) and returns it. With `resume`, continues the stopped
+    /// training in `folder` when there is one. The resume state goes only once the bend is
+    /// written, so a kill at any moment loses at most the epoch under way.
+    @discardableResult
+    public func run(a: Checkpoint, b: Checkpoint, data: Dataset, resume: Bool, output: URL,
+                    metadata: [String: String] = [:]) throws -> Checkpoint {
         let schedule = try LearningRateSchedule.parse(config.schedule, totalEpochs: config.epochs)
         guard data.count > 0 else { throw TrainingError.invalidConfig("the training set holds no samples") }
         let spec = a.spec
@@ -183,6 +187,8 @@ public final class CurveTrainer {
         result.metadata["terrain.curve"] = curve.rawValue
         result.metadata["terrain.curve.training"] = config.json
         result.metadata["terrain.curve.epochs"] = "\(config.epochs)"
+        result.metadata.merge(metadata) { $1 }
+        try result.write(to: output)
         try? FileManager.default.removeItem(at: ResumeState.url(in: folder))
         return result
     }

@@ -109,25 +109,27 @@ struct CurveTrainingTests {
         let straightFolder = try makeTemporaryFolder("curve-straight"), stoppedFolder = try makeTemporaryFolder("curve-stopped")
         let straight = try CurveTrainer(curve: .bezier, config: c, folder: straightFolder, identity: "ends")
         straight.showProgress = false
-        let uninterrupted = try straight.run(a: a, b: b, data: data.train, resume: false)
+        let uninterrupted = try straight.run(a: a, b: b, data: data.train, resume: false, output: straightFolder.appendingPathComponent("curve.safetensors"))
 
         let first = try CurveTrainer(curve: .bezier, config: c, folder: stoppedFolder, identity: "ends")
         first.showProgress = false
         first.stopAfterEpochs = 1
-        #expect(throws: Trainer.SimulatedStop.self) { try first.run(a: a, b: b, data: data.train, resume: false) }
+        #expect(throws: Trainer.SimulatedStop.self) { try first.run(a: a, b: b, data: data.train, resume: false, output: stoppedFolder.appendingPathComponent("curve.safetensors")) }
         #expect(first.canResume)
         let other = try CurveTrainer(curve: .polychain, config: c, folder: stoppedFolder, identity: "ends")
-        #expect { try other.run(a: a, b: b, data: data.train, resume: true) } throws: { "\($0)".contains("other options") }
+        #expect { try other.run(a: a, b: b, data: data.train, resume: true, output: stoppedFolder.appendingPathComponent("other.safetensors")) } throws: { "\($0)".contains("other options") }
         let second = try CurveTrainer(curve: .bezier, config: c, folder: stoppedFolder, identity: "ends")
         second.showProgress = false
         var resumedAfter: Int?
         second.onResume = { resumedAfter = $0 }
-        let resumed = try second.run(a: a, b: b, data: data.train, resume: true)
+        let resumed = try second.run(a: a, b: b, data: data.train, resume: true, output: stoppedFolder.appendingPathComponent("curve.safetensors"))
         #expect(resumedAfter == 1)
         #expect(!second.canResume, "a finished training keeps no resume state")
         for name in uninterrupted.tensorOrder where uninterrupted.counters[name] == nil {
             #expect(uninterrupted.tensors[name]!.scalars == resumed.tensors[name]!.scalars, "\(name)")
         }
+        #expect(try Data(contentsOf: stoppedFolder.appendingPathComponent("curve.safetensors"))
+                == Data(contentsOf: straightFolder.appendingPathComponent("curve.safetensors")), "the same file, byte for byte")
         func losses(_ folder: URL) throws -> [String] {
             try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
                 .map { $0.split(separator: ",").dropLast().joined(separator: ",") }
@@ -141,9 +143,11 @@ struct CurveTrainingTests {
         let (a, b, data) = try ends()
         var c = config(a.spec, optimizer: .sgd)
         c.epochs = 1
-        let trainer = try CurveTrainer(curve: .polychain, config: c, folder: try makeTemporaryFolder("curve-moves"), identity: "ends")
+        let folder = try makeTemporaryFolder("curve-moves")
+        let trainer = try CurveTrainer(curve: .polychain, config: c, folder: folder, identity: "ends")
         trainer.showProgress = false
-        let bend = try trainer.run(a: a, b: b, data: data.train, resume: false)
+        let bend = try trainer.run(a: a, b: b, data: data.train, resume: false, output: folder.appendingPathComponent("bend.safetensors"))
+        #expect(try Checkpoint.read(from: folder.appendingPathComponent("bend.safetensors")).tensors == bend.tensors)
         #expect(bend.metadata["terrain.curve"] == "polychain")
         #expect(bend.spec == a.spec)
         var moved = 0
