@@ -29,7 +29,9 @@ import TerrainModels
 /// The directions move the trainable tensors only.
 ///
 /// Every part resumes: a killed run continues the bend's training from its last finished epoch
-/// and the grids from their journals; a finished curve is reused when the request is the same.
+/// and the grids from their journals; a finished curve is reused when the request is the same
+/// (`overwrite` replaces a curve of other options, and grids of another request: `--points`,
+/// `--plane-grid`, `--bn-subset` change only the grids).
 public struct ConnectRequest {
     /// The two checkpoints (Terrain's, of one architecture): t = 0 and t = 1.
     public var a: String
@@ -124,14 +126,18 @@ public struct ConnectRequest {
             progress.note(line)
         }
         let requestKey = "terrain.curve.request"
-        if overwrite { try? FileManager.default.removeItem(atPath: curveCheckpoint) }
-        if FileManager.default.fileExists(atPath: curveCheckpoint) {
-            let existing = try Self.readCheckpoint(curveCheckpoint, role: "the curve")
-            guard existing.metadata[requestKey] == trainer.requestJSON else {
-                throw RequestError("\(curveCheckpoint) holds a curve of another request (curve, end points, data or training options); pass --overwrite to train it again")
-            }
+        // A curve of this request is kept even with `overwrite` (training it again would give the
+        // same bits); one of another request is replaced only with `overwrite`.
+        let existing = FileManager.default.fileExists(atPath: curveCheckpoint) ? try Self.readCheckpoint(curveCheckpoint, role: "the curve") : nil
+        if let existing, existing.metadata[requestKey] == trainer.requestJSON {
             progress.note("curve: \(curveCheckpoint) is this request's, trained already")
         } else {
+            if existing != nil {
+                guard overwrite else {
+                    throw RequestError("\(curveCheckpoint) holds a curve of another request (curve, end points, data or training options); pass --overwrite to train it again")
+                }
+                try FileManager.default.removeItem(atPath: curveCheckpoint)
+            }
             progress.note("curve: training the bend of a \(curve.title) between \(a) and \(b), \(training.epochs) epoch\(training.epochs == 1 ? "" : "s") on \(loaded.dataDescription)")
             try trainer.run(a: checkpointA, b: checkpointB, data: trainData, resume: !overwrite, output: URL(fileURLWithPath: curveCheckpoint),
                             metadata: [requestKey: trainer.requestJSON, "terrain.curve.a": a, "terrain.curve.b": b])
@@ -157,8 +163,11 @@ public struct ConnectRequest {
         let curvePath = positions.map { curve.planeCoordinates(at: $0) }
         let paths = [PlanePathComputation.Path(name: "curve", coordinates: curvePath),
                      PlanePathComputation.Path(name: "line", coordinates: positions.map { ($0, 0) })]
-        let batchNorm = network.model.batchNormLayers.isEmpty ? "none in the model"
-            : "recomputed at every point on \(network.batchNormData?.count ?? 0) training samples"
+        let hasBatchNorm = !network.model.batchNormLayers.isEmpty
+        let batchNorm = hasBatchNorm ? "recomputed at every point on \(network.batchNormData?.count ?? 0) training samples" : "none in the model"
+        // The statistics' samples are part of the data each point is evaluated on: a resumed grid
+        // must not mix points of two subsets.
+        let evaluated = loaded.dataDescription + (hasBatchNorm ? batchNormSubset.map { " bn-subset \($0)" } ?? "" : "")
 
         // Along the curve and the line.
         let computation = try PlanePathComputation(objective: network, center: thetaA, xDirection: directions[0], yDirection: directions[1],
@@ -171,7 +180,7 @@ public struct ConnectRequest {
         metadata.kind = "connect"
         metadata.curve = curve.rawValue
         metadata.batchNorm = batchNorm
-        metadata.data = loaded.dataDescription
+        metadata.data = evaluated
         metadata.version = TerrainVersion.current
         metadata.directionType = .weights
         metadata.directionsDigest = DirectionFile.digest(directions, groups: groups, type: .weights)
@@ -180,7 +189,7 @@ public struct ConnectRequest {
         options.directionFile = directionFile
         options.writeRequestFiles = writeDirections
         options.progressLabel = "curve"
-        let runner = SurfaceRunner.forRequest(computation: computation, path: curveSurface, fingerprint: computation.fingerprint(data: loaded.dataDescription),
+        let runner = SurfaceRunner.forRequest(computation: computation, path: curveSurface, fingerprint: computation.fingerprint(data: evaluated),
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         progress.note("connect: \(points) points along the \(curve.title) and the line on \(loaded.dataDescription); batch norm: \(batchNorm)")
         var curveFile = try runner.run(overwrite: overwrite)
@@ -201,7 +210,7 @@ public struct ConnectRequest {
             planeMetadata.directionCosine = Direction.cosine(directions[0], directions[1])
             planeFile = try LandscapeJob(
                 objective: network, spread: data.spread, center: thetaA, directions: directions, directionType: .weights,
-                grid: SurfaceGrid(x: axis, y: axis), sets: data.sets, dataDescription: loaded.dataDescription, out: planeSurface,
+                grid: SurfaceGrid(x: axis, y: axis), sets: data.sets, dataDescription: evaluated, out: planeSurface,
                 directionPath: directionFile, directionOutput: .custom(writeDirections), metadata: planeMetadata,
                 extraDatasets: ["path_x": curvePath.map(\.alpha), "path_y": curvePath.map(\.beta)],
                 announcement: "plane: \(planeGrid * planeGrid) points through A, B and the bend; batch norm: \(batchNorm)"

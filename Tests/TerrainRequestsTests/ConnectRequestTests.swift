@@ -71,6 +71,16 @@ struct ConnectRequestTests {
         var other = request(a, b, out: out)
         other.training.epochs = 2
         #expect { try other.run(progress: .silent) } throws: { "\($0)".contains("another request") }
+        // Other grids over the same curve: --overwrite recomputes them and keeps the curve.
+        var finer = request(a, b, out: out)
+        finer.points = 21
+        #expect(throws: (any Error).self) { try finer.run(progress: .silent) }
+        finer.overwrite = true
+        notes = []
+        let fine = try finer.run(progress: RequestProgress(showsBar: false, log: { notes.append($0) }, status: { _ in }))
+        #expect(notes.contains { $0.contains("trained already") })
+        #expect(try Data(contentsOf: out.appendingPathComponent("curve.safetensors")) == bytes)
+        #expect(fine.curveFile?.grid.x.count == 21)
 
         // What cannot be connected.
         let small = try Self.trainedEnd(root, seed: 3, hidden: [8])
