@@ -114,34 +114,7 @@ public struct ConnectRequest {
             ?? trainData
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
 
-        // The bend: trained (or continued), or reused when this request already trained it.
-        let trainer = try CurveTrainer(curve: curve, config: training.config(model: checkpointA.spec, dataset: loaded.dataDescription),
-                                       folder: URL(fileURLWithPath: trainingFolder),
-                                       identity: "A \(a) B \(b) data \(loaded.dataDescription)")
-        trainer.showProgress = progress.showsBar
-        trainer.onResume = { progress.note("curve: continuing the training stopped after epoch \($0)") }
-        trainer.onEpoch = { summary in
-            var line = String(format: "curve epoch %d/%d  lr %.4g  loss %.4f", summary.epoch, training.epochs, summary.learningRate, summary.train.loss)
-            if let accuracy = summary.train.accuracy { line += String(format: "  acc %.2f%%", accuracy) }
-            progress.note(line)
-        }
-        let requestKey = "terrain.curve.request"
-        // A curve of this request is kept even with `overwrite` (training it again would give the
-        // same bits); one of another request is replaced only with `overwrite`.
-        let existing = FileManager.default.fileExists(atPath: curveCheckpoint) ? try Self.readCheckpoint(curveCheckpoint, role: "the curve") : nil
-        if let existing, existing.metadata[requestKey] == trainer.requestJSON {
-            progress.note("curve: \(curveCheckpoint) is this request's, trained already")
-        } else {
-            if existing != nil {
-                guard overwrite else {
-                    throw RequestError("\(curveCheckpoint) holds a curve of another request (curve, end points, data or training options); pass --overwrite to train it again")
-                }
-                try FileManager.default.removeItem(atPath: curveCheckpoint)
-            }
-            progress.note("curve: training the bend of a \(curve.title) between \(a) and \(b), \(training.epochs) epoch\(training.epochs == 1 ? "" : "s") on \(loaded.dataDescription)")
-            try trainer.run(a: checkpointA, b: checkpointB, data: trainData, resume: !overwrite, output: URL(fileURLWithPath: curveCheckpoint),
-                            metadata: [requestKey: trainer.requestJSON, "terrain.curve.a": a, "terrain.curve.b": b])
-        }
+        try trainBend(a: checkpointA, b: checkpointB, data: trainData, description: loaded.dataDescription, progress: progress)
 
         // The plane through A, B and the bend, and the two paths in it.
         let groups = network.groups
@@ -199,27 +172,67 @@ public struct ConnectRequest {
         try curveFile.write(to: curveSurface)
 
         // The plane, with the curve drawn on it.
-        var planeFile: SurfaceFile?
-        if planeGrid > 0 {
-            let axis = Axis(minimum: Self.planeRange.minimum, maximum: Self.planeRange.maximum, count: planeGrid).coordinates
-            try Direction.checkSpan(directions, names: ["B − A (\(b) − \(a))", "θ_b − A (\(curveCheckpoint) − \(a))"])
-            var planeMetadata = SurfaceMetadata(origin: origin)
-            planeMetadata.kind = "connect"
-            planeMetadata.curve = curve.rawValue
-            planeMetadata.batchNorm = batchNorm
-            planeMetadata.directionCosine = Direction.cosine(directions[0], directions[1])
-            planeFile = try LandscapeJob(
-                objective: network, spread: data.spread, center: thetaA, directions: directions, directionType: .weights,
-                grid: SurfaceGrid(x: axis, y: axis), sets: data.sets, dataDescription: evaluated, out: planeSurface,
-                directionPath: directionFile, directionOutput: .custom(writeDirections), metadata: planeMetadata,
-                extraDatasets: ["path_x": curvePath.map(\.alpha), "path_y": curvePath.map(\.beta)],
-                announcement: "plane: \(planeGrid * planeGrid) points through A, B and the bend; batch norm: \(batchNorm)"
-            ).run(progress: progress, overwrite: overwrite)
-        }
+        let planeFile = planeGrid > 0
+            ? try measurePlane(network: network, center: thetaA, directions: directions, origin: origin, curvePath: curvePath,
+                               writeDirections: writeDirections, description: evaluated, batchNorm: batchNorm, progress: progress)
+            : nil
         var finished = result
         finished.curveFile = curveFile
         finished.planeFile = planeFile
         return finished
+    }
+
+    /// The bend: trained (or continued from a stopped training), or reused when this request
+    /// trained it already (`curve.safetensors` records the request).
+    private func trainBend(a checkpointA: Checkpoint, b checkpointB: Checkpoint, data trainData: Dataset, description: String,
+                           progress: RequestProgress) throws {
+        let trainer = try CurveTrainer(curve: curve, config: training.config(model: checkpointA.spec, dataset: description),
+                                       folder: URL(fileURLWithPath: trainingFolder),
+                                       identity: "A \(a) B \(b) data \(description)")
+        trainer.showProgress = progress.showsBar
+        trainer.onResume = { progress.note("curve: continuing the training stopped after epoch \($0)") }
+        trainer.onEpoch = { summary in
+            var line = String(format: "curve epoch %d/%d  lr %.4g  loss %.4f", summary.epoch, training.epochs, summary.learningRate, summary.train.loss)
+            if let accuracy = summary.train.accuracy { line += String(format: "  acc %.2f%%", accuracy) }
+            progress.note(line)
+        }
+        let requestKey = "terrain.curve.request"
+        // A curve of this request is kept even with `overwrite` (training it again would give the
+        // same bits); one of another request is replaced only with `overwrite`.
+        let existing = FileManager.default.fileExists(atPath: curveCheckpoint) ? try Self.readCheckpoint(curveCheckpoint, role: "the curve") : nil
+        if let existing, existing.metadata[requestKey] == trainer.requestJSON {
+            progress.note("curve: \(curveCheckpoint) is this request's, trained already")
+        } else {
+            if existing != nil {
+                guard overwrite else {
+                    throw RequestError("\(curveCheckpoint) holds a curve of another request (curve, end points, data or training options); pass --overwrite to train it again")
+                }
+                try FileManager.default.removeItem(atPath: curveCheckpoint)
+            }
+            progress.note("curve: training the bend of a \(curve.title) between \(a) and \(b), \(training.epochs) epoch\(training.epochs == 1 ? "" : "s") on \(description)")
+            try trainer.run(a: checkpointA, b: checkpointB, data: trainData, resume: !overwrite, output: URL(fileURLWithPath: curveCheckpoint),
+                            metadata: [requestKey: trainer.requestJSON, "terrain.curve.a": a, "terrain.curve.b": b])
+        }
+    }
+
+    /// The plane A + α·(B − A) + β·(θ_b − A) over α, β ∈ `planeRange`, the curve drawn on it.
+    private func measurePlane(network: ModelObjective<Float>, center thetaA: [Double], directions: [Direction], origin: DirectionOrigin,
+                              curvePath: [(alpha: Double, beta: Double)], writeDirections: @escaping () throws -> Void, description: String,
+                              batchNorm: String, progress: RequestProgress) throws -> SurfaceFile {
+        let axis = Axis(minimum: Self.planeRange.minimum, maximum: Self.planeRange.maximum, count: planeGrid).coordinates
+        try Direction.checkSpan(directions, names: ["B − A (\(b) − \(a))", "θ_b − A (\(curveCheckpoint) − \(a))"])
+        var planeMetadata = SurfaceMetadata(origin: origin)
+        planeMetadata.kind = "connect"
+        planeMetadata.curve = curve.rawValue
+        planeMetadata.batchNorm = batchNorm
+        planeMetadata.directionCosine = Direction.cosine(directions[0], directions[1])
+        return try LandscapeJob(
+            objective: network, spread: data.spread, center: thetaA, directions: directions, directionType: .weights,
+            grid: SurfaceGrid(x: axis, y: axis), sets: data.sets, dataDescription: description, out: planeSurface,
+            directionPath: directionFile, directionOutput: .custom(writeDirections), metadata: planeMetadata,
+            extraDatasets: ["path_x": curvePath.map(\.alpha), "path_y": curvePath.map(\.beta)],
+            announcement: "plane: \(planeGrid * planeGrid) points through A, B and the bend; batch norm: \(batchNorm)"
+        ).run(progress: progress, overwrite: overwrite)
     }
 
     /// A Terrain checkpoint, or a request error saying that the file is not one.
