@@ -107,6 +107,8 @@ public struct ConnectRequest {
             let what = nameA == nameB ? "two \(nameA) models of other sizes" : "\(nameA) and \(nameB)"
             throw RequestError("\(a) and \(b) are different models (\(what)); a curve connects two models of one architecture")
         }
+        // The training's numbers are checked before any data are read or any folder is made.
+        do { try training.config(model: checkpointA.spec, dataset: "").validate() } catch { throw RequestError("\(error)") }
         let loaded = try ModelSource.checkpoint(a).load(on: data, progress: progress)
         let network = try loaded.requireNetwork(for: "connect")
         let trainData = network.data.train

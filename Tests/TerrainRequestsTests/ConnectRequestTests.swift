@@ -92,6 +92,9 @@ struct ConnectRequestTests {
         #expect { try request(a, text.path, out: root.appendingPathComponent("y")).run(progress: .silent) } throws: {
             "\($0)".contains("is not a Terrain checkpoint")
         }
+        var noRate = request(a, b, out: root.appendingPathComponent("z"))
+        noRate.training.learningRate = 0
+        #expect { try noRate.run(progress: .silent) } throws: { "\($0)".contains("--lr must be a positive number") }
         var onePoint = request(a, b, out: root.appendingPathComponent("z"))
         onePoint.points = 1
         #expect { try onePoint.run(progress: .silent) } throws: { "\($0)".contains("--points must be at least 2") }
