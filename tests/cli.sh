@@ -191,6 +191,13 @@ check "connect: one thread and two threads give the same polygonal chain's bytes
   TERRAIN_THREADS=2 '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --curve polychain \
     --epochs 2 --points 5 --plane-grid 0 --out '$work/chain2' > /dev/null &&
   cmp '$work/chain1/curve.safetensors' '$work/chain2/curve.safetensors'"
+check "connect: killed at any moment and run again, the same bend as a run never killed" bash -c "
+  ends='$work/mode1/final.safetensors $work/mode2/final.safetensors'
+  timeout -s KILL 1 '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/killed' > /dev/null
+  '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/killed' > /dev/null &&
+  '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/unkilled' > /dev/null &&
+  cmp '$work/killed/curve.safetensors' '$work/unkilled/curve.safetensors' &&
+  diff <(cut -d, -f1-5 '$work/killed/training/metrics.csv') <(cut -d, -f1-5 '$work/unkilled/training/metrics.csv')"
 check "connect: plot draws the curve against the line and the plane with the curve on it" bash -c "
   '$terrain' plot '$work/connect/curve.h5' '$work/connect/plane.h5' --out '$work/connect-figs' > /dev/null &&
   test -s '$work/connect-figs/curve_1d.png' && test -s '$work/connect-figs/plane_train_loss_trajectory.png' &&
