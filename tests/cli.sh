@@ -169,6 +169,46 @@ check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$t
 check "trajectory writes the projection file" test -s "$work/traj.projection.h5"
 check "plane through three checkpoints" "$terrain" plane --quiet "$work/digits/checkpoints/epoch-0000.safetensors" \
   "$work/digits/checkpoints/iter-00000010.safetensors" "$ckpt" --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out "$work/plane.h5"
+
+# Mode connectivity: a curve between two MLPs trained from different seeds.
+ends() { for seed in 1 2; do
+  "$terrain" train --quiet --model mlp --hidden 32 --dataset "$digits" --epochs 4 --lr 0.05 --seed $seed --model-seed $seed \
+    --out "$work/mode$seed" > /dev/null || return 1; done; }
+check "connect: two MLPs from different seeds, the ends of the curve" ends
+connect() { "$terrain" connect --quiet "$work/mode1/final.safetensors" "$work/mode2/final.safetensors" --epochs 4 --points 11 --plane-grid 5 "$@"; }
+check "connect: a Bézier curve between them, its loss and the line's, the plane through A, B and the bend" connect --out "$work/connect"
+cp "$work/out" "$work/connect.txt"
+check "connect: the summary gives the barrier along the line and along the curve" grep -q "barrier (line).*barrier (curve)" "$work/connect.txt"
+check "connect: the curve's train barrier is below the line's" awk '$1 == "train" { found = 1; if (!($6 < $4)) exit 1 } END { exit !found }' "$work/connect.txt"
+check "connect: the same command again reuses the trained curve, and the files keep their values" bash -c "
+  cp '$work/connect/curve.safetensors' '$work/connect-bend.safetensors' &&
+  '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --epochs 4 --points 11 --plane-grid 5 \
+    --out '$work/connect' | grep -q 'trained already' &&
+  cmp '$work/connect/curve.safetensors' '$work/connect-bend.safetensors'"
+check "connect: one thread and two threads give the same polygonal chain's bytes" bash -c "
+  TERRAIN_THREADS=1 '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --curve polychain \
+    --epochs 2 --points 5 --plane-grid 0 --out '$work/chain1' > /dev/null &&
+  TERRAIN_THREADS=2 '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --curve polychain \
+    --epochs 2 --points 5 --plane-grid 0 --out '$work/chain2' > /dev/null &&
+  cmp '$work/chain1/curve.safetensors' '$work/chain2/curve.safetensors'"
+check "connect: killed at any moment and run again, the same bend as a run never killed" bash -c "
+  ends='$work/mode1/final.safetensors $work/mode2/final.safetensors'
+  timeout -s KILL 1 '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/killed' > /dev/null
+  '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/killed' > /dev/null &&
+  '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/unkilled' > /dev/null &&
+  cmp '$work/killed/curve.safetensors' '$work/unkilled/curve.safetensors' &&
+  diff <(cut -d, -f1-5 '$work/killed/training/metrics.csv') <(cut -d, -f1-5 '$work/unkilled/training/metrics.csv')"
+check "connect: plot draws the curve against the line and the plane with the curve on it" bash -c "
+  '$terrain' plot '$work/connect/curve.h5' '$work/connect/plane.h5' --out '$work/connect-figs' > /dev/null &&
+  test -s '$work/connect-figs/curve_1d.png' && test -s '$work/connect-figs/plane_train_loss_trajectory.png' &&
+  '$terrain' plot '$work/connect/training' --out '$work/connect-figs' > /dev/null"
+check "connect: view shows the curve and the plane" "$terrain" view "$work/connect/curve.h5" "$work/connect/plane.h5" --out "$work/connect-view.html"
+rejects "connect: two different architectures are refused" "different models \\(mlp and cnn\\)" \
+  "$terrain" connect "$work/mode1/final.safetensors" "$work/a/final.safetensors" --out "$work/never-connect"
+rejects "connect: a curve of one point is refused" "points must be at least 2" connect --points 1 --out "$work/never-connect"
+rejects "connect: a file that is not a checkpoint is refused, by name" "B \\(.*digits.csv.gz\\) is not a Terrain checkpoint" \
+  "$terrain" connect "$work/mode1/final.safetensors" "$digits" --out "$work/never-connect"
+check "nothing written for the refused curves" test ! -e "$work/never-connect/curve.safetensors"
 # Landscapes through training: a surface around each of the digits run's 7 checkpoints, killed
 # with SIGKILL and resumed; frame k must be `terrain surface` around checkpoint k, bit for bit.
 evolve() { "$terrain" evolve --quiet --run "$work/digits" --x=-1:1:9 --y=-1:1:9 --data train,test "$@"; }
@@ -743,6 +783,8 @@ check "a 2D surface of the gpt; its summary gives the perplexity's range too" ba
   grep -q '^test_perplexity: min [0-9.e+-]*  max' '$gpt/s2.txt'"
 check "a 1D surface of the gpt" "$terrain" surface --quiet --checkpoint "$g" --x=-1:1:5 --data train,test --out "$gpt/s1.h5"
 check "interpolate between the gpt's first and last weights" "$terrain" interpolate --quiet "$g0" "$g" --steps 5 --out "$gpt/i.h5"
+rejects "align: a gpt is refused, naming what is supported" "gpt cannot be aligned: .*supports mlp, cnn, vgg9" \
+  "$terrain" align "$g0" "$g" --out "$gpt/aligned.safetensors"
 check "a plane through three gpt checkpoints" "$terrain" plane --quiet "$g0" "$gpt/run/checkpoints/iter-00000006.safetensors" "$g" \
   --x=-0.5:1.5:3 --y=-0.5:1.5:3 --out "$gpt/p.h5"
 check "the gpt's trajectory on its PCA plane" "$terrain" trajectory --quiet --run "$gpt/run" --steps 3 --out "$gpt/t.h5"
@@ -794,6 +836,72 @@ rejects "a gpt refuses token ids outside its vocabulary before a surface, naming
   "token id 300(\.0)? at sequence 3, position 5 is outside the vocabulary 0\.\.<256" \
   "$terrain" surface --checkpoint "$g" --dataset "$gpt/outside.npz" --x=-1:1:3 --out "$gpt/never.h5"
 check "nothing written for the refused surface" test ! -e "$gpt/never.h5"
+
+# Permutation alignment (terrain align): two MLPs from different seeds. B-aligned computes B's
+# function (align checks it in Double; evaluate agrees) and lies closer to A, and the barrier on
+# the line A → B-aligned is lower than on A → B: both curves overlaid in one figure.
+al="$work/align"
+alignTrain() { "$terrain" train --quiet --model mlp --hidden 48,48 --dataset "$digits" --epochs 4 --batch-size 32 --lr 0.05 "$@"; }
+check "align: train A (seed 1)" alignTrain --model-seed 1 --seed 1 --out "$al/a"
+check "align: train B (seed 2)" alignTrain --model-seed 2 --seed 2 --out "$al/b"
+check "align B onto A: a summary, the check, the file" bash -c "
+  '$terrain' align '$al/a/final.safetensors' '$al/b/final.safetensors' --out '$al/b-aligned.safetensors' > '$al/align.txt' &&
+  cat '$al/align.txt' && grep -q '^  fc1 *48 *[0-9]' '$al/align.txt' && grep -q '^  fc2 *48' '$al/align.txt' &&
+  grep -Eq 'check: B-aligned.s outputs equal B.s on [0-9]+ test samples' '$al/align.txt' && test -s '$al/b-aligned.safetensors'"
+check "align: ‖A − B-aligned‖ < ‖A − B‖, and the objective grew" python3 -c "
+import re
+text = open('$al/align.txt').read()
+j0, j1 = map(float, re.search(r'objective .*: (\S+) -> (\S+)', text).groups())
+d0, d1 = map(float, re.search(r'‖A − B‖ = (\S+), ‖A − B-aligned‖ = (\S+)', text).groups())
+assert j1 > j0 and d1 < d0, (j0, j1, d0, d1)"
+check "align: B-aligned evaluates as B does (same loss and accuracy)" bash -c "
+  [ \"\$('$terrain' evaluate '$al/b/final.safetensors')\" = \"\$('$terrain' evaluate '$al/b-aligned.safetensors')\" ]"
+check "align: the same seed gives the same bytes; info reads the file" bash -c "
+  '$terrain' align '$al/a/final.safetensors' '$al/b/final.safetensors' --out '$al/again.safetensors' > /dev/null &&
+  cmp '$al/b-aligned.safetensors' '$al/again.safetensors' && '$terrain' info '$al/b-aligned.safetensors' | grep -q 'model: mlp'"
+check "align: interpolate A → B and A → B-aligned" bash -c "
+  '$terrain' interpolate --quiet '$al/a/final.safetensors' '$al/b/final.safetensors' --steps 21 --out '$al/A-to-B.h5' > /dev/null &&
+  '$terrain' interpolate --quiet '$al/a/final.safetensors' '$al/b-aligned.safetensors' --steps 21 --out '$al/A-to-B-aligned.h5' > /dev/null"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "align: the barrier on the line to B-aligned is lower than to B" python3 -c "
+import h5py
+def barrier(path):
+    loss = h5py.File(path, 'r')['train_loss'][:]
+    return loss.max() - max(loss[0], loss[-1])
+before, after = barrier('$al/A-to-B.h5'), barrier('$al/A-to-B-aligned.h5')
+print('train-loss barrier: A -> B %.4f, A -> B-aligned %.4f' % (before, after))
+assert after < before, (before, after)"
+else
+  skip "align's barriers (python3 with h5py)"
+fi
+check "align: plot --compare overlays both curves in one figure" bash -c "
+  '$terrain' plot '$al/A-to-B.h5' '$al/A-to-B-aligned.h5' --compare --out '$al/figs' > /dev/null && ls '$al/figs' | grep -q '\.png$'"
+check "align: a cnn and a resnet14 (batch norms, three residual streams): the check in Double passes" bash -c "
+  for m in cnn resnet14; do
+    for s in 1 2; do
+      '$terrain' train --quiet --model \$m --width 0.5 --dataset '$digits' --epochs 1 --model-seed \$s --seed \$s --out '$al/'\$m-\$s > /dev/null || exit 1
+    done
+    '$terrain' align '$al/'\$m-1/final.safetensors '$al/'\$m-2/final.safetensors --out '$al/'\$m-aligned.safetensors > '$al/'\$m.txt || exit 1
+    grep -q 'check: B-aligned' '$al/'\$m.txt || exit 1
+  done
+  grep -q '^  stream 3 ' '$al/resnet14.txt' && grep -q '^  layer3.1.conv1 ' '$al/resnet14.txt' && grep -q '^  conv2 ' '$al/cnn.txt'"
+rejects "align: different architectures are refused, naming both" "different architectures \(mlp and cnn\)" \
+  "$terrain" align "$al/a/final.safetensors" "$work/a/final.safetensors" --out "$al/never.safetensors"
+rejects "align: different sizes are refused, naming the tensor" "different sizes: tensor fc1\.bias is \[48\] in A and \[32\] in B" \
+  "$terrain" align "$al/a/final.safetensors" "$work/digits/final.safetensors" --out "$al/never.safetensors"
+rejects "align: an ONNX model is refused, naming what is supported" "ONNX model.*mlp, cnn, vgg9, resnetN" \
+  "$terrain" align "$al/a/final.safetensors" "$al/b.onnx" --out "$al/never.safetensors"
+check "align: write a state_dict without Terrain's description" python3 -c "
+import json, struct
+h = json.dumps({'fc1.weight': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]}}).encode()
+open('$al/state.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + bytes(4))"
+rejects "align: a checkpoint without a model description is refused, saying why" "state.safetensors \(B\) has no Terrain model description" \
+  "$terrain" align "$al/a/final.safetensors" "$al/state.safetensors" --out "$al/never.safetensors"
+rejects "align: an existing output needs --overwrite" "exists: pass --overwrite" \
+  "$terrain" align "$al/a/final.safetensors" "$al/b/final.safetensors" --out "$al/again.safetensors"
+rejects "align: the output may not replace an input" "would replace the input" \
+  "$terrain" align "$al/a/final.safetensors" "$al/b/final.safetensors" --out "$al/b/final.safetensors" --overwrite
+check "align: nothing written for the refused requests" test ! -e "$al/never.safetensors"
 
 source "$(dirname "$0")/cli-input.sh"
 

@@ -13,8 +13,9 @@ let output = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "reque
 
 /// A two-hidden-layer MLP trained on the synthetic blobs for two epochs, with a checkpoint every
 /// five iterations (trajectory and evolve need a run with checkpoints along the way).
-func trainRun(into folder: String) throws -> String {
-    var config = TrainingConfig(model: ModelSpec(architecture: "mlp", hiddenSizes: [8, 8], inputShape: [], outputs: 0), dataset: "blobs")
+func trainRun(into folder: String, modelSeed: UInt64 = 0) throws -> String {
+    var config = TrainingConfig(model: ModelSpec(architecture: "mlp", hiddenSizes: [8, 8], inputShape: [], outputs: 0, seed: modelSeed),
+                                dataset: "blobs")
     config.epochs = 2
     config.saveEveryIterations = 5
     var options = DatasetOptions()
@@ -31,7 +32,8 @@ do {
     let examples: [(String, (String, String) throws -> Void)] = [
         ("surface", surfaceExample), ("plane", planeExample), ("interpolation", interpolationExample),
         ("trajectory", trajectoryExample), ("evolve", evolveExample), ("hessian", hessianExample),
-        ("curvature map", curvatureMapExample), ("sharpness", sharpnessExample),
+        ("curvature map", curvatureMapExample), ("sharpness", sharpnessExample), ("align", alignExample),
+        ("connect", connectExample),
     ]
     for (name, example) in examples {
         print("— \(name)")

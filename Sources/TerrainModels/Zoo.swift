@@ -78,11 +78,15 @@ extension ModelSpec {
         ])
     }
 
+    /// VGG-9's feature layers: output channels of each 3x3 convolution (with batch norm and ReLU),
+    /// 0 for a 2x2 max pooling. Shared with its permutation spec (`permutationSpec`).
+    static let vgg9Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0]
+
     func buildVGG9<T>(_ g: inout LayerFactory<T>) throws -> Module<T> {
         var (channels, h, w) = try imageShape()
         guard h >= 8 && w >= 8 else { throw ModelError.incompatibleInput("vgg9 needs images of at least 8x8, got \(h)x\(w)") }
         var features: [Module<T>] = []
-        for item in [64, 64, 0, 128, 128, 0, 256, 256, 256, 0] {
+        for item in Self.vgg9Layout {
             if item == 0 {
                 features.append(MaxPool2d(kernel: 2)); h /= 2; w /= 2
             } else {
