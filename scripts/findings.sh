@@ -25,7 +25,7 @@ if [ "${FINDINGS_SCALE:-full}" = quick ]; then
   subset=600; epochs=2; grid=-1:1:5; line=-1:1:9; eval_subset=200; width=0.25; depth=20; map_grid=-1:1:3
   small_batch=64; large_batch=512
 else
-  subset=6000; epochs=8; grid=-1:1:21; line=-1:1:41; eval_subset=1000; width=0.5; depth=56; map_grid=-1:1:9
+  subset=6000; epochs=8; grid=-1:1:15; line=-1:1:41; eval_subset=250; width=0.5; depth=56; map_grid=-1:1:9
   small_batch=64; large_batch=2048
 fi
 data=fashion-mnist
@@ -71,7 +71,7 @@ say "the straight line between them (Keskar et al.'s plot)"
 
 # 3. The optimizer's path -------------------------------------------------------------------------
 say "trajectory of resnet$depth's training on its top two PCA directions"
-"$terrain" trajectory --run runs/resnet$depth --steps $(echo $grid | cut -d: -f3) --subset $eval_subset \
+"$terrain" trajectory --run runs/resnet$depth --steps 11 --subset $eval_subset \
   --out trajectory.h5 > trajectory.txt
 cat trajectory.txt
 "$terrain" plot trajectory.h5 --kind trajectory --out figures > /dev/null

@@ -62,6 +62,18 @@ run interpolate interpolate --quiet $mlp/checkpoints/epoch-0000.safetensors $fin
 run plane plane --quiet $mlp/checkpoints/epoch-0000.safetensors $mlp/checkpoints/epoch-0001.safetensors $final \
   --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out files/plane.h5
 run trajectory trajectory --quiet --run $mlp --steps 5 --out files/trajectory.h5
+
+# Between minima (README: Permutation alignment, Mode connectivity) and ensembles of directions.
+run train-mlp-2 train --quiet --model mlp --hidden 16 --dataset digits.csv.gz --epochs 2 --batch-size 64 \
+  --lr 0.05 --seed 1 --model-seed 1 --out files/run-mlp-2
+run align align $final files/run-mlp-2/final.safetensors --out files/mlp-2-aligned.safetensors
+run interpolate-aligned interpolate --quiet $final files/mlp-2-aligned.safetensors --steps 11 --data train,test \
+  --out files/interpolation-aligned.h5
+run connect connect --quiet $final files/run-mlp-2/final.safetensors --epochs 2 --points 11 --plane-grid 5 \
+  --data train,test --out files/connect
+run surface-repeats surface --quiet --checkpoint $final --x=-1:1:5 --y=-1:1:5 --repeats 3 --out files/mlp-repeats.h5
+run surface-subset-repeats surface --quiet --checkpoint $final --x=-1:1:9 --xnorm filter --subset 300 \
+  --subset-repeats 3 --out files/mlp-subsets.h5
 run export export files/mlp.h5 files/mlp.npz files/mlp.csv
 run export-vtk export files/mlp.h5 files/mlp.vtp files/mlp.vts --quantity train_loss --log --zmax 10
 run export-1d export files/mlp-1d.h5 files/mlp-1d.npz files/mlp-1d.csv
@@ -103,6 +115,7 @@ run hessian-gpt hessian --quiet --checkpoint $gpt/final.safetensors --top 2 --su
 cp files/mlp.h5 files/mlp-analyzed.h5
 run analyze analyze files/mlp-analyzed.h5
 run analyze-test analyze files/mlp-analyzed.h5 --quantity test_loss --rise 0.01,0.1 --levels 0.5,1
+run analyze-repeats analyze files/mlp-repeats.h5
 
 # Figures and the viewer: only the set of files is compared.
 run plot plot files/mlp.h5
@@ -111,6 +124,10 @@ run plot-trajectory plot files/trajectory.h5
 run plot-convexity plot files/convexity.h5
 run plot-analyzed plot files/mlp-analyzed.h5 --kind contour
 run view view files/mlp.h5 --out files/report.html
+run plot-connect plot files/connect/curve.h5 files/connect/plane.h5
+run plot-aligned plot files/interpolation.h5 files/interpolation-aligned.h5 --compare
+run plot-run plot $mlp files/run-mlp-2 --compare
+run view-runs view $mlp files/run-mlp-2 --out files/runs.html
 
 # ONNX (README: Bring your own model) on the committed fixtures; a second model of the same
 # graph by tests/onnx/perturb_onnx.py (no onnx package needed).

@@ -38,7 +38,8 @@ struct Align: ParsableCommand {
             let summary = try request.run(progress: progress.progress)
             var table = TextTable(header: ["permutation", "units", "moved"])
             table.rows = summary.groups.map { [$0.name, "\($0.size)", "\($0.moved)"] }
-            print("align: \(summary.architecture), \(summary.groups.count) permutations, \(summary.passes) passes of weight matching")
+            print("align: \(summary.architecture), \(summary.groups.count) permutation\(summary.groups.count == 1 ? "" : "s"), "
+                  + "\(summary.passes) pass\(summary.passes == 1 ? "" : "es") of weight matching")
             table.lines.forEach { print("  " + $0) }
             print(String(format: "weight matching objective Σ⟨A, π(B)⟩: %.6g -> %.6g", summary.objectiveBefore, summary.objectiveAfter))
             print(String(format: "‖A − B‖ = %.6g, ‖A − B-aligned‖ = %.6g", summary.distanceBefore, summary.distanceAfter))
