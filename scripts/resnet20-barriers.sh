@@ -10,7 +10,7 @@
 #
 # Writes everything into OUT (default resnet20-barriers/): the runs, B-aligned, the interpolation
 # files, both connect folders, barriers.md (every barrier, train and test, in one table) and
-# figures/compare_1d.png (the line, the curve and the aligned line on one pair of axes). The
+# figures/compare_1d.png (the lines A → B and A → B-aligned and the curves on one pair of axes). The
 # settings are scaled to about a quarter of an hour on two idle cores (subsets of Fashion-MNIST,
 # few epochs); BARRIERS_SCALE=quick runs the same steps at toy sizes (a minute or two) to check
 # the script itself. Steps already done (a run's final checkpoint, a finished file) are kept.
@@ -84,5 +84,9 @@ say "barriers.md"
 } > barriers.md
 cat barriers.md
 
-say "figure: the line A → B, the Bézier curve and the line A → B-aligned on one pair of axes"
-"$terrain" plot connect-b/curve.h5 a-to-b-aligned.h5 --compare --kind 1d --out figures
+# The figure: both connect files overlaid (each brings its line and its curve, batch-norm
+# statistics recomputed on all four paths), named in the legend by their files' names.
+say "figure: the lines A → B and A → B-aligned and the Bézier curves on one pair of axes"
+cp connect-b/curve.h5 A-B.h5
+cp connect-b-aligned/curve.h5 A-B-aligned.h5
+"$terrain" plot A-B.h5 A-B-aligned.h5 --compare --kind 1d --out figures
