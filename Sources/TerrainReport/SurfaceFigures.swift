@@ -215,8 +215,12 @@ public enum SurfaceFigures {
         log.logarithmic = true
         log.title = "the same with a log loss axis"
         chart.logarithmic = false
-        return [NamedFigure(name: "compare_1d", figure: Figure(chart), caption: "the curves overlaid"),
-                NamedFigure(name: "compare_1d_log", figure: Figure(log), caption: "the curves overlaid, log loss")]
+        // Many paths (two connect files bring four) fill every corner, and their legend goes
+        // below the plot: a row more of height for each entry past four keeps the plot's own.
+        let entries = series.filter { !$0.label.isEmpty }.count
+        let height = 430 + LineChart.legendLine * Double(max(0, entries - 4))
+        return [NamedFigure(name: "compare_1d", figure: Figure(chart, height: height), caption: "the curves overlaid"),
+                NamedFigure(name: "compare_1d_log", figure: Figure(log, height: height), caption: "the curves overlaid, log loss")]
     }
 
     /// |λmin/λmax| (0 to 0.5 is the interesting range: near 0, locally convex) and the signed ratio.

@@ -49,12 +49,14 @@ struct SurfaceFiguresTests {
         let colors = chart.series.filter { !$0.label.isEmpty }.map(\.color)
         #expect(colors[0] == colors[1] && colors[0] != colors[2] && colors[2] != colors[4] && colors[0] != colors[4])
         #expect(chart.markers == [0, 1] && chart.xLabel == "α or t (0: A, 1: B)")
+        // Five legend entries: a row more of height than the usual 430 points, for the legend below.
+        #expect(figures[0].figure.panelHeight == 430 + LineChart.legendLine)
         // Along a direction (α from −1 to 1) there is no barrier to speak of.
         let plain = try SurfaceFigures.comparison([("p", surface(nx: 11, ny: 0) { a, _ in a * a }), ("q", surface(nx: 11, ny: 0) { a, _ in 2 * a * a })],
                                                   quantity: .trainLoss, style: FigureStyle())
         let plainChart = try #require(plain[0].figure.panels.first as? LineChart)
         #expect(plainChart.series.map(\.label).filter { !$0.isEmpty } == ["p train loss", "q train loss"])
-        #expect(plainChart.markers.isEmpty && plainChart.xLabel == "α")
+        #expect(plainChart.markers.isEmpty && plainChart.xLabel == "α" && plain[0].figure.panelHeight == 430)
     }
 
     /// A next-token loss's surface: a perplexity heat map, and its accuracy named as over tokens;

@@ -150,7 +150,7 @@ public struct LineChart: Chart {
     }
 
     /// Height of a legend row, and the gap between a row's entries.
-    static let legendLine = Axes2D.fontSize + 5, legendColumnGap = 12.0
+    public static let legendLine = Axes2D.fontSize + 5, legendColumnGap = 12.0
 
     /// The plot area within `frame` and the legend's place. The legend lists the labelled curves
     /// when there are several, and the coloured markers when they have a legend entry (its line
