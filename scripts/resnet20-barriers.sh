@@ -80,7 +80,7 @@ say "barriers.md"
   echo
   echo "End losses with recomputed statistics, A / B: train $(ends connect-b.txt train), test $(ends connect-b.txt test)."
   echo
-  echo "Wall time: $(( $(date +%s) - start )) s."
+  echo "Wall time of this invocation: $(( $(date +%s) - start )) s (steps already done were reused)."
 } > barriers.md
 cat barriers.md
 
