@@ -11,9 +11,10 @@
 # Writes everything into OUT (default resnet20-barriers/): the runs, B-aligned, the interpolation
 # files, both connect folders, barriers.md (every barrier, train and test, in one table) and
 # figures/compare_1d.png (the lines A → B and A → B-aligned and the curves on one pair of axes). The
-# settings are scaled to about a quarter of an hour on two idle cores (subsets of Fashion-MNIST,
-# few epochs); BARRIERS_SCALE=quick runs the same steps at toy sizes (a minute or two) to check
-# the script itself. Steps already done (a run's final checkpoint, a finished file) are kept.
+# settings (subsets of Fashion-MNIST, few epochs) took 14.4 minutes on two cores shared with other
+# builds (load average about 9), 5.2 minutes of CPU time; BARRIERS_SCALE=quick runs the same steps
+# at toy sizes (a minute or two) to check the script itself. Steps already done (a run's final
+# checkpoint, a finished file) are reused; BARRIERS_WIDTH sets the networks' width (default 1).
 # Usage: scripts/resnet20-barriers.sh path/to/terrain [OUT]
 set -euo pipefail
 terrain=$(realpath "$1")
