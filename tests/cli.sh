@@ -202,6 +202,11 @@ check "connect: plot draws the curve against the line and the plane with the cur
   '$terrain' plot '$work/connect/curve.h5' '$work/connect/plane.h5' --out '$work/connect-figs' > /dev/null &&
   test -s '$work/connect-figs/curve_1d.png' && test -s '$work/connect-figs/plane_train_loss_trajectory.png' &&
   '$terrain' plot '$work/connect/training' --out '$work/connect-figs' > /dev/null"
+check "connect: plot --compare overlays the curve file (its curve and its line) with an interpolation" bash -c "
+  '$terrain' interpolate --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --steps 5 --subset 200 \
+    --data train,test --out '$work/mode-line.h5' > /dev/null &&
+  '$terrain' plot '$work/connect/curve.h5' '$work/mode-line.h5' --compare --kind 1d --out '$work/connect-compare' > /dev/null &&
+  test -s '$work/connect-compare/compare_1d.png' && test -s '$work/connect-compare/compare_1d_log.png'"
 check "connect: view shows the curve and the plane" "$terrain" view "$work/connect/curve.h5" "$work/connect/plane.h5" --out "$work/connect-view.html"
 rejects "connect: two different architectures are refused" "different models \\(mlp and cnn\\)" \
   "$terrain" connect "$work/mode1/final.safetensors" "$work/a/final.safetensors" --out "$work/never-connect"

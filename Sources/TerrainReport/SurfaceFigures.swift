@@ -226,28 +226,36 @@ public enum SurfaceFigures {
     }
 
     /// Each file's loss (left axis; train solid, test dashed) and accuracy (right axis, lighter) in
-    /// its own colour, linear and log.
+    /// its own colour, linear and log. A `terrain connect` curve file brings both its paths, the
+    /// curve and the straight line, each in a colour of its own and named "FILE: Bézier curve",
+    /// "FILE: line"; a path between two models (that, or an interpolation from 0 to 1) says its
+    /// barriers in the legend.
     static func overlaidCurves(_ files: [(name: String, file: SurfaceFile)], style: FigureStyle) -> [NamedFigure] {
         var series: [LineSeries] = []
-        for (k, entry) in files.enumerated() {
-            let color = Color.series[k % Color.series.count], x = entry.file.grid.x
-            let v = entry.file.values
-            if let y = v[.trainLoss] { series.append(LineSeries(label: "\(entry.name) train loss", x: x, y: y, color: color)) }
-            if let y = v[.testLoss] { series.append(LineSeries(label: "\(entry.name) test loss", x: x, y: y, color: color, dashed: true)) }
-            if let y = v[.trainAccuracy] {
-                series.append(LineSeries(label: "", x: x, y: y, color: color.mixed(with: .white, 0.45), axis: .right))
-            }
-            if let y = v[.testAccuracy] {
-                series.append(LineSeries(label: "", x: x, y: y, color: color.mixed(with: .white, 0.45), dashed: true, axis: .right))
+        var k = 0
+        for entry in files {
+            let paths = ConnectFigures.paths(entry.file)?.map { ("\(entry.name): \($0.name)", $0.values) } ?? [(entry.name, entry.file.values)]
+            let barriers = ConnectFigures.isPathBetweenModels(entry.file)
+            for (name, values) in paths {
+                series += ConnectFigures.pathSeries(x: entry.file.grid.x, values: values, name: name,
+                                                    color: Color.series[k % Color.series.count], barriers: barriers)
+                k += 1
             }
         }
-        var chart = LineChart(series: series, title: "loss (dark) and accuracy (light) along α", xLabel: "α")
+        let betweenModels = files.allSatisfy { ConnectFigures.isPathBetweenModels($0.file) }
+        var chart = LineChart(series: series, title: "loss (dark) and accuracy (light) along \(betweenModels ? "the paths" : "α")",
+                              xLabel: betweenModels ? "α or t (0: A, 1: B)" : "α")
+        if betweenModels { chart.markers = [0, 1] }
         var log = chart
         log.logarithmic = true
         log.title = "the same with a log loss axis"
         chart.logarithmic = false
-        return [NamedFigure(name: "compare_1d", figure: Figure(chart), caption: "the curves overlaid"),
-                NamedFigure(name: "compare_1d_log", figure: Figure(log), caption: "the curves overlaid, log loss")]
+        // Many paths (two connect files bring four) fill every corner, and their legend goes
+        // below the plot: a row more of height for each entry past four keeps the plot's own.
+        let entries = series.filter { !$0.label.isEmpty }.count
+        let height = 430 + LineChart.legendLine * Double(max(0, entries - 4))
+        return [NamedFigure(name: "compare_1d", figure: Figure(chart, height: height), caption: "the curves overlaid"),
+                NamedFigure(name: "compare_1d_log", figure: Figure(log, height: height), caption: "the curves overlaid, log loss")]
     }
 
     /// |λmin/λmax| (0 to 0.5 is the interesting range: near 0, locally convex) and the signed ratio.

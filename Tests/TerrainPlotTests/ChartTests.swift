@@ -101,6 +101,34 @@ struct ChartTests {
         }
     }
 
+    /// The legend goes in a free corner of the plot; when curves run through all four corners
+    /// (paths from A to B overlaid: every curve starts and ends at a model), it goes below the
+    /// plot, whose area shrinks to make room, so that no curve runs under it.
+    @Test func lineChartLegendLeavesTheCurvesUncovered() throws {
+        let x = (0...40).map { Double($0) / 40 }
+        func series(_ label: String, _ f: (Double) -> Double, _ k: Int, dashed: Bool = false) -> LineSeries {
+            LineSeries(label: label, x: x, y: x.map(f), color: Color.series[k], dashed: dashed)
+        }
+        let frame = PlotRect(0, 0, 560, 430), canvas = Canvas(width: 560, height: 430)
+        // A bump in the middle: the four corners are free.
+        let free = LineChart(series: [series("a", { 1 + sin(.pi * $0) }, 0), series("b", { 1.2 + sin(.pi * $0) }, 1)], xLabel: "t")
+        let (freeArea, freeLegend) = free.layout(on: canvas, in: frame)
+        let corner = try #require(freeLegend)
+        #expect(corner.columns == 1 && freeArea.contains(PlotPoint(corner.box.minX, corner.box.minY))
+                && freeArea.contains(PlotPoint(corner.box.maxX, corner.box.maxY)))
+        // Rising, falling, and flat curves at the top and bottom: every corner holds one.
+        let crowded = LineChart(series: [series("rising train loss (barrier 0.1)", { $0 }, 0), series("falling train loss", { 1 - $0 }, 1),
+                                         series("top", { _ in 1 }, 2, dashed: true), series("bottom", { _ in 0 }, 3, dashed: true)],
+                                title: "crowded", xLabel: "t")
+        let (area, legend) = crowded.layout(on: canvas, in: frame)
+        let below = try #require(legend)
+        #expect(below.entries.map(\.label) == crowded.series.map(\.label))
+        #expect(below.box.minY > area.maxY + 36 && below.box.maxY <= frame.maxY && below.box.minX >= frame.minX && below.box.maxX <= frame.maxX)
+        #expect(below.columns == 2 && area.height < freeArea.height)
+        let png = try Figure(crowded).write(to: folder + "/legend-below", formats: [.png])[0]
+        #expect(FileManager.default.fileExists(atPath: png))
+    }
+
     @Test func axisTicksAndLogScales() {
         let log = AxisScale(minimum: 0.05, maximum: 20, logarithmic: true)
         #expect(log.ticks().map(\.label) == ["0.1", "0.3", "1", "3", "10"])

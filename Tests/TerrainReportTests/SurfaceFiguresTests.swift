@@ -26,6 +26,39 @@ struct SurfaceFiguresTests {
         #expect(curves.map(\.name) == ["c_1d", "c_1d_log"])
     }
 
+    /// `terrain plot --compare` on 1D files overlays every one: a connect curve file brings its
+    /// curve and its line, named from the file, and every path between two models (that, or an
+    /// interpolation from 0 to 1) says its barriers; a 1D surface along a direction does not.
+    @Test func comparisonOverlaysConnectCurvesAndInterpolations() throws {
+        let t = (0...10).map { Double($0) / 10 }
+        var connect = SurfaceFile(grid: SurfaceGrid(x: t, y: []), values: [.trainLoss: t.map { 1 + 0.1 * sin(.pi * $0) },
+                                                                           .testLoss: t.map { 1.2 + 0.2 * sin(.pi * $0) }], directionFile: "")
+        connect.textAttributes = ["terrain.kind": "connect", "terrain.curve": "bezier"]
+        connect.extraDatasets = ["line_train_loss": t.map { 1 + sin(.pi * $0) }, "line_test_loss": t.map { 1.2 + sin(.pi * $0) },
+                                 "line_train_acc": t.map { 90 - 20 * sin(.pi * $0) }]
+        var aligned = SurfaceFile(grid: SurfaceGrid(x: t, y: []), values: [.trainLoss: t.map { 1 + 0.5 * $0 * $0 }], directionFile: "")
+        aligned.textAttributes = ["terrain.from": "a.safetensors", "terrain.to": "b-aligned.safetensors"]
+        let figures = try SurfaceFigures.comparison([("A-B", connect), ("A-B-aligned", aligned)], quantity: .trainLoss, style: FigureStyle())
+        #expect(figures.map(\.name) == ["compare_1d", "compare_1d_log"])
+        let chart = try #require(figures[0].figure.panels.first as? LineChart)
+        #expect(chart.series.map(\.label).filter { !$0.isEmpty } == [
+            "A-B: Bézier curve train loss (barrier 0.1)", "A-B: Bézier curve test loss (barrier 0.2)",
+            "A-B: line train loss (barrier 1)", "A-B: line test loss (barrier 1)", "A-B-aligned train loss (barrier 0)"])
+        // The line's accuracy is drawn on the right axis, in the line's colour, lighter.
+        #expect(chart.series.filter { $0.axis == .right }.count == 1)
+        let colors = chart.series.filter { !$0.label.isEmpty }.map(\.color)
+        #expect(colors[0] == colors[1] && colors[0] != colors[2] && colors[2] != colors[4] && colors[0] != colors[4])
+        #expect(chart.markers == [0, 1] && chart.xLabel == "α or t (0: A, 1: B)")
+        // Five legend entries: a row more of height than the usual 430 points, for the legend below.
+        #expect(figures[0].figure.panelHeight == 430 + LineChart.legendLine)
+        // Along a direction (α from −1 to 1) there is no barrier to speak of.
+        let plain = try SurfaceFigures.comparison([("p", surface(nx: 11, ny: 0) { a, _ in a * a }), ("q", surface(nx: 11, ny: 0) { a, _ in 2 * a * a })],
+                                                  quantity: .trainLoss, style: FigureStyle())
+        let plainChart = try #require(plain[0].figure.panels.first as? LineChart)
+        #expect(plainChart.series.map(\.label).filter { !$0.isEmpty } == ["p train loss", "q train loss"])
+        #expect(plainChart.markers.isEmpty && plainChart.xLabel == "α" && plain[0].figure.panelHeight == 430)
+    }
+
     /// A next-token loss's surface: a perplexity heat map, and its accuracy named as over tokens;
     /// a classifier's accuracy keeps its name.
     @Test func perplexityAndTokenAccuracy() throws {

@@ -97,19 +97,8 @@ public struct LineChart: Chart {
             throw PlotError.invalidData("nothing to draw: no finite values")
         }
         let hasRight = !right.isEmpty
-        let area = frame.inset(left: 62, top: title == nil ? 14 : 30, right: hasRight ? 62 : 18, bottom: 46)
-        // One x value: padded, it sits in the middle; unpadded, it starts an axis one unit wide.
-        let (low, high) = (allX.min()!, allX.max()!)
-        let single = high <= low
-        var xScale = AxisScale(minimum: low - (single && xPadding == 0 ? 0 : xPadding),
-                               maximum: single ? low + (xPadding > 0 ? xPadding : 1) : high + xPadding)
-        xScale.wholeNumberTicks = wholeNumberX
-        // The left axis covers the bands too (on a log axis, only their positive lower bounds).
-        let bandValues = bands.filter { $0.axis == .left }.flatMap { band in
-            band.runs(logarithmic: logarithmic).flatMap { run in run.flatMap { [band.lower[$0], band.upper[$0]] } }
-        }
-        let leftScale = AxisScale.covering(left.flatMap(\.y) + bandValues, logarithmic: logarithmic, padding: 0.05)
-        let rightScale = AxisScale(minimum: 0, maximum: 100)
+        let (xScale, leftScale, rightScale) = scales()
+        let (area, legend) = layout(on: canvas, in: frame)
         let axes = Axes2D(area: area, x: xScale, y: leftScale)
         axes.drawGrid(on: canvas)
         canvas.withSavedState {
@@ -157,7 +146,7 @@ public struct LineChart: Chart {
             canvas.text(note, at: middle, size: size, color: Color(hex: 0x333333), anchor: .center, baseline: .middle)
         }
         if hasRight { axes.drawVerticalTicks(on: canvas, scale: rightScale, side: .right, label: rightLabel) }
-        drawLegend(on: canvas, area: area, xScale: xScale, leftScale: leftScale, rightScale: rightScale)
+        if let legend { drawLegend(legend, on: canvas) }
     }
 
     /// Index runs of consecutive drawable values.
@@ -176,10 +165,51 @@ public struct LineChart: Chart {
 
     static let markerDash = [4.0, 3.0]
 
-    /// The legend goes in the corner of the plot area that hides the fewest data points. It lists
-    /// the labelled curves when there are several, and the coloured markers when they have a
-    /// legend entry (its line dashed as theirs, grey when their colours differ).
-    private func drawLegend(on canvas: Canvas, area: PlotRect, xScale: AxisScale, leftScale: AxisScale, rightScale: AxisScale) {
+    /// The x, left and right axes' scales, from the data alone.
+    func scales() -> (x: AxisScale, left: AxisScale, right: AxisScale) {
+        let allX = series.flatMap(\.x).filter(\.isFinite)
+        // One x value: padded, it sits in the middle; unpadded, it starts an axis one unit wide.
+        let (low, high) = (allX.min() ?? 0, allX.max() ?? 1)
+        let single = high <= low
+        var xScale = AxisScale(minimum: low - (single && xPadding == 0 ? 0 : xPadding),
+                               maximum: single ? low + (xPadding > 0 ? xPadding : 1) : high + xPadding)
+        xScale.wholeNumberTicks = wholeNumberX
+        // The left axis covers the bands too (on a log axis, only their positive lower bounds).
+        let bandValues = bands.filter { $0.axis == .left }.flatMap { band in
+            band.runs(logarithmic: logarithmic).flatMap { run in run.flatMap { [band.lower[$0], band.upper[$0]] } }
+        }
+        let leftScale = AxisScale.covering(series.filter { $0.axis == .left }.flatMap(\.y) + bandValues,
+                                           logarithmic: logarithmic, padding: 0.05)
+        return (xScale, leftScale, AxisScale(minimum: 0, maximum: 100))
+    }
+
+    /// A chart's legend: its entries, `columns` to a row, in `box`.
+    public struct Legend {
+        public var entries: [LineSeries]
+        /// The row of the coloured markers' entry, if any.
+        public var markerRow: Int?
+        public var box: PlotRect
+        public var entryWidth: Double
+        public var columns: Int
+    }
+
+    /// Height of a legend row, and the gap between a row's entries.
+    public static let legendLine = Axes2D.fontSize + 5, legendColumnGap = 12.0
+
+    /// The plot area within `frame` and the legend's place. The legend lists the labelled curves
+    /// when there are several, and the coloured markers when they have a legend entry (its line
+    /// dashed as theirs, grey when their colours differ). It goes in the corner of the plot area
+    /// that hides the fewest data points; when every corner hides some (curves in all four, as
+    /// when paths from A to B are overlaid), it goes below the plot, in as many columns as fit,
+    /// and the plot area shrinks to make room, so that no curve runs under it.
+    public func layout(on canvas: Canvas, in frame: PlotRect) -> (area: PlotRect, legend: Legend?) {
+        let hasRight = series.contains { $0.axis == .right }
+        func plotArea(legendRows: Int) -> PlotRect {
+            frame.inset(left: 62, top: title == nil ? 14 : 30, right: hasRight ? 62 : 18,
+                        bottom: 46 + (legendRows > 0 ? Double(legendRows) * Self.legendLine + 10 : 0))
+        }
+        let area = plotArea(legendRows: 0)
+        let (xScale, leftScale, rightScale) = scales()
         var labelled = series.filter { !$0.label.isEmpty }
         let markerEntry = markerLegend.flatMap { text -> LineSeries? in
             let shown = coloredMarkers.filter { $0.x >= xScale.minimum && $0.x <= xScale.maximum }
@@ -187,11 +217,11 @@ public struct LineChart: Chart {
             let color = shown.allSatisfy({ $0.color == first.color }) ? first.color : Color(hex: 0x777777)
             return LineSeries(label: text, x: [], y: [], color: color, dashed: true)
         }
-        guard labelled.count > 1 || markerEntry != nil else { return }
+        guard labelled.count > 1 || markerEntry != nil else { return (area, nil) }
         var markerRow: Int?
         if let markerEntry { markerRow = labelled.count; labelled.append(markerEntry) }
-        let size = Axes2D.fontSize, line = size + 5
-        let textWidth = labelled.map { canvas.measure($0.label, size: size).width }.max() ?? 0
+        let line = Self.legendLine
+        let textWidth = labelled.map { canvas.measure($0.label, size: Axes2D.fontSize).width }.max() ?? 0
         let w = textWidth + 38, h = Double(labelled.count) * line + 6
         let corners = [PlotRect(area.maxX - w - 6, area.minY + 6, w, h), PlotRect(area.minX + 6, area.minY + 6, w, h),
                        PlotRect(area.maxX - w - 6, area.maxY - h - 6, w, h), PlotRect(area.minX + 6, area.maxY - h - 6, w, h)]
@@ -215,21 +245,33 @@ public struct LineChart: Chart {
             let px = Axes2D(area: area, x: xScale, y: leftScale).point(m.x, leftScale.minimum).x
             for t in stride(from: 0.0, through: 1, by: 0.125) { pagePoints.append(PlotPoint(px, area.minY + t * area.height)) }
         }
-        let box = corners.min { a, b in
-            pagePoints.filter { a.contains($0) }.count < pagePoints.filter { b.contains($0) }.count
-        }!
+        let (corner, hidden) = corners.map { c in (c, pagePoints.filter { c.contains($0) }.count) }.min { $0.1 < $1.1 }!
+        guard hidden > 0 else { return (area, Legend(entries: labelled, markerRow: markerRow, box: corner, entryWidth: w, columns: 1)) }
+        let columns = max(1, min(labelled.count, Int((frame.width - 20 + Self.legendColumnGap) / (w + Self.legendColumnGap))))
+        let rows = (labelled.count + columns - 1) / columns
+        let below = plotArea(legendRows: rows)
+        let width = Double(columns) * w + Double(columns - 1) * Self.legendColumnGap
+        // Under the x axis's tick labels and title (the 46 points every chart leaves there).
+        let box = PlotRect(frame.minX + (frame.width - width) / 2, below.maxY + 42, width, Double(rows) * line + 6)
+        return (below, Legend(entries: labelled, markerRow: markerRow, box: box, entryWidth: w, columns: columns))
+    }
+
+    /// The legend in its box, `columns` entries to a row, filled row by row.
+    private func drawLegend(_ legend: Legend, on canvas: Canvas) {
+        let box = legend.box, line = Self.legendLine
         canvas.fill(rectangle: box, with: Color.white.withAlpha(0.85))
         canvas.stroke(rectangle: box, color: Color(hex: 0xbbbbbb), width: 0.5)
-        for (k, s) in labelled.enumerated() {
-            let y = box.minY + 3 + (Double(k) + 0.5) * line
-            let isMarker = k == markerRow
+        for (k, s) in legend.entries.enumerated() {
+            let x = box.minX + Double(k % legend.columns) * (legend.entryWidth + Self.legendColumnGap)
+            let y = box.minY + 3 + (Double(k / legend.columns) + 0.5) * line
+            let isMarker = k == legend.markerRow
             if !isMarker && Self.drawsOnlyDots(s) {
-                Self.dot(s, at: PlotPoint(box.minX + 17, y), on: canvas)
+                Self.dot(s, at: PlotPoint(x + 17, y), on: canvas)
             } else {
-                canvas.stroke([PlotPoint(box.minX + 6, y), PlotPoint(box.minX + 28, y)], color: s.color, width: isMarker ? 1 : 1.6,
+                canvas.stroke([PlotPoint(x + 6, y), PlotPoint(x + 28, y)], color: s.color, width: isMarker ? 1 : 1.6,
                               dash: isMarker ? Self.markerDash : s.dashed ? [6, 3] : [])
             }
-            canvas.text(s.label, at: PlotPoint(box.minX + 33, y), size: size, baseline: .middle)
+            canvas.text(s.label, at: PlotPoint(x + 33, y), size: Axes2D.fontSize, baseline: .middle)
         }
     }
 
