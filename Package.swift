@@ -150,6 +150,7 @@ let package = Package(
         .testTarget(name: "TerrainPlotTests", dependencies: ["TerrainPlot", "TerrainTestSupport"]),
         .testTarget(name: "TerrainReportTests", dependencies: ["TerrainLandscape", "TerrainPlot", "TerrainReport", "TerrainTestSupport"]),
         .testTarget(name: "TerrainServeTests", dependencies: ["TerrainIO", "TerrainLandscape", "TerrainServe"]),
-        .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainLandscape", "TerrainRequests"]),
+        .testTarget(name: "TerrainRequestsTests", dependencies: ["TerrainTensor", "TerrainNN", "TerrainData", "TerrainModels", "TerrainTraining",
+                                                                 "TerrainLandscape", "TerrainRequests", "TerrainTestSupport"]),
     ]
 )

@@ -117,6 +117,20 @@ json=$(selfcheck "file://$pages/interp.html#selftest")
 expect_page "1D: the curve is drawn, no 3D view, values on hover" "$json" "
 p = c['panels'][0]; assert p['surface3d'] is None and p['curve']['drawn'] > 1000, p
 assert c['selftest']['hover'].startswith('α = ') and 'train loss' in c['selftest']['hover'], c['selftest']"
+# A curve between two models (terrain connect): the curve's values and the line's beside them,
+# offered as quantities of their own.
+connect_ends() { for seed in 1 2; do
+  "$terrain" train --quiet --model mlp --hidden 16 --dataset "$digits" --epochs 2 --batch-size 64 --lr 0.05 \
+    --seed $seed --model-seed $seed --out "$data/mode$seed" > /dev/null || return 1; done; }
+check "connect: two small MLPs from different seeds" connect_ends
+check "connect: a curve between them, and its page" bash -c "
+  '$terrain' connect --quiet '$data/mode1/final.safetensors' '$data/mode2/final.safetensors' --epochs 2 --points 11 --plane-grid 0 \
+    --out '$data/connect' > /dev/null &&
+  '$terrain' view '$data/connect/curve.h5' --out '$pages/connect.html' > /dev/null"
+json=$(selfcheck "file://$pages/connect.html#quantity=line_train_loss&selftest")
+expect_page "connect: the line's loss is a quantity of the curve's page, read out on hover" "$json" "
+p = c['panels'][0]; assert p['surface3d'] is None and p['curve']['drawn'] > 1000, p
+h = c['selftest']['hover']; assert h.startswith('t (0: A, 1: B) = ') and 'train loss along the line' in h, h"
 # A language model's surface (issue 18): a tiny character-level gpt on a few KB of text. Its
 # surface file holds train_perplexity and test_perplexity (exp of each loss) beside the losses;
 # the viewer offers them as quantities, draws them on a log colour scale by default, reads them

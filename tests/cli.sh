@@ -169,6 +169,46 @@ check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$t
 check "trajectory writes the projection file" test -s "$work/traj.projection.h5"
 check "plane through three checkpoints" "$terrain" plane --quiet "$work/digits/checkpoints/epoch-0000.safetensors" \
   "$work/digits/checkpoints/iter-00000010.safetensors" "$ckpt" --x=-0.5:1.5:5 --y=-0.5:1.5:5 --out "$work/plane.h5"
+
+# Mode connectivity: a curve between two MLPs trained from different seeds.
+ends() { for seed in 1 2; do
+  "$terrain" train --quiet --model mlp --hidden 32 --dataset "$digits" --epochs 4 --lr 0.05 --seed $seed --model-seed $seed \
+    --out "$work/mode$seed" > /dev/null || return 1; done; }
+check "connect: two MLPs from different seeds, the ends of the curve" ends
+connect() { "$terrain" connect --quiet "$work/mode1/final.safetensors" "$work/mode2/final.safetensors" --epochs 4 --points 11 --plane-grid 5 "$@"; }
+check "connect: a Bézier curve between them, its loss and the line's, the plane through A, B and the bend" connect --out "$work/connect"
+cp "$work/out" "$work/connect.txt"
+check "connect: the summary gives the barrier along the line and along the curve" grep -q "barrier (line).*barrier (curve)" "$work/connect.txt"
+check "connect: the curve's train barrier is below the line's" awk '$1 == "train" { found = 1; if (!($6 < $4)) exit 1 } END { exit !found }' "$work/connect.txt"
+check "connect: the same command again reuses the trained curve, and the files keep their values" bash -c "
+  cp '$work/connect/curve.safetensors' '$work/connect-bend.safetensors' &&
+  '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --epochs 4 --points 11 --plane-grid 5 \
+    --out '$work/connect' | grep -q 'trained already' &&
+  cmp '$work/connect/curve.safetensors' '$work/connect-bend.safetensors'"
+check "connect: one thread and two threads give the same polygonal chain's bytes" bash -c "
+  TERRAIN_THREADS=1 '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --curve polychain \
+    --epochs 2 --points 5 --plane-grid 0 --out '$work/chain1' > /dev/null &&
+  TERRAIN_THREADS=2 '$terrain' connect --quiet '$work/mode1/final.safetensors' '$work/mode2/final.safetensors' --curve polychain \
+    --epochs 2 --points 5 --plane-grid 0 --out '$work/chain2' > /dev/null &&
+  cmp '$work/chain1/curve.safetensors' '$work/chain2/curve.safetensors'"
+check "connect: killed at any moment and run again, the same bend as a run never killed" bash -c "
+  ends='$work/mode1/final.safetensors $work/mode2/final.safetensors'
+  timeout -s KILL 1 '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/killed' > /dev/null
+  '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/killed' > /dev/null &&
+  '$terrain' connect --quiet \$ends --epochs 12 --points 5 --plane-grid 0 --out '$work/unkilled' > /dev/null &&
+  cmp '$work/killed/curve.safetensors' '$work/unkilled/curve.safetensors' &&
+  diff <(cut -d, -f1-5 '$work/killed/training/metrics.csv') <(cut -d, -f1-5 '$work/unkilled/training/metrics.csv')"
+check "connect: plot draws the curve against the line and the plane with the curve on it" bash -c "
+  '$terrain' plot '$work/connect/curve.h5' '$work/connect/plane.h5' --out '$work/connect-figs' > /dev/null &&
+  test -s '$work/connect-figs/curve_1d.png' && test -s '$work/connect-figs/plane_train_loss_trajectory.png' &&
+  '$terrain' plot '$work/connect/training' --out '$work/connect-figs' > /dev/null"
+check "connect: view shows the curve and the plane" "$terrain" view "$work/connect/curve.h5" "$work/connect/plane.h5" --out "$work/connect-view.html"
+rejects "connect: two different architectures are refused" "different models \\(mlp and cnn\\)" \
+  "$terrain" connect "$work/mode1/final.safetensors" "$work/a/final.safetensors" --out "$work/never-connect"
+rejects "connect: a curve of one point is refused" "points must be at least 2" connect --points 1 --out "$work/never-connect"
+rejects "connect: a file that is not a checkpoint is refused, by name" "B \\(.*digits.csv.gz\\) is not a Terrain checkpoint" \
+  "$terrain" connect "$work/mode1/final.safetensors" "$digits" --out "$work/never-connect"
+check "nothing written for the refused curves" test ! -e "$work/never-connect/curve.safetensors"
 # Landscapes through training: a surface around each of the digits run's 7 checkpoints, killed
 # with SIGKILL and resumed; frame k must be `terrain surface` around checkpoint k, bit for bit.
 evolve() { "$terrain" evolve --quiet --run "$work/digits" --x=-1:1:9 --y=-1:1:9 --data train,test "$@"; }

@@ -33,6 +33,7 @@ do {
         ("surface", surfaceExample), ("plane", planeExample), ("interpolation", interpolationExample),
         ("trajectory", trajectoryExample), ("evolve", evolveExample), ("hessian", hessianExample),
         ("curvature map", curvatureMapExample), ("sharpness", sharpnessExample), ("align", alignExample),
+        ("connect", connectExample),
     ]
     for (name, example) in examples {
         print("— \(name)")

@@ -30,6 +30,17 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     private var planePoint: (plane: ObjectivePlane, alpha: Double, beta: Double)?
     /// (The plane is held, not only named: a freed plane's address could come back as another's.)
     private var firstLayerPlane: (plane: ObjectivePlane, layer: FirstLayerPlane)?
+    /// Where batch-norm running statistics are recomputed for each new parameter vector before it
+    /// is evaluated (`evaluate`), as for an averaged or interpolated network whose own running
+    /// statistics do not belong to its weights (Garipov et al.'s curves, SWA); nil: the running
+    /// statistics are the parameters' own, as set. The statistics are
+    /// `StochasticWeightAverage.recomputeBatchNormStatistics` over these inputs in unshuffled
+    /// batches of `batchSize`. A model without batch norm is not affected.
+    public var batchNormData: Dataset? {
+        didSet { batchNormStale = true }
+    }
+    /// Whether the parameters changed since the running statistics were last recomputed.
+    private var batchNormStale = true
 
     /// - Parameter makeModel: builds a fresh model of the same architecture, so that grid points
     ///   can be evaluated on several threads at once (`replica()`); without it, one at a time.
@@ -57,6 +68,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
 
     public func setParameters(_ values: [Double]) {
         planePoint = nil
+        batchNormStale = true
         precondition(values.count == groups.scalarCount, "\(values.count) values for \(groups.scalarCount) parameters")
         values.withUnsafeBufferPointer { v in
             for (group, p) in zip(groups, parameterList) {
@@ -70,6 +82,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         guard let makeModel else { return nil }
         let copy = ModelObjective(model: try makeModel(), data: data, batchSize: batchSize, makeModel: makeModel)
         copy.evaluationPath = evaluationPath
+        copy.batchNormData = batchNormData
         guard copy.groups == groups else {
             throw LandscapeError.invalidRequest("the model built for another thread does not have this model's parameters")
         }
@@ -78,6 +91,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     }
 
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
+        recomputeBatchNormStatisticsIfAsked()
         let data = set == .train ? self.data.train : self.data.test
         let compiled = compiledEvaluation(sampleShape: data.sampleShape)
         let fast: EvaluationResult?
@@ -93,6 +107,18 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         // PyTorch's NaN.
         let result = fast ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+
+    /// Recomputes the running statistics on `batchNormData` when it is set and the parameters
+    /// changed since the last time.
+    private func recomputeBatchNormStatisticsIfAsked() {
+        guard let source = batchNormData, batchNormStale else { return }
+        batchNormStale = false
+        guard !model.batchNormLayers.isEmpty, source.count > 0 else { return }
+        let batches = BatchSchedule(count: source.count, batchSize: batchSize, shuffle: false, seed: 0, epoch: 0)
+            .batches.lazy.map { Tensor<Scalar>(converting: source.batch($0).inputs) }
+        StochasticWeightAverage<Scalar>.recomputeBatchNormStatistics(model, batches: batches)
+        model.setTraining(false)
     }
 
     public func setParameters(_ values: [Double], on plane: ObjectivePlane, alpha: Double, beta: Double) {

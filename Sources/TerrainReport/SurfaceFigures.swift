@@ -120,8 +120,13 @@ public enum SurfaceFigures {
                     var c = chart(.lines)
                     c.paths = [path]
                     c.title = "\(what) with the training path"
-                    result.append(NamedFigure(name: "\(base)_\(FigureKind.trajectory.suffix)", figure: Figure(c),
-                                              caption: "the optimizer's path on the plane (red: learning-rate drops; square: start, dot: end)"))
+                    var caption = "the optimizer's path on the plane (red: learning-rate drops; square: start, dot: end)"
+                    if let connection = ConnectFigures.planeOverlays(file, curve: path) {
+                        c.paths = connection.paths
+                        c.title = "\(what) \(connection.title)"
+                        caption = connection.caption
+                    }
+                    result.append(NamedFigure(name: "\(base)_\(FigureKind.trajectory.suffix)", figure: Figure(c), caption: caption))
                 }
             } else if kinds.contains(.heatmap) {
                 result.append(NamedFigure(name: "\(base)_\(FigureKind.heatmap.suffix)", figure: Figure(chart(.heatMap)),
@@ -165,6 +170,7 @@ public enum SurfaceFigures {
 
     /// Loss (left) and accuracy (right) along a 1D axis, train solid and test dashed, linear and log.
     static func curves(_ file: SurfaceFile, name: String, style: FigureStyle) -> [NamedFigure] {
+        if let connection = ConnectFigures.curves(file, name: name) { return connection }
         var series: [LineSeries] = []
         let x = file.grid.x
         if let v = file.values[.trainLoss] { series.append(LineSeries(label: "train loss", x: x, y: v, color: Color.series[0])) }
@@ -241,6 +247,12 @@ public enum SurfaceFigures {
         if let axes = file.textAttributes["terrain.axes"]?.split(separator: ",", omittingEmptySubsequences: false) {
             let name = String(axes[axis == "x" ? 0 : min(1, axes.count - 1)])
             if !name.isEmpty { return name }
+        }
+        // The plane of a curve between two models: A + α·(B − A) + β·(θ_b − A).
+        // (curve.h5 is over the curve's parameter t.)
+        if file.textAttributes["terrain.kind"] == "connect" {
+            if !file.grid.isTwoDimensional { return "t (0: A, 1: B)" }
+            return axis == "x" ? "α (along B − A)" : "β (along bend − A)"
         }
         return axis == "x" ? "α" : "β"
     }

@@ -107,6 +107,10 @@ public struct SurfaceMetadata: OriginRecording, Codable, Equatable, Sendable {
     public var pc2Explained: Double?
     /// `evolve`: the number of frames.
     public var frames: Double?
+    /// `connect`: the curve (`ConnectingCurve`: bezier, polychain) and how batch norm's running
+    /// statistics were had at each point.
+    public var curve: String?
+    public var batchNorm: String?
 
     public init(origin: DirectionOrigin = DirectionOrigin()) { self.origin = origin }
 
@@ -118,6 +122,7 @@ public struct SurfaceMetadata: OriginRecording, Codable, Equatable, Sendable {
         case directionsDigest = "terrain.directions_digest"
         case directionCosine = "terrain.direction_cosine", distance = "terrain.distance"
         case pc1Explained = "terrain.pc1_explained", pc2Explained = "terrain.pc2_explained", frames = "terrain.frames"
+        case curve = "terrain.curve", batchNorm = "terrain.batch_norm"
     }
 
     /// The metadata of a surface file read back (attributes it does not name are ignored).

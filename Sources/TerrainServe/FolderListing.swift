@@ -97,15 +97,19 @@ public struct FolderListing: Sendable {
         item.isSurface = true
         let grid = (try? file.datasetShape("train_loss")) ?? []
         var notes: [String]
+        // `terrain connect`'s files: a curve between two models and the line beside it, and the
+        // plane through them with the curve drawn on it.
+        let isConnection: Bool = if case .string("connect")? = try? file.attribute("terrain.kind") { true } else { false }
         if grid.count == 3 || file.exists("frame_epoch") {
             notes = ["evolve stack" + (grid.count == 3 ? ": \(grid[0]) surfaces of \(grid[2])x\(grid[1])" : "")]
         } else if file.exists("ycoordinates") {
             notes = ["2D surface" + (grid.count == 2 ? " \(grid[1])x\(grid[0])" : "")]
         } else {
             let between = (try? file.attribute("terrain.from")) != nil && (try? file.attribute("terrain.to")) != nil
-            notes = [(between ? "interpolation" : "1D surface") + (grid.count == 1 ? ", \(grid[0]) points" : "")]
+            let what = isConnection ? "curve between two models, and the line" : between ? "interpolation" : "1D surface"
+            notes = [what + (grid.count == 1 ? ", \(grid[0]) points" : "")]
         }
-        if file.exists("path_x") { notes.append("training path") }
+        if file.exists("path_x") { notes.append(isConnection ? "the curve on the plane through its ends and bend" : "training path") }
         if file.exists("max_eig") { notes.append("curvature map") }
         if file.exists("analysis") { notes.append("topology analysed") }
         item.note = notes.joined(separator: ", ")

@@ -298,23 +298,10 @@ public final class Trainer {
         }.joined(separator: "; ")
     }
 
-    /// Clips the gradients as configured: element values first, then the global norm.
-    func clipGradients(_ parameters: [Parameter<Float>]) {
-        if let clipValue = config.clipValue { GradientClipping.clipValue(parameters, clipValue: clipValue) }
-        if let clipNorm = config.clipNorm { GradientClipping.clipNorm(parameters, maxNorm: clipNorm) }
-    }
+    /// Clips the gradients as configured (`TrainingConfig.clipGradients`).
+    func clipGradients(_ parameters: [Parameter<Float>]) { config.clipGradients(parameters) }
 
-    func makeOptimizer() -> any Optimizer<Float> {
-        switch config.optimizer {
-        case .sgd:
-            return SGD<Float>(learningRate: config.learningRate, momentum: config.momentum, nesterov: config.nesterov,
-                              weightDecay: config.weightDecay, decayScope: config.decayScope ?? .all)
-        case .adam, .adamw:
-            return Adam<Float>(learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1],
-                               epsilon: config.epsilon ?? 1e-8, weightDecay: config.weightDecay,
-                               decoupled: config.optimizer == .adamw, decayScope: config.decayScope ?? .all)
-        }
-    }
+    func makeOptimizer() -> any Optimizer<Float> { config.makeOptimizer() }
 
     /// SAM around the configured optimizer (opens the existential to get its concrete type).
     func samStepper<O: Optimizer>(_ base: O, rho: Double) -> ([Parameter<O.Scalar>], () -> Double) -> Double {

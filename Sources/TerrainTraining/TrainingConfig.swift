@@ -2,6 +2,7 @@ import Foundation
 import TerrainModels
 import TerrainData
 import TerrainNN
+import TerrainTensor
 
 /// Everything a training run was asked to do. Stored in every checkpoint's metadata and in
 /// `run.json`, so that a run can be understood, and repeated bit for bit, from its files.
@@ -138,4 +139,25 @@ extension TrainingConfig {
 
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case sgd, adam, adamw
+}
+
+extension TrainingConfig {
+    /// The configured optimizer, as `Trainer` and `CurveTrainer` step with it.
+    public func makeOptimizer() -> any Optimizer<Float> {
+        switch optimizer {
+        case .sgd:
+            return SGD<Float>(learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+                              weightDecay: weightDecay, decayScope: decayScope ?? .all)
+        case .adam, .adamw:
+            return Adam<Float>(learningRate: learningRate, beta1: betas[0], beta2: betas[1],
+                               epsilon: epsilon ?? 1e-8, weightDecay: weightDecay,
+                               decoupled: optimizer == .adamw, decayScope: decayScope ?? .all)
+        }
+    }
+
+    /// Clips the gradients as configured: element values first, then the global norm.
+    public func clipGradients(_ parameters: [Parameter<Float>]) {
+        if let clipValue { GradientClipping.clipValue(parameters, clipValue: clipValue) }
+        if let clipNorm { GradientClipping.clipNorm(parameters, maxNorm: clipNorm) }
+    }
 }

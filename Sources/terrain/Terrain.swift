@@ -11,7 +11,7 @@ struct Terrain: AsyncParsableCommand {
         commandName: "terrain",
         abstract: "Loss landscapes of neural networks: train, record, measure and draw.",
         version: version,
-        subcommands: [Train.self, Evaluate.self, Surface.self, Interpolate.self, Align.self, Plane.self, Trajectory.self, Evolve.self, Hessian.self, HessianMap.self, SharpnessCommand.self, Analyze.self, Plot.self, Animate.self, View.self] + serverCommands + [Export.self, Info.self, Models.self, Demo.self]
+        subcommands: [Train.self, Evaluate.self, Surface.self, Interpolate.self, Align.self, Plane.self, Connect.self, Trajectory.self, Evolve.self, Hessian.self, HessianMap.self, SharpnessCommand.self, Analyze.self, Plot.self, Animate.self, View.self] + serverCommands + [Export.self, Info.self, Models.self, Demo.self]
     )
 
     /// `serve` exists when the package trait `Server` is on (the default; the distributed build

@@ -11,7 +11,8 @@ public struct ViewerFrame: Sendable {
     public var x: [Double]
     public var y: [Double]
     /// Named grids in display order: the surface quantities (`train_loss`, `train_acc`,
-    /// `test_loss`, `test_acc`), a next-token loss's perplexity (`train_perplexity`,
+    /// `test_loss`, `test_acc`), a connecting curve's straight line (`line_train_loss`, …), a
+    /// next-token loss's perplexity (`train_perplexity`,
     /// `test_perplexity`), then curvature (`max_eig`, `min_eig`, `eig_ratio`).
     public var quantities: [(name: String, values: [Double])]
     /// The optimizer's path on the plane, when the surface is a trajectory's.
@@ -32,6 +33,12 @@ public struct ViewerFrame: Sendable {
             if let v = file.values[q] { quantities.append((q.rawValue, SurfaceFigures.markingDiverged(v, of: q, in: file))) }
         }
         let count = file.grid.pointCount
+        // A curve between two models (`terrain connect`) holds the straight line's values beside
+        // its own: `line_train_loss`, ….
+        for q in SurfaceQuantity.allCases {
+            let name = "line_\(q.rawValue)"
+            if let v = file.extraDatasets[name], v.count == count { quantities.append((name, v)) }
+        }
         // A next-token loss's perplexity (`SurfacePerplexity`) follows the quantities.
         for (_, name) in SurfacePerplexity.datasets {
             if let v = file.extraDatasets[name], v.count == count { quantities.append((name, v)) }

@@ -87,7 +87,10 @@ TV.quantityInfo = function (name) {
     train_acc: { title: "train accuracy", kind: "accuracy", unit: "%" }, test_acc: { title: "test accuracy", kind: "accuracy", unit: "%" },
     max_eig: { title: "λmax (Hessian)", kind: "curvature" }, min_eig: { title: "λmin (Hessian)", kind: "curvature" },
     eig_ratio: { title: "λmin / λmax", kind: "ratio" },
-    train_perplexity: { title: "train perplexity", kind: "perplexity" }, test_perplexity: { title: "test perplexity", kind: "perplexity" }
+    train_perplexity: { title: "train perplexity", kind: "perplexity" }, test_perplexity: { title: "test perplexity", kind: "perplexity" },
+    line_train_loss: { title: "train loss along the line", kind: "loss" }, line_test_loss: { title: "test loss along the line", kind: "loss" },
+    line_train_acc: { title: "train accuracy along the line", kind: "accuracy", unit: "%" },
+    line_test_acc: { title: "test accuracy along the line", kind: "accuracy", unit: "%" }
   };
   const info = known[name] || { title: name.replace(/_/g, " "), kind: "other" };
   // The axis and colour bar title: "train accuracy (%)".
