@@ -62,10 +62,22 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
-    /// Read access for kernels; the pointer is valid while `self` is alive.
+    /// Read access for kernels. **The pointer is valid only while this tensor's storage is
+    /// alive, and Swift does not keep a value alive to the end of its scope: it may destroy it
+    /// right after its last use**, and taking the pointer is such a use. A freed buffer goes
+    /// back to the pool, whose next tensor of its size gets it, so a stale pointer reads another
+    /// tensor's numbers: no crash, silently wrong results.
+    ///
+    /// Safe: the tensor is a parameter of the function using the pointer (alive for the call),
+    /// a stored property of an object alive throughout, or a variable used again after the
+    /// pointer's last use (a result filled and then returned). Anything else — a pointer from a
+    /// temporary (`f(x).pointer`, `t!.pointer`), from a local whose last use is taking it, or
+    /// kept past the tensor's scope — reads inside `withUnsafeBufferPointer`, or inside
+    /// `withExtendedLifetime(tensor) { … }` where several tensors' pointers are used together.
     public var pointer: UnsafePointer<Scalar> { UnsafePointer(storage.pointer) }
 
-    /// Write access for kernels after making the storage unique.
+    /// Write access for kernels after making the storage unique. Valid only while this
+    /// tensor's storage is alive: the rules of `pointer` apply (else `withUnsafeMutableBufferPointer`).
     public mutating func mutablePointer() -> UnsafeMutablePointer<Scalar> {
         makeUnique()
         return storage.pointer

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A 64-byte aligned buffer of scalars owned by one or more tensors.
 ///
@@ -6,6 +7,8 @@ import Foundation
 /// a grid point allocates the same sizes again and again, and every large fresh allocation is an
 /// `mmap` with page faults on first touch (tens of milliseconds for tens of megabytes).
 public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
+    /// The scalars, valid only while this object is alive. Swift may destroy it right after its
+    /// last use, and loading `pointer` may be that use (see `Tensor.pointer`).
     public let pointer: UnsafeMutablePointer<Scalar>
     public let count: Int
     private let byteCount: Int
@@ -33,6 +36,19 @@ final class BufferPool: @unchecked Sendable {
     let capacityBytes = 1 << 30
     /// Buffers smaller than this come from malloc directly: it is fast for them.
     let minimumPooledBytes = 1 << 16
+    /// While positive, every freed buffer is filled with 0xFF bytes (NaN as Float or Double)
+    /// before it is pooled or freed, so that a read through a pointer that outlived its tensor
+    /// (see `Tensor.pointer`) gives NaN rather than another tensor's plausible numbers. Raised by
+    /// `poisoningFreedBuffers` in tests, or for the whole process by
+    /// `TERRAIN_POISON_FREED_BUFFERS` in the environment (any value): a stress for a test suite.
+    private let poisoners = Atomic<Int>(getenv("TERRAIN_POISON_FREED_BUFFERS") == nil ? 0 : 1)
+
+    /// Runs `body` with freed buffers poisoned (every thread's, while it runs).
+    func poisoningFreedBuffers<R>(_ body: () throws -> R) rethrows -> R {
+        poisoners.add(1, ordering: .sequentiallyConsistent)
+        defer { poisoners.subtract(1, ordering: .sequentiallyConsistent) }
+        return try body()
+    }
 
     func take(byteCount: Int) -> UnsafeMutableRawPointer {
         if byteCount >= minimumPooledBytes {
@@ -49,6 +65,7 @@ final class BufferPool: @unchecked Sendable {
     }
 
     func give(_ p: UnsafeMutableRawPointer, byteCount: Int) {
+        if poisoners.load(ordering: .relaxed) > 0 { _ = memset(p, 0xFF, byteCount) }
         if byteCount >= minimumPooledBytes {
             lock.lock()
             if idleBytes + byteCount <= capacityBytes {

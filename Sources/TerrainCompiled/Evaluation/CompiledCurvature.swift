@@ -125,10 +125,15 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
                             let (result, gradientTangent) = TaskLoss.computeWithTangent(output: output, tangent: tangent, targets: targets)
                             // Each chunk's mean-loss gradient weighs by its share of the set.
                             let share = Float(Double(count) / Double(n))
-                            let gradient = result.gradient.pointer, gradientDot = gradientTangent!.pointer
-                            for i in 0..<(count * outputs) {
-                                g[i] = gradient[i] * share
-                                gDot[i] = gradientDot[i] * share
+                            // Read inside the closures: `gradientTangent` is not used after its
+                            // pointer is taken, so a bare `.pointer` could outlive its storage.
+                            result.gradient.withUnsafeBufferPointer { gradient in
+                                gradientTangent!.withUnsafeBufferPointer { gradientDot in
+                                    for i in 0..<(count * outputs) {
+                                        g[i] = gradient[i] * share
+                                        gDot[i] = gradientDot[i] * share
+                                    }
+                                }
                             }
                             lossSums[c] = result.loss * Double(count)
                             corrects[c] = result.correct

@@ -41,10 +41,12 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     /// The graph after the first layer, and its programs per run size (planes only).
     private let tailGraph: InferenceGraph?
     private var tailPrograms: [Int: InferenceProgram] = [:]
-    /// The first layer's outputs Y₀, Yx, Yy ([samples, F]) for one plane and one data set.
-    /// (Held, not only named: a freed plane's address could come back as another plane's.)
+    /// The first layer's outputs Y₀, Yx, Yy ([samples, F]) for one plane and one data set's
+    /// inputs. (Both held, not only named: a freed plane's address could come back as another
+    /// plane's, and a freed input buffer goes back to the pool, whose next tensor of that size
+    /// gets it. Held, the inputs cannot change either: a write to them copies them first.)
     /// `finite`: whether all three are free of NaN and ∞ (checked once, not at every point).
-    private var planeOutputs: (plane: FirstLayerPlane, inputs: UnsafePointer<Float>, outputs: [Tensor<Float>], finite: Bool)?
+    private var planeOutputs: (plane: FirstLayerPlane, inputs: Tensor<Float>, outputs: [Tensor<Float>], finite: Bool)?
 
     /// Nil when the model does not lower, is not Float, or the back end has no compiled graphs.
     public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current) {
@@ -111,17 +113,21 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         var layer = Tensor<Float>(uninitializedShape: [n, width])
         let out = layer.mutablePointer()
         let (y0, yx, yy) = (ys[0].pointer, ys[1].pointer, ys[2].pointer)
-        return sum(over: data) { first, count, logits in
-            let rows = (first * width)..<((first + count) * width)
-            for i in rows { out[i] = y0[i] + a * yx[i] + b * yy[i] }
-            programs[count]!.run(input: out + rows.lowerBound, output: logits)
-            return true
+        // `layer` and `ys` are used only through these pointers, inside `sum`: kept alive until it
+        // returns (a Swift value may be destroyed right after its last use, the pointers' loads).
+        return withExtendedLifetime((layer, ys)) {
+            sum(over: data) { first, count, logits in
+                let rows = (first * width)..<((first + count) * width)
+                for i in rows { out[i] = y0[i] + a * yx[i] + b * yy[i] }
+                programs[count]!.run(input: out + rows.lowerBound, output: logits)
+                return true
+            }
         }
     }
 
     /// Y₀, Yx, Yy for `data`: made at the first point of a plane on a data set, then reused.
     private func planeOutputs(_ plane: FirstLayerPlane, data: Dataset) -> (outputs: [Tensor<Float>], finite: Bool) {
-        if let made = planeOutputs, made.plane === plane, made.inputs == data.inputs.pointer {
+        if let made = planeOutputs, made.plane === plane, made.inputs.storage === data.inputs.storage {
             return (made.outputs, made.finite)
         }
         let n = data.count
@@ -132,7 +138,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
             return y
         }
         let finite = outputs.allSatisfy { !Self.containsNonFinite($0.pointer, count: $0.count) }
-        planeOutputs = (plane, data.inputs.pointer, outputs, finite)
+        planeOutputs = (plane, data.inputs, outputs, finite)
         return (outputs, finite)
     }
 

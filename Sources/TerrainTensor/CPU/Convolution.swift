@@ -63,6 +63,9 @@ extension CPUBackend {
         let xp = x.pointer, wp = weight.pointer, gp = gy.pointer
         Parallel.forEach(chunks: imageGroups) { gi in
             let colGrad = gxp == nil ? nil : TensorStorage<T>(uninitializedCount: dims.k * dims.outSpatial)
+            // Alive until the chunk ends: col2im reads it after the last load of its pointer (see
+            // `withColumns`).
+            defer { withExtendedLifetime(colGrad) {} }
             for n in (gi * group)..<min(dims.n, (gi + 1) * group) {
                 for cg in 0..<dims.groups {
                     let partial = pp + gi * dims.f * dims.k + cg * dims.fg * dims.k
@@ -128,8 +131,13 @@ extension CPUBackend {
     func withColumns<T: TensorScalar>(of image: UnsafePointer<T>, _ d: ConvDims, _ body: (UnsafePointer<T>) -> Void) {
         if d.isPointwise { body(image); return }
         let col = TensorStorage<T>(uninitializedCount: d.k * d.outSpatial)
-        im2col(image, into: col.pointer, d)
-        body(col.pointer)
+        // `col` is used only through its pointer: a Swift value may be destroyed right after its
+        // last use (here the last load of `col.pointer`), which would give the buffer back to the
+        // pool, and so to the next tensor of its size, while `body` still reads it.
+        withExtendedLifetime(col) {
+            im2col(image, into: col.pointer, d)
+            body(col.pointer)
+        }
     }
 
     @inline(__always)
