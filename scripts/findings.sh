@@ -31,9 +31,9 @@ fi
 data=fashion-mnist
 start=$(date +%s)
 say() { printf '\n== %s (%d s)\n' "$*" $(( $(date +%s) - start )); }
-# `terrain analyze`'s roughness line, relative to the range: "α 0.02, β 0.026" → the mean.
-roughness() { sed -n 's/.*relative to the range: α \([0-9.e+-]*\), β \([0-9.e+-]*\).*/\1 \2/p' | awk '{printf "%.4f", ($1 + $2) / 2}'; }
-minima() { sed -n 's/^critical points (8-neighbourhood): \([0-9]*\) minim.*/\1/p'; }
+# From `terrain analyze`'s lines: "1 minimum, 0 saddles" and the highest loss on the grid.
+critical() { sed -n 's/^critical points (8-neighbourhood): \([0-9]* minim[a-z]*, [0-9]* saddles*\).*/\1/p'; }
+highest() { sed -n 's/.*; values [^ ]* … \([^ ]*\)$/\1/p'; }
 
 # 1. Skip connections ---------------------------------------------------------------------------
 for arch in resnet$depth resnet$depth-noshort; do
@@ -96,7 +96,7 @@ say "findings.md"
   echo "| finding | measured |"
   echo "|---|---|"
   for arch in resnet$depth resnet$depth-noshort; do
-    echo "| $arch: local minima on the ${grid##*:}² grid, roughness (mean second difference / range) | $(minima < $arch.analysis.txt), $(roughness < $arch.analysis.txt) |"
+    echo "| $arch: critical points on the ${grid##*:}² grid; highest train loss | $(critical < $arch.analysis.txt); $(highest < $arch.analysis.txt) |"
   done
   echo "| top two PCA components' share of the path's variance | $(sed -n 's/^1st PC: \([0-9.]*\) %, 2nd PC: \([0-9.]*\) %.*/\1 % + \2 %/p' trajectory.txt) |"
   echo "| convexity map: points with \|λmin/λmax\| < 0.1 | $convex |"

@@ -222,11 +222,15 @@ rejects "serve: a missing folder is a clear error" "no such folder" timeout 20 "
 status() { curl -s -o /dev/null -w '%{http_code}' --path-as-is "$url$1"; }
 expect_status() { check "serve: $1 → $2" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --path-as-is '$url$1')\" = $2 ]"; }
 check "serve: the listing names the run, surfaces, figures and the report" bash -c "
-  page=\$(curl -sf '$url/') && echo \"\$page\" | grep -q 'mlp on digits.csv.gz, 2 epochs' &&
+  page=\$(curl -sf '$url/') && echo \"\$page\" | grep -q 'mlp on digits.csv.gz, sgd, 2 epochs' &&
   echo \"\$page\" | grep -q 'href=\"/view/e2.h5\"' && echo \"\$page\" | grep -q 'src=\"/files/figures/e2_train_loss_2dcontour.png\"' &&
   echo \"\$page\" | grep -q 'href=\"/files/figures/index.html\"' && ! echo \"\$page\" | grep -q secret"
 check "serve: a figure comes as image/png" bash -c "curl -sf -o /dev/null -D - '$url/files/figures/e2_train_loss_2dcontour.png' | grep -qi '^content-type: image/png'"
 expect_status /view/e2.h5 200
+check "serve: a run's curves come as SVG drawn from its logs, its page holds them" bash -c "
+  curl -sf -o /dev/null -D - '$url/run-figure/loss.svg?r=digits' | grep -qi '^content-type: image/svg+xml' &&
+  curl -sf '$url/run/digits' | grep -q 'data:image/svg+xml;base64,'"
+expect_status "/run-figure/loss.svg?r=..%2Fsecret.txt" 403
 expect_status /files/figures/index.html 200
 expect_status /files/digits/metrics.csv 200
 expect_status /files/../secret.txt 403
