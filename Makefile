@@ -83,7 +83,7 @@ test: deps check-imports $(PY_VENV)/.ok
 	  && echo "example: 1 passed, 0 failed"; rc=$$?; rm -rf $$d; exit $$rc
 	@d=$$(mktemp -d); ok=1; $(RELEASE)/terrain-example-requests $$d/out >/dev/null || ok=0; \
 	for f in surface.h5 surface.directions.h5 plane.h5 interpolation.h5 trajectory.h5 trajectory.projection.h5 evolve.h5 \
-	  hessian.h5 eigenvectors.h5 surface-curvature.h5 sharpness.csv aligned.safetensors; do test -s $$d/out/$$f || { echo "example-requests: no $$f"; ok=0; }; done; \
+	  hessian.h5 eigenvectors.h5 surface-curvature.h5 sharpness.csv aligned.safetensors connect/curve.h5 connect/plane.h5; do test -s $$d/out/$$f || { echo "example-requests: no $$f"; ok=0; }; done; \
 	rm -rf $$d; test $$ok = 1 && echo "example-requests: 1 passed, 0 failed"
 	bash tests/mpi.sh $(TERRAIN)
 	$(MAKE) fuzz-smoke
