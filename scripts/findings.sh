@@ -23,10 +23,10 @@ cd "$out"
 
 if [ "${FINDINGS_SCALE:-full}" = quick ]; then
   subset=600; epochs=2; grid=-1:1:5; line=-1:1:9; eval_subset=200; width=0.25; depth=20; map_grid=-1:1:3
-  small_batch=64; large_batch=512
+  small_batch=64; large_batch=512; cnn_epochs=3
 else
   subset=6000; epochs=8; grid=-1:1:15; line=-1:1:41; eval_subset=250; width=0.5; depth=56; map_grid=-1:1:9
-  small_batch=64; large_batch=2048
+  small_batch=64; large_batch=1024; cnn_epochs=40
 fi
 data=fashion-mnist
 start=$(date +%s)
@@ -52,10 +52,12 @@ done
 # 2. Small- vs large-batch minima -----------------------------------------------------------------
 for batch in $small_batch $large_batch; do
   say "train the CNN with batch $batch"
-  # The same number of epochs: the large batch takes far fewer steps, as in Keskar et al.
+  # The same number of epochs, as Keskar et al. and Li et al. (the large batch takes 16 times fewer
+  # steps), no weight decay; enough epochs for both to reach the same test accuracy, so that their
+  # minima are compared at the same depth.
   lr=$([ $batch = $small_batch ] && echo 0.05 || echo 0.2)
   [ -s runs/cnn-b$batch/final.safetensors ] || "$terrain" train --quiet --model cnn --dataset $data --train-subset $((subset * 2)) \
-    --test-subset 2000 --epochs $((epochs * 2)) --batch-size $batch --lr $lr --weight-decay 0 --out runs/cnn-b$batch
+    --test-subset 2000 --epochs $cnn_epochs --batch-size $batch --lr $lr --weight-decay 0 --save-every 0 --out runs/cnn-b$batch
   "$terrain" surface --quiet --checkpoint runs/cnn-b$batch/final.safetensors --x $line --xnorm filter --xignore biasbn \
     --data train,test --subset $eval_subset --out cnn-b$batch.h5
 done
