@@ -126,26 +126,36 @@ struct CompiledEvaluationTests {
         }
     }
 
+    /// A plane through a first layer's weights and bias: their values as the centre, and two
+    /// seeded random directions (0.2·N(0, 1) per value).
+    static func randomPlane(through layer: FoldedLayer<Float>) -> FirstLayerPlane {
+        var g = SeededGenerator(seed: 3)
+        func random(_ shape: [Int]) -> Tensor<Float> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(0.2 * g.nextNormal()) })
+        }
+        let (w0, b0) = (layer.weight.value, layer.bias!.value)
+        return FirstLayerPlane(weights: [w0, random(w0.shape), random(w0.shape)], biases: [b0, random(b0.shape), random(b0.shape)])
+    }
+
+    /// Sets the layer's weight and bias to the plane's point (α, β): centre + α·x + β·y.
+    static func move(_ layer: FoldedLayer<Float>, to plane: FirstLayerPlane, alpha: Double, beta: Double) {
+        func moved(_ values: [Tensor<Float>]) -> Tensor<Float> {
+            let (c, x, y) = (values[0].scalars, values[1].scalars, values[2].scalars)
+            return Tensor(shape: values[0].shape, scalars: (0..<c.count).map { c[$0] + Float(alpha) * x[$0] + Float(beta) * y[$0] })
+        }
+        layer.weight.value = moved(plane.weights)
+        layer.bias!.value = moved(plane.biases)
+    }
+
     /// An MLP's first layer is linear on a plane: the plane evaluation (Y₀ + αYx + βYy, then the
     /// rest of the network) matches the compiled evaluation at the point's parameters.
     @Test func firstLayerOnAPlaneMatchesTheWholeNetwork() throws {
         let (model, data, _) = try Self.subject("mlp", inputShape: [1, 8, 8], hidden: [32, 24], count: 45)
         let compiled = try #require(CompiledEvaluation(model: model, sampleShape: [1, 8, 8]))
         let layer = try #require(compiled.planeLayer)
-        var g = SeededGenerator(seed: 3)
-        func random(_ shape: [Int]) -> Tensor<Float> {
-            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(0.2 * g.nextNormal()) })
-        }
-        let (w0, b0) = (layer.weight.value, layer.bias!.value)
-        let plane = FirstLayerPlane(weights: [w0, random(w0.shape), random(w0.shape)],
-                                    biases: [b0, random(b0.shape), random(b0.shape)])
+        let plane = Self.randomPlane(through: layer)
         for (alpha, beta) in [(0.0, 0.0), (0.7, -0.4), (-1.0, 1.0)] {
-            func moved(_ k: Int, _ values: [Tensor<Float>]) -> Tensor<Float> {
-                let (c, x, y) = (values[0].scalars, values[1].scalars, values[2].scalars)
-                return Tensor(shape: values[0].shape, scalars: (0..<c.count).map { c[$0] + Float(alpha) * x[$0] + Float(beta) * y[$0] })
-            }
-            layer.weight.value = moved(0, plane.weights)
-            layer.bias!.value = moved(0, plane.biases)
+            Self.move(layer, to: plane, alpha: alpha, beta: beta)
             let whole = try #require(compiled.evaluate(on: data.train))
             let onPlane = try #require(compiled.evaluate(on: data.train, plane: plane, alpha: alpha, beta: beta))
             #expect(abs(onPlane.loss - whole.loss) <= 1e-5 * abs(whole.loss), "(\(alpha), \(beta)): \(onPlane.loss) vs \(whole.loss)")

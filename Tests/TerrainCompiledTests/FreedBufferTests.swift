@@ -18,20 +18,9 @@ struct CompiledFreedBufferTests {
         let (model, _, _) = try CompiledEvaluationTests.subject("mlp", inputShape: [1, 8, 8], hidden: [32, 24])
         let compiled = try #require(CompiledEvaluation(model: model, sampleShape: [1, 8, 8]))
         let layer = try #require(compiled.planeLayer)
-        var g = SeededGenerator(seed: 3)
-        func random(_ shape: [Int]) -> Tensor<Float> {
-            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(0.2 * g.nextNormal()) })
-        }
-        let (w0, b0) = (layer.weight.value, layer.bias!.value)
-        let plane = FirstLayerPlane(weights: [w0, random(w0.shape), random(w0.shape)],
-                                    biases: [b0, random(b0.shape), random(b0.shape)])
+        let plane = CompiledEvaluationTests.randomPlane(through: layer)
         let (alpha, beta) = (0.7, -0.4)
-        func moved(_ values: [Tensor<Float>]) -> Tensor<Float> {
-            let (c, x, y) = (values[0].scalars, values[1].scalars, values[2].scalars)
-            return Tensor(shape: values[0].shape, scalars: (0..<c.count).map { c[$0] + Float(alpha) * x[$0] + Float(beta) * y[$0] })
-        }
-        layer.weight.value = moved(plane.weights)
-        layer.bias!.value = moved(plane.biases)
+        CompiledEvaluationTests.move(layer, to: plane, alpha: alpha, beta: beta)
         return (compiled, plane, alpha, beta)
     }
 
