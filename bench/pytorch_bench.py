@@ -84,10 +84,10 @@ class BasicBlock(nn.Module):
 class ResNet(nn.Module):
     """The CIFAR ResNet Terrain builds for `resnet20`: same layers, same names."""
 
-    def __init__(self, depth=20, classes=10):
+    def __init__(self, depth=20, classes=10, channels=3):
         super().__init__()
         n = (depth - 2) // 6
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.conv1 = nn.Conv2d(channels, 16, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
         inp, stages = 16, []
         for i, out in enumerate([16, 32, 64]):
@@ -245,6 +245,64 @@ def hvp_benchmark(repeats):
     report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
 
 
+# The sampled-surface benchmark's job (bench/sampled_surface.py runs Terrain's side): a 51x51
+# surface of ResNet-56 on Fashion-MNIST's 60,000 training images, 2,601 x 60,000 image evaluations.
+FASHION_FOLDER = "/usr/share/datasets/fashion-mnist"
+FASHION_SIDE, FASHION_IMAGES = 51, 60000
+
+
+def fashion56_benchmark(images):
+    """Seconds the whole 51x51 ResNet-56 surface on 60,000 images would take in PyTorch, from
+    images/s measured on `images` of them: the reference's loop (set_weights, then eval_loss in
+    batches of 500, fp32) and the loop a careful PyTorch user would write today (inference_mode,
+    channels-last tensors, bf16 autocast where the CPU has bf16, the weights of a point written
+    in place). Weights are a fresh network's: no kernel's speed depends on their values."""
+    torch.manual_seed(0)
+    x = read_idx(os.path.join(FASHION_FOLDER, "train-images-idx3-ubyte.gz"))[:images]
+    y = read_idx(os.path.join(FASHION_FOLDER, "train-labels-idx1-ubyte.gz"))[:images]
+    x = (x - 0.2860) / 0.3530
+    net = ResNet(56, channels=1)
+    net.eval()
+    weights = [p.data.clone() for p in net.parameters()]
+    dx, dy = filter_normalized_direction(weights), filter_normalized_direction(weights)
+    total = FASHION_SIDE * FASHION_SIDE * FASHION_IMAGES
+
+    def reference_point(a, b):
+        for p, w, d, e in zip(net.parameters(), weights, dx, dy):
+            p.data = w + a * d + b * e
+        eval_loss(net, [(x[i:i + 500], y[i:i + 500]) for i in range(0, images, 500)], images)
+
+    def timed(point):
+        point(0.0, 0.0)  # warm-up
+        start = time.perf_counter()
+        point(0.5, -0.5)
+        point(-0.5, 0.5)
+        return 2 * images / (time.perf_counter() - start)
+
+    rate = timed(reference_point)
+    report("fashion56_reference_loop_images_per_s", rate, "images/s")
+    report("fashion56_reference_loop_exact_surface_s", total / rate, "s (extrapolated)")
+
+    bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    fast = net.to(memory_format=torch.channels_last)
+    xc = x.contiguous(memory_format=torch.channels_last)
+
+    def careful_point(a, b):
+        with torch.inference_mode():
+            for p, w, d, e in zip(fast.parameters(), weights, dx, dy):
+                p.copy_(w + a * d + b * e)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = 0.0
+                for i in range(0, images, 500):
+                    loss += F.cross_entropy(fast(xc[i:i + 500]).float(), y[i:i + 500], reduction="sum").item()
+        return loss / images
+
+    rate = timed(careful_point)
+    kind = "bf16 autocast" if bf16 else "fp32, no bf16 on this CPU"
+    report("fashion56_careful_loop_images_per_s", rate, f"images/s (inference_mode, channels-last, {kind})")
+    report("fashion56_careful_loop_exact_surface_s", total / rate, "s (extrapolated)")
+
+
 # The GPT of the transformer benchmarks (GPTBenchmark.swift builds the same): the twin of
 # Terrain's zoo `gpt` (tests/twins/transformer_twins.py), 4 blocks, 4 heads, E = 128, T = 128,
 # V = 256, on 256 sequences of random token ids in batches of 32.
@@ -373,6 +431,8 @@ def main():
         gpt_surface_benchmark(3)
     if only and "gpthvp" in only:
         gpt_hvp_benchmark(1)
+    if only and "fashion56" in only:
+        fashion56_benchmark(1000 if args.quick else 5000)
 
 
 if __name__ == "__main__":

@@ -157,10 +157,14 @@ class Surface(_OnGrid):
 
     @property
     def kind(self) -> str:
-        """What wrote the file: surface, interpolation, plane, trajectory or convexity."""
+        """What wrote the file: surface, interpolation, plane, trajectory, convexity, or for
+        `terrain connect` connect (the curve and the line beside it, 1D) and connect-plane (the
+        plane through both ends and the bend)."""
         a = self.metadata
         if a.get("kind") == "pca-trajectory":
             return "trajectory"
+        if a.get("kind") == "connect":
+            return "connect-plane" if self.is_2d else "connect"
         if "max_eig" in self.datasets:
             return "convexity"
         if "from" in a and "to" in a:
