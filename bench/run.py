@@ -14,6 +14,9 @@ MNIST_FOLDERS = ["../shared/datasets/mnist", "/usr/share/datasets/mnist", "/usr/
 
 
 GPT_PARTS = ["gptsurface", "gpthvp"]
+# The sampled ResNet-56 surface on Fashion-MNIST (bench/sampled_surface.py drives the terrain
+# program; PyTorch's side is pytorch_bench.py --only fashion56): named only, it runs for hours.
+SAMPLED_PART = "sampled"
 
 
 def measure(command, env):
@@ -31,6 +34,27 @@ def percent(value, peak):
     return f"{100 * value / peak:.0f}%" if value and peak else "-"
 
 
+def print_sampled(terrain, torch):
+    """The sampled surface's table: each path's seconds, its saving against Terrain's exact grid,
+    and its largest difference from the exact values at the nine reference points."""
+    exact = terrain.get("sampled_surface_exact_s")
+    if not exact:
+        return
+    print(f"\nResNet-56 surface on Fashion-MNIST's training images ({exact['unit']})")
+    print(f"{'path':44} {'seconds':>10} {'saving':>8} {'max |diff|':>11} {'spacings':>9}  samples")
+    for name in ["fashion56_reference_loop_exact_surface_s", "fashion56_careful_loop_exact_surface_s"]:
+        if name in torch:
+            row = torch[name]
+            print(f"{'PyTorch ' + name[10:-10].replace('_', ' '):44} {row['value']:>10.0f} {exact['value'] / row['value']:>7.2f}x"
+                  f" {'exact':>11} {'':>9}  (extrapolated)")
+    print(f"{'Terrain exact':44} {exact['value']:>10.0f} {'1.00x':>8} {'exact':>11} {'':>9}  (extrapolated)")
+    for name, row in terrain.items():
+        if name.startswith("sampled_surface_") and "saving" in row:
+            used = f"{row['samples'] / row['exact_samples']:.1%} of the exact grid's" if row.get("samples") else "-"
+            print(f"{'Terrain ' + name[16:-2].replace('_', ' + '):44} {row['value']:>10.0f} {row['saving']:>7.2f}x"
+                  f" {row['max_difference']:>11.3g} {row['max_difference_spacings']:>9.3f}  {used}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--terrain", required=True)
@@ -39,6 +63,8 @@ def main():
     ap.add_argument("--only", help="a subset: gemm,forward,train,surface,hessian,plot,adaptive,gptsurface,gpthvp"
                                    " (surface: mlp,resnet20,vgg9)")
     ap.add_argument("--mnist", help="folder of MNIST's gzipped IDX files for the MLP's surface")
+    ap.add_argument("--program", help="the terrain program, for the sampled surface (default: beside --terrain)")
+    ap.add_argument("--sampled-side", type=int, default=51, help="grid side of the sampled surface (51: the issue's)")
     ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
     env = dict(os.environ)
@@ -50,7 +76,8 @@ def main():
     # the peak RSS each reports (the process's high-water mark) is that benchmark's alone.
     parts = args.only.split(",") if args.only else None
     gpt_parts = [p for p in GPT_PARTS if parts is None or p in parts]
-    rest = None if parts is None else [p for p in parts if p not in GPT_PARTS] or ["peak"]
+    sampled = parts is not None and SAMPLED_PART in parts
+    rest = None if parts is None else [p for p in parts if p not in GPT_PARTS + [SAMPLED_PART]] or ["peak"]
     common = (["--quick"] if args.quick else []) + ["--mnist", mnist]
     extra = common + (["--only", ",".join(rest)] if rest else [])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -66,9 +93,14 @@ def main():
     torch = measure([args.python, os.path.join(here, "pytorch_bench.py")] + extra, env)
     for part in gpt_parts:
         torch.update(measure([args.python, os.path.join(here, "pytorch_bench.py"), "--only", part] + common, env))
+    if sampled:
+        program = args.program or os.path.join(os.path.dirname(args.terrain), "terrain")
+        terrain.update(measure([args.python, os.path.join(here, "sampled_surface.py"), "--terrain", program,
+                                "--side", str(args.sampled_side)], env))
+        torch.update(measure([args.python, os.path.join(here, "pytorch_bench.py"), "--only", "fashion56"] + common, env))
     print(f"{'benchmark':44} {'Terrain':>12} {'PyTorch':>12} {'ratio':>7}  unit")
     for name, row in terrain.items():
-        if (name.endswith("_gflops") and name != "sgemm_2048_gflops") or "max_difference" in row:
+        if (name.endswith("_gflops") and name != "sgemm_2048_gflops") or "max_difference" in row or name.startswith("sampled_"):
             continue  # in the tables below
         # A variant of a benchmark (another way to share threads) is set against the same figure.
         ref = torch.get(row.get("against", name))
@@ -82,6 +114,8 @@ def main():
         print(f"{name}: {row['grid']} grid, levels {row['levels']}, tolerance {row['tolerance']}, computed {row['computed']} "
               f"of {row['total']} points ({row['value']:.0f}% saved), max |difference| {row['max_difference']:.3g} "
               f"({row['max_difference_percent_of_range']:.2f}% of the range)")
+    if sampled:
+        print_sampled(terrain, torch)
     rows = [n for n in terrain if n.endswith("_surface_gflops")] + [n for n in ["gpt_hvp_gflops", "sgemm_2048_gflops"] if n in terrain]
     if rows:
         print("\nGFLOP/s (surfaces: images/s x 2 flops per multiply-add of the whole forward pass's convolutions and"

@@ -64,10 +64,17 @@ enum ConnectFigures {
     /// (its path_x, path_y) and the bend's point; nil for any other file.
     static func planeOverlays(_ file: SurfaceFile, curve: PathOverlay) -> (paths: [PathOverlay], title: String, caption: String)? {
         guard file.textAttributes["terrain.kind"] == "connect" else { return nil }
-        let line = PathOverlay(points: [PlotPoint(0, 0), PlotPoint(1, 0)], label: "line")
+        let name = curveName(file)
+        // Each path named on the chart itself: the line below its middle, the curve above its
+        // middle point (the curve bows towards the bend, away from the line), the bend beside it.
+        var line = PathOverlay(points: [PlotPoint(0, 0), PlotPoint(1, 0)], label: "line A → B")
+        line.labelPlacement = .init(PlotPoint(0.5, 0), side: .below)
+        var curve = curve
+        curve.label = name
+        if !curve.points.isEmpty { curve.labelPlacement = .init(curve.points[curve.points.count / 2], side: .above) }
         var bend = PathOverlay(points: [PlotPoint(0, 1)], label: "bend")
         bend.marksStart = false
-        let name = curveName(file)
+        bend.labelPlacement = .init(PlotPoint(0, 1), side: .right)
         return ([line, curve, bend], "on the plane through A, B and the bend",
                 "the \(name) from A (square, α = β = 0) to B (dot, α = 1) on the plane through A, B and the bend (dot at β = 1), and the straight line")
     }

@@ -26,6 +26,21 @@ struct SurfaceFiguresTests {
         #expect(curves.map(\.name) == ["c_1d", "c_1d_log"])
     }
 
+    /// A `terrain connect` plane names its paths on the chart: the line from A to B, the curve
+    /// (by its kind) above its middle point, the bend beside its dot; a training path names none.
+    @Test func connectPlaneNamesTheLineTheCurveAndTheBend() throws {
+        var file = surface(nx: 9, ny: 9) { a, b in 0.5 + a * a + b * b }
+        file.textAttributes = ["terrain.kind": "connect", "terrain.curve": "polychain"]
+        file.extraDatasets = ["path_x": [0, 0, 0.5, 1], "path_y": [0, 1, 1, 0]]
+        let figure = try #require(try SurfaceFigures.figures(for: file, name: "p", kinds: [.trajectory], style: FigureStyle()).first)
+        let chart = try #require(figure.figure.panels.first as? ContourChart)
+        #expect(chart.paths.map(\.label) == ["line A → B", "polygonal chain", "bend"])
+        #expect(chart.paths.map { $0.labelPlacement?.position } == [PlotPoint(0.5, 0), PlotPoint(0.5, 1), PlotPoint(0, 1)])
+        file.textAttributes = [:]
+        let training = try #require(try SurfaceFigures.figures(for: file, name: "p", kinds: [.trajectory], style: FigureStyle()).first)
+        #expect(try #require(training.figure.panels.first as? ContourChart).paths.allSatisfy { $0.labelPlacement == nil })
+    }
+
     /// `terrain plot --compare` on 1D files overlays every one: a connect curve file brings its
     /// curve and its line, named from the file, and every path between two models (that, or an
     /// interpolation from 0 to 1) says its barriers; a 1D surface along a direction does not.

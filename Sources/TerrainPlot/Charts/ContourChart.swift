@@ -208,7 +208,7 @@ public struct ContourChart: Chart {
                 let q = axes.point(p)
                 return PlotRect(q.x - 4, q.y - 4, 8, 8)
             }
-        }
+        } + paths.compactMap { $0.labelBox(on: canvas, axes: axes) }
         // Segments between path points: a few samples along each.
         for path in paths where path.points.count >= 2 {
             for (a, b) in zip(path.points, path.points.dropFirst()) where a.x.isFinite && a.y.isFinite && b.x.isFinite && b.y.isFinite {

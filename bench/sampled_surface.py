@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Terrain's side of the sampled-surface benchmark of `make bench` (issue: doing less work than
+the exact grid): a ResNet-56 surface on Fashion-MNIST's training images, run through the
+`terrain` program as a user would type it, one JSON object per line like terrain-bench.
+
+1. Train a ResNet-56 on Fashion-MNIST (`--train-subset`, a few epochs: the surface is measured
+   around a real minimizer, not a random network).
+2. The exact path: `terrain surface` on a 3x3 grid over the same [-1, 1]^2 (the corners, the edges'
+   midpoints and the centre are points of the 51x51 grid), every training image at every point;
+   its seconds per point times side x side is the exact grid's time (extrapolated), and its nine
+   values are the reference the sampled surfaces are held to.
+3. The sampled paths, each run whole: `--data-tolerance` (a fraction of the contour spacing), then
+   with `--adaptive`, then with `--precision bf16` as well (where the CPU has bf16).
+For each: seconds, the saving against the exact grid's extrapolated time, the largest difference
+from the exact values at the nine reference points (absolute and in contour spacings of the exact
+values' levels, as the figures draw them), and the samples evaluated.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+
+def report(name, value, unit, **extra):
+    print(json.dumps({"name": name, "value": value, "unit": unit, **extra}), flush=True)
+
+
+def run(command):
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def log_spacing(values, levels=14):
+    """The local spacing of the figures' automatic log-spaced levels at each value: levels + 2
+    points in geometric progression from the lowest to the highest value (ContourLevels.automatic)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    ratio = (high / low) ** (1 / (levels + 1))
+    return np.asarray(values) * (ratio - 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--terrain", required=True, help="the terrain program")
+    ap.add_argument("--work", default="bench-sampled", help="folder for the run and the surfaces (reused)")
+    ap.add_argument("--side", type=int, default=51)
+    ap.add_argument("--images", type=int, default=60000, help="training images the surface is evaluated on")
+    ap.add_argument("--tolerance", default="1%", help="--data-tolerance of the sampled paths")
+    ap.add_argument("--train-subset", type=int, default=6000)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--no-bf16", action="store_true")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    terrain = args.terrain
+    run_folder = os.path.join(args.work, "resnet56")
+    checkpoint = os.path.join(run_folder, "final.safetensors")
+    if not os.path.exists(checkpoint):
+        seconds = run([terrain, "train", "--quiet", "--model", "resnet56", "--dataset", "fashion-mnist",
+                       "--train-subset", str(args.train_subset), "--test-subset", "1000", "--epochs", str(args.epochs),
+                       "--batch-size", "128", "--lr", "0.1", "--schedule", "cosine", "--out", run_folder])
+        report("sampled_surface_training_s", seconds, "s (ResNet-56, not part of any figure below)")
+    common = [terrain, "surface", "--quiet", "--checkpoint", checkpoint, "--dataset", "fashion-mnist", "--data", "train",
+              "--seed", "1"] + (["--subset", str(args.images)] if args.images < 60000 else [])
+    side = args.side
+    grid = ["--x=-1:1:%d" % side, "--y=-1:1:%d" % side]
+
+    exact_file = os.path.join(args.work, "exact-3x3.h5")
+    if os.path.exists(exact_file):
+        os.remove(exact_file)
+    seconds = run(common + ["--x=-1:1:3", "--y=-1:1:3", "--out", exact_file])
+    exact_total = seconds / 9 * side * side
+    with h5py.File(exact_file) as f:
+        exact = np.array(f["train_loss"])
+    spacing = log_spacing(exact)
+    report("sampled_surface_exact_s", exact_total, f"s (extrapolated from 9 points, {side}x{side}, {args.images} images)")
+
+    def sampled(name, extra):
+        out = os.path.join(args.work, name + ".h5")
+        if os.path.exists(out):
+            os.remove(out)
+        seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + extra)
+        with h5py.File(out) as f:
+            values = np.array(f["train_loss"])
+            samples = np.array(f["train_loss_samples"]) if "train_loss_samples" in f else None
+        step = (side - 1) // 2
+        at_reference = values[::step, ::step]
+        difference = np.abs(at_reference - exact)
+        report(f"sampled_surface_{name}_s", seconds, "s (measured whole)",
+               saving=exact_total / seconds, max_difference=float(difference.max()),
+               max_difference_spacings=float((difference / spacing).max()),
+               samples=float(np.nansum(samples)) if samples is not None else None,
+               exact_samples=float(side * side * args.images))
+
+    sampled("tolerance", [])
+    sampled("adaptive", ["--adaptive"])
+    if not args.no_bf16:
+        sampled("adaptive_bf16", ["--adaptive", "--precision", "bf16"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
