@@ -20,6 +20,12 @@ public struct LoadedModel {
     /// The data as recorded in files and fingerprints (e.g. "mnist train 500 test 500 subset 500 seed 0").
     public var dataDescription: String
 
+    /// The arithmetic the network's loss is computed in (fp32 for an objective given in Swift).
+    public var precision: EvaluationPrecision { network?.precision ?? .fp32 }
+
+    /// The data and the arithmetic, as a resume fingerprint records them (`PrecisionCheck.fingerprintTag`).
+    public var fingerprintData: String { dataDescription + PrecisionCheck.fingerprintTag(precision) }
+
     /// The network, or a request error saying that `what` needs one.
     public func requireNetwork(for what: String) throws -> ModelObjective<Float> {
         guard let network else { throw RequestError("\(what) needs a network with its data (a checkpoint or an ONNX model), not an objective given in Swift") }
@@ -38,12 +44,16 @@ extension ModelSource {
         var refitted = false
         switch self {
         case .objective(let objective, let description):
+            guard data.precision == .fp32 else {
+                throw RequestError("--precision \(data.precision.rawValue) runs a network's compiled evaluation; an objective given in Swift computes in its own arithmetic")
+            }
             return LoadedModel(objective: objective, network: nil, architecture: "objective", dataDescription: description)
         case .onnx(let path):
             let (objective, description) = try ONNXObjective.make(path: path, dataset: data.dataset, normalize: data.normalize,
                                                                    subset: data.subset, subsetSeed: data.subsetSeed, batchSize: data.batchSize,
                                                                    context: data.context)
             if let note = objective.data.note { progress.note(note) }
+            try PrecisionCheck.apply(data.precision, to: objective, model: path)
             return LoadedModel(objective: objective, network: objective, architecture: "onnx", dataDescription: description)
         case .stateDict(let path, let architecture):
             // A checkpoint without (or instead of) Terrain's description: the data come first,
@@ -89,6 +99,7 @@ extension ModelSource {
         let objective = ModelObjective(model: model, data: pair, batchSize: data.batchSize) {
             try checkpoint.spec.build() as Module<Float>
         }
+        try PrecisionCheck.apply(data.precision, to: objective, model: "\(path) (\(checkpoint.spec.architecture))")
         return LoadedModel(objective: objective, network: objective, architecture: checkpoint.spec.architecture, dataDescription: description)
     }
 
