@@ -42,11 +42,14 @@ extension ModelSource {
         let checkpoint: Checkpoint
         var pair: DatasetPair
         var refitted = false
+        // bf16 is refused before anything is loaded: for an objective given in Swift, whatever the
+        // CPU; for a network, where the CPU lacks it (the compiled path is checked once it is built).
+        if case .objective = self, data.precision != .fp32 {
+            throw RequestError("--precision \(data.precision.rawValue) runs a network's compiled evaluation; an objective given in Swift computes in its own arithmetic")
+        }
+        try PrecisionCheck.checkAvailable(data.precision)
         switch self {
         case .objective(let objective, let description):
-            guard data.precision == .fp32 else {
-                throw RequestError("--precision \(data.precision.rawValue) runs a network's compiled evaluation; an objective given in Swift computes in its own arithmetic")
-            }
             return LoadedModel(objective: objective, network: nil, architecture: "objective", dataDescription: description)
         case .onnx(let path):
             let (objective, description) = try ONNXObjective.make(path: path, dataset: data.dataset, normalize: data.normalize,

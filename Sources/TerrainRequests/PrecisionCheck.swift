@@ -108,14 +108,20 @@ enum PrecisionCheck {
     /// Six significant digits, enough to show a bf16 error.
     private static func format(_ value: Double) -> String { String(format: "%.6g", value) }
 
-    /// Sets `network` to compute in `precision`, or says why it cannot: the CPU lacks bf16
-    /// (`ModelObjective.unavailability(of:)`), or the model (named `model`) has no compiled
-    /// path and would run layer by layer in fp32, which a bf16 request must not do silently.
-    static func apply(_ precision: EvaluationPrecision, to network: ModelObjective<Float>, model: String) throws {
-        guard precision != .fp32 else { return }
+    /// Refuses `precision` where this process cannot compute in it (the CPU lacks bf16:
+    /// `ModelObjective.unavailability(of:)`), before any model or data is loaded.
+    static func checkAvailable(_ precision: EvaluationPrecision) throws {
         if let reason = ModelObjective<Float>.unavailability(of: precision) {
             throw RequestError("--precision \(precision.rawValue) is unavailable: \(reason); run in fp32 (the default)")
         }
+    }
+
+    /// Sets `network` to compute in `precision`, or says why it cannot: the CPU lacks bf16, or
+    /// the model (named `model`) has no compiled path and would run layer by layer in fp32,
+    /// which a bf16 request must not do silently.
+    static func apply(_ precision: EvaluationPrecision, to network: ModelObjective<Float>, model: String) throws {
+        guard precision != .fp32 else { return }
+        try checkAvailable(precision)
         network.precision = precision
         guard network.evaluatesCompiled else {
             let forced = network.evaluationPath == .layerByLayer ? " (TERRAIN_EVALUATION=layers asks for the layers)" : ""

@@ -22,13 +22,21 @@ enum BFloat16Support {
             return "this CPU has no bf16 instructions (AVX-512 BF16 or AMX-BF16)"
         }
         guard let implementation = convolutionImplementation else {
-            return "oneDNN has no bf16 convolution on this CPU"
+            return "oneDNN has no bf16 convolution on this CPU" + cappedInstructionSet
         }
         guard !implementation.hasPrefix("ref") else {
-            return "oneDNN offers only its reference bf16 kernels here (\(implementation)); is ONEDNN_MAX_CPU_ISA set below AVX512_CORE_BF16?"
+            return "oneDNN offers only its reference bf16 kernels here (\(implementation))" + cappedInstructionSet
         }
         return nil
     }()
+
+    /// ", and ONEDNN_MAX_CPU_ISA=… caps its instruction set" where the environment does.
+    private static var cappedInstructionSet: String {
+        for name in ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"] {
+            if let value = getenv(name) { return " (\(name)=\(String(cString: value)) caps its instruction set)" }
+        }
+        return ""
+    }
 
     /// Whether the kernel lists avx512_bf16 or amx_bf16 among the CPU's flags.
     private static var cpuHasBFloat16Instructions: Bool {
