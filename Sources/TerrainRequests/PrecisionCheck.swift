@@ -106,7 +106,7 @@ enum PrecisionCheck {
     }
 
     /// Six significant digits, enough to show a bf16 error.
-    private static func format(_ value: Double) -> String { String(format: "%.6g", value) }
+    private static func format(_ value: Double) -> String { value.isNaN ? "nan" : String(format: "%.6g", value) }
 
     /// Refuses `precision` where this process cannot compute in it (the CPU lacks bf16:
     /// `ModelObjective.unavailability(of:)`), before any model or data is loaded.
