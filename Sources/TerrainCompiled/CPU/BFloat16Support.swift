@@ -59,13 +59,6 @@ enum BFloat16Support {
         guard terrain_dnnl_convolution_desc(&cd, 0, &src, &weights, &bias, &dst, 1, 1, 1, 1, 1, 1) == dnnl_success,
               dnnl_primitive_desc_create(&pd, &cd, nil, engine, nil) == dnnl_success, let pd else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
-        return implementationName(of: pd)
-    }
-
-    /// oneDNN's name for the implementation behind a primitive descriptor (what ONEDNN_VERBOSE prints).
-    static func implementationName(of pd: dnnl_primitive_desc_t) -> String? {
-        var name: UnsafePointer<CChar>?
-        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return nil }
-        return String(cString: name)
+        return OneDNNInferenceProgram.implementationName(of: pd)
     }
 }

@@ -119,7 +119,7 @@ final class OneDNNInferenceProgram: InferenceProgram {
             }
             plans.append(plan)
             descs.append(plan.output)
-            kernels.append(BFloat16Support.implementationName(of: plan.descriptor) ?? "?")
+            kernels.append(Self.implementationName(of: plan.descriptor) ?? "?")
         }
         if precision == .bf16 {
             guard let made = Self.reorder(from: userInputDesc, to: inputDesc, engine: engine) else { return nil }
@@ -166,6 +166,14 @@ final class OneDNNInferenceProgram: InferenceProgram {
             tuple.withMemoryRebound(to: dnnl_dim_t.self, capacity: Int(DNNL_MAX_NDIMS)) { dnnl_memory_desc_init_by_tag(&md, rank, $0, type, tag) }
         }
         return status == dnnl_success ? md : nil
+    }
+
+    /// oneDNN's name for the implementation behind a primitive descriptor (what ONEDNN_VERBOSE
+    /// prints: "brgconv:avx512_core_amx_bf16", "jit:avx512_core", "ref:any").
+    static func implementationName(of pd: dnnl_primitive_desc_t) -> String? {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return nil }
+        return String(cString: name)
     }
 
     /// `n` samples of `shape` ([F] or [C, H, W]) as Terrain lays them out: NC or NCHW (or, with
