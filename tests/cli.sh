@@ -164,6 +164,23 @@ rejects "adaptive: a zero tolerance is refused" "tolerance" "$terrain" surface -
   --adaptive --adaptive-tolerance 0 --out "$work/bad.h5"
 rejects "an adaptive file is not taken for a full grid's" "different request" surface --out "$work/adaptive.h5"
 
+# bf16 (--precision): refused, saying why, under TERRAIN_DISABLE_BF16=1 on any CPU. Where the CPU
+# has bf16, a run prints and stores its own error (PrecisionCheck), is another request than fp32's
+# (its fingerprint), and a model on the layer-by-layer path is refused rather than run in fp32.
+cnn="$work/a/final.safetensors"
+rejects "--precision bf16 is refused under TERRAIN_DISABLE_BF16=1" "disabled by TERRAIN_DISABLE_BF16" \
+  env TERRAIN_DISABLE_BF16=1 "$terrain" surface --checkpoint "$cnn" --x=-1:1:3 --precision bf16 --out "$work/bf16.h5"
+if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo && [ -z "${TERRAIN_DISABLE_BF16:-}" ]; then
+  check "a bf16 surface prints and stores its error, and an fp32 run does not resume it" bash -c "
+    '$terrain' surface --quiet --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --precision bf16 --out '$work/bf16.h5' | grep -q '^bf16 error' &&
+    grep -q terrain.bf16.max_error_in_contour_spacings '$work/bf16.h5' &&
+    '$terrain' surface --quiet --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --out '$work/bf16.h5' 2>&1 | grep -q 'different request'"
+  rejects "--precision bf16 is refused for a model evaluated layer by layer" "layer by layer" \
+    env TERRAIN_EVALUATION=layers "$terrain" surface --checkpoint "$cnn" --x=-1:1:3 --precision bf16 --out "$work/bf16-layers.h5"
+else
+  echo "  skip  bf16 surfaces (this CPU has no bf16 instructions, or TERRAIN_DISABLE_BF16 is set)"
+fi
+
 check "trajectory: PCA of the run's checkpoints and a surface on that plane" "$terrain" trajectory --quiet --run "$work/digits" \
   --steps 5 --out "$work/traj.h5"
 check "trajectory writes the projection file" test -s "$work/traj.projection.h5"

@@ -21,6 +21,12 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// graph when the model lowers to one (`CompiledEvaluation`) and the layers otherwise;
     /// `TERRAIN_EVALUATION=layers` in the environment makes `.layerByLayer` the default.
     public var evaluationPath: EvaluationPath = EvaluationPath.defaultPath
+    /// The arithmetic of the compiled path's products (`InferencePrecision`): `.fp32` (the
+    /// default) or `.bf16`. The layer-by-layer path, gradients and Hessian-vector products are
+    /// Float whatever it says, and so are points the compiled path declines (NaN or ∞ weights).
+    public var precision: EvaluationPrecision = .fp32 {
+        didSet { if precision != oldValue { compiled = nil } }
+    }
     /// Made at the first compiled evaluation (false: the model does not lower).
     private var compiled: CompiledEvaluation<Scalar>??
     /// Made at the first Hessian-vector product on the compiled path (false: none for this model).
@@ -82,6 +88,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         guard let makeModel else { return nil }
         let copy = ModelObjective(model: try makeModel(), data: data, batchSize: batchSize, makeModel: makeModel)
         copy.evaluationPath = evaluationPath
+        copy.precision = precision
         copy.batchNormData = batchNormData
         guard copy.groups == groups else {
             throw LandscapeError.invalidRequest("the model built for another thread does not have this model's parameters")
@@ -146,6 +153,14 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         return made
     }
 
+    /// Nil when the back end's compiled programs can compute in `precision`; otherwise why not
+    /// (`GraphCompilingBackend.unavailability(of:)`).
+    public static func unavailability(of precision: EvaluationPrecision, backend: any Backend = Backends.current) -> String? {
+        guard precision != .fp32 else { return nil }
+        guard let compiling = backend as? any GraphCompilingBackend else { return "this back end has no compiled programs" }
+        return compiling.unavailability(of: precision.inference)
+    }
+
     /// Whether `evaluate` runs the back end's compiled graph (the path asks for it and the
     /// model lowers to one) rather than the layers.
     public var evaluatesCompiled: Bool { compiledEvaluation(sampleShape: data.train.sampleShape) != nil }
@@ -155,7 +170,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         guard evaluationPath == .compiled else { return nil }
         if let made = compiled, made?.network.graph.inputShape == sampleShape || made == nil { return made }
         model.setTraining(false)
-        let made = CompiledEvaluation(model: model, sampleShape: sampleShape)
+        let made = CompiledEvaluation(model: model, sampleShape: sampleShape, precision: precision.inference)
         compiled = .some(made)
         return made
     }

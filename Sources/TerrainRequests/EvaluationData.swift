@@ -1,4 +1,5 @@
 import TerrainLandscape
+import TerrainObjectives
 
 /// Where a request's loss is evaluated: the data set, which of its sets, a fixed subset, the
 /// batch size, and how the threads share the points.
@@ -22,12 +23,17 @@ public struct EvaluationData: Equatable, Sendable, Codable {
     /// The length of token sequences cut from a text corpus (`--context`, `DatasetOptions.context`);
     /// nil: a checkpoint's own (its training configuration's), else the data's default.
     public var context: Int?
+    /// The arithmetic of the loss's convolutions and matrix products (`EvaluationPrecision`):
+    /// fp32, or bf16 where the CPU has it (a network on the compiled path only; a bf16 run
+    /// measures its own error, `PrecisionCheck`). Gradients and curvature are always Float.
+    public var precision: EvaluationPrecision
 
     /// The largest evaluation batch.
     public static let maximumBatchSize = 1 << 20
 
     public init(dataset: String? = nil, sets: [EvaluationSet] = [.train], normalize: Bool = false, refitNormalization: Bool = false,
-                subset: Int? = nil, subsetSeed: UInt64 = 0, batchSize: Int = 500, spread: ThreadUse = .auto, context: Int? = nil) {
+                subset: Int? = nil, subsetSeed: UInt64 = 0, batchSize: Int = 500, spread: ThreadUse = .auto, context: Int? = nil,
+                precision: EvaluationPrecision = .fp32) {
         self.dataset = dataset
         self.sets = sets
         self.normalize = normalize
@@ -37,6 +43,7 @@ public struct EvaluationData: Equatable, Sendable, Codable {
         self.batchSize = batchSize
         self.spread = spread
         self.context = context
+        self.precision = precision
     }
 
     /// The one set a Hessian or a sharpness is measured on.

@@ -127,18 +127,24 @@ public struct EvolveRequest: DirectionFileBesideOutput {
         if data.spread.spreadsPoints { try computation.spreadPointsOverThreads() }
         let grid = computation.grid
         metadata.data = loaded.dataDescription
+        metadata.precision = loaded.precision == .fp32 ? nil : loaded.precision
         metadata.version = TerrainVersion.current
         metadata.directionType = recipe.type
         options.progressLabel = "evolve"
         options.storesPerplexity = SurfaceRunner.storesPerplexity(for: objective)
         let runner = SurfaceRunner.forRequest(computation: computation, path: output,
-                                              fingerprint: computation.fingerprint(data: loaded.dataDescription), options: options,
+                                              fingerprint: computation.fingerprint(data: loaded.fingerprintData), options: options,
                                               attributes: try FileAttributes(encoding: metadata), progress: progress)
         progress.note("evolve (\(mode.rawValue)): \(chosen.count) frames of \(runFolder), \(computation.layers.count) surface"
                       + "\(computation.layers.count == 1 ? "" : "s") of \(grid.shape.map(String.init).joined(separator: "x")): "
-                      + "\(computation.pointCount) points on \(loaded.dataDescription)")
-        let result = try runner.run(overwrite: overwrite)
+                      + "\(computation.pointCount) points on \(loaded.dataDescription)"
+                      + (loaded.precision == .fp32 ? "" : "; \(loaded.precision.rawValue) products"))
+        var result = try runner.run(overwrite: overwrite)
         runner.reportNotes(path: output, progress: progress)
+        // A stack checks its first surface (the first frame's, riding; the one plane, fixed PCA).
+        if let first = computation.layers.first {
+            try PrecisionCheck.record(network: loaded.network, surface: first, in: &result, path: output, progress: progress)
+        }
         return result
     }
 }

@@ -55,9 +55,10 @@ struct LandscapeJob {
         var members: [Member]
 
         /// The fingerprint of every member's surface, combined.
-        func fingerprint(center: [Double], grid: SurfaceGrid, sets: [EvaluationSet]) -> String {
+        func fingerprint(center: [Double], grid: SurfaceGrid, sets: [EvaluationSet], precision: EvaluationPrecision) -> String {
             RepeatedSurfaceComputation.fingerprint(kind: kind, memberFingerprints: members.map {
-                SurfaceRunner.fingerprint(center: center, directions: $0.directions, grid: grid, sets: sets, data: $0.dataDescription)
+                SurfaceRunner.fingerprint(center: center, directions: $0.directions, grid: grid, sets: sets,
+                                          data: $0.dataDescription + PrecisionCheck.fingerprintTag(precision))
             })
         }
 
@@ -83,17 +84,22 @@ struct LandscapeJob {
             }
         }
         var gridComputation: any GridComputation = computation
-        var fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: dataDescription)
+        // A bf16 run is another request than a Float one (its values differ): the fingerprint
+        // says so, and so does `terrain.precision`.
+        let network = objective as? ModelObjective<Float>
+        let precision = network?.precision ?? .fp32
+        let tag = PrecisionCheck.fingerprintTag(precision)
+        var fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: dataDescription + tag)
         if let ensemble {
             let repeated = try ensemble.computation(center: center, grid: grid, sets: sets)
             if spread.spreadsPoints { try repeated.spreadPointsOverThreads() }
             gridComputation = repeated
-            fingerprint = ensemble.fingerprint(center: center, grid: grid, sets: sets)
+            fingerprint = ensemble.fingerprint(center: center, grid: grid, sets: sets, precision: precision)
         } else {
             try spread.apply(to: computation)
         }
-        var request = dataDescription
-        var announcement = announcement
+        var request = dataDescription + tag
+        var announcement = announcement + (precision == .fp32 ? "" : "; \(precision.rawValue) products")
         if let adaptive {
             let refining = try AdaptiveSurfaceComputation(surface: computation, levels: adaptive.levels, tolerance: adaptive.tolerance,
                                                           contourLevels: adaptive.contourLevels)
@@ -120,6 +126,7 @@ struct LandscapeJob {
         }
         var metadata = metadata
         metadata.data = dataDescription
+        metadata.precision = precision == .fp32 ? nil : precision
         metadata.version = TerrainVersion.current
         metadata.directionType = directionType
         metadata.directionsDigest = DirectionFile.digest(directions, groups: groups, type: type)
@@ -129,9 +136,10 @@ struct LandscapeJob {
                                               fingerprint: fingerprint,
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         progress.note(announcement + (world.size > 1 ? "; \(world.size) ranks" : ""))
-        let result = try runner.run(overwrite: overwrite)
+        var result = try runner.run(overwrite: overwrite)
         runner.reportNotes(path: out, progress: progress)
         if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
+        try PrecisionCheck.record(network: network, surface: computation, in: &result, path: out, progress: progress)
         return result
     }
 

@@ -20,6 +20,12 @@ public struct LoadedModel {
     /// The data as recorded in files and fingerprints (e.g. "mnist train 500 test 500 subset 500 seed 0").
     public var dataDescription: String
 
+    /// The arithmetic the network's loss is computed in (fp32 for an objective given in Swift).
+    public var precision: EvaluationPrecision { network?.precision ?? .fp32 }
+
+    /// The data and the arithmetic, as a resume fingerprint records them (`PrecisionCheck.fingerprintTag`).
+    public var fingerprintData: String { dataDescription + PrecisionCheck.fingerprintTag(precision) }
+
     /// The network, or a request error saying that `what` needs one.
     public func requireNetwork(for what: String) throws -> ModelObjective<Float> {
         guard let network else { throw RequestError("\(what) needs a network with its data (a checkpoint or an ONNX model), not an objective given in Swift") }
@@ -36,6 +42,12 @@ extension ModelSource {
         let checkpoint: Checkpoint
         var pair: DatasetPair
         var refitted = false
+        // bf16 is refused before anything is loaded: for an objective given in Swift, whatever the
+        // CPU; for a network, where the CPU lacks it (the compiled path is checked once it is built).
+        if case .objective = self, data.precision != .fp32 {
+            throw RequestError("--precision \(data.precision.rawValue) runs a network's compiled evaluation; an objective given in Swift computes in its own arithmetic")
+        }
+        try PrecisionCheck.checkAvailable(data.precision)
         switch self {
         case .objective(let objective, let description):
             return LoadedModel(objective: objective, network: nil, architecture: "objective", dataDescription: description)
@@ -44,6 +56,7 @@ extension ModelSource {
                                                                    subset: data.subset, subsetSeed: data.subsetSeed, batchSize: data.batchSize,
                                                                    context: data.context)
             if let note = objective.data.note { progress.note(note) }
+            try PrecisionCheck.apply(data.precision, to: objective, model: path)
             return LoadedModel(objective: objective, network: objective, architecture: "onnx", dataDescription: description)
         case .stateDict(let path, let architecture):
             // A checkpoint without (or instead of) Terrain's description: the data come first,
@@ -89,6 +102,7 @@ extension ModelSource {
         let objective = ModelObjective(model: model, data: pair, batchSize: data.batchSize) {
             try checkpoint.spec.build() as Module<Float>
         }
+        try PrecisionCheck.apply(data.precision, to: objective, model: "\(path) (\(checkpoint.spec.architecture))")
         return LoadedModel(objective: objective, network: objective, architecture: checkpoint.spec.architecture, dataDescription: description)
     }
 

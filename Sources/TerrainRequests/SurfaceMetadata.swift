@@ -92,6 +92,8 @@ public struct SurfaceMetadata: OriginRecording, Codable, Equatable, Sendable {
     // The request.
     /// The data each point is evaluated on (as `ModelSource.load` describes them).
     public var data: String?
+    /// "bf16" for a run whose products were bf16 (`EvaluationData.precision`); absent: fp32.
+    public var precision: EvaluationPrecision?
     public var version: String?
     public var directionType: TensorSet?
     /// The digest of the directions (`DirectionFile.digest`), checked by `hessian-map`.
@@ -118,7 +120,7 @@ public struct SurfaceMetadata: OriginRecording, Codable, Equatable, Sendable {
         /// Not an attribute: the origin's own names are written flat.
         case origin = "terrain.origin"
         case kind = "terrain.kind", frameSelection = "terrain.frame_selection"
-        case data = "terrain.data", version = "terrain.version", directionType = "terrain.dir_type"
+        case data = "terrain.data", precision = "terrain.precision", version = "terrain.version", directionType = "terrain.dir_type"
         case directionsDigest = "terrain.directions_digest"
         case directionCosine = "terrain.direction_cosine", distance = "terrain.distance"
         case pc1Explained = "terrain.pc1_explained", pc2Explained = "terrain.pc2_explained", frames = "terrain.frames"

@@ -46,6 +46,7 @@ struct Evolve: ParsableCommand {
     @OptionGroup var plane: PCAPlaneOptions
     @OptionGroup var random: RandomDirectionOptions
     @OptionGroup var evaluation: EvaluationOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Output file (HDF5).") var out: String = "evolve.h5"
     @OptionGroup var output: OverwriteOptions
     @OptionGroup var progress: ProgressOptions
@@ -55,7 +56,7 @@ struct Evolve: ParsableCommand {
     var request: EvolveRequest {
         get throws {
             let spacing: Axis.Spacing = cubic ? .cubic : .linear
-            return EvolveRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, mode: mode,
+            return EvolveRequest(runFolder: runFolder, data: try precision.apply(to: evaluation.evaluationData()), architecture: evaluation.model, mode: mode,
                                  x: try x?.axis(spacing: spacing), y: try y?.axis(spacing: spacing),
                                  spacing: spacing, frames: frames, maxFrames: maxFrames, steps: plane.steps, margin: plane.margin, ignore: plane.ignore,
                                  directions: random.directions, output: out, overwrite: output.overwrite)

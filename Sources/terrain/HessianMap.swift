@@ -17,6 +17,10 @@ struct HessianMap: ParsableCommand {
         Resumable like `terrain surface`: a killed run started again with the same options computes \
         only the missing points. Each point's Lanczos start is seeded from --seed and the point, so \
         any thread count and --spread give the same numbers.
+
+        The map's loss is its surface's: a surface computed with `terrain surface --precision \
+        bf16` keeps its bf16 losses (and their measured error) here. The curvature itself is \
+        always computed in fp32 with Double sums, so hessian-map has no --precision.
         """)
 
     @Option(help: "The surface file (HDF5) whose grid and directions are used.") var surface: String

@@ -14,6 +14,7 @@ struct Interpolate: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("α range (extrapolation allowed, e.g. -0.5:1.5).", valueName: "min:max")) var range = Interval("0:1")
     @Option(help: "states (BN running statistics interpolate too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Output file (HDF5).") var out: String = "interpolation.h5"
     @OptionGroup var output: OverwriteOptions
     @OptionGroup var progress: ProgressOptions
@@ -27,7 +28,7 @@ struct Interpolate: ParsableCommand {
     func run() throws {
         try compute.apply()
         try failing {
-            let request = InterpolationRequest(a: evaluation.source(a), b: evaluation.source(b), data: try evaluation.evaluationData(),
+            let request = InterpolationRequest(a: evaluation.source(a), b: evaluation.source(b), data: try precision.apply(to: evaluation.evaluationData()),
                                                axis: try range.axis(count: steps), type: dirType, output: out, overwrite: output.overwrite)
             let result = try request.run(progress: progress.progress)
             Surface.summarize(result, path: out)

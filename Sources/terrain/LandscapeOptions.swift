@@ -181,6 +181,22 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+extension EvaluationPrecision: ExpressibleByArgument {}
+
+/// `--precision`: the arithmetic of the loss (surfaces, planes, interpolations, trajectories, evolve).
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The loss's convolutions and matrix products: fp32, or bf16 (bfloat16 products summed in fp32, on CPUs with AVX-512 BF16 or AMX, for models on the compiled path; refused elsewhere, and by TERRAIN_DISABLE_BF16=1). A bf16 run recomputes its centre and corners in fp32 and stores and prints the largest loss difference (terrain.bf16.*). Gradients and curvature stay fp32.",
+                               valueName: "fp32|bf16"))
+    var precision: EvaluationPrecision = .fp32
+
+    /// `data` computed in this precision.
+    func apply(to data: EvaluationData) -> EvaluationData {
+        var data = data
+        data.precision = precision
+        return data
+    }
+}
+
 /// An option's old spelling, kept working (hidden from the help) so that users' scripts do not
 /// break. `check` (from `validate()`) refuses both spellings at once and notes the new one on
 /// standard error; `value` is the one given, else the default.

@@ -15,6 +15,7 @@ struct Plane: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("β range.", valueName: "min:max:num")) var y = AxisRange("-0.5:1.5:21")
     @Option(help: "states (BN running statistics move too) or weights.") var dirType: TensorSet = .states
     @OptionGroup var evaluation: EvaluationOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Output file (HDF5).") var out: String = "plane.h5"
     @OptionGroup var output: OverwriteOptions
     @OptionGroup var progress: ProgressOptions
@@ -31,7 +32,7 @@ struct Plane: ParsableCommand {
         try compute.apply()
         try failing {
             let request = PlaneRequest(a: evaluation.source(a), b: evaluation.source(b), c: evaluation.source(c),
-                                       data: try evaluation.evaluationData(), x: try x.axis(), y: try y.axis(),
+                                       data: try precision.apply(to: evaluation.evaluationData()), x: try x.axis(), y: try y.axis(),
                                        type: dirType, output: out, overwrite: output.overwrite)
             let result = try request.run(progress: progress.progress)
             Surface.summarize(result, path: out)

@@ -44,6 +44,7 @@ struct Surface: ParsableCommand {
     @Option(help: "y along one named parameter (e.g. fc.bias).") var yAxis: String?
     @Option(help: "A run folder whose checkpoints are projected onto the surface's plane (path_x, path_y).") var path: String?
     @OptionGroup var evaluation: EvaluationOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Output surface file (HDF5).") var out: String = "surface.h5"
     @OptionGroup var output: OverwriteOptions
     @OptionGroup var progress: ProgressOptions
@@ -102,7 +103,7 @@ struct Surface: ParsableCommand {
         } else {
             chosen = .random(random)
         }
-        let request = SurfaceRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
+        let request = SurfaceRequest(model: try model.source(evaluation), data: try precision.apply(to: evaluation.evaluationData()),
                                      x: xRange, y: yRange, directions: chosen, path: path, adaptive: try adaptiveSettings(),
                                      output: out, overwrite: output.overwrite, repeats: try repeatsRequested())
         do { try request.validate() } catch let error as RequestError { throw ValidationError(error.description) }

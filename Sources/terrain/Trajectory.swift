@@ -18,6 +18,7 @@ struct Trajectory: ParsableCommand {
     @Option(help: "weights (trainable) or states (also BN statistics).") var dirType: TensorSet = .weights
     @OptionGroup var plane: PCAPlaneOptions
     @OptionGroup var evaluation: EvaluationOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Output file (HDF5).") var out: String = "trajectory.h5"
     @OptionGroup var output: OverwriteOptions
     @OptionGroup var progress: ProgressOptions
@@ -26,7 +27,7 @@ struct Trajectory: ParsableCommand {
     /// The options as the library's request.
     var request: TrajectoryRequest {
         get throws {
-            TrajectoryRequest(runFolder: runFolder, data: try evaluation.evaluationData(), architecture: evaluation.model, type: dirType,
+            TrajectoryRequest(runFolder: runFolder, data: try precision.apply(to: evaluation.evaluationData()), architecture: evaluation.model, type: dirType,
                               ignore: plane.ignore, steps: plane.steps, margin: plane.margin, output: out, overwrite: output.overwrite)
         }
     }

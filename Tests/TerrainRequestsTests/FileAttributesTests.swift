@@ -93,6 +93,29 @@ struct FileAttributesTests {
         #expect(FileManager.default.fileExists(atPath: request.directionOutput))
     }
 
+    /// bf16 runs a network's compiled evaluation only: a closure objective's bf16 surface is
+    /// refused before any file is written, on every CPU. A bf16 run's own error keeps its names.
+    @Test func aClosureObjectiveRefusesBFloat16() throws {
+        let groups: [ParameterGroup] = .tiling([("w", [2], .weight)])
+        let objective = ClosureObjective(groups: groups, initial: [1, -0.5]) { theta, _ in ObjectiveValue(loss: theta[0] * theta[1]) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("terrain-requests-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let request = SurfaceRequest(model: .objective(objective, data: "product"), data: EvaluationData(precision: .bf16),
+                                     x: Axis(minimum: -1, maximum: 1, count: 3), output: folder + "/s.h5")
+        let error = #expect(throws: RequestError.self) { try request.run(progress: .silent) }
+        #expect(error?.description.contains("objective given in Swift") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/s.h5"))
+
+        var found = PrecisionMetadata()
+        found.checkedPoints = "0 -1 1"
+        found.maxAbsoluteError = 0.5
+        found.maxErrorInContourSpacings = 0.25
+        let attributes = try FileAttributes(encoding: found)
+        #expect(attributes.text == ["terrain.bf16.checked_points": "0 -1 1"])
+        #expect(attributes.numbers == ["terrain.bf16.max_abs_error": 0.5, "terrain.bf16.max_error_in_contour_spacings": 0.25])
+        #expect(try attributes.decode(PrecisionMetadata.self) == found)
+    }
+
     /// Hessian attributes spell the tensors `all` or `matrices`, and read `matrices-only` too.
     @Test func hessianTensorsUseTheHessiansSpelling() throws {
         var metadata = CurvatureMapMetadata()

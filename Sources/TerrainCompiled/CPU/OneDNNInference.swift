@@ -3,10 +3,21 @@ import CDNNL
 import TerrainTensor
 
 extension CPUBackend {
-    /// oneDNN's compiled graph, unless convolutions are set to run as im2col (then layer by layer).
-    public func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram? {
-        guard convolution == .oneDNN, batchSize > 0 else { return nil }
-        return OneDNNInferenceProgram(graph, batchSize: batchSize)
+    /// oneDNN's compiled graph, unless convolutions are set to run as im2col (then layer by
+    /// layer), or bf16 is asked for where it is unavailable (`unavailability(of:)`).
+    public func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int, precision: InferencePrecision) -> InferenceProgram? {
+        guard convolution == .oneDNN, batchSize > 0, unavailability(of: precision) == nil else { return nil }
+        return OneDNNInferenceProgram(graph, batchSize: batchSize, precision: precision)
+    }
+
+    /// Nil for Float; for bf16, nil where the CPU and oneDNN have bf16 kernels (`BFloat16Support`).
+    public func unavailability(of precision: InferencePrecision) -> String? {
+        switch precision {
+        case .fp32: return nil
+        case .bf16:
+            guard convolution == .oneDNN else { return "bf16 runs on oneDNN's kernels, and convolutions are set to run as im2col" }
+            return BFloat16Support.unavailableReason
+        }
     }
 }
 
@@ -16,12 +27,24 @@ extension CPUBackend {
 /// residual addition and activation as post-ops (sum, then eltwise), so a ResNet block is two
 /// primitives.
 ///
+/// In bf16 (`InferencePrecision`) every value between steps is bfloat16 in the layout the kernels
+/// chose (oneDNN's AMX or AVX-512 BF16 kernels, which accumulate in Float): the input is rounded
+/// to bf16 once per run by a reorder, the weights once per point by the reorder into the kernel's
+/// layout, biases stay Float, and the last convolution or inner product writes Float, so the
+/// logits the loss reads are not rounded to bf16 (a last step of another kind writes bf16, and
+/// the output reorder widens it to Float).
+///
 /// Like `ConvolutionPlan`, everything runs single-threaded inside the caller's thread, and a
 /// sample's result does not depend on the thread that computed it.
 final class OneDNNInferenceProgram: InferenceProgram {
     let graph: InferenceGraph
     let batchSize: Int
+    let precision: InferencePrecision
     private let engine: dnnl_engine_t
+    /// The type of the values between steps: f32, or bf16.
+    private let valueType: dnnl_data_type_t
+    /// oneDNN's implementation of each step (as ONEDNN_VERBOSE names them).
+    private(set) var kernels: [String] = []
 
     /// One primitive per step, with the layouts it settled on.
     private struct StepPlan {
@@ -47,27 +70,60 @@ final class OneDNNInferenceProgram: InferenceProgram {
 
     private var plans: [StepPlan] = []
     private var slots: [SlotWeights?] = []
+    /// The caller's input: Float, NCHW or NC.
+    private var userInputDesc = dnnl_memory_desc_t()
+    /// Value 0 as the steps read it: the caller's input itself in Float; in bf16 a buffer of each
+    /// workspace, in the layout of the first step that reads it, filled by `inputReorder`.
     private var inputDesc = dnnl_memory_desc_t()
+    private var inputReorder: (primitive: dnnl_primitive_t, descriptor: dnnl_primitive_desc_t)?
     private var outputDesc = dnnl_memory_desc_t()
     private var outputReorder: (primitive: dnnl_primitive_t, descriptor: dnnl_primitive_desc_t)?
     private var idle: [Workspace] = []
     private let lock = NSLock()
 
-    init?(_ graph: InferenceGraph, batchSize: Int) {
+    init?(_ graph: InferenceGraph, batchSize: Int, precision: InferencePrecision = .fp32) {
         guard let engine = OneDNN.engine, !graph.steps.isEmpty else { return nil }
         self.graph = graph
         self.batchSize = batchSize
+        self.precision = precision
         self.engine = engine
+        valueType = precision == .bf16 ? dnnl_bf16 : dnnl_f32
         // oneDNN fixes a primitive's threading when it is made (see `PlanCache.take`).
         omp_set_num_threads(1)
-        guard let inputDesc = Self.plainDesc(batchSize, graph.inputShape) else { return nil }
-        self.inputDesc = inputDesc
+        guard let userInputDesc = Self.plainDesc(batchSize, graph.inputShape) else { return nil }
+        self.userInputDesc = userInputDesc
         slots = Array(repeating: nil, count: graph.weightSlotCount)
+        // In bf16 the first convolution or inner product on the input chooses its layout (`any`);
+        // a step of another kind reads it as plain bf16.
+        var inputChoosesLayout = false
+        if precision == .bf16 {
+            let firstReader = graph.steps.first { $0.input == 0 || $0.addend == 0 }
+            switch firstReader?.operation {
+            case .convolution?, .innerProduct?: inputChoosesLayout = firstReader?.input == 0
+            default: break
+            }
+            guard let typed = Self.plainDesc(batchSize, graph.inputShape, valueType, any: inputChoosesLayout) else { return nil }
+            inputDesc = typed
+        } else {
+            inputDesc = userInputDesc
+        }
         var descs: [dnnl_memory_desc_t] = [inputDesc]
-        for step in graph.steps {
-            guard let plan = makePlan(step, inputs: descs) else { return nil }
+        for (index, step) in graph.steps.enumerated() {
+            guard let plan = makePlan(step, inputs: descs, isLast: index == graph.steps.count - 1) else { return nil }
+            if inputChoosesLayout, step.input == 0 {
+                // The layout the first reader settled on is value 0's from now on.
+                guard let chosen = dnnl_primitive_desc_query_md(plan.descriptor, dnnl_query_src_md, 0)?.pointee else { return nil }
+                descs[0] = chosen
+                inputDesc = chosen
+                inputChoosesLayout = false
+            }
             plans.append(plan)
             descs.append(plan.output)
+            kernels.append(Self.implementationName(of: plan.descriptor) ?? "?")
+        }
+        if precision == .bf16 {
+            guard let made = Self.reorder(from: userInputDesc, to: inputDesc, engine: engine) else { return nil }
+            inputReorder = made
         }
         guard let last = descs.last, let plain = Self.plainDesc(batchSize, graph.steps.last!.outputShape) else { return nil }
         outputDesc = plain
@@ -92,26 +148,43 @@ final class OneDNNInferenceProgram: InferenceProgram {
             if let r = slot.reorder { dnnl_primitive_destroy(r) }
             if let d = slot.reorderDescriptor { dnnl_primitive_desc_destroy(d) }
         }
-        if let outputReorder {
-            dnnl_primitive_destroy(outputReorder.primitive)
-            dnnl_primitive_desc_destroy(outputReorder.descriptor)
+        for made in [outputReorder, inputReorder].compactMap({ $0 }) {
+            dnnl_primitive_destroy(made.primitive)
+            dnnl_primitive_desc_destroy(made.descriptor)
         }
     }
 
     // MARK: Building
 
-    private static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
-        OneDNN.memoryDesc(dims, tag)
+    /// A memory descriptor of rank 1, 2 or 4 of element type `type`.
+    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t? {
+        guard var md = OneDNN.memoryDesc(dims, tag) else { return nil }
+        guard type != dnnl_f32 else { return md }
+        var shape = md.dims
+        let rank = md.ndims
+        let status = withUnsafePointer(to: &shape) { tuple in
+            tuple.withMemoryRebound(to: dnnl_dim_t.self, capacity: Int(DNNL_MAX_NDIMS)) { dnnl_memory_desc_init_by_tag(&md, rank, $0, type, tag) }
+        }
+        return status == dnnl_success ? md : nil
     }
 
-    /// `n` samples of `shape` ([F] or [C, H, W]) as Terrain lays them out: NC or NCHW.
-    private static func plainDesc(_ n: Int, _ shape: [Int]) -> dnnl_memory_desc_t? {
-        desc([n] + shape, shape.count == 1 ? dnnl_nc : dnnl_nchw)
+    /// oneDNN's name for the implementation behind a primitive descriptor (what ONEDNN_VERBOSE
+    /// prints: "brgconv:avx512_core_amx_bf16", "jit:avx512_core", "ref:any").
+    static func implementationName(of pd: dnnl_primitive_desc_t) -> String? {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return nil }
+        return String(cString: name)
+    }
+
+    /// `n` samples of `shape` ([F] or [C, H, W]) as Terrain lays them out: NC or NCHW (or, with
+    /// `any`, whatever layout the primitive prefers).
+    private static func plainDesc(_ n: Int, _ shape: [Int], _ type: dnnl_data_type_t = dnnl_f32, any: Bool = false) -> dnnl_memory_desc_t? {
+        desc([n] + shape, any ? dnnl_format_tag_any : (shape.count == 1 ? dnnl_nc : dnnl_nchw), type)
     }
 
     /// The same, in whatever layout the primitive prefers.
-    private static func anyDesc(_ n: Int, _ shape: [Int]) -> dnnl_memory_desc_t? {
-        desc([n] + shape, dnnl_format_tag_any)
+    private static func anyDesc(_ n: Int, _ shape: [Int], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t? {
+        desc([n] + shape, dnnl_format_tag_any, type)
     }
 
     private static func reorder(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t,
@@ -139,11 +212,17 @@ final class OneDNNInferenceProgram: InferenceProgram {
         }
     }
 
-    private func makePlan(_ step: InferenceGraph.Step, inputs: [dnnl_memory_desc_t]) -> StepPlan? {
+    private func makePlan(_ step: InferenceGraph.Step, inputs: [dnnl_memory_desc_t], isLast: Bool) -> StepPlan? {
         let n = batchSize
         var src = inputs[step.input]
         let inShape = graph.shape(of: step.input)
-        guard var anyDst = Self.anyDesc(n, step.outputShape) else { return nil }
+        // The last product writes Float: the logits are not rounded to bf16.
+        var outputType = valueType
+        switch step.operation {
+        case .convolution, .innerProduct: if isLast { outputType = dnnl_f32 }
+        default: break
+        }
+        guard var anyDst = Self.anyDesc(n, step.outputShape, outputType) else { return nil }
 
         var attributes: dnnl_primitive_attr_t?
         guard dnnl_primitive_attr_create(&attributes) == dnnl_success, let attributes else { return nil }
@@ -171,7 +250,7 @@ final class OneDNNInferenceProgram: InferenceProgram {
             let (oh, ow) = (step.outputShape[1], step.outputShape[2])
             let rightH = OneDNN.endPadding(size: h, kernel: g.kernel.height, stride: g.stride.height, padding: g.padding.height, output: oh)
             let rightW = OneDNN.endPadding(size: w, kernel: g.kernel.width, stride: g.stride.width, padding: g.padding.width, output: ow)
-            guard var anyWeights = Self.desc([f, c, g.kernel.height, g.kernel.width], dnnl_format_tag_any),
+            guard var anyWeights = Self.desc([f, c, g.kernel.height, g.kernel.width], dnnl_format_tag_any, valueType),
                   var bias = Self.desc([f], dnnl_a) else { return nil }
             var cd = dnnl_convolution_desc_t()
             guard terrain_dnnl_convolution_desc(&cd, 0, &src, &anyWeights, &bias, &anyDst, Int64(g.stride.height), Int64(g.stride.width),
@@ -184,7 +263,7 @@ final class OneDNNInferenceProgram: InferenceProgram {
             }
         case .innerProduct(let f):
             let weightShape = [f] + inShape
-            guard let slot = step.weightSlot, var anyWeights = Self.desc(weightShape, dnnl_format_tag_any),
+            guard let slot = step.weightSlot, var anyWeights = Self.desc(weightShape, dnnl_format_tag_any, valueType),
                   var bias = Self.desc([f], dnnl_a) else { return nil }
             var ipd = dnnl_inner_product_desc_t()
             guard dnnl_inner_product_forward_desc_init(&ipd, dnnl_forward_inference, &src, &anyWeights, &bias, &anyDst) == dnnl_success,
@@ -323,6 +402,9 @@ final class OneDNNInferenceProgram: InferenceProgram {
         var values: [dnnl_memory_t?] = []
         var buffers: [UnsafeMutableRawPointer] = []
         var output: dnnl_memory_t?
+        /// bf16: the caller's input (its handle set at each run) and value 0's buffer.
+        var userInput: dnnl_memory_t?
+        var inputBuffer: UnsafeMutableRawPointer?
         var scratchpadBuffer: UnsafeMutableRawPointer
         var scratchpads: [dnnl_memory_t?] = []
         var weights: [dnnl_memory_t?] = []
@@ -335,7 +417,14 @@ final class OneDNNInferenceProgram: InferenceProgram {
             check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue))
             let placeholder = UnsafeMutableRawPointer(bitPattern: 64)
             var input: dnnl_memory_t?
-            check(dnnl_memory_create(&input, &p.inputDesc, engine, placeholder))
+            if p.inputReorder != nil {
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(64, dnnl_memory_desc_get_size(&p.inputDesc)), alignment: 64)
+                inputBuffer = buffer
+                check(dnnl_memory_create(&input, &p.inputDesc, engine, buffer))
+                check(dnnl_memory_create(&userInput, &p.userInputDesc, engine, placeholder))
+            } else {
+                check(dnnl_memory_create(&input, &p.inputDesc, engine, placeholder))
+            }
             values.append(input)
             for plan in p.plans {
                 var desc = plan.output
@@ -367,7 +456,14 @@ final class OneDNNInferenceProgram: InferenceProgram {
 
         func execute(input: UnsafePointer<Float>, output out: UnsafeMutablePointer<Float>) {
             let p = program
-            p.check(dnnl_memory_set_data_handle(values[0], UnsafeMutableRawPointer(mutating: input)))
+            if let reorder = p.inputReorder {
+                // bf16: the input rounded once per run, into value 0's buffer.
+                p.check(dnnl_memory_set_data_handle(userInput, UnsafeMutableRawPointer(mutating: input)))
+                var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: userInput), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: values[0])]
+                p.check(dnnl_primitive_execute(reorder.primitive, stream, 2, &args))
+            } else {
+                p.check(dnnl_memory_set_data_handle(values[0], UnsafeMutableRawPointer(mutating: input)))
+            }
             for (i, (step, plan)) in zip(p.graph.steps, p.plans).enumerated() {
                 let dst = values[i + 1]
                 var args: [dnnl_exec_arg_t] = []
@@ -385,7 +481,8 @@ final class OneDNNInferenceProgram: InferenceProgram {
                             p.check(dnnl_primitive_execute(copy, stream, 2, &copyArgs))
                         } else {
                             var desc = plan.output
-                            let source = addend == 0 ? UnsafeRawPointer(input) : UnsafeRawPointer(buffers[addend - 1])
+                            let source = addend == 0 ? UnsafeRawPointer(inputBuffer ?? UnsafeMutableRawPointer(mutating: input))
+                                                     : UnsafeRawPointer(buffers[addend - 1])
                             buffers[i].copyMemory(from: source, byteCount: dnnl_memory_desc_get_size(&desc))
                         }
                     }
@@ -416,6 +513,8 @@ final class OneDNNInferenceProgram: InferenceProgram {
             for v in values { if let v { dnnl_memory_destroy(v) } }
             for b in buffers { b.deallocate() }
             if let output { dnnl_memory_destroy(output) }
+            if let userInput { dnnl_memory_destroy(userInput) }
+            inputBuffer?.deallocate()
             for s in scratchpads { if let s { dnnl_memory_destroy(s) } }
             scratchpadBuffer.deallocate()
             for w in weights { if let w { dnnl_memory_destroy(w) } }

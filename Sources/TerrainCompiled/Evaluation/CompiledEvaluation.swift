@@ -29,8 +29,15 @@ import TerrainTraining
 /// `evaluate(on:plane:alpha:beta:)` computes the three products once per plane and data set and
 /// then runs only the layers after the first at every point. On MNIST's 784-512-512-10 MLP that
 /// skips 60% of the multiply-adds.
+///
+/// **bf16.** With `precision` `.bf16` the programs multiply in bfloat16 and add in Float
+/// (`InferencePrecision`). The plane trick's first layer stays Float (Y₀, Yx, Yy are Float
+/// products, combined in Float); the layers after it run in bf16. The plane's centre runs the
+/// whole graph, its first layer in bf16 too.
 public final class CompiledEvaluation<Scalar: TensorScalar> {
     public let network: LoweredNetwork<Scalar>
+    /// The arithmetic of the programs' products.
+    public let precision: InferencePrecision
     /// Samples per program run: small enough that a chunk's activations stay in cache.
     public let samplesPerRun: Int
     private let backend: any Backend
@@ -48,12 +55,16 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     /// `finite`: whether all three are free of NaN and ∞ (checked once, not at every point).
     private var planeOutputs: (plane: FirstLayerPlane, inputs: Tensor<Float>, outputs: [Tensor<Float>], finite: Bool)?
 
-    /// Nil when the model does not lower, is not Float, or the back end has no compiled graphs.
-    public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current) {
+    /// Nil when the model does not lower, is not Float, or the back end has no compiled graphs
+    /// (or none in `precision`).
+    public init?(model: Module<Scalar>, sampleShape: [Int], samplesPerRun: Int = 16, backend: any Backend = Backends.current,
+                 precision: InferencePrecision = .fp32) {
         guard Scalar.self == Float.self, samplesPerRun > 0,
               let network = LoweredNetwork.lower(model, sampleShape: sampleShape),
-              let program = (backend as? any GraphCompilingBackend)?.makeInferenceProgram(network.graph, batchSize: samplesPerRun) else { return nil }
+              let program = (backend as? any GraphCompilingBackend)?.makeInferenceProgram(network.graph, batchSize: samplesPerRun,
+                                                                                          precision: precision) else { return nil }
         self.network = network
+        self.precision = precision
         self.samplesPerRun = samplesPerRun
         self.backend = backend
         programs[samplesPerRun] = program
@@ -73,6 +84,9 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     public var planeLayer: FoldedLayer<Scalar>? {
         tailGraph == nil ? nil : network.graph.steps.first?.weightSlot.map { network.slots[$0] }
     }
+
+    /// The kernels of the whole graph's program, step by step (`InferenceProgram.kernels`).
+    public var kernels: [String] { programs[samplesPerRun]?.kernels ?? [] }
 
     /// Values per sample of the model's output.
     public var outputSize: Int { network.graph.shape(of: network.graph.output).reduce(1, *) }
@@ -148,7 +162,7 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
     private func prepare(graph: InferenceGraph, programs: inout [Int: InferenceProgram], count n: Int) -> [Int: InferenceProgram]? {
         let per = samplesPerRun
         for size in Set([min(per, n), n - ((n - 1) / per) * per]) where programs[size] == nil {
-            guard let program = (backend as? any GraphCompilingBackend)?.makeInferenceProgram(graph, batchSize: size) else {
+            guard let program = (backend as? any GraphCompilingBackend)?.makeInferenceProgram(graph, batchSize: size, precision: precision) else {
                 preconditionFailure("the back end compiled this graph for \(per) samples but not for \(size)")
             }
             programs[size] = program

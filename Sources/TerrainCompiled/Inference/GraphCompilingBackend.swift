@@ -9,9 +9,13 @@ import TerrainTensor
 /// layer by layer through `Backend`'s operations. `CPUBackend` conforms through oneDNN
 /// (`CPU/OneDNNInference.swift`, `CPU/OneDNNCurvature.swift`).
 public protocol GraphCompilingBackend: Backend {
-    /// A compiled evaluation-mode forward pass of `graph` for runs of `batchSize` samples, or nil
-    /// when this back end runs this graph only layer by layer (the caller then does).
-    func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int) -> InferenceProgram?
+    /// A compiled evaluation-mode forward pass of `graph` for runs of `batchSize` samples with
+    /// products in `precision`, or nil when this back end runs this graph only layer by layer
+    /// (the caller then does) or lacks that precision.
+    func makeInferenceProgram(_ graph: InferenceGraph, batchSize: Int, precision: InferencePrecision) -> InferenceProgram?
+    /// Nil when this back end's compiled programs can compute in `precision`; otherwise why not,
+    /// as a sentence for the user (a CPU without bf16 instructions).
+    func unavailability(of precision: InferencePrecision) -> String?
     /// `graph` compiled for Hessian-vector products (see `CurvatureProgram`) in runs of
     /// `batchSize` samples, or nil where this back end has no such program for it.
     func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram?

@@ -118,4 +118,7 @@ public protocol InferenceProgram: AnyObject {
     func setWeights(_ slot: Int, weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>)
     /// Runs `batchSize` samples (NCHW, contiguous) and writes the output value, [batchSize, F].
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)
+    /// The kernel behind each step, as the back end names it (oneDNN: "brgconv:avx512_core_amx_bf16",
+    /// what ONEDNN_VERBOSE prints), so tests and users can see which kernels run.
+    var kernels: [String] { get }
 }

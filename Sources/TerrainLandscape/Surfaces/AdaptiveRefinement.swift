@@ -131,8 +131,7 @@ public final class AdaptiveRefinement {
         rounds += 1
         let levelSets = guides.map { values -> LevelSet in
             let finite = zip(known, values).compactMap { $0 && $1.isFinite ? $1 : nil }
-            let range = (finite.max() ?? 0) - (finite.min() ?? 0)
-            return LevelSet(levels: contourLevels.levels(for: finite), range: range)
+            return LevelSet(rule: contourLevels, finiteValues: finite)
         }
         if levels > 0 {
             for level in stride(from: levels, through: 1, by: -1) {

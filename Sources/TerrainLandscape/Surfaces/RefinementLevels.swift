@@ -37,6 +37,18 @@ public struct RefinementLevels: Sendable {
     }
 }
 
+extension RefinementLevels {
+    /// The contour spacing around the values low...high on a field whose finite values are
+    /// `finiteValues`: the levels this rule draws over them (`levels(for:)`) and the smallest
+    /// gap between neighbouring levels from the last level at or below `low` to the first at or
+    /// above `high` (with fewer than two levels: the values' range, ∞ if it is 0). The one
+    /// definition of "a contour level spacing", shared by adaptive refinement (its tolerance)
+    /// and by bf16 runs (their error, in spacings).
+    public func spacing(low: Double, high: Double, finiteValues: [Double]) -> Double {
+        LevelSet(rule: self, finiteValues: finiteValues).spacing(low: low, high: high)
+    }
+}
+
 /// Contour levels prepared for the questions a refinement asks of a cell.
 struct LevelSet {
     let levels: [Double]
@@ -46,6 +58,12 @@ struct LevelSet {
     init(levels: [Double], range: Double) {
         self.levels = levels
         fallbackSpacing = range > 0 ? range : .infinity
+    }
+
+    /// The levels `rule` draws over `finiteValues`, with their range as the fallback.
+    init(rule: RefinementLevels, finiteValues: [Double]) {
+        let range = (finiteValues.max() ?? 0) - (finiteValues.min() ?? 0)
+        self.init(levels: rule.levels(for: finiteValues), range: range)
     }
 
     /// The levels v with low < v ≤ high (a contour at v separates a corner below v, v ≥ its
