@@ -83,11 +83,45 @@ public enum TaskLoss {
         }
     }
 
+    /// Each sample's loss and accuracy from a batch's output (`[B, …]`, one row per sample):
+    /// `compute` on each row alone with its own targets, so a sample's loss is the one its batch's
+    /// mean is made of (for token sequences, the mean over the sequence's positions), and its
+    /// accuracy 100·correct/predictions (0 or 100 for a class; nil for regression).
+    public static func perSample<T: TensorScalar>(output: Tensor<T>, targets: Targets) -> SampleResults {
+        let n = output.shape.first ?? 0
+        guard n > 0 else { return SampleResults(losses: [], accuracies: targets.hasAccuracy ? [] : nil) }
+        let width = output.count / n, rowShape = [1] + output.shape.dropFirst()
+        var losses: [Double] = [], accuracies: [Double]? = targets.hasAccuracy ? [] : nil
+        losses.reserveCapacity(n)
+        withExtendedLifetime(output) {
+            let source = output.pointer
+            for i in 0..<n {
+                let row = Tensor<T>(shape: rowShape, scalars: Array(UnsafeBufferPointer(start: source + i * width, count: width)))
+                let result = compute(output: row, targets: targets.gathering(i..<(i + 1)))
+                losses.append(result.loss)
+                accuracies?.append(targets.accuracy(correct: result.correct, samples: 1) ?? .nan)
+            }
+        }
+        return SampleResults(losses: losses, accuracies: accuracies)
+    }
+
     /// The output as `[B·T, V]` logit rows, one per target token.
     private static func rows<T: TensorScalar>(of output: Tensor<T>, ids: [Int32], vocabulary: Int) -> Tensor<T> {
         precondition(output.count == ids.count * vocabulary,
                      "next-token loss: output \(output.shape) for \(ids.count) tokens of a vocabulary of \(vocabulary) (DataFit checks this)")
         return output.reshaped([ids.count, vocabulary])
+    }
+}
+
+/// One loss (and accuracy, in percent) per sample, in the order the samples were asked for.
+public struct SampleResults: Sendable, Equatable {
+    public var losses: [Double]
+    /// nil for regression.
+    public var accuracies: [Double]?
+
+    public init(losses: [Double], accuracies: [Double]?) {
+        self.losses = losses
+        self.accuracies = accuracies
     }
 }
 
@@ -107,5 +141,27 @@ public enum Evaluation {
             correct += result.correct
         }
         return EvaluationResult(lossSum: lossSum, correct: correct, on: data)
+    }
+
+    /// Each sample's loss and accuracy at `indices` (in that order), in evaluation mode like
+    /// `evaluate`, `batchSize` samples per forward pass (`TaskLoss.perSample`).
+    public static func evaluateSamples<T: TensorScalar>(_ model: Module<T>, on data: Dataset, indices: ArraySlice<Int>,
+                                                        batchSize: Int = 256) -> SampleResults {
+        let wasTraining = model.isTraining, wasRecording = model.isRecording
+        model.setTraining(false)
+        model.setRecording(false)
+        defer { model.setTraining(wasTraining); model.setRecording(wasRecording) }
+        var results = SampleResults(losses: [], accuracies: data.targets.hasAccuracy ? [] : nil)
+        var start = indices.startIndex
+        while start < indices.endIndex {
+            let end = Swift.min(indices.endIndex, start + Swift.max(batchSize, 1))
+            let (inputs, targets) = data.batch(indices[start..<end])
+            let converted = T.self == Float.self ? inputs as! Tensor<T> : Tensor<T>(converting: inputs)
+            let batch = TaskLoss.perSample(output: model.forward(converted), targets: targets)
+            results.losses += batch.losses
+            if let accuracies = batch.accuracies { results.accuracies? += accuracies }
+            start = end
+        }
+        return results
     }
 }
