@@ -83,26 +83,45 @@ public enum TaskLoss {
         }
     }
 
-    /// Each sample's loss and accuracy from a batch's output (`[B, …]`, one row per sample):
-    /// `compute` on each row alone with its own targets, so a sample's loss is the one its batch's
-    /// mean is made of (for token sequences, the mean over the sequence's positions), and its
-    /// accuracy 100·correct/predictions (0 or 100 for a class; nil for regression).
+    /// Each sample's loss and accuracy from a batch's output (`[B, …]`, one row per sample): the
+    /// terms `compute`'s mean is made of, per sample. Cross-entropy: each row's
+    /// −log softmax(z)[label] (`Backend.softmaxCrossEntropyRows`, the very values `compute` adds),
+    /// accuracy 0 or 100. Token sequences: the mean of the sequence's T positions' terms, accuracy
+    /// 100·(right tokens)/T. Values: the mean over the sample's outputs of (prediction − target)²,
+    /// no accuracy.
     public static func perSample<T: TensorScalar>(output: Tensor<T>, targets: Targets) -> SampleResults {
         let n = output.shape.first ?? 0
         guard n > 0 else { return SampleResults(losses: [], accuracies: targets.hasAccuracy ? [] : nil) }
-        let width = output.count / n, rowShape = [1] + output.shape.dropFirst()
-        var losses: [Double] = [], accuracies: [Double]? = targets.hasAccuracy ? [] : nil
-        losses.reserveCapacity(n)
-        withExtendedLifetime(output) {
-            let source = output.pointer
-            for i in 0..<n {
-                let row = Tensor<T>(shape: rowShape, scalars: Array(UnsafeBufferPointer(start: source + i * width, count: width)))
-                let result = compute(output: row, targets: targets.gathering(i..<(i + 1)))
-                losses.append(result.loss)
-                accuracies?.append(targets.accuracy(correct: result.correct, samples: 1) ?? .nan)
+        switch targets {
+        case .classes(let labels, _):
+            let (losses, correct) = Backends.current.softmaxCrossEntropyRows(logits: output, labels: labels)
+            return SampleResults(losses: losses, accuracies: correct.map { $0 ? 100 : 0 })
+        case .tokens(let ids, let length, let vocabulary):
+            let (losses, correct) = Backends.current.softmaxCrossEntropyRows(logits: rows(of: output, ids: ids, vocabulary: vocabulary),
+                                                                             labels: ids)
+            var sequenceLosses: [Double] = [], accuracies: [Double] = []
+            for b in 0..<n {
+                let positions = (b * length)..<((b + 1) * length)
+                sequenceLosses.append(losses[positions].reduce(0, +) / Double(length))
+                accuracies.append(100 * Double(correct[positions].filter { $0 }.count) / Double(length))
+            }
+            return SampleResults(losses: sequenceLosses, accuracies: accuracies)
+        case .values(let values):
+            precondition(values.count == output.count, "MSE: prediction \(output.shape) vs target \(values.shape)")
+            let width = output.count / n
+            return withExtendedLifetime((output, values)) {
+                let p = output.pointer, t = values.pointer
+                let losses = (0..<n).map { i -> Double in
+                    var total = 0.0
+                    for j in (i * width)..<((i + 1) * width) {
+                        let d = Double(p[j]) - Double(t[j])
+                        total += d * d
+                    }
+                    return total / Double(max(width, 1))
+                }
+                return SampleResults(losses: losses, accuracies: nil)
             }
         }
-        return SampleResults(losses: losses, accuracies: accuracies)
     }
 
     /// The output as `[B·T, V]` logit rows, one per target token.
