@@ -32,12 +32,37 @@ struct DataSamplingTests {
         }
     }
 
-    /// s/√n·√((N − n)/(N − 1)) written out again, for the first n losses.
+    /// √((1 − n/N)·s²/n) written out again, for the first n losses.
     static func standardError(_ losses: ArraySlice<Double>, of total: Int) -> Double {
         let n = Double(losses.count)
         let mean = losses.reduce(0, +) / n
         let variance = losses.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)
-        return (variance / n * (Double(total) - n) / Double(total - 1)).squareRoot()
+        return (variance / n * (Double(total) - n) / Double(total)).squareRoot()
+    }
+
+    /// A point's per-sample losses over the whole set in the order's order: a reference.
+    static func reference(at parameters: [Double], order: SampleOrder, set: EvaluationSet = .train) throws -> ControlVariate {
+        let objective = Self.objective()
+        objective.setParameters(parameters)
+        return ControlVariate(losses: try objective.evaluateSamples(set, at: order.indices[...]).losses)
+    }
+
+    /// The regression estimate on a nearby point's losses needs far fewer samples than the plain
+    /// mean, and at n = N both are the plain mean.
+    @Test func aNearbyReferenceNeedsFewerSamples() throws {
+        let sampling = DataSampling(tolerance: .absolute(0.005), seed: 4, minimumSamples: 64, blockSize: 32)
+        let order = SampleOrder(count: Self.count, seed: 4)
+        let objective = Self.objective()
+        objective.setParameters([0.5, -0.25])
+        let reference = try Self.reference(at: [0.45, -0.3], order: order)
+        let plain = try sampling.estimate(on: objective, set: .train, order: order, tolerance: { _ in 0.005 })
+        let regression = try sampling.estimate(on: objective, set: .train, order: order, reference: reference, tolerance: { _ in 0.005 })
+        let exact = try objective.evaluate(.train).loss
+        #expect(regression.samples * 4 <= plain.samples, "\(regression.samples) vs \(plain.samples)")
+        #expect(regression.standardError <= 0.005 && abs(regression.loss - exact) <= 3 * 0.005)
+        let whole = try sampling.estimate(on: objective, set: .train, order: order, reference: reference, tolerance: { _ in 0 })
+        let wholePlain = try sampling.estimate(on: objective, set: .train, order: order, tolerance: { _ in 0 })
+        #expect(whole.samples == Self.count && whole.standardError == 0 && whole.loss == wholePlain.loss)
     }
 
     @Test func stopsAtTheFirstPrefixWhoseStandardErrorIsWithinTheTolerance() throws {
@@ -81,20 +106,27 @@ struct DataSamplingTests {
     }
     static let dx = Direction(values: [1, 0.2]), dy = Direction(values: [-0.3, 1])
 
+    /// Pilot points (0, 4, 8 of 9) are evaluated on the whole set first; every other point takes
+    /// a prefix of the same order.
     @Test func everyPointTakesPrefixesOfTheSameOrder() throws {
         let objective = Recording()
-        let sampling = DataSampling(tolerance: .absolute(0.02), seed: 11, minimumSamples: 64, blockSize: 64)
+        let sampling = DataSampling(tolerance: .absolute(0.01), seed: 11, minimumSamples: 64, blockSize: 64)
         let surface = try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: Self.dx,
-                                             yDirection: nil, grid: try Self.grid1D(), sets: [.train], sampling: sampling)
+                                             yDirection: nil, grid: SurfaceGrid(x: try Axis.parse("-2:2:9").coordinates, y: []),
+                                             sets: [.train], sampling: sampling)
+        #expect(throws: LandscapeError.self) { try surface.compute(point: 1) }
+        try surface.prepareSampling()
+        let order = SampleOrder(count: Self.count, seed: 11).indices
+        #expect(objective.points.filter { !$0.isEmpty }.map { $0.flatMap { $0 } } == [order, order, order])
         objective.points = []
         for p in 0..<surface.grid.pointCount { try surface.compute(point: p) }
-        let order = SampleOrder(count: Self.count, seed: 11).indices
         let taken = objective.points.filter { !$0.isEmpty }.map { $0.flatMap { $0 } }
-        #expect(taken.count == 5)
-        for (p, indices) in taken.enumerated() {
+        #expect(taken.count == 6)
+        for (p, indices) in zip([1, 2, 3, 5, 6, 7], taken) {
             #expect(Array(order.prefix(indices.count)) == indices)
             #expect(surface.samplingValues["train_loss_samples"]![p] == Double(indices.count))
         }
+        for p in [0, 4, 8] { #expect(surface.samplingValues["train_loss_samples"]![p] == Double(Self.count)) }
         #expect(Set(taken.map(\.count)).count > 1, "the points needed different prefixes")
     }
 
@@ -125,13 +157,17 @@ struct DataSamplingTests {
         let samples = whole.extraDatasets["train_loss_samples"]!, errors = whole.extraDatasets["train_loss_stderr"]!
         #expect(whole.extraDatasets["test_loss_samples"]?.count == 49)
         #expect(samples.count == 49 && errors.allSatisfy { $0 <= 0.015 })
-        // Each stored count is the point's own estimate.
-        let objective = Self.objective()
-        for p in [0, 17, 48] {
-            objective.setParameters(grid.parameters(at: p, center: objective.parameters(), x: Self.dx, y: Self.dy))
-            let estimate = try sampling.estimate(on: objective, set: .train, order: SampleOrder(count: Self.count, seed: 5), tolerance: { _ in 0.015 })
+        // Pilot points are exact; every other stored count is the point's own estimate on the
+        // nearest pilot point's losses (10 → 3, 17 → 24).
+        let center = Self.objective().parameters(), order = SampleOrder(count: Self.count, seed: 5)
+        for p in [0, 3, 24, 48] { #expect(samples[p] == Double(Self.count) && errors[p] == 0) }
+        for (p, pilot) in [(10, 3), (17, 24)] {
+            let objective = Self.objective()
+            objective.setParameters(grid.parameters(at: p, center: center, x: Self.dx, y: Self.dy))
+            let reference = try Self.reference(at: grid.parameters(at: pilot, center: center, x: Self.dx, y: Self.dy), order: order)
+            let estimate = try sampling.estimate(on: objective, set: .train, order: order, reference: reference, tolerance: { _ in 0.015 })
             #expect(Double(estimate.samples) == samples[p] && estimate.loss == whole.values[.trainLoss]![p])
-            objective.setParameters([0.4, -0.3])
+            #expect(estimate.samples < Self.count)
         }
         let testSamples = whole.extraDatasets["test_loss_samples"]!
         #expect(whole.numberAttributes["terrain.sampling.samples_evaluated"] == samples.reduce(0, +) + testSamples.reduce(0, +))
@@ -195,6 +231,7 @@ struct DataSamplingTests {
         let grid = try Self.grid2D(17)
         let surface = try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: Self.dx,
                                              yDirection: Self.dy, grid: grid, sets: [.train], sampling: sampling)
+        try surface.prepareSampling()
         let adaptive = try AdaptiveSurfaceComputation(surface: surface, levels: 2, tolerance: 0.25, contourLevels: .evenlySpaced(count: 8))
         let file = try SurfaceRunner(computation: adaptive, path: temporaryPath("adaptive.h5", label: "sampling"), fingerprint: "adaptive",
                                      options: .quiet()).run()
@@ -204,7 +241,10 @@ struct DataSamplingTests {
         for p in mask.indices {
             if mask[p] == 0 { #expect(samples[p] == 0 && errors[p].isNaN) } else { #expect(samples[p] >= 64 && errors[p] <= 0.02) }
         }
-        #expect(file.numberAttributes["terrain.sampling.samples_evaluated"] == samples.reduce(0, +))
+        // The pilot's points (the 3×3 lattice of rows and columns 0, 8, 16) count where the plan did not take them.
+        let pilot = [0, 8, 16].flatMap { j in [0, 8, 16].map { j * 17 + $0 } }
+        let unused = pilot.filter { samples[$0] == 0 }.count
+        #expect(file.numberAttributes["terrain.sampling.samples_evaluated"] == samples.reduce(0, +) + Double(unused * Self.count))
         #expect(file.numberAttributes["terrain.sampling.samples_exact"] == Double(17 * 17 * Self.count))
     }
 

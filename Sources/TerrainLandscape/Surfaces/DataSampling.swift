@@ -6,21 +6,36 @@ import Foundation
 /// tolerance, or the set is exhausted.
 ///
 /// **The estimate.** After n of the N samples, with per-sample losses ℓ₁…ℓₙ (in the order's
-/// order), the loss is the mean m = (ℓ₁ + … + ℓₙ)/n, added in that order, and its standard error
+/// order), the plain estimate is the mean m = (ℓ₁ + … + ℓₙ)/n, added in that order, and its
+/// standard error
 ///
-///     SE = s/√n · √((N − n)/(N − 1)),   s² = Σ (ℓᵢ − m)²/(n − 1),
+///     SE = √((1 − n/N) · s²/n),   s² = Σ (ℓᵢ − m)²/(n − 1),
 ///
-/// the sample standard deviation over √n with the finite-population correction: the samples are
-/// drawn without replacement from the N of the set, whose mean is the exact loss, so the error
-/// shrinks to 0 as n reaches N. At n = N the SE is 0 exactly and m is the exact mean, up to the
-/// rounding of adding in another order than `Objective.evaluate` does. (n = 1 < N: SE = ∞.)
-/// A non-finite per-sample loss ends the estimate at once with SE 0: the whole set's mean would
-/// be NaN or ∞ as well, which the surface stores as an exact one (`SurfaceValue`).
+/// with the finite-population correction 1 − n/N: the samples are drawn without replacement from
+/// the N of the set, whose mean is the exact loss, so the error shrinks to 0 as n reaches N
+/// (Cochran, *Sampling Techniques*, §2.5). (n = 1 < N: SE = ∞.)
+///
+/// **With a reference** (a `ControlVariate`: the per-sample losses rᵢ of the same samples at a
+/// point whose exact mean R over all N is known, a pilot point near this one) the estimate is
+/// the regression estimator (Cochran §7.1)
+///
+///     L = m − b·(m_r − R),   b = Σ (ℓᵢ − m)(rᵢ − m_r) / Σ (rᵢ − m_r)²,
+///     SE = √((1 − n/N) · s_e²/n),   s_e² = Σ ((ℓᵢ − m) − b(rᵢ − m_r))²/(n − 2),
+///
+/// m_r the reference's mean over the same prefix: the part of the prefix's error that the
+/// reference shares (the same samples, a nearby point) is taken out, so a point close to its
+/// reference stops far sooner, and one uncorrelated with it (b ≈ 0) is estimated as without.
+/// (b is estimated from the prefix, so L carries a bias of order 1/n, far below its SE.)
+///
+/// At n = N the SE is 0 exactly and the estimate is m itself, the exact mean up to the rounding
+/// of adding in another order than `Objective.evaluate` does. A non-finite per-sample loss ends
+/// the estimate at once with SE 0: the whole set's mean would be NaN or ∞ as well, which the
+/// surface stores as an exact one (`SurfaceValue`).
 ///
 /// **The prefix grows** in whole blocks of `blockSize` samples (batches the compiled path runs
 /// side by side), from `minimumSamples` (so that s is estimated from enough samples to stop on),
-/// each step to the larger of n·`growth` and the n the current s says the tolerance needs,
-/// n ≥ N·s²/(s² + T²(N − 1)), but never past n·`maximumGrowth` (s from a small prefix can be far
+/// each step to the larger of n·`growth` and the n the current s (or s_e) says the tolerance
+/// needs, n ≥ N·s²/(s² + T²N), but never past n·`maximumGrowth` (s from a small prefix can be far
 /// off), rounded up to a whole block and capped at N. Every decision depends only on the
 /// point's own per-sample losses, so a point's estimate is the same bits whichever thread, rank
 /// or resumed run computes it.
@@ -103,11 +118,14 @@ public struct DataSampling: Sendable {
     static func number(_ value: Double) -> String { String(format: "%g", value) }
 
     /// The estimate of one point's loss on one set: the objective's parameters are the point's.
-    /// `tolerance(m)` is the bound on the SE for an estimate of value m.
-    public func estimate(on objective: SampleEvaluating, set: EvaluationSet, order: SampleOrder,
-                         tolerance: (Double) -> Double) throws -> SampledEstimate {
+    /// `tolerance(L)` is the bound on the SE for an estimate of value L; `reference`, the control
+    /// variate (see the type's comment), must hold the same set's N losses in the order's order.
+    /// `keepingLosses`: return the per-sample losses too (a pilot point's, a reference to be).
+    public func estimate(on objective: SampleEvaluating, set: EvaluationSet, order: SampleOrder, reference: ControlVariate? = nil,
+                         keepingLosses: Bool = false, tolerance: (Double) -> Double) throws -> SampledEstimate {
         let total = order.count
         guard total > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
+        precondition(reference.map { $0.losses.count == total } ?? true, "a reference holds the whole set's losses")
         var losses: [Double] = [], accuracies: [Double]?
         losses.reserveCapacity(total)
         var sum = 0.0
@@ -125,15 +143,15 @@ public struct DataSampling: Sendable {
             let n = losses.count
             let mean = sum / Double(n)
             let accuracy = accuracies.map { $0.reduce(0, +) / Double(n) }
-            guard mean.isFinite else {
-                return SampledEstimate(loss: mean, accuracy: accuracy, standardError: 0, samples: n)
+            func result(_ loss: Double, _ error: Double) -> SampledEstimate {
+                SampledEstimate(loss: loss, accuracy: accuracy, standardError: error, samples: n, losses: keepingLosses ? losses : nil)
             }
-            let variance = Self.sampleVariance(losses, mean: mean)
+            guard mean.isFinite else { return result(mean, 0) }
+            if n == total { return result(mean, 0) }
+            let (loss, variance) = reference.map { Self.regression(losses, mean: mean, on: $0) } ?? (mean, Self.sampleVariance(losses, mean: mean))
             let error = Self.standardError(variance: variance, samples: n, of: total)
-            let bound = tolerance(mean)
-            if n == total || error <= bound {
-                return SampledEstimate(loss: mean, accuracy: accuracy, standardError: error, samples: n)
-            }
+            let bound = tolerance(loss)
+            if error <= bound { return result(loss, error) }
             let needed = Self.samplesNeeded(variance: variance, tolerance: bound, of: total)
             let next = min(max(Double(n) * growth, needed), Double(n) * maximumGrowth)
             target = min(total, max(roundedUp(Int(min(next.rounded(.up), Double(total)))), n + 1))
@@ -143,6 +161,30 @@ public struct DataSampling: Sendable {
     /// `count` rounded up to a whole number of blocks.
     func roundedUp(_ count: Int) -> Int { (count + blockSize - 1) / blockSize * blockSize }
 
+    /// The regression estimate L = m − b(m_r − R) and its residual variance s_e² over the prefix
+    /// `losses` (see the type's comment); with fewer than 3 samples, or a reference constant over
+    /// them, the plain mean and s².
+    static func regression(_ losses: [Double], mean: Double, on reference: ControlVariate) -> (loss: Double, variance: Double) {
+        let n = losses.count
+        var referenceSum = 0.0
+        for i in 0..<n { referenceSum += reference.losses[i] }
+        let referenceMean = referenceSum / Double(n)
+        var sxy = 0.0, sxx = 0.0
+        for i in 0..<n {
+            let dx = reference.losses[i] - referenceMean
+            sxy += (losses[i] - mean) * dx
+            sxx += dx * dx
+        }
+        guard n > 2, sxx > 0, sxx.isFinite, sxy.isFinite else { return (mean, sampleVariance(losses, mean: mean)) }
+        let b = sxy / sxx
+        var residuals = 0.0
+        for i in 0..<n {
+            let e = (losses[i] - mean) - b * (reference.losses[i] - referenceMean)
+            residuals += e * e
+        }
+        return (mean - b * (referenceMean - reference.mean), residuals / Double(n - 2))
+    }
+
     /// s² = Σ (ℓᵢ − m)²/(n − 1) (two passes: m is known); ∞ for one sample.
     static func sampleVariance(_ losses: [Double], mean: Double) -> Double {
         guard losses.count > 1 else { return .infinity }
@@ -151,26 +193,47 @@ public struct DataSampling: Sendable {
         return squares / Double(losses.count - 1)
     }
 
-    /// s/√n · √((N − n)/(N − 1)); exactly 0 at n = N.
+    /// √((1 − n/N) · s²/n); exactly 0 at n = N.
     public static func standardError(variance: Double, samples n: Int, of total: Int) -> Double {
         guard n < total else { return 0 }
-        return (variance / Double(n) * Double(total - n) / Double(total - 1)).squareRoot()
+        return (variance / Double(n) * Double(total - n) / Double(total)).squareRoot()
     }
 
-    /// The n at which s/√n · √((N − n)/(N − 1)) ≤ T: N·s²/(s² + T²(N − 1)) (N for T = 0 or s = ∞).
+    /// The n at which √((1 − n/N) · s²/n) ≤ T: N·s²/(s² + T²N) (N for T = 0 or s = ∞).
     static func samplesNeeded(variance: Double, tolerance: Double, of total: Int) -> Double {
         guard variance.isFinite else { return Double(total) }
-        let t2 = tolerance * tolerance * Double(total - 1)
+        let t2 = tolerance * tolerance * Double(total)
         guard variance + t2 > 0 else { return 1 }
         return Double(total) * variance / (variance + t2)
     }
 }
 
-/// One point's sampled loss: the mean over `samples` samples, its standard error and the
-/// accuracy over the same samples.
+/// A point whose per-sample losses over the whole set are known (a pilot point), for the
+/// regression estimate of a point near it (`DataSampling`).
+public struct ControlVariate: Sendable {
+    /// The N per-sample losses, in the sample order's order.
+    public let losses: [Double]
+    /// Their mean, added in that order (so that a prefix of all N gives it bit for bit).
+    public let mean: Double
+
+    public init(losses: [Double]) {
+        self.losses = losses
+        var sum = 0.0
+        for loss in losses { sum += loss }
+        mean = sum / Double(max(losses.count, 1))
+    }
+
+    /// Whether it can serve: every loss finite.
+    public var isUsable: Bool { !losses.isEmpty && losses.allSatisfy(\.isFinite) }
+}
+
+/// One point's sampled loss over `samples` samples, its standard error and the accuracy over
+/// the same samples (the plain mean: the reference says nothing of accuracy).
 public struct SampledEstimate: Sendable, Equatable {
     public var loss: Double
     public var accuracy: Double?
     public var standardError: Double
     public var samples: Int
+    /// The per-sample losses, when asked for (`keepingLosses`).
+    public var losses: [Double]?
 }

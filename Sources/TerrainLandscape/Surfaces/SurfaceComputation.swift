@@ -39,8 +39,7 @@ public final class SurfaceComputation {
     public private(set) var samplingValues: [String: [Double]] = [:]
 
     /// - Parameter sampling: estimate each point's loss on a prefix of the data (`DataSampling`);
-    ///   nil: on the whole set. With a tolerance relative to the contour spacing, call
-    ///   `prepareSampling()` before computing points.
+    ///   nil: on the whole set. Call `prepareSampling()` (the pilot) before computing points.
     public init(objective: Objective, center: [Double], xDirection: Direction, yDirection: Direction?,
                 grid: SurfaceGrid, sets: [EvaluationSet], sampling: DataSampling? = nil) throws {
         try SurfaceGrid.checkPlane(of: objective, center: center, x: xDirection, y: yDirection, grid: grid)
@@ -64,17 +63,17 @@ public final class SurfaceComputation {
     /// The sampling's datasets in the order of a row's fields after the quantities (empty unsampled).
     public var samplingDatasetNames: [String] { sampler?.datasetNames ?? [] }
 
-    /// Evaluates the pilot of a tolerance relative to the contour spacing (`SurfaceSampler`): its
-    /// points on the whole set, side by side like any points, whose losses give the levels. Does
-    /// nothing for an absolute tolerance or an unsampled surface; every run of a request calls it
-    /// (each rank too), before computing points.
+    /// Evaluates a sampled surface's pilot (`SurfaceSampler`): its points on the whole set, side by
+    /// side like any points, whose per-sample losses are the other points' references and whose
+    /// losses give a relative tolerance's levels. Does nothing for an unsampled surface; every run
+    /// of a request calls it (each rank too), before computing points.
     public func prepareSampling() throws {
-        guard let sampler, sampler.needsPilot, sampler.pilotRows.isEmpty else { return }
+        guard let sampler, !sampler.isPrepared else { return }
         var rows: [Int: [Double]] = [:]
         for group in sampler.pilotPoints.groups(of: pool.count) {
             let computed = try pool.rows(of: group) { point, worker in
                 setParameters(of: point, on: worker)
-                return try sampler.row(of: worker, exact: true)
+                return try sampler.pilotRow(of: worker)
             }
             for (point, row) in zip(group, computed) { rows[point] = row }
         }
@@ -132,7 +131,7 @@ public final class SurfaceComputation {
         if let sampler {
             if let pilot = sampler.pilotRows[point] { return pilot }
             setParameters(of: point, on: worker)
-            return try sampler.row(of: worker)
+            return try sampler.row(of: worker, point: point)
         }
         setParameters(of: point, on: worker)
         return try Self.row(of: worker, sets: sets)

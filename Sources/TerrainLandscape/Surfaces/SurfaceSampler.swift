@@ -16,12 +16,15 @@ import Foundation
 /// grid's), `pilot_points` and, for a tolerance relative to the contour spacing, the pilot's
 /// levels per set (`<set>_loss_levels`, text).
 ///
-/// **The pilot** (relative tolerances only): the points of the 3×3 lattice of the grid's first,
-/// middle and last columns and rows (first, middle, last point in 1D) are evaluated on the whole
-/// set before any other point, and their losses give the contour levels (`RefinementLevels`) the
-/// tolerance refers to. The grid takes those points' values from the pilot (they are exact), and
-/// every run (a resumed one, each MPI rank) evaluates the pilot again, deterministically, so
-/// every point sees the same levels.
+/// **The pilot**: the points of the 3×3 lattice of the grid's first, middle and last columns and
+/// rows (first, middle, last point in 1D) are evaluated on the whole set before any other point.
+/// Their per-sample losses are the references of the other points' regression estimates (each
+/// point takes the nearest pilot point in (α, β), the lower-numbered one at equal distance, per
+/// set when that pilot point's losses are all finite: `ControlVariate`), and for a tolerance
+/// relative to the contour spacing their losses give the levels (`RefinementLevels`) it refers
+/// to. The grid takes the pilot points' values from the pilot (they are exact), and every run
+/// (a resumed one, each MPI rank) evaluates the pilot again, deterministically, so every point
+/// sees the same references and levels. It costs 9 points on the whole set (3 in 1D).
 final class SurfaceSampler {
     let settings: DataSampling
     let grid: SurfaceGrid
@@ -32,6 +35,8 @@ final class SurfaceSampler {
     private(set) var levelSets: [EvaluationSet: LevelSet] = [:]
     /// The pilot points' rows, in `SurfaceComputation`'s layout.
     private(set) var pilotRows: [Int: [Double]] = [:]
+    /// The pilot points' per-sample losses per set, where all are finite.
+    private(set) var references: [Int: [EvaluationSet: ControlVariate]] = [:]
 
     static let attributePrefix = "terrain.sampling."
 
@@ -57,11 +62,8 @@ final class SurfaceSampler {
 
     var datasetNames: [String] { Self.datasetNames(for: sets) }
 
-    /// Whether the tolerance needs the pilot's levels.
-    var needsPilot: Bool {
-        if case .contourSpacing = settings.tolerance { return true }
-        return false
-    }
+    /// Whether the pilot ran (`adoptPilot`): points are estimated only then.
+    var isPrepared: Bool { !pilotRows.isEmpty }
 
     /// The pilot's points: the 3×3 lattice of first, middle and last columns and rows (1D: three points).
     var pilotPoints: [Int] {
@@ -71,9 +73,38 @@ final class SurfaceSampler {
         return lines(grid.y.count).flatMap { j in columns.map { j * grid.x.count + $0 } }
     }
 
-    /// Takes in the pilot's rows (each point's row with the whole set, `exactRow`) and makes each
+    /// A pilot point's row with the whole set (`row`'s layout) followed by its per-sample losses,
+    /// set after set (N of each, in the order's order): what `adoptPilot` takes apart.
+    func pilotRow(of worker: Objective) throws -> [Double] {
+        let sampled = try sampling(worker)
+        var values: [Double] = [], sampling: [Double] = [], losses: [Double] = []
+        for set in sets {
+            let order = orders[set]!
+            let estimate = try settings.estimate(on: sampled, set: set, order: order, keepingLosses: true, tolerance: { _ in 0 })
+            values += SurfaceComputation.storedValues(loss: estimate.loss, accuracy: estimate.accuracy)
+            sampling += [estimate.standardError, Double(estimate.samples)]
+            // A non-finite loss ends the estimate early: such a point is no reference.
+            let kept = estimate.losses ?? []
+            losses += kept.count == order.count ? kept : [Double](repeating: .nan, count: order.count)
+        }
+        return values + sampling + losses
+    }
+
+    /// Takes in the pilot's `pilotRow`s, keeps each point's row and references, and makes each
     /// set's levels from their finite losses.
-    func adoptPilot(_ rows: [Int: [Double]]) {
+    func adoptPilot(_ pilot: [Int: [Double]]) {
+        let fields = 4 * sets.count
+        var rows: [Int: [Double]] = [:]
+        for (point, all) in pilot {
+            rows[point] = Array(all[..<fields])
+            var offset = fields
+            for set in sets {
+                let count = orders[set]!.count
+                let reference = ControlVariate(losses: Array(all[offset..<(offset + count)]))
+                if reference.isUsable { references[point, default: [:]][set] = reference }
+                offset += count
+            }
+        }
         pilotRows = rows
         guard case .contourSpacing(_, let rule) = settings.tolerance else { return }
         for (s, set) in sets.enumerated() {
@@ -94,17 +125,33 @@ final class SurfaceSampler {
         }
     }
 
-    /// The row of the worker's current parameters: loss and accuracy per set (as
-    /// `SurfaceComputation.row`), then standard error and sample count per set. `exact`: the
-    /// whole set (the pilot).
-    func row(of worker: Objective, exact: Bool = false) throws -> [Double] {
+    /// The pilot point nearest to `point` in (α, β), the lower-numbered at equal distance.
+    func nearestPilotPoint(to point: Int) -> Int {
+        let (alpha, beta) = grid.coordinates(of: point)
+        func distance(_ p: Int) -> Double {
+            let (a, b) = grid.coordinates(of: p)
+            return (a - alpha) * (a - alpha) + (b - beta) * (b - beta)
+        }
+        return pilotPoints.min { (distance($0), $0) < (distance($1), $1) }!
+    }
+
+    private func sampling(_ worker: Objective) throws -> SampleEvaluating {
         guard let sampled = worker as? SampleEvaluating else {
             throw LandscapeError.invalidRequest("a replica of the objective does not evaluate samples one by one")
         }
+        return sampled
+    }
+
+    /// The row of the worker's current parameters, those of `point`: loss and accuracy per set
+    /// (as `SurfaceComputation.row`), then standard error and sample count per set.
+    func row(of worker: Objective, point: Int) throws -> [Double] {
+        guard isPrepared else { throw LandscapeError.invalidRequest("a sampled surface's pilot runs first (SurfaceComputation.prepareSampling)") }
+        let sampled = try sampling(worker)
+        let references = self.references[nearestPilotPoint(to: point)] ?? [:]
         var values: [Double] = [], sampling: [Double] = []
         for set in sets {
-            let estimate = try settings.estimate(on: sampled, set: set, order: orders[set]!,
-                                                 tolerance: exact ? { _ in 0 } : tolerance(for: set))
+            let estimate = try settings.estimate(on: sampled, set: set, order: orders[set]!, reference: references[set],
+                                                 tolerance: tolerance(for: set))
             values += SurfaceComputation.storedValues(loss: estimate.loss, accuracy: estimate.accuracy)
             sampling += [estimate.standardError, Double(estimate.samples)]
         }
