@@ -68,9 +68,13 @@ public struct DataSampling: Sendable {
     public var growth: Double
     /// The largest growth of a step, however many samples the current estimate says are needed.
     public var maximumGrowth: Double
+    /// The stride of the pilot's lattice along each axis (`SurfaceSampler`): its points are
+    /// evaluated on the whole set and are the references of the points around them.
+    public var pilotStride: Int
 
     public init(tolerance: Tolerance, seed: UInt64 = 0, minimumSamples: Int = 1024, blockSize: Int = 256,
-                growth: Double = 1.25, maximumGrowth: Double = 4) {
+                growth: Double = 1.25, maximumGrowth: Double = 4, pilotStride: Int = 8) {
+        self.pilotStride = pilotStride
         self.tolerance = tolerance
         self.seed = seed
         self.minimumSamples = minimumSamples
@@ -92,8 +96,8 @@ public struct DataSampling: Sendable {
         guard minimumSamples >= 2 else {
             throw LandscapeError.invalidRequest("the data sampling needs a first prefix of at least 2 samples (got \(minimumSamples))")
         }
-        guard blockSize >= 1, growth > 1, growth.isFinite, maximumGrowth >= growth, maximumGrowth.isFinite else {
-            throw LandscapeError.invalidRequest("the data sampling's block must be positive and its growth 1 < growth ≤ maximum growth")
+        guard blockSize >= 1, growth > 1, growth.isFinite, maximumGrowth >= growth, maximumGrowth.isFinite, pilotStride >= 1 else {
+            throw LandscapeError.invalidRequest("the data sampling's block and pilot stride must be positive and its growth 1 < growth ≤ maximum growth")
         }
     }
 
@@ -112,7 +116,7 @@ public struct DataSampling: Sendable {
         case .absolute(let t): rule = "absolute \(t)"
         case .contourSpacing(let fraction, let levels): rule = "contour \(fraction) \(levels.name)"
         }
-        return " sampled \(rule) seed \(seed) minimum \(minimumSamples) block \(blockSize) growth \(growth) \(maximumGrowth)"
+        return " sampled \(rule) seed \(seed) minimum \(minimumSamples) block \(blockSize) growth \(growth) \(maximumGrowth) pilot \(pilotStride)"
     }
 
     static func number(_ value: Double) -> String { String(format: "%g", value) }

@@ -13,18 +13,21 @@ import Foundation
 /// "contour spacing"), `seed` (text: the order's seed), `minimum_samples`, `block_samples`,
 /// `<set>_samples_total` (N), `samples_evaluated` (every per-sample loss computed for the file,
 /// the pilot's included) and `samples_exact` (points × N summed over the sets: the exact full
-/// grid's), `pilot_points` and, for a tolerance relative to the contour spacing, the pilot's
+/// grid's), `pilot_points`, `pilot_stride` and, for a tolerance relative to the contour spacing, the pilot's
 /// levels per set (`<set>_loss_levels`, text).
 ///
-/// **The pilot**: the points of the 3×3 lattice of the grid's first, middle and last columns and
-/// rows (first, middle, last point in 1D) are evaluated on the whole set before any other point.
+/// **The pilot**: the points of a lattice of the grid are evaluated on the whole set before any
+/// other point: along each axis of n points the lines of stride s = min(`DataSampling.pilotStride`,
+/// max((n − 1)/2, 1)), and n − 1 (`AdaptiveRefinement.lines`: the coarse lattice `--adaptive`
+/// computes first, at its default 3 levels; a 3×3 lattice on grids of up to 17 points a side).
 /// Their per-sample losses are the references of the other points' regression estimates (each
 /// point takes the nearest pilot point in (α, β), the lower-numbered one at equal distance, per
 /// set when that pilot point's losses are all finite: `ControlVariate`), and for a tolerance
 /// relative to the contour spacing their losses give the levels (`RefinementLevels`) it refers
 /// to. The grid takes the pilot points' values from the pilot (they are exact), and every run
 /// (a resumed one, each MPI rank) evaluates the pilot again, deterministically, so every point
-/// sees the same references and levels. It costs 9 points on the whole set (3 in 1D).
+/// sees the same references and levels. On a 51×51 grid it is 64 points on the whole set (2.5% of
+/// the exact grid), and brings every point within 4 steps along each axis of its reference.
 final class SurfaceSampler {
     let settings: DataSampling
     let grid: SurfaceGrid
@@ -65,9 +68,11 @@ final class SurfaceSampler {
     /// Whether the pilot ran (`adoptPilot`): points are estimated only then.
     var isPrepared: Bool { !pilotRows.isEmpty }
 
-    /// The pilot's points: the 3×3 lattice of first, middle and last columns and rows (1D: three points).
+    /// The pilot's points: the lattice of the type's comment (in 1D, its points along x).
     var pilotPoints: [Int] {
-        func lines(_ count: Int) -> [Int] { Array(Set([0, (count - 1) / 2, count - 1])).sorted() }
+        func lines(_ count: Int) -> [Int] {
+            AdaptiveRefinement.lines(count: count, stride: max(min(settings.pilotStride, (count - 1) / 2), 1))
+        }
         let columns = lines(grid.x.count)
         guard grid.isTwoDimensional else { return columns }
         return lines(grid.y.count).flatMap { j in columns.map { j * grid.x.count + $0 } }
@@ -191,6 +196,7 @@ final class SurfaceSampler {
         file.numberAttributes[prefix + "minimum_samples"] = Double(settings.minimumSamples)
         file.numberAttributes[prefix + "block_samples"] = Double(settings.blockSize)
         file.numberAttributes[prefix + "pilot_points"] = Double(pilotRows.count)
+        file.numberAttributes[prefix + "pilot_stride"] = Double(settings.pilotStride)
         file.numberAttributes[prefix + "samples_evaluated"] = evaluated
         file.numberAttributes[prefix + "samples_exact"] = Double(grid.pointCount) * sets.reduce(0) { $0 + Double(orders[$1]!.count) }
     }
