@@ -184,6 +184,7 @@ for other in ['sampled2', 'sampled-killed']:
 n, se = a['train_loss_samples'][:], a['train_loss_stderr'][:]
 total = a.attrs['terrain.sampling.train_samples_total']
 assert n.shape == (9, 9) and (n >= 256).all() and (n <= total).all() and (se[n == total] == 0).all() and (se[n < total] > 0).all()
+assert (n < total).any(), 'no point sampled a prefix'
 assert a.attrs['terrain.sampling.samples_evaluated'] <= a.attrs['terrain.sampling.samples_exact']
 assert a.attrs['terrain.sampling.tolerance_unit'] == 'contour spacing' and a.attrs['terrain.sampling.tolerance'] == 0.02
 print('samples a point:', int(n.min()), 'to', int(n.max()), 'of', int(total))"
