@@ -21,8 +21,8 @@ import Foundation
 /// max((n − 1)/2, 1)), and n − 1 (`AdaptiveRefinement.lines`: the coarse lattice `--adaptive`
 /// computes first, at its default 3 levels; a 3×3 lattice on grids of up to 17 points a side).
 /// Their per-sample losses are the references of the other points' regression estimates (each
-/// point takes the nearest pilot point in (α, β), the lower-numbered one at equal distance, per
-/// set when that pilot point's losses are all finite: `ControlVariate`), and for a tolerance
+/// point's per-sample losses interpolated bilinearly from the corners of its lattice cell,
+/// `reference(for:set:)`, a `ControlVariate`), and for a tolerance
 /// relative to the contour spacing their losses give the levels (`RefinementLevels`) it refers
 /// to. The grid takes the pilot points' values from the pilot (they are exact), and every run
 /// (a resumed one, each MPI rank) evaluates the pilot again, deterministically, so every point
@@ -68,14 +68,16 @@ final class SurfaceSampler {
     /// Whether the pilot ran (`adoptPilot`): points are estimated only then.
     var isPrepared: Bool { !pilotRows.isEmpty }
 
+    /// The pilot lattice's lines along an axis of `count` points.
+    func pilotLines(_ count: Int) -> [Int] {
+        AdaptiveRefinement.lines(count: count, stride: max(min(settings.pilotStride, (count - 1) / 2), 1))
+    }
+
     /// The pilot's points: the lattice of the type's comment (in 1D, its points along x).
     var pilotPoints: [Int] {
-        func lines(_ count: Int) -> [Int] {
-            AdaptiveRefinement.lines(count: count, stride: max(min(settings.pilotStride, (count - 1) / 2), 1))
-        }
-        let columns = lines(grid.x.count)
+        let columns = pilotLines(grid.x.count)
         guard grid.isTwoDimensional else { return columns }
-        return lines(grid.y.count).flatMap { j in columns.map { j * grid.x.count + $0 } }
+        return pilotLines(grid.y.count).flatMap { j in columns.map { j * grid.x.count + $0 } }
     }
 
     /// A pilot point's row with the whole set (`row`'s layout) followed by its per-sample losses,
@@ -130,6 +132,43 @@ final class SurfaceSampler {
         }
     }
 
+    /// The reference of a point on one set: the pilot lattice's cell around it (its interval in
+    /// 1D) interpolates its corners' per-sample losses, rᵢ = Σ_k w_k ℓᵢ(θ_k) with the bilinear
+    /// (linear) weights of the point's (α, β) in the cell, whose exact mean is that of the rᵢ
+    /// (`ControlVariate`): each sample's loss followed across the cell, so only the point's
+    /// departure from that is sampled. When a corner's losses are not all finite, the nearest
+    /// pilot point's losses; nil when those are not either.
+    func reference(for point: Int, set: EvaluationSet) -> ControlVariate? {
+        let nx = grid.x.count
+        let (i, j) = (point % nx, point / nx)
+        func cell(_ index: Int, _ lines: [Int], _ t: [Double]) -> [(line: Int, weight: Double)] {
+            guard let upper = lines.firstIndex(where: { $0 >= index }) else { return [] }
+            if lines[upper] == index || upper == 0 { return [(lines[upper], 1)] }
+            let a = lines[upper - 1], b = lines[upper]
+            let u = (t[index] - t[a]) / (t[b] - t[a])
+            return [(a, 1 - u), (b, u)]
+        }
+        let columns = cell(i, pilotLines(nx), grid.x)
+        let rows = grid.isTwoDimensional ? cell(j, pilotLines(grid.y.count), grid.y) : [(0, 1.0)]
+        var corners: [(ControlVariate, Double)] = []
+        for (row, v) in rows {
+            for (column, u) in columns {
+                guard let corner = references[row * nx + column]?[set] else {
+                    return references[nearestPilotPoint(to: point)]?[set]
+                }
+                corners.append((corner, u * v))
+            }
+        }
+        guard corners.count > 1 else { return corners.first?.0 }
+        var losses = [Double](repeating: 0, count: corners[0].0.losses.count)
+        for (corner, weight) in corners {
+            corner.losses.withUnsafeBufferPointer { r in
+                for k in losses.indices { losses[k] += weight * r[k] }
+            }
+        }
+        return ControlVariate(losses: losses)
+    }
+
     /// The pilot point nearest to `point` in (α, β), the lower-numbered at equal distance.
     func nearestPilotPoint(to point: Int) -> Int {
         let (alpha, beta) = grid.coordinates(of: point)
@@ -152,10 +191,9 @@ final class SurfaceSampler {
     func row(of worker: Objective, point: Int) throws -> [Double] {
         guard isPrepared else { throw LandscapeError.invalidRequest("a sampled surface's pilot runs first (SurfaceComputation.prepareSampling)") }
         let sampled = try sampling(worker)
-        let references = self.references[nearestPilotPoint(to: point)] ?? [:]
         var values: [Double] = [], sampling: [Double] = []
         for set in sets {
-            let estimate = try settings.estimate(on: sampled, set: set, order: orders[set]!, reference: references[set],
+            let estimate = try settings.estimate(on: sampled, set: set, order: orders[set]!, reference: reference(for: point, set: set),
                                                  tolerance: tolerance(for: set))
             values += SurfaceComputation.storedValues(loss: estimate.loss, accuracy: estimate.accuracy)
             sampling += [estimate.standardError, Double(estimate.samples)]
