@@ -15,16 +15,17 @@ import Foundation
 /// the N of the set, whose mean is the exact loss, so the error shrinks to 0 as n reaches N
 /// (Cochran, *Sampling Techniques*, §2.5). (n = 1 < N: SE = ∞.)
 ///
-/// **With a reference** (a `ControlVariate`: the per-sample losses rᵢ of the same samples at a
-/// point whose exact mean R over all N is known, a pilot point near this one) the estimate is
-/// the regression estimator (Cochran §7.1)
+/// **With a reference** (a `ControlVariate`: per-sample losses rᵢ of the same samples whose
+/// exact mean R over all N is known; a surface's are its pilot's, interpolated to the point,
+/// `SurfaceSampler`) the estimate is the regression estimator (Cochran §7.1)
 ///
 ///     L = m − b·(m_r − R),   b = Σ (ℓᵢ − m)(rᵢ − m_r) / Σ (rᵢ − m_r)²,
 ///     SE = √((1 − n/N) · s_e²/n),   s_e² = Σ ((ℓᵢ − m) − b(rᵢ − m_r))²/(n − 2),
 ///
 /// m_r the reference's mean over the same prefix: the part of the prefix's error that the
-/// reference shares (the same samples, a nearby point) is taken out, so a point close to its
-/// reference stops far sooner, and one uncorrelated with it (b ≈ 0) is estimated as without.
+/// reference shares (the same samples, nearby weights) is taken out, so a point whose losses
+/// follow its reference's stops far sooner, and one uncorrelated with it (b ≈ 0) is estimated as
+/// without.
 /// (b is estimated from the prefix, so L carries a bias of order 1/n, far below its SE.)
 ///
 /// At n = N the SE is 0 exactly and the estimate is m itself, the exact mean up to the rounding

@@ -100,7 +100,12 @@ public final class SurfaceComputation {
     }
 
     /// How many points `compute(points:)` evaluates at once.
-    public var concurrentPoints: Int { pool.count }
+    public var concurrentPoints: Int { sampler != nil && pool.count > 1 ? pool.count * Self.sampledPointsPerWorker : pool.count }
+
+    /// Points per worker a sampled surface's `compute(points:)` takes at once, each worker taking
+    /// the next one when it is done (`ReplicaPool.rowsTakenInTurn`): a point's cost depends on its
+    /// prefix, and the workers would otherwise wait for the slowest point of every group.
+    static let sampledPointsPerWorker = 8
 
     /// Evaluates up to `threads` points at once from now on, one per thread, on replicas of the
     /// objective. Returns false (and changes nothing) when the objective cannot be replicated or
@@ -121,7 +126,8 @@ public final class SurfaceComputation {
     /// Computes up to `concurrentPoints` points side by side and stores their values; returns
     /// their rows in the order of `points`.
     public func compute(points: [Int]) throws -> [[Double]] {
-        let rows = try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
+        let rows = sampler == nil ? try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
+            : try pool.rowsTakenInTurn(of: points) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }
