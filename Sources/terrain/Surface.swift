@@ -26,9 +26,10 @@ struct Surface: ParsableCommand {
         --data-tolerance T estimates each point's loss on a growing prefix of one seeded random \
         order of the data (--data-seed; the same order for every point, so neighbouring points \
         share their samples) until the standard error of the mean is at most T: a loss (0.001), or \
-        a percentage of the contour spacing of the figures' levels at the point's value (1%), the \
-        levels taken from a pilot of the centre, corners and edge midpoints on the whole data. \
-        The file stores train_loss_stderr and train_loss_samples (test_* likewise) beside the \
+        a percentage of the contour spacing of the figures' levels at the point's value (1%). A \
+        pilot lattice (rows and columns 0, 8, 16, … and the last; closer on small grids) is evaluated on the whole data first: it gives the \
+        levels, and each point's estimate takes out what its cell's corners, sample by sample, \
+        predict (a control variate). The file stores train_loss_stderr and train_loss_samples (test_* likewise) beside the \
         losses; the summary says how many per-sample losses were computed against the exact grid.
 
         --repeats K computes the slice along K direction pairs (member k drawn from --seed + 2k, \
