@@ -38,14 +38,13 @@ import Foundation
 /// each step to the larger of n·`growth` and the n the current s (or s_e) says the tolerance
 /// needs, n ≥ N·s²/(s² + T²N), but never past n·`maximumGrowth` (s from a small prefix can be far
 /// off), rounded up to a whole block and capped at N. Every decision depends only on the
-/// point's own per-sample losses, so a point's estimate is the same bits whichever thread, rank
+/// point's own per-sample losses (and its reference's), so a point's estimate is the same bits whichever thread, rank
 /// or resumed run computes it.
 ///
 /// **The tolerance** is absolute, or a fraction of the contour spacing of the figure's levels
-/// at the estimate's value (`Tolerance.contourSpacing`): the levels come from a pilot, the
-/// centre, corners and edge midpoints of the grid evaluated on the whole set before the grid
-/// (`SurfaceSampler`), through the same rule the figures and `--adaptive` use
-/// (`FigureLevels.refinement()`); the spacing at a value v is the gap between the two levels
+/// at the estimate's value (`Tolerance.contourSpacing`): the levels come from the pilot, a
+/// lattice of the grid evaluated on the whole set before the other points (`SurfaceSampler`),
+/// through the same rule the figures and `--adaptive` use (`FigureLevels.refinement()`); the spacing at a value v is the gap between the two levels
 /// around v (for log-spaced levels the local, narrower gap near small losses), below the
 /// lowest level the lowest gap scaled by v/lowest level (the log rule continued; for evenly
 /// spaced levels it only asks for more samples), above the highest the highest gap.

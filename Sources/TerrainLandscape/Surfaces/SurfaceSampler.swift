@@ -13,21 +13,21 @@ import Foundation
 /// "contour spacing"), `seed` (text: the order's seed), `minimum_samples`, `block_samples`,
 /// `<set>_samples_total` (N), `samples_evaluated` (every per-sample loss computed for the file,
 /// the pilot's included) and `samples_exact` (points × N summed over the sets: the exact full
-/// grid's), `pilot_points`, `pilot_stride` and, for a tolerance relative to the contour spacing, the pilot's
-/// levels per set (`<set>_loss_levels`, text).
+/// grid's), `pilot_points`, `pilot_stride` and, for a tolerance relative to the contour
+/// spacing, the pilot's levels per set (`<set>_loss_levels`, text).
 ///
 /// **The pilot**: the points of a lattice of the grid are evaluated on the whole set before any
 /// other point: along each axis of n points the lines of stride s = min(`DataSampling.pilotStride`,
 /// max((n − 1)/2, 1)), and n − 1 (`AdaptiveRefinement.lines`: the coarse lattice `--adaptive`
 /// computes first, at its default 3 levels; a 3×3 lattice on grids of up to 17 points a side).
 /// Their per-sample losses are the references of the other points' regression estimates (each
-/// point's per-sample losses interpolated bilinearly from the corners of its lattice cell,
-/// `reference(for:set:)`, a `ControlVariate`), and for a tolerance
-/// relative to the contour spacing their losses give the levels (`RefinementLevels`) it refers
-/// to. The grid takes the pilot points' values from the pilot (they are exact), and every run
-/// (a resumed one, each MPI rank) evaluates the pilot again, deterministically, so every point
-/// sees the same references and levels. On a 51×51 grid it is 64 points on the whole set (2.5% of
-/// the exact grid), and brings every point within 4 steps along each axis of its reference.
+/// point's reference is the per-sample losses of its lattice cell's corners interpolated
+/// bilinearly to it, `reference(for:set:)`, a `ControlVariate`), and for a tolerance relative to
+/// the contour spacing their losses give the levels (`RefinementLevels`) it refers to. The grid
+/// takes the pilot points' values from the pilot (they are exact), and every run (a resumed one,
+/// each MPI rank) evaluates the pilot again, deterministically, so every point sees the same
+/// references and levels. On a 51×51 grid the pilot is 64 points on the whole set (2.5% of the
+/// exact grid's work), in cells of 8×8 steps.
 final class SurfaceSampler {
     let settings: DataSampling
     let grid: SurfaceGrid
