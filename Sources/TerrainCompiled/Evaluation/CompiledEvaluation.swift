@@ -194,7 +194,8 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
             Parallel.forEach(chunks: chunks) { c in
                 let first = indices.startIndex + c * per, count = min(per, indices.endIndex - first)
                 let positions = indices[first..<(first + count)]
-                var input = [Float](repeating: 0, count: count * bufferWidth)
+                // Filled by `run` (the rows its graph reads) before the program reads it.
+                var input = [Float](unsafeUninitializedCapacity: count * bufferWidth) { _, initialized in initialized = count * bufferWidth }
                 var logits = Tensor<Float>(zeros: [count, outputs])
                 let ran = input.withUnsafeMutableBufferPointer { run(positions, $0.baseAddress!, logits.mutablePointer()) }
                 guard ran else { return }
