@@ -157,6 +157,38 @@ assert a.attrs['terrain.adaptive.levels'] == 3 and a.attrs['terrain.adaptive.tol
 else
   skip "h5py checks of the adaptive surface's attributes (python3 h5py not installed)"
 fi
+# Sampled surfaces (--data-tolerance): the same bits for 1 and 2 threads and after a kill; the
+# saving printed, the per-point error and sample counts stored beside the losses.
+sampled() { "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --data-tolerance 2% --data-min-samples 256 "$@"; }
+check "sampled surface: the saving and the standard error printed" bash -c "
+  TERRAIN_THREADS=1 '$terrain' surface --quiet --checkpoint '$ckpt' --x=-1:1:9 --y=-1:1:9 --data train,test --data-tolerance 2% \
+    --data-min-samples 256 --out '$work/sampled1.h5' > '$work/sampled.txt' 2>&1 &&
+  grep -E 'sampled [0-9]+ of [0-9]+ per-sample losses .*saved' '$work/sampled.txt' && grep -q '^train_loss: standard error at most' '$work/sampled.txt'"
+TERRAIN_THREADS=2 sampled --out "$work/sampled2.h5" > /dev/null 2>&1
+sampled --out "$work/sampled-killed.h5" > /dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a killed sampled run resumes" sampled --out "$work/sampled-killed.h5"
+rejects "sampled: a zero tolerance is refused" "data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-tolerance 0 --out "$work/bad.h5"
+rejects "sampled: --data-seed needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-seed 3 --out "$work/bad.h5"
+if python3 -c "import h5py" 2>/dev/null; then
+  check "sampled: 1 and 2 threads and a resumed run give the same bits; SE and samples per point; SE 0 where the whole set was used" python3 -c "
+import h5py, numpy as np
+a = h5py.File('$work/sampled1.h5', 'r')
+names = ['train_loss', 'train_acc', 'test_loss', 'test_acc', 'train_loss_stderr', 'train_loss_samples', 'test_loss_stderr', 'test_loss_samples']
+for other in ['sampled2', 'sampled-killed']:
+    b = h5py.File('$work/' + other + '.h5', 'r')
+    for k in names:
+        assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), (other, k)
+n, se = a['train_loss_samples'][:], a['train_loss_stderr'][:]
+total = a.attrs['terrain.sampling.train_samples_total']
+assert n.shape == (9, 9) and (n >= 256).all() and (n <= total).all() and (se[n == total] == 0).all() and (se[n < total] > 0).all()
+assert (n < total).any(), 'no point sampled a prefix'
+assert a.attrs['terrain.sampling.samples_evaluated'] <= a.attrs['terrain.sampling.samples_exact']
+assert a.attrs['terrain.sampling.tolerance_unit'] == 'contour spacing' and a.attrs['terrain.sampling.tolerance'] == 0.02
+print('samples a point:', int(n.min()), 'to', int(n.max()), 'of', int(total))"
+fi
 rejects "adaptive: a 1D curve is refused" "2D" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --adaptive --out "$work/bad.h5"
 rejects "adaptive options need --adaptive" "go with --adaptive" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 \
   --adaptive-tolerance 0.1 --out "$work/bad.h5"

@@ -103,6 +103,22 @@ for k in ['0', '1', '2', 'mean', 'std', 'count']:
         assert np.array_equal(a[k][q][:].view(np.uint64), b[k][q][:].view(np.uint64)), (k, q)"
 fi
 
+# A sampled surface (--data-tolerance) under mpirun -n 2: each rank evaluates the pilot and its
+# share of the points; the bits of one process.
+sampled() { "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --y=-1:1:7 --data train --data-tolerance 20% --data-min-samples 256 "$@"; }
+sampled --out "$work/sampled1.h5" > /dev/null
+mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:7 --y=-1:1:7 --data train --data-tolerance 20% --data-min-samples 256 \
+  --threads 1 --out "$work/sampled2.h5" > "$work/sampled2.log" 2>&1
+if python3 -c "import h5py" 2>/dev/null; then
+  check "a sampled surface under mpirun -n 2: loss, SE and sample counts bit-identical to one process's" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/sampled1.h5', 'r'), h5py.File('$work/sampled2.h5', 'r')
+for k in ['train_loss', 'train_acc', 'train_loss_stderr', 'train_loss_samples']:
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k
+assert a.attrs['terrain.sampling.samples_evaluated'] == b.attrs['terrain.sampling.samples_evaluated']
+assert (b['train_loss_samples'][:] < b.attrs['terrain.sampling.train_samples_total']).any(), 'no point sampled a prefix'"
+fi
+
 # A refused start (a different request in the output) stops every rank cleanly, without abort.
 mpi "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:5 --data train --threads 1 --out "$work/two.h5" >"$work/refused.log" 2>&1
 rc=$?

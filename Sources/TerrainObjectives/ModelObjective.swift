@@ -7,8 +7,9 @@ import TerrainCompiled
 import TerrainLandscape
 
 /// A Terrain model and its data as an `Objective`: evaluation mode (running BN statistics),
-/// loss averaged per sample over the whole set, accuracy in percent.
-public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObjective, PlaneEvaluating {
+/// loss averaged per sample over the whole set, accuracy in percent. Its samples can also be
+/// evaluated one by one (`SampleEvaluating`, for sampled surfaces), on the same paths.
+public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObjective, PlaneEvaluating, SampleEvaluating {
     public let model: Module<Scalar>
     public let data: DatasetPair
     public let batchSize: Int
@@ -114,6 +115,26 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         // PyTorch's NaN.
         let result = fast ?? Evaluation.evaluate(model, on: data, batchSize: batchSize)
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
+    }
+
+    public func sampleCount(_ set: EvaluationSet) -> Int { (set == .train ? data.train : data.test).count }
+
+    /// Each sample's loss and accuracy at `indices`, on the path `evaluate` takes: the compiled
+    /// graph (the plane's rows when the parameters were set on a plane), else the layers, in
+    /// batches of `batchSize` (`Evaluation.evaluateSamples`, `TaskLoss.perSample`).
+    public func evaluateSamples(_ set: EvaluationSet, at indices: ArraySlice<Int>) throws -> SampleLosses {
+        recomputeBatchNormStatisticsIfAsked()
+        let data = set == .train ? self.data.train : self.data.test
+        let compiled = compiledEvaluation(sampleShape: data.sampleShape)
+        let fast: SampleResults?
+        if let compiled, let point = planePoint, point.alpha != 0 || point.beta != 0,
+           let layer = firstLayer(on: point.plane, of: compiled) {
+            fast = compiled.evaluateSamples(on: data, indices: indices, plane: layer, alpha: point.alpha, beta: point.beta)
+        } else {
+            fast = compiled?.evaluateSamples(on: data, indices: indices)
+        }
+        let result = fast ?? Evaluation.evaluateSamples(model, on: data, indices: indices, batchSize: batchSize)
+        return SampleLosses(losses: result.losses, accuracies: result.accuracies)
     }
 
     /// Recomputes the running statistics on `batchNormData` when it is set and the parameters

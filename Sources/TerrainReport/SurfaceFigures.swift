@@ -50,7 +50,7 @@ public enum SurfaceFigures {
         let grid = file.grid
         guard grid.isTwoDimensional else {
             if kinds.contains(.curve) { result += curves(file, name: name, style: style) }
-            return result
+            return sayingSampled(result, file)
         }
         let pcLabels = principalComponentLabels(file)
         let xLabel = pcLabels?.x ?? axisLabel(file, "x"), yLabel = pcLabels?.y ?? axisLabel(file, "y")
@@ -148,11 +148,18 @@ public enum SurfaceFigures {
         if let saving = AdaptiveSurfaceComputation.summary(of: file) {
             for k in result.indices { result[k].caption += " (adaptive: \(saving), the rest interpolated)" }
         }
+        result = sayingSampled(result, file)
         if kinds.contains(.eigen), let maxEig = file.extraDatasets["max_eig"], let minEig = file.extraDatasets["min_eig"],
            maxEig.count == grid.pointCount, minEig.count == grid.pointCount {
             result += eigenMaps(grid: grid, maxEig: maxEig, minEig: minEig, name: name, xLabel: xLabel, yLabel: yLabel)
         }
         return result
+    }
+
+    /// Figures of a sampled surface (`--data-tolerance`) say so in their captions: "(sampled: SE ≤ 0.001)".
+    static func sayingSampled(_ figures: [NamedFigure], _ file: SurfaceFile) -> [NamedFigure] {
+        guard let sampled = DataSampling.caption(of: file) else { return figures }
+        return figures.map { var figure = $0; figure.caption += " (\(sampled))"; return figure }
     }
 
     /// The values of `quantity` as figures draw them: an accuracy at a point where its set's

@@ -34,6 +34,8 @@ struct LandscapeJob {
     var extraDatasets: [String: [Double]] = [:]
     /// Compute only the points an adaptive refinement asks for (2D surfaces); nil: every point.
     var adaptive: AdaptiveSettings? = nil
+    /// Estimate each point's loss on a prefix of the data (`DataSampling`); nil: the whole set.
+    var sampling: DataSampling? = nil
     /// Several surfaces (`--repeats`, `--subset-repeats`): every member, member 0 being the one
     /// `objective` and `directions` describe; nil: one surface.
     var ensemble: Ensemble? = nil
@@ -74,7 +76,8 @@ struct LandscapeJob {
         let world = Distributed.world
         // The request is checked (the grid's size among it) before any file is touched.
         let computation = try SurfaceComputation(objective: objective, center: center, xDirection: directions[0],
-                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets)
+                                                 yDirection: directions.count > 1 ? directions[1] : nil, grid: grid, sets: sets,
+                                                 sampling: sampling)
         if world.isWriter {
             for path in [out, directionPath] { try OutputPath.checkFile(path) }
             // The output's folder is made here, not discovered missing after the computation.
@@ -98,8 +101,15 @@ struct LandscapeJob {
         } else {
             try spread.apply(to: computation)
         }
-        var request = dataDescription + tag
+        // A sampled surface's request names its sampling: other settings give other values.
+        var request = dataDescription + tag + computation.samplingRequestTag
         var announcement = announcement + (precision == .fp32 ? "" : "; \(precision.rawValue) products")
+        if let sampling {
+            fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: request)
+            announcement += "; sampled: \(sampling.description) on prefixes of one order of the data (--data-seed \(sampling.seed))"
+            progress.note("sampling: first the pilot lattice (rows and columns 0, 8, 16, … and the last) on the whole data: the levels and the other points' references")
+            try computation.prepareSampling()
+        }
         if let adaptive {
             let refining = try AdaptiveSurfaceComputation(surface: computation, levels: adaptive.levels, tolerance: adaptive.tolerance,
                                                           contourLevels: adaptive.contourLevels)
@@ -139,6 +149,7 @@ struct LandscapeJob {
         var result = try runner.run(overwrite: overwrite)
         runner.reportNotes(path: out, progress: progress)
         if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
+        if let saving = DataSampling.summary(of: result) { progress.note(saving) }
         try PrecisionCheck.record(network: network, surface: computation, in: &result, path: out, progress: progress)
         return result
     }

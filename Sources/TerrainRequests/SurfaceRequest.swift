@@ -34,6 +34,9 @@ public struct SurfaceRequest {
     public var path: String?
     /// Compute a coarse grid, then only the cells whose contours are unresolved (2D, one process).
     public var adaptive: AdaptiveSettings?
+    /// Estimate each point's loss on a growing prefix of a seeded order of the data until its
+    /// standard error is within a tolerance (`DataSampling`); nil: every point on the whole set.
+    public var sampling: DataSampling?
     public var output: String
     /// Replace an existing output of a different request.
     public var overwrite: Bool
@@ -59,8 +62,9 @@ public struct SurfaceRequest {
 
     public init(model: ModelSource, data: EvaluationData = EvaluationData(), x: Axis, y: Axis? = nil,
                 directions: Directions = .random(RandomDirections()), path: String? = nil, adaptive: AdaptiveSettings? = nil,
-                output: String = "surface.h5", overwrite: Bool = false, repeats: Repeats? = nil) {
+                output: String = "surface.h5", overwrite: Bool = false, repeats: Repeats? = nil, sampling: DataSampling? = nil) {
         self.repeats = repeats
+        self.sampling = sampling
         self.model = model
         self.data = data
         self.x = x
@@ -116,6 +120,12 @@ public struct SurfaceRequest {
             }
             if adaptive != nil && repeats.members > 1 {
                 throw RequestError("--adaptive refines one surface from its own values; \(option) computes every member in full: drop one of them")
+            }
+        }
+        if let sampling {
+            do { try sampling.validate() } catch let error as LandscapeError { throw RequestError("--data-tolerance: \(error)") }
+            if let repeats, repeats.members > 1 {
+                throw RequestError("--data-tolerance samples one surface; \(repeats.option) computes an ensemble on the whole data: drop one of them")
             }
         }
         if let adaptive {
@@ -201,7 +211,7 @@ public struct SurfaceRequest {
         return try LandscapeJob(
             objective: objective, spread: data.spread, center: theta, directions: dirs, directionType: type,
             grid: grid, sets: data.sets, dataDescription: loaded.dataDescription, out: output, directionPath: directionOutput,
-            directionOutput: directionWrite, metadata: metadata, extraDatasets: extra, adaptive: adaptive, ensemble: ensemble,
+            directionOutput: directionWrite, metadata: metadata, extraDatasets: extra, adaptive: adaptive, sampling: sampling, ensemble: ensemble,
             announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
                 + "\(groups.filter(announcedType.covers).count) tensors move"
                 + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "") + ensembleNote

@@ -200,6 +200,9 @@ public protocol Backend: Sendable {
     /// Mean softmax cross-entropy of logits [N, K] against class labels, its gradient, and the
     /// number of correct arg-max predictions.
     func softmaxCrossEntropy<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> LossResult<T>
+    /// Each row's term of `softmaxCrossEntropy`, −log softmax(zᵢ)[labelᵢ] (the same values its
+    /// mean is made of), and whether the row's arg-max is its label: per-sample losses, no gradient.
+    func softmaxCrossEntropyRows<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> (losses: [Double], correct: [Bool])
     /// The directional derivative of the mean cross-entropy's gradient along a logit tangent ż:
     /// R{∂L/∂z} = (p ⊙ ż − p·(pᵀż)) / N per row, p = softmax(z) (it does not depend on the labels).
     func softmaxCrossEntropyTangent<T: TensorScalar>(logits: Tensor<T>, tangent: Tensor<T>) -> Tensor<T>

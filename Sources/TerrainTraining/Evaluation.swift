@@ -83,11 +83,64 @@ public enum TaskLoss {
         }
     }
 
+    /// Each sample's loss and accuracy from a batch's output (`[B, …]`, one row per sample): the
+    /// terms `compute`'s mean is made of, per sample. Cross-entropy: each row's
+    /// −log softmax(z)[label] (`Backend.softmaxCrossEntropyRows`, the very values `compute` adds),
+    /// accuracy 0 or 100. Token sequences: the mean of the sequence's T positions' terms, accuracy
+    /// 100·(right tokens)/T. Values: the mean over the sample's outputs of (prediction − target)²,
+    /// no accuracy.
+    public static func perSample<T: TensorScalar>(output: Tensor<T>, targets: Targets) -> SampleResults {
+        let n = output.shape.first ?? 0
+        guard n > 0 else { return SampleResults(losses: [], accuracies: targets.hasAccuracy ? [] : nil) }
+        switch targets {
+        case .classes(let labels, _):
+            let (losses, correct) = Backends.current.softmaxCrossEntropyRows(logits: output, labels: labels)
+            return SampleResults(losses: losses, accuracies: correct.map { $0 ? 100 : 0 })
+        case .tokens(let ids, let length, let vocabulary):
+            let (losses, correct) = Backends.current.softmaxCrossEntropyRows(logits: rows(of: output, ids: ids, vocabulary: vocabulary),
+                                                                             labels: ids)
+            var sequenceLosses: [Double] = [], accuracies: [Double] = []
+            for b in 0..<n {
+                let positions = (b * length)..<((b + 1) * length)
+                sequenceLosses.append(losses[positions].reduce(0, +) / Double(length))
+                accuracies.append(100 * Double(correct[positions].filter { $0 }.count) / Double(length))
+            }
+            return SampleResults(losses: sequenceLosses, accuracies: accuracies)
+        case .values(let values):
+            precondition(values.count == output.count, "MSE: prediction \(output.shape) vs target \(values.shape)")
+            let width = output.count / n
+            return withExtendedLifetime((output, values)) {
+                let p = output.pointer, t = values.pointer
+                let losses = (0..<n).map { i -> Double in
+                    var total = 0.0
+                    for j in (i * width)..<((i + 1) * width) {
+                        let d = Double(p[j]) - Double(t[j])
+                        total += d * d
+                    }
+                    return total / Double(max(width, 1))
+                }
+                return SampleResults(losses: losses, accuracies: nil)
+            }
+        }
+    }
+
     /// The output as `[B·T, V]` logit rows, one per target token.
     private static func rows<T: TensorScalar>(of output: Tensor<T>, ids: [Int32], vocabulary: Int) -> Tensor<T> {
         precondition(output.count == ids.count * vocabulary,
                      "next-token loss: output \(output.shape) for \(ids.count) tokens of a vocabulary of \(vocabulary) (DataFit checks this)")
         return output.reshaped([ids.count, vocabulary])
+    }
+}
+
+/// One loss (and accuracy, in percent) per sample, in the order the samples were asked for.
+public struct SampleResults: Sendable, Equatable {
+    public var losses: [Double]
+    /// nil for regression.
+    public var accuracies: [Double]?
+
+    public init(losses: [Double], accuracies: [Double]?) {
+        self.losses = losses
+        self.accuracies = accuracies
     }
 }
 
@@ -107,5 +160,27 @@ public enum Evaluation {
             correct += result.correct
         }
         return EvaluationResult(lossSum: lossSum, correct: correct, on: data)
+    }
+
+    /// Each sample's loss and accuracy at `indices` (in that order), in evaluation mode like
+    /// `evaluate`, `batchSize` samples per forward pass (`TaskLoss.perSample`).
+    public static func evaluateSamples<T: TensorScalar>(_ model: Module<T>, on data: Dataset, indices: ArraySlice<Int>,
+                                                        batchSize: Int = 256) -> SampleResults {
+        let wasTraining = model.isTraining, wasRecording = model.isRecording
+        model.setTraining(false)
+        model.setRecording(false)
+        defer { model.setTraining(wasTraining); model.setRecording(wasRecording) }
+        var results = SampleResults(losses: [], accuracies: data.targets.hasAccuracy ? [] : nil)
+        var start = indices.startIndex
+        while start < indices.endIndex {
+            let end = Swift.min(indices.endIndex, start + Swift.max(batchSize, 1))
+            let (inputs, targets) = data.batch(indices[start..<end])
+            let converted = T.self == Float.self ? inputs as! Tensor<T> : Tensor<T>(converting: inputs)
+            let batch = TaskLoss.perSample(output: model.forward(converted), targets: targets)
+            results.losses += batch.losses
+            if let accuracies = batch.accuracies { results.accuracies? += accuracies }
+            start = end
+        }
+        return results
     }
 }

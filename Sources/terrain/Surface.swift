@@ -23,6 +23,15 @@ struct Surface: ParsableCommand {
         other points are interpolated and marked 0 in the dataset computed_mask. Resumable \
         like any surface; one process only.
 
+        --data-tolerance T estimates each point's loss on a growing prefix of one seeded random \
+        order of the data (--data-seed; the same order for every point, so neighbouring points \
+        share their samples) until the standard error of the mean is at most T: a loss (0.001), or \
+        a percentage of the contour spacing of the figures' levels at the point's value (1%). A \
+        pilot lattice (rows and columns 0, 8, 16, … and the last; closer on small grids) is evaluated on the whole data first: it gives the \
+        levels, and each point's estimate takes out what its cell's corners, sample by sample, \
+        predict (a control variate). The file stores train_loss_stderr and train_loss_samples (test_* likewise) beside the \
+        losses; the summary says how many per-sample losses were computed against the exact grid.
+
         --repeats K computes the slice along K direction pairs (member k drawn from --seed + 2k, \
         so member 0 is the plain run), --subset-repeats K on K data subsets of --subset N samples \
         (member k from --subset-seed + 2k) along the same directions; the file holds member 0 as \
@@ -61,6 +70,13 @@ struct Surface: ParsableCommand {
     @Option(help: ArgumentHelp("Compute the slice on K data subsets of --subset samples (seeds --subset-seed + 2k) along the same directions, with their mean and standard deviation.",
                                valueName: "K"))
     var subsetRepeats: Int?
+    @Option(help: ArgumentHelp("Estimate each point's loss on a growing prefix of a seeded order of the data until its standard error is at most T: a loss (0.001) or a percentage of the figures' contour spacing at the point's value (1%).",
+                               valueName: "T"))
+    var dataTolerance: String?
+    @Option(help: ArgumentHelp("With --data-tolerance: the seed of the samples' order (default 0).", valueName: "seed"))
+    var dataSeed: UInt64?
+    @Option(help: ArgumentHelp("With --data-tolerance: the first prefix in samples (default 1024; it grows in blocks of 256).", valueName: "N"))
+    var dataMinSamples: Int?
     @OptionGroup var compute: ComputeOptions
 
     /// The ensemble asked for, if any.
@@ -90,6 +106,27 @@ struct Surface: ParsableCommand {
         return AdaptiveSettings(levels: adaptiveLevels ?? 3, tolerance: adaptiveTolerance ?? 0.25)
     }
 
+    /// The data sampling asked for, if any: `--data-tolerance 0.001` (a loss) or `1%` (of the
+    /// contour spacing).
+    func samplingSettings() throws -> DataSampling? {
+        guard let dataTolerance else {
+            guard dataSeed == nil, dataMinSamples == nil else {
+                throw ValidationError("--data-seed and --data-min-samples go with --data-tolerance")
+            }
+            return nil
+        }
+        let text = dataTolerance.trimmingCharacters(in: .whitespaces)
+        let relative = text.hasSuffix("%")
+        guard let value = Double(relative ? String(text.dropLast()) : text), value.isFinite, value > 0 else {
+            throw ValidationError("--data-tolerance takes a positive loss (0.001) or percentage of the contour spacing (1%), got '\(dataTolerance)'")
+        }
+        let minimum = dataMinSamples ?? 1024
+        if dataMinSamples != nil { try OptionCheck.count(minimum, "--data-min-samples", in: 2...Int.max) }
+        let seed = dataSeed ?? 0
+        return relative ? .relativeToFigureLevels(fraction: value / 100, seed: seed, minimumSamples: minimum)
+            : DataSampling(tolerance: .absolute(value), seed: seed, minimumSamples: minimum)
+    }
+
     /// The options as the library's request.
     func request() throws -> SurfaceRequest {
         let spacing: Axis.Spacing = cubic ? .cubic : .linear
@@ -105,7 +142,8 @@ struct Surface: ParsableCommand {
         }
         let request = SurfaceRequest(model: try model.source(evaluation), data: try precision.apply(to: evaluation.evaluationData()),
                                      x: xRange, y: yRange, directions: chosen, path: path, adaptive: try adaptiveSettings(),
-                                     output: out, overwrite: output.overwrite, repeats: try repeatsRequested())
+                                     output: out, overwrite: output.overwrite, repeats: try repeatsRequested(),
+                                     sampling: try samplingSettings())
         do { try request.validate() } catch let error as RequestError { throw ValidationError(error.description) }
         return request
     }
@@ -152,6 +190,12 @@ struct Surface: ParsableCommand {
         for (_, name) in SurfacePerplexity.datasets {
             guard let v = file.extraDatasets[name]?.filter({ $0.isFinite }), !v.isEmpty else { continue }
             print(String(format: "%@: min %.5g  max %.5g", name, v.min()!, v.max()!))
+        }
+        for set in EvaluationSet.allCases {
+            guard let errors = file.extraDatasets["\(set.rawValue)_loss_stderr"]?.filter({ $0.isFinite }), !errors.isEmpty,
+                  let samples = file.extraDatasets["\(set.rawValue)_loss_samples"]?.filter({ $0.isFinite && $0 > 0 }), !samples.isEmpty else { continue }
+            print(String(format: "%@_loss: standard error at most %.3g; %.0f to %.0f samples a point", set.rawValue, errors.max()!,
+                         samples.min()!, samples.max()!))
         }
         if let repeats = file.repeats { summarize(repeats) }
         print("written to \(path) (directions: \(file.directionFile))")

@@ -39,4 +39,22 @@ struct FigureLevelsTests {
         #expect(!figures.isEmpty)
         for f in figures { #expect(f.caption.hasSuffix("(adaptive: computed 300 of 357 points (16% saved), the rest interpolated)")) }
     }
+
+    /// A sampled surface's figures (2D and 1D) say their tolerance; its error datasets are not drawn.
+    @Test func aSampledSurfacesCaptionsSayItWasSampled() throws {
+        let g = grid(offset: 0.05)
+        var file = SurfaceFile(grid: SurfaceGrid(x: g.x, y: g.y), values: [.trainLoss: g.values], directionFile: "",
+                               textAttributes: ["terrain.sampling.tolerance_unit": "contour spacing"],
+                               numberAttributes: ["terrain.sampling.tolerance": 0.01])
+        file.extraDatasets["train_loss_stderr"] = [Double](repeating: 0.001, count: 357)
+        file.extraDatasets["train_loss_samples"] = [Double](repeating: 500, count: 357)
+        let figures = try SurfaceFigures.figures(for: file, name: "s", kinds: [.contour, .filled, .heatmap], style: FigureStyle())
+        #expect(figures.count == 3 && figures.allSatisfy { !$0.name.contains("stderr") && !$0.name.contains("samples") })
+        for f in figures { #expect(f.caption.hasSuffix("(sampled: SE ≤ 1% of the contour spacing)")) }
+        let line = SurfaceFile(grid: SurfaceGrid(x: g.x, y: []), values: [.trainLoss: Array(g.values.prefix(21))], directionFile: "",
+                               textAttributes: ["terrain.sampling.tolerance_unit": "loss"], numberAttributes: ["terrain.sampling.tolerance": 0.002])
+        let curves = try SurfaceFigures.figures(for: line, name: "c", kinds: [.curve], style: FigureStyle())
+        #expect(!curves.isEmpty)
+        for f in curves { #expect(f.caption.hasSuffix("(sampled: SE ≤ 0.002)")) }
+    }
 }

@@ -5,7 +5,9 @@
 - `Surface`: ``terrain surface`` (1D or 2D), ``interpolate``, ``plane``, ``trajectory`` and a
   ``hessian-map``'s convexity map (``max_eig``, ``min_eig``): ``.x``, ``.y`` (None in 1D),
   ``.train_loss``, ``.train_acc``, ``.test_loss``, ``.test_acc`` shaped ``(len(y), len(x))`` as in
-  the file, the path of a trajectory (``.path_x``, ``.path_y``, …); groups as nested dicts:
+  the file, the path of a trajectory (``.path_x``, ``.path_y``, …), a sampled surface's
+  (``--data-tolerance``) ``.train_loss_stderr`` and ``.train_loss_samples`` (``test_*`` too);
+  groups as nested dicts:
   ``terrain analyze``'s ``.analysis["train_loss"]``, an ensemble's (``--repeats``)
   ``.repeats["mean"]["train_loss"]``, ``.repeats["std"]…``, ``.repeats["1"]…`` (member 1) and
   ``.repeats["attrs"]`` (``kind``, ``members``, ``seeds``);

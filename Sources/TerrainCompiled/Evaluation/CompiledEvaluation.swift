@@ -139,6 +139,95 @@ public final class CompiledEvaluation<Scalar: TensorScalar> {
         }
     }
 
+    /// Each sample's loss and accuracy at `indices` (positions in `data`, in that order), as
+    /// `Evaluation.evaluateSamples` gives them up to rounding: runs of `samplesPerRun` samples
+    /// gathered from their rows, side by side over the threads, each run's logits split into
+    /// per-sample losses (`TaskLoss.perSample`). Runs are cut from the start of `indices`, so the
+    /// same slice gives the same bits for every thread count. Nil as for `evaluate(on:)` (a NaN
+    /// or ∞ in, or a loss not finite): evaluate layer by layer then.
+    public func evaluateSamples(on data: Dataset, indices: ArraySlice<Int>) -> SampleResults? {
+        let n = indices.count
+        guard n > 0 else { return SampleResults(losses: [], accuracies: data.targets.hasAccuracy ? [] : nil) }
+        guard let programs = prepare(graph: network.graph, programs: &self.programs, count: n) else { return nil }
+        let width = data.inputs.count / data.count
+        return withExtendedLifetime(data.inputs) {
+            let source = data.inputs.pointer
+            return samples(of: data, indices: indices) { positions, input, logits in
+                for (row, index) in positions.enumerated() {
+                    (input + row * width).update(from: source + index * width, count: width)
+                }
+                guard !Self.containsNonFinite(input, count: positions.count * width) else { return false }
+                programs[positions.count]!.run(input: input, output: logits)
+                return true
+            }
+        }
+    }
+
+    /// `evaluateSamples(on:indices:)` at the plane's point (α, β), the layers after the first
+    /// running from the rows of Y₀ + αYx + βYy (see `evaluate(on:plane:alpha:beta:)`, whose
+    /// conditions hold here too).
+    public func evaluateSamples(on data: Dataset, indices: ArraySlice<Int>, plane: FirstLayerPlane,
+                                alpha: Double, beta: Double) -> SampleResults? {
+        guard let tailGraph else { preconditionFailure("this model's first layer is not linear on a plane") }
+        let n = indices.count
+        guard n > 0, data.count > 0 else { return evaluateSamples(on: data, indices: indices) }
+        let (ys, finite) = planeOutputs(plane, data: data)
+        guard finite, alpha.isFinite, beta.isFinite else { return nil }
+        guard let programs = prepare(graph: tailGraph, programs: &tailPrograms, count: n) else { return nil }
+        let width = ys[0].count / data.count
+        let (a, b) = (Float(alpha), Float(beta))
+        return withExtendedLifetime(ys) {
+            let (y0, yx, yy) = (ys[0].pointer, ys[1].pointer, ys[2].pointer)
+            return samples(of: data, indices: indices) { positions, input, logits in
+                for (row, index) in positions.enumerated() {
+                    let to = input + row * width, from = index * width
+                    for k in 0..<width { to[k] = y0[from + k] + a * yx[from + k] + b * yy[from + k] }
+                }
+                programs[positions.count]!.run(input: input, output: logits)
+                return true
+            }
+        }
+    }
+
+    /// The per-sample results of the samples at `indices`, in runs of `samplesPerRun` spread over
+    /// the threads: `run(positions, input, logits)` fills a run's input buffer (room for
+    /// `samplesPerRun` rows of the graph's input) for the samples at `positions` and writes their
+    /// logits, or returns false when its input holds NaN or ∞. Nil when a run did, or a loss is
+    /// not finite.
+    private func samples(of data: Dataset, indices: ArraySlice<Int>,
+                         _ run: (_ positions: ArraySlice<Int>, _ input: UnsafeMutablePointer<Float>,
+                                 _ logits: UnsafeMutablePointer<Float>) -> Bool) -> SampleResults? {
+        let n = indices.count, per = samplesPerRun
+        let chunks = (n + per - 1) / per
+        let outputs = outputSize
+        let inputWidth = network.graph.inputShape.reduce(1, *)
+        let planeWidth = tailGraph.map { $0.inputShape.reduce(1, *) } ?? inputWidth
+        let bufferWidth = max(inputWidth, planeWidth)
+        var results = [SampleResults?](repeating: nil, count: chunks)
+        results.withUnsafeMutableBufferPointer { slots in
+            Parallel.forEach(chunks: chunks) { c in
+                let first = indices.startIndex + c * per, count = min(per, indices.endIndex - first)
+                let positions = indices[first..<(first + count)]
+                // Filled by `run` (the rows its graph reads) before the program reads it.
+                var input = [Float](unsafeUninitializedCapacity: count * bufferWidth) { _, initialized in initialized = count * bufferWidth }
+                var logits = Tensor<Float>(zeros: [count, outputs])
+                let ran = input.withUnsafeMutableBufferPointer { run(positions, $0.baseAddress!, logits.mutablePointer()) }
+                guard ran else { return }
+                let result = TaskLoss.perSample(output: logits, targets: data.targets.gathering(positions))
+                guard result.losses.allSatisfy(\.isFinite) else { return }
+                slots[c] = result
+            }
+        }
+        var all = SampleResults(losses: [], accuracies: data.targets.hasAccuracy ? [] : nil)
+        all.losses.reserveCapacity(n)
+        for result in results {
+            guard let result else { return nil }
+            all.losses += result.losses
+            if let accuracies = result.accuracies { all.accuracies? += accuracies }
+        }
+        return all
+    }
+
     /// Y₀, Yx, Yy for `data`: made at the first point of a plane on a data set, then reused.
     private func planeOutputs(_ plane: FirstLayerPlane, data: Dataset) -> (outputs: [Tensor<Float>], finite: Bool) {
         if let made = planeOutputs, made.plane === plane, made.inputs.storage === data.inputs.storage {

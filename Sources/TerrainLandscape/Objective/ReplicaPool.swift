@@ -1,3 +1,4 @@
+import Foundation
 import TerrainTensor
 
 /// An objective and its replicas, one per thread: what every `GridComputation` evaluates points
@@ -43,6 +44,32 @@ struct ReplicaPool<Worker> {
             // Each chunk writes its own slot and uses its own worker.
             Parallel.forEach(chunks: points.count) { c in
                 slots[c] = Result { try evaluate(points[c], workers[c]) }
+            }
+        }
+        return try results.map { try $0.get() }
+    }
+
+    /// Rows of any number of `points`, each worker taking the next point not yet taken until
+    /// none is left: for points of unequal cost (a sampled surface's, whose prefixes differ),
+    /// where `rows(of:)`'s one point per worker would wait for the slowest of each group. A
+    /// point's row does not depend on the worker that computes it. The first error thrown by any
+    /// point is rethrown.
+    func rowsTakenInTurn(of points: [Int], _ evaluate: (Int, Worker) throws -> [Double]) throws -> [[Double]] {
+        if workers.count == 1 || points.count <= 1 { return try points.map { try evaluate($0, workers[0]) } }
+        var results = [Result<[Double], Error>](repeating: .success([]), count: points.count)
+        let lock = NSLock()
+        var next = 0
+        results.withUnsafeMutableBufferPointer { slots in
+            // Each worker writes the slots of the points it took, under no lock: no two take one.
+            Parallel.forEach(chunks: min(workers.count, points.count)) { c in
+                while true {
+                    lock.lock()
+                    let k = next
+                    next += 1
+                    lock.unlock()
+                    guard k < points.count else { return }
+                    slots[k] = Result { try evaluate(points[k], workers[c]) }
+                }
             }
         }
         return try results.map { try $0.get() }

@@ -44,15 +44,20 @@ extension GridComputation {
 }
 
 extension SurfaceComputation: GridComputation {
-    public var fieldCount: Int { quantities.count }
+    /// The quantities, then (sampled) each set's standard error and sample count.
+    public var fieldCount: Int { quantities.count + samplingDatasetNames.count }
 
     public func restore(from file: SurfaceFile) {
         for q in quantities {
             if let v = file.values[q], v.count == grid.pointCount { restore(q, v) }
         }
+        for name in samplingDatasetNames {
+            if let v = file.extraDatasets[name], v.count == grid.pointCount { restoreSampling(name, v) }
+        }
     }
 
     public func store(into file: inout SurfaceFile) {
         for (q, v) in values { file.values[q] = v }
+        storeSampling(into: &file)
     }
 }

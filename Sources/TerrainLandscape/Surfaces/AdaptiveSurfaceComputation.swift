@@ -11,6 +11,10 @@ import Foundation
 ///     computed_mask  float64 (len(y), len(x)): 1 where computed, 0 where interpolated
 ///     terrain.adaptive.levels, .tolerance, .points_computed, .points_total   (attributes)
 ///
+/// A sampled surface (`SurfaceSampler`) stores 0 samples and a NaN standard error where a point
+/// was interpolated, so `terrain.sampling.samples_evaluated` is the whole saving against the
+/// exact full grid.
+///
 /// Resuming adopts only points the mask (or, in a file in progress, a value) marks as computed,
 /// and the plan is replayed from them: its decisions depend only on computed values, so a killed
 /// run finishes with the same file as an uninterrupted one.
@@ -68,6 +72,10 @@ public final class AdaptiveSurfaceComputation: GridComputation {
             guard let stored = file.values[q], stored.count == grid.pointCount else { continue }
             surface.restore(q, mask.map { zip($0, stored).map { $0 == 1 ? $1 : .nan } } ?? stored)
         }
+        for name in surface.samplingDatasetNames {
+            guard let stored = file.extraDatasets[name], stored.count == grid.pointCount else { continue }
+            surface.restoreSampling(name, mask.map { zip($0, stored).map { $0 == 1 ? $1 : .nan } } ?? stored)
+        }
     }
 
     /// The values filled in and the mask once the plan is finished; before that the computed
@@ -76,6 +84,7 @@ public final class AdaptiveSurfaceComputation: GridComputation {
         let finished = plan.isFinished
         for (q, v) in surface.values { file.values[q] = finished ? plan.interpolate(v) : v }
         let mask = finished ? plan.computedMask : (0..<grid.pointCount).map(isComputed)
+        surface.storeSampling(into: &file, interpolated: finished ? mask.map { !$0 } : nil)
         file.extraDatasets[Self.maskName] = mask.map { $0 ? 1 : 0 }
         let computed = mask.lazy.filter { $0 }.count
         file.numberAttributes[Self.attributePrefix + "levels"] = Double(plan.levels)

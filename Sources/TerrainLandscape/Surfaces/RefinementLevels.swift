@@ -83,6 +83,22 @@ struct LevelSet {
         return gap
     }
 
+    /// The contour spacing at a value, for a sampling tolerance (`DataSampling`): the gap
+    /// between the levels around v; below the lowest level the lowest gap scaled by v/lowest
+    /// level when both are positive (log-spaced levels continued; evenly spaced ones only get a
+    /// stricter bound); above the highest level the highest gap. `fallbackSpacing` with fewer
+    /// than two levels.
+    func localSpacing(at v: Double) -> Double {
+        guard levels.count >= 2 else { return fallbackSpacing }
+        let k = firstIndex(above: v)
+        if k == 0 {
+            let gap = levels[1] - levels[0]
+            return v > 0 && levels[0] > 0 ? gap * min(v / levels[0], 1) : gap
+        }
+        if k == levels.count { return levels[k - 1] - levels[k - 2] }
+        return levels[k] - levels[k - 1]
+    }
+
     /// The index of the first level greater than `value` (levels.count if none).
     private func firstIndex(above value: Double) -> Int {
         var lo = 0, hi = levels.count

@@ -15,6 +15,10 @@ import TerrainTensor
 /// `Parallel.threadCount` points are evaluated side by side, each on its own replica of the
 /// objective with single-threaded kernels. Both give the same bits (`Parallel` cuts kernels into
 /// chunks that do not depend on the thread count), and so does any thread count.
+///
+/// With a `DataSampling` (`terrain surface --data-tolerance`) each point's loss is estimated on a
+/// prefix of a seeded order of the set, and its rows carry each set's standard error and sample
+/// count after the quantities (`SurfaceSampler`, which documents the datasets they are stored as).
 public final class SurfaceComputation {
     public let objective: Objective
     public let center: [Double]
@@ -29,12 +33,18 @@ public final class SurfaceComputation {
     private var pool: ReplicaPool<Objective>
     /// The grid's plane, for objectives that share work between its points (`PlaneEvaluating`).
     private let plane: ObjectivePlane
+    /// How points are sampled; nil: every point on the whole set.
+    let sampler: SurfaceSampler?
+    /// Per sampling dataset (`SurfaceSampler.datasetNames`), one value per grid point (NaN: not computed yet).
+    public private(set) var samplingValues: [String: [Double]] = [:]
 
+    /// - Parameter sampling: estimate each point's loss on a prefix of the data (`DataSampling`);
+    ///   nil: on the whole set. Call `prepareSampling()` (the pilot) before computing points.
     public init(objective: Objective, center: [Double], xDirection: Direction, yDirection: Direction?,
-                grid: SurfaceGrid, sets: [EvaluationSet]) throws {
+                grid: SurfaceGrid, sets: [EvaluationSet], sampling: DataSampling? = nil) throws {
         try SurfaceGrid.checkPlane(of: objective, center: center, x: xDirection, y: yDirection, grid: grid)
         guard !sets.isEmpty else { throw LandscapeError.invalidRequest("evaluate on at least one of train, test") }
-        try grid.checkSize(fields: SurfaceQuantity.quantities(for: sets).count)
+        try grid.checkSize(fields: SurfaceQuantity.quantities(for: sets).count + (sampling == nil ? 0 : 2 * sets.count))
         self.objective = objective
         self.center = center
         self.xDirection = xDirection
@@ -46,6 +56,28 @@ public final class SurfaceComputation {
         values = Dictionary(uniqueKeysWithValues: SurfaceQuantity.quantities(for: sets).map {
             ($0, [Double](repeating: .nan, count: grid.pointCount))
         })
+        sampler = try sampling.map { try SurfaceSampler(settings: $0, objective: objective, sets: sets, grid: grid) }
+        for name in sampler?.datasetNames ?? [] { samplingValues[name] = [Double](repeating: .nan, count: grid.pointCount) }
+    }
+
+    /// The sampling's datasets in the order of a row's fields after the quantities (empty unsampled).
+    public var samplingDatasetNames: [String] { sampler?.datasetNames ?? [] }
+
+    /// Evaluates a sampled surface's pilot (`SurfaceSampler`): its points on the whole set, side by
+    /// side like any points, whose per-sample losses are the other points' references and whose
+    /// losses give a relative tolerance's levels. Does nothing for an unsampled surface; every run
+    /// of a request calls it (each rank too), before computing points.
+    public func prepareSampling() throws {
+        guard let sampler, !sampler.isPrepared else { return }
+        var rows: [Int: [Double]] = [:]
+        for group in sampler.pilotPoints.groups(of: pool.count) {
+            let computed = try pool.rows(of: group) { point, worker in
+                setParameters(of: point, on: worker)
+                return try sampler.pilotRow(of: worker)
+            }
+            for (point, row) in zip(group, computed) { rows[point] = row }
+        }
+        sampler.adoptPilot(rows)
     }
 
     public var quantities: [SurfaceQuantity] { SurfaceQuantity.quantities(for: sets) }
@@ -68,7 +100,12 @@ public final class SurfaceComputation {
     }
 
     /// How many points `compute(points:)` evaluates at once.
-    public var concurrentPoints: Int { pool.count }
+    public var concurrentPoints: Int { sampler != nil && pool.count > 1 ? pool.count * Self.sampledPointsPerWorker : pool.count }
+
+    /// Points per worker a sampled surface's `compute(points:)` takes at once, each worker taking
+    /// the next one when it is done (`ReplicaPool.rowsTakenInTurn`): a point's cost depends on its
+    /// prefix, and the workers would otherwise wait for the slowest point of every group.
+    static let sampledPointsPerWorker = 8
 
     /// Evaluates up to `threads` points at once from now on, one per thread, on replicas of the
     /// objective. Returns false (and changes nothing) when the objective cannot be replicated or
@@ -89,45 +126,74 @@ public final class SurfaceComputation {
     /// Computes up to `concurrentPoints` points side by side and stores their values; returns
     /// their rows in the order of `points`.
     public func compute(points: [Int]) throws -> [[Double]] {
-        let rows = try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
+        let rows = sampler == nil ? try pool.rows(of: points) { try evaluate(point: $0, on: $1) }
+            : try pool.rowsTakenInTurn(of: points) { try evaluate(point: $0, on: $1) }
         for (point, row) in zip(points, rows) { record(point: point, row) }
         return rows
     }
 
     /// One point's row on one worker (a stack of surfaces calls it with its own workers).
     func evaluate(point: Int, on worker: Objective) throws -> [Double] {
+        if let sampler {
+            if let pilot = sampler.pilotRows[point] { return pilot }
+            setParameters(of: point, on: worker)
+            return try sampler.row(of: worker, point: point)
+        }
+        setParameters(of: point, on: worker)
+        return try Self.row(of: worker, sets: sets)
+    }
+
+    /// Sets the worker's parameters to the point's (telling a `PlaneEvaluating` worker where it is).
+    private func setParameters(of point: Int, on worker: Objective) {
         if let planar = worker as? PlaneEvaluating {
             let (alpha, beta) = grid.coordinates(of: point)
             planar.setParameters(parameters(at: point), on: plane, alpha: alpha, beta: beta)
         } else {
             worker.setParameters(parameters(at: point))
         }
-        return try Self.row(of: worker, sets: sets)
     }
 
     /// The row of the worker's current parameters: loss and accuracy per set, in `quantities`
-    /// order; a NaN loss is stored as `SurfaceValue.invalid` (with its accuracy, which PyTorch's
-    /// arg-max also gives), an infinite one as +∞ with NaN accuracy.
+    /// order (`storedValues`).
     static func row(of worker: Objective, sets: [EvaluationSet]) throws -> [Double] {
         var row: [Double] = []
         for set in sets {
             let value = try worker.evaluate(set)
-            if value.loss.isNaN {
-                row.append(SurfaceValue.invalid)
-                row.append(value.accuracy ?? .nan)
-                continue
-            }
-            let diverged = value.loss.isInfinite
-            row.append(diverged ? .infinity : value.loss)
-            row.append(diverged ? .nan : (value.accuracy ?? .nan))
+            row += storedValues(loss: value.loss, accuracy: value.accuracy)
         }
         return row
     }
 
-    /// Stores a computed row (from `compute` or from a journal).
+    /// A loss and its accuracy as a surface stores them: a NaN loss as `SurfaceValue.invalid`
+    /// (with its accuracy, which PyTorch's arg-max also gives), an infinite one as +∞ with NaN
+    /// accuracy, a missing accuracy as NaN.
+    static func storedValues(loss: Double, accuracy: Double?) -> [Double] {
+        if loss.isNaN { return [SurfaceValue.invalid, accuracy ?? .nan] }
+        let diverged = loss.isInfinite
+        return [diverged ? .infinity : loss, diverged ? .nan : (accuracy ?? .nan)]
+    }
+
+    /// Stores a computed row (from `compute` or from a journal): the quantities, then the
+    /// sampling's fields.
     public func record(point: Int, _ row: [Double]) {
         for (q, v) in zip(quantities, row) { values[q]![point] = v }
+        for (name, v) in zip(samplingDatasetNames, row.dropFirst(quantities.count)) { samplingValues[name]![point] = v }
     }
+
+    /// Adopts a sampling dataset computed earlier (a resumed run); the shape must match.
+    public func restoreSampling(_ name: String, _ stored: [Double]) {
+        precondition(stored.count == grid.pointCount && samplingValues[name] != nil)
+        samplingValues[name] = stored
+    }
+
+    /// The sampling's datasets and attributes (nothing for an unsampled surface); `interpolated`
+    /// marks the points an adaptive plan filled in.
+    public func storeSampling(into file: inout SurfaceFile, interpolated: [Bool]? = nil) {
+        sampler?.store(samplingValues, interpolated: interpolated, into: &file)
+    }
+
+    /// What a request's fingerprint adds for this surface's sampling ("" unsampled).
+    public var samplingRequestTag: String { sampler?.settings.requestTag ?? "" }
 
     /// Puts the centre weights back into the objective.
     public func restoreCenter() { objective.setParameters(center) }

@@ -530,17 +530,38 @@ public struct CPUBackend: Backend {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func softmaxCrossEntropy<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> LossResult<T> {
+        var grad = Tensor<T>(uninitializedShape: logits.shape)
+        let (rowLoss, rowCorrect) = crossEntropyRows(logits: logits, labels: labels, gradient: &grad)
+        // The rows' losses added in row order.
+        var total = 0.0, correct = 0
+        for i in rowLoss.indices {
+            total += rowLoss[i]
+            if rowCorrect[i] { correct += 1 }
+        }
+        return LossResult(loss: total * (1 / Double(logits.shape[0])), gradient: grad, correct: correct)
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func softmaxCrossEntropyRows<T: TensorScalar>(logits: Tensor<T>, labels: [Int32]) -> (losses: [Double], correct: [Bool]) {
+        var scratch = Tensor<T>(uninitializedShape: logits.shape)
+        return crossEntropyRows(logits: logits, labels: labels, gradient: &scratch)
+    }
+
+    /// Each row's −log softmax(z)[label] and arg-max hit, with the mean loss's gradient written
+    /// into `grad` (shaped like the logits): what `softmaxCrossEntropy` and
+    /// `softmaxCrossEntropyRows` share.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    func crossEntropyRows<T: TensorScalar>(logits: Tensor<T>, labels: [Int32], gradient grad: inout Tensor<T>) -> (losses: [Double], correct: [Bool]) {
         precondition(logits.rank == 2 && logits.shape[0] == labels.count,
                      "cross-entropy: logits \(logits.shape) for \(labels.count) labels")
         let n = logits.shape[0], k = logits.shape[1]
-        var grad = Tensor<T>(uninitializedShape: logits.shape)
         let lp = logits.pointer, gp = grad.mutablePointer()
-        var total = 0.0, correct = 0
         let invN = 1 / Double(n)
+        var rowLoss = [Double](repeating: 0, count: n)
         if T.self == Float.self && k > 0 {
-            // Rows in parallel by the vectorized kernel, their losses then added in row order.
+            // Rows in parallel by the vectorized kernel.
             for label in labels { precondition(label >= 0 && Int(label) < k, "label \(label) outside 0..<\(k)") }
-            var rowLoss = [Double](repeating: 0, count: n), rowArgmax = [Int](repeating: 0, count: n)
+            var rowArgmax = [Int](repeating: 0, count: n)
             rowLoss.withUnsafeMutableBufferPointer { lossBuffer in
                 rowArgmax.withUnsafeMutableBufferPointer { argBuffer in
                     labels.withUnsafeBufferPointer { labelBuffer in
@@ -553,12 +574,9 @@ public struct CPUBackend: Backend {
                     }
                 }
             }
-            for i in 0..<n {
-                total += rowLoss[i]
-                if rowArgmax[i] == Int(labels[i]) { correct += 1 }
-            }
-            return LossResult(loss: total * invN, gradient: grad, correct: correct)
+            return (rowLoss, (0..<n).map { rowArgmax[$0] == Int(labels[$0]) })
         }
+        var rowCorrect = [Bool](repeating: false, count: n)
         for i in 0..<n {
             let row = lp + i * k, g = gp + i * k
             let label = Int(labels[i])
@@ -570,14 +588,14 @@ public struct CPUBackend: Backend {
             var sumExp = 0.0
             for j in 0..<k { sumExp += Double.exp(Double(row[j]) - maxV) }
             let logZ = maxV + Double.log(sumExp)
-            total += logZ - Double(row[label])
-            if arg == label { correct += 1 }
+            rowLoss[i] = logZ - Double(row[label])
+            rowCorrect[i] = arg == label
             for j in 0..<k {
                 let p = Double.exp(Double(row[j]) - logZ)
                 g[j] = T((p - (j == label ? 1 : 0)) * invN)
             }
         }
-        return LossResult(loss: total * invN, gradient: grad, correct: correct)
+        return (rowLoss, rowCorrect)
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
