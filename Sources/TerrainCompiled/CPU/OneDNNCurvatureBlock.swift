@@ -55,31 +55,6 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
         /// V_k in `tangentSum`'s layout (the first layer: `value`'s) and in `data`'s.
         let tangentForward: [WeightCopy]
         let tangentData: [WeightCopy]
-        /// Whether `data` and `dataTangents` are forward convolutions with the weights transposed
-        /// and flipped (see `isSameSize`), whose copies are then made from that arrangement.
-        let transposedData: Bool
-    }
-
-    /// Whether a convolution keeps its input's size (stride 1, an odd kernel, padding (k − 1)/2
-    /// on every side): then its backward-data product Wᵀ ⊛ g is the forward convolution of g with
-    /// W′[c, f, i, j] = W[f, c, k−1−i, k−1−j] and the same padding. oneDNN 2.6's forward kernels
-    /// run it several times faster than its backward-data kernels do (ResNet-20's 3x3 layers,
-    /// one thread: backward data took half of a product's time, the forward convolutions of the
-    /// same multiply-adds a tenth of that).
-    static func isSameSize(_ g: Conv2dGeometry, input: [Int], output: [Int]) -> Bool {
-        g.stride.height == 1 && g.stride.width == 1 && g.kernel.height % 2 == 1 && g.kernel.width % 2 == 1
-            && g.padding.height == (g.kernel.height - 1) / 2 && g.padding.width == (g.kernel.width - 1) / 2
-            && input[1] == output[1] && input[2] == output[2]
-    }
-
-    /// W′[c, f, i, j] = W[f, c, kh−1−i, kw−1−j] of weights W [f, c, kh, kw] (OIHW).
-    static func transposedFlipped(_ w: UnsafeBufferPointer<Float>, _ shape: [Int]) -> [Float] {
-        let f = shape[0], c = shape[1], kh = shape[2], kw = shape[3]
-        var out = [Float](repeating: 0, count: w.count)
-        for o in 0..<f { for i in 0..<c { for y in 0..<kh { for x in 0..<kw {
-            out[((i * f + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)] = w[((o * c + i) * kh + y) * kw + x]
-        }}}}
-        return out
     }
 
     private var convolutions: [Convolution?] = []
@@ -141,15 +116,13 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
     private func makeConvolution(_ g: Conv2dGeometry, input: [Int], output: [Int], fromInput: Bool) -> Convolution? {
         let n = batchSize, kn = probes * batchSize, f = output[0], c = input[0]
         let user = OneDNNCurvatureProgram.desc([f, c, g.kernel.height, g.kernel.width], dnnl_oihw)
-        let transposedUser = OneDNNCurvatureProgram.desc([c, f, g.kernel.height, g.kernel.width], dnnl_oihw)
-        let transposed = !fromInput && Self.isSameSize(g, input: input, output: output)
-        func copy(_ kernel: Kernel, _ query: dnnl_query_t, transposed: Bool = false) -> WeightCopy? {
+        func copy(_ kernel: Kernel, _ query: dnnl_query_t) -> WeightCopy? {
             let md = kernel.md(query)
-            guard let r = base.reorder(from: transposed ? transposedUser : user, to: md) else { return nil }
+            guard let r = base.reorder(from: user, to: md) else { return nil }
             return WeightCopy(md: md, reorder: r)
         }
-        func copies(_ kernel: Kernel, transposed: Bool = false) -> [WeightCopy]? {
-            let made = (0..<probes).compactMap { _ in copy(kernel, dnnl_query_weights_md, transposed: transposed) }
+        func copies(_ kernel: Kernel) -> [WeightCopy]? {
+            let made = (0..<probes).compactMap { _ in copy(kernel, dnnl_query_weights_md) }
             return made.count == probes ? made : nil
         }
         if fromInput {
@@ -164,29 +137,22 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
                   let w = copy(forward, dnnl_query_weights_md), let v = copies(forward) else { return nil }
             return Convolution(value: forward, tangents: nil, tangentSum: nil, data: nil, dataTangents: nil, weights: weights,
                                inputReorder: inputReorder, weightsOut: weightsOut, weightValue: w, weightTangents: nil,
-                               weightData: nil, weightDataTangents: nil, tangentForward: v, tangentData: [], transposedData: false)
+                               weightData: nil, weightDataTangents: nil, tangentForward: v, tangentData: [])
         }
         func kernel(_ kind: Int32, _ samples: Int, sums: Bool) -> Kernel? {
             base.convolutionKernel(kind: kind, g, input: input, output: output, src: base.blocked(samples, input),
                                    dst: base.blocked(samples, output), sums: sums)
         }
-        /// Wᵀ ⊛ g over `samples`: the transposed forward convolution where the size is kept.
-        func dataKernel(_ samples: Int) -> Kernel? {
-            guard transposed else { return kernel(1, samples, sums: false) }
-            return base.convolutionKernel(kind: 0, g, input: output, output: input, src: base.blocked(samples, output),
-                                          dst: base.blocked(samples, input), sums: false)
-        }
         guard let value = kernel(0, n, sums: false), let tangents = kernel(0, kn, sums: false),
-              let tangentSum = kernel(0, n, sums: true), let data = dataKernel(n),
-              let dataTangents = dataKernel(kn), let weights = kernel(2, n, sums: false),
+              let tangentSum = kernel(0, n, sums: true), let data = kernel(1, n, sums: false),
+              let dataTangents = kernel(1, kn, sums: false), let weights = kernel(2, n, sums: false),
               let weightsOut = base.reorder(from: weights.md(dnnl_query_diff_weights_md), to: user),
               let wv = copy(value, dnnl_query_weights_md), let wt = copy(tangents, dnnl_query_weights_md),
-              let wd = copy(data, dnnl_query_weights_md, transposed: transposed),
-              let wdt = copy(dataTangents, dnnl_query_weights_md, transposed: transposed),
-              let vf = copies(tangentSum), let vd = copies(data, transposed: transposed) else { return nil }
+              let wd = copy(data, dnnl_query_weights_md), let wdt = copy(dataTangents, dnnl_query_weights_md),
+              let vf = copies(tangentSum), let vd = copies(data) else { return nil }
         return Convolution(value: value, tangents: tangents, tangentSum: tangentSum, data: data, dataTangents: dataTangents,
                            weights: weights, inputReorder: nil, weightsOut: weightsOut, weightValue: wv, weightTangents: wt,
-                           weightData: wd, weightDataTangents: wdt, tangentForward: vf, tangentData: vd, transposedData: transposed)
+                           weightData: wd, weightDataTangents: wdt, tangentForward: vf, tangentData: vd)
     }
 
     // MARK: Weights
@@ -211,28 +177,20 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
         var stream: dnnl_stream_t?
         base.check(dnnl_stream_create(&stream, base.engine, dnnl_stream_default_flags.rawValue))
         defer { dnnl_stream_destroy(stream) }
-        let shape = base.weightShape(step)
-        let user = OneDNNCurvatureProgram.desc(shape, dnnl_oihw)
-        let transposedUser = OneDNNCurvatureProgram.desc([shape[1], shape[0], shape[2], shape[3]], dnnl_oihw)
-        func fill(_ copy: WeightCopy?, from source: UnsafeBufferPointer<Float>, transposed: Bool = false) {
+        let user = OneDNNCurvatureProgram.desc(base.weightShape(step), dnnl_oihw)
+        func fill(_ copy: WeightCopy?, from source: UnsafeBufferPointer<Float>) {
             guard let copy else { return }
-            let arranged = transposed ? Self.transposedFlipped(source, shape) : nil
-            func fill(_ source: UnsafeBufferPointer<Float>) {
-                guard let reorder = copy.reorder else {
-                    copy.buffer.copyMemory(from: source.baseAddress!, byteCount: source.count * 4)
-                    return
-                }
-                base.execute(reorder, stream: stream, [(DNNL_ARG_FROM, transposed ? transposedUser : user,
-                                                        UnsafeMutableRawPointer(mutating: source.baseAddress!)),
-                                                       (DNNL_ARG_TO, copy.md, copy.buffer)])
+            guard let reorder = copy.reorder else {
+                copy.buffer.copyMemory(from: source.baseAddress!, byteCount: source.count * 4)
+                return
             }
-            if let arranged { arranged.withUnsafeBufferPointer { fill($0) } } else { fill(source) }
+            base.execute(reorder, stream: stream, [(DNNL_ARG_FROM, user, UnsafeMutableRawPointer(mutating: source.baseAddress!)),
+                                                   (DNNL_ARG_TO, copy.md, copy.buffer)])
         }
-        for copy in [c.weightValue, c.weightTangents] { fill(copy, from: weight) }
-        for copy in [c.weightData, c.weightDataTangents] { fill(copy, from: weight, transposed: c.transposedData) }
+        for copy in [c.weightValue, c.weightTangents, c.weightData, c.weightDataTangents] { fill(copy, from: weight) }
         for (k, tangent) in tangents.enumerated() {
             fill(c.tangentForward[k], from: tangent)
-            if !c.tangentData.isEmpty { fill(c.tangentData[k], from: tangent, transposed: c.transposedData) }
+            if !c.tangentData.isEmpty { fill(c.tangentData[k], from: tangent) }
         }
         base.check(dnnl_stream_wait(stream))
     }
@@ -372,15 +330,10 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
         run(kernel, w, [(DNNL_ARG_SRC, dnnl_query_src_md, source), (DNNL_ARG_DST, dnnl_query_dst_md, destination)], weights: weights)
     }
 
-    /// Wᵀ ⊛ gradient into target: a backward-data kernel, or the transposed forward convolution.
-    private func convolveBackward(_ kernel: Kernel, _ c: Convolution, _ w: Workspace, gradient: UnsafeMutableRawPointer,
-                                  into target: UnsafeMutableRawPointer, weights: WeightCopy) {
-        if c.transposedData {
-            convolve(kernel, w, source: gradient, destination: target, weights: weights)
-        } else {
-            run(kernel, w, [(DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, gradient), (DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, target)],
-                weights: weights)
-        }
+    private func convolveBackward(_ kernel: Kernel, _ w: Workspace, gradient: UnsafeMutableRawPointer, into target: UnsafeMutableRawPointer,
+                                  weights: WeightCopy) {
+        run(kernel, w, [(DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, gradient), (DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, target)],
+            weights: weights)
     }
 
     private static func raw(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(p) }
@@ -529,7 +482,7 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
                 let gx = s.gradients[u], inSize = n * layouts[u]!.size
                 if let c = convolutions[i] {
                     let direct = !ready[u]
-                    convolveBackward(c.data!, c, w, gradient: Self.raw(gy), into: Self.raw(direct ? gx : w.temporary), weights: c.weightData!)
+                    convolveBackward(c.data!, w, gradient: Self.raw(gy), into: Self.raw(direct ? gx : w.temporary), weights: c.weightData!)
                     if !direct { CurvatureSweeps.add(w.temporary, into: gx, count: inSize) }
                 } else {
                     let f = step.outputShape[0], k = graph.shape(of: u).reduce(1, *)
@@ -643,13 +596,12 @@ final class OneDNNCurvatureBlockProgram: CurvatureBlockProgram {
         let inHalf = n * layouts[u]!.size
         let gx = w.gradients[u]
         let direct = !ready[u]
-        convolveBackward(c.dataTangents!, c, w, gradient: Self.raw(gyDot), into: Self.raw(direct ? gx : w.temporary),
-                         weights: c.weightDataTangents!)
+        convolveBackward(c.dataTangents!, w, gradient: Self.raw(gyDot), into: Self.raw(direct ? gx : w.temporary), weights: c.weightDataTangents!)
         if !direct { CurvatureSweeps.add(w.temporary, into: gx, count: probes * inHalf) }
         ready[u] = true
         for p in 0..<probes {
             // ġ_x,k += V_kᵀ ⊛ g_y.
-            convolveBackward(c.data!, c, w, gradient: Self.raw(gy), into: Self.raw(w.temporary), weights: c.tangentData[p])
+            convolveBackward(c.data!, w, gradient: Self.raw(gy), into: Self.raw(w.temporary), weights: c.tangentData[p])
             CurvatureSweeps.add(w.temporary, into: gx + p * inHalf, count: inHalf)
         }
     }
