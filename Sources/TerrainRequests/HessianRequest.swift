@@ -94,9 +94,11 @@ public struct HessianRequest {
     /// Hessian-vector product or more, and sizes the Lanczos basis).
     public static let maximumCount = 100_000
 
-    /// The default `probeBlock`: 8 probes per block. ResNet-20 on 2,000 Fashion-MNIST images
-    /// (2 cores shared with other work): 1.3x the single products' rate with blocks of 4, 1.6x
-    /// with 8; each probe of a block holds its own tangents of every activation of a chunk.
+    /// The default `probeBlock`: 8 probes per block. ResNet-20 on 500 Fashion-MNIST images, one
+    /// thread, CPU seconds of 8 and 16 trace probes: 1.2x the single products' rate with blocks
+    /// of 4, 1.3x with 8 (the shared passes are 2 of a product's 8 convolution passes, so sharing
+    /// alone can give at most 1.33x). Each probe of a block holds its own tangents of every
+    /// activation of a chunk (a few hundred MB per thread for ResNet-20 at 32x32 with 8 probes).
     public static let defaultProbeBlock = 8
     /// The largest `probeBlock`: each probe of a block holds its own tangents of every activation.
     public static let maximumProbeBlock = 64
