@@ -538,6 +538,26 @@ rejects "hessian: nothing requested" "nothing to compute" "$terrain" hessian --c
 rejects "hessian: a negative count" "bottom must be" "$terrain" hessian --checkpoint "$ckpt" --bottom=-1
 rejects "hessian: a missing checkpoint" "cannot read checkpoint" "$terrain" hessian --checkpoint "$work/nothing.safetensors"
 rejects "hessian: two sets at once" "one set" "$terrain" hessian --checkpoint "$ckpt" --data train,test
+# Blocks of probes: the trace's probes and the density's runs in blocks of 4 give the estimates of
+# one at a time to Float rounding (the same probe count); keeping the weight-only passes
+# (--memory) changes no bit of a block's products.
+hessian --top 0 --bottom 1 --trace --probes 12 --density --density-probes 3 --max-iterations 8 --probe-block 1 --out "$work/hb1.h5" > /dev/null
+hessian --top 0 --bottom 1 --trace --probes 12 --density --density-probes 3 --max-iterations 8 --probe-block 4 --memory 0 --out "$work/hb4.h5" > /dev/null
+hessian --top 0 --bottom 1 --trace --probes 12 --density --density-probes 3 --max-iterations 8 --probe-block 4 --memory 1G --out "$work/hb4k.h5" > /dev/null
+if python3 -c "import h5py" 2>/dev/null; then
+  check "hessian --probe-block 4 agrees with 1 to Float rounding; --memory keeps the bits" python3 -c "
+import h5py, numpy as np
+one, four, kept = (h5py.File('$work/' + n + '.h5', 'r') for n in ['hb1', 'hb4', 'hb4k'])
+for f in [four, kept]:
+    assert f.attrs['terrain.trace_probes'] == one.attrs['terrain.trace_probes']
+    assert abs(f['trace'][()] - one['trace'][()]) <= 1e-5 * abs(one['trace'][()]), (f['trace'][()], one['trace'][()])
+    assert np.allclose(f['density'][:], one['density'][:], rtol=1e-3, atol=1e-4 * one['density'][:].max())
+    assert abs(f['eigenvalues'][0] - one['eigenvalues'][0]) <= 1e-5 * abs(one['eigenvalues'][0])
+for k in ['trace', 'trace_standard_error', 'density']:
+    assert np.array_equal(np.asarray(four[k][()]).view(np.uint64), np.asarray(kept[k][()]).view(np.uint64)), k"
+fi
+rejects "hessian: a block of no probes" "probe-block must be between" "$terrain" hessian --checkpoint "$ckpt" --trace --probe-block 0
+rejects "hessian: --memory is a byte count" "invalid for '--memory" "$terrain" hessian --checkpoint "$ckpt" --trace --memory lots
 
 rejects "a range without num is refused" "min:max:num" "$terrain" surface --checkpoint "$ckpt" --x 0:1 --out "$work/bad.h5"
 rejects "a surface file of another request is not overwritten silently" "different request" \

@@ -19,4 +19,13 @@ func hessianBenchmark(repeats: Int) throws {
     let objective = ModelObjective(model: model, data: DatasetPair(train: set, test: set), batchSize: 500)
     let t = try medianHessianVectorProductSeconds(objective, repeats: repeats, generator: &g)
     report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
+    // Blocks of probes (`HessianOperator.apply(block:)`): the θ-only passes once per block, and
+    // with the state kept (`curvatureStateBudget`) once for all blocks at this θ.
+    for (block, kept) in [(1, false), (4, false), (8, false), (1, true), (8, true)] {
+        objective.curvatureStateBudget = kept ? 1 << 40 : 0
+        let seconds = try medianHessianVectorProductSeconds(objective, block: block, repeats: repeats, generator: &g)
+        report("resnet20_hvp_block\(block)\(kept ? "_kept" : "")_per_s", Double(block) / seconds,
+               "HVPs/s (1,000 images, blocks of \(block)\(kept ? ", θ-only passes kept" : ""))", against: "resnet20_hvp_per_s")
+    }
+    objective.curvatureStateBudget = 0
 }

@@ -50,12 +50,16 @@ func timedSurface(_ objective: ModelObjective<Float>, plane: (center: [Double], 
 
 /// The median seconds of `repeats` Hessian-vector products H·v of `objective`'s mean training loss
 /// over every trainable parameter (the R-operator, `HessianOperator`), after one warm-up, for a
-/// random unit vector v drawn from `generator` (standard normal, then divided by its norm).
-func medianHessianVectorProductSeconds(_ objective: ModelObjective<Float>, repeats: Int,
+/// random unit vector v drawn from `generator` (standard normal, then divided by its norm); with
+/// `block` above 1, of one block of that many such products (`HessianOperator.apply(block:)`).
+func medianHessianVectorProductSeconds(_ objective: ModelObjective<Float>, block: Int = 1, repeats: Int,
                                        generator g: inout SeededGenerator) throws -> Double {
     let hessian = HessianOperator(objective: objective)
-    var v = (0..<hessian.dimension).map { _ in g.nextNormal() }
-    let norm = VectorMath.norm(v)
-    v = v.map { $0 / norm }
-    return try median(repeats: repeats) { _ = try hessian.apply(v) }
+    let vectors = (0..<block).map { _ in
+        let v = (0..<hessian.dimension).map { _ in g.nextNormal() }
+        let norm = VectorMath.norm(v)
+        return v.map { $0 / norm }
+    }
+    if block == 1 { return try median(repeats: repeats) { _ = try hessian.apply(vectors[0]) } }
+    return try median(repeats: repeats) { _ = try hessian.apply(block: vectors) }
 }

@@ -48,6 +48,16 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     }
     /// Whether the parameters changed since the running statistics were last recomputed.
     private var batchNormStale = true
+    /// The most bytes of θ-only results (each layer's values, pre-activations and loss
+    /// gradients, per chunk of samples) that compiled Hessian-vector products keep between calls
+    /// at one θ, so that later products there skip the forward and backward-data passes
+    /// (`CompiledCurvature.hessianVectorProducts`). With a budget, single products also run
+    /// through the block program (as blocks of 1), which gives the pair program's products to
+    /// Float rounding; 0 (the default): single products run the pair program as always and
+    /// nothing is kept. Blocks of several products share their θ-only passes either way.
+    public var curvatureStateBudget = 0 {
+        didSet { if curvatureStateBudget == 0, case .some(.some(let made)) = compiledCurvature { made.releaseKeptStates() } }
+    }
 
     /// - Parameter makeModel: builds a fresh model of the same architecture, so that grid points
     ///   can be evaluated on several threads at once (`replica()`); without it, one at a time.
@@ -91,6 +101,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         copy.evaluationPath = evaluationPath
         copy.precision = precision
         copy.batchNormData = batchNormData
+        copy.curvatureStateBudget = curvatureStateBudget
         guard copy.groups == groups else {
             throw LandscapeError.invalidRequest("the model built for another thread does not have this model's parameters")
         }
@@ -284,17 +295,12 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
             model.setTraining(wasTraining)
         }
         model.zeroGradients()
-        v.withUnsafeBufferPointer { v in
-            for (group, p) in zip(groups, parameterList) {
-                // An all-zero slice stays nil: its terms are never computed.
-                guard p.isTrainable, v[group.range].contains(where: { $0 != 0 }) else { p.tangent = nil; continue }
-                var t = Tensor<Scalar>(uninitializedShape: p.shape)
-                let dst = t.mutablePointer()
-                for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
-                p.tangent = t
-            }
-        }
+        setTangents(v)
         var lossSum = 0.0, correct = 0
+        if !needsGradient, curvatureStateBudget > 0, let compiled = compiledCurvature(sampleShape: data.sampleShape),
+           let (value, products) = blockProducts([v], compiled: compiled, data: data) {
+            return (value, nil, products[0])
+        }
         if !needsGradient, let compiled = compiledCurvature(sampleShape: data.sampleShape),
            let (sum, right) = compiled.hessianVectorProduct(on: data) {
             (lossSum, correct) = (sum, right)
@@ -313,20 +319,93 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
             }
         }
         var gradient = [Double](repeating: 0, count: groups.scalarCount)
-        var product = [Double](repeating: 0, count: groups.scalarCount)
         for (group, p) in zip(groups, parameterList) where p.isTrainable {
             if let g = p.gradient {
                 let src = g.pointer
                 for i in 0..<group.count { gradient[group.offset + i] = Double(src[i]) }
             }
+        }
+        let value = ObjectiveValue(loss: lossSum / Double(data.count),
+                                   accuracy: data.accuracy(correct: correct, samples: data.count))
+        return (value, needsGradient ? gradient : nil, curvatureVector())
+    }
+
+    /// Sets each trainable parameter's tangent to its slice of v (laid out as `parameters()`).
+    private func setTangents(_ v: [Double]) {
+        v.withUnsafeBufferPointer { v in
+            for (group, p) in zip(groups, parameterList) {
+                // An all-zero slice stays nil: its terms are never computed.
+                guard p.isTrainable, v[group.range].contains(where: { $0 != 0 }) else { p.tangent = nil; continue }
+                var t = Tensor<Scalar>(uninitializedShape: p.shape)
+                let dst = t.mutablePointer()
+                for i in 0..<group.count { dst[i] = Scalar(v[group.offset + i]) }
+                p.tangent = t
+            }
+        }
+    }
+
+    /// The trainable parameters' `curvature` (R{∂L/∂p}) laid out as `parameters()`, zero elsewhere.
+    private func curvatureVector() -> [Double] {
+        var product = [Double](repeating: 0, count: groups.scalarCount)
+        for (group, p) in zip(groups, parameterList) where p.isTrainable {
             if let c = p.curvature {
                 let src = c.pointer
                 for i in 0..<group.count { product[group.offset + i] = Double(src[i]) }
             }
         }
-        let value = ObjectiveValue(loss: lossSum / Double(data.count),
-                                   accuracy: data.accuracy(correct: correct, samples: data.count))
-        return (value, needsGradient ? gradient : nil, product)
+        return product
+    }
+
+    /// H·v for several vectors at once. On the compiled path one block program carries them all
+    /// (`CompiledCurvature.hessianVectorProducts`: per chunk of samples the forward and
+    /// backward-data passes of θ run once, or not at all when kept from an earlier call at this θ
+    /// within `curvatureStateBudget`, and the tangent passes run for every vector, stacked along
+    /// the batch): each product equals `hessianVectorProduct(_:applyingTo:)`'s to Float rounding
+    /// (the block program's kernels are not the pair program's), and is the same bits whichever
+    /// block it is computed in only when the block sizes agree. Layer by layer (the layers carry
+    /// one tangent per pass), one product per vector: exactly the single products.
+    public func hessianVectorProducts(_ set: EvaluationSet, applyingTo vectors: [[Double]]) throws
+        -> (value: ObjectiveValue, products: [[Double]]) {
+        if let bad = vectors.first(where: { $0.count != groups.scalarCount }) {
+            throw LandscapeError.invalidRequest("a direction of \(bad.count) values for \(groups.scalarCount) parameters")
+        }
+        let data = set == .train ? self.data.train : self.data.test
+        guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
+        if vectors.count > 1, let compiled = compiledCurvature(sampleShape: data.sampleShape) {
+            let wasTraining = model.isTraining, wasRecording = model.isRecording
+            model.setTraining(false)
+            defer {
+                model.clearTangents()
+                model.setRecording(wasRecording)
+                model.setTraining(wasTraining)
+            }
+            if let result = blockProducts(vectors, compiled: compiled, data: data) { return result }
+        }
+        var value = ObjectiveValue(loss: .nan)
+        let products = try vectors.map { v in
+            let result = try hessianVectorProduct(set, v, needsGradient: false)
+            value = result.value
+            return result.product
+        }
+        if vectors.isEmpty { value = try evaluate(set) }
+        return (value, products)
+    }
+
+    /// Bytes of θ-only results the compiled products keep now (at most `curvatureStateBudget`).
+    public var keptCurvatureStateBytes: Int {
+        if case .some(.some(let made)) = compiledCurvature { return made.keptStateBytes }
+        return 0
+    }
+
+    /// The block program's products of `vectors` over `data` (nil: the graph has none).
+    private func blockProducts(_ vectors: [[Double]], compiled: CompiledCurvature<Scalar>, data: Dataset)
+        -> (value: ObjectiveValue, products: [[Double]])? {
+        var products = [[Double]](repeating: [], count: vectors.count)
+        guard let (sum, right) = compiled.hessianVectorProducts(on: data, probes: vectors.count, stateBudget: curvatureStateBudget,
+                                                                selectProbe: { setTangents(vectors[$0]) },
+                                                                collect: { products[$0] = curvatureVector() }) else { return nil }
+        let value = ObjectiveValue(loss: sum / Double(data.count), accuracy: data.accuracy(correct: right, samples: data.count))
+        return (value, products)
     }
 
     /// The most samples one tangent pass of a Hessian-vector product carries. In evaluation mode

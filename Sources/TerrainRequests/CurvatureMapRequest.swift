@@ -21,13 +21,17 @@ public struct CurvatureMapRequest {
     /// Residuals relative to the largest |Ritz value|.
     public var tolerance: Double
     public var seed: UInt64
+    /// The most bytes of θ-only results the Hessian-vector products keep at one point, shared by
+    /// the threads (`ModelObjective.curvatureStateBudget`); nil: `MemoryBudget.defaultBytes`;
+    /// 0: keep nothing, every product alone, as before `--memory` existed.
+    public var memory: Int?
     /// nil: into the surface file itself.
     public var output: String?
     public var overwrite: Bool
 
     public init(surface: String, model: ModelSource? = nil, architecture: String? = nil, data: EvaluationData = EvaluationData(),
                 parameters: OneDimensionalTensors = .included, iterations: Int = 20, tolerance: Double = 1e-3, seed: UInt64 = 1,
-                output: String? = nil, overwrite: Bool = false) {
+                memory: Int? = nil, output: String? = nil, overwrite: Bool = false) {
         self.surface = surface
         self.model = model
         self.architecture = architecture
@@ -36,6 +40,7 @@ public struct CurvatureMapRequest {
         self.iterations = iterations
         self.tolerance = tolerance
         self.seed = seed
+        self.memory = memory
         self.output = output
         self.overwrite = overwrite
     }
@@ -46,6 +51,7 @@ public struct CurvatureMapRequest {
     public func validate() throws {
         guard iterations >= 1 else { throw RequestError("--iterations must be at least 1") }
         guard tolerance.isFinite, tolerance >= 0 else { throw RequestError("--tolerance must be a finite number ≥ 0") }
+        if let memory, memory < 0 { throw RequestError("--memory must be 0 or more bytes, not \(memory)") }
     }
 
     @discardableResult
@@ -68,6 +74,9 @@ public struct CurvatureMapRequest {
             objective: objective, center: objective.parameters(), xDirection: directions[0],
             yDirection: grid.isTwoDimensional ? directions[1] : nil, grid: grid, set: set,
             oneDimensional: parameters, iterations: iterations, tolerance: tolerance, seed: seed)
+        // Each thread's replica keeps its own point's results: the budget is shared among them.
+        let threads = data.spread.spreadsPoints ? max(1, Parallel.threadCount) : 1
+        objective.curvatureStateBudget = (memory ?? MemoryBudget.defaultBytes) / threads
         if data.spread.spreadsPoints { try map.spreadPointsOverThreads() }
         let world = Distributed.world
         var metadata = CurvatureMapMetadata()

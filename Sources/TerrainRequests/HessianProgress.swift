@@ -15,6 +15,11 @@ final class CountingOperator<Base: SymmetricOperator>: SymmetricOperator {
         defer { count += 1; seconds += Date().timeIntervalSince(start) }
         return try base.apply(v)
     }
+    func apply(block: [[Double]]) throws -> [[Double]] {
+        let start = Date()
+        defer { count += block.count; seconds += Date().timeIntervalSince(start) }
+        return try base.apply(block: block)
+    }
 }
 
 /// Progress of one phase on standard error: products done, products per second, ETA.

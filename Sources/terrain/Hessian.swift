@@ -30,6 +30,10 @@ struct Hessian: ParsableCommand {
     @Option(help: "Most Rademacher probes for the trace.") var probes: Int = 100
     @Option(help: "Probe vectors of the density.") var densityProbes: Int = 1
     @Option(help: "Seed of the start and probe vectors.") var seed: UInt64 = 0
+    @Option(help: "Hessian-vector products computed at once by --trace's probes and --density's Lanczos runs, which share the passes that depend on the weights alone (1 to \(HessianRequest.maximumProbeBlock); the same estimates as 1 up to Float rounding).")
+    var probeBlock: Int = HessianRequest.defaultProbeBlock
+    @Option(help: "Most memory for the results of the passes that depend on the weights alone, kept across the products at these weights (e.g. 512M, 2G; 0: keep none). Default: a quarter of the available memory, with --probe-block above 1.")
+    var memory: ByteCount?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Write the results to this HDF5 file.") var out: String?
     @Option(help: "Write the top two eigenvectors as a direction file (HDF5, the reference's layout).") var eigenvectors: String?
@@ -53,6 +57,7 @@ struct Hessian: ParsableCommand {
         try OptionCheck.count(maxIterations, "--max-iterations", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(probes, "--probes", in: 1...OptionCheck.maximumIterations)
         try OptionCheck.count(densityProbes, "--density-probes", in: 1...OptionCheck.maximumIterations)
+        try OptionCheck.count(probeBlock, "--probe-block", in: 1...HessianRequest.maximumProbeBlock)
         try OptionCheck.count(mapIterations.value, "--map-max-iterations", in: 1...OptionCheck.maximumIterations)
         // Then the request's own checks (tolerance, something to compute), in its words.
         do { try request.validate(alsoMapping: map != nil) } catch let error as RequestError { throw ValidationError(error.description) }
@@ -64,7 +69,7 @@ struct Hessian: ParsableCommand {
             HessianRequest(model: try model.source(evaluation), data: try evaluation.evaluationData(),
                            top: top, bottom: bottom, trace: trace, density: density, parameters: parameters.tensors,
                            maxIterations: maxIterations, tolerance: tolerance, probes: probes, densityProbes: densityProbes,
-                           seed: seed, output: out, eigenvectors: eigenvectors)
+                           seed: seed, probeBlock: probeBlock, memory: memory?.bytes, output: out, eigenvectors: eigenvectors)
         }
     }
 
@@ -126,7 +131,8 @@ struct Hessian: ParsableCommand {
                 // The same Hessian at every point of a surface: `terrain hessian-map` with these options.
                 print("\nconvexity map of \(map)")
                 let mapRequest = CurvatureMapRequest(surface: map, model: request.model, data: request.data, parameters: parameters.tensors,
-                                                     iterations: mapIterations.value, tolerance: tolerance, seed: seed)
+                                                     iterations: mapIterations.value, tolerance: tolerance, seed: seed,
+                                                     memory: memory?.bytes)
                 let result = try mapRequest.run(progress: progress.progress)
                 if Distributed.world.isWriter { HessianMap.summarize(result, path: mapRequest.outputPath) }
             }

@@ -31,6 +31,8 @@ struct HessianMap: ParsableCommand {
     @Option(name: .customLong("iterations"), help: .hidden) var oldIterations: Int?
     @Option(help: "Lanczos tolerance: residuals relative to the largest |Ritz value|.") var tolerance: Double = 1e-3
     @Option(help: "Seed of the Lanczos start vectors (each point's is derived from it).") var seed: UInt64 = 1
+    @Option(help: "Most memory for the results of the passes that depend on the weights alone, kept across a point's Lanczos steps and shared by the threads (e.g. 512M, 2G; 0: keep none, every product alone). Default: a quarter of the available memory.")
+    var memory: ByteCount?
     @OptionGroup var evaluation: EvaluationOptions
     @Option(help: "Write into this file (a copy of the surface with the map) instead of the surface file.") var out: String?
     @OptionGroup var output: OverwriteOptions
@@ -55,7 +57,7 @@ struct HessianMap: ParsableCommand {
             let named = model.isGiven ? try model.source(evaluation) : nil
             let request = CurvatureMapRequest(surface: surface, model: named, architecture: evaluation.model, data: try evaluation.evaluationData(),
                                               parameters: parameters.tensors, iterations: iterations.value, tolerance: tolerance, seed: seed,
-                                              output: out, overwrite: output.overwrite)
+                                              memory: memory?.bytes, output: out, overwrite: output.overwrite)
             let result = try request.run(progress: progress.progress)
             if Distributed.world.isWriter { Self.summarize(result, path: request.outputPath) }
         }

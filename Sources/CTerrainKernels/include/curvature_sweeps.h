@@ -27,4 +27,20 @@ void terrain_curvature_backward(long n, long channels, long spatial, long block,
 /* into[i] += from[i]. */
 void terrain_add(const float *from, float *into, long count);
 
+/* The block program's sweeps: the value and one probe's tangent in separate buffers (see
+   curvature_sweeps.c). */
+void terrain_curvature_forward_value(long n, long channels, long spatial, long block, const float *y,
+                                     const float *a, const float *c, const float *addend, int relu, float *out);
+void terrain_curvature_forward_tangent(long n, long channels, long spatial, long block, const float *y,
+                                       const float *yd, const float *a, const float *ad, const float *cd,
+                                       const float *addend_tangent, const float *out_value, int relu, float *out);
+void terrain_curvature_backward_value(long n, long channels, long spatial, long block, const float *gradient,
+                                      const float *output, const float *a, float *addend_gradient,
+                                      int addend_accumulate, float *target, int accumulate);
+void terrain_curvature_backward_tangent(long n, long channels, long spatial, long block,
+                                        const float *gradient_tangent, const float *gradient, const float *output,
+                                        const float *y, const float *yd, const float *a, const float *ad,
+                                        double *totals, float *addend_gradient, int addend_accumulate,
+                                        float *target, int accumulate);
+
 #endif

@@ -36,7 +36,7 @@ extension CPUBackend {
 final class OneDNNCurvatureProgram: CurvatureProgram {
     let graph: InferenceGraph
     let batchSize: Int
-    private let engine: dnnl_engine_t
+    let engine: dnnl_engine_t
     /// Channels per block of image values.
     private let block: Int
 
@@ -108,9 +108,9 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
 
     /// Per step: its kernels (convolutions) and the layout of what it produces.
     private var convolutions: [Convolution?] = []
-    private var layouts: [Layout?] = []
+    private(set) var layouts: [Layout?] = []
     /// Per weight slot: the step that reads it, Terrain's weights, and the epilogue coefficients.
-    private var slotSteps: [Int] = []
+    private(set) var slotSteps: [Int] = []
     private var slotWeights: [[Float]] = []
     private var slotTangents: [[Float]] = []
     private var coefficients: [(scale: [Float], shift: [Float], scaleTangent: [Float], shiftTangent: [Float])] = []
@@ -214,17 +214,17 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
     // MARK: Building
 
     /// Descriptors here are of rank 4 (images and convolution weights), which oneDNN always accepts.
-    private static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
         guard let md = OneDNN.memoryDesc(dims, tag) else { preconditionFailure("no oneDNN descriptor for \(dims)") }
         return md
     }
 
     /// `n` images of `shape` in blocked channels.
-    private func blocked(_ n: Int, _ shape: [Int]) -> dnnl_memory_desc_t {
+    func blocked(_ n: Int, _ shape: [Int]) -> dnnl_memory_desc_t {
         Self.desc([n] + shape, block == 16 ? dnnl_aBcd16b : dnnl_aBcd8b)
     }
 
-    private func reorder(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> Kernel?? {
+    func reorder(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> Kernel?? {
         var from = from, to = to
         if dnnl_memory_desc_equal(&from, &to) != 0 { return .some(nil) }
         var pd: dnnl_primitive_desc_t?
@@ -248,7 +248,7 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
     }
 
     /// kind: 0 forward, 1 backward data, 2 backward weights.
-    private func convolutionKernel(kind: Int32, _ g: Conv2dGeometry, input: [Int], output: [Int],
+    func convolutionKernel(kind: Int32, _ g: Conv2dGeometry, input: [Int], output: [Int],
                                    src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, sums: Bool) -> Kernel? {
         let f = output[0]
         let winograd = Self.usesWinograd(kind: kind, g, inputChannels: input[0], outputChannels: f)
@@ -374,7 +374,7 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
         return false
     }
 
-    private func weightShape(_ step: InferenceGraph.Step) -> [Int] {
+    func weightShape(_ step: InferenceGraph.Step) -> [Int] {
         let inShape = graph.shape(of: step.input)
         switch step.operation {
         case .convolution(let g, let f): return [f, inShape[0], g.kernel.height, g.kernel.width]
@@ -382,7 +382,7 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
         }
     }
 
-    private func execute(_ kernel: Kernel, stream: dnnl_stream_t?, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]) {
+    func execute(_ kernel: Kernel, stream: dnnl_stream_t?, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]) {
         var memories: [dnnl_memory_t?] = []
         var args: [dnnl_exec_arg_t] = []
         for (argument, md, pointer) in arguments {
@@ -396,7 +396,7 @@ final class OneDNNCurvatureProgram: CurvatureProgram {
         for m in memories { dnnl_memory_destroy(m) }
     }
 
-    private func check(_ status: dnnl_status_t) {
+    func check(_ status: dnnl_status_t) {
         // Every shape and layout was settled when the program was made: a failure is a bug.
         precondition(status == dnnl_success, "oneDNN curvature program failed with status \(status.rawValue)")
     }

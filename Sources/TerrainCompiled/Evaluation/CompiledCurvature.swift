@@ -1,3 +1,4 @@
+import Foundation
 import TerrainTensor
 import TerrainNN
 import TerrainData
@@ -18,8 +19,17 @@ import TerrainTraining
 public final class CompiledCurvature<Scalar: TensorScalar> {
     public let network: LoweredNetwork<Scalar>
     public let samplesPerRun: Int
-    private let backend: any Backend
+    let backend: any Backend
     private var programs: [Int: CurvatureProgram] = [:]
+    /// Block programs by [samples per run, probes] (`CompiledCurvature+Block.swift`).
+    var blockPrograms: [[Int]: CurvatureBlockProgram] = [:]
+    /// The θ-only results kept across block products at one θ: what they were computed for, one
+    /// state per leading chunk (valid: filled for `key`), and the data whose storage `key` names
+    /// (held, so that its address cannot come back as another tensor's).
+    var keptStates: (key: StateKey?, states: [(state: CurvatureChunkState, valid: Bool)], inputs: Tensor<Float>?) = (nil, [], nil)
+    /// States of chunks that are not kept, by samples per run, for reuse.
+    var scratchStates: [Int: [CurvatureChunkState]] = [:]
+    let scratchLock = NSLock()
 
     /// Nil when the model is not Float, does not lower, has trainable parameters outside its
     /// weight slots, or the back end has no curvature program for it.
@@ -45,14 +55,14 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
     /// With a layer bias b and a batch norm a·y + c after it (a = γ/√(σ² + ε), c = β − μ·a):
     /// A = a, C = a·b + c, Ȧ = ȧ, Ċ = a·ḃ + ȧ·b + ċ (ȧ = γ̇/√(σ² + ε), ċ = β̇ − μ·ȧ); without a
     /// batch norm A = 1, C = b, Ȧ = 0, Ċ = ḃ.
-    private struct SlotTerms {
+    struct SlotTerms {
         var scale: [Float], shift: [Float], scaleTangent: [Float], shiftTangent: [Float]
         /// Per output: b, ḃ, and for batch norm μ and 1/√(σ² + ε).
         var bias: [Double], biasTangent: [Double]
         var mean: [Double]?, inverseDeviation: [Double]?
     }
 
-    private func terms(_ layer: FoldedLayer<Scalar>) -> SlotTerms {
+    func terms(_ layer: FoldedLayer<Scalar>) -> SlotTerms {
         let f = layer.outputs
         func doubles(_ t: Tensor<Scalar>?) -> [Double] { t.map { $0.scalars.map { Double($0) } } ?? [Double](repeating: 0, count: f) }
         let b = doubles(layer.bias?.value), bDot = doubles(layer.bias?.tangent)
@@ -155,9 +165,17 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
             }
         }
         let program = programs[per]!
+        setCurvatures(from: total, program: { program.productOffset($0) }, terms: slotTerms)
+        return (lossSums.reduce(0, +), corrects.reduce(0, +))
+    }
+
+    /// Writes each slot's products from a run's summed `total` (a program's layout, `offset` of
+    /// each slot) into the parameters' `curvature`: R{∂L/∂W} directly, the bias's and batch
+    /// norm's from the sums S₁, S₂, S₃ and the slot's terms.
+    func setCurvatures(from total: [Double], program offset: (Int) -> Int, terms slotTerms: [SlotTerms]) {
         for (slot, layer) in network.slots.enumerated() {
             let t = slotTerms[slot]
-            let base = program.productOffset(slot)
+            let base = offset(slot)
             let weightCount = layer.weight.value.count
             let f = layer.outputs
             layer.weight.curvature = Self.tensor(total[base..<(base + weightCount)], shape: layer.weight.shape)
@@ -181,7 +199,6 @@ public final class CompiledCurvature<Scalar: TensorScalar> {
                 norm.bias.curvature = Self.tensor(s2[...], shape: norm.bias.shape)
             }
         }
-        return (lossSums.reduce(0, +), corrects.reduce(0, +))
     }
 
     private static func tensor(_ values: ArraySlice<Double>, shape: [Int]) -> Tensor<Scalar> {

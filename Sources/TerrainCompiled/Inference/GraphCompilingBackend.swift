@@ -19,6 +19,9 @@ public protocol GraphCompilingBackend: Backend {
     /// `graph` compiled for Hessian-vector products (see `CurvatureProgram`) in runs of
     /// `batchSize` samples, or nil where this back end has no such program for it.
     func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram?
+    /// `graph` compiled for blocks of `probes` Hessian-vector products at once (see
+    /// `CurvatureBlockProgram`) in runs of `batchSize` samples, or nil.
+    func makeCurvatureBlockProgram(_ graph: InferenceGraph, batchSize: Int, probes: Int) -> CurvatureBlockProgram?
 }
 
 extension CPUBackend: GraphCompilingBackend {}

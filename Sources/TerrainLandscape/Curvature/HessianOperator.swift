@@ -56,6 +56,16 @@ public final class HessianOperator: SymmetricOperator {
         }
         return restrict(try objective.hessianVectorProduct(set, applyingTo: expand(v)).product)
     }
+
+    /// H·v for each vector of the block, through the objective's block product
+    /// (`TwiceDifferentiableObjective.hessianVectorProducts`), which shares the passes that
+    /// depend on θ only.
+    public func apply(block: [[Double]]) throws -> [[Double]] {
+        if let bad = block.first(where: { $0.count != dimension }) {
+            throw LandscapeError.invalidRequest("a vector of length \(bad.count) for a Hessian operator of dimension \(dimension)")
+        }
+        return try objective.hessianVectorProducts(set, applyingTo: block.map(expand)).products.map(restrict)
+    }
 }
 
 extension OneDimensionalTensors {

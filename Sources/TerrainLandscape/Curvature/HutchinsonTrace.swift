@@ -39,11 +39,20 @@ public enum HutchinsonTrace {
     /// accurate: after k probes one sample moves it by about σ/k, so it stopped with a standard
     /// error of 22% of the estimate.) `tolerance: 0` uses exactly `maxProbes` probes. Probes come
     /// from `SeededGenerator(seed:)`; `progress` is called with the number of probes after each.
+    ///
+    /// Probes are applied `block` at a time (`SymmetricOperator.apply(block:)`, whose products
+    /// share the operator's work), drawn in the same sequence as one at a time, and the samples
+    /// of a block enter the running mean one by one with the stopping rule checked after each, as
+    /// with `block` 1: the estimate, its error and the probe count are those of `block` 1 whenever
+    /// the block's products are those of single applies. The price is at most `block` − 1 products
+    /// computed and not used, after the probe at which the rule fires (the last block is cut to
+    /// the `maxProbes` left).
     public static func estimate(of matrix: some SymmetricOperator, maxProbes: Int = 100, tolerance: Double = 1e-3,
-                                seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Result {
+                                seed: UInt64, block: Int = 1, progress: ((Int) -> Void)? = nil) throws -> Result {
         try matrix.requireNonEmpty()
         try IterativeSettings.requireSteps(maxProbes, method: "Hutchinson's estimator", step: "probe")
         try IterativeSettings.requireTolerance(tolerance)
+        try IterativeSettings.requireBlock(block)
         let n = matrix.dimension
         var generator = SeededGenerator(seed: seed)
         var samples: [Double] = []
@@ -51,20 +60,24 @@ public enum HutchinsonTrace {
         // samples are large and close together.
         var mean = 0.0, squares = 0.0
         var stoppedEarly = false
-        while samples.count < maxProbes {
-            let z = ProbeVectors.rademacher(n, &generator)
-            let product = try matrix.checkedApply(z)
-            let sample = VectorMath.dot(z, product)
-            samples.append(sample)
-            let delta = sample - mean
-            mean += delta / Double(samples.count)
-            squares += delta * (sample - mean)
-            progress?(samples.count)
-            let k = Double(samples.count)
-            // s/√k < tolerance·|m|, written without dividing (a zero mean with zero spread stops).
-            if samples.count >= minimumProbes, (squares / (k - 1) / k).squareRoot() <= tolerance * abs(mean), tolerance > 0 {
-                stoppedEarly = samples.count < maxProbes
-                break
+        var stopped = false
+        while samples.count < maxProbes && !stopped {
+            let probes = (0..<min(block, maxProbes - samples.count)).map { _ in ProbeVectors.rademacher(n, &generator) }
+            let products = try matrix.checkedApply(block: probes)
+            for (z, product) in zip(probes, products) {
+                let sample = VectorMath.dot(z, product)
+                samples.append(sample)
+                let delta = sample - mean
+                mean += delta / Double(samples.count)
+                squares += delta * (sample - mean)
+                progress?(samples.count)
+                let k = Double(samples.count)
+                // s/√k < tolerance·|m|, written without dividing (a zero mean with zero spread stops).
+                if samples.count >= minimumProbes, (squares / (k - 1) / k).squareRoot() <= tolerance * abs(mean), tolerance > 0 {
+                    stoppedEarly = samples.count < maxProbes
+                    stopped = true
+                    break
+                }
             }
         }
         let k = Double(samples.count)

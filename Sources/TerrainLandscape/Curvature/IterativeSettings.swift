@@ -16,4 +16,12 @@ enum IterativeSettings {
             throw LandscapeError.invalidRequest("the tolerance must be a finite number ≥ 0, not \(tolerance)")
         }
     }
+
+    /// Throws unless `block`, the products asked for at once (`SymmetricOperator.apply(block:)`),
+    /// is at least 1.
+    static func requireBlock(_ block: Int) throws {
+        guard block >= 1 else {
+            throw LandscapeError.invalidRequest("a block of probes needs at least 1 vector, not \(block)")
+        }
+    }
 }

@@ -45,11 +45,21 @@ struct LanczosProcess<Operator: SymmetricOperator> {
     /// basis spans an invariant subspace (always so once it spans all of ℝⁿ), T's eigenvalues
     /// are exact eigenvalues of A, and the process can only go on from `restart`.
     mutating func step() throws -> Bool {
-        guard let v = next, steps < dimension else { preconditionFailure("no vector to continue from") }
+        guard let v = vectorToApply else { preconditionFailure("no vector to continue from") }
+        return step(product: try matrix.checkedApply(v))
+    }
+
+    /// vⱼ, the vector the next step multiplies by A (nil when the process cannot go on): for runs
+    /// that apply A to several processes' vectors at once (`SpectralDensity`'s lockstep).
+    var vectorToApply: [Double]? { steps < dimension ? next : nil }
+
+    /// `step()` with the product A·vⱼ computed by the caller (`vectorToApply`, applied).
+    mutating func step(product: [Double]) -> Bool {
+        guard let v = vectorToApply else { preconditionFailure("no vector to continue from") }
         next = nil
         let k = steps
         basis.append(v)
-        var w = try matrix.checkedApply(v)
+        var w = product
         if k > 0, beta[k - 1] != 0 {
             basis.subtract(beta[k - 1], times: k - 1, from: &w)
         }

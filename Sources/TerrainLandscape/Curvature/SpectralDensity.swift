@@ -32,27 +32,51 @@ public struct SpectralDensity: Sendable, Equatable {
     /// stops there: its quadrature is then exact, nodes being the eigenvalues it sees. Probes
     /// come from `SeededGenerator(seed:)`; `progress` is called with the total number of
     /// products after each. Cost: probes·steps products; memory: steps·n doubles for the basis.
+    ///
+    /// Up to `block` probes run in lockstep: one `SymmetricOperator.apply(block:)` per Lanczos
+    /// step carries every running probe's vector (a probe whose space became invariant drops
+    /// out), so an operator whose products share work does it once per step. Each probe's start
+    /// vector, recurrence and reorthogonalization are those of a probe run alone (starts are
+    /// drawn in probe order before the group runs, and nothing else draws), so the density is
+    /// that of `block` 1 whenever the block's products are those of single applies. The probes
+    /// in lockstep hold one basis each: the group is narrowed so that together they stay within
+    /// `KrylovBasis.maximumValues`.
     public static func estimate(of matrix: some SymmetricOperator, probes: Int = 1, steps: Int = 100, seed: UInt64,
-                                progress: ((Int) -> Void)? = nil) throws -> SpectralDensity {
+                                block: Int = 1, progress: ((Int) -> Void)? = nil) throws -> SpectralDensity {
         try matrix.requireNonEmpty()
         guard probes >= 1 else { throw LandscapeError.invalidRequest("the spectral density needs at least 1 probe, not \(probes)") }
         guard steps >= 1 else { throw LandscapeError.invalidRequest("the spectral density needs at least 1 Lanczos step, not \(steps)") }
+        try IterativeSettings.requireBlock(block)
         let n = matrix.dimension
-        try KrylovBasis.checkMemory(vectors: min(steps, n), dimension: n)
+        let length = min(steps, n)
+        try KrylovBasis.checkMemory(vectors: length, dimension: n)
+        let width = max(1, min(block, probes, KrylovBasis.maximumValues / (length * n)))
         var generator = SeededGenerator(seed: seed)
         var nodes: [[Double]] = [], weights: [[Double]] = []
         var products = 0
-        for _ in 0..<probes {
-            var process = LanczosProcess(matrix: matrix, start: ProbeVectors.rademacher(n, &generator))
-            while process.steps < min(steps, n) {
-                let growing = try process.step()
-                products += 1
-                progress?(products)
-                if !growing { break }
+        var first = 0
+        while first < probes {
+            let group = min(width, probes - first)
+            var processes = (0..<group).map { _ in LanczosProcess(matrix: matrix, start: ProbeVectors.rademacher(n, &generator)) }
+            var running = Array(processes.indices)
+            while !running.isEmpty {
+                let results = try matrix.checkedApply(block: running.map { processes[$0].vectorToApply! })
+                var still: [Int] = []
+                for (p, product) in zip(running, results) {
+                    let growing = processes[p].step(product: product)
+                    products += 1
+                    progress?(products)
+                    if growing && processes[p].steps < length { still.append(p) }
+                }
+                running = still
             }
-            let rule = try process.ritz(rows: [0])
-            nodes.append(rule.values)
-            weights.append(rule.vectors.map { $0[0] * $0[0] })
+            for process in processes {
+                let rule = try process.ritz(rows: [0])
+                nodes.append(rule.values)
+                weights.append(rule.vectors.map { $0[0] * $0[0] })
+            }
+            processes.removeAll()
+            first += group
         }
         return SpectralDensity(nodes: nodes, weights: weights)
     }

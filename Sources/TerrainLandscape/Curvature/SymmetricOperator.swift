@@ -11,13 +11,30 @@ public protocol SymmetricOperator {
     var dimension: Int { get }
     /// Av for a vector v of length `dimension`.
     func apply(_ v: [Double]) throws -> [Double]
+    /// [Av₁, …, Av_K] for a block of vectors, in order: what the algorithms that need several
+    /// independent products at once (Hutchinson's probes, lockstep Lanczos runs) ask for, so that
+    /// an operator whose products share work (a Hessian's forward and backward passes depend on
+    /// θ only) can do that work once per block. By default one `apply` per vector, which every
+    /// operator gets for free; an operator that overrides it must return what `apply` would, up
+    /// to rounding (and says how close).
+    func apply(block: [[Double]]) throws -> [[Double]]
+}
+
+extension SymmetricOperator {
+    public func apply(block: [[Double]]) throws -> [[Double]] {
+        try block.map { try apply($0) }
+    }
 }
 
 extension SymmetricOperator {
     /// Av, refused when it has the wrong length or a non-finite entry: one NaN (a diverged loss,
     /// an overflowing second backward pass) would otherwise spread into every later vector.
     func checkedApply(_ v: [Double]) throws -> [Double] {
-        let product = try apply(v)
+        try check(try apply(v))
+    }
+
+    /// `product`, refused when it has the wrong length or a non-finite entry.
+    private func check(_ product: [Double]) throws -> [Double] {
         guard product.count == dimension else {
             throw LandscapeError.invalidRequest(
                 "the Hessian-vector product returned \(product.count) values for an operator of dimension \(dimension)")
@@ -27,6 +44,15 @@ extension SymmetricOperator {
                 "the Hessian-vector product returned NaN/Inf (entry \(bad) of \(dimension) is \(product[bad]))")
         }
         return product
+    }
+
+    /// A block of products, each checked as by `checkedApply`.
+    func checkedApply(block: [[Double]]) throws -> [[Double]] {
+        let products = block.count == 1 ? [try apply(block[0])] : try apply(block: block)
+        guard products.count == block.count else {
+            throw LandscapeError.invalidRequest("a block of \(block.count) Hessian-vector products returned \(products.count)")
+        }
+        return try products.map { product in try check(product) }
     }
 
     /// Refuses an operator with no dimensions: it has no eigenvalues, trace or spectrum to estimate.

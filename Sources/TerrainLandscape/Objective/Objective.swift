@@ -47,6 +47,14 @@ public protocol TwiceDifferentiableObjective: DifferentiableObjective {
     /// may skip the gradient's own work. By default, `hessianVectorProduct` without its gradient.
     func hessianVectorProduct(_ set: EvaluationSet, applyingTo v: [Double]) throws
         -> (value: ObjectiveValue, product: [Double])
+
+    /// H·v₁, …, H·v_K at the current parameters, in order, and the loss: what
+    /// `hessianVectorProduct(_:applyingTo:)` gives for each vector, up to rounding. The passes that
+    /// depend on θ alone (the forward pass and the loss gradient's backward pass) are the same for
+    /// every vector, so an implementation may run them once per data batch and only the tangent
+    /// passes per vector. By default one product per vector.
+    func hessianVectorProducts(_ set: EvaluationSet, applyingTo vectors: [[Double]]) throws
+        -> (value: ObjectiveValue, products: [[Double]])
 }
 
 extension TwiceDifferentiableObjective {
@@ -54,6 +62,18 @@ extension TwiceDifferentiableObjective {
         -> (value: ObjectiveValue, product: [Double]) {
         let result = try hessianVectorProduct(set, v)
         return (result.value, result.product)
+    }
+
+    public func hessianVectorProducts(_ set: EvaluationSet, applyingTo vectors: [[Double]]) throws
+        -> (value: ObjectiveValue, products: [[Double]]) {
+        var value = ObjectiveValue(loss: .nan, accuracy: nil)
+        let products = try vectors.map { v in
+            let result = try hessianVectorProduct(set, applyingTo: v)
+            value = result.value
+            return result.product
+        }
+        if vectors.isEmpty { value = try evaluate(set) }
+        return (value, products)
     }
 }
 
