@@ -143,7 +143,8 @@ python: $(PY_VENV)/.ok
 
 bench: deps check-imports $(PY_VENV)/.ok
 	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain-bench
-	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(PY_VENV_PYTHON)
+	$(SWIFT) build -c release $(IMPORT_CHECK) --product terrain
+	python3 bench/run.py --terrain $(RELEASE)/terrain-bench --python $(PY_VENV_PYTHON) $(BENCH_ARGS)
 
 # The accuracy figures quoted in the README (tens of minutes on 2 cores).
 accuracy: build

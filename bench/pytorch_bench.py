@@ -245,15 +245,14 @@ def hvp_benchmark(repeats):
     report("resnet20_hvp_per_s", 1 / t, "HVPs/s (1,000 images)")
 
 
-# The sampled-surface benchmark's job (bench/sampled_surface.py runs Terrain's side): a 51x51
-# surface of ResNet-56 on Fashion-MNIST's 60,000 training images, 2,601 x 60,000 image evaluations.
+# The sampled-surface benchmark's job (bench/sampled_surface.py runs Terrain's side): a side x side
+# surface of ResNet-56 on Fashion-MNIST's training images (the issue's: 51x51 on all 60,000).
 FASHION_FOLDER = "/usr/share/datasets/fashion-mnist"
-FASHION_SIDE, FASHION_IMAGES = 51, 60000
 
 
-def fashion56_benchmark(images):
-    """Seconds the whole 51x51 ResNet-56 surface on 60,000 images would take in PyTorch, from
-    images/s measured on `images` of them: the reference's loop (set_weights, then eval_loss in
+def fashion56_benchmark(images, side, surface_images):
+    """Seconds the whole side x side ResNet-56 surface on `surface_images` images would take in
+    PyTorch, from images/s measured on `images` of them: the reference's loop (set_weights, then eval_loss in
     batches of 500, fp32) and the loop a careful PyTorch user would write today (inference_mode,
     channels-last tensors, bf16 autocast where the CPU has bf16, the weights of a point written
     in place). Weights are a fresh network's: no kernel's speed depends on their values."""
@@ -265,7 +264,7 @@ def fashion56_benchmark(images):
     net.eval()
     weights = [p.data.clone() for p in net.parameters()]
     dx, dy = filter_normalized_direction(weights), filter_normalized_direction(weights)
-    total = FASHION_SIDE * FASHION_SIDE * FASHION_IMAGES
+    total = side * side * surface_images
 
     def reference_point(a, b):
         for p, w, d, e in zip(net.parameters(), weights, dx, dy):
@@ -379,6 +378,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", help="gemm,forward,train,surface,hessian (surface: mlp,resnet20,vgg9)")
+    ap.add_argument("--fashion-side", type=int, default=51, help="fashion56: the surface's grid side")
+    ap.add_argument("--fashion-images", type=int, default=60000, help="fashion56: the surface's training images")
     ap.add_argument("--mnist", default="../shared/datasets/mnist", help="folder of MNIST's gzipped IDX files")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
@@ -432,7 +433,7 @@ def main():
     if only and "gpthvp" in only:
         gpt_hvp_benchmark(1)
     if only and "fashion56" in only:
-        fashion56_benchmark(1000 if args.quick else 5000)
+        fashion56_benchmark(1000 if args.quick else 5000, args.fashion_side, args.fashion_images)
 
 
 if __name__ == "__main__":

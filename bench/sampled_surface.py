@@ -7,8 +7,9 @@ the exact grid): a ResNet-56 surface on Fashion-MNIST's training images, run thr
    around a real minimizer, not a random network).
 2. The exact path: `terrain surface` on a 3x3 grid over the same [-1, 1]^2 (the corners, the edges'
    midpoints and the centre are points of the 51x51 grid), every training image at every point;
-   its seconds per point times side x side is the exact grid's time (extrapolated), and its nine
-   values are the reference the sampled surfaces are held to.
+   its seconds per point times side x side is the exact grid's time (extrapolated). Those nine
+   are points of the sampled runs' pilot lattice (computed exactly there too), so four more exact
+   points off the lattice, near (±0.5, ±0.5), are what the sampled values are held to.
 3. The sampled paths, each run whole: `--data-tolerance` (a fraction of the contour spacing), then
    with `--adaptive`, then with `--precision bf16` as well (where the CPU has bf16).
 For each: seconds, the saving against the exact grid's extrapolated time, the largest difference
@@ -38,7 +39,8 @@ def run(command):
 
 def log_spacing(values, levels=14):
     """The local spacing of the figures' automatic log-spaced levels at each value: levels + 2
-    points in geometric progression from the lowest to the highest value (ContourLevels.automatic)."""
+    points in geometric progression from the lowest to the highest value (ContourLevels.automatic),
+    over the exact reference values."""
     low, high = float(np.min(values)), float(np.max(values))
     ratio = (high / low) ** (1 / (levels + 1))
     return np.asarray(values) * (ratio - 1)
@@ -53,7 +55,8 @@ def main():
     ap.add_argument("--tolerance", default="1%", help="--data-tolerance of the sampled paths")
     ap.add_argument("--train-subset", type=int, default=6000)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--paths", default="tolerance,adaptive,adaptive_bf16",
+                    help="the sampled paths to run, in this order (adaptive_bf16 needs a CPU with bf16)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     terrain = args.terrain
@@ -76,8 +79,21 @@ def main():
     exact_total = seconds / 9 * side * side
     with h5py.File(exact_file) as f:
         exact = np.array(f["train_loss"])
-    spacing = log_spacing(exact)
     report("sampled_surface_exact_s", exact_total, f"s (extrapolated from 9 points, {side}x{side}, {args.images} images)")
+    # Off the pilot lattice (rows and columns 0, 8, 16, ... and the last): grid indices i and
+    # side - 1 - i near a quarter of the side.
+    inner = (side - 1) // 4
+    if inner % 8 == 0:
+        inner += 1
+    step = 2 / (side - 1)
+    inner_file = os.path.join(args.work, "exact-inner.h5")
+    if os.path.exists(inner_file):
+        os.remove(inner_file)
+    low, high = -1 + inner * step, 1 - inner * step
+    run(common + [f"--x={low}:{high}:2", f"--y={low}:{high}:2", "--out", inner_file])
+    with h5py.File(inner_file) as f:
+        exact_inner = np.array(f["train_loss"])
+    spacing = log_spacing(np.concatenate([exact.ravel(), exact_inner.ravel()]))
 
     def sampled(name, extra):
         out = os.path.join(args.work, name + ".h5")
@@ -87,19 +103,19 @@ def main():
         with h5py.File(out) as f:
             values = np.array(f["train_loss"])
             samples = np.array(f["train_loss_samples"]) if "train_loss_samples" in f else None
-        step = (side - 1) // 2
-        at_reference = values[::step, ::step]
-        difference = np.abs(at_reference - exact)
+        half = (side - 1) // 2
+        at_reference = np.concatenate([values[::half, ::half].ravel(),
+                                       values[np.ix_([inner, side - 1 - inner], [inner, side - 1 - inner])].ravel()])
+        difference = np.abs(at_reference - np.concatenate([exact.ravel(), exact_inner.ravel()]))
         report(f"sampled_surface_{name}_s", seconds, "s (measured whole)",
                saving=exact_total / seconds, max_difference=float(difference.max()),
                max_difference_spacings=float((difference / spacing).max()),
                samples=float(np.nansum(samples)) if samples is not None else None,
                exact_samples=float(side * side * args.images))
 
-    sampled("tolerance", [])
-    sampled("adaptive", ["--adaptive"])
-    if not args.no_bf16:
-        sampled("adaptive_bf16", ["--adaptive", "--precision", "bf16"])
+    options = {"tolerance": [], "adaptive": ["--adaptive"], "adaptive_bf16": ["--adaptive", "--precision", "bf16"]}
+    for name in args.paths.split(","):
+        sampled(name, options[name])
 
 
 if __name__ == "__main__":
