@@ -111,14 +111,11 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
 
     public func evaluate(_ set: EvaluationSet) throws -> ObjectiveValue {
         recomputeBatchNormStatisticsIfAsked()
-        let data = set == .train ? self.data.train : self.data.test
+        let data = samples(of: set)
         let compiled = compiledEvaluation(sampleShape: data.sampleShape)
         let fast: EvaluationResult?
-        // The plane's centre runs the whole graph, so that it gives the bits of the model's own
-        // evaluation (a stack's frame loss is its surface's centre).
-        if let compiled, let point = planePoint, point.alpha != 0 || point.beta != 0,
-           let layer = firstLayer(on: point.plane, of: compiled) {
-            fast = compiled.evaluate(on: data, plane: layer, alpha: point.alpha, beta: point.beta)
+        if let compiled, let plane = planeFirstLayer(of: compiled) {
+            fast = compiled.evaluate(on: data, plane: plane.layer, alpha: plane.point.alpha, beta: plane.point.beta)
         } else {
             fast = compiled?.evaluate(on: data)
         }
@@ -128,24 +125,36 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         return ObjectiveValue(loss: result.loss, accuracy: result.accuracy)
     }
 
-    public func sampleCount(_ set: EvaluationSet) -> Int { (set == .train ? data.train : data.test).count }
+    public func sampleCount(_ set: EvaluationSet) -> Int { samples(of: set).count }
 
     /// Each sample's loss and accuracy at `indices`, on the path `evaluate` takes: the compiled
     /// graph (the plane's rows when the parameters were set on a plane), else the layers, in
     /// batches of `batchSize` (`Evaluation.evaluateSamples`, `TaskLoss.perSample`).
     public func evaluateSamples(_ set: EvaluationSet, at indices: ArraySlice<Int>) throws -> SampleLosses {
         recomputeBatchNormStatisticsIfAsked()
-        let data = set == .train ? self.data.train : self.data.test
+        let data = samples(of: set)
         let compiled = compiledEvaluation(sampleShape: data.sampleShape)
         let fast: SampleResults?
-        if let compiled, let point = planePoint, point.alpha != 0 || point.beta != 0,
-           let layer = firstLayer(on: point.plane, of: compiled) {
-            fast = compiled.evaluateSamples(on: data, indices: indices, plane: layer, alpha: point.alpha, beta: point.beta)
+        if let compiled, let plane = planeFirstLayer(of: compiled) {
+            fast = compiled.evaluateSamples(on: data, indices: indices, plane: plane.layer, alpha: plane.point.alpha, beta: plane.point.beta)
         } else {
             fast = compiled?.evaluateSamples(on: data, indices: indices)
         }
         let result = fast ?? Evaluation.evaluateSamples(model, on: data, indices: indices, batchSize: batchSize)
         return SampleLosses(losses: result.losses, accuracies: result.accuracies)
+    }
+
+    /// The training or the test samples.
+    private func samples(of set: EvaluationSet) -> Dataset { set == .train ? data.train : data.test }
+
+    /// The first layer's plane and the point on it when the parameters were set on a plane off its
+    /// centre: the plane's centre runs the whole graph, so that it gives the bits of the model's
+    /// own evaluation (a stack's frame loss is its surface's centre).
+    private func planeFirstLayer(of compiled: CompiledEvaluation<Scalar>)
+        -> (layer: FirstLayerPlane, point: (plane: ObjectivePlane, alpha: Double, beta: Double))? {
+        guard let point = planePoint, point.alpha != 0 || point.beta != 0,
+              let layer = firstLayer(on: point.plane, of: compiled) else { return nil }
+        return (layer, point)
     }
 
     /// Recomputes the running statistics on `batchNormData` when it is set and the parameters
@@ -221,7 +230,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
     /// no dropout) like `evaluate`: each batch's mean-loss gradient is weighted by its share of
     /// the set, so the result is the gradient of the per-sample mean.
     public func gradient(_ set: EvaluationSet) throws -> (value: ObjectiveValue, gradient: [Double]) {
-        let data = set == .train ? self.data.train : self.data.test
+        let data = samples(of: set)
         guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
         model.setRecording(true)
         defer { model.setRecording(false); model.zeroGradients() }
@@ -281,7 +290,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         guard v.count == groups.scalarCount else {
             throw LandscapeError.invalidRequest("a direction of \(v.count) values for \(groups.scalarCount) parameters")
         }
-        let data = set == .train ? self.data.train : self.data.test
+        let data = samples(of: set)
         guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
         let wasTraining = model.isTraining, wasRecording = model.isRecording
         model.setTraining(false)
@@ -369,7 +378,7 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         if let bad = vectors.first(where: { $0.count != groups.scalarCount }) {
             throw LandscapeError.invalidRequest("a direction of \(bad.count) values for \(groups.scalarCount) parameters")
         }
-        let data = set == .train ? self.data.train : self.data.test
+        let data = samples(of: set)
         guard data.count > 0 else { throw LandscapeError.invalidRequest("the \(set.rawValue) set is empty") }
         if vectors.count > 1, let compiled = compiledCurvature(sampleShape: data.sampleShape) {
             let wasTraining = model.isTraining, wasRecording = model.isRecording
