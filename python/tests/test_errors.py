@@ -96,8 +96,14 @@ def test_ctrl_c_stops_the_program_and_the_same_call_resumes(torch, helpers, monk
         return original_update(self, progress)
 
     monkeypatch.setattr(_progress.ProgressDisplay, "update", update_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        compute()
+    # Python's own Ctrl-C handler, as in a terminal or a Jupyter kernel: a process started in the
+    # background by a non-interactive shell (`make test &`) inherits SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            compute()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     monkeypatch.setattr(_progress.ProgressDisplay, "update", original_update)
     assert started.is_set()
     resumed = compute()
