@@ -33,7 +33,7 @@ final class BufferPool: @unchecked Sendable {
     private var idle: [Int: [UnsafeMutableRawPointer]] = [:]
     private var idleBytes = 0
     /// Idle memory kept for reuse; beyond it buffers are freed.
-    let capacityBytes = 1 << 30
+    let capacityBytes: Int
     /// Buffers smaller than this come from malloc directly: it is fast for them.
     let minimumPooledBytes = 1 << 16
     /// While positive, every freed buffer is filled with 0xFF bytes (NaN as Float or Double)
@@ -42,6 +42,13 @@ final class BufferPool: @unchecked Sendable {
     /// `poisoningFreedBuffers` in tests, or for the whole process by
     /// `TERRAIN_POISON_FREED_BUFFERS` in the environment (any value): a stress for a test suite.
     private let poisoners = Atomic<Int>(getenv("TERRAIN_POISON_FREED_BUFFERS") == nil ? 0 : 1)
+
+    /// A pool keeping at most `capacityBytes` idle; tensors use `shared` (a private pool is for
+    /// tests, whose assertions about which buffer comes back must not depend on what tests running
+    /// beside them left in the shared one).
+    init(capacityBytes: Int = 1 << 30) {
+        self.capacityBytes = capacityBytes
+    }
 
     /// Runs `body` with freed buffers poisoned (every thread's, while it runs).
     func poisoningFreedBuffers<R>(_ body: () throws -> R) rethrows -> R {

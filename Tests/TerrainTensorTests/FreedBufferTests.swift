@@ -9,23 +9,41 @@ import Testing
 @Suite("Freed buffers")
 struct FreedBufferTests {
     /// The premise of the other tests: a freed buffer is poisoned, and it is the very buffer the
-    /// pool gives the next tensor of its size.
+    /// pool gives the next request of its size. A private pool: the shared one is used by the tests
+    /// running beside this one, and once they leave its capacity full a freed buffer is released
+    /// to the system instead (the next case), so which buffer comes back there is not this test's
+    /// to know.
     @Test func aFreedBufferIsPoisonedAndComesBackFirst() {
-        // 80,044 bytes: pooled (at least 64 KiB), and a size no other test allocates.
-        let shape = [20_011]
-        BufferPool.shared.poisoningFreedBuffers {
-            var freed: UnsafeRawPointer?
-            do {
-                let t = Tensor<Float>(repeating: 1, shape: shape)
-                freed = UnsafeRawPointer(t.pointer)
-                withExtendedLifetime(t) {}
-            }
-            let next = Tensor<Float>(uninitializedShape: shape)
-            next.withUnsafeBufferPointer { buffer in
-                #expect(UnsafeRawPointer(buffer.baseAddress!) == freed)
-                #expect(buffer.allSatisfy { $0.bitPattern == 0xFFFF_FFFF })
-            }
+        let pool = BufferPool()
+        let byteCount = 80_044  // pooled: at least 64 KiB
+        pool.poisoningFreedBuffers {
+            let freed = pool.take(byteCount: byteCount)
+            freed.initializeMemory(as: Float.self, repeating: 1, count: byteCount / 4)
+            pool.give(freed, byteCount: byteCount)
+            let next = pool.take(byteCount: byteCount)
+            #expect(next == freed)
+            let scalars = UnsafeBufferPointer(start: next.assumingMemoryBound(to: Float.self), count: byteCount / 4)
+            #expect(scalars.allSatisfy { $0.bitPattern == 0xFFFF_FFFF })
+            pool.give(next, byteCount: byteCount)
         }
+    }
+
+    /// A pool keeps at most its capacity idle: a buffer freed beyond it goes back to the system.
+    /// Without poisoning a kept buffer's bytes are left as they were.
+    @Test func aFullPoolReleasesWhatItCannotKeep() {
+        let pool = BufferPool(capacityBytes: 100_000)
+        let (a, b) = (pool.take(byteCount: 80_000), pool.take(byteCount: 80_000))
+        a.initializeMemory(as: UInt8.self, repeating: 7, count: 80_000)
+        pool.give(a, byteCount: 80_000)
+        pool.give(b, byteCount: 80_000)  // 160,000 idle would pass the capacity: released
+        let again = pool.take(byteCount: 80_000)
+        #expect(again == a)
+        #expect(UnsafeBufferPointer(start: again.assumingMemoryBound(to: UInt8.self), count: 80_000)
+            .allSatisfy { $0 == 7 })
+        let fresh = pool.take(byteCount: 80_000)
+        #expect(fresh != a)
+        pool.give(again, byteCount: 80_000)
+        pool.give(fresh, byteCount: 80_000)
     }
 
     /// The im2col convolutions (Double always, Float on request) fill a column buffer per image,
