@@ -7,8 +7,45 @@ import CFMAPeak
 // Terrain's side of `make bench`: each line is one JSON object {"name", "value", "unit"} so that
 // bench/run.py can set it against PyTorch's figures measured in the same run (Measurement.swift).
 
-let arguments = Set(CommandLine.arguments.dropFirst())
-let quick = arguments.contains("--quick")
+/// The parts `--only` can name.
+let parts = ["peak", "gemm", "forward", "train", "surface", "mlp", "resnet20", "vgg9", "hessian", "plot", "adaptive",
+             "gptsurface", "gpthvp"]
+let usage = """
+    usage: terrain-bench [--quick] [--only PART,...] [--mnist DIR]
+      Terrain's side of `make bench` (bench/run.py runs it): one JSON line per figure.
+      --quick      fewer repeats and smaller grids
+      --only       a subset of: \(parts.joined(separator: ", ")) (default: all but the GPT's)
+      --mnist DIR  MNIST's IDX files for the MLP's surface (default: ./mnist)
+    """
+/// Prints `message` and the usage to standard error and exits with EX_USAGE: the bench is run by
+/// hand too, and a wrong argument must not run minutes of benchmarks or end in a trap.
+func refuse(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("terrain-bench: \(message)\n\(usage)\n".utf8))
+    exit(64)
+}
+/// Runs a benchmark, turning an error (a missing data set, an unreadable file) into a message.
+func attempt(_ part: String, _ body: () throws -> Void) {
+    do { try body() } catch {
+        FileHandle.standardError.write(Data("terrain-bench: \(part): \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+do {
+    var rest = CommandLine.arguments.dropFirst()
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--quick": continue
+        case "--only", "--mnist": if rest.popFirst() == nil { refuse("\(argument) needs a value") }
+        default: refuse("unknown argument '\(argument)'")
+        }
+    }
+}
+let quick = CommandLine.arguments.contains("--quick")
 let repeats = quick ? 3 : 7
 /// The value of `--name VALUE`, if given.
 func option(_ name: String) -> String? {
@@ -19,6 +56,9 @@ func option(_ name: String) -> String? {
 /// `--only gemm,forward,train,surface,hessian,plot,adaptive` runs a subset (all by default); `surface`
 /// is the three surfaces, which `mlp`, `resnet20` and `vgg9` name one by one.
 let only: Set<String>? = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
+if let unknown = only?.subtracting(parts).sorted(), !unknown.isEmpty {
+    refuse("--only: unknown part\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", "))")
+}
 func runs(_ part: String) -> Bool { only?.contains(part) ?? true }
 /// The MNIST folder of the MLP's surface (`--mnist DIR`; bench/run.py passes the one PyTorch reads).
 let mnistFolder = option("--mnist") ?? "mnist"
@@ -43,7 +83,7 @@ if runs("gemm") {
 }
 
 let spec = ModelSpec(architecture: "resnet20", inputShape: [3, 32, 32], outputs: 10, seed: 0)
-let model: Module<Float> = try spec.build()
+let model: Module<Float> = try! spec.build()  // a fixed, valid spec
 
 // ResNet-20 evaluation forward, batch 256, CIFAR-shaped input.
 if runs("forward") {
@@ -76,24 +116,24 @@ if runs("train") {
 // 2D loss surfaces: an MLP on MNIST's test images, ResNet-20 and VGG-9 on 1,000 CIFAR-shaped
 // images (SurfaceBenchmark.swift, SurfaceCase.swift).
 let side = quick ? 3 : 5
-if runs("surface") || runs("mlp") { try surfaceBenchmark(try .mlp(mnist: mnistFolder), side: quick ? 5 : 11) }
+if runs("surface") || runs("mlp") { attempt("mlp") { try surfaceBenchmark(try .mlp(mnist: mnistFolder), side: quick ? 5 : 11) } }
 if runs("surface") || runs("resnet20") {
-    try surfaceBenchmark(try .cifarShaped("resnet20", threadSharings: [true, false]), side: side)
+    attempt("resnet20") { try surfaceBenchmark(try .cifarShaped("resnet20", threadSharings: [true, false]), side: side) }
 }
-if runs("surface") || runs("vgg9") { try surfaceBenchmark(try .cifarShaped("vgg9", threadSharings: [true]), side: 3) }
+if runs("surface") || runs("vgg9") { attempt("vgg9") { try surfaceBenchmark(try .cifarShaped("vgg9", threadSharings: [true]), side: 3) } }
 
 // Hessian-vector products of ResNet-20 on 1,000 CIFAR-shaped images (HessianBenchmark.swift).
-if runs("hessian") { try hessianBenchmark(repeats: quick ? 1 : 3) }
+if runs("hessian") { attempt("hessian") { try hessianBenchmark(repeats: quick ? 1 : 3) } }
 
 // The GPT's surface and Hessian-vector products (GPTBenchmark.swift): named only (`--only
 // gptsurface`, `--only gpthvp`), since bench/run.py runs each in a process of its own so that
 // the peak RSS it reports is that benchmark's alone.
-if only?.contains("gptsurface") ?? false { try gptSurfaceBenchmark(side: 3) }
-if only?.contains("gpthvp") ?? false { try gptHessianBenchmark(repeats: 1) }
+if only?.contains("gptsurface") ?? false { attempt("gptsurface") { try gptSurfaceBenchmark(side: 3) } }
+if only?.contains("gpthvp") ?? false { attempt("gpthvp") { try gptHessianBenchmark(repeats: 1) } }
 
 // Every figure of a 251x251 surface (PlotBenchmark.swift).
-if runs("plot") { try plotBenchmark() }
+if runs("plot") { attempt("plot") { try plotBenchmark() } }
 
 // Adaptive refinement replayed on the demo's committed surface and a 129x129 bowl
 // (AdaptiveBenchmark.swift): exact points saved and largest difference to the full grid.
-if runs("adaptive") { try adaptiveSummary() }
+if runs("adaptive") { attempt("adaptive") { try adaptiveSummary() } }
