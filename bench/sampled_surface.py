@@ -8,8 +8,8 @@ the exact grid): a ResNet-56 surface on Fashion-MNIST's training images, run thr
 2. The exact path: `terrain surface` on a 3x3 grid over the same [-1, 1]^2 (the corners, the edges'
    midpoints and the centre are points of the 51x51 grid), every training image at every point;
    its seconds per point times side x side is the exact grid's time (extrapolated). Those nine
-   are points of the sampled runs' pilot lattice (computed exactly there too), so four more exact
-   points off the lattice, near (±0.5, ±0.5), are what the sampled values are held to.
+   can be points of the sampled runs' pilot lattice (computed exactly there too: at 17x17 they
+   are), so four more exact points off the lattice, near (±0.5, ±0.5), are held to as well.
 3. The sampled paths, each run whole: `--data-tolerance` (a fraction of the contour spacing), then
    with `--adaptive`, then with `--precision bf16` as well (where the CPU has bf16).
 For each: seconds, the saving against the exact grid's extrapolated time, the largest difference
@@ -46,6 +46,12 @@ def log_spacing(values, levels=14):
     return np.asarray(values) * (ratio - 1)
 
 
+def pilot_stride(side):
+    """The pilot lattice's default stride along an axis of `side` points (DataSampling.pilotStride):
+    a quarter of the axis, from 2 to 8 steps."""
+    return min(8, max(2, (side - 1) // 4))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--terrain", required=True, help="the terrain program")
@@ -80,10 +86,12 @@ def main():
     with h5py.File(exact_file) as f:
         exact = np.array(f["train_loss"])
     report("sampled_surface_exact_s", exact_total, f"s (extrapolated from 9 points, {side}x{side}, {args.images} images)")
-    # Off the pilot lattice (rows and columns 0, 8, 16, ... and the last): grid indices i and
-    # side - 1 - i near a quarter of the side.
+    # Off the pilot lattice (rows and columns 0, s, 2s, ... and the last, with the default stride
+    # s of `terrain surface`, checked against each sampled file): grid indices i and side - 1 - i
+    # near a quarter of the side.
+    stride = pilot_stride(side)
     inner = (side - 1) // 4
-    if inner % 8 == 0:
+    while inner % stride == 0 or (side - 1 - inner) % stride == 0:
         inner += 1
     step = 2 / (side - 1)
     inner_file = os.path.join(args.work, "exact-inner.h5")
@@ -103,6 +111,9 @@ def main():
         with h5py.File(out) as f:
             values = np.array(f["train_loss"])
             samples = np.array(f["train_loss_samples"]) if "train_loss_samples" in f else None
+            if f.attrs.get("terrain.sampling.pilot_stride") != stride:
+                sys.exit(f"{out}: pilot stride {f.attrs.get('terrain.sampling.pilot_stride')}, expected {stride}: "
+                         "the points held to the exact values would not be off the pilot lattice")
         half = (side - 1) // 2
         at_reference = np.concatenate([values[::half, ::half].ravel(),
                                        values[np.ix_([inner, side - 1 - inner], [inner, side - 1 - inner])].ravel()])

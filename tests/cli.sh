@@ -172,6 +172,8 @@ kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 check "a killed sampled run resumes" sampled --out "$work/sampled-killed.h5"
 rejects "sampled: a zero tolerance is refused" "data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-tolerance 0 --out "$work/bad.h5"
 rejects "sampled: --data-seed needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-seed 3 --out "$work/bad.h5"
+rejects "sampled: --data-pilot-stride needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-pilot-stride 2 --out "$work/bad.h5"
+rejects "sampled: a zero pilot stride is refused" "data-pilot-stride" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-tolerance 1% --data-pilot-stride 0 --out "$work/bad.h5"
 if python3 -c "import h5py" 2>/dev/null; then
   check "sampled: 1 and 2 threads and a resumed run give the same bits; SE and samples per point; SE 0 where the whole set was used" python3 -c "
 import h5py, numpy as np
@@ -187,6 +189,9 @@ assert n.shape == (9, 9) and (n >= 256).all() and (n <= total).all() and (se[n =
 assert (n < total).any(), 'no point sampled a prefix'
 assert a.attrs['terrain.sampling.samples_evaluated'] <= a.attrs['terrain.sampling.samples_exact']
 assert a.attrs['terrain.sampling.tolerance_unit'] == 'contour spacing' and a.attrs['terrain.sampling.tolerance'] == 0.02
+# The pilot on 9 points a side: stride 2 (a quarter of the axis, at least 2), rows and columns 0, 2, ... 8, exact.
+assert a.attrs['terrain.sampling.pilot_stride'] == 2 and a.attrs['terrain.sampling.pilot_stride_y'] == 2
+assert a.attrs['terrain.sampling.pilot_points'] == 25 and (n[::2, ::2] == total).all()
 print('samples a point:', int(n.min()), 'to', int(n.max()), 'of', int(total))"
 fi
 rejects "adaptive: a 1D curve is refused" "2D" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --adaptive --out "$work/bad.h5"

@@ -107,7 +107,7 @@ struct LandscapeJob {
         if let sampling {
             fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: request)
             announcement += "; sampled: \(sampling.description) on prefixes of one order of the data (--data-seed \(sampling.seed))"
-            progress.note("sampling: first the pilot lattice (rows and columns 0, 8, 16, … and the last) on the whole data: the levels and the other points' references")
+            progress.note("sampling: first the pilot lattice (\(computation.samplingPilotDescription)) on the whole data: the levels and the other points' references")
             try computation.prepareSampling()
         }
         if let adaptive {

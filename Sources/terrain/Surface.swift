@@ -27,7 +27,8 @@ struct Surface: ParsableCommand {
         order of the data (--data-seed; the same order for every point, so neighbouring points \
         share their samples) until the standard error of the mean is at most T: a loss (0.001), or \
         a percentage of the contour spacing of the figures' levels at the point's value (1%). A \
-        pilot lattice (rows and columns 0, 8, 16, … and the last; closer on small grids) is evaluated on the whole data first: it gives the \
+        pilot lattice (rows and columns 0, 8, 16, … and the last; closer on grids under 33 points a \
+        side; --data-pilot-stride) is evaluated on the whole data first: it gives the \
         levels, and each point's estimate takes out what its cell's corners, sample by sample, \
         predict (a control variate). The file stores train_loss_stderr and train_loss_samples (test_* likewise) beside the \
         losses; the summary says how many per-sample losses were computed against the exact grid.
@@ -77,6 +78,8 @@ struct Surface: ParsableCommand {
     var dataSeed: UInt64?
     @Option(help: ArgumentHelp("With --data-tolerance: the first prefix in samples (default 1024; it grows in blocks of 256).", valueName: "N"))
     var dataMinSamples: Int?
+    @Option(help: ArgumentHelp("With --data-tolerance: every S-th grid line (and the last) is evaluated exactly on the whole set first; their per-sample losses are the other points' control variates (default: a quarter of the axis, from 2 to 8).", valueName: "S"))
+    var dataPilotStride: Int?
     @OptionGroup var compute: ComputeOptions
 
     /// The ensemble asked for, if any.
@@ -110,8 +113,8 @@ struct Surface: ParsableCommand {
     /// contour spacing).
     func samplingSettings() throws -> DataSampling? {
         guard let dataTolerance else {
-            guard dataSeed == nil, dataMinSamples == nil else {
-                throw ValidationError("--data-seed and --data-min-samples go with --data-tolerance")
+            guard dataSeed == nil, dataMinSamples == nil, dataPilotStride == nil else {
+                throw ValidationError("--data-seed, --data-min-samples and --data-pilot-stride go with --data-tolerance")
             }
             return nil
         }
@@ -123,8 +126,10 @@ struct Surface: ParsableCommand {
         let minimum = dataMinSamples ?? 1024
         if dataMinSamples != nil { try OptionCheck.count(minimum, "--data-min-samples", in: 2...Int.max) }
         let seed = dataSeed ?? 0
-        return relative ? .relativeToFigureLevels(fraction: value / 100, seed: seed, minimumSamples: minimum)
-            : DataSampling(tolerance: .absolute(value), seed: seed, minimumSamples: minimum)
+        let stride = dataPilotStride
+        if let stride { try OptionCheck.count(stride, "--data-pilot-stride", in: 1...Int.max) }
+        return relative ? .relativeToFigureLevels(fraction: value / 100, seed: seed, minimumSamples: minimum, pilotStride: stride)
+            : DataSampling(tolerance: .absolute(value), seed: seed, minimumSamples: minimum, pilotStride: stride)
     }
 
     /// The options as the library's request.

@@ -106,11 +106,11 @@ struct DataSamplingTests {
     }
     static let dx = Direction(values: [1, 0.2]), dy = Direction(values: [-0.3, 1])
 
-    /// Pilot points (0, 4, 8 of 9) are evaluated on the whole set first; every other point takes
+    /// Pilot points (0, 4, 8 of 9 at stride 4) are evaluated on the whole set first; every other point takes
     /// a prefix of the same order.
     @Test func everyPointTakesPrefixesOfTheSameOrder() throws {
         let objective = Recording()
-        let sampling = DataSampling(tolerance: .absolute(0.01), seed: 11, minimumSamples: 64, blockSize: 64)
+        let sampling = DataSampling(tolerance: .absolute(0.01), seed: 11, minimumSamples: 64, blockSize: 64, pilotStride: 4)
         let surface = try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: Self.dx,
                                              yDirection: nil, grid: SurfaceGrid(x: try Axis.parse("-2:2:9").coordinates, y: []),
                                              sets: [.train], sampling: sampling)
@@ -149,7 +149,7 @@ struct DataSamplingTests {
     }
 
     @Test func theFileStoresEachPointsErrorAndSamplesAndResumesAndThreadsToTheSameBits() throws {
-        let sampling = DataSampling(tolerance: .absolute(0.015), seed: 5, minimumSamples: 64, blockSize: 32)
+        let sampling = DataSampling(tolerance: .absolute(0.015), seed: 5, minimumSamples: 64, blockSize: 32, pilotStride: 3)
         let grid = try Self.grid2D(7)
         let wholePath = try temporaryPath("whole.h5", label: "sampling")
         let whole = try runner(Self.objective(), grid: grid, sampling: sampling, path: wholePath, sets: [.train, .test]).run()
@@ -209,20 +209,23 @@ struct DataSamplingTests {
         #expect(LevelSet(levels: [3], range: 2).localSpacing(at: 3) == 2)
     }
 
-    /// A tolerance relative to the contour spacing: the pilot's 3×3 lattice is exact, its losses
-    /// give the levels (stored), and every other point's SE is within the fraction of the local
-    /// spacing at its value.
+    /// A tolerance relative to the contour spacing: the pilot's lattice (on 9×9, stride 2 by
+    /// default: 5×5) is exact, its losses give the levels (stored), and every other point's SE is
+    /// within the fraction of the local spacing at its value.
     @Test func aRelativeToleranceFollowsThePilotsLevels() throws {
         let rule = RefinementLevels.evenlySpaced(count: 6)
         let sampling = DataSampling(tolerance: .contourSpacing(fraction: 0.05, levels: rule), seed: 2, minimumSamples: 64, blockSize: 32)
         let grid = try Self.grid2D(9)
         let file = try runner(Self.objective(), grid: grid, sampling: sampling, path: temporaryPath("relative.h5", label: "sampling")).run()
         let losses = file.values[.trainLoss]!, samples = file.extraDatasets["train_loss_samples"]!, errors = file.extraDatasets["train_loss_stderr"]!
-        let pilot = [0, 4, 8].flatMap { j in [0, 4, 8].map { j * 9 + $0 } }
+        let lines = [0, 2, 4, 6, 8]
+        let pilot = lines.flatMap { j in lines.map { j * 9 + $0 } }
         for p in pilot { #expect(samples[p] == Double(Self.count) && errors[p] == 0) }
         let levels = LevelSet(levels: rule.levels(for: pilot.map { losses[$0] }), range: pilot.map { losses[$0] }.max()! - pilot.map { losses[$0] }.min()!)
         #expect(file.textAttributes["terrain.sampling.train_loss_levels"] == levels.levels.map { "\($0)" }.joined(separator: ","))
-        #expect(file.numberAttributes["terrain.sampling.pilot_points"] == 9)
+        #expect(file.numberAttributes["terrain.sampling.pilot_points"] == 25)
+        #expect(file.numberAttributes["terrain.sampling.pilot_stride"] == 2)
+        #expect(file.numberAttributes["terrain.sampling.pilot_stride_y"] == 2)
         for p in 0..<81 { #expect(errors[p] <= 0.05 * levels.localSpacing(at: losses[p])) }
         #expect(samples.contains { $0 < Double(Self.count) })
         #expect(DataSampling.caption(of: file) == "sampled: SE ≤ 5% of the contour spacing")
@@ -245,11 +248,31 @@ struct DataSamplingTests {
         for p in mask.indices {
             if mask[p] == 0 { #expect(samples[p] == 0 && errors[p].isNaN) } else { #expect(samples[p] >= 64 && errors[p] <= 0.02) }
         }
-        // The pilot's points (the 3×3 lattice of rows and columns 0, 8, 16) count where the plan did not take them.
-        let pilot = [0, 8, 16].flatMap { j in [0, 8, 16].map { j * 17 + $0 } }
+        // The pilot's points (by default on 17×17 the 5×5 lattice of rows and columns 0, 4, … 16)
+        // count where the plan did not take them.
+        let lines = [0, 4, 8, 12, 16]
+        let pilot = lines.flatMap { j in lines.map { j * 17 + $0 } }
         let unused = pilot.filter { samples[$0] == 0 }.count
         #expect(file.numberAttributes["terrain.sampling.samples_evaluated"] == samples.reduce(0, +) + Double(unused * Self.count))
         #expect(file.numberAttributes["terrain.sampling.samples_exact"] == Double(17 * 17 * Self.count))
+    }
+
+    /// The pilot's stride: a quarter of the axis from 2 to 8 steps unless one is asked for; the
+    /// lattice is its multiples and the last line, on each axis by its own length.
+    @Test func thePilotStrideFollowsTheGridUnlessGiven() throws {
+        let automatic = DataSampling(tolerance: .absolute(1))
+        #expect([3, 5, 9, 13, 17, 25, 33, 51, 201].map { automatic.pilotStride(alongAxisOf: $0) } == [2, 2, 2, 3, 4, 6, 8, 8, 8])
+        let given = DataSampling(tolerance: .absolute(1), pilotStride: 5)
+        #expect([3, 17, 51].map { given.pilotStride(alongAxisOf: $0) } == [5, 5, 5])
+        #expect(automatic.requestTag != given.requestTag)
+        let surface = try SurfaceComputation(objective: Self.objective(), center: Self.objective().parameters(), xDirection: Self.dx,
+                                             yDirection: Self.dy, grid: SurfaceGrid(x: try Axis.parse("-1:1:17").coordinates, y: try Axis.parse("-1:1:5").coordinates), sets: [.train],
+                                             sampling: automatic)
+        #expect(surface.samplingPilotDescription == "stride 4 along x, 2 along y: 15 points")
+        let square = try SurfaceComputation(objective: Self.objective(), center: Self.objective().parameters(), xDirection: Self.dx,
+                                            yDirection: Self.dy, grid: try Self.grid2D(11), sets: [.train], sampling: given)
+        #expect(square.samplingPilotDescription == "stride 5 (rows and columns 0, 5, 10, … and the last): 9 points")
+        #expect(throws: LandscapeError.self) { try DataSampling(tolerance: .absolute(1), pilotStride: 0).validate() }
     }
 
     @Test func settingsAreChecked() {

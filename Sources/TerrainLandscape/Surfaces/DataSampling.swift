@@ -69,11 +69,12 @@ public struct DataSampling: Sendable {
     /// The largest growth of a step, however many samples the current estimate says are needed.
     public var maximumGrowth: Double
     /// The stride of the pilot's lattice along each axis (`SurfaceSampler`): its points are
-    /// evaluated on the whole set and are the references of the points around them.
-    public var pilotStride: Int
+    /// evaluated on the whole set and are the references of the points around them. nil: chosen
+    /// per axis (`pilotStride(alongAxisOf:)`).
+    public var pilotStride: Int?
 
     public init(tolerance: Tolerance, seed: UInt64 = 0, minimumSamples: Int = 1024, blockSize: Int = 256,
-                growth: Double = 1.25, maximumGrowth: Double = 4, pilotStride: Int = 8) {
+                growth: Double = 1.25, maximumGrowth: Double = 4, pilotStride: Int? = nil) {
         self.pilotStride = pilotStride
         self.tolerance = tolerance
         self.seed = seed
@@ -96,9 +97,20 @@ public struct DataSampling: Sendable {
         guard minimumSamples >= 2 else {
             throw LandscapeError.invalidRequest("the data sampling needs a first prefix of at least 2 samples (got \(minimumSamples))")
         }
-        guard blockSize >= 1, growth > 1, growth.isFinite, maximumGrowth >= growth, maximumGrowth.isFinite, pilotStride >= 1 else {
+        guard blockSize >= 1, growth > 1, growth.isFinite, maximumGrowth >= growth, maximumGrowth.isFinite, (pilotStride ?? 1) >= 1 else {
             throw LandscapeError.invalidRequest("the data sampling's block and pilot stride must be positive and its growth 1 < growth ≤ maximum growth")
         }
+    }
+
+    /// The pilot's stride along an axis of `count` points: the one asked for, or else a quarter
+    /// of the axis, at least 2 and at most 8 steps. A point's control variate interpolates its
+    /// cell's corners sample by sample, and its error grows with the square of the cell's width:
+    /// at least four cells a side keep it small on small grids (a 17×17 surface of a ResNet-56
+    /// on 10,000 Fashion-MNIST images needed 20% fewer per-sample losses in all, its pilot
+    /// included, with cells of 4 steps than of 8), and 8 steps (the coarse lattice `--adaptive`
+    /// computes first) keep the pilot a few percent of a large grid (64 points of 51×51).
+    public func pilotStride(alongAxisOf count: Int) -> Int {
+        pilotStride ?? min(8, max(2, (count - 1) / 4))
     }
 
     /// The tolerance as it reads in captions and summaries: "SE ≤ 0.001", "SE ≤ 1% of the contour spacing".
@@ -116,7 +128,7 @@ public struct DataSampling: Sendable {
         case .absolute(let t): rule = "absolute \(t)"
         case .contourSpacing(let fraction, let levels): rule = "contour \(fraction) \(levels.name)"
         }
-        return " sampled \(rule) seed \(seed) minimum \(minimumSamples) block \(blockSize) growth \(growth) \(maximumGrowth) pilot \(pilotStride)"
+        return " sampled \(rule) seed \(seed) minimum \(minimumSamples) block \(blockSize) growth \(growth) \(maximumGrowth) pilot \(pilotStride.map(String.init) ?? "auto")"
     }
 
     static func number(_ value: Double) -> String { String(format: "%g", value) }

@@ -194,6 +194,8 @@ public final class SurfaceComputation {
 
     /// What a request's fingerprint adds for this surface's sampling ("" unsampled).
     public var samplingRequestTag: String { sampler?.settings.requestTag ?? "" }
+    /// The sampled surface's pilot lattice in words ("" when not sampled).
+    public var samplingPilotDescription: String { sampler?.pilotDescription ?? "" }
 
     /// Puts the centre weights back into the objective.
     public func restoreCenter() { objective.setParameters(center) }

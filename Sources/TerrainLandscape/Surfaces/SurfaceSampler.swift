@@ -13,13 +13,13 @@ import Foundation
 /// "contour spacing"), `seed` (text: the order's seed), `minimum_samples`, `block_samples`,
 /// `<set>_samples_total` (N), `samples_evaluated` (every per-sample loss computed for the file,
 /// the pilot's included) and `samples_exact` (points × N summed over the sets: the exact full
-/// grid's), `pilot_points`, `pilot_stride` and, for a tolerance relative to the contour
+/// grid's), `pilot_points`, `pilot_stride` (along x; `pilot_stride_y` along y) and, for a tolerance relative to the contour
 /// spacing, the pilot's levels per set (`<set>_loss_levels`, text).
 ///
 /// **The pilot**: the points of a lattice of the grid are evaluated on the whole set before any
-/// other point: along each axis of n points the lines of stride s = min(`DataSampling.pilotStride`,
-/// max((n − 1)/2, 1)), and n − 1 (`AdaptiveRefinement.lines`: the coarse lattice `--adaptive`
-/// computes first, at its default 3 levels; a 3×3 lattice on grids of up to 17 points a side).
+/// other point: along each axis of n points the lines of stride s (`DataSampling.pilotStride`,
+/// by default a quarter of the axis, from 2 to 8 steps) and n − 1 (`AdaptiveRefinement.lines`;
+/// stride 8 is the coarse lattice `--adaptive` computes first, at its default 3 levels).
 /// Their per-sample losses are the references of the other points' regression estimates (each
 /// point's reference is the per-sample losses of its lattice cell's corners interpolated
 /// bilinearly to it, `reference(for:set:)`, a `ControlVariate`), and for a tolerance relative to
@@ -70,7 +70,18 @@ final class SurfaceSampler {
 
     /// The pilot lattice's lines along an axis of `count` points.
     func pilotLines(_ count: Int) -> [Int] {
-        AdaptiveRefinement.lines(count: count, stride: max(min(settings.pilotStride, (count - 1) / 2), 1))
+        AdaptiveRefinement.lines(count: count, stride: settings.pilotStride(alongAxisOf: count))
+    }
+
+    /// The pilot lattice in words, for progress: "stride 4 (rows and columns 0, 4, 8, … and the
+    /// last): 25 points".
+    var pilotDescription: String {
+        let sx = settings.pilotStride(alongAxisOf: grid.x.count)
+        let points = "\(pilotPoints.count) point\(pilotPoints.count == 1 ? "" : "s")"
+        guard grid.isTwoDimensional else { return "stride \(sx) along x: \(points)" }
+        let sy = settings.pilotStride(alongAxisOf: grid.y.count)
+        if sx == sy { return "stride \(sx) (rows and columns 0, \(sx), \(2 * sx), … and the last): \(points)" }
+        return "stride \(sx) along x, \(sy) along y: \(points)"
     }
 
     /// The pilot's points: the lattice of the type's comment (in 1D, its points along x).
@@ -234,7 +245,10 @@ final class SurfaceSampler {
         file.numberAttributes[prefix + "minimum_samples"] = Double(settings.minimumSamples)
         file.numberAttributes[prefix + "block_samples"] = Double(settings.blockSize)
         file.numberAttributes[prefix + "pilot_points"] = Double(pilotRows.count)
-        file.numberAttributes[prefix + "pilot_stride"] = Double(settings.pilotStride)
+        file.numberAttributes[prefix + "pilot_stride"] = Double(settings.pilotStride(alongAxisOf: grid.x.count))
+        if grid.isTwoDimensional {
+            file.numberAttributes[prefix + "pilot_stride_y"] = Double(settings.pilotStride(alongAxisOf: grid.y.count))
+        }
         file.numberAttributes[prefix + "samples_evaluated"] = evaluated
         file.numberAttributes[prefix + "samples_exact"] = Double(grid.pointCount) * sets.reduce(0) { $0 + Double(orders[$1]!.count) }
     }
