@@ -21,10 +21,20 @@ GPT_PARTS = ["gptsurface", "gpthvp"]
 SAMPLED_PART = "sampled"
 
 
+# Every figure as it was measured, one JSON object per line, appended (the tables below are made
+# from them; an hour of measurements is not lost to a failed table).
+RAW_LOG = "bench-raw.jsonl"
+
+
 def measure(command, env):
     # Standard error passes through: the benchmarks' warnings (a failed sanity check) show.
     out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    return {row["name"]: row for row in map(json.loads, filter(None, out.splitlines()))}
+    rows = list(map(json.loads, filter(None, out.splitlines())))
+    program = os.path.basename(next((c for c in command if c.endswith(".py")), command[0]))
+    with open(RAW_LOG, "a") as log:
+        for row in rows:
+            log.write(json.dumps({"program": program, **row}) + "\n")
+    return {row["name"]: row for row in rows}
 
 
 def figure(value):
@@ -105,6 +115,7 @@ def main():
                                 "--side", str(args.sampled_side), "--images", str(args.sampled_images)], env))
         torch.update(measure([args.python, os.path.join(here, "pytorch_bench.py"), "--only", "fashion56",
                               "--fashion-side", str(args.sampled_side), "--fashion-images", str(args.sampled_images)] + common, env))
+    print(f"(every figure also in {RAW_LOG})")
     print(f"{'benchmark':44} {'Terrain':>12} {'PyTorch':>12} {'ratio':>7}  unit")
     for name, row in terrain.items():
         if (name.endswith("_gflops") and name != "sgemm_2048_gflops") or "max_difference" in row or name.startswith("sampled_"):
@@ -114,7 +125,7 @@ def main():
         ratio = f"{row['value'] / ref['value']:.2f}x" if ref else "-"
         ref_text = figure(ref['value']) if ref else "-"
         print(f"{name:44} {figure(row['value']):>12} {ref_text:>12} {ratio:>7}  {row['unit']}")
-    adaptive = [(n, r) for n, r in terrain.items() if "max_difference" in r]
+    adaptive = [(n, r) for n, r in terrain.items() if "max_difference" in r and not n.startswith("sampled_")]
     if adaptive:
         print("\nadaptive refinement (points computed of the full grid, largest difference to the full grid)")
     for name, row in adaptive:
