@@ -97,7 +97,7 @@ public struct CurvatureMapRequest {
         let runner = SurfaceRunner.forRequest(computation: map, path: outputPath, fingerprint: map.fingerprint(data: loaded.dataDescription),
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         let hessian = HessianOperator(objective: objective, set: set, oneDimensional: map.oneDimensional)
-        progress.note("hessian map: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
+        progress.note("hessian map: \(grid.pointCount) point\(grid.pointCount == 1 ? "" : "s") (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
                       + "Hessian of dimension \(hessian.dimension) (\(map.oneDimensional.legacyHessianName)), ≤ \(iterations) Lanczos steps per point"
                       + (map.concurrentPoints > 1 ? "; \(map.concurrentPoints) points at once" : "")
                       + (world.size > 1 ? "; \(world.size) ranks" : ""))

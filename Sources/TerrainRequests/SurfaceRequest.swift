@@ -212,7 +212,7 @@ public struct SurfaceRequest {
             objective: objective, spread: data.spread, center: theta, directions: dirs, directionType: type,
             grid: grid, sets: data.sets, dataDescription: loaded.dataDescription, out: output, directionPath: directionOutput,
             directionOutput: directionWrite, metadata: metadata, extraDatasets: extra, adaptive: adaptive, sampling: sampling, ensemble: ensemble,
-            announcement: "surface: \(grid.pointCount) points (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
+            announcement: "surface: \(grid.pointCount) point\(grid.pointCount == 1 ? "" : "s") (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
                 + "\(groups.filter(announcedType.covers).count) tensors move"
                 + (dirs.count > 1 ? String(format: "; cosine between the directions %.2e", cosine) : "") + ensembleNote
         ).run(progress: progress, overwrite: overwrite)
