@@ -439,6 +439,8 @@ check "hessian --map: the spectrum and the convexity map in one command" bash -c
   '$terrain' plot '$work/hm3.h5' --kind eigen --out '$work/hm3figs' | grep -q eig_ratio_abs"
 rejects "a map of other Lanczos settings is not mixed in" "different request" \
   "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --iterations 11
+rejects "a map of products one at a time (--memory 0) is not mixed into one of kept passes" "different request" \
+  "$terrain" hessian-map --quiet --surface "$work/hm.h5" --subset 100 --max-iterations 10 --memory 0
 check "export a surface to NPZ and CSV" "$terrain" export "$work/traj.h5" "$work/traj.npz" "$work/traj.csv"
 check "the CSV has a header and one row per point" bash -c "[ \$(wc -l < '$work/traj.csv') -eq 26 ] && head -1 '$work/traj.csv' | grep -q '^x,y,train_loss'"
 if python3 -c "import numpy" 2>/dev/null; then

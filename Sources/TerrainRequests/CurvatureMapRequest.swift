@@ -93,8 +93,13 @@ public struct CurvatureMapRequest {
         options.acceptsUnmarkedFile = output == nil
         options.attributePrefix = "terrain.hessian."
         options.progressLabel = "hessian map"
-        options.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters or Lanczos settings)"
-        let runner = SurfaceRunner.forRequest(computation: map, path: outputPath, fingerprint: map.fingerprint(data: loaded.dataDescription),
+        options.otherRequest = "a Hessian map of a different request (model, directions, grid, data, parameters, Lanczos settings or --memory 0)"
+        // With no memory for θ-only results the compiled products run another program (the
+        // value and tangent passes fused), whose numbers differ in the last bits: not mixed in one
+        // map. Every other budget runs the same program, whatever it keeps.
+        let products = objective.curvatureStateBudget == 0 ? "; products one at a time (--memory 0)" : ""
+        let runner = SurfaceRunner.forRequest(computation: map, path: outputPath,
+                                              fingerprint: map.fingerprint(data: loaded.dataDescription + products),
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
         let hessian = HessianOperator(objective: objective, set: set, oneDimensional: map.oneDimensional)
         progress.note("hessian map: \(grid.pointCount) point\(grid.pointCount == 1 ? "" : "s") (\(grid.shape.map(String.init).joined(separator: "x"))) on \(loaded.dataDescription); "
