@@ -9,7 +9,8 @@ the exact grid): a ResNet-56 surface on Fashion-MNIST's training images, run thr
    midpoints and the centre are points of the 51x51 grid), every training image at every point;
    its seconds per point times side x side is the exact grid's time (extrapolated). Those nine
    can be points of the sampled runs' pilot lattice (computed exactly there too: at 17x17 they
-   are), so four more exact points off the lattice, near (±0.5, ±0.5), are held to as well.
+   are), so four more exact points off the lattice (its stride read from the sampled files), a
+   quarter of the way in from the edges, are held to as well.
 3. The sampled paths, each run whole: `--data-tolerance` (a fraction of the contour spacing), then
    with `--adaptive`, then with `--precision bf16` as well (where the CPU has bf16).
 For each: seconds, the saving against the exact grid's extrapolated time, the largest difference
@@ -46,12 +47,6 @@ def log_spacing(values, levels=14):
     return np.asarray(values) * (ratio - 1)
 
 
-def pilot_stride(side):
-    """The pilot lattice's default stride along an axis of `side` points (DataSampling.pilotStride):
-    a quarter of the axis, from 2 to 8 steps."""
-    return min(8, max(2, (side - 1) // 4))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--terrain", required=True, help="the terrain program")
@@ -86,12 +81,24 @@ def main():
     with h5py.File(exact_file) as f:
         exact = np.array(f["train_loss"])
     report("sampled_surface_exact_s", exact_total, f"s (extrapolated from 9 points, {side}x{side}, {args.images} images)")
-    # Off the pilot lattice (rows and columns 0, s, 2s, ... and the last, with the default stride
-    # s of `terrain surface`, checked against each sampled file): grid indices i and side - 1 - i
-    # near a quarter of the side.
-    stride = pilot_stride(side)
+    # The sampled paths, each timed whole; their values are held to the exact ones afterwards.
+    runs = []
+    options = {"tolerance": [], "adaptive": ["--adaptive"], "adaptive_bf16": ["--adaptive", "--precision", "bf16"]}
+    for name in args.paths.split(","):
+        out = os.path.join(args.work, name + ".h5")
+        if os.path.exists(out):
+            os.remove(out)
+        seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + options[name])
+        with h5py.File(out) as f:
+            strides = {int(f.attrs["terrain.sampling.pilot_stride"]), int(f.attrs["terrain.sampling.pilot_stride_y"])}
+            runs.append((name, seconds, np.array(f["train_loss"]),
+                         np.array(f["train_loss_samples"]) if "train_loss_samples" in f else None, strides))
+
+    # Four exact points off the pilot lattice (rows and columns 0, s, 2s, ... and the last, s the
+    # stride the sampled files store), grid indices i and side - 1 - i near a quarter of the side.
+    strides = set().union(*(r[4] for r in runs))
     inner = (side - 1) // 4
-    while inner % stride == 0 or (side - 1 - inner) % stride == 0:
+    while any(i % s == 0 for s in strides for i in (inner, side - 1 - inner)):
         inner += 1
     step = 2 / (side - 1)
     inner_file = os.path.join(args.work, "exact-inner.h5")
@@ -101,32 +108,18 @@ def main():
     run(common + [f"--x={low}:{high}:2", f"--y={low}:{high}:2", "--out", inner_file])
     with h5py.File(inner_file) as f:
         exact_inner = np.array(f["train_loss"])
-    spacing = log_spacing(np.concatenate([exact.ravel(), exact_inner.ravel()]))
-
-    def sampled(name, extra):
-        out = os.path.join(args.work, name + ".h5")
-        if os.path.exists(out):
-            os.remove(out)
-        seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + extra)
-        with h5py.File(out) as f:
-            values = np.array(f["train_loss"])
-            samples = np.array(f["train_loss_samples"]) if "train_loss_samples" in f else None
-            if f.attrs.get("terrain.sampling.pilot_stride") != stride:
-                sys.exit(f"{out}: pilot stride {f.attrs.get('terrain.sampling.pilot_stride')}, expected {stride}: "
-                         "the points held to the exact values would not be off the pilot lattice")
-        half = (side - 1) // 2
+    reference = np.concatenate([exact.ravel(), exact_inner.ravel()])
+    spacing = log_spacing(reference)
+    half = (side - 1) // 2
+    for name, seconds, values, samples, _ in runs:
         at_reference = np.concatenate([values[::half, ::half].ravel(),
                                        values[np.ix_([inner, side - 1 - inner], [inner, side - 1 - inner])].ravel()])
-        difference = np.abs(at_reference - np.concatenate([exact.ravel(), exact_inner.ravel()]))
+        difference = np.abs(at_reference - reference)
         report(f"sampled_surface_{name}_s", seconds, "s (measured whole)",
                saving=exact_total / seconds, max_difference=float(difference.max()),
                max_difference_spacings=float((difference / spacing).max()),
                samples=float(np.nansum(samples)) if samples is not None else None,
                exact_samples=float(side * side * args.images))
-
-    options = {"tolerance": [], "adaptive": ["--adaptive"], "adaptive_bf16": ["--adaptive", "--precision", "bf16"]}
-    for name in args.paths.split(","):
-        sampled(name, options[name])
 
 
 if __name__ == "__main__":

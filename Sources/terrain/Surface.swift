@@ -126,10 +126,9 @@ struct Surface: ParsableCommand {
         let minimum = dataMinSamples ?? 1024
         if dataMinSamples != nil { try OptionCheck.count(minimum, "--data-min-samples", in: 2...Int.max) }
         let seed = dataSeed ?? 0
-        let stride = dataPilotStride
-        if let stride { try OptionCheck.count(stride, "--data-pilot-stride", in: 1...Int.max) }
-        return relative ? .relativeToFigureLevels(fraction: value / 100, seed: seed, minimumSamples: minimum, pilotStride: stride)
-            : DataSampling(tolerance: .absolute(value), seed: seed, minimumSamples: minimum, pilotStride: stride)
+        if let dataPilotStride { try OptionCheck.count(dataPilotStride, "--data-pilot-stride", in: 1...Int.max) }
+        return relative ? .relativeToFigureLevels(fraction: value / 100, seed: seed, minimumSamples: minimum, pilotStride: dataPilotStride)
+            : DataSampling(tolerance: .absolute(value), seed: seed, minimumSamples: minimum, pilotStride: dataPilotStride)
     }
 
     /// The options as the library's request.

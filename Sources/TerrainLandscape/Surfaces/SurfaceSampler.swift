@@ -77,7 +77,8 @@ final class SurfaceSampler {
     /// last): 25 points".
     var pilotDescription: String {
         let sx = settings.pilotStride(alongAxisOf: grid.x.count)
-        let points = "\(pilotPoints.count) point\(pilotPoints.count == 1 ? "" : "s")"
+        let count = pilotPoints.count
+        let points = "\(count) point\(count == 1 ? "" : "s")"
         guard grid.isTwoDimensional else { return "stride \(sx) along x: \(points)" }
         let sy = settings.pilotStride(alongAxisOf: grid.y.count)
         if sx == sy { return "stride \(sx) (rows and columns 0, \(sx), \(2 * sx), … and the last): \(points)" }
