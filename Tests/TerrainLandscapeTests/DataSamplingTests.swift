@@ -157,19 +157,25 @@ struct DataSamplingTests {
         #expect(whole.extraDatasets["test_loss_samples"]?.count == 49)
         #expect(samples.count == 49 && errors.allSatisfy { $0 <= 0.015 })
         // Pilot points are exact; every other stored count is the point's own estimate on its
-        // reference: the per-sample losses of its lattice cell's corners, interpolated (10 and 17
-        // lie on column 3 between rows 0 and 3 of the lattice: points 3 and 24).
+        // reference: the per-sample losses of its lattice cell's corners, interpolated linearly,
+        // and what the interpolation through the lines around adds (10 and 17 lie on column 3
+        // between rows 0 and 3 of the lattice 0, 3, 6: points 3 and 24, and 45 for the
+        // quadratic through all three rows).
         let center = Self.objective().parameters(), order = SampleOrder(count: Self.count, seed: 5)
         for p in [0, 3, 24, 48] { #expect(samples[p] == Double(Self.count) && errors[p] == 0) }
-        let corners = try [3, 24].map { try Self.reference(at: grid.parameters(at: $0, center: center, x: Self.dx, y: Self.dy), order: order) }
-        for (p, row) in [(10, 1), (17, 2)] {
+        let nodes = try [3, 24, 45].map { try Self.reference(at: grid.parameters(at: $0, center: center, x: Self.dx, y: Self.dy), order: order) }
+        for p in [10, 17] {
             let objective = Self.objective()
             objective.setParameters(grid.parameters(at: p, center: center, x: Self.dx, y: Self.dy))
-            let v = (grid.y[row] - grid.y[0]) / (grid.y[3] - grid.y[0])
-            var losses = [Double](repeating: 0, count: Self.count)
-            for (corner, weight) in zip(corners, [1 - v, v]) { for k in losses.indices { losses[k] += weight * corner.losses[k] } }
-            let estimate = try sampling.estimate(on: objective, set: .train, order: order, reference: ControlVariate(losses: losses),
-                                                 tolerance: { _ in 0.015 })
+            func interpolated(_ weights: [(line: Int, weight: Double)]) -> [Double] {
+                var losses = [Double](repeating: 0, count: Self.count)
+                for (row, weight) in weights { for k in losses.indices { losses[k] += weight * nodes[row / 3].losses[k] } }
+                return losses
+            }
+            let linear = interpolated(SurfaceSampler.weights(at: p / 7, lines: [0, 3, 6], coordinates: grid.y, order: 1))
+            let quadratic = interpolated(SurfaceSampler.weights(at: p / 7, lines: [0, 3, 6], coordinates: grid.y, order: 3))
+            let reference = ControlVariate(columns: [linear, zip(quadratic, linear).map { $0 - $1 }])
+            let estimate = try sampling.estimate(on: objective, set: .train, order: order, reference: reference, tolerance: { _ in 0.015 })
             #expect(Double(estimate.samples) == samples[p] && estimate.loss == whole.values[.trainLoss]![p])
             #expect(estimate.samples < Self.count)
         }
@@ -273,6 +279,84 @@ struct DataSamplingTests {
                                             yDirection: Self.dy, grid: try Self.grid2D(11), sets: [.train], sampling: given)
         #expect(square.samplingPilotDescription == "stride 5 (rows and columns 0, 5, 10, … and the last): 9 points")
         #expect(throws: LandscapeError.self) { try DataSampling(tolerance: .absolute(1), pilotStride: 0).validate() }
+    }
+
+    /// The interpolation weights of the references: Lagrange's through the lattice lines around
+    /// (two, or up to four for the cubic: three in an edge cell), reproducing polynomials of
+    /// their degree at uneven lines too (a lattice's last line can be closer).
+    @Test func theReferencesInterpolationWeights() {
+        let t = (0..<11).map { -1 + 0.2 * Double($0) }, lines = [0, 4, 8, 10]
+        #expect(SurfaceSampler.weights(at: 4, lines: lines, coordinates: t, order: 3).map(\.line) == [4])
+        #expect(SurfaceSampler.weights(at: 5, lines: lines, coordinates: t, order: 1).map(\.line) == [4, 8])
+        #expect(SurfaceSampler.weights(at: 5, lines: lines, coordinates: t, order: 3).map(\.line) == [0, 4, 8, 10])
+        #expect(SurfaceSampler.weights(at: 2, lines: lines, coordinates: t, order: 3).map(\.line) == [0, 4, 8])
+        #expect(SurfaceSampler.weights(at: 9, lines: lines, coordinates: t, order: 3).map(\.line) == [4, 8, 10])
+        for index in 0...10 {
+            for (order, degree) in [(1, 1), (3, index < 4 || index > 8 ? 2 : 3)] {
+                let weights = SurfaceSampler.weights(at: index, lines: lines, coordinates: t, order: order)
+                for power in 0...degree {
+                    let value = weights.reduce(0) { $0 + $1.weight * pow(t[$1.line], Double(power)) }
+                    #expect(abs(value - pow(t[index], Double(power))) <= 1e-12, "index \(index) order \(order) power \(power)")
+                }
+            }
+        }
+    }
+
+    /// Per-sample losses quadratic in the weights, each with its own curvature, cᵢ(w₀ − aᵢ)² +
+    /// (w₁ − bᵢ)², are quadratic along the grid: the cubic correction follows them exactly, so
+    /// every point off the pilot stops at its first prefix with its exact loss (to rounding),
+    /// where the bilinear reference alone, off by each sample's own curvature, needs more.
+    @Test func theCubicCorrectionFollowsCurvedLosses() throws {
+        func curved() -> PerSampleObjective {
+            PerSampleObjective(groups: .tiling([("w", [2], .weight)]), initial: [0.4, -0.3], counts: [.train: Self.count]) { w, _, i in
+                let a = sin(1.7 * Double(i)), b = cos(2.3 * Double(i)), c = 1 + 0.9 * sin(3.1 * Double(i))
+                return c * (w[0] - a) * (w[0] - a) + (w[1] - b) * (w[1] - b)
+            }
+        }
+        let sampling = DataSampling(tolerance: .absolute(0.001), seed: 8, minimumSamples: 64, blockSize: 32, pilotStride: 4)
+        let objective = curved(), grid = try Self.grid2D(13), center = objective.parameters()
+        let surface = try SurfaceComputation(objective: objective, center: center, xDirection: Self.dx,
+                                             yDirection: Self.dy, grid: grid, sets: [.train], sampling: sampling)
+        try surface.prepareSampling()
+        let sampler = try #require(surface.sampler)
+        let order = SampleOrder(count: Self.count, seed: 8)
+        var bilinearSamples = 0
+        for p in 0..<grid.pointCount where !sampler.pilotPoints.contains(p) {
+            let point = curved()
+            point.setParameters(grid.parameters(at: p, center: center, x: Self.dx, y: Self.dy))
+            let reference = try #require(sampler.reference(for: p, set: .train))
+            #expect(reference.columns.count == 2)
+            let estimate = try sampling.estimate(on: point, set: .train, order: order, reference: reference, tolerance: { _ in 0.001 })
+            let exact = try point.evaluate(.train).loss
+            #expect(estimate.samples == 64 && abs(estimate.loss - exact) <= 1e-10 * exact, "point \(p): \(estimate.samples) samples, \(estimate.loss) for \(exact)")
+            let bilinear = try sampling.estimate(on: point, set: .train, order: order, reference: ControlVariate(columns: [reference.columns[0]]),
+                                                 tolerance: { _ in 0.001 })
+            bilinearSamples += bilinear.samples
+        }
+        let others = grid.pointCount - sampler.pilotPoints.count
+        #expect(bilinearSamples > 2 * 64 * others, "the bilinear reference alone used \(bilinearSamples) samples")
+    }
+
+    /// The multiple regression: a column that is a multiple of an earlier one, or constant, is
+    /// left out (the estimate is that of the others); the coefficients solve the normal equations.
+    @Test func aRedundantColumnIsLeftOut() throws {
+        let order = SampleOrder(count: Self.count, seed: 6)
+        let near = try Self.reference(at: [0.45, -0.3], order: order)
+        let objective = Self.objective()
+        objective.setParameters([0.5, -0.25])
+        let losses = try objective.evaluateSamples(.train, at: order.indices[..<512]).losses
+        let mean = losses.reduce(0, +) / 512
+        let one = DataSampling.regression(losses, mean: mean, on: near)
+        let doubled = DataSampling.regression(losses, mean: mean, on: ControlVariate(columns: [near.losses, near.losses.map { 2 * $0 }]))
+        let constant = DataSampling.regression(losses, mean: mean, on: ControlVariate(columns: [near.losses, near.losses.map { _ in 3 }]))
+        for other in [doubled, constant] {
+            #expect(abs(other.loss - one.loss) <= 1e-12 && abs(other.variance - one.variance) <= 1e-12 * one.variance)
+        }
+        let b = try #require(DataSampling.leastSquares(gram: [4, 2, 0, 2, 5, 1, 0, 1, 3], cross: [2, 3, 4], columns: 3))
+        let residual = [4 * b[0] + 2 * b[1] - 2, 2 * b[0] + 5 * b[1] + b[2] - 3, b[1] + 3 * b[2] - 4]
+        #expect(residual.allSatisfy { abs($0) <= 1e-12 })
+        #expect(DataSampling.leastSquares(gram: [1, 1, 1, 1], cross: [1, 1], columns: 2) == [1, 0])
+        #expect(DataSampling.leastSquares(gram: [.nan], cross: [1], columns: 1) == nil)
     }
 
     @Test func settingsAreChecked() {

@@ -74,7 +74,10 @@ struct WorkerPoolTests {
         for task in [waiting, queued] {
             await #expect(throws: ServeError.unavailable("the server is stopping")) { try await task.value }
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Released by the stop, not by their 600-second limits. The bound is loose on purpose:
+        // the answers reach this task through the cooperative pool, which other suites' synchronous
+        // work holds for seconds at a time on 2 loaded cores (7 s measured once, under 5 s alone).
+        #expect(ContinuousClock.now - start < .seconds(60))
         await #expect(throws: ServeError.unavailable("the server is stopping")) { try await pool.run("late", timeout: .seconds(1)) { 3 } }
     }
 

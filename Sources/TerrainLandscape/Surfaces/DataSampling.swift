@@ -15,18 +15,20 @@ import Foundation
 /// the N of the set, whose mean is the exact loss, so the error shrinks to 0 as n reaches N
 /// (Cochran, *Sampling Techniques*, §2.5). (n = 1 < N: SE = ∞.)
 ///
-/// **With a reference** (a `ControlVariate`: per-sample losses rᵢ of the same samples whose
-/// exact mean R over all N is known; a surface's are its pilot's, interpolated to the point,
-/// `SurfaceSampler`) the estimate is the regression estimator (Cochran §7.1)
+/// **With a reference** (a `ControlVariate`: k columns of per-sample values r⁽¹⁾ᵢ … r⁽ᵏ⁾ᵢ of the
+/// same samples whose exact means R⁽¹⁾ … R⁽ᵏ⁾ over all N are known; a surface's are its pilot's
+/// losses interpolated to the point, `SurfaceSampler`) the estimate is the regression estimator
+/// (Cochran §7.1; with several columns, the multiple regression of the same chapter)
 ///
-///     L = m − b·(m_r − R),   b = Σ (ℓᵢ − m)(rᵢ − m_r) / Σ (rᵢ − m_r)²,
-///     SE = √((1 − n/N) · s_e²/n),   s_e² = Σ ((ℓᵢ − m) − b(rᵢ − m_r))²/(n − 2),
+///     L = m − Σ_c b_c·(m_c − R_c),   b the least-squares coefficients of ℓ − m on the r⁽ᶜ⁾ − m_c,
+///     SE = √((1 − n/N) · s_e²/n),    s_e² = Σ ((ℓᵢ − m) − Σ_c b_c(r⁽ᶜ⁾ᵢ − m_c))²/(n − 1 − k),
 ///
-/// m_r the reference's mean over the same prefix: the part of the prefix's error that the
+/// m_c column c's mean over the same prefix: the part of the prefix's error that the
 /// reference shares (the same samples, nearby weights) is taken out, so a point whose losses
 /// follow its reference's stops far sooner, and one uncorrelated with it (b ≈ 0) is estimated as
-/// without.
-/// (b is estimated from the prefix, so L carries a bias of order 1/n, far below its SE.)
+/// without. A column that adds nothing to the ones before it (a multiple of them, up to
+/// rounding) is left out of the fit, and k counts the columns fitted.
+/// (b is estimated from the prefix, so L carries a bias of order k/n, far below its SE.)
 ///
 /// At n = N the SE is 0 exactly and the estimate is m itself, the exact mean up to the rounding
 /// of adding in another order than `Objective.evaluate` does. A non-finite per-sample loss ends
@@ -121,14 +123,16 @@ public struct DataSampling: Sendable {
         }
     }
 
-    /// What a request's fingerprint adds: other settings sample other prefixes.
+    /// What a request's fingerprint adds: other settings sample other prefixes ("reference
+    /// cubic": the references of `SurfaceSampler`, whose estimates differ from the bilinear ones
+    /// of files made before them, which are therefore not resumed into).
     public var requestTag: String {
         let rule: String
         switch tolerance {
         case .absolute(let t): rule = "absolute \(t)"
         case .contourSpacing(let fraction, let levels): rule = "contour \(fraction) \(levels.name)"
         }
-        return " sampled \(rule) seed \(seed) minimum \(minimumSamples) block \(blockSize) growth \(growth) \(maximumGrowth) pilot \(pilotStride.map(String.init) ?? "auto")"
+        return " sampled \(rule) seed \(seed) minimum \(minimumSamples) block \(blockSize) growth \(growth) \(maximumGrowth) pilot \(pilotStride.map(String.init) ?? "auto") reference cubic"
     }
 
     static func number(_ value: Double) -> String { String(format: "%g", value) }
@@ -177,28 +181,79 @@ public struct DataSampling: Sendable {
     /// `count` rounded up to a whole number of blocks.
     func roundedUp(_ count: Int) -> Int { (count + blockSize - 1) / blockSize * blockSize }
 
-    /// The regression estimate L = m − b(m_r − R) and its residual variance s_e² over the prefix
-    /// `losses` (see the type's comment); with fewer than 3 samples, or a reference constant over
-    /// them, the plain mean and s².
+    /// The regression estimate L = m − Σ b_c(m_c − R_c) and its residual variance s_e² over the
+    /// prefix `losses` (see the type's comment); with too few samples for the columns fitted, or
+    /// no column that varies over them, the plain mean and s².
     static func regression(_ losses: [Double], mean: Double, on reference: ControlVariate) -> (loss: Double, variance: Double) {
-        let n = losses.count
-        var referenceSum = 0.0
-        for i in 0..<n { referenceSum += reference.losses[i] }
-        let referenceMean = referenceSum / Double(n)
-        var sxy = 0.0, sxx = 0.0
-        for i in 0..<n {
-            let dx = reference.losses[i] - referenceMean
-            sxy += (losses[i] - mean) * dx
-            sxx += dx * dx
+        let n = losses.count, k = reference.columns.count
+        // Each column's mean over the prefix, the centred cross products S (k×k) and t (k).
+        var columnMeans = [Double](repeating: 0, count: k)
+        for c in 0..<k {
+            var sum = 0.0
+            for i in 0..<n { sum += reference.columns[c][i] }
+            columnMeans[c] = sum / Double(n)
         }
-        guard n > 2, sxx > 0, sxx.isFinite, sxy.isFinite else { return (mean, sampleVariance(losses, mean: mean)) }
-        let b = sxy / sxx
+        var gram = [Double](repeating: 0, count: k * k), cross = [Double](repeating: 0, count: k)
+        for c in 0..<k {
+            let rc = reference.columns[c], mc = columnMeans[c]
+            for i in 0..<n { cross[c] += (losses[i] - mean) * (rc[i] - mc) }
+            for d in 0...c {
+                let rd = reference.columns[d], md = columnMeans[d]
+                var sum = 0.0
+                for i in 0..<n { sum += (rc[i] - mc) * (rd[i] - md) }
+                gram[c * k + d] = sum
+                gram[d * k + c] = sum
+            }
+        }
+        guard let b = leastSquares(gram: gram, cross: cross, columns: k), gram.allSatisfy(\.isFinite), cross.allSatisfy(\.isFinite) else {
+            return (mean, sampleVariance(losses, mean: mean))
+        }
+        let fitted = b.filter { $0 != 0 }.count
+        guard fitted > 0, n > fitted + 1 else { return (mean, sampleVariance(losses, mean: mean)) }
         var residuals = 0.0
         for i in 0..<n {
-            let e = (losses[i] - mean) - b * (reference.losses[i] - referenceMean)
+            var e = losses[i] - mean
+            for c in 0..<k where b[c] != 0 { e -= b[c] * (reference.columns[c][i] - columnMeans[c]) }
             residuals += e * e
         }
-        return (mean - b * (referenceMean - reference.mean), residuals / Double(n - 2))
+        var loss = mean
+        for c in 0..<k where b[c] != 0 { loss -= b[c] * (columnMeans[c] - reference.means[c]) }
+        return (loss, residuals / Double(n - 1 - fitted))
+    }
+
+    /// The b of S·b = t (S symmetric, k×k, row-major) by Cholesky's factorization, a column whose
+    /// pivot is not above 10⁻¹⁰ of its own square sum (a combination of the ones before it, or
+    /// constant) left out with b_c = 0; nil when S or t is not finite.
+    static func leastSquares(gram: [Double], cross: [Double], columns k: Int) -> [Double]? {
+        var factor = [Double](repeating: 0, count: k * k)
+        var kept = [Bool](repeating: false, count: k)
+        for c in 0..<k {
+            var pivot = gram[c * k + c]
+            for j in 0..<c where kept[j] { pivot -= factor[c * k + j] * factor[c * k + j] }
+            guard pivot.isFinite else { return nil }
+            guard pivot > 1e-10 * gram[c * k + c], pivot > 0 else { continue }
+            kept[c] = true
+            let root = pivot.squareRoot()
+            factor[c * k + c] = root
+            for r in (c + 1)..<k {
+                var value = gram[r * k + c]
+                for j in 0..<c where kept[j] { value -= factor[r * k + j] * factor[c * k + j] }
+                factor[r * k + c] = value / root
+            }
+        }
+        // L·y = t, then Lᵀ·b = y, over the kept columns.
+        var y = [Double](repeating: 0, count: k), b = [Double](repeating: 0, count: k)
+        for c in 0..<k where kept[c] {
+            var value = cross[c]
+            for j in 0..<c where kept[j] { value -= factor[c * k + j] * y[j] }
+            y[c] = value / factor[c * k + c]
+        }
+        for c in stride(from: k - 1, through: 0, by: -1) where kept[c] {
+            var value = y[c]
+            for r in (c + 1)..<k where kept[r] { value -= factor[r * k + c] * b[r] }
+            b[c] = value / factor[c * k + c]
+        }
+        return b
     }
 
     /// s² = Σ (ℓᵢ − m)²/(n − 1) (two passes: m is known); ∞ for one sample.
@@ -224,23 +279,35 @@ public struct DataSampling: Sendable {
     }
 }
 
-/// A point whose per-sample losses over the whole set are known (a pilot point), for the
-/// regression estimate of a point near it (`DataSampling`).
+/// Per-sample values over the whole set whose means are known, for the regression estimate of a
+/// point near them (`DataSampling`): a pilot point's losses, or those of several interpolated to
+/// the point and the corrections of a finer interpolation (`SurfaceSampler.reference`).
 public struct ControlVariate: Sendable {
-    /// The N per-sample losses, in the sample order's order.
-    public let losses: [Double]
-    /// Their mean, added in that order (so that a prefix of all N gives it bit for bit).
-    public let mean: Double
+    /// The columns, each N values in the sample order's order.
+    public let columns: [[Double]]
+    /// Their means, added in that order (so that a prefix of all N gives them bit for bit).
+    public let means: [Double]
 
-    public init(losses: [Double]) {
-        self.losses = losses
-        var sum = 0.0
-        for loss in losses { sum += loss }
-        mean = sum / Double(max(losses.count, 1))
+    public init(columns: [[Double]]) {
+        precondition(!columns.isEmpty && columns.allSatisfy { $0.count == columns[0].count }, "a reference's columns hold the same samples")
+        self.columns = columns
+        means = columns.map { column in
+            var sum = 0.0
+            for value in column { sum += value }
+            return sum / Double(max(column.count, 1))
+        }
     }
 
-    /// Whether it can serve: every loss finite.
-    public var isUsable: Bool { !losses.isEmpty && losses.allSatisfy(\.isFinite) }
+    /// One column: the N per-sample losses of one point.
+    public init(losses: [Double]) { self.init(columns: [losses]) }
+
+    /// The first column (a pilot point's own losses).
+    public var losses: [Double] { columns[0] }
+    /// The first column's mean.
+    public var mean: Double { means[0] }
+
+    /// Whether it can serve: every value finite.
+    public var isUsable: Bool { !columns[0].isEmpty && columns.allSatisfy { $0.allSatisfy(\.isFinite) } }
 }
 
 /// One point's sampled loss over `samples` samples, its standard error and the accuracy over
