@@ -79,6 +79,8 @@ def main():
     ap.add_argument("--sampled-side", type=int, help="grid side of the sampled surface (default 17, --quick 9; the issue's: 51)")
     ap.add_argument("--sampled-images", type=int,
                     help="training images of the sampled surface (default 10000, --quick 2000; the issue's: 60000)")
+    ap.add_argument("--sampled-paths", help="the sampled surface's paths, in order (default: tolerance,adaptive,adaptive_bf16;"
+                                            " see bench/sampled_surface.py --paths)")
     ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
     env = dict(os.environ)
@@ -112,7 +114,8 @@ def main():
     if sampled:
         program = args.program or os.path.join(os.path.dirname(args.terrain), "terrain")
         terrain.update(measure([args.python, os.path.join(here, "sampled_surface.py"), "--terrain", program,
-                                "--side", str(args.sampled_side), "--images", str(args.sampled_images)], env))
+                                "--side", str(args.sampled_side), "--images", str(args.sampled_images)]
+                               + (["--paths", args.sampled_paths] if args.sampled_paths else []), env))
         torch.update(measure([args.python, os.path.join(here, "pytorch_bench.py"), "--only", "fashion56",
                               "--fashion-side", str(args.sampled_side), "--fashion-images", str(args.sampled_images)] + common, env))
     print(f"(every figure also in {RAW_LOG})")
