@@ -28,6 +28,10 @@ import h5py
 import numpy as np
 
 
+# The sampled paths (--paths) and the options each adds to the surface command.
+PATH_OPTIONS = {"tolerance": [], "adaptive": ["--adaptive"], "adaptive_bf16": ["--adaptive", "--precision", "bf16"]}
+
+
 def report(name, value, unit, **extra):
     print(json.dumps({"name": name, "value": value, "unit": unit, **extra}), flush=True)
 
@@ -59,6 +63,9 @@ def main():
     ap.add_argument("--paths", default="tolerance,adaptive,adaptive_bf16",
                     help="the sampled paths to run, in this order (adaptive_bf16 needs a CPU with bf16)")
     args = ap.parse_args()
+    unknown = [name for name in args.paths.split(",") if name not in PATH_OPTIONS]
+    if unknown:
+        ap.error(f"unknown path(s) {', '.join(unknown)} in --paths (known: {', '.join(PATH_OPTIONS)})")
     os.makedirs(args.work, exist_ok=True)
     terrain = args.terrain
     run_folder = os.path.join(args.work, "resnet56")
@@ -83,12 +90,11 @@ def main():
     report("sampled_surface_exact_s", exact_total, f"s (extrapolated from 9 points, {side}x{side}, {args.images} images)")
     # The sampled paths, each timed whole; their values are held to the exact ones afterwards.
     runs = []
-    options = {"tolerance": [], "adaptive": ["--adaptive"], "adaptive_bf16": ["--adaptive", "--precision", "bf16"]}
     for name in args.paths.split(","):
         out = os.path.join(args.work, name + ".h5")
         if os.path.exists(out):
             os.remove(out)
-        seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + options[name])
+        seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + PATH_OPTIONS[name])
         with h5py.File(out) as f:
             strides = {int(f.attrs["terrain.sampling.pilot_stride"]), int(f.attrs["terrain.sampling.pilot_stride_y"])}
             runs.append((name, seconds, np.array(f["train_loss"]),
