@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from sampled_paths import unknown_paths
+
 # Where the MLP's surface finds MNIST (the first that exists); Fashion-MNIST (Debian's
 # dataset-fashion-mnist, same shapes) stands in on a machine without MNIST.
 MNIST_FOLDERS = ["../shared/datasets/mnist", "/usr/share/datasets/mnist", "/usr/share/datasets/fashion-mnist"]
@@ -28,9 +30,15 @@ RAW_LOG = "bench-raw.jsonl"
 
 def measure(command, env):
     # Standard error passes through: the benchmarks' warnings (a failed sanity check) show.
-    out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    rows = list(map(json.loads, filter(None, out.splitlines())))
     program = os.path.basename(next((c for c in command if c.endswith(".py")), command[0]))
+    try:
+        out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"bench: {program} exited with status {error.returncode} (its message is above); "
+                 f"the figures measured before it are in {RAW_LOG}")
+    except OSError as error:
+        sys.exit(f"bench: cannot run {command[0]}: {error.strerror}")
+    rows = list(map(json.loads, filter(None, out.splitlines())))
     with open(RAW_LOG, "a") as log:
         for row in rows:
             log.write(json.dumps({"program": program, **row}) + "\n")
@@ -83,6 +91,10 @@ def main():
                                             " see bench/sampled_surface.py --paths)")
     ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
+    if args.sampled_paths:
+        unknown, known = unknown_paths(args.sampled_paths)
+        if unknown:
+            ap.error(f"unknown path(s) {', '.join(unknown)} in --sampled-paths (known: {known})")
     env = dict(os.environ)
     env.setdefault("TERRAIN_THREADS", str(os.cpu_count()))
     mnist = args.mnist or next((f for f in MNIST_FOLDERS if os.path.isdir(f)), None)

@@ -28,8 +28,7 @@ import h5py
 import numpy as np
 
 
-# The sampled paths (--paths) and the options each adds to the surface command.
-PATH_OPTIONS = {"tolerance": [], "adaptive": ["--adaptive"], "adaptive_bf16": ["--adaptive", "--precision", "bf16"]}
+from sampled_paths import PATH_OPTIONS, unknown_paths
 
 
 def report(name, value, unit, **extra):
@@ -63,9 +62,9 @@ def main():
     ap.add_argument("--paths", default="tolerance,adaptive,adaptive_bf16",
                     help="the sampled paths to run, in this order (adaptive_bf16 needs a CPU with bf16)")
     args = ap.parse_args()
-    unknown = [name for name in args.paths.split(",") if name not in PATH_OPTIONS]
+    unknown, known = unknown_paths(args.paths)
     if unknown:
-        ap.error(f"unknown path(s) {', '.join(unknown)} in --paths (known: {', '.join(PATH_OPTIONS)})")
+        ap.error(f"unknown path(s) {', '.join(unknown)} in --paths (known: {known})")
     os.makedirs(args.work, exist_ok=True)
     terrain = args.terrain
     run_folder = os.path.join(args.work, "resnet56")
@@ -95,6 +94,9 @@ def main():
         if os.path.exists(out):
             os.remove(out)
         seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + PATH_OPTIONS[name])
+        # At the scale a path runs for hours: say when each ends (the table comes last).
+        print(f"sampled path {name}: {seconds:.0f} s ({exact_total / seconds:.2f}x the exact grid's extrapolated "
+              f"{exact_total:.0f} s)", file=sys.stderr, flush=True)
         with h5py.File(out) as f:
             strides = {int(f.attrs["terrain.sampling.pilot_stride"]), int(f.attrs["terrain.sampling.pilot_stride_y"])}
             runs.append((name, seconds, np.array(f["train_loss"]),
