@@ -64,8 +64,10 @@ struct NamedDataset: Sendable {
     func load(options: DatasetOptions,
               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DatasetPair {
         guard let path = locate(environment: environment) else {
-            let searched = locations(environment).joined(separator: ", ")
-            throw DatasetError.notInstalled(name: name, help: "looked in \(searched); \(help)")
+            // A set found only under $TERRAIN_DATA has no place to look without it: say so, not "looked in ;".
+            let places = locations(environment)
+            let searched = places.isEmpty ? "$TERRAIN_DATA is not set" : "looked in " + places.joined(separator: ", ")
+            throw DatasetError.notInstalled(name: name, help: "\(searched); \(help)")
         }
         if let reader { return try reader(path, name, options) }
         return try DatasetCatalog.readPath(path, name: name, options: options)

@@ -57,6 +57,10 @@ import TerrainTestSupport
         expectDatasetError("'absent' is not installed", "/nonexistent/absent", "make deps") {
             _ = try absent.load(options: .init())
         }
+        // A set that lives only under $TERRAIN_DATA says the variable is unset, not "looked in ;".
+        expectDatasetError("'digits' is not installed", "$TERRAIN_DATA is not set", "load_digits") {
+            _ = try NamedDataset.digits.load(options: .init(), environment: [:])
+        }
         #expect(NamedDataset.fashionMNIST.help.contains("apt-get install dataset-fashion-mnist"))
         #expect(NamedDataset.find("Fashion_MNIST")?.name == "fashion-mnist")
     }

@@ -165,10 +165,12 @@ final class SurfaceSampler {
         let nx = grid.x.count
         let (i, j) = (point % nx, point / nx)
         let columns = pilotLines(nx), rows = grid.isTwoDimensional ? pilotLines(grid.y.count) : [0]
-        let linear = [Self.weights(at: i, lines: columns, coordinates: grid.x, order: 1),
-                      grid.isTwoDimensional ? Self.weights(at: j, lines: rows, coordinates: grid.y, order: 1) : [(0, 1.0)]]
-        let cubic = [Self.weights(at: i, lines: columns, coordinates: grid.x, order: 3),
-                     grid.isTwoDimensional ? Self.weights(at: j, lines: rows, coordinates: grid.y, order: 3) : [(0, 1.0)]]
+        // The weights along x, then along y (one line of weight 1 in 1D), of an interpolation's order.
+        func axes(order: Int) -> [[(line: Int, weight: Double)]] {
+            [Self.weights(at: i, lines: columns, coordinates: grid.x, order: order),
+             grid.isTwoDimensional ? Self.weights(at: j, lines: rows, coordinates: grid.y, order: order) : [(0, 1.0)]]
+        }
+        let linear = axes(order: 1), cubic = axes(order: 3)
         func interpolated(_ axes: [[(line: Int, weight: Double)]]) -> [Double]? {
             var losses: [Double]?
             for (row, v) in axes[1] {
