@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from sampled_paths import unknown_paths
+from sampled_paths import ALL_PATHS, paths_problem
 
 # Where the MLP's surface finds MNIST (the first that exists); Fashion-MNIST (Debian's
 # dataset-fashion-mnist, same shapes) stands in on a machine without MNIST.
@@ -87,14 +87,13 @@ def main():
     ap.add_argument("--sampled-side", type=int, help="grid side of the sampled surface (default 17, --quick 9; the issue's: 51)")
     ap.add_argument("--sampled-images", type=int,
                     help="training images of the sampled surface (default 10000, --quick 2000; the issue's: 60000)")
-    ap.add_argument("--sampled-paths", help="the sampled surface's paths, in order (default: tolerance,adaptive,adaptive_bf16;"
+    ap.add_argument("--sampled-paths", help=f"the sampled surface's paths, in order (default: {ALL_PATHS};"
                                             " see bench/sampled_surface.py --paths)")
     ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
-    if args.sampled_paths:
-        unknown, known = unknown_paths(args.sampled_paths)
-        if unknown:
-            ap.error(f"unknown path(s) {', '.join(unknown)} in --sampled-paths (known: {known})")
+    problem = args.sampled_paths and paths_problem(args.sampled_paths, "--sampled-paths")
+    if problem:
+        ap.error(problem)
     env = dict(os.environ)
     env.setdefault("TERRAIN_THREADS", str(os.cpu_count()))
     mnist = args.mnist or next((f for f in MNIST_FOLDERS if os.path.isdir(f)), None)

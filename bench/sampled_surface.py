@@ -27,8 +27,7 @@ import time
 import h5py
 import numpy as np
 
-
-from sampled_paths import PATH_OPTIONS, unknown_paths
+from sampled_paths import ALL_PATHS, PATH_OPTIONS, paths_problem
 
 
 def report(name, value, unit, **extra):
@@ -59,12 +58,12 @@ def main():
     ap.add_argument("--tolerance", default="1%", help="--data-tolerance of the sampled paths")
     ap.add_argument("--train-subset", type=int, default=6000)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--paths", default="tolerance,adaptive,adaptive_bf16",
+    ap.add_argument("--paths", default=ALL_PATHS,
                     help="the sampled paths to run, in this order (adaptive_bf16 needs a CPU with bf16)")
     args = ap.parse_args()
-    unknown, known = unknown_paths(args.paths)
-    if unknown:
-        ap.error(f"unknown path(s) {', '.join(unknown)} in --paths (known: {known})")
+    problem = paths_problem(args.paths, "--paths")
+    if problem:
+        ap.error(problem)
     os.makedirs(args.work, exist_ok=True)
     terrain = args.terrain
     run_folder = os.path.join(args.work, "resnet56")
