@@ -19,7 +19,8 @@ GPT_PARTS = ["gptsurface", "gpthvp"]
 # The sampled ResNet-56 surface on Fashion-MNIST (bench/sampled_surface.py drives the terrain
 # program; PyTorch's side is pytorch_bench.py --only fashion56). At the issue's scale (51x51 on
 # all 60,000 training images) its sampled paths run for hours on two cores; `make bench` runs a
-# 17x17 grid on 10,000 images (about 40 minutes) unless told otherwise.
+# 17x17 grid on 10,000 images (about 40 minutes) unless told otherwise; --sampled-resume goes on
+# with a run that was stopped.
 SAMPLED_PART = "sampled"
 
 
@@ -89,6 +90,9 @@ def main():
                     help="training images of the sampled surface (default 10000, --quick 2000; the issue's: 60000)")
     ap.add_argument("--sampled-paths", help=f"the sampled surface's paths, in order (default: {ALL_PATHS};"
                                             " see bench/sampled_surface.py --paths)")
+    ap.add_argument("--sampled-resume", action="store_true",
+                    help="go on with a sampled surface run that was stopped (bench-sampled/ledger.json): finished"
+                         " paths are kept, an unfinished one resumes, and each path's seconds add up over its starts")
     ap.add_argument("--peak", type=float, help="the cores' fp32 FMA peak in GFLOP/s (default: measured by terrain-bench)")
     args = ap.parse_args()
     problem = args.sampled_paths and paths_problem(args.sampled_paths, "--sampled-paths")
@@ -126,7 +130,8 @@ def main():
         program = args.program or os.path.join(os.path.dirname(args.terrain), "terrain")
         terrain.update(measure([args.python, os.path.join(here, "sampled_surface.py"), "--terrain", program,
                                 "--side", str(args.sampled_side), "--images", str(args.sampled_images)]
-                               + (["--paths", args.sampled_paths] if args.sampled_paths else []), env))
+                               + (["--paths", args.sampled_paths] if args.sampled_paths else [])
+                               + (["--resume"] if args.sampled_resume else []), env))
         torch.update(measure([args.python, os.path.join(here, "pytorch_bench.py"), "--only", "fashion56",
                               "--fashion-side", str(args.sampled_side), "--fashion-images", str(args.sampled_images)] + common, env))
     print(f"(every figure also in {RAW_LOG})")

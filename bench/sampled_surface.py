@@ -16,8 +16,12 @@ the exact grid): a ResNet-56 surface on Fashion-MNIST's training images, run thr
 For each: seconds, the saving against the exact grid's extrapolated time, the largest difference
 from the exact values at the nine reference points (absolute and in contour spacings of the exact
 values' levels, as the figures draw them), and the samples evaluated.
+
+At the issue's scale the paths run for hours, longer than a machine may stay up: with --resume a
+killed run goes on where it stopped (see Ledger), its seconds so far counted.
 """
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -32,6 +36,80 @@ from sampled_paths import ALL_PATHS, PATH_OPTIONS, paths_problem
 
 def report(name, value, unit, **extra):
     print(json.dumps({"name": name, "value": value, "unit": unit, **extra}), flush=True)
+
+
+class Ledger:
+    """The seconds each step of the benchmark (a `terrain surface` run) has taken, in WORK/ledger.json,
+    rewritten every HEARTBEAT seconds while a step runs. A step is timed whole, however many times it
+    was started: with --resume a finished step is not run again (its seconds are the ledger's), an
+    unfinished one is started again on its own file, which `terrain surface` resumes from its journal,
+    and its seconds add to those already spent. What a killed run had computed but not yet saved is
+    computed again, and both counts stay in its time: a resumed step's seconds can only overstate it.
+    A step the ledger does not know starts afresh (a file without its seconds cannot be timed)."""
+
+    HEARTBEAT = 10.0
+
+    def __init__(self, work, config, program, resume):
+        self.path = os.path.join(work, "ledger.json")
+        self.config = config
+        self.program = program  # the terrain program's digest: a step is timed with one program
+        self.steps = {}
+        if resume and os.path.exists(self.path):
+            with open(self.path) as f:
+                saved = json.load(f)
+            if saved.get("config") != config:
+                sys.exit(f"sampled_surface: {self.path} was written for {saved.get('config')}, not {config}: "
+                         "run without --resume to start afresh")
+            self.steps = saved["steps"]
+        self.save()
+
+    def save(self):
+        temporary = self.path + ".tmp"
+        with open(temporary, "w") as f:
+            json.dump({"config": self.config, "steps": self.steps}, f, indent=1)
+        os.replace(temporary, self.path)
+
+    def run(self, step, command, out):
+        """The seconds `command` (a run writing `out`) takes, or took before, over all its starts."""
+        entry = self.steps.get(step)
+        if entry and entry["done"]:
+            if not os.path.exists(out):
+                sys.exit(f"sampled_surface: {out} is gone but {self.path} says it was finished: "
+                         "run without --resume to start afresh")
+            return entry["seconds"]
+        if entry is None:
+            entry = self.steps[step] = {"seconds": 0.0, "done": False, "starts": 0, "terrain": self.program}
+            for stale in (out, out + ".journal"):
+                if os.path.exists(stale):
+                    os.remove(stale)
+        elif entry["terrain"] != self.program:
+            sys.exit(f"sampled_surface: step {step} in {self.path} was started by another terrain program "
+                     f"(sha256 {entry['terrain']}): resume it with that one, or run without --resume")
+        before = entry["seconds"]
+        entry["starts"] += 1
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        while True:
+            try:
+                status = process.wait(timeout=self.HEARTBEAT)
+                break
+            except subprocess.TimeoutExpired:
+                entry["seconds"] = before + time.perf_counter() - start
+                self.save()
+        entry["seconds"] = before + time.perf_counter() - start
+        entry["done"] = status == 0
+        self.save()
+        if status != 0:
+            raise subprocess.CalledProcessError(status, command)
+        return entry["seconds"]
+
+
+def file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def run(command):
@@ -60,6 +138,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--paths", default=ALL_PATHS,
                     help="the sampled paths to run, in this order (adaptive_bf16 needs a CPU with bf16)")
+    ap.add_argument("--resume", action="store_true",
+                    help="go on with the run in --work that was stopped (same options and program): "
+                         "finished steps are kept, an unfinished surface resumes, seconds add up")
     args = ap.parse_args()
     problem = paths_problem(args.paths, "--paths")
     if problem:
@@ -73,15 +154,17 @@ def main():
                        "--train-subset", str(args.train_subset), "--test-subset", "1000", "--epochs", str(args.epochs),
                        "--batch-size", "128", "--lr", "0.1", "--schedule", "cosine", "--out", run_folder])
         report("sampled_surface_training_s", seconds, "s (ResNet-56, not part of any figure below)")
+    # The same options, or a resumed run would mix two benchmarks; each step is timed with one
+    # program (a finished step may have been run by an earlier one: the ledger names it).
+    ledger = Ledger(args.work, {"side": args.side, "images": args.images, "tolerance": args.tolerance,
+                                "checkpoint": file_digest(checkpoint)}, file_digest(terrain), args.resume)
     common = [terrain, "surface", "--quiet", "--checkpoint", checkpoint, "--dataset", "fashion-mnist", "--data", "train",
               "--seed", "1"] + (["--subset", str(args.images)] if args.images < 60000 else [])
     side = args.side
     grid = ["--x=-1:1:%d" % side, "--y=-1:1:%d" % side]
 
     exact_file = os.path.join(args.work, "exact-3x3.h5")
-    if os.path.exists(exact_file):
-        os.remove(exact_file)
-    seconds = run(common + ["--x=-1:1:3", "--y=-1:1:3", "--out", exact_file])
+    seconds = ledger.run("exact", common + ["--x=-1:1:3", "--y=-1:1:3", "--out", exact_file], exact_file)
     exact_total = seconds / 9 * side * side
     with h5py.File(exact_file) as f:
         exact = np.array(f["train_loss"])
@@ -90,9 +173,7 @@ def main():
     runs = []
     for name in args.paths.split(","):
         out = os.path.join(args.work, name + ".h5")
-        if os.path.exists(out):
-            os.remove(out)
-        seconds = run(common + grid + ["--data-tolerance", args.tolerance, "--out", out] + PATH_OPTIONS[name])
+        seconds = ledger.run(name, common + grid + ["--data-tolerance", args.tolerance, "--out", out] + PATH_OPTIONS[name], out)
         # At the issue's scale a path runs for hours: say when each ends (the table comes last).
         print(f"sampled path {name}: {seconds:.0f} s ({exact_total / seconds:.2f}x the exact grid's extrapolated "
               f"{exact_total:.0f} s)", file=sys.stderr, flush=True)
@@ -109,10 +190,8 @@ def main():
         inner += 1
     step = 2 / (side - 1)
     inner_file = os.path.join(args.work, "exact-inner.h5")
-    if os.path.exists(inner_file):
-        os.remove(inner_file)
     low, high = -1 + inner * step, 1 - inner * step
-    run(common + [f"--x={low}:{high}:2", f"--y={low}:{high}:2", "--out", inner_file])
+    ledger.run("exact-inner", common + [f"--x={low}:{high}:2", f"--y={low}:{high}:2", "--out", inner_file], inner_file)
     with h5py.File(inner_file) as f:
         exact_inner = np.array(f["train_loss"])
     reference = np.concatenate([exact.ravel(), exact_inner.ravel()])
