@@ -170,6 +170,23 @@ pid=$!
 sleep 1
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 check "a killed sampled run resumes" sampled --out "$work/sampled-killed.h5"
+# Killed once its pilot is done (the surface's journal exists only after it; 41x41 on one thread
+# leaves about a second of points after the pilot's 36): the resumed run reads the pilot back
+# from S.h5.pilot.journal, removes it once complete, and gives an uninterrupted run's bits.
+sampled41() { TERRAIN_THREADS=1 "$terrain" surface --checkpoint "$ckpt" --x=-1:1:41 --y=-1:1:41 --data train,test --data-tolerance 2% --data-min-samples 256 "$@"; }
+sampled41 --quiet --out "$work/sampled-pilot.h5" > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 3000); do [ -e "$work/sampled-pilot.h5.journal" ] && break; sleep 0.01; done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a sampled run killed after its pilot reads the pilot back instead of evaluating it again" bash -c "
+  test -s '$work/sampled-pilot.h5.pilot.journal' &&
+  TERRAIN_THREADS=1 '$terrain' surface --checkpoint '$ckpt' --x=-1:1:41 --y=-1:1:41 --data train,test --data-tolerance 2% \
+    --data-min-samples 256 --out '$work/sampled-pilot.h5' 2>&1 | grep -q '36 of the pilot.s points read back' &&
+  test ! -e '$work/sampled-pilot.h5.pilot.journal'"
+sampled41 --quiet --out "$work/sampled-whole41.h5" > /dev/null 2>&1
+rejects "sampled: an output of another request is refused before the pilot" "different request" \
+  "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --data-tolerance 2% --data-seed 5 --out "$work/sampled1.h5"
+check "a refused sampled run leaves no pilot journal" test ! -e "$work/sampled1.h5.pilot.journal"
 rejects "sampled: a zero tolerance is refused" "data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-tolerance 0 --out "$work/bad.h5"
 rejects "sampled: --data-seed needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-seed 3 --out "$work/bad.h5"
 rejects "sampled: --data-pilot-stride needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-pilot-stride 2 --out "$work/bad.h5"
@@ -193,6 +210,12 @@ assert a.attrs['terrain.sampling.tolerance_unit'] == 'contour spacing' and a.att
 assert a.attrs['terrain.sampling.pilot_stride'] == 2 and a.attrs['terrain.sampling.pilot_stride_y'] == 2
 assert a.attrs['terrain.sampling.pilot_points'] == 25 and (n[::2, ::2] == total).all()
 print('samples a point:', int(n.min()), 'to', int(n.max()), 'of', int(total))"
+  check "sampled: a run resumed after its pilot gives an uninterrupted run's bits" python3 -c "
+import h5py, numpy as np
+a, b = h5py.File('$work/sampled-whole41.h5', 'r'), h5py.File('$work/sampled-pilot.h5', 'r')
+for k in ['train_loss', 'train_acc', 'test_loss', 'test_acc', 'train_loss_stderr', 'train_loss_samples', 'test_loss_stderr', 'test_loss_samples']:
+    assert np.array_equal(a[k][:].view(np.uint64), b[k][:].view(np.uint64)), k
+assert b.attrs['terrain.resumed_points'] < 41 * 41"
 fi
 rejects "adaptive: a 1D curve is refused" "2D" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --adaptive --out "$work/bad.h5"
 rejects "adaptive options need --adaptive" "go with --adaptive" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 \

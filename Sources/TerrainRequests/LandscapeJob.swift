@@ -104,11 +104,12 @@ struct LandscapeJob {
         // A sampled surface's request names its sampling: other settings give other values.
         var request = dataDescription + tag + computation.samplingRequestTag
         var announcement = announcement + (precision == .fp32 ? "" : "; \(precision.rawValue) products")
+        // The pilot's rows depend on the sampled request, adaptive or not.
+        var pilotFingerprint: String?
         if let sampling {
             fingerprint = SurfaceRunner.fingerprint(center: center, directions: directions, grid: grid, sets: sets, data: request)
+            pilotFingerprint = fingerprint
             announcement += "; sampled: \(sampling.description) on prefixes of one order of the data (--data-seed \(sampling.seed))"
-            progress.note("sampling: first the pilot lattice (\(computation.samplingPilotDescription)) on the whole data: the levels and the other points' references")
-            try computation.prepareSampling()
         }
         if let adaptive {
             let refining = try AdaptiveSurfaceComputation(surface: computation, levels: adaptive.levels, tolerance: adaptive.tolerance,
@@ -145,13 +146,34 @@ struct LandscapeJob {
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
                                               fingerprint: fingerprint,
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
+        if let pilotFingerprint {
+            try preparePilot(of: computation, runner: runner, fingerprint: pilotFingerprint, overwrite: overwrite, progress: progress)
+        }
         progress.note(announcement + (world.size > 1 ? "; \(world.size) ranks" : ""))
         var result = try runner.run(overwrite: overwrite)
+        if pilotFingerprint != nil && world.isWriter { unlink(SurfaceComputation.PilotJournal.path(besides: out)) }
         runner.reportNotes(path: out, progress: progress)
         if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
         if let saving = DataSampling.summary(of: result) { progress.note(saving) }
         try PrecisionCheck.record(network: network, surface: computation, in: &result, path: out, progress: progress)
         return result
+    }
+
+    /// A sampled surface's pilot, kept in `S.h5.pilot.journal` as it is computed so that a run
+    /// killed after any of its points does not evaluate them again (the journal goes once the
+    /// surface is complete). One process writes it, after checking that the output may be
+    /// written: a refused request changes no file and wastes no pilot. Under mpirun every rank
+    /// evaluates the pilot (none waits for another's), reading a journal an earlier run left but
+    /// writing none (rank 0 learns whether the output is refused only when the run starts).
+    private func preparePilot(of computation: SurfaceComputation, runner: SurfaceRunner, fingerprint: String, overwrite: Bool,
+                              progress: RequestProgress) throws {
+        let world = Distributed.world
+        if world.size == 1 { try runner.checkOutput(overwrite: overwrite) }
+        progress.note("sampling: first the pilot lattice (\(computation.samplingPilotDescription)) on the whole data: the levels and the other points' references")
+        let journal = SurfaceComputation.PilotJournal(path: SurfaceComputation.PilotJournal.path(besides: out), fingerprint: fingerprint,
+                                                      writes: world.size == 1, showsProgress: progress.showsBar && world.isWriter)
+        let kept = try computation.prepareSampling(keepingPilotIn: journal)
+        if kept > 0 { progress.note("sampling: \(kept) of the pilot's points read back from \(journal.path)") }
     }
 
     /// The direction file beside a surface: S.h5 → S.directions.h5.

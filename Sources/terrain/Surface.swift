@@ -31,7 +31,9 @@ struct Surface: ParsableCommand {
         side; --data-pilot-stride) is evaluated on the whole data first: it gives the \
         levels, and each point's estimate takes out what its cell's corners, sample by sample, \
         predict (a control variate). The file stores train_loss_stderr and train_loss_samples (test_* likewise) beside the \
-        losses; the summary says how many per-sample losses were computed against the exact grid.
+        losses; the summary says how many per-sample losses were computed against the exact grid. \
+        The pilot's points are journaled as they finish (S.h5.pilot.journal): a resumed run \
+        reads them back instead of evaluating them again.
 
         --repeats K computes the slice along K direction pairs (member k drawn from --seed + 2k, \
         so member 0 is the plain run), --subset-repeats K on K data subsets of --subset N samples \

@@ -129,6 +129,51 @@ struct DataSamplingTests {
         for p in [0, 4, 8] { #expect(surface.samplingValues["train_loss_samples"]![p] == Double(Self.count)) }
     }
 
+    /// A pilot kept in a journal is read back by a later run of the same request instead of being
+    /// evaluated again, also after a kill that cut its last record short (that point alone is
+    /// evaluated again), and the points estimated on it are the same bits. A read-only run (a
+    /// rank under mpirun) reads it and writes nothing; another request's journal is not read.
+    @Test func aJournaledPilotIsReadBackNotEvaluatedAgain() throws {
+        let sampling = DataSampling(tolerance: .absolute(0.01), seed: 11, minimumSamples: 64, blockSize: 64, pilotStride: 4)
+        let grid = SurfaceGrid(x: try Axis.parse("-2:2:9").coordinates, y: [])
+        func surface(_ objective: Recording) throws -> SurfaceComputation {
+            try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: Self.dx, yDirection: nil,
+                                   grid: grid, sets: [.train], sampling: sampling)
+        }
+        func evaluatedPoints(_ objective: Recording) -> Int { objective.points.filter { !$0.isEmpty }.count }
+        let path = try temporaryPath("pilot.journal", label: "sampling")
+        let journal = SurfaceComputation.PilotJournal(path: path, fingerprint: "request")
+
+        let first = Recording(), original = try surface(first)
+        #expect(try original.prepareSampling(keepingPilotIn: journal) == 0)
+        #expect(evaluatedPoints(first) == 3)
+        // Bits, not values: a row's accuracy is NaN for this objective.
+        func bits(_ surface: SurfaceComputation) throws -> [[UInt64]] { try (0..<9).map { try surface.compute(point: $0).map(\.bitPattern) } }
+        let expected = try bits(original)
+        // A kill in the middle of the last record's write.
+        let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(size - 100))
+        try handle.close()
+
+        let second = Recording(), resumed = try surface(second)
+        #expect(try resumed.prepareSampling(keepingPilotIn: journal) == 2)
+        #expect(evaluatedPoints(second) == 1)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == size)
+        #expect(try bits(resumed) == expected)
+
+        let third = Recording(), reader = try surface(third)
+        var readOnly = journal
+        readOnly.writes = false
+        #expect(try reader.prepareSampling(keepingPilotIn: readOnly) == 3)
+        #expect(evaluatedPoints(third) == 0)
+        #expect(try bits(reader) == expected)
+
+        let fourth = Recording(), other = try surface(fourth)
+        #expect(try other.prepareSampling(keepingPilotIn: .init(path: path, fingerprint: "another request")) == 0)
+        #expect(evaluatedPoints(fourth) == 3)
+    }
+
     func runner(_ objective: Objective, grid: SurfaceGrid, sampling: DataSampling, path: String, threads: Int = 1,
                 sets: [EvaluationSet] = [.train]) throws -> SurfaceRunner {
         let surface = try SurfaceComputation(objective: objective, center: objective.parameters(), xDirection: Self.dx,

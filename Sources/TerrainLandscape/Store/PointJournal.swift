@@ -41,6 +41,28 @@ public final class PointJournal {
         return records
     }
 
+    /// The records of an existing journal of this fingerprint, with the journal kept open after
+    /// the last whole one (a record cut short by a kill is cut off, so appends follow whole
+    /// records); an empty journal started when there is none of this fingerprint. For a journal
+    /// that is the only copy of what it holds (a sampled surface's pilot), unlike `reset`.
+    public func resume() throws -> [(point: Int, values: [Double])] {
+        let records = replay()
+        guard !records.isEmpty else {
+            try reset()
+            return []
+        }
+        close()
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.truncate(atOffset: UInt64(header.count + records.count * recordSize))
+            try handle.seekToEnd()
+            self.handle = handle
+        } catch {
+            throw LandscapeError.incompatibleFile(path, "cannot reopen the journal: \(error) (check permissions)")
+        }
+        return records
+    }
+
     /// Starts an empty journal (after the surface file holds everything recorded so far).
     public func reset() throws {
         close()

@@ -119,15 +119,9 @@ public final class SurfaceRunner {
         let journal = PointJournal(path: path + ".journal", fields: computation.fieldCount, fingerprint: fingerprint)
         let pending: [Int]
         do {
-            if !overwrite && FileManager.default.fileExists(atPath: path) {
-                let existing = try SurfaceFile.read(from: path, allowingStacks: true)
-                let mark = existing.textAttributes[fingerprintAttribute]
-                if mark == fingerprint {
-                    computation.restore(from: existing)
-                    damagedPoints = existing.damagedPoints
-                } else if !(mark == nil && options.acceptsUnmarkedFile) {
-                    throw LandscapeError.incompatibleFile(path, "holds \(options.otherRequest); pass --overwrite to replace it, or choose another --out")
-                }
+            if let existing = try existingFileOfThisRequest(overwrite: overwrite) {
+                computation.restore(from: existing)
+                damagedPoints = existing.damagedPoints
             }
             try options.writeRequestFiles?()
             if !overwrite {
@@ -206,6 +200,23 @@ public final class SurfaceRunner {
         journal.remove()
         if comm.size > 1 { comm.barrier() }
         return final
+    }
+
+    /// Throws what `run` would throw for the existing output (a file of another request, an
+    /// unreadable one) before any work: for work a request does first (a sampled surface's pilot).
+    public func checkOutput(overwrite: Bool) throws {
+        _ = try existingFileOfThisRequest(overwrite: overwrite)
+    }
+
+    /// The file at `path` when it holds points of this request to adopt; nil when there is none
+    /// (or `overwrite`, or an unmarked file the options accept); throws for another request's.
+    private func existingFileOfThisRequest(overwrite: Bool) throws -> SurfaceFile? {
+        guard !overwrite && FileManager.default.fileExists(atPath: path) else { return nil }
+        let existing = try SurfaceFile.read(from: path, allowingStacks: true)
+        let mark = existing.textAttributes[fingerprintAttribute]
+        if mark == fingerprint { return existing }
+        if mark == nil && options.acceptsUnmarkedFile { return nil }
+        throw LandscapeError.incompatibleFile(path, "holds \(options.otherRequest); pass --overwrite to replace it, or choose another --out")
     }
 
     /// Ranks other than 0: no file, no journal; learn the pending points from rank 0, compute

@@ -28,7 +28,9 @@ import Foundation
 /// takes the pilot points' values from the pilot (they are exact), and every run (a resumed one,
 /// each MPI rank) evaluates the pilot again, deterministically, so every point sees the same
 /// references and levels. On a 51×51 grid the pilot is 64 points on the whole set (2.5% of the
-/// exact grid's work), in cells of 8×8 steps.
+/// exact grid's work), in cells of 8×8 steps. A run that keeps the pilot's rows in a journal
+/// (`SurfaceComputation.prepareSampling(keepingPilotIn:)`) reads them back instead: the same bits,
+/// without the hour a 60,000-image pilot takes.
 final class SurfaceSampler {
     let settings: DataSampling
     let grid: SurfaceGrid
@@ -92,6 +94,9 @@ final class SurfaceSampler {
         guard grid.isTwoDimensional else { return columns }
         return pilotLines(grid.y.count).flatMap { j in columns.map { j * grid.x.count + $0 } }
     }
+
+    /// The length of a `pilotRow`.
+    var pilotRowLength: Int { 4 * sets.count + sets.reduce(0) { $0 + orders[$1]!.count } }
 
     /// A pilot point's row with the whole set (`row`'s layout) followed by its per-sample losses,
     /// set after set (N of each, in the order's order): what `adoptPilot` takes apart.
