@@ -70,7 +70,7 @@ public final class SurfaceComputation {
         public var path: String
         /// The request the rows belong to (they are read back only for the same one).
         public var fingerprint: String
-        /// Whether rows are appended (one process, or rank 0 of none): false only reads it.
+        /// Whether computed rows are appended; false (every rank under mpirun) only reads the journal.
         public var writes = true
         /// Shows the pilot's progress on standard error.
         public var showsProgress = false
