@@ -79,7 +79,8 @@ class Ledger:
             return entry["seconds"]
         if entry is None:
             entry = self.steps[step] = {"seconds": 0.0, "done": False, "starts": 0, "terrain": self.program}
-            for stale in (out, out + ".journal"):
+            # The pilot's journal too: a fresh step read back from it would be timed without its pilot.
+            for stale in (out, out + ".journal", out + ".pilot.journal"):
                 if os.path.exists(stale):
                     os.remove(stale)
         elif entry["terrain"] != self.program:
