@@ -187,6 +187,15 @@ sampled41 --quiet --out "$work/sampled-whole41.h5" > /dev/null 2>&1
 rejects "sampled: an output of another request is refused before the pilot" "different request" \
   "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --data-tolerance 2% --data-seed 5 --out "$work/sampled1.h5"
 check "a refused sampled run leaves no pilot journal" test ! -e "$work/sampled1.h5.pilot.journal"
+# The same command again on a complete file (for its figures): no pilot, the file as it was.
+cp "$work/sampled-whole41.h5" "$work/sampled-whole41.before.h5"
+check "a complete sampled surface run again computes nothing, not even its pilot, and keeps its file" bash -c "
+  sampled41() { TERRAIN_THREADS=1 '$terrain' surface --checkpoint '$ckpt' --x=-1:1:41 --y=-1:1:41 --data train,test --data-tolerance 2% --data-min-samples 256 \"\$@\"; }
+  sampled41 --out '$work/sampled-whole41.h5' > '$work/again.txt' 2>&1 &&
+  grep -q 'already holds every point of this request: nothing to compute' '$work/again.txt' &&
+  grep -q 'sampled [0-9]* of [0-9]* per-sample losses' '$work/again.txt' &&
+  ! grep -q 'pilot' '$work/again.txt' && test ! -e '$work/sampled-whole41.h5.pilot.journal' &&
+  cmp '$work/sampled-whole41.h5' '$work/sampled-whole41.before.h5'"
 rejects "sampled: a zero tolerance is refused" "data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-tolerance 0 --out "$work/bad.h5"
 rejects "sampled: --data-seed needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-seed 3 --out "$work/bad.h5"
 rejects "sampled: --data-pilot-stride needs --data-tolerance" "go with --data-tolerance" "$terrain" surface --checkpoint "$ckpt" --x=-1:1:5 --data-pilot-stride 2 --out "$work/bad.h5"
@@ -235,6 +244,11 @@ if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo && [ -z "${TERRAIN_DISABLE_BF1
     '$terrain' surface --quiet --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --precision bf16 --out '$work/bf16.h5' | grep -q '^bf16 error' &&
     grep -q terrain.bf16.max_error_in_contour_spacings '$work/bf16.h5' &&
     '$terrain' surface --quiet --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --out '$work/bf16.h5' 2>&1 | grep -q 'different request'"
+  check "a complete bf16 surface run again keeps its stored check and says it again" bash -c "
+    cp '$work/bf16.h5' '$work/bf16.before.h5' &&
+    '$terrain' surface --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --precision bf16 --out '$work/bf16.h5' > '$work/bf16-again.txt' 2>&1 &&
+    grep -q 'nothing to compute' '$work/bf16-again.txt' && grep -q '^bf16 error' '$work/bf16-again.txt' &&
+    cmp '$work/bf16.h5' '$work/bf16.before.h5'"
   rejects "--precision bf16 is refused for a model evaluated layer by layer" "layer by layer" \
     env TERRAIN_EVALUATION=layers "$terrain" surface --checkpoint "$cnn" --x=-1:1:3 --precision bf16 --out "$work/bf16-layers.h5"
 else

@@ -146,6 +146,15 @@ struct LandscapeJob {
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
                                               fingerprint: fingerprint,
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
+        // The same command again, for its figures: nothing to compute, not even a pilot.
+        if var result = try runner.completedOutput(overwrite: overwrite) {
+            progress.note("\(out) already holds every point of this request: nothing to compute (--overwrite computes it again)")
+            // A pilot journal a run killed after its last point left behind.
+            if pilotFingerprint != nil { unlink(SurfaceComputation.PilotJournal.path(besides: out)) }
+            summarize(result, progress: progress)
+            try PrecisionCheck.record(network: network, surface: computation, in: &result, path: out, progress: progress)
+            return result
+        }
         if let pilotFingerprint {
             try preparePilot(of: computation, runner: runner, fingerprint: pilotFingerprint, overwrite: overwrite, progress: progress)
         }
@@ -153,10 +162,15 @@ struct LandscapeJob {
         var result = try runner.run(overwrite: overwrite)
         if pilotFingerprint != nil && world.isWriter { unlink(SurfaceComputation.PilotJournal.path(besides: out)) }
         runner.reportNotes(path: out, progress: progress)
-        if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
-        if let saving = DataSampling.summary(of: result) { progress.note(saving) }
+        summarize(result, progress: progress)
         try PrecisionCheck.record(network: network, surface: computation, in: &result, path: out, progress: progress)
         return result
+    }
+
+    /// What a finished surface saved: the points adaptive refinement left out, the samples sampling did.
+    private func summarize(_ result: SurfaceFile, progress: RequestProgress) {
+        if let saving = AdaptiveSurfaceComputation.summary(of: result) { progress.note(saving) }
+        if let saving = DataSampling.summary(of: result) { progress.note(saving) }
     }
 
     /// A sampled surface's pilot, kept in `S.h5.pilot.journal` as it is computed so that a run

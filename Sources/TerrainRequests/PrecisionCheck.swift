@@ -93,9 +93,16 @@ enum PrecisionCheck {
 
     /// Checks a finished bf16 surface and adds what it found to `file`, which is rewritten at
     /// `path` (by the writing rank); the summary line goes to `progress`. Nothing for Float.
+    /// A file that holds a check already (a complete surface run again: a run's own file starts
+    /// without one) keeps it, and its summary is said again.
     static func record(network: ModelObjective<Float>?, surface: SurfaceComputation, in file: inout SurfaceFile,
                        path: String, progress: RequestProgress) throws {
         guard let network, network.precision == .bf16, Distributed.world.isWriter else { return }
+        if let stored = try? FileAttributes(text: file.textAttributes, numbers: file.numberAttributes).decode(PrecisionMetadata.self),
+           stored.maxAbsoluteError != nil {
+            progress.note(stored.summary)
+            return
+        }
         let stored = file.values.mapValues { Array($0.prefix(surface.grid.pointCount)) }
         let metadata = try measure(network: network, surface: surface, stored: stored)
         let attributes = try FileAttributes(encoding: metadata)

@@ -208,6 +208,25 @@ public final class SurfaceRunner {
         _ = try existingFileOfThisRequest(overwrite: overwrite)
     }
 
+    /// The existing output, as it is, when it already holds every point of this request: one
+    /// process, not `overwrite`, no point damaged on the disk, no journal of rows since its last
+    /// write. The request's other files are written as `run` writes them (a direction file
+    /// removed since comes back), and nothing else is touched: the file keeps the seconds and
+    /// attributes of the run that computed it. nil where anything is left to do: `run` does it.
+    ///
+    /// Why not `run`: it would find nothing to compute too, but a request may have work to do
+    /// before `run` that only the points need (a sampled surface's pilot, most of an hour on a
+    /// large set): the same command run again (for its figures) must not pay for it.
+    public func completedOutput(overwrite: Bool) throws -> SurfaceFile? {
+        guard options.communicator.size == 1, !FileManager.default.fileExists(atPath: path + ".journal"),
+              let existing = try existingFileOfThisRequest(overwrite: overwrite), existing.damagedPoints == 0 else { return nil }
+        computation.restore(from: existing)
+        guard computation.pendingPoints.isEmpty else { return nil }
+        try options.writeRequestFiles?()
+        resumedPoints = computation.pointCount
+        return existing
+    }
+
     /// The file at `path` when it holds points of this request to adopt; nil when there is none
     /// (or `overwrite`, or an unmarked file the options accept); throws for another request's.
     private func existingFileOfThisRequest(overwrite: Bool) throws -> SurfaceFile? {
