@@ -21,6 +21,7 @@ At the issue's scale the paths run for hours, longer than a machine may stay up:
 killed run goes on where it stopped (see Ledger), its seconds so far counted.
 """
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -147,6 +148,18 @@ def main():
     if problem:
         ap.error(problem)
     os.makedirs(args.work, exist_ok=True)
+    # One run of the benchmark in a folder at a time: two would time each other's load and
+    # overwrite each other's ledger. The lock goes with the process, however it ends.
+    lock = open(os.path.join(args.work, "benchmark.lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        sys.exit(f"sampled_surface: another run of this benchmark is using {args.work} now "
+                 f"({lock.read().strip() or 'a process'}): stop it (its whole process group) before resuming")
+    lock.truncate(0)
+    lock.write(f"process {os.getpid()}\n")
+    lock.flush()
     terrain = args.terrain
     run_folder = os.path.join(args.work, "resnet56")
     checkpoint = os.path.join(run_folder, "final.safetensors")

@@ -45,7 +45,7 @@ check "1D interpolation between two checkpoints" "$terrain" interpolate --quiet 
 surface --out "$work/killed.h5" > /dev/null 2>&1 &
 pid=$!
 sleep 1.5
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_run $pid
 check "a killed surface run resumes" surface --out "$work/killed.h5"
 if python3 -c "import h5py" 2>/dev/null; then
   check "h5py reads the surface: shape (len(y), len(x)), no NaN left" python3 -c "
@@ -123,7 +123,7 @@ check "adaptive surface: fewer points, the saving printed" bash -c "
 surface --adaptive --out "$work/adaptive-killed.h5" > /dev/null 2>&1 &
 pid=$!
 sleep 1
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_run $pid
 check "a killed adaptive run resumes" surface --adaptive --out "$work/adaptive-killed.h5"
 if python3 -c "import numpy" 2>/dev/null; then
   check "adaptive: computed points equal the full grid's bits, the rest marked 0; the resumed run's file is identical" bash -c "
@@ -168,7 +168,7 @@ TERRAIN_THREADS=2 sampled --out "$work/sampled2.h5" > /dev/null 2>&1
 sampled --out "$work/sampled-killed.h5" > /dev/null 2>&1 &
 pid=$!
 sleep 1
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_run $pid
 check "a killed sampled run resumes" sampled --out "$work/sampled-killed.h5"
 # Killed once its pilot is done (the surface's journal exists only after it; 41x41 on one thread
 # leaves about a second of points after the pilot's 36): the resumed run reads the pilot back
@@ -177,13 +177,29 @@ sampled41() { TERRAIN_THREADS=1 "$terrain" surface --checkpoint "$ckpt" --x=-1:1
 sampled41 --quiet --out "$work/sampled-pilot.h5" > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 3000); do [ -e "$work/sampled-pilot.h5.journal" ] && break; sleep 0.01; done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_run $pid
 check "a sampled run killed after its pilot reads the pilot back instead of evaluating it again" bash -c "
   test -s '$work/sampled-pilot.h5.pilot.journal' &&
   TERRAIN_THREADS=1 '$terrain' surface --checkpoint '$ckpt' --x=-1:1:41 --y=-1:1:41 --data train,test --data-tolerance 2% \
     --data-min-samples 256 --out '$work/sampled-pilot.h5' 2>&1 | grep -q '36 of the pilot.s points read back' &&
   test ! -e '$work/sampled-pilot.h5.pilot.journal'"
 sampled41 --quiet --out "$work/sampled-whole41.h5" > /dev/null 2>&1
+# One process at a time on an output (OutputLock): a second is refused while the first runs (its
+# pilot included), and the lock file a killed run leaves holds nothing.
+sampled41 --quiet --out "$work/sampled-locked.h5" > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 3000); do [ -s "$work/sampled-locked.h5.lock" ] && break; sleep 0.01; done
+rejects "the same output while another process computes it is refused, naming that process" "is being computed by another process [0-9]+ on [^ ]+ now" \
+  sampled41 --out "$work/sampled-locked.h5"
+kill_run $pid
+check "a killed run's lock file holds no lock: the same command resumes, and removes it" bash -c "
+  test -e '$work/sampled-locked.h5.lock' &&
+  TERRAIN_THREADS=1 '$terrain' surface --quiet --checkpoint '$ckpt' --x=-1:1:41 --y=-1:1:41 --data train,test --data-tolerance 2% \
+    --data-min-samples 256 --out '$work/sampled-locked.h5' > /dev/null && test ! -e '$work/sampled-locked.h5.lock' &&
+  python3 -c \"
+import h5py, numpy as np
+a, b = h5py.File('$work/sampled-locked.h5', 'r'), h5py.File('$work/sampled-whole41.h5', 'r')
+assert np.array_equal(a['train_loss'][:].view(np.uint64), b['train_loss'][:].view(np.uint64))\""
 rejects "sampled: an output of another request is refused before the pilot" "different request" \
   "$terrain" surface --checkpoint "$ckpt" --x=-1:1:9 --y=-1:1:9 --data train,test --data-tolerance 2% --data-seed 5 --out "$work/sampled1.h5"
 check "a refused sampled run leaves no pilot journal" test ! -e "$work/sampled1.h5.pilot.journal"
@@ -312,7 +328,7 @@ check "evolve: a surface riding on each checkpoint of the digits run" evolve --o
 evolve --out "$work/evolve-killed.h5" > /dev/null 2>&1 &
 pid=$!
 sleep 1.5
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_run $pid
 check "a killed evolve run resumes" evolve --out "$work/evolve-killed.h5"
 "$terrain" surface --quiet --checkpoint "$work/digits/checkpoints/iter-00000020.safetensors" --x=-1:1:9 --y=-1:1:9 \
   --data train,test --out "$work/frame2.h5" > /dev/null

@@ -23,6 +23,22 @@ rejects() {
   if [ $rc -ge 1 ] && [ $rc -le 125 ] && grep -qiE "$pattern" "$work/out"; then pass "$name"
   else fail "$name (exit $rc)"; sed 's/^/        /' "$work/out" | tail -10; fi
 }
+# kill_run PID: SIGKILL a command started in the background with `&`, and what it started: a shell
+# function run with `&` is a subshell that runs terrain as its child, and killing the subshell
+# alone would leave terrain running (beside the resumed run a test starts next).
+kill_run() {
+  local pid=$1 stat line
+  # Its children first, found by their parent in /proc/*/stat (the field after the name, which
+  # is in parentheses and may hold spaces, is the state, then the parent's pid).
+  for stat in /proc/[0-9]*/stat; do
+    read -r line < "$stat" 2>/dev/null || continue
+    line=${line##*) }
+    set -- $line
+    [ "${2:-}" = "$pid" ] && kill_run "${stat//[^0-9]/}"
+  done
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return 0
+}
 # skip WHAT: a check that cannot run for want of a tool. Under `make test`
 # (TERRAIN_REQUIRE_CROSSCHECKS=1), whose set-up installs every tool, that is a failure: a
 # comparison that was skipped checked nothing.

@@ -146,6 +146,9 @@ struct LandscapeJob {
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
                                               fingerprint: fingerprint,
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
+        // One process computes this output at a time, its pilot included (`OutputLock`, taken by
+        // `completedOutput` in one process and by `run` under mpirun).
+        defer { runner.releaseOutput() }
         // The same command again, for its figures: nothing to compute, not even a pilot.
         if var result = try runner.completedOutput(overwrite: overwrite) {
             progress.note("\(out) already holds every point of this request: nothing to compute (--overwrite computes it again)")

@@ -83,6 +83,24 @@ public final class SurfaceRunner {
         self.options = options
     }
 
+    /// The output's lock while this runner computes it (`OutputLock`): taken by `lockOutput()`
+    /// or by `run`, let go when `run` ends or by `releaseOutput()`.
+    private var lock: OutputLock?
+
+    /// Takes the output's lock (`OutputLock`) for the work a request does before `run` (a
+    /// sampled surface's pilot journal): throws `OutputLockError` while another process computes
+    /// this output. Once; nothing on ranks other than 0 of a distributed run, which write no file.
+    public func lockOutput() throws {
+        guard lock == nil, options.communicator.isWriter else { return }
+        lock = try OutputLock(for: path)
+    }
+
+    /// Lets the output's lock go (after `completedOutput`; `run` lets it go itself).
+    public func releaseOutput() {
+        lock?.release()
+        lock = nil
+    }
+
     /// Points adopted from an earlier run of the same request.
     public private(set) var resumedPoints = 0
     /// Points of the existing file whose checksum failed (damaged on the disk): computed again.
@@ -118,7 +136,9 @@ public final class SurfaceRunner {
         let comm = options.communicator
         let journal = PointJournal(path: path + ".journal", fields: computation.fieldCount, fingerprint: fingerprint)
         let pending: [Int]
+        defer { releaseOutput() }
         do {
+            try lockOutput()
             if let existing = try existingFileOfThisRequest(overwrite: overwrite) {
                 computation.restore(from: existing)
                 damagedPoints = existing.damagedPoints
@@ -213,12 +233,16 @@ public final class SurfaceRunner {
     /// write. The request's other files are written as `run` writes them (a direction file
     /// removed since comes back), and nothing else is touched: the file keeps the seconds and
     /// attributes of the run that computed it. nil where anything is left to do: `run` does it.
+    /// Takes the output's lock first (`lockOutput`), and keeps it either way: `run` lets it go,
+    /// or `releaseOutput()`.
     ///
     /// Why not `run`: it would find nothing to compute too, but a request may have work to do
     /// before `run` that only the points need (a sampled surface's pilot, most of an hour on a
     /// large set): the same command run again (for its figures) must not pay for it.
     public func completedOutput(overwrite: Bool) throws -> SurfaceFile? {
-        guard options.communicator.size == 1, !FileManager.default.fileExists(atPath: path + ".journal"),
+        guard options.communicator.size == 1 else { return nil }
+        try lockOutput()
+        guard !FileManager.default.fileExists(atPath: path + ".journal"),
               let existing = try existingFileOfThisRequest(overwrite: overwrite), existing.damagedPoints == 0 else { return nil }
         computation.restore(from: existing)
         guard computation.pendingPoints.isEmpty else { return nil }
