@@ -260,6 +260,12 @@ if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo && [ -z "${TERRAIN_DISABLE_BF1
     '$terrain' surface --quiet --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --precision bf16 --out '$work/bf16.h5' | grep -q '^bf16 error' &&
     grep -q terrain.bf16.max_error_in_contour_spacings '$work/bf16.h5' &&
     '$terrain' surface --quiet --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --out '$work/bf16.h5' 2>&1 | grep -q 'different request'"
+  check "the bf16 check times both precisions, stores the seconds and says how fast bf16 was" bash -c "
+    '$terrain' surface --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --precision bf16 --out '$work/bf16-timed.h5' > '$work/bf16-timed.txt' 2>&1 &&
+    grep -qE '^bf16 error.*; bf16 [0-9.]+x as fast as fp32 at those points' '$work/bf16-timed.txt' &&
+    grep -q terrain.bf16.check_seconds_fp32 '$work/bf16-timed.h5' &&
+    if grep -qw amx_bf16 /proc/cpuinfo; then ! grep -q 'without AMX' '$work/bf16-timed.txt'
+    else grep -q '^note: bf16 runs here on AVX-512 BF16 without AMX' '$work/bf16-timed.txt'; fi"
   check "a complete bf16 surface run again keeps its stored check and says it again" bash -c "
     cp '$work/bf16.h5' '$work/bf16.before.h5' &&
     '$terrain' surface --checkpoint '$cnn' --x=-1:1:5 --y=-1:1:5 --precision bf16 --out '$work/bf16.h5' > '$work/bf16-again.txt' 2>&1 &&

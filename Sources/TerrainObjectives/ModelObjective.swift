@@ -202,6 +202,13 @@ public final class ModelObjective<Scalar: TensorScalar>: TwiceDifferentiableObje
         return compiling.unavailability(of: precision.inference)
     }
 
+    /// What a user should know before computing in `precision` where it runs
+    /// (`GraphCompilingBackend.caveat(of:)`); nil when nothing.
+    public static func caveat(of precision: EvaluationPrecision, backend: any Backend = Backends.current) -> String? {
+        guard precision != .fp32, let compiling = backend as? any GraphCompilingBackend else { return nil }
+        return compiling.caveat(of: precision.inference)
+    }
+
     /// Whether `evaluate` runs the back end's compiled graph (the path asks for it and the
     /// model lowers to one) rather than the layers.
     public var evaluatesCompiled: Bool { compiledEvaluation(sampleShape: data.train.sampleShape) != nil }

@@ -146,8 +146,8 @@ struct LandscapeJob {
         let runner = SurfaceRunner.forRequest(computation: gridComputation, path: out,
                                               fingerprint: fingerprint,
                                               options: options, attributes: try FileAttributes(encoding: metadata), progress: progress)
-        // One process computes this output at a time, its pilot included (`OutputLock`, taken by
-        // `completedOutput` in one process and by `run` under mpirun).
+        // One process computes this output at a time, from its pilot to its bf16 check (`OutputLock`,
+        // taken by `completedOutput` in one process; under mpirun by `run`, for its own span).
         defer { runner.releaseOutput() }
         // The same command again, for its figures: nothing to compute, not even a pilot.
         if var result = try runner.completedOutput(overwrite: overwrite) {

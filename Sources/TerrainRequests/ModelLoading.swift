@@ -48,6 +48,7 @@ extension ModelSource {
             throw RequestError("--precision \(data.precision.rawValue) runs a network's compiled evaluation; an objective given in Swift computes in its own arithmetic")
         }
         try PrecisionCheck.checkAvailable(data.precision)
+        if let caveat = ModelObjective<Float>.caveat(of: data.precision) { progress.note("note: " + caveat) }
         switch self {
         case .objective(let objective, let description):
             return LoadedModel(objective: objective, network: nil, architecture: "objective", dataDescription: description)

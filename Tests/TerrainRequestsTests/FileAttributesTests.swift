@@ -114,6 +114,17 @@ struct FileAttributesTests {
         #expect(attributes.text == ["terrain.bf16.checked_points": "0 -1 1"])
         #expect(attributes.numbers == ["terrain.bf16.max_abs_error": 0.5, "terrain.bf16.max_error_in_contour_spacings": 0.25])
         #expect(try attributes.decode(PrecisionMetadata.self) == found)
+        #expect(found.speed == nil && !found.summary.contains("as fast"))
+
+        // The check's timings: stored, read back, and said (with advice where bf16 was slower).
+        found.checkSecondsBF16 = 2
+        found.checkSecondsFP32 = 1
+        let timed = try FileAttributes(encoding: found)
+        #expect(timed.numbers["terrain.bf16.check_seconds_bf16"] == 2 && timed.numbers["terrain.bf16.check_seconds_fp32"] == 1)
+        #expect(try timed.decode(PrecisionMetadata.self) == found)
+        #expect(found.summary.hasSuffix("; bf16 0.50x as fast as fp32 at those points (2 s against 1 s): slower here, fp32 (the default) is the faster choice on this machine"))
+        found.checkSecondsFP32 = 8
+        #expect(found.speed == "bf16 4.00x as fast as fp32 at those points (2 s against 8 s)")
     }
 
     /// Hessian attributes spell the tensors `all` or `matrices`, and read `matrices-only` too.

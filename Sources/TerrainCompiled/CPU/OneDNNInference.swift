@@ -19,6 +19,11 @@ extension CPUBackend {
             return BFloat16Support.unavailableReason
         }
     }
+
+    /// For bf16 without AMX, that it may be no faster than fp32 (`BFloat16Support.speedCaveat`).
+    public func caveat(of precision: InferencePrecision) -> String? {
+        precision == .bf16 && convolution == .oneDNN ? BFloat16Support.speedCaveat : nil
+    }
 }
 
 /// An `InferenceGraph` as a chain of oneDNN primitives that keep every value in the layout the

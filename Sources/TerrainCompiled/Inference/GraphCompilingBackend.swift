@@ -16,12 +16,19 @@ public protocol GraphCompilingBackend: Backend {
     /// Nil when this back end's compiled programs can compute in `precision`; otherwise why not,
     /// as a sentence for the user (a CPU without bf16 instructions).
     func unavailability(of precision: InferencePrecision) -> String?
+    /// What a user should know before computing in `precision` here, where it runs (bf16 on a
+    /// CPU whose bf16 may be no faster than fp32); nil when nothing.
+    func caveat(of precision: InferencePrecision) -> String?
     /// `graph` compiled for Hessian-vector products (see `CurvatureProgram`) in runs of
     /// `batchSize` samples, or nil where this back end has no such program for it.
     func makeCurvatureProgram(_ graph: InferenceGraph, batchSize: Int) -> CurvatureProgram?
     /// `graph` compiled for blocks of `probes` Hessian-vector products at once (see
     /// `CurvatureBlockProgram`) in runs of `batchSize` samples, or nil.
     func makeCurvatureBlockProgram(_ graph: InferenceGraph, batchSize: Int, probes: Int) -> CurvatureBlockProgram?
+}
+
+extension GraphCompilingBackend {
+    public func caveat(of precision: InferencePrecision) -> String? { nil }
 }
 
 extension CPUBackend: GraphCompilingBackend {}

@@ -83,8 +83,8 @@ public final class SurfaceRunner {
         self.options = options
     }
 
-    /// The output's lock while this runner computes it (`OutputLock`): taken by `lockOutput()`
-    /// or by `run`, let go when `run` ends or by `releaseOutput()`.
+    /// The output's lock while this runner computes it (`OutputLock`): taken by `run` and let go
+    /// when it ends, or taken by `lockOutput()` and let go by `releaseOutput()`.
     private var lock: OutputLock?
 
     /// Takes the output's lock (`OutputLock`) for the work a request does before `run` (a
@@ -95,7 +95,7 @@ public final class SurfaceRunner {
         lock = try OutputLock(for: path)
     }
 
-    /// Lets the output's lock go (after `completedOutput`; `run` lets it go itself).
+    /// Lets the lock `lockOutput()` or `completedOutput` took go (also when the runner goes).
     public func releaseOutput() {
         lock?.release()
         lock = nil
@@ -136,7 +136,9 @@ public final class SurfaceRunner {
         let comm = options.communicator
         let journal = PointJournal(path: path + ".journal", fields: computation.fieldCount, fingerprint: fingerprint)
         let pending: [Int]
-        defer { releaseOutput() }
+        // A lock taken before `run` (`lockOutput`) is its taker's to let go, after what it does next.
+        let takesLock = lock == nil
+        defer { if takesLock { releaseOutput() } }
         do {
             try lockOutput()
             if let existing = try existingFileOfThisRequest(overwrite: overwrite) {
@@ -233,8 +235,8 @@ public final class SurfaceRunner {
     /// write. The request's other files are written as `run` writes them (a direction file
     /// removed since comes back), and nothing else is touched: the file keeps the seconds and
     /// attributes of the run that computed it. nil where anything is left to do: `run` does it.
-    /// Takes the output's lock first (`lockOutput`), and keeps it either way: `run` lets it go,
-    /// or `releaseOutput()`.
+    /// Takes the output's lock first (`lockOutput`) and keeps it either way, through `run`, until
+    /// `releaseOutput()`.
     ///
     /// Why not `run`: it would find nothing to compute too, but a request may have work to do
     /// before `run` that only the points need (a sampled surface's pilot, most of an hour on a
