@@ -109,11 +109,12 @@ cp other.directions.h5 moved/sub/clean.directions.h5
 rejects "hessian-map: a direction file of another request is refused" "does not hold the directions" bash -c "cd moved &&
   '$terrain' hessian-map --quiet --surface sub/s.h5 --checkpoint model.safetensors --iterations 3 --out sub/map2.h5"
 
-# Hidden temporary files of killed writes are removed by the next write.
+# Hidden temporary files of killed writes are removed by the next run on that output (here it finds
+# whole.h5 complete and writes nothing, and removes them all the same).
 true & dead=$!; wait $dead
 printf torn > ".whole.h5.$dead.partial"
 surface --x=-1:1:5 --y=-1:1:4 --out whole.h5 > /dev/null
-check "a killed write's temporary file is removed by the next write" test ! -e ".whole.h5.$dead.partial"
+check "a killed write's temporary file is removed by the next run on that output" test ! -e ".whole.h5.$dead.partial"
 
 # A full disk: the run says so and exits 1 (it crashed at exit before). A 48 KiB tmpfs: mounted
 # directly as root (CI), else in a user namespace where the system allows one.

@@ -234,7 +234,8 @@ public final class SurfaceRunner {
     /// process, not `overwrite`, no point damaged on the disk, no journal of rows since its last
     /// write. The request's other files are written as `run` writes them (a direction file
     /// removed since comes back), and nothing else is touched: the file keeps the seconds and
-    /// attributes of the run that computed it. nil where anything is left to do: `run` does it.
+    /// attributes of the run that computed it (temporary files of killed writes beside it are
+    /// removed, as a write removes them). nil where anything is left to do: `run` does it.
     /// Takes the output's lock first (`lockOutput`) and keeps it either way, through `run`, until
     /// `releaseOutput()`.
     ///
@@ -244,6 +245,8 @@ public final class SurfaceRunner {
     public func completedOutput(overwrite: Bool) throws -> SurfaceFile? {
         guard options.communicator.size == 1 else { return nil }
         try lockOutput()
+        // What killed writes left beside it goes, as the next write of it would have removed it.
+        AtomicFile.removeStalePartials(of: URL(fileURLWithPath: path))
         guard !FileManager.default.fileExists(atPath: path + ".journal"),
               let existing = try existingFileOfThisRequest(overwrite: overwrite), existing.damagedPoints == 0 else { return nil }
         computation.restore(from: existing)
