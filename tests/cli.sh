@@ -185,11 +185,14 @@ check "a sampled run killed after its pilot reads the pilot back instead of eval
   test ! -e '$work/sampled-pilot.h5.pilot.journal'"
 sampled41 --quiet --out "$work/sampled-whole41.h5" > /dev/null 2>&1
 # One process at a time on an output (OutputLock): a second is refused while the first runs (its
-# pilot included), and the lock file a killed run leaves holds nothing.
-sampled41 --quiet --out "$work/sampled-locked.h5" > /dev/null 2>&1 &
+# pilot included; stopped there, so that it cannot finish first), and the lock file a killed run
+# leaves holds nothing.
+TERRAIN_THREADS=1 "$terrain" surface --quiet --checkpoint "$ckpt" --x=-1:1:41 --y=-1:1:41 --data train,test --data-tolerance 2% \
+  --data-min-samples 256 --out "$work/sampled-locked.h5" > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 3000); do [ -s "$work/sampled-locked.h5.lock" ] && break; sleep 0.01; done
-rejects "the same output while another process computes it is refused, naming that process" "is being computed by another process [0-9]+ on [^ ]+ now" \
+kill -STOP $pid
+rejects "the same output while another process computes it is refused, naming that process" "is being computed by another process $pid on [^ ]+ now" \
   sampled41 --out "$work/sampled-locked.h5"
 kill_run $pid
 check "a killed run's lock file holds no lock: the same command resumes, and removes it" bash -c "
