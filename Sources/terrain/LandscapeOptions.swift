@@ -185,7 +185,7 @@ extension EvaluationPrecision: ExpressibleByArgument {}
 
 /// `--precision`: the arithmetic of the loss (surfaces, planes, interpolations, trajectories, evolve).
 struct PrecisionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The loss's convolutions and matrix products: fp32, or bf16 (bfloat16 products summed in fp32, on CPUs with AVX-512 BF16 or AMX, for models on the compiled path; refused elsewhere, and by TERRAIN_DISABLE_BF16=1). A bf16 run recomputes its centre and corners in fp32 and stores and prints the largest loss difference (terrain.bf16.*). Gradients and curvature stay fp32.",
+    @Option(help: ArgumentHelp("The loss's convolutions and matrix products: fp32, or bf16 (bfloat16 products summed in fp32, on CPUs with AVX-512 BF16 or AMX, for models on the compiled path; refused elsewhere, and by TERRAIN_DISABLE_BF16=1). Faster where AMX runs it; on AVX-512 BF16 alone it can be slower than fp32, and says so first. A bf16 run recomputes its centre and corners in fp32, stores and prints the largest loss difference and times both precisions (terrain.bf16.*). Gradients and curvature stay fp32.",
                                valueName: "fp32|bf16"))
     var precision: EvaluationPrecision = .fp32
 
