@@ -159,7 +159,7 @@ struct LandscapeJob {
             return result
         }
         if let pilotFingerprint {
-            try preparePilot(of: computation, runner: runner, fingerprint: pilotFingerprint, overwrite: overwrite, progress: progress)
+            try preparePilot(of: computation, fingerprint: pilotFingerprint, progress: progress)
         }
         progress.note(announcement + (world.size > 1 ? "; \(world.size) ranks" : ""))
         var result = try runner.run(overwrite: overwrite)
@@ -178,14 +178,12 @@ struct LandscapeJob {
 
     /// A sampled surface's pilot, kept in `S.h5.pilot.journal` as it is computed so that a run
     /// killed after any of its points does not evaluate them again (the journal goes once the
-    /// surface is complete). One process writes it, after checking that the output may be
-    /// written: a refused request changes no file and wastes no pilot. Under mpirun every rank
+    /// surface is complete). One process writes it, once `completedOutput` has found that the
+    /// output may be written: a refused request changes no file and wastes no pilot. Under mpirun every rank
     /// evaluates the pilot (none waits for another's), reading a journal an earlier run left but
     /// writing none (rank 0 learns whether the output is refused only when the run starts).
-    private func preparePilot(of computation: SurfaceComputation, runner: SurfaceRunner, fingerprint: String, overwrite: Bool,
-                              progress: RequestProgress) throws {
+    private func preparePilot(of computation: SurfaceComputation, fingerprint: String, progress: RequestProgress) throws {
         let world = Distributed.world
-        if world.size == 1 { try runner.checkOutput(overwrite: overwrite) }
         progress.note("sampling: first the pilot lattice (\(computation.samplingPilotDescription)) on the whole data: the levels and the other points' references")
         let journal = SurfaceComputation.PilotJournal(path: SurfaceComputation.PilotJournal.path(besides: out), fingerprint: fingerprint,
                                                       writes: world.size == 1, showsProgress: progress.showsBar && world.isWriter)

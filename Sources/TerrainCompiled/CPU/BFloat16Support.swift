@@ -58,8 +58,8 @@ enum BFloat16Support {
     }
 
     /// The name of the implementation oneDNN picks for a small bf16 3x3 convolution (e.g.
-    /// "brgconv:avx512_core_amx_bf16"), nil where it has none.
-    private static var convolutionImplementation: String? {
+    /// "brgconv:avx512_core_amx_bf16"), nil where it has none. Asked once.
+    private static let convolutionImplementation: String? = {
         guard let engine = OneDNN.engine,
               var src = OneDNNInferenceProgram.desc([16, 32, 8, 8], dnnl_format_tag_any, dnnl_bf16),
               var weights = OneDNNInferenceProgram.desc([32, 32, 3, 3], dnnl_format_tag_any, dnnl_bf16),
@@ -71,5 +71,5 @@ enum BFloat16Support {
               dnnl_primitive_desc_create(&pd, &cd, nil, engine, nil) == dnnl_success, let pd else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
         return OneDNNInferenceProgram.implementationName(of: pd)
-    }
+    }()
 }

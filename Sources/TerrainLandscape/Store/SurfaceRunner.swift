@@ -225,11 +225,8 @@ public final class SurfaceRunner {
     }
 
     /// Throws what `run` would throw for the existing output (a file of another request, an
-    /// unreadable one) before any work: for work a request does first (a sampled surface's pilot).
-    public func checkOutput(overwrite: Bool) throws {
-        _ = try existingFileOfThisRequest(overwrite: overwrite)
-    }
-
+    /// unreadable one), before any work a request does first (a sampled surface's pilot).
+    ///
     /// The existing output, as it is, when it already holds every point of this request: one
     /// process, not `overwrite`, no point damaged on the disk, no journal of rows since its last
     /// write. The request's other files are written as `run` writes them (a direction file
@@ -245,12 +242,12 @@ public final class SurfaceRunner {
     public func completedOutput(overwrite: Bool) throws -> SurfaceFile? {
         guard options.communicator.size == 1 else { return nil }
         try lockOutput()
-        // What killed writes left beside it goes, as the next write of it would have removed it.
-        AtomicFile.removeStalePartials(of: URL(fileURLWithPath: path))
-        guard !FileManager.default.fileExists(atPath: path + ".journal"),
-              let existing = try existingFileOfThisRequest(overwrite: overwrite), existing.damagedPoints == 0 else { return nil }
+        guard let existing = try existingFileOfThisRequest(overwrite: overwrite), existing.damagedPoints == 0,
+              !FileManager.default.fileExists(atPath: path + ".journal") else { return nil }
         computation.restore(from: existing)
         guard computation.pendingPoints.isEmpty else { return nil }
+        // What killed writes left beside it goes, as the next write of it would have removed it.
+        AtomicFile.removeStalePartials(of: URL(fileURLWithPath: path))
         try options.writeRequestFiles?()
         resumedPoints = computation.pointCount
         return existing
