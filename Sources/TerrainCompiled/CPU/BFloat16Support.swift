@@ -33,7 +33,7 @@ enum BFloat16Support {
     /// What a user should know before a long bf16 run where bf16 runs without AMX (oneDNN's bf16
     /// convolution is an AVX-512 BF16 kernel): such a core retires a bf16 dot product of 2×16
     /// pairs no faster than 2 fp32 FMAs of 16 lanes on some CPUs (a Xeon whose hypervisor hides
-    /// AMX measured bf16 at 0.48x fp32), so bf16 may gain nothing. Nil where AMX runs them, or
+    /// AMX measured bf16 at 0.48x fp32 on one thread, 0.57x on two), so bf16 may gain nothing. Nil where AMX runs them, or
     /// where bf16 does not run at all.
     static let speedCaveat: String? = {
         guard unavailableReason == nil, let implementation = convolutionImplementation, !implementation.contains("amx") else { return nil }
